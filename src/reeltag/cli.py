@@ -1,0 +1,41 @@
+"""The one Typer app ``reeltag``. Sub-commands live in ``reeltag.commands.*`` and register here.
+
+Heavy libraries are imported inside command bodies, so ``reeltag --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from reeltag import __version__
+
+COMMAND_MODULES = (
+    "reeltag.commands.core",
+)
+
+app = typer.Typer(
+    name="reeltag",
+    help="Hashtag suggestion (Tag2Vec) and CLIP search reranking for short videos.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reeltag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """reeltag: Tag2Vec hashtag suggestion and CLIPRerank, kept fresh by Prefect, tracked in MLflow."""
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)

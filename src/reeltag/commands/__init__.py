@@ -1,0 +1,1 @@
+"""CLI sub-commands, one module per lifecycle area; each exposes ``register(app)``."""

@@ -1,0 +1,189 @@
+"""Typed settings: defaults → optional ``reeltag.toml`` → ``REELTAG_*`` env → CLI flags.
+
+One frozen :class:`Settings` object made of small sections. Nothing is read at import time;
+call :func:`load_settings`. Env vars use ``__`` between section and field, e.g.
+``REELTAG_TAG2VEC__VECTOR_SIZE=64``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from reeltag.io import sha256_json
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PathsSection(Section):
+    real_data: Path = Field(Path("../shared/data"), description="Folder of the shared real data (read-only).")
+    allow_absolute_manifest_paths: bool = Field(
+        True, description="Allow manifest/label entries with absolute paths; relative ones must stay under their base."
+    )
+
+
+class CorpusSection(Section):
+    stop_tags: tuple[str, ...] = Field(
+        ("repost", "regram", "instagood", "photooftheday", "follow", "like4like", "followme", "tbt"),
+        description="Normalised tags dropped as platform boilerplate.",
+    )
+    min_tag_len: int = Field(2, ge=1, le=64, description="Shortest kept tag, in characters.")
+    max_tag_len: int = Field(40, ge=2, le=280, description="Longest kept tag, in characters.")
+    max_tags_per_post: int = Field(30, ge=1, le=1000, description="Posts with more tags are spam-like; extra tags dropped.")
+    split: Literal["time", "seeded"] = Field("time", description="How held-out posts are chosen.")
+    test_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Share of posts held out for evaluation.")
+    seed: int = Field(13, description="Seed for seeded splits.")
+
+
+class Tag2VecSection(Section):
+    vector_size: int = Field(100, ge=2, le=2048, description="Embedding dimensions.")
+    window: int = Field(10, ge=1, le=100, description="Context window, in tags (a post is short).")
+    min_count: int = Field(2, ge=1, le=10_000, description="Minimum tag frequency kept in the vocabulary.")
+    negative: int = Field(10, ge=0, le=50, description="Negative samples per positive.")
+    sample: float = Field(1e-3, ge=0.0, le=1.0, description="Down-sampling threshold for frequent tags.")
+    epochs: int = Field(20, ge=1, le=1000, description="Training passes over the sentences.")
+    alpha: float = Field(0.025, gt=0.0, le=1.0, description="Initial learning rate.")
+    workers: int = Field(2, ge=1, le=64, description="Training threads.")
+    seed: int = Field(1, description="Random seed (training is only reproducible with workers=1).")
+    eval_k: int = Field(10, ge=1, le=1000, description="k for hit@k and MRR@k.")
+
+
+class ClipSection(Section):
+    arch: str = Field("reeltag-tiny", description="open_clip architecture name (built-in or reeltag's own configs).")
+    weights: str = Field(
+        "random",
+        description="'random', a local checkpoint file path, or an open_clip pretrained tag (needs network).",
+    )
+    weights_kind: Literal["auto", "real", "adapted", "demo-trained", "random"] = Field(
+        "auto", description="Kind stated on outputs; 'auto' reads it from the checkpoint or the weights setting."
+    )
+    batch_size: int = Field(32, ge=1, le=4096, description="Frames per forward pass.")
+    device: str = Field("cpu", description="torch device.")
+    threads: int = Field(2, ge=1, le=256, description="torch intra-op threads.")
+
+
+class VideoSection(Section):
+    frames_per_video: int = Field(8, ge=1, le=512, description="Frames sampled per video.")
+    sampling: Literal["uniform", "fps", "scene"] = Field("uniform", description="Frame sampling strategy.")
+    fps: float = Field(1.0, gt=0.0, le=120.0, description="Frames per second for 'fps' sampling.")
+    decode_threads: int = Field(2, ge=0, le=64, description="Decoder threads (0 = library default).")
+    max_side: int = Field(7680, ge=16, le=100_000, description="Largest accepted frame side, in pixels.")
+
+
+class MapperSection(Section):
+    hidden: int = Field(256, ge=8, le=8192, description="Hidden units of the MLP.")
+    loss: Literal["auto", "regression", "ranking"] = Field("auto", description="'auto' picks by validation.")
+    epochs: int = Field(200, ge=1, le=100_000, description="Maximum training epochs.")
+    patience: int = Field(20, ge=1, le=10_000, description="Early stopping patience, in epochs.")
+    lr: float = Field(1e-3, gt=0.0, le=1.0, description="Adam learning rate.")
+    finetune_lr: float = Field(3e-4, gt=0.0, le=1.0, description="Learning rate for fine-tuning.")
+    weight_decay: float = Field(1e-4, ge=0.0, le=1.0, description="Adam weight decay.")
+    temperature: float = Field(0.1, gt=0.0, le=10.0, description="Softmax temperature of the ranking loss.")
+    seed: int = Field(7, description="Seed for initialisation and splits.")
+    k: int = Field(10, ge=1, le=1000, description="Default number of suggested tags.")
+
+
+class RerankSection(Section):
+    alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the engine score M; 1−α goes to CLIP score S.")
+    depth: int = Field(1000, ge=1, le=1_000_000, description="Top-k of each topic that is reranked.")
+    pooling: Literal["max", "mean", "topm"] = Field("max", description="Pooling of frame similarities.")
+    top_m: int = Field(3, ge=1, le=512, description="m for 'topm' pooling.")
+    normalisation: Literal["minmax", "zscore", "none"] = Field("minmax", description="Per-query score normalisation.")
+    alpha_grid: tuple[float, ...] = Field(
+        (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), description="α values tried by tuning."
+    )
+    cv_folds: int = Field(5, ge=2, le=100, description="Cross-validation folds over topics.")
+    bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples for confidence intervals.")
+    seed: int = Field(11, description="Seed for folds and bootstrap.")
+
+
+class GatesSection(Section):
+    tolerance: float = Field(0.01, ge=0.0, le=1.0, description="Allowed absolute drop versus champion.")
+    min_abs_delta: float = Field(0.0, ge=-1.0, le=1.0, description="Required absolute gain over the champion.")
+    min_rel_delta: float = Field(0.0, ge=-1.0, le=10.0, description="Required relative gain over the champion.")
+    max_latency_ms: float = Field(2000.0, gt=0.0, description="Guardrail: per-video suggestion latency, ms.")
+    min_coverage: float = Field(0.9, ge=0.0, le=1.0, description="Guardrail: share of items that got an output.")
+    minutes_per_manual_tag: float = Field(0.5, ge=0.0, le=60.0, description="Staff minutes to type one tag.")
+
+
+class TrackingSection(Section):
+    enabled: bool = Field(True, description="Log runs to MLflow.")
+    trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
+
+
+class Settings(BaseSettings):
+    """All of reeltag's settings. Frozen; build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REELTAG_", env_nested_delimiter="__", frozen=True, extra="forbid", nested_model_default_partial_update=True
+    )
+    toml_file: ClassVar[Path | None] = None
+
+    root: Path = Field(Path("."), description="Project root; every store lives under it.")
+    paths: PathsSection = PathsSection()
+    corpus: CorpusSection = CorpusSection()
+    tag2vec: Tag2VecSection = Tag2VecSection()
+    clip: ClipSection = ClipSection()
+    video: VideoSection = VideoSection()
+    mapper: MapperSection = MapperSection()
+    rerank: RerankSection = RerankSection()
+    gates: GatesSection = GatesSection()
+    tracking: TrackingSection = TrackingSection()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls.toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_file))
+        return tuple(sources)
+
+    def flat(self) -> dict[str, Any]:
+        """Dotted params, e.g. ``{"tag2vec.vector_size": 100}`` (for MLflow)."""
+        return _flatten(self.model_dump(mode="json"))
+
+    def config_hash(self) -> str:
+        return sha256_json(self.model_dump(mode="json", exclude={"root"}))[:16]
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def load_settings(
+    root: str | Path | None = None,
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Settings for a project root. ``config_file`` defaults to ``<root>/reeltag.toml`` when present.
+
+    ``overrides`` are CLI flags as nested dicts (``{"rerank": {"alpha": 0.3}}``); they win over everything.
+    """
+    init: dict[str, Any] = dict(overrides or {})
+    if root is not None:
+        init["root"] = Path(root)
+    base = Path(init.get("root", Path(".")))
+    toml = Path(config_file) if config_file else base / "reeltag.toml"
+    if config_file and not toml.is_file():
+        raise FileNotFoundError(f"config file not found: {toml}")
+    cls = type("Settings", (Settings,), {"toml_file": toml if toml.is_file() else None, "__module__": __name__})
+    settings = cls(**init)
+    return settings.model_copy(update={"root": settings.root.expanduser().resolve()})

@@ -1,0 +1,72 @@
+"""Output for the CLI: one JSON object with ``--json``, readable tables otherwise; progress bars."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+Advance = Callable[[int], None]
+
+
+def jsonable(obj: Any) -> Any:
+    """Dataclasses, paths, tuples, numpy scalars and NaN → plain JSON values."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item") and callable(obj.item):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def emit(result: Any, as_json: bool, title: str = "") -> None:
+    """Print a command's result: one JSON object on stdout, or a key/value table."""
+    data = jsonable(result)
+    if as_json:
+        sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
+        return
+    Console().print(_table(data, title) if isinstance(data, dict) else data)
+
+
+def _table(data: dict[str, Any], title: str) -> Table:
+    table = Table(title=title or None, show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    for key, value in data.items():
+        text = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
+        table.add_row(key, text if len(text) < 400 else text[:397] + "...")
+    return table
+
+
+def error(message: str, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps({"ok": False, "error": message}) + "\n")
+    Console(stderr=True).print(f"[bold red]error:[/] {message}")
+
+
+@contextmanager
+def progress(description: str, total: int | None, enabled: bool = True) -> Iterator[Advance]:
+    """A rich progress bar on stderr; yields ``advance(n)``. Disabled → a no-op callback."""
+    if not enabled:
+        yield lambda n=1: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

@@ -1,0 +1,1 @@
+"""Decisions: pure gates (metrics + thresholds → Decision) and the go/no-go report."""

@@ -1,0 +1,128 @@
+"""Promotion and go/no-go gates (pure): metrics + thresholds → ``Decision(go, reasons)``.
+
+Every model uses the same rules. A comparison is paired: challenger and champion metrics must come
+from the same evaluation data. Nothing here reads files or talks to MLflow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+GO, NO_GO, NOT_ENOUGH = "GO", "NO-GO", "NOT ENOUGH EVIDENCE"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A rule on one metric. Unset fields are not checked."""
+
+    metric: str
+    higher_is_better: bool = True
+    min_value: float | None = None
+    tolerance: float | None = None  # allowed absolute loss versus the champion
+    min_abs_delta: float | None = None  # required absolute gain versus the champion
+    min_rel_delta: float | None = None  # required relative gain versus the champion
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """A limit that must hold whatever the quality metrics say (latency, coverage)."""
+
+    metric: str
+    max_value: float | None = None
+    min_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    go: bool
+    reasons: tuple[str, ...]
+    verdict: str
+
+    @property
+    def tag(self) -> str:
+        return "promote" if self.go else "reject"
+
+
+def decide(
+    challenger: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    thresholds: Iterable[Threshold],
+    guardrails: Iterable[Guardrail] = (),
+    warnings: Iterable[str] = (),
+) -> Decision:
+    """GO only when every threshold and guardrail holds and nothing weakens the evidence.
+
+    ``warnings`` (random encoder, demo data, tiny data…) turn a would-be GO into NOT ENOUGH EVIDENCE.
+    """
+    failures: list[str] = []
+    passes: list[str] = []
+    for rule in thresholds:
+        _sort(_check_threshold(rule, challenger, champion), failures, passes)
+    for rail in guardrails:
+        _sort(_check_guardrail(rail, challenger), failures, passes)
+    warned = [f"warning: {w}" for w in warnings]
+    if failures:
+        return Decision(False, tuple(failures + warned + passes), NO_GO)
+    if warned:
+        return Decision(False, tuple(warned + passes), NOT_ENOUGH)
+    return Decision(True, tuple(passes) or ("no rule configured",), GO)
+
+
+def _sort(result: tuple[bool, str], failures: list[str], passes: list[str]) -> None:
+    ok, reason = result
+    (passes if ok else failures).append(reason)
+
+
+def _value(metrics: Mapping[str, float] | None, name: str) -> float | None:
+    if metrics is None or name not in metrics or metrics[name] is None:
+        return None
+    value = float(metrics[name])
+    return value if math.isfinite(value) else None
+
+
+def _check_threshold(rule: Threshold, challenger: Mapping[str, float], champion: Mapping[str, float] | None) -> tuple[bool, str]:
+    new = _value(challenger, rule.metric)
+    if new is None:
+        return False, f"{rule.metric}: missing for the challenger"
+    sign = 1.0 if rule.higher_is_better else -1.0
+    if rule.min_value is not None and sign * (new - rule.min_value) < 0:
+        return False, f"{rule.metric}={new:.4g} misses the floor {rule.min_value:.4g}"
+    old = _value(champion, rule.metric)
+    if old is None:
+        return True, f"{rule.metric}={new:.4g} (no champion to compare)"
+    return _check_delta(rule, new, old, sign)
+
+
+def _check_delta(rule: Threshold, new: float, old: float, sign: float) -> tuple[bool, str]:
+    gain = sign * (new - old)
+    text = f"{rule.metric}: {new:.4g} vs champion {old:.4g} (gain {gain:+.4g})"
+    if rule.tolerance is not None and gain < -rule.tolerance:
+        return False, f"{text} is worse than the tolerance {rule.tolerance:.4g}"
+    if rule.min_abs_delta is not None and gain < rule.min_abs_delta:
+        return False, f"{text} is below the required gain {rule.min_abs_delta:.4g}"
+    if rule.min_rel_delta is not None and gain < rule.min_rel_delta * abs(old):
+        return False, f"{text} is below the required relative gain {rule.min_rel_delta:.2%}"
+    return True, text
+
+
+def _check_guardrail(rail: Guardrail, metrics: Mapping[str, float]) -> tuple[bool, str]:
+    value = _value(metrics, rail.metric)
+    if value is None:
+        return False, f"guardrail {rail.metric}: not measured"
+    if rail.max_value is not None and value > rail.max_value:
+        return False, f"guardrail {rail.metric}={value:.4g} exceeds {rail.max_value:.4g}"
+    if rail.min_value is not None and value < rail.min_value:
+        return False, f"guardrail {rail.metric}={value:.4g} is below {rail.min_value:.4g}"
+    return True, f"guardrail {rail.metric}={value:.4g} holds"
+
+
+def comparison_metrics(challenger: Mapping[str, float], champion: Mapping[str, float] | None) -> dict[str, float]:
+    """``challenger/<m>``, ``champion/<m>`` and ``delta/<m>`` for the challenger's run."""
+    out = {f"challenger/{k}": float(v) for k, v in challenger.items()}
+    for key, value in (champion or {}).items():
+        out[f"champion/{key}"] = float(value)
+        if key in challenger:
+            out[f"delta/{key}"] = float(challenger[key]) - float(value)
+    return out

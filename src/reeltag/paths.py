@@ -1,0 +1,70 @@
+"""Where things live under a project root. Pure: nothing here creates a folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """Every store of a reeltag project, derived from its root folder."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, root: str | Path) -> "ProjectPaths":
+        return cls(Path(root).expanduser().resolve())
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def corpus(self) -> Path:
+        return self.data / "corpus"
+
+    @property
+    def features(self) -> Path:
+        return self.data / "features"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.data / "quarantine"
+
+    @property
+    def models(self) -> Path:
+        """Local checkpoints (encoders) and working copies of models."""
+        return self.data / "models"
+
+    @property
+    def reports(self) -> Path:
+        return self.data / "reports"
+
+    @property
+    def validation(self) -> Path:
+        return self.data / "validation"
+
+    @property
+    def mlruns(self) -> Path:
+        return self.root / "mlruns"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.mlruns / "mlflow.db"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.mlruns / "artifacts"
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.mlflow_db}"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.data / "prefect"
+
+    @property
+    def contracts(self) -> Path:
+        return self.root / "data_contracts"

@@ -1,0 +1,63 @@
+"""The quarantine: one JSONL file per kind under ``data/quarantine/``; each record says why.
+
+Appends take a file lock, so two writers never interleave half lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+
+@dataclass(frozen=True)
+class QuarantineRecord:
+    kind: str  # posts, videos, labels, search…
+    item: str  # file path, post id or "file:line"
+    reason: str
+    source: str = ""
+
+
+def quarantine_file(folder: Path, kind: str) -> Path:
+    return folder / f"{kind}.jsonl"
+
+
+def record(folder: Path, records: Iterable[QuarantineRecord]) -> int:
+    """Append records (grouped by kind); returns how many were written."""
+    by_kind: dict[str, list[QuarantineRecord]] = {}
+    for rec in records:
+        by_kind.setdefault(rec.kind, []).append(rec)
+    for kind, items in by_kind.items():
+        _append(quarantine_file(folder, kind), items)
+    return sum(len(v) for v in by_kind.values())
+
+
+def _append(path: Path, items: list[QuarantineRecord]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    lines = "".join(json.dumps({**_asdict(r), "at": stamp}, ensure_ascii=False) + "\n" for r in items)
+    with FileLock(str(path) + ".lock", timeout=60), open(path, "a", encoding="utf-8") as fh:
+        fh.write(lines)
+
+
+def _asdict(rec: QuarantineRecord) -> dict[str, Any]:
+    return {"kind": rec.kind, "item": rec.item, "reason": rec.reason, "source": rec.source}
+
+
+def read(folder: Path, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every record (of one kind, or all kinds)."""
+    files = [quarantine_file(folder, kind)] if kind else sorted(folder.glob("*.jsonl"))
+    rows: list[dict[str, Any]] = []
+    for path in files:
+        if path.is_file():
+            rows.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return rows
+
+
+def counts(folder: Path) -> dict[str, int]:
+    return {path.stem: len(read(folder, path.stem)) for path in sorted(folder.glob("*.jsonl"))}

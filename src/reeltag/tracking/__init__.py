@@ -1,0 +1,1 @@
+"""Tracking: pure naming rules (``naming``) and the only mlflow adapter (``store``)."""

@@ -1,0 +1,1 @@
+"""Video → CLIP vectors: frames (decord), encoder (open_clip), feature cache."""

@@ -1,0 +1,44 @@
+from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH, Guardrail, Threshold, comparison_metrics, decide
+
+RULE = Threshold("test/hit_at_10", tolerance=0.01)
+
+
+def test_first_model_passes_its_floor_only() -> None:
+    assert decide({"test/hit_at_10": 0.3}, None, [Threshold("test/hit_at_10", min_value=0.2)]).go
+    assert not decide({"test/hit_at_10": 0.1}, None, [Threshold("test/hit_at_10", min_value=0.2)]).go
+
+
+def test_worse_challenger_beyond_tolerance_is_rejected() -> None:
+    decision = decide({"test/hit_at_10": 0.20}, {"test/hit_at_10": 0.25}, [RULE])
+    assert (decision.go, decision.verdict) == (False, NO_GO)
+    assert "tolerance" in decision.reasons[0]
+
+
+def test_small_drop_within_tolerance_and_gain_pass() -> None:
+    assert decide({"test/hit_at_10": 0.245}, {"test/hit_at_10": 0.25}, [RULE]).verdict == GO
+    assert decide({"test/hit_at_10": 0.30}, {"test/hit_at_10": 0.25}, [RULE]).go
+
+
+def test_required_gains_and_lower_is_better() -> None:
+    rule = Threshold("latency_ms", higher_is_better=False, min_abs_delta=5)
+    assert decide({"latency_ms": 90}, {"latency_ms": 100}, [rule]).go
+    assert not decide({"latency_ms": 98}, {"latency_ms": 100}, [rule]).go
+    rel = Threshold("map", min_rel_delta=0.1)
+    assert not decide({"map": 0.105}, {"map": 0.1}, [rel]).go
+    assert decide({"map": 0.12}, {"map": 0.1}, [rel]).go
+
+
+def test_guardrails_missing_metrics_and_warnings() -> None:
+    rails = [Guardrail("latency_ms", max_value=100), Guardrail("coverage", min_value=0.9)]
+    assert not decide({"m": 1, "latency_ms": 150, "coverage": 1}, None, [Threshold("m")], rails).go
+    assert not decide({"m": 1, "latency_ms": 50}, None, [Threshold("m")], rails).go
+    assert not decide({}, None, [Threshold("m")]).go
+    warned = decide({"m": 1}, None, [Threshold("m")], warnings=["random encoder weights"])
+    assert (warned.go, warned.verdict) == (False, NOT_ENOUGH)
+    assert any("random encoder" in r for r in warned.reasons)
+
+
+def test_comparison_metric_names() -> None:
+    out = comparison_metrics({"map": 0.3}, {"map": 0.2})
+    assert set(out) == {"challenger/map", "champion/map", "delta/map"}
+    assert abs(out["delta/map"] - 0.1) < 1e-12

@@ -1,0 +1,29 @@
+"""Pure modules must not pull in heavy libraries (layering rule 1)."""
+
+import subprocess
+import sys
+
+HEAVY = ("mlflow", "great_expectations", "gensim", "open_clip", "torch", "decord", "prefect", "torchvision")
+PURE_MODULES = (
+    "reeltag.config",
+    "reeltag.paths",
+    "reeltag.io",
+    "reeltag.project",
+    "reeltag.tracking.naming",
+    "reeltag.video.weights",
+    "reeltag.decisions.gates",
+    "reeltag.quarantine",
+    "reeltag.console",
+    "reeltag.demo.world",
+    "reeltag.cli",
+)
+
+
+def test_pure_modules_import_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        f"for m in {PURE_MODULES!r}: __import__(m)\n"
+        f"print(','.join(sorted(h for h in {HEAVY!r} if h in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"heavy libraries imported by pure modules: {out}"

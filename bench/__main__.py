@@ -1,0 +1,67 @@
+"""Run every benchmark side by side and print one table of ratios and medians (also as JSON).
+
+    python -m bench [--repeats N] [--only P1,P3] [--json-out bench/results/latest.json]
+
+Each benchmark module exposes ``run(repeats) -> dict`` returning ``{"figure": ..., "ratio": ..., ...}``
+rows; numbers are medians over ``repeats`` measured in the same process, so ratios compare like with like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BENCHMARKS = (
+    ("P1", "bench.bench_frames"),
+    ("P2", "bench.bench_rerank"),
+    ("P3", "bench.bench_tag2vec"),
+    ("P4", "bench.bench_suggest"),
+    ("P5", "bench.bench_rss"),
+    ("P6", "bench.bench_flows"),
+)
+
+
+def _run_one(code: str, module: str, repeats: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result = importlib.import_module(module).run(repeats)
+        return {"id": code, "ok": True, "seconds": round(time.perf_counter() - started, 1), **result}
+    except Exception as exc:  # a failing benchmark is reported, and the others still run
+        return {"id": code, "ok": False, "seconds": round(time.perf_counter() - started, 1), "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| id | figure | value | detail |", "|---|---|---|---|"]
+    for row in rows:
+        value = row.get("summary", row.get("error", ""))
+        detail = json.dumps({k: v for k, v in row.items() if k not in {"id", "figure", "summary", "ok", "error"}}, sort_keys=True)
+        lines.append(f"| {row['id']} | {row.get('figure', '')} | {value} | {detail} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--only", default="", help="comma-separated ids, e.g. P1,P3")
+    parser.add_argument("--json-out", default="bench/results/latest.json")
+    args = parser.parse_args(argv)
+    for key, value in {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}.items():
+        os.environ.setdefault(key, value)
+    wanted = {x.strip() for x in args.only.split(",") if x.strip()}
+    rows = [_run_one(code, module, args.repeats) for code, module in BENCHMARKS if not wanted or code in wanted]
+    print(_table(rows))
+    out = Path(args.json_out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(rows, sort_keys=True))
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,10 +12,17 @@ PURE_MODULES = (
     "reeltag.tracking.naming",
     "reeltag.video.weights",
     "reeltag.decisions.gates",
+    "reeltag.decisions.report",
+    "reeltag.decisions.figures",
     "reeltag.quarantine",
     "reeltag.console",
     "reeltag.demo.world",
     "reeltag.cli",
+    "reeltag.rerank.formats",
+    "reeltag.rerank.scoring",
+    "reeltag.rerank.metrics",
+    "reeltag.rerank.tuning",
+    "reeltag.ab.paired",
 )
 
 

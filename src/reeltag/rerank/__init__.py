@@ -1,0 +1,1 @@
+"""CLIPRerank: TREC formats, frame-level CLIP scoring (pure), retrieval metrics and α tuning."""

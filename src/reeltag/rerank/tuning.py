@@ -1,0 +1,78 @@
+"""Choosing the rerank setting (α × normalisation × pooling) by cross-validation over topics (pure).
+
+Input is a table ``{setting: {qid: metric}}`` of per-topic values (e.g. AP) of every grid setting. Topics
+are split into seeded folds; for each fold the setting with the best mean over the OTHER folds is chosen
+and scored on the held-out fold, so every topic's reported value comes from a setting chosen without it.
+Ties prefer the larger α (closer to the engine: the conservative choice), then the grid order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Setting:
+    alpha: float
+    normalisation: str
+    pooling: str
+
+    @property
+    def label(self) -> str:
+        return f"alpha{self.alpha:.2f}-{self.normalisation}-{self.pooling}"
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    chosen: Setting  # selected on every topic (what gets registered)
+    fold_choices: tuple[Setting, ...]
+    folds: tuple[tuple[str, ...], ...]
+    held_out: dict[str, float]  # per topic: value under the setting chosen without that topic
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(list(self.held_out.values())))
+
+
+def grid(alphas: Iterable[float], normalisations: Iterable[str], poolings: Iterable[str]) -> list[Setting]:
+    """Every combination; α = 1 ignores S, so it is kept once (with the first normalisation and pooling)."""
+    out: list[Setting] = []
+    for s in (Setting(float(a), n, p) for a, n, p in product(alphas, normalisations, poolings)):
+        if s.alpha != 1.0 or not any(o.alpha == 1.0 for o in out):
+            out.append(s)
+    return out
+
+
+def make_folds(topics: Sequence[str], k: int, seed: int) -> tuple[tuple[str, ...], ...]:
+    """``min(k, n)`` seeded folds of topics (leave-one-out when there are fewer topics than k)."""
+    if len(topics) < 2:
+        raise ValueError(f"cross-validation needs at least 2 topics, got {len(topics)}")
+    order = np.random.default_rng(seed).permutation(sorted(topics))
+    return tuple(tuple(sorted(str(t) for t in part)) for part in np.array_split(order, min(k, len(topics))))
+
+
+def select(table: Mapping[Setting, Mapping[str, float]], topics: Iterable[str]) -> Setting:
+    """The setting with the best mean over ``topics`` (ties: larger α, then grid order)."""
+    topics = list(topics)
+    settings = list(table)
+
+    def key(i: int) -> tuple[float, float, int]:
+        s = settings[i]
+        return float(np.mean([table[s][t] for t in topics])), s.alpha, -i
+
+    return settings[max(range(len(settings)), key=key)]
+
+
+def cross_validate(table: Mapping[Setting, Mapping[str, float]], topics: Sequence[str], k: int, seed: int) -> CrossValidation:
+    folds = make_folds(topics, k, seed)
+    held_out: dict[str, float] = {}
+    choices = []
+    for fold in folds:
+        choice = select(table, [t for t in topics if t not in fold])
+        choices.append(choice)
+        held_out.update({t: float(table[choice][t]) for t in fold})
+    return CrossValidation(select(table, topics), tuple(choices), folds, dict(sorted(held_out.items())))

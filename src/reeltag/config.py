@@ -38,6 +38,10 @@ class CorpusSection(Section):
     split: Literal["time", "seeded"] = Field("time", description="How held-out posts are chosen.")
     test_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Share of posts held out for evaluation.")
     seed: int = Field(13, description="Seed for seeded splits.")
+    heldout_sources: tuple[str, ...] = Field(
+        (), description="Sources (ingest --source-name) held out whole for evaluation; empty = split by `split`."
+    )
+    part_rows: int = Field(200_000, ge=1, le=10_000_000, description="Posts per Parquet part written by ingest, rows.")
 
 
 class Tag2VecSection(Section):
@@ -51,6 +55,11 @@ class Tag2VecSection(Section):
     workers: int = Field(2, ge=1, le=64, description="Training threads.")
     seed: int = Field(1, description="Random seed (training is only reproducible with workers=1).")
     eval_k: int = Field(10, ge=1, le=1000, description="k for hit@k and MRR@k.")
+    corpus_file: bool = Field(True, description="Train through gensim's corpus_file path (measured faster; see bench P3).")
+    hybrid_weight: float = Field(
+        0.5, ge=0.0, le=100.0, description="Weight of Tag2Vec input-output probability added to co-occurrence probability."
+    )
+    neighbours_k: int = Field(10, ge=1, le=1000, description="Neighbours compared per tag in the trend report, tags.")
 
 
 class ClipSection(Section):
@@ -65,6 +74,7 @@ class ClipSection(Section):
     batch_size: int = Field(32, ge=1, le=4096, description="Frames per forward pass.")
     device: str = Field("cpu", description="torch device.")
     threads: int = Field(2, ge=1, le=256, description="torch intra-op threads.")
+    seed: int = Field(0, ge=0, description="Seed of the random initialisation (weights='random') and of adaptation.")
 
 
 class VideoSection(Section):
@@ -111,6 +121,20 @@ class GatesSection(Section):
     minutes_per_manual_tag: float = Field(0.5, ge=0.0, le=60.0, description="Staff minutes to type one tag.")
 
 
+class SchedulesSection(Section):
+    """Cron (5 fields, UTC) per served deployment; an empty string serves it without a schedule."""
+
+    ingest_corpus: str = Field("0 * * * *", description="ingest-corpus (then validate-data): hourly, on the hour.")
+    validate_data: str = Field("30 2 * * *", description="validate-data on its own: daily at 02:30.")
+    retrain_tag2vec: str = Field("0 3 * * 1", description="retrain-tag2vec (a new champion chains mapper → rerank → report): weekly.")
+    finetune_mapper: str = Field(
+        "20 * * * *", description="finetune-mapper: hourly check; content-hash caching makes it a no-op until labels change."
+    )
+    tune_rerank: str = Field("0 5 1 * *", description="tune-rerank (then poc-report): monthly, 1st at 05:00.")
+    poc_report: str = Field("0 6 * * *", description="poc-report: daily at 06:00 (also chained after every tuning flow).")
+    timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
+
+
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow.")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
@@ -133,6 +157,7 @@ class Settings(BaseSettings):
     mapper: MapperSection = MapperSection()
     rerank: RerankSection = RerankSection()
     gates: GatesSection = GatesSection()
+    schedules: SchedulesSection = SchedulesSection()
     tracking: TrackingSection = TrackingSection()
 
     @classmethod

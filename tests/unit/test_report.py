@@ -1,0 +1,66 @@
+"""Report verdicts (pure): weak evidence never yields GO; overall verdict; escaping of corpus text."""
+
+from __future__ import annotations
+
+from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH, Threshold
+from reeltag.decisions.report import Component, ReportData, TimeSaved, decision_json, judge, markdown_summary, overall, render_html
+
+STRONG = {"model": {"p_at_5": 0.5}, "baseline": {"p_at_5": 0.2}}
+
+
+def _component(methods=STRONG, n_eval: int = 500, uses_encoder: bool = True) -> Component:
+    return Component("mapper", "Tag suggestion", methods, "model", "baseline", (Threshold("p_at_5", min_abs_delta=0.05),),
+                     chart_metrics=("p_at_5",), n_eval=n_eval, min_eval=100, uses_encoder=uses_encoder)
+
+
+def _data(weights: str = "real", demo: bool = False, **kw) -> ReportData:
+    return ReportData("PoC", "now", weights, demo, (_component(**kw),))
+
+
+def test_strong_evidence_on_real_weights_is_go() -> None:
+    data = _data()
+    assert judge(data, data.components[0]).decision.verdict == GO
+
+
+def test_weak_evidence_is_never_go() -> None:
+    for data in (_data("random"), _data("demo-trained"), _data(demo=True), _data(n_eval=10)):
+        decision = judge(data, data.components[0]).decision
+        assert decision.verdict == NOT_ENOUGH and any(r.startswith("warning:") for r in decision.reasons)
+
+
+def test_encoder_warning_only_for_components_using_the_encoder() -> None:
+    data = _data("random", uses_encoder=False)
+    assert judge(data, data.components[0]).decision.verdict == GO
+
+
+def test_model_worse_than_baseline_is_no_go_with_reason() -> None:
+    data = _data(methods={"model": {"p_at_5": 0.1}, "baseline": {"p_at_5": 0.2}}, demo=True)
+    decision = judge(data, data.components[0]).decision
+    assert decision.verdict == NO_GO and "p_at_5" in decision.reasons[0]
+
+
+def test_overall_verdict() -> None:
+    go, weak = judge(_data(), _component()), judge(_data(demo=True), _component())
+    bad_data = _data(methods={"model": {"p_at_5": 0.0}, "baseline": {"p_at_5": 0.2}})
+    bad = judge(bad_data, bad_data.components[0])
+    assert overall([go, go]) == GO and overall([go, weak]) == NOT_ENOUGH and overall([weak, bad]) == NO_GO
+    assert overall([]) == NOT_ENOUGH
+
+
+def test_decision_json_and_markdown_carry_verdict_and_reasons() -> None:
+    data = _data(demo=True)
+    judgements = [judge(data, c) for c in data.components]
+    out = decision_json(data, judgements)
+    assert out["verdict"] == NOT_ENOUGH and out["components"]["mapper"]["reasons"]
+    assert f"**{NOT_ENOUGH}**" in markdown_summary(data, judgements)
+
+
+def test_time_saved_is_acceptance_times_minutes() -> None:
+    assert TimeSaved(0.5, 2.0, "P@5 x 5").minutes_per_1000_videos == 1000.0
+
+
+def test_html_escapes_corpus_text() -> None:
+    evil = "<script>alert(1)</script>"
+    data = ReportData("PoC", "now", "real", False, (_component(),), top_tags=((evil, 3),), examples=(("v.mp4", (evil,)),))
+    page = render_html(data, [judge(data, data.components[0])], {})
+    assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

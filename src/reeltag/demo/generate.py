@@ -1,0 +1,147 @@
+"""Generate the whole demo data set: labelled videos, hashtag corpus and search set, from one seed.
+
+Layout under ``out`` (see the modules for the formats): ``videos/``, ``labels.csv``, ``labels_shifted.csv``,
+``segments.jsonl`` (:mod:`reeltag.demo.videos`); ``corpus/posts.jsonl``, ``corpus/posts_new.jsonl``
+(:mod:`reeltag.demo.corpus`); ``search/...`` (:mod:`reeltag.demo.search`); and ``demo.json``: seed, size,
+counts and the sha256 of every file written. Same seed and size give byte-identical files; a re-run whose
+``demo.json`` and files still match does nothing (``DemoSummary.skipped``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from reeltag.demo.corpus import CorpusSummary, write_corpus
+from reeltag.demo.search import SearchSummary, write_search_set
+from reeltag.demo.videos import VideoSetSummary, write_video_sets
+from reeltag.io import sha256_file, write_json_atomic
+
+DemoSizeName = Literal["tiny", "small", "full"]
+RECORD = "demo.json"
+_STREAMS = {"videos": 1, "search": 2, "corpus": 3}  # one independent random stream per set
+OWNED = ("videos", "labels.csv", "labels_shifted.csv", "segments.jsonl", "corpus/posts.jsonl",
+         "corpus/posts_new.jsonl", "search")  # what generate_demo writes under ``out``
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    """How much to generate (video counts are per category or per topic; durations in seconds)."""
+
+    labelled_per_category: int
+    shifted_per_category: int
+    caption_videos: int
+    duration_s: tuple[float, float]
+    search_topics: int
+    search_relevant: int
+    search_negatives: int
+    search_fillers: int
+    search_duration_s: tuple[float, float]
+    posts: int
+    new_posts: int
+
+
+SIZES: dict[str, DemoSize] = {
+    "tiny": DemoSize(3, 3, 8, (2.0, 3.0), 4, 3, 2, 4, (3.0, 3.6), 600, 100),
+    "small": DemoSize(6, 3, 16, (2.0, 5.0), 6, 4, 2, 4, (3.0, 5.0), 1500, 150),
+    "full": DemoSize(12, 6, 32, (2.0, 6.0), 8, 5, 2, 4, (3.0, 6.0), 3000, 300),
+}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What :func:`generate_demo` wrote (paths absolute) and how long it took."""
+
+    root: Path
+    seed: int
+    size: str
+    videos: VideoSetSummary
+    corpus: CorpusSummary
+    search: SearchSummary
+    record: Path
+    seconds: float
+    skipped: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """Every count of the three sets, flat: ``videos.n_labelled``, ``corpus.n_lines``, ..."""
+        out: dict[str, int] = {}
+        for name in ("videos", "corpus", "search"):
+            part = getattr(self, name)
+            out.update({f"{name}.{f.name}": getattr(part, f.name) for f in dataclasses.fields(part)
+                        if isinstance(getattr(part, f.name), int)})
+        return out
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, _STREAMS[name]])
+
+
+def _to_record(part: Any, root: Path) -> dict[str, Any]:
+    return {k: str(v.relative_to(root)) if isinstance(v, Path) else v for k, v in dataclasses.asdict(part).items()}
+
+
+def _from_record(cls: type, data: dict[str, Any], root: Path) -> Any:
+    kinds = {f.name: f.type for f in dataclasses.fields(cls)}
+    return cls(**{k: root / v if kinds[k] in ("Path", Path) else v for k, v in data.items()})
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every demo file under ``root`` (the ``OWNED`` paths), by relative POSIX path."""
+    found = [p for o in OWNED for p in ([root / o] if (root / o).is_file() else (root / o).rglob("*"))]
+    files = sorted(p for p in found if p.is_file() and not p.name.startswith("."))
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in files}
+
+
+def load_record(root: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((root / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_current(root: Path, record: dict[str, Any] | None, seed: int, size: str) -> bool:
+    """True when ``record`` is for this seed and size and every file it lists is unchanged."""
+    if not record or record.get("seed") != seed or record.get("size") != size:
+        return False
+    files: dict[str, str] = record.get("files", {})
+    return all((root / rel).is_file() and sha256_file(root / rel) == digest for rel, digest in files.items())
+
+
+def summary_from_record(root: Path, record: dict[str, Any], seconds: float) -> DemoSummary:
+    return DemoSummary(
+        root, record["seed"], record["size"], _from_record(VideoSetSummary, record["videos"], root),
+        _from_record(CorpusSummary, record["corpus"], root), _from_record(SearchSummary, record["search"], root),
+        root / RECORD, seconds, skipped=True,
+    )
+
+
+def write_sets(root: Path, seed: int, spec: DemoSize, workers: int) -> tuple[VideoSetSummary, CorpusSummary, SearchSummary]:
+    videos = write_video_sets(root, stream(seed, "videos"), spec.labelled_per_category, spec.shifted_per_category,
+                              spec.caption_videos, spec.duration_s, workers)
+    corpus = write_corpus(root, stream(seed, "corpus"), spec.posts, spec.new_posts)
+    search = write_search_set(root, stream(seed, "search"), spec.search_topics, spec.search_relevant,
+                              spec.search_negatives, spec.search_fillers, spec.search_duration_s, workers)
+    return videos, corpus, search
+
+
+def generate_demo(out: str | Path, seed: int = 0, size: DemoSizeName = "full", workers: int = 2,
+                  force: bool = False) -> DemoSummary:
+    """Write the demo data under ``out``; skip (``skipped=True``) when ``demo.json`` says it is already there."""
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}")
+    root, started = Path(out).expanduser().resolve(), time.perf_counter()
+    record = load_record(root)
+    if not force and record and is_current(root, record, seed, size):
+        return summary_from_record(root, record, time.perf_counter() - started)
+    videos, corpus, search = write_sets(root, seed, SIZES[size], workers)
+    record = {"seed": seed, "size": size, "spec": dataclasses.asdict(SIZES[size]),
+              "videos": _to_record(videos, root), "corpus": _to_record(corpus, root),
+              "search": _to_record(search, root), "files": file_hashes(root)}
+    write_json_atomic(root / RECORD, record)
+    return DemoSummary(root, seed, size, videos, corpus, search, root / RECORD, time.perf_counter() - started)

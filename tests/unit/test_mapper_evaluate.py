@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 
 from reeltag.mapper.evaluate import (
+    Examples,
     Truth,
     average_precision,
     best_fusion_weight,
+    compare_methods,
     fuse,
     knn_scores,
+    method_scores,
     popularity_scores,
     prefixed,
     ranking_metrics,
@@ -57,3 +60,16 @@ def test_fusion_weight_picks_the_informative_source() -> None:
 
 def test_prefixed_names() -> None:
     assert prefixed({"mapper": {"p_at_5": 0.5}}, "test") == {"test/mapper/p_at_5": 0.5}
+
+
+def test_method_scores_and_comparison_cover_every_method() -> None:
+    tags = np.eye(4)
+    train = Examples(np.array([[1.0, 0.0], [0.0, 1.0]]), Truth.from_tags([["a"], ["b"]], VOCAB))
+    test = Examples(np.array([[1.0, 0.1]]), Truth.from_tags([["a"]], VOCAB))
+    text = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [-1.0, 0.0]])
+    scores = method_scores(np.array([[1.0, 0, 0, 0]]), test, train, tags, text, knn_k=1)
+    assert set(scores) == {"mapper", "popularity", "knn", "zero_shot"}
+    metrics = compare_methods(scores, test.truth, fusion_weight=0.5)
+    assert set(metrics) == {"mapper", "popularity", "knn", "zero_shot", "fused"}
+    assert metrics["mapper"]["p_at_1"] == 1.0 and metrics["knn"]["p_at_1"] == 1.0
+    assert "zero_shot" not in method_scores(np.ones((1, 4)), test, train, tags, None)

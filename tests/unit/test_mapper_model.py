@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from reeltag.mapper.evaluate import Truth, cosine_scores, ranking_metrics
+from reeltag.mapper.evaluate import Examples, Truth, cosine_scores, ranking_metrics
 from reeltag.mapper.model import MapperArgs, TagMapper, ranking_loss, regression_loss
-from reeltag.mapper.train import Examples, FitParams, fit, fit_best, load_mapper, load_pyfunc, predict, save_mapper
+from reeltag.mapper.train import FitParams, fit, fit_best, load_mapper, load_pyfunc, predict, save_mapper
 
 N_TAGS, DIM, FEAT = 24, 8, 16
 PARAMS = FitParams(epochs=60, patience=10, lr=3e-3, weight_decay=0.0, seed=0, batch_size=32)

@@ -35,6 +35,14 @@ class Truth:
         return sum(len(c) for c in self.columns) / total if total else 0.0
 
 
+@dataclass(frozen=True)
+class Examples:
+    """Video features (n, D) and their relevant columns in the candidate tag matrix."""
+
+    features: np.ndarray
+    truth: Truth
+
+
 def ranking_metrics(scores: np.ndarray, truth: Truth, ks: Sequence[int] = KS) -> dict[str, float]:
     """Mean P@k, R@k, hit@k over videos and mAP over the full ranking."""
     out: dict[str, float] = {}
@@ -104,3 +112,25 @@ def best_fusion_weight(mapper: np.ndarray, zero_shot: np.ndarray, truth: Truth, 
 def prefixed(metrics: Mapping[str, Mapping[str, float]], split: str) -> dict[str, float]:
     """``{"mapper": {"p_at_5": ..}}`` → ``{"test/mapper/p_at_5": ..}``."""
     return {f"{split}/{method}/{name}": value for method, values in metrics.items() for name, value in values.items()}
+
+
+def method_scores(mapped: np.ndarray, test: Examples, train: Examples, tags: np.ndarray, text: np.ndarray | None,
+                  knn_k: int = 10) -> dict[str, np.ndarray]:
+    """Score matrices of the mapper and the baselines (zero-shot only when tag texts were encoded)."""
+    n, n_tags = len(test.truth.columns), tags.shape[0]
+    scores = {
+        "mapper": cosine_scores(mapped, tags),
+        "popularity": popularity_scores(train.truth, n, n_tags),
+        "knn": knn_scores(train.features, train.truth, test.features, n_tags, knn_k),
+    }
+    if text is not None:
+        scores["zero_shot"] = cosine_scores(test.features, text)
+    return scores
+
+
+def compare_methods(scores: Mapping[str, np.ndarray], truth: Truth, fusion_weight: float | None) -> dict[str, dict[str, float]]:
+    """Metrics of every method, plus ``fused`` (mapper + zero-shot) when a fusion weight was chosen."""
+    out = {name: ranking_metrics(matrix, truth) for name, matrix in scores.items()}
+    if fusion_weight is not None and "zero_shot" in scores:
+        out["fused"] = ranking_metrics(fuse(scores["mapper"], scores["zero_shot"], fusion_weight), truth)
+    return out

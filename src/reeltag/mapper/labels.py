@@ -42,6 +42,11 @@ class BadRow:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    reason: str
+
+
+@dataclass(frozen=True)
 class Labels:
     source: Path
     rows: tuple[LabelRow, ...]
@@ -54,21 +59,25 @@ class Labels:
 def read_labels(path: str | Path, normalise: Normalise, allow_absolute: bool = True) -> Labels:
     """Parse a labels file (``.jsonl``/``.json`` lines, else CSV); raises ``FileNotFoundError`` if it is missing."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
-    raw = _jsonl_records(text) if path.suffix.lower() in {".jsonl", ".json", ".ndjson"} else _csv_records(text)
     rows: list[LabelRow] = []
     bad: list[BadRow] = []
-    for line, record in raw:
+    for line, record in label_records(path):
         item = f"{path}:{line}"
         parsed = parse_record(record, path.parent, normalise, allow_absolute)
         (bad.append(BadRow(item, parsed)) if isinstance(parsed, str) else rows.append(parsed))
     return Labels(path, tuple(rows), tuple(bad))
 
 
+def label_records(path: Path) -> list[tuple[int, Any]]:
+    """``(line, record)`` pairs of a labels file; a record is a dict (or :class:`Unreadable`, or whatever a JSON line held)."""
+    text = path.read_text(encoding="utf-8-sig")
+    return list(_jsonl_records(text) if path.suffix.lower() in {".jsonl", ".json", ".ndjson"} else _csv_records(text))
+
+
 def parse_record(record: Any, base: Path, normalise: Normalise, allow_absolute: bool = True) -> LabelRow | str:
     """A :class:`LabelRow`, or the reason (a string) why the record is unusable."""
     if not isinstance(record, dict):
-        return f"not a record: {str(record)[:80]!r}"
+        return record.reason if isinstance(record, Unreadable) else f"not a record: {str(record)[:80]!r}"
     video = record.get("video")
     if not isinstance(video, str) or not video.strip():
         return "missing 'video'"
@@ -135,7 +144,7 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, f"invalid JSON: {exc.msg}"
+            yield number, Unreadable(f"invalid JSON: {exc.msg}")
 
 
 def assign_splits(rows: Iterable[LabelRow], seed: int, val_fraction: float = 0.15, test_fraction: float = 0.15) -> tuple[LabelRow, ...]:

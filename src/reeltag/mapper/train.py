@@ -16,19 +16,11 @@ import numpy as np
 import torch
 
 from reeltag.io import atomic_path, write_json_atomic
-from reeltag.mapper.evaluate import Truth, cosine_scores, ranking_metrics
+from reeltag.mapper.evaluate import Examples, Truth, cosine_scores, ranking_metrics
 from reeltag.mapper.model import LOSSES, MapperArgs, TagMapper, loss_value
 
 STATE_FILE, ARGS_FILE = "mapper.pt", "args.json"
 SELECT_METRIC = "p_at_5"
-
-
-@dataclass(frozen=True)
-class Examples:
-    """Video features (n, D) and their relevant columns in the candidate tag matrix."""
-
-    features: np.ndarray
-    truth: Truth
 
 
 @dataclass(frozen=True)

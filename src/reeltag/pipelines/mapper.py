@@ -1,0 +1,317 @@
+"""Mapper lifecycle steps: ``train_mapper``, ``finetune_mapper``, ``evaluate_mapper``, ``suggest_tags``.
+
+Runs go to MLflow ``reeltag/mapper``; versions to ``reeltag.mapper`` with ``depends_on.tag2vec`` and
+``depends_on.encoder``; promotion only through :func:`reeltag.decisions.gates.decide`. Every result says which
+kind of encoder weights made it. Re-running train/finetune on the same inputs reuses the earlier run.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reeltag.decisions.gates import Decision, Threshold, comparison_metrics, decide
+from reeltag.errors import ReeltagError
+from reeltag.io import sha256_json
+from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed
+from reeltag.mapper.suggest import Suggestion, TagIndex, nearest_tags
+from reeltag.pipelines.mapper_data import (
+    MODEL, Champion, Dataset, FeatureCounts, LabelCheck, TagSpace, build_dataset, check_labels, feature_counts,
+    label_normaliser, load_champion, load_space, require_splits, tag_index,
+)
+from reeltag.project import Project
+
+GATE_METRIC = "test/mapper/p_at_5"
+Progress = Callable[[int], None] | None
+
+
+@dataclass(frozen=True)
+class MapperTrained:
+    mode: str  # train | finetune
+    run_id: str
+    version: str | None
+    reused: bool  # same inputs as an earlier run: nothing was trained again
+    loss: str
+    loss_scores: dict[str, float]  # validation P@5 of each loss tried; the best one won
+    best_epoch: int
+    epochs_run: int
+    labels: LabelCheck
+    features: FeatureCounts | None
+    test: dict[str, dict[str, float]]  # method → metrics on the held-out videos
+    champion_test: dict[str, float] | None  # the previous champion on the same videos
+    decision: str
+    reasons: tuple[str, ...]
+    promoted: bool
+    champion: str | None
+    rollback: str | None
+    tag2vec_version: str
+    encoder_id: str
+    encoder_weights: str
+
+
+@dataclass(frozen=True)
+class MapperEvaluation:
+    run_id: str
+    mapper_version: str
+    labels: LabelCheck
+    features: FeatureCounts
+    videos: dict[str, int]
+    test: dict[str, dict[str, float]]
+    fusion_weight: float | None  # weight of the mapper in the fused score, chosen on validation videos
+    fusion_helps: bool
+    label_tag_coverage: float  # share of held-out label tags that are in the Tag2Vec vocabulary
+    tag2vec_version: str
+    encoder_id: str
+    encoder_weights: str
+
+
+@dataclass(frozen=True)
+class VideoSuggestions:
+    video: str
+    tags: tuple[Suggestion, ...]
+
+
+@dataclass(frozen=True)
+class SuggestResult:
+    inputs: int
+    suggested: int
+    quarantined: int
+    quarantine: tuple[Any, ...]
+    skipped: tuple[str, ...]
+    videos: tuple[VideoSuggestions, ...]
+    k: int
+    mapper_version: str
+    tag2vec_version: str
+    encoder_id: str
+    encoder_weights: str
+    seconds: float
+
+
+def train_mapper(project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None,
+                 on_progress: Progress = None) -> MapperTrained:
+    """Train from scratch (each loss; the best on validation wins), evaluate, register, promote by the gate."""
+    return _fit_register(project, Path(labels), "train", space, encoder, on_progress)
+
+
+def finetune_mapper(project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None,
+                    on_progress: Progress = None) -> MapperTrained:
+    """Start from the champion and adapt it to these labels (early stopping); promote only if the gate says GO."""
+    return _fit_register(project, Path(labels), "finetune", space, encoder, on_progress)
+
+
+def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None,
+                    on_progress: Progress = None) -> MapperEvaluation:
+    """The champion mapper and the baselines on the labels' held-out (test) videos."""
+    space = space or load_space(project)
+    champion = load_champion(project, space, required=True)
+    index, encoder = tag_index(space), encoder or _load_encoder(project)
+    _require_encoder(champion, encoder.model_id)
+    data = build_dataset(project, check_labels(project, labels, label_normaliser(project, space)), index, encoder, on_progress)
+    require_splits(data, ("train", "test"))
+    test, weight = _evaluate(champion.model, data, index, _tag_texts(encoder, index))
+    with project.tracker.run("mapper", project.settings, tags=_lineage(space, data, "evaluate")) as run:
+        project.tracker.log_metrics(prefixed(test, "test"))
+        project.tracker.set_tags({"mapper_version": champion.info.version})
+    helps = weight is not None and test["fused"]["p_at_5"] > test["mapper"]["p_at_5"]
+    return MapperEvaluation(run.run_id, champion.info.version, data.labels, data.features,
+                            {k: len(v) for k, v in data.rows.items()}, test, weight, helps,
+                            data.splits["test"].truth.coverage(), str(space.version), data.features.model_id,
+                            data.features.weights_kind)
+
+
+def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None = None, exclude: Sequence[str] = (),
+                 allow: Sequence[str] | None = None, min_score: float | None = None, space: TagSpace | None = None,
+                 encoder: Any = None, on_progress: Progress = None) -> SuggestResult:
+    """Ranked tags (surface forms, cosine scores) for every readable video; unreadable ones are quarantined."""
+    from reeltag.mapper.train import predict
+    from reeltag.pipelines.features import extract_features
+
+    started, space = time.perf_counter(), space or load_space(project)
+    champion = load_champion(project, space, required=True)
+    _require_encoder(champion, encoder.model_id if encoder is not None else _configured_model_id(project))
+    index = _restricted(project, space, exclude, allow)
+    batch = extract_features(project, list(inputs), on_progress, encoder=encoder)
+    pooled = np.stack([f.pooled for f in batch.features]) if batch.features else np.zeros((0, champion.args.in_dim))
+    ranked = nearest_tags(predict(champion.model, pooled), index, k or project.settings.mapper.k, min_score)
+    videos = tuple(VideoSuggestions(f.video, tuple(r)) for f, r in zip(batch.features, ranked))
+    counts = feature_counts(batch)
+    return SuggestResult(counts.videos + batch.quarantined, counts.videos, batch.quarantined, batch.quarantine,
+                         batch.skipped, videos, k or project.settings.mapper.k, champion.info.version, str(space.version),
+                         batch.model_id, batch.weights_kind, round(time.perf_counter() - started, 3))
+
+
+def _fit_register(project: Project, labels: Path, mode: str, space: TagSpace | None, encoder: Any,
+                  on_progress: Progress) -> MapperTrained:
+    space = space or load_space(project)
+    champion = load_champion(project, space, required=mode == "finetune", strict=mode == "finetune")
+    index, encoder = tag_index(space), encoder or _load_encoder(project)
+    checked = check_labels(project, labels, label_normaliser(project, space))
+    inputs_hash = _inputs_hash(project, mode, checked.check, space, encoder.model_id, champion)
+    previous = _previous(project, inputs_hash, checked.check)
+    if previous is not None:
+        return previous
+    if champion is not None and mode == "finetune":
+        _require_encoder(champion, encoder.model_id)
+    data = build_dataset(project, checked, index, encoder, on_progress)
+    require_splits(data, ("train", "val", "test"))
+    fitted, scores = _fit(project, mode, data, index, space, champion)
+    return _register(project, mode, data, index, space, encoder, fitted, scores, champion, inputs_hash)
+
+
+def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: TagSpace, champion: Champion | None) -> Any:
+    from reeltag.mapper.model import MapperArgs
+    from reeltag.mapper.train import FitParams, fit, fit_best
+
+    ms, train, val = project.settings.mapper, data.splits["train"], data.splits["val"]
+    params = FitParams(ms.epochs, ms.patience, ms.finetune_lr if mode == "finetune" else ms.lr, ms.weight_decay, ms.seed)
+    lineage = {"tag2vec_version": str(space.version), "encoder_id": data.features.model_id,
+               "encoder_weights": data.features.weights_kind}
+    if mode == "finetune" and champion is not None:
+        fitted = fit(replace(champion.args, **lineage), index.vectors, train, val, params, init=champion.model.state_dict())
+        return fitted, {fitted.args.loss: fitted.val_score}
+    args = MapperArgs(train.features.shape[1], index.vectors.shape[1], ms.hidden, ms.loss, ms.temperature, **lineage)
+    return fit_best(args, index.vectors, train, val, params)
+
+
+def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space: TagSpace, encoder: Any, fitted: Any,
+              scores: dict[str, float], champion: Champion | None, inputs_hash: str) -> MapperTrained:
+    from reeltag.mapper.model import TagMapper
+    from reeltag.mapper.train import save_mapper
+
+    model = TagMapper(fitted.args)
+    model.load_state_dict(fitted.state)
+    texts = _tag_texts(encoder, index)
+    test, _ = _evaluate(model, data, index, texts)
+    old = _evaluate(champion.model, data, index, texts)[0]["mapper"] if champion is not None else None
+    decision = _decide(project, test, old, data.features.weights_kind)
+    tracker = project.tracker
+    tags = {**_lineage(space, data, mode), "inputs_hash": inputs_hash, "loss": fitted.args.loss, "decision": decision.verdict}
+    with tracker.run("mapper", project.settings, tags=tags) as run:
+        tracker.log_metrics({f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test")
+                            | comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)))
+        tracker.log_dict({"reasons": list(decision.reasons), "verdict": decision.verdict}, "decision.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            uri = tracker.log_model({"mapper": save_mapper(Path(tmp) / "mapper", fitted)}, "reeltag.mapper.train:load_pyfunc")
+    version = tracker.register(MODEL, uri, run.run_id, {
+        "depends_on.tag2vec": str(space.version), "depends_on.encoder": data.features.model_id,
+        "encoder_weights": data.features.weights_kind, "loss": fitted.args.loss, "mode": mode, "decision": decision.verdict})
+    move = _promote(project, version.version) if decision.go else None
+    tracker.set_run_tags(run.run_id, {"version": version.version, "promoted": bool(move)})
+    return MapperTrained(mode, run.run_id, version.version, False, fitted.args.loss, scores, fitted.best_epoch,
+                         fitted.epochs_run, data.labels, data.features, test, old, decision.verdict, decision.reasons,
+                         move is not None, move.champion if move else None, move.rollback if move else None,
+                         str(space.version), data.features.model_id, data.features.weights_kind)
+
+
+def _promote(project: Project, version: str) -> Any:
+    project.tracker.set_alias(MODEL, "challenger", version)
+    return project.tracker.promote(MODEL, version)
+
+
+def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> tuple[dict[str, dict[str, float]], float | None]:
+    """Mapper and baselines on the test videos; the fusion weight is chosen on validation videos (when there are any)."""
+    from reeltag.mapper.train import predict
+
+    train, val, test = data.splits["train"], data.splits["val"], data.splits["test"]
+    weight = None
+    if len(val.truth.columns):
+        val_scores = method_scores(predict(model, val.features), val, train, index.vectors, texts)
+        weight = best_fusion_weight(val_scores["mapper"], val_scores["zero_shot"], val.truth)
+    scores = method_scores(predict(model, test.features), test, train, index.vectors, texts)
+    return compare_methods(scores, test.truth, weight), weight
+
+
+def _decide(project: Project, test: dict[str, dict[str, float]], old: dict[str, float] | None, weights: str) -> Decision:
+    g = project.settings.gates
+    rules = [
+        Threshold(GATE_METRIC, tolerance=g.tolerance, min_abs_delta=g.min_abs_delta, min_rel_delta=g.min_rel_delta),
+        Threshold("test/mapper/map", tolerance=g.tolerance),
+        Threshold("test/mapper_minus_popularity/p_at_5", min_value=0.0),
+    ]
+    warnings = ["encoder weights are random: suggestions carry no visual meaning"] if weights == "random" else []
+    return decide(_gate_metrics(test["mapper"], test), _champion_metrics(old, test), rules, warnings=warnings)
+
+
+def _gate_metrics(mapper: dict[str, float], test: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The mapper's test metrics plus its margin over the popularity baseline (same videos)."""
+    out = {f"test/mapper/{k}": v for k, v in mapper.items()}
+    out["test/mapper_minus_popularity/p_at_5"] = mapper["p_at_5"] - test["popularity"]["p_at_5"]
+    return out
+
+
+def _champion_metrics(old: dict[str, float] | None, test: dict[str, dict[str, float]]) -> dict[str, float] | None:
+    return _gate_metrics(old, test) if old is not None else None
+
+
+def _lineage(space: TagSpace, data: Dataset, mode: str) -> dict[str, str]:
+    return {"mode": mode, "tag2vec_version": str(space.version), "encoder_id": data.features.model_id,
+            "encoder_weights": data.features.weights_kind, "labels_sha256": data.labels.sha256,
+            "videos_quarantined": str(data.features.quarantined), "labels_quarantined": str(data.labels.quarantined)}
+
+
+def _inputs_hash(project: Project, mode: str, check: LabelCheck, space: TagSpace, encoder_id: str,
+                 champion: Champion | None) -> str:
+    settings = project.settings
+    return sha256_json({"mode": mode, "labels": check.sha256, "tag2vec": str(space.version), "encoder": encoder_id,
+                        "mapper": settings.mapper.model_dump(mode="json"), "corpus": settings.corpus.model_dump(mode="json"),
+                        "champion": champion.info.version if champion else None})[:16]
+
+
+def _previous(project: Project, inputs_hash: str, check: LabelCheck) -> MapperTrained | None:
+    """The earlier run with the same inputs (its registered version), if there is one."""
+    for run in project.tracker.runs("mapper"):
+        tags = run["tags"]
+        if tags.get("reeltag.inputs_hash") == inputs_hash and run["status"] == "FINISHED" and "reeltag.version" in tags:
+            return _from_run(run, check)
+    return None
+
+
+def _from_run(run: dict[str, Any], check: LabelCheck) -> MapperTrained:
+    tags, metrics = run["tags"], run["metrics"]
+    test: dict[str, dict[str, float]] = {}
+    for name, value in metrics.items():
+        split, _, rest = name.partition("/")
+        if split == "test" and "/" in rest and not rest.startswith("mapper_minus"):
+            method, _, metric = rest.partition("/")
+            test.setdefault(method, {})[metric] = value
+    promoted = tags.get("reeltag.promoted") == "True"
+    return MapperTrained(tags.get("reeltag.mode", ""), run["run_id"], tags["reeltag.version"], True, tags.get("reeltag.loss", ""),
+                         {}, 0, 0, check, None, test, None, tags.get("reeltag.decision", ""), ("reused: same inputs as run "
+                         f"{run['name']}",), promoted, None, None, tags.get("reeltag.tag2vec_version", ""),
+                         tags.get("reeltag.encoder_id", ""), tags.get("reeltag.encoder_weights", ""))
+
+
+def _restricted(project: Project, space: TagSpace, exclude: Sequence[str], allow: Sequence[str] | None) -> TagIndex:
+    normalise = label_normaliser(project, space)
+    keys = lambda raw: [t for t in (normalise(r) for r in raw) if t]  # noqa: E731
+    return tag_index(space).restrict(keys(allow) if allow is not None else None, keys(exclude))
+
+
+def _tag_texts(encoder: Any, index: TagIndex) -> np.ndarray:
+    """Each candidate tag encoded as text by the video encoder (for the zero-shot baseline)."""
+    return encoder.encode_texts([s.lstrip("#") for s in index.surface])
+
+
+def _load_encoder(project: Project) -> Any:
+    from reeltag.video.encoder import load_encoder
+
+    return load_encoder(project.settings.clip, project.paths)
+
+
+def _configured_model_id(project: Project) -> str:
+    from reeltag.video.encoder import resolve_weights
+
+    return resolve_weights(project.settings.clip, project.paths.root).model_id
+
+
+def _require_encoder(champion: Champion, model_id: str) -> None:
+    if champion.args.encoder_id and champion.args.encoder_id != model_id:
+        raise ReeltagError(f"mapper v{champion.info.version} maps features of encoder {champion.args.encoder_id}, but the "
+                           f"configured encoder is {model_id}: set [clip] to that encoder or train a mapper for this one")
+

@@ -1,0 +1,39 @@
+"""Helpers for the mapper tests: a small Tag2Vec space trained on the demo corpus (until a champion is at hand)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reeltag.config import Tag2VecSection
+from reeltag.corpus.tags import SurfaceForms, extract_hashtags, normalise_tags, split_tag_field
+from reeltag.pipelines.corpus import tag_rules
+from reeltag.project import Project
+
+
+def demo_sentences(posts: Path, project: Project) -> list[list[str]]:
+    rules, most = tag_rules(project.settings.corpus), project.settings.corpus.max_tags_per_post
+    sentences = []
+    for line in posts.read_text(encoding="utf-8").splitlines():
+        try:
+            post = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(post, dict):
+            continue
+        raw = split_tag_field(post["hashtags"]) if post.get("hashtags") else extract_hashtags(str(post.get("text") or ""))
+        tags, _ = normalise_tags(raw, rules, most)
+        if len(tags) > 1:
+            sentences.append(tags)
+    return sentences
+
+
+def demo_space(demo: Path, project: Project, workdir: Path, version: str = "1"):
+    """A Tag2Vec space trained with the Tag2Vec adapter on the demo posts (seeded, one worker)."""
+    from reeltag.tag2vec.train import to_space, train_new
+
+    sentences = demo_sentences(demo / "corpus" / "posts.jsonl", project)
+    surface = SurfaceForms.fit(sentences)
+    canonical = [surface.sentence(s) for s in sentences]
+    cfg = Tag2VecSection(vector_size=32, window=10, min_count=1, epochs=30, workers=1, seed=1)
+    return to_space(train_new(canonical, cfg, workdir), surface, version)

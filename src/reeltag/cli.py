@@ -13,6 +13,7 @@ from reeltag import __version__
 
 COMMAND_MODULES = (
     "reeltag.commands.core",
+    "reeltag.commands.rerank",
 )
 
 app = typer.Typer(

@@ -107,6 +107,13 @@ class RerankSection(Section):
     alpha_grid: tuple[float, ...] = Field(
         (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), description="α values tried by tuning."
     )
+    tune_normalisations: tuple[Literal["minmax", "zscore", "none"], ...] = Field(
+        ("minmax", "zscore", "none"), min_length=1, description="Normalisations tried by tuning (1 to 3 names)."
+    )
+    tune_poolings: tuple[Literal["max", "mean", "topm"], ...] = Field(
+        ("max", "mean", "topm"), min_length=1, description="Poolings tried by tuning (1 to 3 names)."
+    )
+    tune_measure: str = Field("AP", description="Per-topic measure tuning maximises: AP, nDCG@k, P@k, R@k or xinfAP.")
     cv_folds: int = Field(5, ge=2, le=100, description="Cross-validation folds over topics.")
     bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples for confidence intervals.")
     seed: int = Field(11, description="Seed for folds and bootstrap.")

@@ -23,6 +23,8 @@ PURE_MODULES = (
     "reeltag.rerank.metrics",
     "reeltag.rerank.tuning",
     "reeltag.ab.paired",
+    "reeltag.rerank.apply",
+    "reeltag.rerank.model",
 )
 
 

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from reeltag.errors import BadInput
 from reeltag.rerank.formats import Qrels, Ranking, Run
 from reeltag.rerank.metrics import check_measures, evaluate, metric_key, xinfap
 
@@ -64,5 +65,5 @@ def test_sampled_unjudged_documents_are_not_judgements_for_library_measures() ->
 def test_measure_names() -> None:
     assert [metric_key(m) for m in ("AP", "P@10", "R@100", "nDCG@10", "xinfAP")] == [
         "map", "p_at_10", "recall_at_100", "ndcg_at_10", "xinfap"]
-    with pytest.raises(ValueError):
+    with pytest.raises(BadInput, match="unknown measure"):
         check_measures(["NotAMeasure@3"])

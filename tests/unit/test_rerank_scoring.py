@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reeltag.rerank.scoring import fuse, normalise, pool, rerank, stack_frames
+from reeltag.rerank.scoring import frame_similarities, fuse, normalise, pool, rerank, stack_frames
 
 Q = np.array([1.0, 0.0])
 RELEVANT, OTHER = np.array([1.0, 0.0]), np.array([0.0, 1.0])
@@ -11,8 +11,7 @@ RELEVANT, OTHER = np.array([1.0, 0.0]), np.array([0.0, 1.0])
 
 def test_pooling_max_mean_topm() -> None:
     stack = stack_frames([np.stack([RELEVANT, OTHER, OTHER]), np.stack([OTHER]), None], dim=2)
-    sims = stack.vectors @ Q
-    sims = np.where(np.arange(3)[None, :] < stack.counts[:, None], sims, -np.inf)
+    sims = frame_similarities(Q, stack)
     assert pool(sims, stack.counts, "max") == pytest.approx([1.0, 0.0, np.nan], nan_ok=True)
     assert pool(sims, stack.counts, "mean") == pytest.approx([1 / 3, 0.0, np.nan], nan_ok=True)
     assert pool(sims, stack.counts, "topm", top_m=2) == pytest.approx([0.5, 0.0, np.nan], nan_ok=True)
@@ -62,3 +61,10 @@ def test_direction_adding_a_relevant_frame_raises_the_clip_score() -> None:
     before = rerank(query, np.zeros(1), stack_frames([frames], 8), 0.5).clip[0]
     after = rerank(query, np.zeros(1), stack_frames([np.vstack([frames, query])], 8), 0.5).clip[0]
     assert after > before and after == pytest.approx(1.0, abs=1e-5)
+
+
+def test_similarities_are_cosines_whatever_the_vector_lengths() -> None:
+    even = stack_frames([np.stack([3 * RELEVANT, OTHER]), np.stack([OTHER, -2 * RELEVANT])], dim=2)
+    ragged = stack_frames([np.stack([3 * RELEVANT, OTHER]), np.stack([-2 * RELEVANT])], dim=2)
+    assert frame_similarities(5 * Q, even) == pytest.approx(np.array([[1.0, 0.0], [0.0, -1.0]]))
+    assert frame_similarities(Q, ragged) == pytest.approx(np.array([[1.0, 0.0], [-1.0, -np.inf]]))

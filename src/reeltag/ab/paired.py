@@ -38,12 +38,14 @@ class PairedComparison:
         return self.ci_low > 0 or self.ci_high < 0
 
     def metrics(self) -> dict[str, float]:
-        """Flat numbers for MLflow and gates: ``delta/<m>``, ``ci_low/<m>``, ``ci_high/<m>``, …"""
+        """Statistics for MLflow and gates: ``ci_low/<m>``, ``ci_high/<m>``, ``wilcoxon_p/<m>``, wins/ties/losses.
+
+        Means and deltas come from :func:`reeltag.decisions.gates.comparison_metrics` (B = challenger).
+        """
         m = self.metric
         return {
-            f"a/{m}": self.mean_a, f"b/{m}": self.mean_b, f"delta/{m}": self.mean_delta, f"ci_low/{m}": self.ci_low,
-            f"ci_high/{m}": self.ci_high, f"wilcoxon_p/{m}": self.wilcoxon_p, f"wins/{m}": self.wins,
-            f"ties/{m}": self.ties, f"losses/{m}": self.losses, f"n_topics/{m}": self.n_topics,
+            f"ci_low/{m}": self.ci_low, f"ci_high/{m}": self.ci_high, f"wilcoxon_p/{m}": self.wilcoxon_p,
+            f"wins/{m}": self.wins, f"ties/{m}": self.ties, f"losses/{m}": self.losses, f"n_topics/{m}": self.n_topics,
         }
 
 

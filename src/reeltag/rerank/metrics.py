@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import ir_measures
 
+from reeltag.errors import BadInput
 from reeltag.rerank.formats import Qrels, Run
 
 DEFAULT_MEASURES: tuple[str, ...] = ("AP", "P@10", "R@100", "nDCG@10")
@@ -54,7 +55,7 @@ def metric_key(measure: str) -> str:
 
 
 def check_measures(measures: Iterable[str]) -> tuple[str, ...]:
-    """Validated measure names (``MAP`` is accepted for ``AP``); unknown names raise ValueError."""
+    """Validated measure names (``MAP`` is accepted for ``AP``); unknown names raise :class:`BadInput`."""
     out = []
     for name in measures:
         name = "AP" if name.strip() in ("MAP", "map") else name.strip()
@@ -62,7 +63,7 @@ def check_measures(measures: Iterable[str]) -> tuple[str, ...]:
             try:
                 ir_measures.parse_measure(name)
             except (NameError, ValueError, SyntaxError) as exc:
-                raise ValueError(f"unknown measure {name!r} (try AP, P@10, R@100, nDCG@10, xinfAP): {exc}") from None
+                raise BadInput(f"unknown measure {name!r} (try AP, P@10, R@100, nDCG@10, xinfAP): {exc}") from None
         out.append(name)
     return tuple(dict.fromkeys(out))
 

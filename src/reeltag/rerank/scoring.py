@@ -26,9 +26,10 @@ NORMALISATIONS: tuple[str, ...] = ("minmax", "zscore", "none")
 
 @dataclass(frozen=True)
 class FrameStack:
-    """Unit-length frame vectors of a query's candidates, padded: ``vectors`` (docs, frames, dim)."""
+    """Frame vectors of a query's candidates, padded: ``vectors`` (docs, frames, dim) and their L2 norms."""
 
     vectors: np.ndarray
+    norms: np.ndarray  # (docs, frames); 0 for padding
     counts: np.ndarray  # frames per candidate; 0 = no readable video
 
     @property
@@ -52,16 +53,20 @@ def unit(x: np.ndarray, axis: int = -1) -> np.ndarray:
 def stack_frames(frames: Sequence[np.ndarray | None], dim: int) -> FrameStack:
     """Pad per-candidate frame matrices (n_i, dim) into one array; ``None`` or empty = no video."""
     counts = np.array([0 if f is None else len(f) for f in frames], dtype=np.int64)
-    vectors = np.zeros((len(frames), max(int(counts.max(initial=0)), 1), dim), dtype=np.float32)
-    for i, f in enumerate(frames):
-        if counts[i]:
-            vectors[i, : counts[i]] = unit(np.asarray(f, dtype=np.float32))
-    return FrameStack(vectors, counts)
+    if len(frames) and counts.min() > 0 and counts.min() == counts.max():
+        vectors = np.stack(frames).astype(np.float32, copy=False)  # the usual case: same frames per video
+    else:
+        vectors = np.zeros((len(frames), max(int(counts.max(initial=0)), 1), dim), dtype=np.float32)
+        for i, f in enumerate(frames):
+            if counts[i]:
+                vectors[i, : counts[i]] = f
+    return FrameStack(vectors, np.sqrt(np.einsum("dfk,dfk->df", vectors, vectors)), counts)
 
 
 def frame_similarities(query: np.ndarray, stack: FrameStack) -> np.ndarray:
     """Cosine of the query with every frame, (docs, frames); padding is −inf."""
-    sims = stack.vectors @ unit(np.asarray(query, dtype=np.float32))
+    dots = stack.vectors @ unit(np.asarray(query, dtype=np.float32))
+    sims = np.divide(dots, stack.norms, out=np.zeros_like(dots), where=stack.norms > 0)
     valid = np.arange(sims.shape[1])[None, :] < stack.counts[:, None]
     return np.where(valid, sims, -np.inf)
 

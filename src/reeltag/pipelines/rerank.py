@@ -1,0 +1,296 @@
+"""Steps: rerank a run with CLIP frame features, evaluate a run, tune the rerank setting, compare two runs.
+
+Input problems (duplicates, unknown topics, non-finite scores, refused manifest paths) are quarantined under
+``data/quarantine/search.jsonl`` by the steps that write outputs, and returned by every step. Outputs state
+the CLIP encoder's model id and kind of weights. MLflow: ``reeltag/rerank`` (tuning: one nested run per
+setting), ``reeltag/ab``; registry ``reeltag.reranker``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reeltag import quarantine
+from reeltag.ab.paired import PairedComparison, compare_paired
+from reeltag.decisions.gates import comparison_metrics
+from reeltag.pipelines.rerank_gate import Baseline, find_baseline, promotion_decision, register_reranker
+from reeltag.project import Project
+from reeltag.rerank.apply import Prepared, head_docids, prepare, rerank_prepared
+from reeltag.rerank.formats import Issue, Manifest, Qrels, Run, Topics, read_manifest, read_qrels, read_run, read_topics, write_run
+from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, evaluate, metric_key
+from reeltag.rerank.model import RerankerParams
+from reeltag.rerank.tuning import Setting, cross_validate, grid
+
+if TYPE_CHECKING:
+    from reeltag.video.encoder import ClipEncoder
+
+SOURCE = "rerank"
+RERANK_TAG = "reeltag-cliprerank"
+
+
+@dataclass(frozen=True)
+class SearchInputs:
+    run: Run
+    topics: Topics
+    manifest: Manifest
+    issues: tuple[Issue, ...]
+
+
+@dataclass(frozen=True)
+class CandidateFeatures:
+    """Query vectors per topic and frame vectors per candidate document, from one encoder."""
+
+    queries: dict[str, np.ndarray]
+    frames: dict[str, np.ndarray]
+    encoder_model_id: str
+    encoder_weights: str
+    videos_encoded: int
+    videos_cached: int
+    videos_unreadable: int
+    docs_not_in_manifest: int
+
+
+@dataclass(frozen=True)
+class RerankResult:
+    output: Path
+    setting: Setting
+    depth: int
+    top_m: int
+    topics_reranked: int
+    topics_passed_through: int  # no topic text: engine order kept
+    candidates: int
+    without_video: int  # kept their base score
+    encoder_model_id: str
+    encoder_weights: str
+    videos_encoded: int
+    videos_cached: int
+    input_issues: tuple[Issue, ...]
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    run: Path
+    qrels: Path
+    sampled: bool
+    measures: tuple[str, ...]
+    mean: dict[str, float]
+    per_topic: dict[str, dict[str, float]] | None
+    topics: int
+    missing_in_run: tuple[str, ...]
+    unknown_in_run: tuple[str, ...]
+    no_relevant: tuple[str, ...]
+    input_issues: tuple[Issue, ...]
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    chosen: Setting
+    measure: str
+    baseline: str  # "engine" or "champion v<N>"
+    baseline_value: float
+    cross_validated: float  # mean over topics of the held-out values
+    comparison: PairedComparison
+    fold_choices: tuple[Setting, ...]
+    settings_tried: int
+    topics: int
+    depth: int
+    candidates: int
+    without_video: int
+    encoder_model_id: str
+    encoder_weights: str
+    verdict: str
+    reasons: tuple[str, ...]
+    registered_version: str | None
+    promoted: bool
+    input_issues: tuple[Issue, ...]
+    run_id: str | None
+
+
+@dataclass(frozen=True)
+class ABResult:
+    run_a: Path
+    run_b: Path
+    qrels: Path
+    comparisons: tuple[PairedComparison, ...]
+    input_issues: tuple[Issue, ...]
+    run_id: str | None
+
+
+def load_search_inputs(project: Project, run_path: Path, topics_path: Path, manifest_path: Path) -> SearchInputs:
+    """Read run, topics and manifest; quarantine what they report."""
+    topics = read_topics(topics_path)
+    run = read_run(run_path, known_topics=topics.texts)
+    manifest = read_manifest(manifest_path, project.settings.paths.allow_absolute_manifest_paths)
+    issues = topics.issues + run.issues + manifest.issues
+    records = [quarantine.QuarantineRecord("search", i.item, f"{i.kind}: {i.detail}", SOURCE) for i in issues]
+    quarantine.record(project.paths.quarantine, records)
+    return SearchInputs(run, topics, manifest, issues)
+
+
+def collect_features(project: Project, inputs: SearchInputs, depth: int, encoder: "ClipEncoder | None" = None,
+                     on_progress: Callable[[int], None] | None = None) -> CandidateFeatures:
+    """Cached (or newly extracted) frame features of every head document, and the topics' text vectors."""
+    from reeltag.pipelines.features import extract_features
+    from reeltag.video.encoder import load_encoder
+
+    docids = head_docids(inputs.run, depth, set(inputs.topics.texts))
+    located = {d: inputs.manifest.paths[d] for d in docids if d in inputs.manifest.paths}
+    encoder = encoder or load_encoder(project.settings.clip, project.paths)
+    batch = extract_features(project, sorted(set(located.values())), on_progress, encoder)
+    by_video = batch.by_video()
+    frames = {d: by_video[str(p)].frames for d, p in located.items() if str(p) in by_video}
+    qids = [q for q in inputs.run.qids if q in inputs.topics.texts]
+    vectors = encoder.encode_texts([inputs.topics.texts[q] for q in qids]) if qids else []
+    return CandidateFeatures(dict(zip(qids, vectors)), frames, batch.model_id, batch.weights_kind, batch.encoded,
+                             batch.cached, batch.quarantined, len(docids) - len(located))
+
+
+def rerank_run(project: Project, run_path: Path, topics_path: Path, manifest_path: Path, output: Path,
+               encoder: "ClipEncoder | None" = None, on_progress: Callable[[int], None] | None = None) -> RerankResult:
+    """Rerank the top-``rerank.depth`` of each topic with ``rerank.alpha``/pooling/normalisation; write a TREC run."""
+    cfg = project.settings.rerank
+    inputs = load_search_inputs(project, run_path, topics_path, manifest_path)
+    feats = collect_features(project, inputs, cfg.depth, encoder, on_progress)
+    prepared = prepare(inputs.run, feats.queries, feats.frames, cfg.depth)
+    setting = Setting(cfg.alpha, cfg.normalisation, cfg.pooling)
+    write_run(output, rerank_prepared(prepared, setting, cfg.top_m, RERANK_TAG))
+    result = RerankResult(
+        Path(output), setting, cfg.depth, cfg.top_m, len(prepared.topics), len(prepared.passthrough),
+        prepared.candidates, prepared.without_video, feats.encoder_model_id, feats.encoder_weights,
+        feats.videos_encoded, feats.videos_cached, inputs.issues,
+    )
+    return replace(result, run_id=_log_rerank(project, result))
+
+
+def _log_rerank(project: Project, result: RerankResult) -> str | None:
+    if not project.settings.tracking.enabled:
+        return None
+    tags = {"kind": "apply", "encoder_weights": result.encoder_weights, "encoder_model_id": result.encoder_model_id}
+    with project.tracker.run("rerank", project.settings, tags=tags) as run:
+        project.tracker.log_metrics({"apply/candidates": result.candidates, "apply/without_video": result.without_video,
+                                     "apply/topics": result.topics_reranked, "apply/input_issues": len(result.input_issues)})
+        project.tracker.log_artifact(result.output, "runs")
+    return run.run_id
+
+
+def default_measures(qrels: Qrels) -> tuple[str, ...]:
+    return DEFAULT_MEASURES + ((XINFAP,) if qrels.sampled else ())
+
+
+def evaluate_run(project: Project, run_path: Path, qrels_path: Path, measures: Sequence[str] | None = None,
+                 per_topic: bool = True) -> EvaluationResult:
+    """Mean (and per-topic) measures of a run; xinfAP is added by default for sampled qrels."""
+    qrels = read_qrels(qrels_path)
+    run = read_run(run_path)
+    result = evaluate(run, qrels, measures or default_measures(qrels))
+    return EvaluationResult(
+        Path(run_path), Path(qrels_path), qrels.sampled, result.measures, result.mean,
+        result.per_topic if per_topic else None, len(result.topics), result.missing_in_run, result.unknown_in_run,
+        result.no_relevant, run.issues + qrels.issues,
+    )
+
+
+def score_settings(prepared: Prepared, qrels: Qrels, settings: Sequence[Setting], top_m: int, measure: str,
+                   on_setting: Callable[[Setting, float], None] | None = None) -> dict[Setting, dict[str, float]]:
+    """Per-topic ``measure`` of the reranked run under every setting."""
+    table = {}
+    for setting in settings:
+        result = evaluate(rerank_prepared(prepared, setting, top_m), qrels, [measure])
+        table[setting] = result.per_topic[measure]
+        if on_setting:
+            on_setting(setting, result.mean[measure])
+    return table
+
+
+def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path: Path, manifest_path: Path,
+                encoder: "ClipEncoder | None" = None, on_progress: Callable[[int], None] | None = None) -> TuneResult:
+    """Grid over α × normalisation × pooling, cross-validated over topics; register and gate the choice."""
+    cfg = project.settings.rerank
+    inputs = load_search_inputs(project, run_path, topics_path, manifest_path)
+    qrels = read_qrels(qrels_path)
+    feats = collect_features(project, inputs, cfg.depth, encoder, on_progress)
+    prepared = prepare(inputs.run, feats.queries, feats.frames, cfg.depth)
+    settings = grid(cfg.alpha_grid, cfg.tune_normalisations, cfg.tune_poolings)
+    with _tune_run(project, feats) as run:
+        table = score_settings(prepared, qrels, settings, cfg.top_m, cfg.tune_measure, _nested_logger(project, run))
+        topics = sorted(t for t in evaluate(inputs.run, qrels, [cfg.tune_measure]).topics if t in prepared.topics)
+        cv = cross_validate(table, topics, cfg.cv_folds, cfg.seed)
+        baseline = find_baseline(project, inputs.run, prepared, qrels, cfg.tune_measure, cfg.top_m)
+        comparison = compare_paired({t: baseline.values[t] for t in topics}, cv.held_out,
+                                    metric_key(cfg.tune_measure), cfg.bootstrap, cfg.seed)
+        decision = promotion_decision(comparison, feats.encoder_weights, project.settings.gates)
+        params = RerankerParams(cv.chosen.alpha, cv.chosen.normalisation, cv.chosen.pooling, cfg.top_m, cfg.depth,
+                                feats.encoder_model_id, feats.encoder_weights)
+        _log_tuning(project, comparison, cv.chosen, baseline, decision.verdict)
+        version, promoted = register_reranker(project, run, params, decision, comparison) if run else (None, False)
+    return TuneResult(
+        cv.chosen, cfg.tune_measure, baseline.name, comparison.mean_a, cv.mean, comparison, cv.fold_choices,
+        len(settings), len(topics), cfg.depth, prepared.candidates, prepared.without_video, feats.encoder_model_id,
+        feats.encoder_weights, decision.verdict, decision.reasons, version, promoted, inputs.issues,
+        run.run_id if run else None,
+    )
+
+
+def _tune_run(project: Project, feats: CandidateFeatures):  # noqa: ANN202 (context manager of RunInfo | None)
+    from contextlib import nullcontext
+
+    if not project.settings.tracking.enabled:
+        return nullcontext(None)
+    tags = {"kind": "tune", "encoder_weights": feats.encoder_weights, "encoder_model_id": feats.encoder_model_id}
+    return project.tracker.run("rerank", project.settings, tags=tags)
+
+
+def _nested_logger(project: Project, parent) -> Callable[[Setting, float], None] | None:  # noqa: ANN001
+    if parent is None:
+        return None
+    measure = metric_key(project.settings.rerank.tune_measure)
+
+    def log(setting: Setting, value: float) -> None:
+        trigger = project.settings.tracking.trigger
+        with project.tracker.run("rerank", trigger=trigger, nested=True, name=f"{parent.name}-{setting.label}",
+                                 tags={"kind": "tune-setting"}):
+            project.tracker.log_params({"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation,
+                                        "rerank.pooling": setting.pooling})
+            project.tracker.log_metrics({f"all/{measure}": value})
+
+    return log
+
+
+def _log_tuning(project: Project, comparison: PairedComparison, chosen: Setting, baseline: Baseline, verdict: str) -> None:
+    if not project.settings.tracking.enabled:
+        return
+    m = comparison.metric
+    project.tracker.log_metrics({**comparison_metrics({m: comparison.mean_b}, {m: comparison.mean_a}), **comparison.metrics()})
+    project.tracker.log_params({"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
+                                "chosen.pooling": chosen.pooling, "baseline": baseline.name})
+    project.tracker.set_tags({"decision": verdict})
+
+
+def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,
+                 measures: Sequence[str] | None = None) -> ABResult:
+    """Paired per-topic comparison of B (challenger) against A (champion/base); logged to ``reeltag/ab``."""
+    cfg = project.settings.rerank
+    qrels = read_qrels(qrels_path)
+    a, b = read_run(run_a), read_run(run_b)
+    names = tuple(measures or default_measures(qrels))
+    ea, eb = evaluate(a, qrels, names), evaluate(b, qrels, names)
+    comparisons = tuple(compare_paired(ea.per_topic[m], eb.per_topic[m], metric_key(m), cfg.bootstrap, cfg.seed)
+                        for m in ea.measures)
+    result = ABResult(Path(run_a), Path(run_b), Path(qrels_path), comparisons, a.issues + b.issues + qrels.issues, None)
+    return replace(result, run_id=_log_ab(project, result))
+
+
+def _log_ab(project: Project, result: ABResult) -> str | None:
+    if not project.settings.tracking.enabled:
+        return None
+    tags = {"run_a": result.run_a.name, "run_b": result.run_b.name, "qrels": result.qrels.name}
+    with project.tracker.run("ab", project.settings, tags=tags) as run:
+        for c in result.comparisons:
+            project.tracker.log_metrics({**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()})
+    return run.run_id

@@ -1,0 +1,67 @@
+"""The registered ``reeltag.reranker``: a small JSON params file and the object its pyfunc wrapper loads.
+
+``reranker.json`` holds α, normalisation, pooling, top_m, depth and the CLIP encoder (model id and kind of
+weights) the setting was tuned with. ``load_reranker({"params": path})`` returns a :class:`FusionModel`
+whose ``predict`` takes rows ``qid, base, clip`` (engine score and pooled CLIP score, NaN = no video) and
+returns the fused score of each row, normalised per ``qid`` exactly as :mod:`reeltag.rerank.scoring` does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reeltag.io import write_json_atomic
+from reeltag.rerank.scoring import fuse
+from reeltag.rerank.tuning import Setting
+
+PARAMS_FILE = "reranker.json"
+
+
+@dataclass(frozen=True)
+class RerankerParams:
+    alpha: float
+    normalisation: str
+    pooling: str
+    top_m: int
+    depth: int
+    encoder_model_id: str
+    encoder_weights: str
+
+    @property
+    def setting(self) -> Setting:
+        return Setting(self.alpha, self.normalisation, self.pooling)
+
+
+def write_params(path: str | Path, params: RerankerParams) -> Path:
+    return write_json_atomic(path, asdict(params))
+
+
+def read_params(path: str | Path) -> RerankerParams:
+    return RerankerParams(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class FusionModel:
+    params: RerankerParams
+
+    def predict(self, model_input: Any) -> np.ndarray:
+        """Fused score per row of a table with columns ``qid``, ``base``, ``clip``."""
+        import pandas as pd
+
+        frame = pd.DataFrame(model_input)
+        out = np.zeros(len(frame), dtype=np.float64)
+        for _, rows in frame.groupby("qid", sort=False):
+            idx = rows.index.to_numpy()
+            out[frame.index.get_indexer(idx)] = fuse(rows["base"].to_numpy(float), rows["clip"].to_numpy(float),
+                                                     self.params.alpha, self.params.normalisation)
+        return out
+
+
+def load_reranker(artifacts: dict[str, str]) -> FusionModel:
+    """Pyfunc loader: ``artifacts["params"]`` is the ``reranker.json`` file."""
+    return FusionModel(read_params(artifacts["params"]))

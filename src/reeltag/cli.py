@@ -13,6 +13,8 @@ from reeltag import __version__
 
 COMMAND_MODULES = (
     "reeltag.commands.core",
+    "reeltag.commands.corpus",
+    "reeltag.commands.tag2vec",
     "reeltag.commands.rerank",
 )
 

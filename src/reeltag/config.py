@@ -60,6 +60,9 @@ class Tag2VecSection(Section):
         0.5, ge=0.0, le=100.0, description="Weight of Tag2Vec input-output probability added to co-occurrence probability."
     )
     neighbours_k: int = Field(10, ge=1, le=1000, description="Neighbours compared per tag in the trend report, tags.")
+    min_eval_queries: int = Field(
+        30, ge=1, le=10_000_000, description="Held-out queries below which a promotion is NOT ENOUGH EVIDENCE, queries."
+    )
 
 
 class ClipSection(Section):

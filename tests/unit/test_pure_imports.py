@@ -25,6 +25,19 @@ PURE_MODULES = (
     "reeltag.ab.paired",
     "reeltag.rerank.apply",
     "reeltag.rerank.model",
+    "reeltag.corpus.tags",
+    "reeltag.corpus.posts",
+    "reeltag.corpus.sentences",
+    "reeltag.corpus.store",
+    "reeltag.contracts.suites",
+    "reeltag.tag2vec.space",
+    "reeltag.tag2vec.baselines",
+    "reeltag.tag2vec.evaluate",
+    "reeltag.tag2vec.trends",
+    "reeltag.pipelines.corpus",
+    "reeltag.pipelines.tag2vec",
+    "reeltag.commands.corpus",
+    "reeltag.commands.tag2vec",
 )
 
 

@@ -1,0 +1,51 @@
+"""``reeltag ingest SOURCE...`` and ``reeltag validate [--dataset NAME]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.console import emit, progress
+
+
+@handles_errors
+def ingest(
+    sources: Annotated[list[Path], typer.Argument(help="Post files: JSONL, CSV or plain text (one post per line).")],
+    fmt: Annotated[str, typer.Option("--format", help="auto (by extension), jsonl, csv or txt.")] = "auto",
+    source_name: Annotated[str | None, typer.Option("--source-name", help="Source name (default: each file's stem).")] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add new posts to the corpus store (data/corpus/); bad rows go to data/quarantine/posts.jsonl with the reason."""
+    from reeltag.pipelines.corpus import ingest_posts
+
+    project = open_project(root, config)
+    total = sum(p.stat().st_size for p in sources if p.is_file())
+    with progress("ingest (bytes)", total, enabled=not as_json) as advance:
+        result = ingest_posts(project, sources, fmt, source_name, advance)
+    emit(result, as_json, title="ingest")
+
+
+@handles_errors
+def validate(
+    dataset: Annotated[str, typer.Option("--dataset", help="posts, hashtag_sentences or all.")] = "all",
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the data contracts on the corpus; quarantine failing rows; exit 3 on a critical failure."""
+    from reeltag.pipelines.corpus import validate_corpus
+
+    project = open_project(root, config)
+    with progress("validate", None, enabled=not as_json):
+        result = validate_corpus(project, dataset)
+    emit(result, as_json, title="validate")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("validate")(validate)

@@ -1,0 +1,94 @@
+"""``reeltag tag2vec train|evaluate|neighbors|trends``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
+
+import typer
+
+from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.console import emit, progress
+
+tag2vec_app = typer.Typer(help="Tag2Vec: train, evaluate, neighbours, trends.", no_args_is_help=True)
+VersionOpt = Annotated[str | None, typer.Option("--version", help="Registry version (default: the champion).")]
+
+
+@dataclass(frozen=True)
+class EvaluateOutput:
+    version: str
+    k: int
+    queries: int
+    heldout_posts: int
+    vocabulary: int
+    recommender: str
+    methods: dict[str, Any]
+    note: str
+
+
+@tag2vec_app.command("train")
+@handles_errors
+def train(
+    incremental: Annotated[bool, typer.Option("--incremental", help="Continue the champion on posts newer than it.")] = False,
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training passes [tag2vec.epochs].")] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train skip-gram Tag2Vec on the validated sentences, register it, promote it if it passes the gate."""
+    from reeltag.pipelines.tag2vec import train_tag2vec
+
+    project = open_project(root, config, tag2vec={"epochs": epochs})
+    with progress("train tag2vec", None, enabled=not as_json):
+        result = train_tag2vec(project, incremental=incremental)
+    emit(result, as_json, title=f"tag2vec v{result.version}: {result.verdict}")
+
+
+@tag2vec_app.command("evaluate")
+@handles_errors
+def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """hit@k and MRR@k on held-out posts: Tag2Vec (input-input, input-output), popularity, co-occurrence, hybrid."""
+    from reeltag.pipelines.tag2vec import evaluate_tag2vec
+
+    project = open_project(root, config)
+    with progress("evaluate", None, enabled=not as_json):
+        found, ev = evaluate_tag2vec(project, version)
+    note = "leave-one-tag-out over held-out posts with >=2 known tags; ties count against the hidden tag"
+    emit(EvaluateOutput(found, ev.k, ev.queries, ev.heldout_posts, ev.vocabulary, ev.recommender,
+                        {name: asdict(score) for name, score in ev.methods.items()}, note), as_json, title="tag2vec evaluate")
+
+
+@tag2vec_app.command("neighbors")
+@handles_errors
+def neighbors(
+    tag: Annotated[str, typer.Argument(help="A tag, written any way (#Cats, cat…).")],
+    k: Annotated[int, typer.Option("-k", min=1, help="How many neighbours.")] = 10,
+    version: VersionOpt = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The k nearest tags (cosine) in the champion's (or a version's) tag space."""
+    from reeltag.pipelines.tag2vec import tag_neighbours
+
+    emit(tag_neighbours(open_project(root, config), tag, k, version), as_json, title=f"neighbours of {tag}")
+
+
+@tag2vec_app.command("trends")
+@handles_errors
+def trends(
+    from_version: Annotated[str, typer.Option("--from", help="Older registry version.")],
+    to_version: Annotated[str, typer.Option("--to", help="Newer registry version.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="Tags per list.")] = 20,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """New tags, fastest-rising tags and tags whose neighbours changed most between two versions."""
+    from reeltag.pipelines.tag2vec import tag_trends
+
+    emit(tag_trends(open_project(root, config), from_version, to_version, top), as_json, title="tag2vec trends")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(tag2vec_app, name="tag2vec")

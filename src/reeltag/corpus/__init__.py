@@ -1,0 +1,1 @@
+"""Pure corpus handling: parse posts (streaming), extract + normalise hashtags, dedupe, split, sentences."""

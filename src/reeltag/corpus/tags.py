@@ -1,0 +1,120 @@
+"""Hashtag extraction and normalisation (pure).
+
+A raw tag becomes a *normalised surface form*: mojibake repaired (ftfy), Unicode NFKC, lower-case, ``#``
+stripped; it is rejected (with a reason) when it is not a word, has no letter, is too short or long, is a
+stop-tag, or still looks like mojibake. Variants that share a Snowball stem are one tag, shown as their
+most frequent surface form (:class:`SurfaceForms`), so ``#Cat``, ``cat`` and ``#cats`` are one tag.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import ftfy
+import snowballstemmer
+
+HASHTAG = re.compile(r"#(\w+)")
+WORD = re.compile(r"^\w+$")
+_MOJIBAKE = re.compile(r"[\u0080-\u009f\ufffd]|[ÃÂâð][\u0080-\u00bf€™œ]|[âðÃÂ]$")
+
+
+@dataclass(frozen=True)
+class TagRules:
+    """What a kept tag must satisfy (from ``settings.corpus``)."""
+
+    stop_tags: frozenset[str] = frozenset()
+    min_len: int = 2
+    max_len: int = 40
+
+
+def repair_text(text: str) -> str:
+    """Undo mojibake (UTF-8 read as Latin-1 and similar) and apply NFKC (ASCII is returned as is)."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", ftfy.fix_text(text, normalization="NFKC"))
+
+
+def extract_hashtags(text: str) -> list[str]:
+    """Tags written as ``#word`` in a post's (repaired) text, without ``#``, in order."""
+    return HASHTAG.findall(text)
+
+
+def split_tag_field(value: object) -> list[str]:
+    """A ``hashtags`` field: a list, or a string separated by spaces/commas; ``#`` optional."""
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,;]+", str(value))
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def normalise_tag(raw: str, rules: TagRules) -> tuple[str | None, str]:
+    """``(tag, "")`` when kept, ``(None, reason)`` when rejected."""
+    tag = repair_text(raw).lower().lstrip("#").strip()
+    if _MOJIBAKE.search(tag):
+        return None, "mojibake"
+    if not WORD.match(tag):
+        return None, "not a word"
+    if not any(ch.isalpha() for ch in tag):
+        return None, "no letter"
+    if not rules.min_len <= len(tag) <= rules.max_len:
+        return None, "length"
+    if tag in rules.stop_tags:
+        return None, "stop-tag"
+    return tag, ""
+
+
+def normalise_tags(raw_tags: Iterable[str], rules: TagRules, max_tags: int) -> tuple[list[str], Counter[str]]:
+    """Distinct kept tags in order (at most ``max_tags``) and a count of rejection reasons."""
+    kept: dict[str, None] = {}
+    rejected: Counter[str] = Counter()
+    for raw in raw_tags:
+        tag, reason = normalise_tag(raw, rules)
+        if tag is None:
+            rejected[reason] += 1
+        else:
+            kept.setdefault(tag, None)
+    tags = list(kept)
+    if len(tags) > max_tags:
+        rejected["over max_tags_per_post"] += len(tags) - max_tags
+    return tags[:max_tags], rejected
+
+
+@lru_cache(maxsize=200_000)
+def stem(tag: str) -> str:
+    """Snowball (English) stem of a normalised tag."""
+    return _stemmer().stemWord(tag)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class SurfaceForms:
+    """stem → the most frequent surface form; suggestions and vocabularies use the surface forms."""
+
+    by_stem: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, sentences: Iterable[Iterable[str]], keep: "SurfaceForms | None" = None) -> "SurfaceForms":
+        """Count surface forms per stem; stems already in ``keep`` keep their form (stable vocabularies)."""
+        counts: Counter[tuple[str, str]] = Counter((stem(t), t) for sentence in sentences for t in sentence)
+        best: dict[str, tuple[int, str]] = {}
+        for (key, surface), n in counts.items():
+            if (n, surface) > best.get(key, (0, "")):
+                best[key] = (n, surface)
+        mapping = {key: surface for key, (_, surface) in best.items()}
+        mapping.update(keep.by_stem if keep else {})
+        return cls(mapping)
+
+    def canonical(self, tag: str) -> str:
+        """The surface form shown for a normalised tag (the tag itself when its stem is unknown)."""
+        return self.by_stem.get(stem(tag), tag)
+
+    def sentence(self, tags: Iterable[str]) -> list[str]:
+        """Canonical, distinct tags of one post, in order."""
+        return list(dict.fromkeys(self.canonical(t) for t in tags))

@@ -1,0 +1,288 @@
+"""Corpus steps: ingest posts into the Parquet store; validate the store against its contracts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reeltag import quarantine
+from reeltag.config import CorpusSection
+from reeltag.console import jsonable
+from reeltag.corpus import sentences, store
+from reeltag.corpus.posts import Post, Rejected, detect_format, iter_lines, iter_raw, read_header, to_post
+from reeltag.corpus.tags import TagRules
+from reeltag.errors import BadInput, ContractFailed, NotFound
+from reeltag.io import atomic_path, write_json_atomic
+from reeltag.project import Project
+
+Advance = Callable[[int], None]
+_PREFIX_BYTES = 1 << 20
+SENTENCES_FILE = "sentences.parquet"
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    files: tuple[str, ...]
+    sources: tuple[str, ...]
+    lines_read: int
+    added: int
+    duplicates_by_id: int
+    duplicates_by_content: int
+    without_hashtags: int
+    quarantined: int
+    rejected_tags: dict[str, int]
+    parts_written: tuple[str, ...]
+    total_posts: int
+    corpus_hash: str
+
+
+@dataclass
+class _Ingestion:
+    """Mutable state of one ingest call (ids and content hashes already stored, counters)."""
+
+    folder: Path
+    rules: TagRules
+    max_tags: int
+    part_rows: int
+    seen_ids: set[str]
+    seen_hashes: set[str]
+    next_seq: int
+    counts: Counter[str] = field(default_factory=Counter)
+    rejected_tags: Counter[str] = field(default_factory=Counter)
+    parts: list[str] = field(default_factory=list)
+
+    def take(self, post: Post) -> bool:
+        """Keep a post unless its id or content was seen; count why not."""
+        if post.id in self.seen_ids:
+            self.counts["duplicates_by_id"] += 1
+            return False
+        if post.content_hash in self.seen_hashes:
+            self.counts["duplicates_by_content"] += 1
+            return False
+        self.seen_ids.add(post.id)
+        self.seen_hashes.add(post.content_hash)
+        return True
+
+    def flush(self, batch: list[Post]) -> None:
+        part = store.write_part(self.folder, batch, self.next_seq)
+        if part is not None:
+            self.parts.append(part.name)
+            self.next_seq += len(batch)
+            self.counts["added"] += len(batch)
+        batch.clear()
+
+
+def tag_rules(corpus: CorpusSection) -> TagRules:
+    return TagRules(frozenset(corpus.stop_tags), corpus.min_tag_len, corpus.max_tag_len)
+
+
+def ingest_posts(project: Project, files: Sequence[Path], fmt: str = "auto", source_name: str | None = None,
+                 advance: Advance | None = None) -> IngestSummary:
+    """Add new posts from ``files`` to the corpus store (watermark per source and file; dedupe by id and content)."""
+    folder, corpus = project.paths.corpus, project.settings.corpus
+    _check_files(files)
+    state = _start(folder, corpus)
+    marks = store.load_watermarks(folder)
+    sources = []
+    for path in files:
+        source = source_name or path.stem
+        sources.append(source)
+        _ingest_file(project, state, marks, path, detect_format(path, fmt), source, advance or (lambda n: None))
+    return _summary(state, files, sources)
+
+
+def _check_files(files: Sequence[Path]) -> None:
+    missing = [str(p) for p in files if not Path(p).is_file()]
+    if missing:
+        raise FileNotFoundError(f"post files not found: {', '.join(missing)}")
+
+
+def _start(folder: Path, corpus: CorpusSection) -> _Ingestion:
+    table = store.read_table(folder, ["id", "content_hash", "seq"])
+    seqs = table.column("seq").to_pylist()
+    return _Ingestion(folder, tag_rules(corpus), corpus.max_tags_per_post, corpus.part_rows,
+                      set(table.column("id").to_pylist()), set(table.column("content_hash").to_pylist()),
+                      max(seqs) + 1 if seqs else 0)
+
+
+def _ingest_file(project: Project, state: _Ingestion, marks: dict, path: Path, fmt: str, source: str, advance: Advance) -> None:
+    key = str(path.resolve())
+    mark = _valid_mark(path, marks.get(source, {}).get(key))
+    header = read_header(path) if fmt == "csv" else None
+    batch: list[Post] = []
+    rejected: list[quarantine.QuarantineRecord] = []
+    offset, lines = (mark.offset, mark.lines) if mark else (0, 0)
+    for line, item in iter_raw(path, fmt, iter_lines(path, offset, lines + 1), header):  # type: ignore[arg-type]
+        advance(line.end - offset)
+        offset, lines = line.end, line.number
+        state.counts["lines_read"] += 1
+        _route(state, item, source, path, batch, rejected)
+        if len(batch) >= state.part_rows:
+            _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, _prefix_sha(path, offset)))
+    _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, _prefix_sha(path, offset)))
+
+
+def _route(state: _Ingestion, item: object, source: str, path: Path, batch: list[Post], rejected: list) -> None:
+    if isinstance(item, Rejected):
+        rejected.append(quarantine.QuarantineRecord("posts", str(path.parent / item.location), item.reason, source))
+        return
+    if item is None:
+        return
+    post = to_post(item, source, state.rules, state.max_tags, state.rejected_tags)  # type: ignore[arg-type]
+    if isinstance(post, Rejected):
+        rejected.append(quarantine.QuarantineRecord("posts", str(path.parent / post.location), post.reason, source))
+    elif post is None:
+        state.counts["without_hashtags"] += 1
+    elif state.take(post):
+        batch.append(post)
+
+
+def _commit(project: Project, state: _Ingestion, marks: dict, batch: list[Post], rejected: list, source: str,
+            key: str, mark: store.Watermark) -> None:
+    """Part first, then quarantine records, then the watermark: a crash never loses or doubles posts."""
+    state.flush(batch)
+    state.counts["quarantined"] += quarantine.record(project.paths.quarantine, rejected)
+    rejected.clear()
+    marks.setdefault(source, {})[key] = mark
+    store.save_watermarks(state.folder, marks)
+
+
+def _valid_mark(path: Path, mark: store.Watermark | None) -> store.Watermark | None:
+    """The watermark when the file still starts with the bytes read last time (it may have grown)."""
+    if mark is None or path.stat().st_size < mark.offset:
+        return None
+    return mark if _prefix_sha(path, mark.offset) == mark.prefix_sha else None
+
+
+def _prefix_sha(path: Path, offset: int) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read(min(offset, _PREFIX_BYTES))).hexdigest()
+
+
+def _summary(state: _Ingestion, files: Iterable[Path], sources: list[str]) -> IngestSummary:
+    c = state.counts
+    return IngestSummary(
+        files=tuple(str(f) for f in files), sources=tuple(dict.fromkeys(sources)), lines_read=c["lines_read"],
+        added=c["added"], duplicates_by_id=c["duplicates_by_id"], duplicates_by_content=c["duplicates_by_content"],
+        without_hashtags=c["without_hashtags"], quarantined=c["quarantined"], rejected_tags=dict(state.rejected_tags),
+        parts_written=tuple(state.parts), total_posts=state.next_seq, corpus_hash=store.corpus_hash(state.folder),
+    )
+
+
+@dataclass(frozen=True)
+class SuiteReport:
+    suite: str
+    contract_version: str
+    rows: int
+    success: bool
+    critical_failed: bool
+    failures: tuple[str, ...]
+    quarantined_posts: int
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    ok: bool
+    suites: tuple[SuiteReport, ...]
+    sentences: int  # validated, non-empty sentences written for training (0 when a critical check failed)
+    sentences_path: str | None
+    run_id: str | None
+
+
+DATASETS = ("posts", "hashtag_sentences")
+
+
+def validate_corpus(project: Project, dataset: str = "all") -> ValidateResult:
+    """Run the contracts on the store; quarantine failing rows; write validated sentences; log the summary.
+
+    A critical failure removes the validated sentences (so training cannot use stale ones) and raises
+    :class:`~reeltag.errors.ContractFailed` after the summary is written and logged.
+    """
+    from reeltag.contracts.runner import validate_frame
+
+    if dataset not in (*DATASETS, "all"):
+        raise BadInput(f"unknown dataset {dataset!r}: use one of {', '.join(DATASETS)} or all")
+    posts = store.read_table(project.paths.corpus).to_pandas()
+    frames = {"posts": sentences.posts_frame(posts), "hashtag_sentences": sentences.sentences_frame(posts)}
+    id_columns = {"posts": "id", "hashtag_sentences": "post_id"}
+    reports, bad_ids = [], set()
+    for name in DATASETS if dataset == "all" else (dataset,):
+        summary = validate_frame(name, frames[name], project.paths.contracts)
+        failed = _quarantine_rows(project, name, summary.row_reasons(), frames[name], id_columns[name], posts)
+        bad_ids |= failed
+        reports.append(_suite_report(summary, len(failed)))
+    return _finish(project, posts, tuple(reports), bad_ids, write=dataset == "all")
+
+
+def _suite_report(summary, quarantined: int) -> SuiteReport:  # noqa: ANN001 (ValidationSummary, imported lazily)
+    return SuiteReport(summary.suite, summary.contract_version, summary.rows, summary.success, summary.critical_failed,
+                       tuple(summary.failures()), quarantined)
+
+
+def _quarantine_rows(project: Project, suite: str, reasons: dict[int, tuple[str, ...]], frame, id_column: str, posts) -> set[str]:  # noqa: ANN001
+    """Record failing rows (once per post id) under kind ``contract-<suite>``; returns the failing post ids."""
+    kind = f"contract-{suite}"
+    by_id: dict[str, list[str]] = {}
+    for index, why in reasons.items():
+        by_id.setdefault(str(frame[id_column].iloc[index]), []).extend(why)
+    known = {r["item"] for r in quarantine.read(project.paths.quarantine, kind)}
+    source = dict(zip(posts["id"], posts["source"], strict=True))
+    quarantine.record(project.paths.quarantine, [
+        quarantine.QuarantineRecord(kind, pid, "; ".join(dict.fromkeys(why)), source.get(pid, ""))
+        for pid, why in by_id.items() if pid not in known
+    ])
+    return set(by_id)
+
+
+def _finish(project: Project, posts, reports: tuple[SuiteReport, ...], bad_ids: set[str], write: bool) -> ValidateResult:  # noqa: ANN001
+    folder = project.paths.validation
+    critical = any(r.critical_failed for r in reports)
+    target = folder / SENTENCES_FILE
+    kept = posts[~posts["id"].isin(bad_ids) & (posts["tags"].map(len) > 0)]
+    if critical:
+        target.unlink(missing_ok=True)
+    elif write:
+        _write_sentences(target, kept)
+    for report in reports:
+        write_json_atomic(folder / f"{report.suite}.json", jsonable(report))
+    n_sentences = 0 if critical or not write else len(kept)
+    result = ValidateResult(not critical, reports, n_sentences, str(target) if n_sentences else None, _log_validation(project, reports))
+    if critical:
+        failed = [f for r in reports for f in r.failures if "(critical)" in f]
+        raise ContractFailed(f"critical data-contract failure, later steps stopped: {'; '.join(failed)}")
+    return result
+
+
+def _write_sentences(target: Path, kept) -> None:  # noqa: ANN001
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(kept[sentences.SENTENCE_COLUMNS].reset_index(drop=True), preserve_index=False)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp)
+
+
+def _log_validation(project: Project, reports: tuple[SuiteReport, ...]) -> str | None:
+    if not project.settings.tracking.enabled:
+        return None
+    tags = {f"contract.{r.suite}": r.contract_version for r in reports}
+    tags["critical_failed"] = any(r.critical_failed for r in reports)
+    with project.tracker.run("data-validation", project.settings, tags=tags) as run:
+        for r in reports:
+            project.tracker.log_metrics({f"{r.suite}/rows": r.rows, f"{r.suite}/failed_expectations": len(r.failures),
+                                         f"{r.suite}/quarantined_posts": r.quarantined_posts, f"{r.suite}/success": float(r.success)})
+        project.tracker.log_dict(jsonable(reports), "validation_summary.json")
+    return run.run_id
+
+
+def read_sentences(project: Project):  # noqa: ANN201 (pandas DataFrame)
+    """The validated sentences; :class:`NotFound` until ``reeltag validate`` has passed."""
+    path = project.paths.validation / SENTENCES_FILE
+    if not path.is_file():
+        raise NotFound(f"no validated sentences at {path}: run `reeltag ingest` then `reeltag validate` first")
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas()

@@ -1,0 +1,234 @@
+"""Tag2Vec steps: train (full or incremental) + register + gate, evaluate, neighbours, trends, champion loading."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reeltag.corpus.sentences import heldout_mask, tag_lists
+from reeltag.corpus.tags import SurfaceForms
+from reeltag.decisions.gates import Decision, Threshold, comparison_metrics, decide
+from reeltag.errors import BadInput, NotFound
+from reeltag.io import sha256_file
+from reeltag.pipelines.corpus import SENTENCES_FILE, read_sentences
+from reeltag.project import Project
+from reeltag.tag2vec.baselines import Vocabulary
+from reeltag.tag2vec.evaluate import MethodScore, evaluate_methods, make_queries, metric_dict, recommender
+from reeltag.tag2vec.space import TagSpace, load_space, save_space
+from reeltag.tag2vec.trends import TrendReport, trend_report
+
+MODEL = "tag2vec"
+LOADER = "reeltag.tag2vec.space:load_pyfunc"
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[list[str]]  # normalised tags of the training posts
+    test: list[list[str]]  # normalised tags of the held-out posts
+    train_seq: np.ndarray  # ingestion order of each training post
+    corpus_hash: str  # hash of the validated sentences file
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    methods: dict[str, MethodScore]
+    recommender: str
+    queries: int
+    heldout_posts: int
+    vocabulary: int
+    k: int
+
+    def metrics(self) -> dict[str, float]:
+        return {**metric_dict(self.methods, self.k), "test/queries": float(self.queries)}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version: str
+    run_id: str
+    incremental: bool
+    sentences_trained: int
+    vocabulary: int
+    new_tags: int
+    corpus_hash: str
+    evaluation: Evaluation
+    champion_before: str | None
+    champion_metrics: dict[str, float] | None
+    verdict: str
+    promoted: bool
+    reasons: tuple[str, ...]
+    champion_after: str | None
+
+
+def load_split(project: Project) -> Split:
+    """Validated sentences split into training and held-out posts (``corpus.heldout_sources`` or ``corpus.split``)."""
+    frame = read_sentences(project)
+    mask = heldout_mask(frame, project.settings.corpus)
+    digest = sha256_file(project.paths.validation / SENTENCES_FILE)[:16]
+    return Split(tag_lists(frame["tags"][~mask]), tag_lists(frame["tags"][mask]), frame["seq"][~mask].to_numpy(), digest)
+
+
+def evaluate_space(project: Project, space: TagSpace | None, split: Split, surface: SurfaceForms) -> Evaluation:
+    """Every method on the same leave-one-tag-out queries from the held-out posts."""
+    cfg = project.settings.tag2vec
+    vocab = Vocabulary.fit([surface.sentence(s) for s in split.train], cfg.min_count)
+    queries = make_queries([surface.sentence(s) for s in split.test], vocab)
+    methods = evaluate_methods(vocab, queries, space, cfg.eval_k, cfg.hybrid_weight)
+    return Evaluation(methods, recommender(methods), len(queries.targets), queries.posts, len(vocab.tags), cfg.eval_k)
+
+
+def gate_thresholds(project: Project) -> list[Threshold]:
+    k, tolerance = project.settings.tag2vec.eval_k, project.settings.gates.tolerance
+    return [Threshold(f"test/tag2vec_io_{name}_at_{k}", tolerance=tolerance) for name in ("hit", "mrr")]
+
+
+def gate(project: Project, challenger: Evaluation, champion: Evaluation | None) -> Decision:
+    warnings = []
+    if challenger.queries < project.settings.tag2vec.min_eval_queries:
+        warnings.append(f"only {challenger.queries} held-out queries (< tag2vec.min_eval_queries)")
+    return decide(challenger.metrics(), champion.metrics() if champion else None, gate_thresholds(project), warnings=warnings)
+
+
+def fetch_space(project: Project, version: str | None = None, alias: str = "champion") -> TagSpace:
+    """A registered version (or the alias) as a :class:`TagSpace`; files cached under ``data/models/tag2vec/``."""
+    info = project.tracker.version(MODEL, version) if version else project.tracker.by_alias(MODEL, alias)
+    if info is None:
+        raise NotFound(f"no {alias} of reeltag.{MODEL} yet: run `reeltag tag2vec train` first")
+    return load_space(native_folder(project, info), info.version)
+
+
+def native_folder(project: Project, info) -> Path:  # noqa: ANN001 (tracking VersionInfo)
+    """Local copy of a version's native files (downloaded once, renamed into place)."""
+    target = project.paths.models / MODEL / f"v{info.version}"
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
+        native = project.tracker.download_native(info, tmp)
+        try:
+            (native / MODEL).rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
+    """The champion tag space and its registry version (mappers must be trained against this version)."""
+    space = fetch_space(project)
+    return space, space.version
+
+
+def evaluate_tag2vec(project: Project, version: str | None = None) -> tuple[str, Evaluation]:
+    """Evaluate the champion (or ``version``) and both baselines on the held-out posts."""
+    space = fetch_space(project, version)
+    return space.version, evaluate_space(project, space, load_split(project), space.surface)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    tag: str
+    version: str
+    neighbours: tuple[tuple[str, float], ...]
+
+
+def tag_neighbours(project: Project, tag: str, k: int = 10, version: str | None = None) -> Neighbours:
+    space = fetch_space(project, version)
+    row = space.index_of(tag)
+    if row is None:
+        raise BadInput(f"tag {tag!r} is not in the vocabulary of reeltag.{MODEL} v{space.version}")
+    return Neighbours(space.tags[row], space.version, tuple(space.neighbours(tag, k)))
+
+
+def tag_trends(project: Project, from_version: str, to_version: str, top: int = 20) -> TrendReport:
+    old, new = fetch_space(project, from_version), fetch_space(project, to_version)
+    return trend_report(old, new, project.settings.tag2vec.neighbours_k, top)
+
+
+def comparison(challenger: Evaluation, champion: Evaluation | None) -> dict[str, float]:
+    return comparison_metrics(challenger.metrics(), champion.metrics() if champion else None)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    model: object  # gensim Word2Vec, kept opaque outside the adapter
+    surface: SurfaceForms
+    sentences: int
+
+
+def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
+    """Train (or continue the champion), evaluate against the champion on the same held-out posts, register,
+    set ``challenger`` and promote when the gate says GO; the decision and its reasons are run tags."""
+    from reeltag.tag2vec import train as adapter
+
+    split = load_split(project)
+    champion = _champion(project)
+    with tempfile.TemporaryDirectory(prefix="reeltag-tag2vec-") as tmp:
+        fitted = _fit(project, split, champion, incremental, Path(tmp))
+        meta = {"corpus_hash": split.corpus_hash, "max_seq": int(split.train_seq.max(initial=-1)), "incremental": incremental,
+                "parent_version": champion.version if champion else None, "sentences": fitted.sentences}
+        space = adapter.to_space(fitted.model, fitted.surface, meta=meta)
+        folder = Path(tmp) / MODEL
+        adapter.save_model(fitted.model, folder)
+        save_space(space, folder)
+        challenger_eval = evaluate_space(project, space, split, fitted.surface)
+        champion_eval = evaluate_space(project, champion, split, fitted.surface) if champion else None
+        decision = gate(project, challenger_eval, champion_eval)
+        version, run_id = _record(project, folder, meta, challenger_eval, champion_eval, decision)
+    new_tags = len(set(space.tags) - set(champion.tags)) if champion else len(space.tags)
+    after = project.tracker.by_alias(MODEL, "champion")
+    return TrainResult(version, run_id, incremental, fitted.sentences, len(space.tags), new_tags, split.corpus_hash,
+                       challenger_eval, champion.version if champion else None,
+                       champion_eval.metrics() if champion_eval else None, decision.verdict, decision.go,
+                       decision.reasons, after.version if after else None)
+
+
+def _champion(project: Project) -> TagSpace | None:
+    try:
+        return fetch_space(project)
+    except NotFound:
+        return None
+
+
+def _fit(project: Project, split: Split, champion: TagSpace | None, incremental: bool, workdir: Path) -> _Fitted:
+    from reeltag.tag2vec import train as adapter
+
+    cfg = project.settings.tag2vec
+    if not incremental:
+        surface = SurfaceForms.fit(split.train)
+        sentences = [surface.sentence(s) for s in split.train]
+        return _Fitted(adapter.train_new(sentences, cfg, workdir), surface, len(sentences))
+    if champion is None:
+        raise NotFound(f"--incremental needs a champion of reeltag.{MODEL}: train without --incremental first")
+    since = int(champion.meta.get("max_seq", -1))
+    new = [s for s, seq in zip(split.train, split.train_seq, strict=True) if seq > since]
+    if not new:
+        raise BadInput(f"no training posts newer than champion v{champion.version} (seq > {since}): ingest and validate new posts")
+    surface = SurfaceForms.fit(new, keep=champion.surface)
+    model = adapter.load_model(project.paths.models / MODEL / f"v{champion.version}")
+    sentences = [surface.sentence(s) for s in new]
+    return _Fitted(adapter.train_more(model, sentences, cfg, workdir), surface, len(sentences))
+
+
+def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, champion: Evaluation | None,
+            decision: Decision) -> tuple[str, str]:
+    """Log the run (metrics, comparison, native files + pyfunc), register, move aliases; returns (version, run id)."""
+    tracker = project.tracker
+    tags = {"step": "train", "incremental": meta["incremental"], "corpus_hash": meta["corpus_hash"],
+            "parent_version": meta["parent_version"] or "", "recommender": challenger.recommender}
+    with tracker.run(MODEL, project.settings, tags=tags) as run:
+        tracker.log_metrics({**challenger.metrics(), **comparison(challenger, champion)})
+        tracker.set_tags({"decision": decision.verdict, "decision_reasons": " | ".join(decision.reasons)[:5000]})
+        uri = tracker.log_model({MODEL: folder}, loader=LOADER)
+    info = tracker.register(MODEL, uri, run.run_id, {"corpus_hash": meta["corpus_hash"], "decision": decision.verdict})
+    shutil.copytree(folder, project.paths.models / MODEL / f"v{info.version}", dirs_exist_ok=True)
+    tracker.set_alias(MODEL, "challenger", info.version)
+    if decision.go:
+        tracker.promote(MODEL, info.version)
+    tracker.set_run_tags(run.run_id, {"version": info.version, "promoted": decision.go})
+    return info.version, run.run_id

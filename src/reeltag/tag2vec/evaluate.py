@@ -1,0 +1,104 @@
+"""Leave-one-tag-out evaluation on held-out posts (pure numpy).
+
+For every held-out post with at least two distinct tags in the reference vocabulary, each tag in turn is
+hidden and ranked among all vocabulary tags (context tags excluded) from the others. Ties count against
+the hidden tag; a tag a model does not know is a miss. All methods are scored on the same queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reeltag.tag2vec.baselines import AlignedSpace, Contexts, Vocabulary, cooccurrence_scores, hybrid_scores, popularity_scores
+from reeltag.tag2vec.space import TagSpace
+
+Scorer = Callable[[Contexts], np.ndarray]
+CHUNK = 512
+
+
+@dataclass(frozen=True)
+class Queries:
+    contexts: tuple[tuple[int, ...], ...]
+    targets: np.ndarray  # vocabulary row of each hidden tag
+    posts: int  # held-out posts that gave queries
+
+
+@dataclass(frozen=True)
+class MethodScore:
+    hit_at_k: float
+    mrr_at_k: float
+
+
+def make_queries(sentences: Sequence[Sequence[str]], vocab: Vocabulary) -> Queries:
+    contexts, targets, posts = [], [], 0
+    for sentence in sentences:
+        rows = list(dict.fromkeys(vocab.index[t] for t in sentence if t in vocab.index))
+        if len(rows) < 2:
+            continue
+        posts += 1
+        for i, target in enumerate(rows):
+            contexts.append(tuple(rows[:i] + rows[i + 1:]))
+            targets.append(target)
+    return Queries(tuple(contexts), np.array(targets, dtype=np.int64), posts)
+
+
+def ranks(scorer: Scorer, queries: Queries) -> np.ndarray:
+    """1-based rank of each hidden tag (``inf`` when it cannot be ranked)."""
+    out = []
+    for start in range(0, len(queries.targets), CHUNK):
+        contexts = queries.contexts[start:start + CHUNK]
+        scores = scorer(contexts).astype(np.float64, copy=True)
+        for row, context in enumerate(contexts):
+            scores[row, list(context)] = -np.inf
+        target = scores[np.arange(len(contexts)), queries.targets[start:start + CHUNK]]
+        rank = (scores >= target[:, None]).sum(axis=1).astype(np.float64)
+        out.append(np.where(np.isfinite(target), rank, np.inf))
+    return np.concatenate(out) if out else np.array([], dtype=np.float64)
+
+
+def score(rank: np.ndarray, k: int) -> MethodScore:
+    if rank.size == 0:
+        return MethodScore(float("nan"), float("nan"))
+    top = rank <= k
+    return MethodScore(float(top.mean()), float(np.where(top, 1.0 / rank, 0.0).mean()))
+
+
+def scorers(vocab: Vocabulary, space: TagSpace | None, hybrid_weight: float) -> dict[str, Scorer]:
+    """Every method, by name: popularity, cooccurrence and, with a space, tag2vec_ii, tag2vec_io, hybrid."""
+    found: dict[str, Scorer] = {
+        "popularity": lambda c: popularity_scores(vocab, c),
+        "cooccurrence": lambda c: cooccurrence_scores(vocab, c),
+    }
+    if space is not None:
+        aligned = AlignedSpace.of(space, vocab)
+        found["tag2vec_ii"] = aligned.input_input
+        found["tag2vec_io"] = aligned.input_output
+        found["hybrid"] = lambda c: hybrid_scores(vocab, aligned, c, hybrid_weight)
+    return found
+
+
+def evaluate_methods(vocab: Vocabulary, queries: Queries, space: TagSpace | None, k: int, hybrid_weight: float) -> dict[str, MethodScore]:
+    return {name: score(ranks(scorer, queries), k) for name, scorer in scorers(vocab, space, hybrid_weight).items()}
+
+
+def recommender(results: dict[str, MethodScore]) -> str:
+    """The method to offer: the hybrid when it beats both baselines on hit@k and MRR@k, else the best other
+    method by hit@k (then MRR@k)."""
+    baselines = [results["popularity"], results["cooccurrence"]]
+    hybrid = results.get("hybrid")
+    if hybrid and all(hybrid.hit_at_k > b.hit_at_k and hybrid.mrr_at_k > b.mrr_at_k for b in baselines):
+        return "hybrid"
+    others = [name for name in results if name != "hybrid"]
+    return max(others, key=lambda name: (results[name].hit_at_k, results[name].mrr_at_k))
+
+
+def metric_dict(results: dict[str, MethodScore], k: int, split: str = "test") -> dict[str, float]:
+    """``test/<method>_hit_at_<k>`` and ``test/<method>_mrr_at_<k>`` for MLflow."""
+    out = {}
+    for name, result in results.items():
+        out[f"{split}/{name}_hit_at_{k}"] = result.hit_at_k
+        out[f"{split}/{name}_mrr_at_{k}"] = result.mrr_at_k
+    return out

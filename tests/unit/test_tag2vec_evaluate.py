@@ -1,0 +1,83 @@
+"""Leave-one-tag-out evaluation and the baselines on hand-made sentences and planted tag spaces."""
+
+import numpy as np
+import pytest
+
+from reeltag.corpus.tags import SurfaceForms
+from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary, cooccurrence_scores, popularity_scores
+from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, ranks, recommender, score
+from reeltag.tag2vec.space import TagSpace
+
+TRAIN = [["beach", "sea"], ["beach", "sea"], ["beach", "sand"], ["city", "night"], ["city", "night"], ["city", "lights"],
+         ["beach", "sea", "sun"], ["sun", "sand"]] + [["city"]] * 5
+
+
+def test_vocabulary_counts_and_cooccurrences() -> None:
+    vocab = Vocabulary.fit(TRAIN, min_count=2)
+    assert vocab.tags[0] == "city" and "lights" not in vocab.index
+    i = vocab.index
+    assert vocab.cooc[i["beach"], i["sea"]] == 3
+    assert vocab.cooc[i["sea"], i["beach"]] == 3
+    assert vocab.cooc[i["beach"], i["beach"]] == 0
+
+
+def test_queries_hide_each_known_tag_in_turn() -> None:
+    vocab = Vocabulary.fit(TRAIN, min_count=2)
+    queries = make_queries([["beach", "sea", "unknown"], ["city"], ["night", "night", "sea"]], vocab)
+    assert queries.posts == 2
+    names = [(tuple(vocab.tags[c] for c in ctx), vocab.tags[t]) for ctx, t in zip(queries.contexts, queries.targets)]
+    assert names == [(("sea",), "beach"), (("beach",), "sea"), (("sea",), "night"), (("night",), "sea")]
+
+
+def test_cooccurrence_ranks_the_planted_co_tag_first_and_popularity_does_not() -> None:
+    vocab = Vocabulary.fit(TRAIN, min_count=2)
+    queries = make_queries([["night", "city"]], vocab)
+    coo = ranks(lambda c: cooccurrence_scores(vocab, c), queries)
+    pop = ranks(lambda c: popularity_scores(vocab, c), queries)
+    assert coo.tolist() == [1.0, 1.0]
+    assert pop.tolist()[0] > 1  # 'city' is hidden from 'night': popularity puts city first -> rank 1; night second
+    assert score(coo, 1) == MethodScore(1.0, 1.0)
+
+
+def test_ties_count_against_the_hidden_tag_and_unknown_tags_miss() -> None:
+    queries = Queries(((0,), (0,)), np.array([1, 2]), 1)
+    flat = lambda c: np.array([[0.0, 1.0, 1.0, 1.0]] * len(c))  # noqa: E731
+    assert ranks(flat, queries).tolist() == [3.0, 3.0]
+    unknown = lambda c: np.array([[0.0, 1.0, -np.inf, 0.5]] * len(c))  # noqa: E731
+    assert ranks(unknown, queries).tolist() == [1.0, np.inf]
+    assert score(np.array([1.0, 2.0, np.inf]), 1) == MethodScore(pytest.approx(1 / 3), pytest.approx(1 / 3))
+
+
+def _planted_space(vocab: Vocabulary) -> TagSpace:
+    """Tags of the beach cluster point one way, city tags the other; output vectors equal input vectors."""
+    beach = {"beach", "sea", "sand", "sun"}
+    vectors = np.array([[1.0, 0.1 * i] if t in beach else [-1.0, 0.1 * i] for i, t in enumerate(vocab.tags)], dtype=np.float32)
+    return TagSpace(vocab.tags, vectors, "7", vectors.copy(), vocab.counts, SurfaceForms.fit([vocab.tags]))
+
+
+def test_all_methods_are_scored_on_the_same_queries() -> None:
+    vocab = Vocabulary.fit(TRAIN, min_count=2)
+    queries = make_queries([["beach", "sea"], ["city", "night"]], vocab)
+    results = evaluate_methods(vocab, queries, _planted_space(vocab), k=2, hybrid_weight=0.5)
+    assert set(results) == {"popularity", "cooccurrence", "tag2vec_ii", "tag2vec_io", "hybrid"}
+    assert results["cooccurrence"].hit_at_k == 1.0
+    assert results["tag2vec_ii"].hit_at_k > results["popularity"].hit_at_k
+
+
+def test_a_space_that_lacks_tags_misses_them() -> None:
+    vocab = Vocabulary.fit(TRAIN, min_count=2)
+    full = _planted_space(vocab)
+    keep = [i for i, t in enumerate(full.tags) if t != "sea"]
+    partial = TagSpace(tuple(full.tags[i] for i in keep), full.vectors[keep], "8", full.vectors[keep], None, full.surface)
+    aligned = AlignedSpace.of(partial, vocab)
+    assert not aligned.known[vocab.index["sea"]]
+    queries = make_queries([["beach", "sea"]], vocab)
+    assert np.isinf(ranks(aligned.input_input, queries)).tolist() == [False, True]
+
+
+def test_recommender_prefers_a_hybrid_only_when_it_beats_both_baselines() -> None:
+    base = {"popularity": MethodScore(0.1, 0.05), "cooccurrence": MethodScore(0.3, 0.2), "tag2vec_io": MethodScore(0.2, 0.1)}
+    assert recommender({**base, "hybrid": MethodScore(0.35, 0.21)}) == "hybrid"
+    assert recommender({**base, "hybrid": MethodScore(0.3, 0.25)}) == "cooccurrence"
+    assert recommender({**base, "hybrid": MethodScore(0.35, 0.15)}) == "cooccurrence"
+    assert recommender({**base, "tag2vec_io": MethodScore(0.4, 0.1)}) == "tag2vec_io"

@@ -1,0 +1,45 @@
+"""TagSpace: lookups written any way, planted neighbours, save/load round trip, the pyfunc recommender."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reeltag.corpus.tags import SurfaceForms
+from reeltag.tag2vec.space import TagRecommender, TagSpace, load_pyfunc, load_space, save_space
+
+TAGS = ("cats", "kitten", "dog", "puppy", "car")
+VECTORS = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.1, 0.9, 0], [0, 0, 1]], dtype=np.float32)
+
+
+def _space() -> TagSpace:
+    surface = SurfaceForms.fit([list(TAGS), ["cats"]])
+    return TagSpace(TAGS, VECTORS, "3", VECTORS * 2, np.array([5, 4, 3, 2, 1]), surface, {"corpus_hash": "abc"})
+
+
+def test_lookup_accepts_any_spelling_of_a_tag() -> None:
+    space = _space()
+    assert space.index_of("#Cat") == space.index_of("cats") == 0
+    assert space.index_of("#nothing") is None
+
+
+def test_planted_neighbour_is_first() -> None:
+    assert [t for t, _ in _space().neighbours("#Dog", k=2)] == ["puppy", "kitten"]
+    assert np.allclose(np.linalg.norm(_space().unit_vectors, axis=1), 1.0)
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    save_space(_space(), tmp_path)
+    loaded = load_space(tmp_path, "3")
+    assert loaded.tags == TAGS and loaded.version == "3" and loaded.meta == {"corpus_hash": "abc"}
+    assert np.array_equal(loaded.vectors, VECTORS) and np.array_equal(loaded.output_vectors, VECTORS * 2)
+    assert loaded.surface.canonical("cat") == "cats"
+
+
+def test_pyfunc_recommender_suggests_co_tags(tmp_path: Path) -> None:
+    save_space(_space(), tmp_path)
+    model = load_pyfunc({"tag2vec": str(tmp_path)})
+    assert isinstance(model, TagRecommender)
+    out = model.predict(pd.DataFrame({"tags": [["#Kitten"], "dog", []]}))
+    assert out[0][0] == "cats" and "kitten" not in out[0]
+    assert out[1][0] == "puppy" and out[2] == []

@@ -78,6 +78,13 @@ class ClipSection(Section):
     device: str = Field("cpu", description="torch device.")
     threads: int = Field(2, ge=1, le=256, description="torch intra-op threads.")
     seed: int = Field(0, ge=0, description="Seed of the random initialisation (weights='random') and of adaptation.")
+    adapt_steps: int = Field(300, ge=1, le=1_000_000, description="Adaptation: optimiser steps.")
+    adapt_batch_size: int = Field(64, ge=2, le=4096, description="Adaptation: (frame, text) pairs per step, distinct texts.")
+    adapt_lr: float | None = Field(
+        None, gt=0.0, le=1.0, description="Adaptation: AdamW learning rate; None = 1e-3 from random init, 1e-5 from a checkpoint."
+    )
+    adapt_frames_per_pair: int = Field(6, ge=1, le=256, description="Adaptation: frames sampled inside each pair's segment.")
+    adapt_holdout: float = Field(0.2, ge=0.0, lt=1.0, description="Adaptation: share of videos held out for zero-shot accuracy.")
 
 
 class VideoSection(Section):
@@ -129,6 +136,13 @@ class GatesSection(Section):
     max_latency_ms: float = Field(2000.0, gt=0.0, description="Guardrail: per-video suggestion latency, ms.")
     min_coverage: float = Field(0.9, ge=0.0, le=1.0, description="Guardrail: share of items that got an output.")
     minutes_per_manual_tag: float = Field(0.5, ge=0.0, le=60.0, description="Staff minutes to type one tag.")
+    min_eval_items: int = Field(
+        200, ge=1, le=10_000_000, description="Report: fewer held-out videos or queries than this is 'tiny data' (no GO)."
+    )
+    min_eval_topics: int = Field(25, ge=1, le=100_000, description="Report: fewer search topics than this is 'tiny data' (no GO).")
+    report_sample_videos: int = Field(
+        8, ge=1, le=1000, description="Report: labelled test videos timed (uncached frames + CLIP) and shown as examples."
+    )
 
 
 class SchedulesSection(Section):
@@ -142,6 +156,7 @@ class SchedulesSection(Section):
     )
     tune_rerank: str = Field("0 5 1 * *", description="tune-rerank (then poc-report): monthly, 1st at 05:00.")
     poc_report: str = Field("0 6 * * *", description="poc-report: daily at 06:00 (also chained after every tuning flow).")
+    adapt_encoder: str = Field("", description="adapt-encoder: on demand (empty = no schedule); it needs new (video, text) pairs.")
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
 

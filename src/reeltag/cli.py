@@ -14,6 +14,7 @@ from reeltag import __version__
 COMMAND_MODULES = (
     "reeltag.commands.core",
     "reeltag.commands.clip",
+    "reeltag.commands.mapper",
     "reeltag.commands.corpus",
     "reeltag.commands.tag2vec",
     "reeltag.commands.rerank",

@@ -37,3 +37,37 @@ def demo_space(demo: Path, project: Project, workdir: Path, version: str = "1"):
     canonical = [surface.sentence(s) for s in sentences]
     cfg = Tag2VecSection(vector_size=32, window=10, min_count=1, epochs=30, workers=1, seed=1)
     return to_space(train_new(canonical, cfg, workdir), surface, version)
+
+
+def register_tag2vec_champion(project: Project, posts: Path) -> str:
+    """The real Tag2Vec path on the demo posts: ingest → validate → train; promoted explicitly when the gate
+    holds back on tiny data (test setup: the mapper needs a Tag2Vec champion to depend on)."""
+    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
+    from reeltag.pipelines.tag2vec import train_tag2vec
+
+    ingest_posts(project, [posts])
+    validate_corpus(project)
+    result = train_tag2vec(project)
+    if not result.promoted:
+        project.tracker.promote("tag2vec", result.version)
+    return result.version
+
+
+def mapper_project_at(root: Path, checkpoint: Path, demo: Path) -> Project:
+    """A project whose encoder is ``checkpoint`` and whose Tag2Vec champion was trained on the demo posts."""
+    (root / "reeltag.toml").write_text(
+        f'[clip]\nweights = "{checkpoint}"\n\n[tracking]\ntrigger = "test"\n\n[tag2vec]\nworkers = 1\n', encoding="utf-8"
+    )
+    project = Project.open(root)
+    register_tag2vec_champion(project, demo / "corpus" / "posts.jsonl")
+    return project
+
+
+def checkpoint_of(encoder: object) -> Path:
+    """The checkpoint file behind the ``demo_encoder`` fixture (a path, or an encoder with resolved weights)."""
+    if isinstance(encoder, (str, Path)):
+        return Path(encoder)
+    for path in (getattr(encoder, "checkpoint", None), getattr(getattr(encoder, "weights", None), "checkpoint", None)):
+        if path is not None:
+            return Path(path)
+    raise TypeError(f"cannot find the checkpoint file of {encoder!r}")

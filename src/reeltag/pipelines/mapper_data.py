@@ -5,6 +5,8 @@ Kept apart from :mod:`reeltag.pipelines.mapper` so each module stays small; the 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +91,8 @@ def load_space(project: Project) -> TagSpace:
     """The Tag2Vec champion (from the Tag2Vec pipeline)."""
     from reeltag.pipelines.tag2vec import load_champion_tag2vec
 
-    return load_champion_tag2vec(project)
+    space, _ = load_champion_tag2vec(project)
+    return space
 
 
 def tag_index(space: TagSpace) -> TagIndex:
@@ -198,8 +201,22 @@ def load_champion(project: Project, space: TagSpace, required: bool, strict: boo
     if not strict and trained_on != str(space.version):
         return None
     require_tag2vec(trained_on, space.version, f"mapper v{info.version}")
-    model, args = load_mapper(project.tracker.download_native(info) / "mapper")
+    model, args = load_mapper(native_copy(project, info) / MODEL)
     return Champion(info, model, args)
+
+
+def native_copy(project: Project, info: "VersionInfo") -> Path:
+    """A version's native files under ``data/models/mapper/v<N>/`` (downloaded once, renamed into place)."""
+    target = project.paths.models / MODEL / f"v{info.version}"
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".download-", dir=target.parent) as tmp:
+            try:
+                os.replace(project.tracker.download_native(info, tmp), target)
+            except OSError:  # another process put it there first
+                if not target.is_dir():
+                    raise
+    return target
 
 
 def require_tag2vec(trained_on: str, champion: str, what: str) -> None:

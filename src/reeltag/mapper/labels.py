@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reeltag.errors import BadInput
+from reeltag.security import resolve_path
 
 SPLITS = ("train", "val", "test")
 _TAG_SEP = re.compile(r"[\s,;|]+")
@@ -98,8 +99,8 @@ def resolve_video(video: str, base: Path, allow_absolute: bool = True) -> Path |
     path = Path(video)
     if path.is_absolute():
         return path if allow_absolute else f"absolute video path not allowed: {video}"
-    full = (base / path).resolve()
-    if not full.is_relative_to(base.resolve()):
+    full = resolve_path(base / path)
+    if not full.is_relative_to(resolve_path(base)):
         return f"video path leaves the label folder: {video}"
     return full
 

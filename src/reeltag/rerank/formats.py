@@ -21,6 +21,7 @@ from pathlib import Path
 
 from reeltag.errors import BadInput
 from reeltag.io import write_text_atomic
+from reeltag.security import resolve_path
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def _add_manifest_row(paths: dict[str, Path], docid: str, text: str, base: Path,
     target = Path(text).expanduser()
     if target.is_absolute() and not allow_absolute:
         return Issue("path_refused", where, f"absolute path {text} refused (paths.allow_absolute_manifest_paths=false)")
-    resolved = (target if target.is_absolute() else base / target).resolve()
+    resolved = resolve_path(target if target.is_absolute() else base / target)
     if not target.is_absolute() and not resolved.is_relative_to(base):
         return Issue("path_refused", where, f"path {text} leaves the manifest folder {base}")
     paths[docid] = resolved

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from reeltag.security import resolve_path
+
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".webm", ".mkv", ".avi", ".mov", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"})
 MANIFEST_SUFFIXES = frozenset({".csv", ".tsv", ".jsonl"})
 PATH_KEYS, ID_KEYS = ("path", "video", "file"), ("docid", "id")
@@ -54,7 +56,7 @@ def resolve_inputs(inputs: Iterable[str | Path], allow_absolute: bool = True) ->
         elif path.suffix.lower() in MANIFEST_SUFFIXES:
             _read_manifest(path, allow_absolute, videos, rejected)
         else:
-            videos.append(VideoInput(path.resolve(), None, str(path)))
+            videos.append(VideoInput(resolve_path(path), None, str(path)))
     return ResolvedInputs(tuple(_unique(videos)), tuple(rejected), tuple(skipped))
 
 
@@ -67,8 +69,8 @@ def _unique(videos: list[VideoInput]) -> Iterator[VideoInput]:
 
 
 def _scan_folder(folder: Path) -> tuple[list[VideoInput], list[str]]:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    videos = [VideoInput(p.resolve(), None, str(folder)) for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
+    files = sorted(p for p in folder.rglob("*") if (p.is_file() or p.is_symlink()) and not p.name.startswith("."))
+    videos = [VideoInput(resolve_path(p), None, str(folder)) for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
     return videos, [str(p) for p in files if p.suffix.lower() not in VIDEO_SUFFIXES]
 
 
@@ -115,8 +117,8 @@ def manifest_path(base: Path, value: str, allow_absolute: bool) -> tuple[Path, s
     """``value`` resolved against ``base``, and why it is not allowed ("" when it is)."""
     path = Path(value).expanduser()
     if path.is_absolute():
-        return path.resolve(), "" if allow_absolute else "absolute paths are not allowed (paths.allow_absolute_manifest_paths)"
-    resolved = (base / path).resolve()
-    if not resolved.is_relative_to(base.resolve()):
+        return resolve_path(path), "" if allow_absolute else "absolute paths are not allowed (paths.allow_absolute_manifest_paths)"
+    resolved = resolve_path(base / path)
+    if not resolved.is_relative_to(resolve_path(base)):
         return resolved, f"relative path {value!r} escapes the manifest's folder"
     return resolved, ""

@@ -1,0 +1,33 @@
+"""Helpers of the robustness suite: make videos with the ffmpeg binary, run the CLI in a subprocess."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def make_video(out: Path, *args: str) -> Path:
+    """Run the ffmpeg binary that imageio-ffmpeg ships (``args`` between ``-y`` and the output)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, str(out)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    return out
+
+
+def reeltag_cmd(*args: str) -> list[str]:
+    """The ``reeltag`` console script of this interpreter's venv (falls back to ``python -m``)."""
+    script = Path(sys.executable).with_name("reeltag")
+    return [str(script), *args] if script.is_file() else [sys.executable, "-c", "from reeltag.cli import app; app()", *args]
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +61,34 @@ def demo_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo-tiny")
     generate_demo(out, seed=1, size="tiny")
     return out
+
+
+DEMO_ENCODER_STEPS = 120  # ~0.8 held-out zero-shot accuracy on demo_tiny (chance ~0.07); see tests/integration/test_adapt.py
+
+
+@dataclass(frozen=True)
+class DemoEncoder:
+    """A demo-trained tiny encoder: ``Project.open(root, clip=demo_encoder.clip)`` makes a project use it."""
+
+    checkpoint: Path
+    clip: dict[str, Any]
+    result: dict[str, Any]  # the JSON that `reeltag clip adapt --json` printed
+    root: Path  # the project root it was adapted (and registered) in
+
+
+@pytest.fixture(scope="session")
+def demo_encoder(demo_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoEncoder:
+    """`reeltag clip adapt` of reeltag-tiny from random init on the demo_tiny segments, once per session."""
+    from typer.testing import CliRunner
+
+    from reeltag.cli import app
+
+    root = tmp_path_factory.mktemp("demo-encoder")
+    checkpoint = root / "reeltag-tiny-demo.pt"
+    args = ["clip", "adapt", "--pairs", str(demo_tiny / "segments.jsonl"), "--from", "random", "--arch", "reeltag-tiny",
+            "--steps", str(DEMO_ENCODER_STEPS), "--out", str(checkpoint), "--root", str(root), "--json"]
+    env = {**TELEMETRY_OFF, "REELTAG_TRACKING__TRIGGER": "test", "REELTAG_CLIP__THREADS": "1"}
+    outcome = CliRunner().invoke(app, args, env=env)
+    assert outcome.exit_code == 0, outcome.output[-3000:]
+    result = json.loads([line for line in outcome.stdout.splitlines() if line.startswith("{")][-1])
+    return DemoEncoder(checkpoint, {"weights": str(checkpoint), "arch": "reeltag-tiny"}, result, root)

@@ -206,12 +206,26 @@ def download_pretrained(arch: str, tag: str) -> Path:
         known = oc.list_pretrained_tags_by_model(arch)
         raise NotFound(f"clip weights {tag!r}: no such file, and not an open_clip pretrained tag of {arch} (tags: {known}); "
                        f"'random' or a local checkpoint file also work")
-    if not _offline() and not hub_reachable():
+    cached = _hub_cached(cfg)
+    if cached is not None:
+        return cached
+    if _offline():
+        raise NotFound(f"cannot download {arch}/{tag}: HF_HUB_OFFLINE is set and it is not cached; {OFFLINE_HELP}")
+    if not hub_reachable():
         raise NotFound(f"cannot download {arch}/{tag}: no network ({HUB_HOST} unreachable); {OFFLINE_HELP}")
     try:
         return Path(oc.pretrained.download_pretrained(cfg))
     except Exception as exc:  # hub/urllib raise many types; all mean "not available here"
         raise NotFound(f"cannot get {arch}/{tag} (offline or not cached: {type(exc).__name__}); {OFFLINE_HELP}") from exc
+
+
+def _hub_cached(cfg: dict[str, Any]) -> Path | None:
+    """The tag's file if the hub cache already has it (no network)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    repo, filename = os.path.split(str(cfg.get("hf_hub", "")))
+    found = try_to_load_from_cache(repo, filename or "open_clip_pytorch_model.bin") if repo else None
+    return Path(found) if isinstance(found, str) else None
 
 
 def _offline() -> bool:

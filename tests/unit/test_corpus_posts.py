@@ -109,3 +109,17 @@ def test_time_split_holds_out_the_latest_posts_and_sources_win() -> None:
     assert heldout_mask(posts, CorpusSection(heldout_sources=("y",))).tolist() == [False, False, True, False]
     seeded = heldout_mask(posts, CorpusSection(split="seeded", test_fraction=0.5, seed=3))
     assert seeded.sum() == 2 and seeded.tolist() == heldout_mask(posts, CorpusSection(split="seeded", test_fraction=0.5, seed=3)).tolist()
+
+
+def test_wrong_id_or_hashtags_types_and_huge_lines_are_rejected(tmp_path: Path) -> None:
+    """Bugs fixed: a dict id was stored as its repr; a 10 MB line of tags took ~20 s to normalise."""
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        '{"id": {"x": 1}, "text": "#ok #fine"}\n{"id": true, "text": "#ok"}\n{"id": 3, "text": "#ok", "hashtags": {"a": 1}}\n'
+        + '{"id": 4, "text": "' + "#t " * 50_000 + '"}\n',
+        encoding="utf-8",
+    )
+    reasons = [item.reason for item in _read(path)]
+    assert reasons[:3] == ["id is a dict, not a string or integer", "id is a bool, not a string or integer",
+                           "hashtags is a dict, not a string or list"]
+    assert reasons[3].startswith("line of 150,0")

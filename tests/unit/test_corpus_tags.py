@@ -57,3 +57,9 @@ def test_surface_forms_keep_old_choices_when_refitted() -> None:
     new = SurfaceForms.fit([["cats"], ["cats"], ["newtag"]], keep=old)
     assert new.canonical("cats") == "cat"
     assert new.canonical("newtag") == "newtag"
+
+
+def test_invisible_characters_do_not_split_or_hide_tags() -> None:
+    """Bug fixed: a zero-width space/joiner inside ``#cat`` stored the tag ``ca``; bidi controls hid tags."""
+    text = repair_text("#ca\u200bt #do\u200dg #\u202ebird #fi\ufeffsh #שלום")
+    assert extract_hashtags(text) == ["cat", "dog", "bird", "fish", "שלום"]

@@ -22,6 +22,7 @@ from reeltag.io import sha256_text
 
 Format = Literal["jsonl", "csv", "txt"]
 TEXT_COLUMNS = ("text", "tweet", "content", "caption")
+MAX_LINE_CHARS = 100_000  # longer lines are not posts (a 10 MB line of tags would stall tag normalisation)
 _WORDS = re.compile(r"\w+")
 
 
@@ -96,6 +97,8 @@ def iter_raw(path: Path, fmt: Format, lines: Iterator[Line], header: list[str] |
         where = f"{path.name}:{line.number}"
         if line.text is None:
             yield line, Rejected(where, "invalid UTF-8 bytes")
+        elif len(line.text) > MAX_LINE_CHARS:
+            yield line, Rejected(where, f"line of {len(line.text):,} characters (a post has at most {MAX_LINE_CHARS:,})")
         elif not line.text.strip() or (fmt == "csv" and line.number == 1):
             yield line, None
         else:
@@ -156,6 +159,10 @@ def to_post(raw: RawPost, source: str, rules: TagRules, max_tags: int, rejected_
 def _problem(raw: RawPost) -> str:
     if raw.id is None or str(raw.id).strip() == "":
         return "missing id"
+    if isinstance(raw.id, bool) or not isinstance(raw.id, (str, int)):
+        return f"id is a {type(raw.id).__name__}, not a string or integer"
+    if raw.hashtags is not None and not isinstance(raw.hashtags, (str, list)):
+        return f"hashtags is a {type(raw.hashtags).__name__}, not a string or list"
     if raw.text is not None and not isinstance(raw.text, str):
         return f"text is a {type(raw.text).__name__}, not a string"
     if not (raw.text or "").strip() and not raw.hashtags:

@@ -20,6 +20,7 @@ import snowballstemmer
 
 HASHTAG = re.compile(r"#(\w+)")
 WORD = re.compile(r"^\w+$")
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 _MOJIBAKE = re.compile(r"[\u0080-\u009f\ufffd]|[ÃÂâð][\u0080-\u00bf€™œ]|[âðÃÂ]$")
 
 
@@ -33,10 +34,12 @@ class TagRules:
 
 
 def repair_text(text: str) -> str:
-    """Undo mojibake (UTF-8 read as Latin-1 and similar) and apply NFKC (ASCII is returned as is)."""
+    """Undo mojibake (UTF-8 read as Latin-1 and similar), drop invisible format characters (zero-width
+    spaces and joiners, bidi controls: a tag typed with one inside is the tag you see) and apply NFKC
+    (ASCII is returned as is)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", ftfy.fix_text(text, normalization="NFKC"))
+    return unicodedata.normalize("NFKC", ftfy.fix_text(_INVISIBLE.sub("", text), normalization="NFKC"))
 
 
 def extract_hashtags(text: str) -> list[str]:

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "reeltag.commands.corpus",
     "reeltag.commands.tag2vec",
     "reeltag.commands.rerank",
+    "reeltag.commands.ops",
 )
 
 app = typer.Typer(

@@ -35,7 +35,7 @@ def quality_chart(component: Component) -> str:
     methods = list(component.methods)
     width = 0.8 / max(len(methods), 1)
     for i, method in enumerate(methods):
-        values = [component.methods[method].get(m, 0.0) for m in component.chart_metrics]
+        values = [component.methods[method].get(m, float("nan")) for m in component.chart_metrics]
         xs = [j + i * width for j in range(len(component.chart_metrics))]
         ax.bar(xs, values, width, label=method, color=PALETTE[i % len(PALETTE)])
     ax.set_xticks([j + width * (len(methods) - 1) / 2 for j in range(len(component.chart_metrics))], component.chart_metrics)

@@ -215,6 +215,17 @@ class Tracker:
         for key, value in tags.items():
             self.client.set_tag(run_id, naming.tag(key), str(value))
 
+    def set_version_tags(self, model: str, version: str | int, tags: Mapping[str, Any]) -> None:
+        """Tags on a registered version (``reeltag.`` prefixed), e.g. who promoted it by hand and why."""
+        for key, value in tags.items():
+            self.client.set_model_version_tag(naming.registered_model_name(model), str(version), naming.tag(key), str(value))
+
+    def run_data(self, run_id: str) -> dict[str, Any]:
+        """One run's name, metrics, params and tags as plain dicts."""
+        run = self.client.get_run(run_id)
+        return {"run_id": run_id, "name": run.info.run_name, "metrics": dict(run.data.metrics),
+                "params": dict(run.data.params), "tags": dict(run.data.tags)}
+
     def log_run_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
         for key, value in metrics.items():
             self.client.log_metric(run_id, key, float(value))

@@ -1,0 +1,80 @@
+"""Glue shared by the flows: the project from section parameters, content-hash cache keys, I/O retries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+from prefect.tasks import exponential_backoff
+from pydantic import BaseModel
+
+from reeltag.io import sha256_file, sha256_json
+from reeltag.project import Project
+
+# Only steps that read or write stores get retries (a file on a network share, a locked SQLite store…).
+IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=2), "retry_jitter_factor": 0.2}
+NO_CACHING: dict[str, Any] = {"cache_policy": NO_CACHE}
+
+
+def project_for(root: str, **sections: BaseModel | None) -> Project:
+    """The project at ``root`` with the given config sections replacing its own (``None`` keeps the project's)."""
+    project = Project.open(root)
+    updates = {name: section.model_dump() for name, section in sections.items() if section is not None}
+    return project.with_settings(**updates) if updates else project
+
+
+def inbox(project: Project, name: str) -> Path:
+    """Where scheduled runs pick up new inputs: ``<root>/data/inbox/<name>``."""
+    return project.paths.data / "inbox" / name
+
+
+def fingerprint(value: Any) -> Any:
+    """A JSON-able digest of a task input: CONTENT hashes of files and folders, settings hashes, plain values."""
+    if isinstance(value, Project):
+        return {"root": str(value.paths.root), "config": value.settings.config_hash()}
+    if isinstance(value, BaseModel):
+        return sha256_json(value.model_dump(mode="json"))
+    if isinstance(value, Path) or (isinstance(value, str) and _is_path(value)):
+        return _path_digest(Path(value))
+    if isinstance(value, (list, tuple)):
+        return [fingerprint(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): fingerprint(v) for k, v in value.items()}
+    return repr(value)
+
+
+def _is_path(text: str) -> bool:
+    try:
+        return ("/" in text or "." in text) and Path(text).exists()
+    except OSError:
+        return False
+
+
+def _path_digest(path: Path) -> str:
+    if path.is_file():
+        return sha256_file(path)
+    if not path.exists():
+        return f"missing:{path}"
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return sha256_json([[str(p.relative_to(path)), sha256_file(p)] for p in files])
+
+
+def content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Prefect ``cache_key_fn``: the task's name + the content fingerprint of every input it is called with."""
+    return f"{context.task.name}-{sha256_json(fingerprint(parameters))[:40]}"
+
+
+def champion_version(project: Project, model: str) -> str | None:
+    """The champion's version of ``reeltag.<model>`` (part of cache keys of steps that build on it)."""
+    info = project.tracker.by_alias(model, "champion")
+    return info.version if info else None
+
+
+def encoder_weights_file(project: Project) -> str:
+    """The configured CLIP weights: a checkpoint path (hashed by content in cache keys) or a tag like 'random'."""
+    weights = project.settings.clip.weights
+    path = Path(weights) if Path(weights).is_absolute() else project.paths.root / weights
+    return str(path) if path.is_file() else weights
+

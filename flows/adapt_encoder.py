@@ -1,0 +1,31 @@
+"""adapt-encoder: contrastive adaptation of the CLIP encoder on (video segment, text) pairs → a local checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+
+from flows._common import content_key, project_for
+from reeltag.config import ClipSection, TrackingSection, VideoSection
+from reeltag.pipelines.encoder import AdaptResult, adapt_encoder as adapt_step
+from reeltag.pipelines.report_evidence import labelled_videos
+from reeltag.project import Project
+
+
+@task(name="adapt-encoder", cache_key_fn=content_key)
+def adapt_task(project: Project, pairs: str, videos: list[str], from_: str | None, out: str | None) -> AdaptResult:
+    """Cached on the pairs file, the videos it names, the base weights and the settings."""
+    return adapt_step(project, pairs, from_=from_, out=out)
+
+
+@flow(name="adapt-encoder", validate_parameters=True)
+def adapt_encoder(
+    root: str = ".", pairs: str = "data/inbox/pairs.jsonl", from_: str | None = None, out: str | None = None,
+    clip: ClipSection | None = None, video: VideoSection | None = None, tracking: TrackingSection | None = None,
+) -> AdaptResult:
+    """A missing output checkpoint refreshes the cache (the step must write it again)."""
+    project = project_for(root, clip=clip, video=video, tracking=tracking)
+    pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
+    refresh = out is not None and not Path(out).is_file()
+    return adapt_task.with_options(refresh_cache=refresh)(project, pairs, labelled_videos(pairs), from_, out)

@@ -1,0 +1,35 @@
+"""poc-demo: the whole PoC on seeded demo data through the flows (what ``reeltag demo`` / ``make demo`` run).
+
+demo data → ingest-corpus (→ validate-data) → adapt-encoder (demo-trained from random init) →
+retrain-tag2vec (→ finetune-mapper with its features → tune-rerank → poc-report, chained always).
+"""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow, task
+
+from flows._common import IO_RETRIES, NO_CACHING
+from flows.adapt_encoder import adapt_encoder
+from flows.ingest_corpus import ingest_corpus
+from flows.retrain_tag2vec import retrain_tag2vec
+from reeltag.pipelines.demo import DemoInputs, DemoSummary, prepare_demo, summarise
+from reeltag.project import Project
+
+
+@task(name="demo-data", **IO_RETRIES, **NO_CACHING)
+def demo_data_task(root: str, size: str, seed: int) -> DemoInputs:
+    """Seeded and skipped when already current, so no Prefect cache is needed."""
+    return prepare_demo(root, size, seed)
+
+
+@flow(name="poc-demo", validate_parameters=True)
+def poc_demo(root: str = "demo-out", size: str = "small", seed: int = 1) -> DemoSummary:
+    started = time.perf_counter()
+    inputs = demo_data_task(root, size, seed)
+    root = str(inputs.root)
+    ingest_corpus(root, files=[str(inputs.posts)])
+    adapt_encoder(root, pairs=str(inputs.pairs), from_="random", out=str(inputs.checkpoint))
+    retrain_tag2vec(root, labels=str(inputs.labels), search=str(inputs.search), chain="always")
+    return summarise(Project.open(root), time.perf_counter() - started)

@@ -1,0 +1,28 @@
+"""poc-report: the go/no-go report (HTML + decision.json) from what MLflow holds; a Markdown summary artifact."""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+
+from flows._common import IO_RETRIES, NO_CACHING, project_for
+from reeltag.config import GatesSection, TrackingSection
+from reeltag.pipelines.report import ReportResult, build_report
+from reeltag.project import Project
+
+
+@task(name="build-report", **IO_RETRIES, **NO_CACHING)
+def report_task(project: Project, labels: str | None, search: str | None, out: str | None) -> ReportResult:
+    """Reads MLflow and the stores, writes the files atomically, logs them to ``reeltag/report``."""
+    return build_report(project, labels=labels, search=search, out=out)
+
+
+@flow(name="poc-report", validate_parameters=True)
+def poc_report(
+    root: str = ".", labels: str | None = None, search: str | None = None, out: str | None = None,
+    gates: GatesSection | None = None, tracking: TrackingSection | None = None,
+) -> ReportResult:
+    project = project_for(root, gates=gates, tracking=tracking)
+    result = report_task(project, labels, search, out)
+    create_markdown_artifact(result.markdown, key="poc-report", description=f"PoC verdict: {result.verdict}")
+    return result

@@ -1,0 +1,32 @@
+"""tune-rerank: tune CLIPRerank (α × normalisation × pooling, cross-validated over topics), gate it; then the report."""
+
+from __future__ import annotations
+
+from prefect import flow, task
+
+from flows._common import content_key, encoder_weights_file, inbox, project_for
+from flows.poc_report import poc_report
+from reeltag.config import ClipSection, RerankSection, TrackingSection, VideoSection
+from reeltag.pipelines.rerank import TuneResult
+from reeltag.pipelines.rerank import tune_rerank as tune_step
+from reeltag.pipelines.report_evidence import search_set
+from reeltag.project import Project
+
+
+@task(name="tune-rerank", cache_key_fn=content_key)
+def tune_task(project: Project, search: str, encoder: str) -> TuneResult:
+    """Cached on the search set's content (run, topics, qrels, manifest, videos), the encoder and the settings."""
+    return tune_step(project, **search_set(search))
+
+
+@flow(name="tune-rerank", validate_parameters=True)
+def tune_rerank(
+    root: str = ".", search: str | None = None, report: bool = True, clip: ClipSection | None = None,
+    video: VideoSection | None = None, rerank: RerankSection | None = None, tracking: TrackingSection | None = None,
+) -> TuneResult:
+    project = project_for(root, clip=clip, video=video, rerank=rerank, tracking=tracking)
+    search = search or str(inbox(project, "search"))
+    result = tune_task(project, search, encoder_weights_file(project))
+    if report:
+        poc_report(root, search=search, tracking=tracking)
+    return result

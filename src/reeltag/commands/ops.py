@@ -1,0 +1,231 @@
+"""Operations: ``serve``, ``flows list|run``, ``compare``, ``promote``, ``report``, ``demo``.
+
+Prefect is imported only inside these command bodies, after ``PREFECT_HOME`` (and the API URL) point at
+the project's own state (``<root>/data/prefect``): Prefect reads its settings when it is imported.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.console import emit
+from reeltag.errors import BadInput, NotFound
+from reeltag.project import Project
+
+flows_app = typer.Typer(help="Prefect flows: list schedules, run one now.", no_args_is_help=True)
+ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="k=v (JSON values; dotted keys for config sections).")]
+
+
+def prefect_home(project: Project) -> Path:
+    """Point Prefect at the project's state unless the caller chose another (must run before importing Prefect)."""
+    os.environ.setdefault("PREFECT_HOME", str(project.paths.prefect_home))
+    defaults = {"DO_NOT_TRACK": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # first start migrates a new SQLite db
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    home = Path(os.environ["PREFECT_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def parse_params(pairs: list[str] | None) -> dict[str, Any]:
+    """``["tag2vec.epochs=5", "files=[\\"a.jsonl\\"]"]`` → ``{"tag2vec": {"epochs": 5}, "files": ["a.jsonl"]}``."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--param {pair!r}: expected KEY=VALUE")
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        section, dot, field = key.partition(".")
+        if dot:
+            out.setdefault(section, {})[field] = value
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class FlowRunResult:
+    flow: str
+    state: str
+    result: Any
+
+
+@flows_app.command("list")
+@handles_errors
+def list_flows(root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Every flow with its cron schedule (UTC unless schedules.timezone says otherwise) and its next runs."""
+    project = open_project(root, config)
+    prefect_home(project)
+    from flows.deployments import schedule_table
+
+    rows = schedule_table(project.settings)
+    emit({"flows": rows} if as_json else {r.flow: f"{r.cron or '(no schedule)'}  next: {', '.join(r.next_runs)}" for r in rows},
+         as_json, title="flows and schedules")
+
+
+@flows_app.command("run")
+@handles_errors
+def run_flow(
+    name: Annotated[str, typer.Argument(help="Flow name, e.g. retrain-tag2vec (see `reeltag flows list`).")],
+    param: ParamOpt = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one flow now, in this process (a temporary Prefect API starts if no server is configured)."""
+    project = open_project(root, config)
+    prefect_home(project)
+    from flows.deployments import FLOWS, load_flow
+
+    if name not in FLOWS:
+        raise NotFound(f"unknown flow {name!r}; flows: {', '.join(FLOWS)}")
+    state = load_flow(name)(**{"root": str(project.paths.root), **parse_params(param)}, return_state=True)
+    result = state.result(raise_on_failure=True)
+    emit(FlowRunResult(name, str(state.name), result), as_json, title=f"{name}: {state.name}")
+
+
+@handles_errors
+def serve(
+    port: Annotated[int, typer.Option("--port", help="Port of the local Prefect server (127.0.0.1).")] = 4200,
+    cron: Annotated[list[str] | None, typer.Option("--cron", help="NAME=EXPR overrides a schedule, e.g. poc-report='*/5 * * * *'.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Flow runs at the same time.")] = 1,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a local Prefect server if none is reachable, then serve every deployment; Ctrl-C stops both."""
+    overrides = {k.replace("-", "_"): v for k, v in (p.split("=", 1) for p in cron or [])}
+    project = open_project(root, config, schedules=overrides)
+    from flows.server import ensure_server
+
+    server = ensure_server(prefect_home(project), port)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    typer.echo(f"Prefect UI: {server.api_url.removesuffix('/api')}  (state in {os.environ['PREFECT_HOME']}; Ctrl-C stops)", err=True)
+    try:
+        from flows.deployments import serve_all
+
+        serve_all(project.settings, limit=limit)
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    model: str
+    champion: str | None
+    challenger: str | None
+    metrics: dict[str, dict[str, float | None]]
+    challenger_decision: str | None
+    challenger_reasons: str | None
+
+
+@handles_errors
+def compare(
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
+    version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the challenger).")] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Champion vs challenger (or --version): their runs' metrics side by side and the gate's recorded decision."""
+    tracker = open_project(root, config).tracker
+    champion = tracker.by_alias(model, "champion")
+    other = tracker.version(model, version) if version else tracker.by_alias(model, "challenger")
+    if champion is None and other is None:
+        raise NotFound(f"no version of reeltag.{model} is registered yet")
+    runs = {name: tracker.run_data(v.run_id) if v else {"metrics": {}, "tags": {}} for name, v in (("champion", champion), ("challenger", other))}
+    names = sorted(set(runs["champion"]["metrics"]) | set(runs["challenger"]["metrics"]))
+    table = {n: {"champion": runs["champion"]["metrics"].get(n), "challenger": runs["challenger"]["metrics"].get(n)} for n in names}
+    tags = runs["challenger"]["tags"]
+    emit(Comparison(model, champion.version if champion else None, other.version if other else None, table,
+                    tags.get("reeltag.decision"), tags.get("reeltag.decision_reasons")), as_json, title=f"compare {model}")
+
+
+@handles_errors
+def promote(
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
+    version: Annotated[str, typer.Option("--version", help="The version to make champion.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the gate is overridden (recorded).")] = "manual override",
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Manual override: make VERSION the champion (old champion → rollback); who, when and why are recorded as tags."""
+    tracker = open_project(root, config).tracker
+    try:
+        info = tracker.version(model, version)
+    except Exception as exc:  # the registry's own error names the model and version
+        raise NotFound(f"reeltag.{model} version {version} not found: {exc}") from exc
+    move = tracker.promote(model, info.version)
+    record = {"manual_promotion": "true", "promoted_by": getpass.getuser(), "reason": reason,
+              "promoted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    tracker.set_version_tags(model, info.version, record)
+    tracker.set_run_tags(info.run_id, record)
+    emit({"model": move.model, "champion": move.champion, "rollback": move.rollback, **record}, as_json, title="promote")
+
+
+@handles_errors
+def report(
+    out: Annotated[Path | None, typer.Option("--out", help="HTML file (default data/reports/report.html).")] = None,
+    labels: Annotated[Path | None, typer.Option("--labels", help="Labels file to re-measure the mapper on.")] = None,
+    search: Annotated[Path | None, typer.Option("--search", help="Search set folder (base.run, topics.txt, qrels.txt, manifest.csv).")] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the PoC go/no-go report (HTML + decision.json) and log it to MLflow reeltag/report."""
+    from reeltag.pipelines.report import build_report
+
+    result = build_report(open_project(root, config), labels=str(labels) if labels else None,
+                          search=str(search) if search else None, out=str(out) if out else None)
+    emit(result, as_json, title=f"PoC verdict: {result.verdict}")
+
+
+@handles_errors
+def demo(
+    root: Annotated[Path, typer.Option("--root", help="Demo project folder (inputs, stores, MLflow, Prefect state).")] = Path("demo-out"),
+    size: Annotated[str, typer.Option("--size", help="Demo data size: tiny, small or full.")] = "small",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the demo data.")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the whole PoC on demo data through the Prefect flows and say where the report and the runs are."""
+    project = Project.open(root)
+    prefect_home(project)
+    from flows.poc_demo import poc_demo
+
+    summary = poc_demo(str(project.paths.root), size=size, seed=seed)
+    emit(summary, as_json, title=f"demo: {summary.verdict}")
+    if not as_json:
+        typer.echo(demo_instructions(project))
+
+
+def demo_instructions(project: Project) -> str:
+    home = os.environ["PREFECT_HOME"]
+    return "\n".join((
+        f"Report:      {project.paths.reports / 'report.html'} (and decision.json beside it)",
+        f"MLflow UI:   mlflow ui --backend-store-uri {project.paths.tracking_uri} --port 5000",
+        f"Prefect UI:  PREFECT_HOME={home} .venv/bin/prefect server start --host 127.0.0.1  (then http://127.0.0.1:4200)",
+        f"Schedules:   .venv/bin/reeltag serve --root {project.paths.root}",
+    ))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(flows_app, name="flows")
+    app.command("serve")(serve)
+    app.command("compare")(compare)
+    app.command("promote")(promote)
+    app.command("report")(report)
+    app.command("demo")(demo)

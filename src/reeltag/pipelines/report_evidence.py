@@ -1,0 +1,253 @@
+"""Gather the go/no-go evidence: MLflow (champions, their runs, lineage) + fresh paired measurements + stores.
+
+Every number comes from a measurement: the champion's run metrics, the champion re-evaluated on the labels'
+held-out videos, the champion reranker re-applied to the search set, or a timed sample of videos.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from reeltag import quarantine
+from reeltag.decisions.gates import Guardrail, Threshold
+from reeltag.decisions.report import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
+from reeltag.errors import NotFound
+from reeltag.mapper.labels import label_records, resolve_video
+from reeltag.project import Project
+from reeltag.tracking.naming import ALIASES
+
+MODELS = ("tag2vec", "mapper", "reranker")
+SEARCH_MEASURES = ("AP", "R@10", "P@10", "nDCG@10")
+MAPPER_METRICS = ("p_at_5", "hit_at_10")
+MAPPER_BASELINES = ("popularity", "knn", "zero_shot")
+TAG2VEC_METHODS = ("hybrid", "tag2vec_ii", "tag2vec_io")
+TAG2VEC_BASELINES = ("popularity", "cooccurrence")
+CI_FLOOR = 1e-9
+
+
+def labelled_videos(labels: str | Path) -> list[str]:
+    """The video files a labels (or pairs) file names, sorted, once each (unresolvable entries keep their text)."""
+    base, out = Path(labels).parent, set()
+    for _, record in label_records(Path(labels)):
+        video = record.get("video") if isinstance(record, dict) else None
+        if video:
+            out.add(str(resolve_video(str(video), base)))
+    return sorted(out)
+
+
+def search_set(folder: str | Path) -> dict[str, Path]:
+    """The search-set layout: ``base.run``, ``topics.txt``, ``qrels.txt``, ``manifest.csv`` in one folder."""
+    folder = Path(folder)
+    return {"run_path": folder / "base.run", "topics_path": folder / "topics.txt", "qrels_path": folder / "qrels.txt",
+            "manifest_path": folder / "manifest.csv"}
+
+
+def strongest(methods: dict[str, dict[str, float]], candidates: tuple[str, ...], metric: str) -> str | None:
+    """The best of ``candidates`` on ``metric`` (a model must beat the strongest alternative, not a weak one)."""
+    found = [m for m in candidates if metric in methods.get(m, {})]
+    return max(found, key=lambda m: methods[m][metric]) if found else None
+
+
+def model_run(project: Project, model: str) -> tuple[Any, dict[str, Any]] | None:
+    """The champion's version and run, else the challenger's, else the newest version (none passed its gate)."""
+    found = project.tracker.by_alias(model, "champion") or project.tracker.by_alias(model, "challenger")
+    if found is None:
+        versions = project.tracker.versions(model)
+        found = versions[-1] if versions else None
+    return (found, project.tracker.run_data(found.run_id)) if found else None
+
+
+def tag2vec_component(project: Project) -> Component | None:
+    found = model_run(project, "tag2vec")
+    if found is None:
+        return None
+    _, run = found
+    k = project.settings.tag2vec.eval_k
+    methods: dict[str, dict[str, float]] = {}
+    for key, value in run["metrics"].items():
+        split, _, rest = key.partition("/")
+        for metric in (f"hit_at_{k}", f"mrr_at_{k}"):
+            if split == "test" and rest.endswith(f"_{metric}"):
+                methods.setdefault(rest[: -len(metric) - 1], {})[metric] = value
+    model = strongest(methods, TAG2VEC_METHODS, f"hit_at_{k}") or "hybrid"
+    gates = project.settings.gates
+    return Component(
+        "tag2vec", "Tag suggestion from posts (Tag2Vec)", methods, model, strongest(methods, TAG2VEC_BASELINES, f"hit_at_{k}"),
+        (Threshold(f"hit_at_{k}", min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
+        chart_metrics=(f"hit_at_{k}", f"mrr_at_{k}"), n_eval=int(run["metrics"].get("test/queries", 0)),
+        min_eval=gates.min_eval_items, notes=("Next-tag prediction on held-out posts (leave one tag out); the best Tag2Vec-based method against "
+               "the strongest baseline (popularity, co-occurrence).",),
+    )
+
+
+def mapper_component(project: Project, labels: str | None, latency_ms: float | None, coverage: float | None) -> Component | None:
+    """The mapper (champion, else challenger) and the baselines on the same held-out videos (its run's metrics)."""
+    found = model_run(project, "mapper")
+    if found is None:
+        return None
+    methods: dict[str, dict[str, float]] = {}
+    for key, value in found[1]["metrics"].items():
+        parts = key.split("/")
+        if len(parts) == 3 and parts[0] == "test":
+            methods.setdefault(parts[1], {})[parts[2]] = value
+    guards = {"latency_ms": latency_ms, "coverage": coverage}
+    methods["mapper"] = {**methods.get("mapper", {}), **{k: v for k, v in guards.items() if v is not None}}
+    gates = project.settings.gates
+    return Component(
+        "mapper", "Tag suggestion for videos (mapper)", methods, "mapper", strongest(methods, MAPPER_BASELINES, "p_at_5"),
+        tuple(Threshold(m, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta) for m in MAPPER_METRICS),
+        (Guardrail("latency_ms", max_value=gates.max_latency_ms), Guardrail("coverage", min_value=gates.min_coverage)),
+        chart_metrics=("p_at_1", "p_at_5", "hit_at_10", "map"), n_eval=test_videos(labels) if labels else 0,
+        min_eval=gates.min_eval_items, uses_encoder=True,
+        notes=(f"mapper v{found[0].version} ({', '.join(found[0].aliases) or 'not promoted'}) on the held-out labelled "
+               "videos of its training run; the reference is the strongest baseline on P@5.",),
+    )
+
+
+def test_videos(labels: str | Path) -> int:
+    """Rows of the labels file in the 'test' split."""
+    return sum(1 for _, r in label_records(Path(labels)) if isinstance(r, dict) and str(r.get("split", "")).strip() == "test")
+
+
+def time_videos(project: Project, videos: list[str]) -> tuple[tuple[StageCost, ...], Any] | None:
+    """Time ``videos`` cold (a fresh feature cache: decode + CLIP) and, with a mapper champion, the suggestion."""
+    from reeltag.pipelines.features import extract_features
+    from reeltag.pipelines.mapper import suggest_tags
+
+    if not videos:
+        return None
+    with tempfile.TemporaryDirectory(prefix="reeltag-report-") as tmp:
+        started = time.perf_counter()
+        extract_features(_scratch_project(project, Path(tmp)), videos)
+        cold = (time.perf_counter() - started) / len(videos)
+    cores = project.settings.clip.threads
+    costs = (StageCost("frames + CLIP features (uncached)", cold, cores),)
+    if project.tracker.by_alias("mapper", "champion") is None:
+        return costs, None
+    suggested = suggest_tags(project, videos)
+    return costs + (StageCost("suggest (mapper + nearest tags)", suggested.seconds / max(suggested.inputs, 1), cores),), suggested
+
+
+def _scratch_project(project: Project, root: Path) -> Project:
+    """Same settings on an empty root (its own feature cache); a checkpoint path is made absolute."""
+    clip = project.settings.clip
+    weights = Path(clip.weights)
+    if not weights.is_absolute() and (project.paths.root / weights).is_file():
+        clip = clip.model_copy(update={"weights": str(project.paths.root / weights)})
+    return Project(project.settings.model_copy(update={"root": root, "clip": clip}))
+
+
+def rerank_component(project: Project, search: str | None) -> tuple[Component | None, SearchDetail | None]:
+    runs = [r for r in project.tracker.runs("rerank", max_results=200) if r["tags"].get("reeltag.kind") == "tune"]
+    if not runs:
+        return None, None
+    tuned = runs[0]["metrics"]
+    measure = next((k.split("/", 1)[1] for k in tuned if k.startswith("challenger/")), "map")
+    cv = {measure: tuned[f"challenger/{measure}"], f"ci_low/{measure}": tuned.get(f"ci_low/{measure}", float("nan"))}
+    base_name = runs[0]["params"].get("baseline", "engine")
+    methods = {base_name: {measure: tuned.get(f"champion/{measure}", float("nan"))}, "cliprerank (cross-validated)": cv}
+    detail = None
+    if search is not None:
+        applied, detail = _apply_champion(project, Path(search))
+        methods.update(applied)
+    gates = project.settings.gates
+    component = Component(
+        "rerank", "Search success with and without CLIPRerank", methods, "cliprerank (cross-validated)", base_name,
+        (Threshold(measure, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
+         Threshold(f"ci_low/{measure}", min_value=CI_FLOOR)),
+        chart_metrics=tuple(dict.fromkeys(k for v in methods.values() for k in v if "/" not in k)),
+        n_eval=int(tuned.get(f"n_topics/{measure}", 0)), min_eval=gates.min_eval_topics, uses_encoder=True,
+        notes=("The gate uses cross-validated held-out topics (α chosen on other folds); the 'registered setting' rows "
+               "re-apply the registered reranker (champion, else challenger) to every topic (in-sample).",),
+    )
+    return component, (_with_ci(detail, tuned, measure) if detail else None)
+
+
+def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str, float]], SearchDetail]:
+    """Base run and the reranker's (champion, else challenger) run on every topic (tracking off: a measurement only)."""
+    from reeltag.pipelines.rerank import evaluate_run, rerank_run
+    from reeltag.rerank.metrics import metric_key
+
+    tags = (model_run(project, "reranker") or (None,))[0].tags
+    setting = {"alpha": float(tags["reeltag.alpha"]), "normalisation": tags["reeltag.normalisation"],
+               "pooling": tags["reeltag.pooling"]}
+    quiet = project.with_settings(rerank=setting, tracking={"enabled": False})
+    with tempfile.TemporaryDirectory(prefix="reeltag-report-") as tmp:
+        out, files = Path(tmp) / "reranked.run", search_set(search)
+        rerank_run(quiet, files["run_path"], files["topics_path"], files["manifest_path"], out)
+        base = evaluate_run(quiet, files["run_path"], files["qrels_path"], SEARCH_MEASURES)
+        reranked = evaluate_run(quiet, out, files["qrels_path"], SEARCH_MEASURES)
+    methods = {"engine (base run)": {metric_key(m): v for m, v in base.mean.items()},
+               "cliprerank (registered setting)": {metric_key(m): v for m, v in reranked.mean.items()}}
+    first = SEARCH_MEASURES[0]
+    per_topic = {q: (base.per_topic[first][q], reranked.per_topic[first].get(q, 0.0)) for q in base.per_topic[first]}
+    return methods, SearchDetail(metric_key(first), per_topic)
+
+
+def _with_ci(detail: SearchDetail, tuned: dict[str, float], measure: str) -> SearchDetail:
+    from dataclasses import replace
+
+    return replace(detail, ci_low=tuned.get(f"ci_low/{measure}"), ci_high=tuned.get(f"ci_high/{measure}"))
+
+
+def contract_results(project: Project) -> tuple[ContractResult, ...]:
+    """The latest validation summary of each suite (written by validate-data)."""
+    import json
+
+    out = []
+    for path in sorted(project.paths.validation.glob("*.json")):
+        report = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(report, dict) and "suite" in report:
+            when = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(path.stat().st_mtime))
+            out.append(ContractResult(str(report["suite"]), bool(report.get("success")), tuple(report.get("failures", ())), when))
+    return tuple(out)
+
+
+def quarantine_evidence(project: Project, samples: int = 8) -> tuple[dict[str, int], tuple[tuple[str, str, str], ...]]:
+    folder = project.paths.quarantine
+    records = quarantine.read(folder)[-samples:]
+    return quarantine.counts(folder), tuple((str(r.get("kind")), str(r.get("item")), str(r.get("reason"))) for r in records)
+
+
+def lineage(project: Project) -> tuple[Lineage, ...]:
+    """Every aliased version (champion, challenger, rollback) with what it depends on."""
+    rows: dict[tuple[str, str], Lineage] = {}
+    for model in MODELS:
+        for alias in ALIASES:
+            info = project.tracker.by_alias(model, alias)
+            if info is None:
+                continue
+            key = (info.model, info.version)
+            aliases = (rows[key].aliases if key in rows else ()) + (alias,)
+            depends = {k: v for k, v in info.tags.items() if k.startswith("depends_on.") or k == "reeltag.encoder_weights"}
+            rows[key] = Lineage(info.model, info.version, aliases, info.run_id, depends)
+    return tuple(rows.values())
+
+
+def top_tags(project: Project, n: int = 15) -> tuple[tuple[str, int], ...]:
+    from reeltag.pipelines.corpus import read_sentences
+
+    try:
+        frame = read_sentences(project)
+    except NotFound:
+        return ()
+    counts = Counter(tag for tags in frame["tags"] for tag in tags)
+    return tuple(counts.most_common(n))
+
+
+def is_demo(project: Project) -> bool:
+    """Demo data: a champion was trained under the 'demo' trigger, or this report runs under it."""
+    runs = [model_run(project, model) for model in MODELS]
+    triggers = {run[1]["tags"].get("reeltag.trigger") for run in runs if run}
+    return "demo" in triggers or project.settings.tracking.trigger == "demo"
+
+
+def time_saved(project: Project, mapper: Component | None) -> TimeSaved | None:
+    p5 = mapper.methods.get("mapper", {}).get("p_at_5") if mapper else None
+    if p5 is None:
+        return None
+    return TimeSaved(project.settings.gates.minutes_per_manual_tag, 5 * p5, "P@5 × 5 suggestions: expected correct tags staff accept")

@@ -49,7 +49,9 @@ class Tag2VecSection(Section):
     window: int = Field(10, ge=1, le=100, description="Context window, in tags (a post is short).")
     min_count: int = Field(2, ge=1, le=10_000, description="Minimum tag frequency kept in the vocabulary.")
     negative: int = Field(10, ge=0, le=50, description="Negative samples per positive.")
-    sample: float = Field(1e-3, ge=0.0, le=1.0, description="Down-sampling threshold for frequent tags.")
+    sample: float = Field(
+        0.0, ge=0.0, le=1.0, description="Down-sampling threshold for frequent tags (0 = off; 1e-3 starves small tag vocabularies)."
+    )
     epochs: int = Field(20, ge=1, le=1000, description="Training passes over the sentences.")
     alpha: float = Field(0.025, gt=0.0, le=1.0, description="Initial learning rate.")
     workers: int = Field(2, ge=1, le=64, description="Training threads.")

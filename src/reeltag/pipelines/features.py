@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -108,24 +108,27 @@ def extract_features(
     on_progress: Callable[[int], None] | None = None,
     encoder: "ClipEncoder | None" = None,
 ) -> FeatureBatch:
-    """Frame and pooled features of every video ``inputs`` name (files, folders, manifests)."""
+    """Frame and pooled features of every video ``inputs`` name (files, folders, manifests), in input order.
+
+    Cache misses are decoded one by one and encoded together once ``clip.batch_size`` frames are pending
+    (full forward batches across short videos).
+    """
     resolved = resolve_inputs(inputs, project.settings.paths.allow_absolute_manifest_paths)
     weights = encoder.weights if encoder is not None else _resolve_weights(project)
-    sampling = Sampling.from_settings(project.settings.video)
-    cache, lazy = FeatureCache(project.paths.features), _LazyEncoder(project, encoder)
-    done: list[VideoFeatures] = []
+    run = _Run(project, FeatureCache(project.paths.features), _LazyEncoder(project, encoder), Sampling.from_settings(project.settings.video))
     bad = [Quarantined(r.item, r.reason) for r in resolved.rejected]
     for video in resolved.videos:
         try:
-            done.append(_one(project, video, cache, lazy, weights, sampling))
+            run.add(video, feature_key_of(video.path, weights.model_id, run.sampling))
         except UnreadableVideo as exc:
             bad.append(Quarantined(str(video.path), str(exc)))
         if on_progress:
             on_progress(1)
+    done = run.finish()
     quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("videos", q.item, q.reason, SOURCE) for q in bad])
     cached = sum(1 for f in done if f.cached)
-    return FeatureBatch(tuple(done), len(done) - cached, cached, len(bad), tuple(bad), resolved.skipped,
-                        tuple(cache.unreadable), weights.model_id, weights.weights_kind, sampling.key)
+    return FeatureBatch(done, len(done) - cached, cached, len(bad), tuple(bad), resolved.skipped,
+                        tuple(run.cache.unreadable), weights.model_id, weights.weights_kind, run.sampling.key)
 
 
 def _resolve_weights(project: Project) -> "ResolvedWeights":
@@ -134,28 +137,66 @@ def _resolve_weights(project: Project) -> "ResolvedWeights":
     return resolve_weights(project.settings.clip, project.paths.root)
 
 
-def _one(project: Project, video: VideoInput, cache: FeatureCache, lazy: _LazyEncoder,
-         weights: "ResolvedWeights", sampling: Sampling) -> VideoFeatures:
-    if not video.path.is_file():
-        raise UnreadableVideo(f"{video.path}: not a file")
-    digest = sha256_file(video.path)
-    key = feature_key(digest, weights.model_id, sampling.key)
-    hit = cache.get(key)
-    if hit is None:
-        hit = _encode(project, video, key, digest, lazy.get(), sampling)
-        cache.put(hit)
-        return _features(video, hit, cached=False)
-    return _features(video, hit, cached=True)
+def feature_key_of(path: Path, model_id: str, sampling: Sampling) -> tuple[str, str]:
+    """(cache key, video sha256) of a video file under an encoder and a sampling."""
+    if not path.is_file():
+        raise UnreadableVideo(f"{path}: not a file")
+    digest = sha256_file(path)
+    return feature_key(digest, model_id, sampling.key), digest
 
 
-def _encode(project: Project, video: VideoInput, key: str, digest: str, encoder: "ClipEncoder", sampling: Sampling) -> CachedFeatures:
-    from reeltag.video.frames import read_frames
+@dataclass(frozen=True)
+class _Pending:
+    slot: int
+    video: VideoInput
+    key: str
+    digest: str
+    sampled: Any  # VideoFrames
 
-    vs = project.settings.video
-    sampled = read_frames(video.path, sampling, encoder.image_size, vs.decode_threads, vs.max_side)
-    vectors = encoder.encode_images(sampled.frames)
-    return CachedFeatures(key, vectors, pool(vectors), sampled.indices, sampled.timestamps_s, encoder.model_id,
-                          encoder.weights_kind, sampling.key, digest, str(video.path))
+
+class _Run:
+    """One extraction: cache hits fill their slot at once; misses wait for a full encoder batch."""
+
+    def __init__(self, project: Project, cache: FeatureCache, lazy: _LazyEncoder, sampling: Sampling):
+        self.project, self.cache, self.lazy, self.sampling = project, cache, lazy, sampling
+        self.slots: list[VideoFeatures | None] = []
+        self.pending: list[_Pending] = []
+
+    def add(self, video: VideoInput, key_digest: tuple[str, str]) -> None:
+        key, digest = key_digest
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.slots.append(_features(video, hit, cached=True))
+            return
+        self.pending.append(_Pending(len(self.slots), video, key, digest, self._decode(video)))
+        self.slots.append(None)
+        if sum(len(p.sampled.frames) for p in self.pending) >= self.project.settings.clip.batch_size:
+            self._flush()
+
+    def _decode(self, video: VideoInput) -> Any:
+        from reeltag.video.frames import read_frames
+
+        vs, side = self.project.settings.video, self.lazy.get().image_size
+        return read_frames(video.path, self.sampling, side, vs.decode_threads, vs.max_side)
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        encoder = self.lazy.get()
+        vectors = encoder.encode_images(np.concatenate([p.sampled.frames for p in self.pending]))
+        start = 0
+        for item in self.pending:
+            part = vectors[start : start + len(item.sampled.frames)]
+            start += len(part)
+            entry = CachedFeatures(item.key, part, pool(part), item.sampled.indices, item.sampled.timestamps_s,
+                                   encoder.model_id, encoder.weights_kind, self.sampling.key, item.digest, str(item.video.path))
+            self.cache.put(entry)
+            self.slots[item.slot] = _features(item.video, entry, cached=False)
+        self.pending.clear()
+
+    def finish(self) -> tuple[VideoFeatures, ...]:
+        self._flush()
+        return tuple(f for f in self.slots if f is not None)
 
 
 def _features(video: VideoInput, entry: CachedFeatures, cached: bool) -> VideoFeatures:

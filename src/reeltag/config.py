@@ -58,8 +58,10 @@ class Tag2VecSection(Section):
     seed: int = Field(1, description="Random seed (training is only reproducible with workers=1).")
     eval_k: int = Field(10, ge=1, le=1000, description="k for hit@k and MRR@k.")
     corpus_file: bool = Field(True, description="Train through gensim's corpus_file path (measured faster; see bench P3).")
-    hybrid_weight: float = Field(
-        0.5, ge=0.0, le=100.0, description="Weight of Tag2Vec input-output probability added to co-occurrence probability."
+    hybrid_pseudo_count: float = Field(
+        100.0, ge=0.0, le=1e9,
+        description="Hybrid: co-occurrences at which a context tag's co-occurrence and Tag2Vec probabilities weigh the "
+        "same (chosen on tweeteval emoji val), count.",
     )
     neighbours_k: int = Field(10, ge=1, le=1000, description="Neighbours compared per tag in the trend report, tags.")
     min_eval_queries: int = Field(

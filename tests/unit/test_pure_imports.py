@@ -52,6 +52,7 @@ PURE_MODULES = (
     "reeltag.tag2vec.baselines",
     "reeltag.tag2vec.evaluate",
     "reeltag.tag2vec.trends",
+    "reeltag.tag2vec.serve",
     "reeltag.pipelines.corpus",
     "reeltag.pipelines.tag2vec",
     "reeltag.commands.corpus",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from reeltag.corpus.tags import SurfaceForms
-from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary, cooccurrence_scores, popularity_scores
+from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary, cooccurrence_scores, hybrid_scores, popularity_scores
 from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, ranks, recommender, score
 from reeltag.tag2vec.space import TagSpace
 
@@ -58,7 +58,7 @@ def _planted_space(vocab: Vocabulary) -> TagSpace:
 def test_all_methods_are_scored_on_the_same_queries() -> None:
     vocab = Vocabulary.fit(TRAIN, min_count=2)
     queries = make_queries([["beach", "sea"], ["city", "night"]], vocab)
-    results = evaluate_methods(vocab, queries, _planted_space(vocab), k=2, hybrid_weight=0.5)
+    results = evaluate_methods(vocab, queries, _planted_space(vocab), k=2, hybrid_pseudo_count=5.0)
     assert set(results) == {"popularity", "cooccurrence", "tag2vec_ii", "tag2vec_io", "hybrid"}
     assert results["cooccurrence"].hit_at_k == 1.0
     assert results["tag2vec_ii"].hit_at_k > results["popularity"].hit_at_k
@@ -81,3 +81,15 @@ def test_recommender_prefers_a_hybrid_only_when_it_beats_both_baselines() -> Non
     assert recommender({**base, "hybrid": MethodScore(0.3, 0.25)}) == "cooccurrence"
     assert recommender({**base, "hybrid": MethodScore(0.35, 0.15)}) == "cooccurrence"
     assert recommender({**base, "tag2vec_io": MethodScore(0.4, 0.1)}) == "tag2vec_io"
+
+
+def test_hybrid_is_co_occurrence_for_frequent_context_tags_and_tag2vec_for_rare_ones() -> None:
+    vocab = Vocabulary.fit(TRAIN, min_count=2)
+    aligned = AlignedSpace.of(_planted_space(vocab), vocab)
+    contexts = [(vocab.index["beach"],), (vocab.index["night"],)]
+    pure_cooc = hybrid_scores(vocab, aligned, contexts, 0.0)
+    counts = np.asarray(vocab.cooc[[c for (c,) in contexts]].todense())
+    assert np.allclose(pure_cooc, counts / counts.sum(axis=1, keepdims=True))
+    pure_tag2vec = hybrid_scores(vocab, aligned, contexts, 1e12)
+    assert np.allclose(pure_tag2vec, aligned.output_probability(contexts))
+    assert np.allclose(hybrid_scores(vocab, aligned, contexts, 3.0).sum(axis=1), 1.0)

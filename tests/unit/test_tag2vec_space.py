@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 
 from reeltag.corpus.tags import SurfaceForms
-from reeltag.tag2vec.space import TagRecommender, TagSpace, load_pyfunc, load_space, save_space
+from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
+from reeltag.tag2vec.serve import TagRecommender, load_pyfunc
+from reeltag.tag2vec.space import TagSpace, load_space, save_space
 
 TAGS = ("cats", "kitten", "dog", "puppy", "car")
 VECTORS = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.1, 0.9, 0], [0, 0, 1]], dtype=np.float32)
@@ -43,3 +45,13 @@ def test_pyfunc_recommender_suggests_co_tags(tmp_path: Path) -> None:
     out = model.predict(pd.DataFrame({"tags": [["#Kitten"], "dog", []]}))
     assert out[0][0] == "cats" and "kitten" not in out[0]
     assert out[1][0] == "puppy" and out[2] == []
+
+
+def test_pyfunc_serves_the_hybrid_when_training_chose_it(tmp_path: Path) -> None:
+    space = _space()
+    space.meta.update(recommender="hybrid", hybrid_pseudo_count=0.0)
+    save_space(space, tmp_path)
+    save_vocabulary(Vocabulary.fit([["cats", "car"], ["cats", "car"], ["cats", "dog"], ["dog", "puppy"]], 1), tmp_path)
+    model = load_pyfunc({"tag2vec": str(tmp_path)})
+    assert model.method == "hybrid"
+    assert model.predict([["#cat"]])[0][:2] == ["car", "dog"]  # co-occurrence counts, not the vectors, decide here

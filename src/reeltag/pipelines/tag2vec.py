@@ -16,13 +16,13 @@ from reeltag.errors import BadInput, NotFound
 from reeltag.io import sha256_file
 from reeltag.pipelines.corpus import SENTENCES_FILE, read_sentences
 from reeltag.project import Project
-from reeltag.tag2vec.baselines import Vocabulary
-from reeltag.tag2vec.evaluate import MethodScore, evaluate_methods, make_queries, metric_dict, recommender
+from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
+from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, metric_dict, recommender
 from reeltag.tag2vec.space import TagSpace, load_space, save_space
 from reeltag.tag2vec.trends import TrendReport, trend_report
 
 MODEL = "tag2vec"
-LOADER = "reeltag.tag2vec.space:load_pyfunc"
+LOADER = "reeltag.tag2vec.serve:load_pyfunc"
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,25 @@ def load_split(project: Project) -> Split:
     return Split(tag_lists(frame["tags"][~mask]), tag_lists(frame["tags"][mask]), frame["seq"][~mask].to_numpy(), digest)
 
 
-def evaluate_space(project: Project, space: TagSpace | None, split: Split, surface: SurfaceForms) -> Evaluation:
-    """Every method on the same leave-one-tag-out queries from the held-out posts."""
+@dataclass(frozen=True)
+class Reference:
+    """What every method and model is scored on: the training vocabulary and the held-out queries."""
+
+    vocab: Vocabulary
+    queries: Queries
+
+
+def reference_set(project: Project, split: Split, surface: SurfaceForms) -> Reference:
+    """Training vocabulary (counts, co-occurrences) and leave-one-tag-out queries, both in ``surface`` forms."""
+    vocab = Vocabulary.fit([surface.sentence(s) for s in split.train], project.settings.tag2vec.min_count)
+    return Reference(vocab, make_queries([surface.sentence(s) for s in split.test], vocab))
+
+
+def evaluate_space(project: Project, space: TagSpace | None, ref: Reference) -> Evaluation:
+    """Every method on the same queries (a model is looked up by stem, so its own surface forms do not matter)."""
     cfg = project.settings.tag2vec
-    vocab = Vocabulary.fit([surface.sentence(s) for s in split.train], cfg.min_count)
-    queries = make_queries([surface.sentence(s) for s in split.test], vocab)
-    methods = evaluate_methods(vocab, queries, space, cfg.eval_k, cfg.hybrid_weight)
-    return Evaluation(methods, recommender(methods), len(queries.targets), queries.posts, len(vocab.tags), cfg.eval_k)
+    methods = evaluate_methods(ref.vocab, ref.queries, space, cfg.eval_k, cfg.hybrid_pseudo_count)
+    return Evaluation(methods, recommender(methods), len(ref.queries.targets), ref.queries.posts, len(ref.vocab.tags), cfg.eval_k)
 
 
 def gate_thresholds(project: Project) -> list[Threshold]:
@@ -126,8 +138,8 @@ def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
 
 def evaluate_tag2vec(project: Project, version: str | None = None) -> tuple[str, Evaluation]:
     """Evaluate the champion (or ``version``) and both baselines on the held-out posts."""
-    space = fetch_space(project, version)
-    return space.version, evaluate_space(project, space, load_split(project), space.surface)
+    space, split = fetch_space(project, version), load_split(project)
+    return space.version, evaluate_space(project, space, reference_set(project, split, space.surface))
 
 
 @dataclass(frozen=True)
@@ -170,14 +182,16 @@ def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
     champion = _champion(project)
     with tempfile.TemporaryDirectory(prefix="reeltag-tag2vec-") as tmp:
         fitted = _fit(project, split, champion, incremental, Path(tmp))
-        meta = {"corpus_hash": split.corpus_hash, "max_seq": int(split.train_seq.max(initial=-1)), "incremental": incremental,
-                "parent_version": champion.version if champion else None, "sentences": fitted.sentences}
-        space = adapter.to_space(fitted.model, fitted.surface, meta=meta)
+        space = adapter.to_space(fitted.model, fitted.surface, meta=_meta(project, split, champion, incremental, fitted))
+        ref = reference_set(project, split, fitted.surface)
+        challenger_eval = evaluate_space(project, space, ref)
+        champion_eval = evaluate_space(project, champion, ref) if champion else None
+        space.meta["recommender"] = challenger_eval.recommender
         folder = Path(tmp) / MODEL
         adapter.save_model(fitted.model, folder)
         save_space(space, folder)
-        challenger_eval = evaluate_space(project, space, split, fitted.surface)
-        champion_eval = evaluate_space(project, champion, split, fitted.surface) if champion else None
+        save_vocabulary(ref.vocab, folder)
+        meta = space.meta
         decision = gate(project, challenger_eval, champion_eval)
         version, run_id = _record(project, folder, meta, challenger_eval, champion_eval, decision)
     new_tags = len(set(space.tags) - set(champion.tags)) if champion else len(space.tags)
@@ -186,6 +200,12 @@ def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
                        challenger_eval, champion.version if champion else None,
                        champion_eval.metrics() if champion_eval else None, decision.verdict, decision.go,
                        decision.reasons, after.version if after else None)
+
+
+def _meta(project: Project, split: Split, champion: TagSpace | None, incremental: bool, fitted: _Fitted) -> dict:
+    return {"corpus_hash": split.corpus_hash, "max_seq": int(split.train_seq.max(initial=-1)), "incremental": incremental,
+            "parent_version": champion.version if champion else None, "sentences": fitted.sentences,
+            "hybrid_pseudo_count": project.settings.tag2vec.hybrid_pseudo_count}
 
 
 def _champion(project: Project) -> TagSpace | None:

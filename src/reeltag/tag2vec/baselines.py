@@ -3,7 +3,7 @@
 Every scorer maps a batch of contexts (lists of vocabulary rows) to a score matrix (queries × vocabulary):
 popularity and co-occurrence counts (the baselines every user asks about), Tag2Vec input-input (cosine of
 input vectors) and input-output (input · negative-sampling output vectors), and a hybrid: co-occurrence
-probability plus ``weight`` × Tag2Vec input-output probability, which helps rare context tags.
+probability smoothed towards Tag2Vec's input-output probability for rare context tags.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
+from reeltag.io import atomic_path
 from reeltag.tag2vec.space import TagSpace
+
+VOCABULARY_FILE = "cooccurrence.npz"
 
 Contexts = Sequence[Sequence[int]]
 
@@ -49,6 +53,23 @@ class Vocabulary:
         return cls(tags, np.array([freq[t] for t in tags], dtype=np.float64), cooc)
 
 
+def save_vocabulary(vocab: Vocabulary, folder: Path) -> None:
+    """Tags, counts and the co-occurrence matrix (what the served hybrid recommender needs)."""
+    coo = vocab.cooc.tocoo()
+    with atomic_path(folder / VOCABULARY_FILE) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, tags=np.array(vocab.tags, dtype=str), counts=vocab.counts, row=coo.row, col=coo.col, data=coo.data)
+
+
+def load_vocabulary(folder: Path) -> Vocabulary | None:
+    """The saved vocabulary, or None when the folder has none."""
+    if not (folder / VOCABULARY_FILE).is_file():
+        return None
+    with np.load(folder / VOCABULARY_FILE, allow_pickle=False) as d:
+        n = len(d["tags"])
+        cooc = sparse.csr_matrix((d["data"], (d["row"], d["col"])), shape=(n, n))
+        return Vocabulary(tuple(str(t) for t in d["tags"]), d["counts"], cooc)
+
+
 def popularity_scores(vocab: Vocabulary, contexts: Contexts) -> np.ndarray:
     return np.tile(vocab.counts, (len(contexts), 1))
 
@@ -56,14 +77,6 @@ def popularity_scores(vocab: Vocabulary, contexts: Contexts) -> np.ndarray:
 def cooccurrence_scores(vocab: Vocabulary, contexts: Contexts) -> np.ndarray:
     """Summed co-occurrence counts with the context tags; popularity breaks ties."""
     return _context_sum(vocab.cooc, contexts) + 1e-6 * vocab.counts / vocab.counts.max()
-
-
-def cooccurrence_probability(vocab: Vocabulary, contexts: Contexts) -> np.ndarray:
-    """Mean over context tags of P(candidate | context tag) from co-occurrence counts."""
-    rows = np.asarray(vocab.cooc.sum(axis=1)).ravel()
-    normalised = sparse.diags(1.0 / np.maximum(rows, 1.0)) @ vocab.cooc
-    sizes = np.array([max(len(c), 1) for c in contexts], dtype=np.float64)[:, None]
-    return _context_sum(normalised.tocsr(), contexts) / sizes
 
 
 def _context_sum(matrix: sparse.csr_matrix, contexts: Contexts) -> np.ndarray:
@@ -120,5 +133,16 @@ def _context_mean(matrix: np.ndarray, contexts: Contexts) -> np.ndarray:
     return np.stack([matrix[list(c)].mean(axis=0) if len(c) else np.zeros(matrix.shape[1], matrix.dtype) for c in contexts])
 
 
-def hybrid_scores(vocab: Vocabulary, aligned: AlignedSpace, contexts: Contexts, weight: float) -> np.ndarray:
-    return cooccurrence_probability(vocab, contexts) + weight * aligned.output_probability(contexts)
+def hybrid_scores(vocab: Vocabulary, aligned: AlignedSpace, contexts: Contexts, pseudo_count: float) -> np.ndarray:
+    """Co-occurrence smoothed by Tag2Vec for rare tags: per context tag ``c`` with ``n`` co-occurrences,
+    ``(n·P_cooc(t|c) + λ·P_tag2vec(t|c)) / (n + λ)``, averaged over the context tags (λ = ``pseudo_count``)."""
+    rows = np.asarray(vocab.cooc.sum(axis=1)).ravel()
+    flat = [c for context in contexts for c in context]
+    n = rows[flat][:, None]
+    cooc = np.asarray(vocab.cooc[flat].todense(), dtype=np.float64) / np.maximum(n, 1.0)
+    tag2vec = aligned.output_probability([(c,) for c in flat])
+    mixed = (n * cooc + pseudo_count * tag2vec) / np.maximum(n + pseudo_count, 1e-12)
+    owner = np.repeat(np.arange(len(contexts)), [len(c) for c in contexts])
+    summed = np.zeros((len(contexts), mixed.shape[1]))
+    np.add.at(summed, owner, mixed)
+    return summed / np.maximum(np.bincount(owner, minlength=len(contexts)), 1)[:, None]

@@ -66,7 +66,7 @@ def score(rank: np.ndarray, k: int) -> MethodScore:
     return MethodScore(float(top.mean()), float(np.where(top, 1.0 / rank, 0.0).mean()))
 
 
-def scorers(vocab: Vocabulary, space: TagSpace | None, hybrid_weight: float) -> dict[str, Scorer]:
+def scorers(vocab: Vocabulary, space: TagSpace | None, hybrid_pseudo_count: float) -> dict[str, Scorer]:
     """Every method, by name: popularity, cooccurrence and, with a space, tag2vec_ii, tag2vec_io, hybrid."""
     found: dict[str, Scorer] = {
         "popularity": lambda c: popularity_scores(vocab, c),
@@ -76,12 +76,12 @@ def scorers(vocab: Vocabulary, space: TagSpace | None, hybrid_weight: float) -> 
         aligned = AlignedSpace.of(space, vocab)
         found["tag2vec_ii"] = aligned.input_input
         found["tag2vec_io"] = aligned.input_output
-        found["hybrid"] = lambda c: hybrid_scores(vocab, aligned, c, hybrid_weight)
+        found["hybrid"] = lambda c: hybrid_scores(vocab, aligned, c, hybrid_pseudo_count)
     return found
 
 
-def evaluate_methods(vocab: Vocabulary, queries: Queries, space: TagSpace | None, k: int, hybrid_weight: float) -> dict[str, MethodScore]:
-    return {name: score(ranks(scorer, queries), k) for name, scorer in scorers(vocab, space, hybrid_weight).items()}
+def evaluate_methods(vocab: Vocabulary, queries: Queries, space: TagSpace | None, k: int, hybrid_pseudo_count: float) -> dict[str, MethodScore]:
+    return {name: score(ranks(scorer, queries), k) for name, scorer in scorers(vocab, space, hybrid_pseudo_count).items()}
 
 
 def recommender(results: dict[str, MethodScore]) -> str:

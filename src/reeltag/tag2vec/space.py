@@ -80,29 +80,3 @@ def load_space(folder: Path, version: str = "") -> TagSpace:
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     return TagSpace(tuple(str(t) for t in arrays["tags"]), arrays["vectors"], version or str(meta.get("version", "")),
                     arrays.get("output_vectors"), arrays.get("counts"), surface, meta)
-
-
-class TagRecommender:
-    """What the MLflow pyfunc wrapper serves: tags in, suggested co-tags out (input-output scoring)."""
-
-    def __init__(self, space: TagSpace, k: int = 10):
-        self.space, self.k = space, k
-
-    def suggest(self, tags: list[str]) -> list[str]:
-        rows = [r for r in (self.space.index_of(t) for t in tags) if r is not None]
-        if not rows:
-            return []
-        out = self.space.output_vectors if self.space.output_vectors is not None else self.space.unit_vectors
-        scores = out @ self.space.vectors[rows].sum(axis=0)
-        scores[rows] = -np.inf
-        return [self.space.tags[i] for i in np.argsort(-scores)[: self.k] if np.isfinite(scores[i])]
-
-    def predict(self, model_input: Any) -> list[list[str]]:
-        """``model_input``: a DataFrame with a ``tags`` column (list or space-separated string), or a list."""
-        rows = model_input["tags"].tolist() if hasattr(model_input, "columns") else list(model_input)
-        return [self.suggest(r.split() if isinstance(r, str) else list(r)) for r in rows]
-
-
-def load_pyfunc(artifacts: dict[str, str]) -> TagRecommender:
-    """Loader named in the registry's pyfunc wrapper (``reeltag.tag2vec.space:load_pyfunc``)."""
-    return TagRecommender(load_space(Path(artifacts["tag2vec"])))

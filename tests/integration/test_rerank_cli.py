@@ -52,6 +52,7 @@ def test_alpha_one_keeps_the_engine_order_and_broken_inputs_are_counted(broken_s
     assert kinds == ["duplicate", "nonfinite_score", "path_refused", "unknown_topic"]
     base, reranked = read_run(s["run"]), read_run(s["folder"] / "alpha1.run")
     assert all(reranked.rankings[q].docids == base.rankings[q].docids for q in base.qids)
+    assert reranked.tag == "cliprerank-random"  # the run file says which kind of CLIP weights made it
     stored = quarantine.read(s["root"] / "data" / "quarantine")
     assert {r["kind"] for r in stored} >= {"search", "videos"}
     assert any("broken.mp4" in r["item"] for r in stored if r["kind"] == "videos")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from contextlib import nullcontext
+
 import numpy as np
 
 from reeltag import quarantine
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from reeltag.video.encoder import ClipEncoder
 
 SOURCE = "rerank"
-RERANK_TAG = "reeltag-cliprerank"
+RERANK_TAG = "cliprerank"  # run tag column: cliprerank-<kind of CLIP weights>
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,13 @@ def load_search_inputs(project: Project, run_path: Path, topics_path: Path, mani
     run = read_run(run_path, known_topics=topics.texts)
     manifest = read_manifest(manifest_path, project.settings.paths.allow_absolute_manifest_paths)
     issues = topics.issues + run.issues + manifest.issues
+    _quarantine(project, issues)
+    return SearchInputs(run, topics, manifest, issues)
+
+
+def _quarantine(project: Project, issues: Sequence[Issue]) -> None:
     records = [quarantine.QuarantineRecord("search", i.item, f"{i.kind}: {i.detail}", SOURCE) for i in issues]
     quarantine.record(project.paths.quarantine, records)
-    return SearchInputs(run, topics, manifest, issues)
 
 
 def collect_features(project: Project, inputs: SearchInputs, depth: int, encoder: "ClipEncoder | None" = None,
@@ -159,7 +165,7 @@ def rerank_run(project: Project, run_path: Path, topics_path: Path, manifest_pat
     feats = collect_features(project, inputs, cfg.depth, encoder, on_progress)
     prepared = prepare(inputs.run, feats.queries, feats.frames, cfg.depth)
     setting = Setting(cfg.alpha, cfg.normalisation, cfg.pooling)
-    write_run(output, rerank_prepared(prepared, setting, cfg.top_m, RERANK_TAG))
+    write_run(output, rerank_prepared(prepared, setting, cfg.top_m, f"{RERANK_TAG}-{feats.encoder_weights}"))
     result = RerankResult(
         Path(output), setting, cfg.depth, cfg.top_m, len(prepared.topics), len(prepared.passthrough),
         prepared.candidates, prepared.without_video, feats.encoder_model_id, feats.encoder_weights,
@@ -214,6 +220,7 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
     cfg = project.settings.rerank
     inputs = load_search_inputs(project, run_path, topics_path, manifest_path)
     qrels = read_qrels(qrels_path)
+    _quarantine(project, qrels.issues)
     feats = collect_features(project, inputs, cfg.depth, encoder, on_progress)
     prepared = prepare(inputs.run, feats.queries, feats.frames, cfg.depth)
     settings = grid(cfg.alpha_grid, cfg.tune_normalisations, cfg.tune_poolings)
@@ -232,14 +239,12 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
     return TuneResult(
         cv.chosen, cfg.tune_measure, baseline.name, comparison.mean_a, cv.mean, comparison, cv.fold_choices,
         len(settings), len(topics), cfg.depth, prepared.candidates, prepared.without_video, feats.encoder_model_id,
-        feats.encoder_weights, decision.verdict, decision.reasons, version, promoted, inputs.issues,
+        feats.encoder_weights, decision.verdict, decision.reasons, version, promoted, inputs.issues + qrels.issues,
         run.run_id if run else None,
     )
 
 
 def _tune_run(project: Project, feats: CandidateFeatures):  # noqa: ANN202 (context manager of RunInfo | None)
-    from contextlib import nullcontext
-
     if not project.settings.tracking.enabled:
         return nullcontext(None)
     tags = {"kind": "tune", "encoder_weights": feats.encoder_weights, "encoder_model_id": feats.encoder_model_id}

@@ -3,6 +3,8 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from reeltag.project import Project
@@ -31,6 +33,9 @@ def test_clip_adapt_from_random_gives_a_registered_demo_trained_checkpoint(demo_
     assert (loaded.model_id, loaded.weights_kind) == (result["model_id"], "demo-trained")
     version = project.tracker.version("encoder", result["version"])
     assert version.tags["reeltag.model_id"] == result["model_id"] and version.run_id == result["run_id"]
+    project.tracker.set_alias("encoder", "challenger", version.version)
+    served = project.tracker.load_pyfunc("encoder", "challenger").predict(pd.DataFrame({"text": ["a red square"]}))
+    assert np.allclose(served, loaded.encode_texts(["a red square"]), atol=1e-5)
 
 
 def test_demo_trained_encoder_is_far_above_chance_on_held_out_segments(demo_encoder, demo_tiny: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,14 @@ features_app = typer.Typer(help="Frame features of videos (content-addressed cac
 WeightsOpt = Annotated[
     str | None, typer.Option("--weights", help="'random', a local checkpoint file, or an open_clip pretrained tag.")
 ]
+
+
+class SamplingChoice(str, Enum):
+    uniform = "uniform"
+    fps = "fps"
+    scene = "scene"
+
+
 ArchOpt = Annotated[str | None, typer.Option("--arch", help="open_clip architecture, e.g. reeltag-tiny or ViT-B-32.")]
 
 
@@ -47,7 +56,7 @@ def extract(
     weights: WeightsOpt = None,
     arch: ArchOpt = None,
     frames: Annotated[int | None, typer.Option("--frames", min=1, help="Frames sampled per video.")] = None,
-    sampling: Annotated[str | None, typer.Option("--sampling", help="uniform, fps or scene.")] = None,
+    sampling: Annotated[SamplingChoice | None, typer.Option("--sampling", help="Frame sampling strategy.")] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -57,7 +66,7 @@ def extract(
     from reeltag.video.inputs import resolve_inputs
 
     project = open_project(root, config, clip={"weights": weights, "arch": arch},
-                           video={"frames_per_video": frames, "sampling": sampling})
+                           video={"frames_per_video": frames, "sampling": sampling.value if sampling else None})
     total = len(resolve_inputs(inputs).videos)
     with progress("extracting features", total, enabled=not as_json) as advance:
         batch = extract_features(project, inputs, on_progress=advance)

@@ -105,8 +105,8 @@ def _prepare(project: Project, pairs_file: Path, encoder: Any) -> _Data:
     train_frames, bad_train = sample_pair_frames(train, *args)
     held_frames, bad_held = sample_pair_frames(held, *args)
     _quarantine(project, found.rejected, bad_train + bad_held)
-    if train_frames.n_frames == 0:
-        raise BadInput(f"{pairs_file}: no readable (video, text) pair to train on")
+    if train_frames.n_frames == 0 or len(train_frames.texts) < 2:
+        raise BadInput(f"{pairs_file}: contrastive adaptation needs readable pairs with at least two distinct texts")
     return _Data(train_frames, held_frames, len(train) - len(bad_train), len(held) - len(bad_held),
                  found.rejected + bad_train + bad_held)
 

@@ -130,3 +130,20 @@ def test_cli_unknown_tag_is_a_clear_error(lifecycle: Lifecycle) -> None:
     result = CliRunner().invoke(app, ["tag2vec", "neighbors", "#nosuchtag", "--root", str(lifecycle.project.paths.root), "--json"])
     assert result.exit_code == 2
     assert "not in the vocabulary" in result.stdout
+
+
+@pytest.mark.parametrize("corpus_file", [True, False])
+def test_both_gensim_paths_train_and_grow_the_vocabulary(tmp_path: Path, corpus_file: bool) -> None:
+    from reeltag.config import Tag2VecSection
+    from reeltag.corpus.tags import SurfaceForms
+    from reeltag.tag2vec import train
+
+    cfg = Tag2VecSection(vector_size=8, epochs=2, workers=1, corpus_file=corpus_file)
+    sentences = [["sun", "beach", "sea"], ["city", "night"]] * 20
+    model = train.train_new(sentences, cfg, tmp_path)
+    model = train.train_more(model, [["sun", "newtag"], ["newtag", "sea"]], cfg, tmp_path)
+    space = train.to_space(model, SurfaceForms())
+    assert {"sun", "beach", "sea", "city", "night", "newtag"} == set(space.tags)
+    assert space.output_vectors is not None and space.output_vectors.shape == space.vectors.shape
+    train.save_model(model, tmp_path / "m")
+    assert train.load_keyed_vectors(tmp_path / "m").vector_size == 8

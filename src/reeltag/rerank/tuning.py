@@ -2,8 +2,8 @@
 
 Input is a table ``{setting: {qid: metric}}`` of per-topic values (e.g. AP) of every grid setting. Topics
 are split into seeded folds; for each fold the setting with the best mean over the OTHER folds is chosen
-and scored on the held-out fold, so every topic's reported value comes from a setting chosen without it.
-Ties prefer the larger α (closer to the engine: the conservative choice), then the grid order.
+and scored on the held-out fold, so every topic's reported value comes from a setting chosen without it. Selection follows the
+one-standard-error rule (see :func:`select`): near-ties go to the larger α, the conservative choice.
 """
 
 from __future__ import annotations
@@ -56,15 +56,20 @@ def make_folds(topics: Sequence[str], k: int, seed: int) -> tuple[tuple[str, ...
 
 
 def select(table: Mapping[Setting, Mapping[str, float]], topics: Iterable[str]) -> Setting:
-    """The setting with the best mean over ``topics`` (ties: larger α, then grid order)."""
+    """The one-standard-error rule: of the settings whose mean over ``topics`` is within one standard error
+    of the best mean, the one with the largest α (closest to the engine), then the higher mean, then grid order.
+
+    The standard error is the best setting's per-topic spread / √n; with few topics a setting that shines on
+    some topics only is not preferred to a steadier, more conservative one.
+    """
     topics = list(topics)
     settings = list(table)
-
-    def key(i: int) -> tuple[float, float, int]:
-        s = settings[i]
-        return float(np.mean([table[s][t] for t in topics])), s.alpha, -i
-
-    return settings[max(range(len(settings)), key=key)]
+    means = [float(np.mean([table[s][t] for t in topics])) for s in settings]
+    best = max(range(len(settings)), key=lambda i: (means[i], settings[i].alpha, -i))
+    values = [table[settings[best]][t] for t in topics]
+    se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+    near = [i for i in range(len(settings)) if means[i] >= means[best] - se]
+    return settings[max(near, key=lambda i: (settings[i].alpha, means[i], -i))]
 
 
 def cross_validate(table: Mapping[Setting, Mapping[str, float]], topics: Sequence[str], k: int, seed: int) -> CrossValidation:

@@ -66,6 +66,16 @@ def content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     return f"{context.task.name}-{sha256_json(fingerprint(parameters))[:40]}"
 
 
+def content_key_except(*outputs: str) -> Any:
+    """Like :func:`content_key`, but the named parameters are output paths: keyed by name, not by content."""
+
+    def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+        inputs = {k: v for k, v in parameters.items() if k not in outputs}
+        return content_key(context, {**inputs, "outputs": [repr(parameters.get(k)) for k in outputs]})
+
+    return key
+
+
 def champion_version(project: Project, model: str) -> str | None:
     """The champion's version of ``reeltag.<model>`` (part of cache keys of steps that build on it)."""
     info = project.tracker.by_alias(model, "champion")

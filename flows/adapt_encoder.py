@@ -6,16 +6,16 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from flows._common import content_key, project_for
+from flows._common import content_key_except, project_for
 from reeltag.config import ClipSection, TrackingSection, VideoSection
 from reeltag.pipelines.encoder import AdaptResult, adapt_encoder as adapt_step
 from reeltag.pipelines.report_evidence import labelled_videos
 from reeltag.project import Project
 
 
-@task(name="adapt-encoder", cache_key_fn=content_key)
+@task(name="adapt-encoder", cache_key_fn=content_key_except("out"))
 def adapt_task(project: Project, pairs: str, videos: list[str], from_: str | None, out: str | None) -> AdaptResult:
-    """Cached on the pairs file, the videos it names, the base weights and the settings."""
+    """Cached on the pairs file, the videos it names, the base weights, the settings and the output path."""
     return adapt_step(project, pairs, from_=from_, out=out)
 
 

@@ -28,7 +28,8 @@ def features_task(project: Project, labels: str, videos: list[str], encoder: str
 
 @task(name="fit-mapper", cache_key_fn=content_key)
 def fit_task(project: Project, labels: str, videos: list[str], mode: str, tag2vec: str | None, encoder: str) -> steps.MapperTrained:
-    step = steps.train_mapper if mode == "train" else steps.finetune_mapper
+    """Keyed on the REQUESTED mode: the fit it resolves to changes once this task has promoted a champion."""
+    step = steps.train_mapper if fit_mode(project, mode) == "train" else steps.finetune_mapper
     return step(project, labels)
 
 
@@ -51,7 +52,7 @@ def finetune_mapper(
     labels = labels or str(inbox(project, "labels.csv"))
     videos, encoder = labelled_videos(labels), encoder_weights_file(project)
     features_task(project, labels, videos, encoder)
-    result = fit_task(project, labels, videos, fit_mode(project, mode), champion_version(project, "tag2vec"), encoder)
+    result = fit_task(project, labels, videos, mode, champion_version(project, "tag2vec"), encoder)
     if report:
         poc_report(root, labels=labels, tracking=tracking)
     return result

@@ -43,19 +43,20 @@ class DemoSummary:
 
 def demo_toml(size: str) -> str:
     """Settings of the demo project (the toml the demo writes; edit it to try other settings)."""
-    steps = {"tiny": 60, "small": 300, "full": 300}[size]
+    steps = {"tiny": 120, "small": 120, "full": 200}[size]
     return (f'# written by `reeltag demo` (size={size})\n[clip]\nweights = "{CHECKPOINT}"\nadapt_steps = {steps}\n\n'
             '[tracking]\ntrigger = "demo"\n')
 
 
 def prepare_demo(root: str | Path, size: str = "small", seed: int = 1) -> DemoInputs:
-    """Generate the demo inputs under ``<root>/inputs`` (skipped when current) and write ``<root>/reeltag.toml``."""
+    """Generate the demo inputs under ``<root>/inputs`` (skipped when current); write ``<root>/reeltag.toml`` if absent."""
     from reeltag.demo import generate_demo
 
     root = Path(root).expanduser().resolve()
     inputs = root / INPUTS
     generate_demo(inputs, seed=seed, size=size)
-    write_text_atomic(root / "reeltag.toml", demo_toml(size))
+    if not (root / "reeltag.toml").is_file():  # kept when present: edit it to try other settings
+        write_text_atomic(root / "reeltag.toml", demo_toml(size))
     return DemoInputs(root, inputs / "corpus" / "posts.jsonl", inputs / "labels.csv", inputs / "segments.jsonl",
                       inputs / "search", root / CHECKPOINT, size)
 

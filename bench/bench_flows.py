@@ -1,0 +1,81 @@
+"""P6: the demo workload through the Prefect flows ÷ the same pipeline steps called directly.
+
+Each arm runs on a fresh project root with the same seeded tiny demo data and the same (reduced) settings,
+so the ratio is the orchestration overhead (task/flow runs, state tracking, result persistence, cache keys).
+A third figure is a re-run of the flows on the finished root: content-hash caching should skip the work.
+The ephemeral Prefect API is started (and warmed up) before timing.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH_CLIP = "adapt_frames_per_pair = 2\n"
+BENCH_TOML = """
+[mapper]
+epochs = 40
+patience = 10
+[rerank]
+alpha_grid = [0.0, 0.5, 1.0]
+tune_normalisations = ["minmax"]
+tune_poolings = ["max"]
+bootstrap = 200
+"""
+
+
+def _prepare(root: Path) -> Any:
+    """Demo settings + the bench's reductions (prepare_demo keeps an existing reeltag.toml)."""
+    from reeltag.pipelines.demo import demo_toml, prepare_demo
+
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "reeltag.toml").write_text(demo_toml("tiny").replace("[clip]\n", "[clip]\n" + BENCH_CLIP) + BENCH_TOML, encoding="utf-8")
+    return prepare_demo(root, size="tiny", seed=1)
+
+
+def _direct(root: Path) -> float:
+    from reeltag.pipelines.demo import run_demo
+
+    inputs = _prepare(root)
+    started = time.perf_counter()
+    run_demo(inputs)
+    return time.perf_counter() - started
+
+
+def _flows(root: Path) -> float:
+    from flows.poc_demo import poc_demo
+
+    _prepare(root)
+    started = time.perf_counter()
+    poc_demo(str(root), size="tiny", seed=1)
+    return time.perf_counter() - started
+
+
+def _warm_up() -> None:
+    from prefect import flow
+
+    flow(name="bench-warm-up")(lambda: None)()
+
+
+def run(repeats: int = 1) -> dict[str, Any]:
+    """Median seconds of each arm over ``min(repeats, 2)`` fresh roots (each arm takes minutes)."""
+    n = max(1, min(repeats, 2))
+    with tempfile.TemporaryDirectory(prefix="reeltag-bench-flows-") as tmp:
+        os.environ.setdefault("PREFECT_HOME", str(Path(tmp) / "prefect"))
+        Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+        _warm_up()
+        direct = [_direct(Path(tmp) / f"direct-{i}") for i in range(n)]
+        flows = [_flows(Path(tmp) / f"flows-{i}") for i in range(n)]
+        rerun = _flows(Path(tmp) / "flows-0")
+    d, f = statistics.median(direct), statistics.median(flows)
+    return {"figure": "demo workload: flows ÷ direct", "ratio": round(f / d, 3), "direct_s": round(d, 1),
+            "flows_s": round(f, 1), "flows_rerun_cached_s": round(rerun, 1), "rerun_ratio": round(rerun / d, 3),
+            "summary": f"{f / d:.2f}× ({f:.0f} s vs {d:.0f} s); cached re-run {rerun:.0f} s", "repeats": n}
+
+
+if __name__ == "__main__":
+    print(run(1))

@@ -1,0 +1,95 @@
+"""retrain-tag2vec chains finetune-mapper → tune-rerank → poc-report on demo data; caching; contract stop."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reeltag.errors import ContractFailed
+from reeltag.project import Project
+
+pytestmark = pytest.mark.flow
+
+FAST = """
+[tag2vec]
+workers = 1
+[mapper]
+epochs = 40
+patience = 10
+[rerank]
+alpha_grid = [0.0, 0.5, 1.0]
+tune_normalisations = ["minmax"]
+tune_poolings = ["max"]
+bootstrap = 200
+[tracking]
+trigger = "test"
+"""
+
+
+def _root(base: Path, clip: dict[str, str]) -> Path:
+    base.mkdir(parents=True)
+    lines = "".join(f'{k} = "{v}"\n' for k, v in clip.items())
+    (base / "reeltag.toml").write_text(f"[clip]\n{lines}{FAST}", encoding="utf-8")
+    return base
+
+
+@pytest.fixture(scope="module")
+def lifecycle(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder) -> tuple[Path, object]:
+    """ingest-corpus, then retrain-tag2vec with the whole chain, once for this module."""
+    from flows.ingest_corpus import ingest_corpus
+    from flows.retrain_tag2vec import retrain_tag2vec
+
+    root = _root(tmp_path_factory.mktemp("lifecycle") / "project", demo_encoder.clip)
+    ingest_corpus(str(root), files=[str(demo_tiny / "corpus" / "posts.jsonl")])
+    trained = retrain_tag2vec(str(root), labels=str(demo_tiny / "labels.csv"), search=str(demo_tiny / "search"), chain="always")
+    return root, trained
+
+
+def test_chain_registers_every_model_and_writes_the_report(lifecycle) -> None:
+    root, trained = lifecycle
+    tracker = Project.open(root).tracker
+    assert trained.version == "1"
+    assert [v.version for v in tracker.versions("mapper")] == ["1"]
+    assert [v.version for v in tracker.versions("reranker")] == ["1"]
+    decision = json.loads((root / "data" / "reports" / "decision.json").read_text())
+    assert set(decision["components"]) == {"tag2vec", "mapper", "rerank"}
+    assert decision["verdict"] != "GO" and decision["weights_kind"] == "demo-trained"
+    assert all(c["reasons"] for c in decision["components"].values())
+    assert tracker.runs("report")[0]["tags"]["reeltag.decision"] == decision["verdict"]
+
+
+def test_second_finetune_run_hits_the_cache(lifecycle, demo_tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same labels, videos, encoder and Tag2Vec champion: no feature extraction and no training happen."""
+    import flows.finetune_mapper as module
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("re-encoded or re-trained although the inputs did not change")
+
+    monkeypatch.setattr(module, "extract_features", must_not_run)
+    monkeypatch.setattr(module.steps, "train_mapper", must_not_run)
+    monkeypatch.setattr(module.steps, "finetune_mapper", must_not_run)
+    root, _ = lifecycle
+    before = Project.open(root).tracker.versions("mapper")
+    state = module.finetune_mapper(str(root), labels=str(demo_tiny / "labels.csv"), report=False, return_state=True)
+    assert state.is_completed(), state.message
+    assert Project.open(root).tracker.versions("mapper") == before
+
+
+def test_failing_contract_stops_retrain_before_training(tmp_path: Path, demo_tiny: Path) -> None:
+    from flows.retrain_tag2vec import retrain_tag2vec
+    from reeltag.contracts.suites import load_suite
+    from reeltag.pipelines.corpus import ingest_posts
+
+    root = _root(tmp_path / "project", {"weights": "random"})
+    suite = load_suite("posts")
+    suite["expectations"][0]["kwargs"]["min_value"] = 10**9  # critical: row count
+    (root / "data_contracts").mkdir()
+    (root / "data_contracts" / "posts.json").write_text(json.dumps(suite), encoding="utf-8")
+    project = Project.open(root)
+    ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
+    with pytest.raises(ContractFailed):
+        retrain_tag2vec(str(root))
+    assert project.tracker.versions("tag2vec") == []
+    assert project.tracker.runs("tag2vec") == []

@@ -4,7 +4,7 @@ The baseline is the current ``reeltag.reranker@champion`` rescored on the same r
 own run when there is no champion. The gate (:func:`reeltag.decisions.gates.decide`) asks for the
 cross-validated measure not to lose more than ``gates.tolerance`` and to gain at least ``gates.min_abs_delta``
 / ``gates.min_rel_delta``, and for the paired bootstrap CI of the gain to lie above 0; random encoder
-weights turn a GO into NOT ENOUGH EVIDENCE. Every tuned setting is registered and becomes ``challenger``;
+weights or fewer topics than ``gates.min_eval_topics`` turn a GO into NOT ENOUGH EVIDENCE. Every tuned setting is registered and becomes ``challenger``;
 only a GO moves ``champion`` (the previous one becomes ``rollback``).
 """
 
@@ -54,6 +54,8 @@ def promotion_decision(comparison: PairedComparison, encoder_weights: str, gates
         Threshold(f"ci_low/{m}", min_value=CI_FLOOR),
     ]
     warnings = ["CLIP encoder weights are random (no text-image alignment)"] if encoder_weights == "random" else []
+    if comparison.n_topics < gates.min_eval_topics:
+        warnings.append(f"tiny data: {comparison.n_topics} topics (< gates.min_eval_topics={gates.min_eval_topics})")
     return decide(challenger, {m: comparison.mean_a}, thresholds, warnings=warnings)
 
 

@@ -1,0 +1,30 @@
+"""The reranker's promotion gate (decisions.gates.decide on the paired comparison)."""
+
+from reeltag.ab.paired import compare_paired
+from reeltag.config import GatesSection
+from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH
+from reeltag.pipelines.rerank_gate import promotion_decision
+
+GATES = GatesSection(min_eval_topics=10)
+
+
+def _comparison(gain: float, n: int = 12, spread: float = 0.01):
+    base = {f"q{i}": 0.5 for i in range(n)}
+    return compare_paired(base, {q: v + gain + (spread if i % 2 else -spread) for i, (q, v) in enumerate(base.items())},
+                          "map", resamples=500, seed=3)
+
+
+def test_a_clear_gain_on_enough_topics_with_real_weights_is_a_go() -> None:
+    decision = promotion_decision(_comparison(0.1), "demo-trained", GATES)
+    assert decision.verdict == GO and decision.go
+
+
+def test_a_gain_whose_ci_reaches_zero_is_no_go() -> None:
+    decision = promotion_decision(_comparison(0.0, spread=0.05), "real", GATES)
+    assert decision.verdict == NO_GO and any("ci_low/map" in r for r in decision.reasons)
+
+
+def test_random_weights_or_few_topics_are_not_enough_evidence() -> None:
+    assert promotion_decision(_comparison(0.1), "random", GATES).verdict == NOT_ENOUGH
+    few = promotion_decision(_comparison(0.1, n=4), "real", GATES)
+    assert few.verdict == NOT_ENOUGH and any("tiny data: 4 topics" in r for r in few.reasons)

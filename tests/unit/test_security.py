@@ -71,3 +71,20 @@ def test_absolute_paths_follow_the_config_switch(tmp_path: Path) -> None:
     assert "d1" in read_manifest(tmp_path / "manifest.csv", allow_absolute=True).paths
     assert isinstance(resolve_video(target, tmp_path, allow_absolute=False), str)
     assert manifest_path(tmp_path, target, allow_absolute=False)[1]
+
+
+def test_an_os_error_in_a_command_is_a_clear_message_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Bug fixed: a full disk (ENOSPC/EFBIG) ended commands with a traceback."""
+    import errno
+
+    import typer
+
+    from reeltag.commands.common import handles_errors
+
+    @handles_errors
+    def command(as_json: bool = False) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/out.run")
+
+    with pytest.raises(typer.Exit) as info:
+        command()
+    assert info.value.exit_code == 2 and "No space left on device" in capsys.readouterr().err

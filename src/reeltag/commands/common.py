@@ -27,13 +27,14 @@ def open_project(root: Path | None, config: Path | None, **overrides: Any) -> Pr
 
 
 def handles_errors(func: F) -> F:
-    """Turn :class:`ReeltagError` (and bad files) into a clear message and a non-zero exit."""
+    """Turn :class:`ReeltagError` and OS errors (missing or unwritable files, a full disk) into a clear message
+    and a non-zero exit."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ReeltagError, FileNotFoundError, PermissionError) as exc:
+        except (ReeltagError, OSError) as exc:
             error(str(exc), bool(kwargs.get("as_json")))
             raise typer.Exit(getattr(exc, "exit_code", 2)) from exc
 

@@ -77,15 +77,19 @@ class Tracker:
         paths.artifacts.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(paths.tracking_uri)
         mlflow.set_registry_uri(paths.tracking_uri)
-        self.client = MlflowClient(tracking_uri=paths.tracking_uri, registry_uri=paths.tracking_uri)
+        with self._store_lock():  # opening a new store creates its sqlite schema: two processes must not both do it
+            self.client = MlflowClient(tracking_uri=paths.tracking_uri, registry_uri=paths.tracking_uri)
+            self.client.search_registered_models(max_results=1)
 
     def experiment_id(self, component: str) -> str:
         name = naming.experiment_name(component)
         found = self.client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
-        location = (self.paths.artifacts / component).as_uri()
-        return self.client.create_experiment(name, artifact_location=location)
+        with self._store_lock():  # another process may create it between our look-up and create
+            found = self.client.get_experiment_by_name(name)
+            location = (self.paths.artifacts / component).as_uri()
+            return found.experiment_id if found else self.client.create_experiment(name, artifact_location=location)
 
     @contextmanager
     def run(
@@ -151,8 +155,9 @@ class Tracker:
     def register(self, model: str, model_uri: str, run_id: str, tags: Mapping[str, Any] | None = None) -> VersionInfo:
         """Register a new version of ``reeltag.<model>`` with lineage tags."""
         name = naming.registered_model_name(model)
-        if not self._model_exists(name):
-            self.client.create_registered_model(name)
+        with self._store_lock():
+            if not self._model_exists(name):
+                self.client.create_registered_model(name)
         all_tags = {naming.tag(k) if not k.startswith("depends_on.") else k: str(v) for k, v in (tags or {}).items()}
         mv = self.client.create_model_version(name, model_uri, run_id=run_id, tags=all_tags)
         return self.version(model, mv.version)
@@ -202,6 +207,10 @@ class Tracker:
 
     def _alias_lock(self) -> FileLock:
         return FileLock(str(self.paths.mlruns / ".aliases.lock"), timeout=60)
+
+    def _store_lock(self) -> FileLock:
+        """Serialises creating the store, experiments and registered models across processes."""
+        return FileLock(str(self.paths.mlruns / ".store.lock"), timeout=120)
 
     def download_native(self, version: VersionInfo, dst: str | Path | None = None) -> Path:
         """Local copy of a version's ``native/`` files."""

@@ -83,3 +83,15 @@ def test_cli_ingest_and_validate_exit_codes(tmp_root: Path, demo_tiny: Path, tmp
     assert missing.exit_code == 2 and "not found" in missing.stdout
     bad = runner.invoke(app, ["validate", "--dataset", "nope", "--root", str(tmp_root), "--json"])
     assert bad.exit_code == 2 and "unknown dataset" in bad.stdout
+
+
+def test_missing_heldout_source_is_a_clear_error(project, demo_tiny: Path) -> None:
+    from reeltag.errors import BadInput
+    from reeltag.pipelines.tag2vec import load_split
+
+    ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
+    validate_corpus(project)
+    with pytest.raises(BadInput, match="heldout_sources"):
+        load_split(project.with_settings(corpus={"heldout_sources": ("nope",)}))
+    with pytest.raises(BadInput, match="nothing is left to train"):
+        load_split(project.with_settings(corpus={"heldout_sources": ("posts",)}))

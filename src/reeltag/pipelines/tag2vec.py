@@ -69,6 +69,7 @@ def load_split(project: Project) -> Split:
     """Validated sentences split into training and held-out posts (``corpus.heldout_sources`` or ``corpus.split``)."""
     frame = read_sentences(project)
     mask = heldout_mask(frame, project.settings.corpus)
+    _check_split(mask, project.settings.corpus.heldout_sources)
     digest = sha256_file(project.paths.validation / SENTENCES_FILE)[:16]
     return Split(tag_lists(frame["tags"][~mask]), tag_lists(frame["tags"][mask]), frame["seq"][~mask].to_numpy(), digest)
 
@@ -79,6 +80,14 @@ class Reference:
 
     vocab: Vocabulary
     queries: Queries
+
+
+def _check_split(mask: np.ndarray, heldout_sources: tuple[str, ...]) -> None:
+    if not mask.any():
+        where = f"from corpus.heldout_sources {list(heldout_sources)}" if heldout_sources else "held out"
+        raise BadInput(f"no validated posts {where}: ingest them (--source-name) and run `reeltag validate`")
+    if mask.all():
+        raise BadInput("every validated post is held out: nothing is left to train on")
 
 
 def reference_set(project: Project, split: Split, surface: SurfaceForms) -> Reference:

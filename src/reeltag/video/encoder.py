@@ -14,6 +14,7 @@ random init), so one changed byte of the file changes the id and with it every f
 from __future__ import annotations
 
 import os
+import pickle
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,7 +164,7 @@ def build_model(resolved: ResolvedWeights, seed: int = 0, device: str = "cpu") -
         try:
             pretrained = str(resolved.checkpoint) if resolved.checkpoint else None
             model = oc.create_model(resolved.arch, pretrained=pretrained, device=device)
-        except (RuntimeError, KeyError, ValueError, OSError) as exc:
+        except (RuntimeError, KeyError, ValueError, OSError, pickle.UnpicklingError) as exc:  # unpickling: weights_only refused it
             raise BadInput(f"cannot load {resolved.checkpoint} into architecture {resolved.arch}: {exc}") from exc
     return model.eval()
 

@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reeltag.demo.world import NEW_TAGS
+from reeltag.errors import BadInput
+from reeltag.paths import ProjectPaths
 from reeltag.project import Project
 
 pytestmark = pytest.mark.integration
@@ -146,4 +148,6 @@ def test_both_gensim_paths_train_and_grow_the_vocabulary(tmp_path: Path, corpus_
     assert {"sun", "beach", "sea", "city", "night", "newtag"} == set(space.tags)
     assert space.output_vectors is not None and space.output_vectors.shape == space.vectors.shape
     train.save_model(model, tmp_path / "m")
-    assert train.load_keyed_vectors(tmp_path / "m").vector_size == 8
+    assert train.load_keyed_vectors(tmp_path / "m", ProjectPaths.at(tmp_path / "project"), trust=True).vector_size == 8
+    with pytest.raises(BadInput, match="--trust"):  # a pickle outside the project's stores
+        train.load_model(tmp_path / "m", ProjectPaths.at(tmp_path / "project"))

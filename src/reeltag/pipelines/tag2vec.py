@@ -244,7 +244,7 @@ def _fit(project: Project, split: Split, champion: TagSpace | None, incremental:
     if not new:
         raise BadInput(f"no training posts newer than champion v{champion.version} (seq > {since}): ingest and validate new posts")
     surface = SurfaceForms.fit(new, keep=champion.surface)
-    model = adapter.load_model(project.paths.models / MODEL / f"v{champion.version}")
+    model = adapter.load_model(project.paths.models / MODEL / f"v{champion.version}", project.paths)
     sentences = [surface.sentence(s) for s in new]
     return _Fitted(adapter.train_more(model, sentences, cfg, workdir), surface, len(sentences))
 

@@ -17,6 +17,8 @@ from gensim.models import KeyedVectors, Word2Vec
 from reeltag.config import Tag2VecSection
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.io import atomic_path
+from reeltag.paths import ProjectPaths
+from reeltag.security import check_trusted
 from reeltag.tag2vec.space import TagSpace
 
 KV_FILE, MODEL_FILE = "tag2vec.kv", "word2vec.model"
@@ -63,12 +65,14 @@ def save_model(model: Word2Vec, folder: Path) -> None:
     model.save(str(folder / MODEL_FILE), sep_limit=1 << 40)
 
 
-def load_model(folder: Path) -> Word2Vec:
-    return Word2Vec.load(str(folder / MODEL_FILE))
+def load_model(folder: Path, paths: ProjectPaths, trust: bool = False) -> Word2Vec:
+    """The full model (a pickle: only from the project's own stores unless ``trust``)."""
+    return Word2Vec.load(str(check_trusted(folder / MODEL_FILE, paths, trust)))
 
 
-def load_keyed_vectors(folder: Path) -> KeyedVectors:
-    return KeyedVectors.load(str(folder / KV_FILE))
+def load_keyed_vectors(folder: Path, paths: ProjectPaths, trust: bool = False) -> KeyedVectors:
+    """The KeyedVectors (a pickle: only from the project's own stores unless ``trust``)."""
+    return KeyedVectors.load(str(check_trusted(folder / KV_FILE, paths, trust)))
 
 
 def to_space(model: Word2Vec, surface: SurfaceForms, version: str = "", meta: dict[str, Any] | None = None) -> TagSpace:

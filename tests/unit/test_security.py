@@ -88,3 +88,12 @@ def test_an_os_error_in_a_command_is_a_clear_message_and_exit_2(capsys: pytest.C
     with pytest.raises(typer.Exit) as info:
         command()
     assert info.value.exit_code == 2 and "No space left on device" in capsys.readouterr().err
+
+
+def test_invalid_settings_are_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug fixed: an out-of-range REELTAG_* value or a bad reeltag.toml ended commands with a traceback."""
+    from reeltag.commands.common import open_project
+
+    monkeypatch.setenv("REELTAG_TAG2VEC__EPOCHS", "100000")
+    with pytest.raises(BadInput, match="(?s)invalid settings.*tag2vec.epochs"):
+        open_project(tmp_path, None)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from reeltag.console import error
-from reeltag.errors import ReeltagError
+from reeltag.errors import BadInput, ReeltagError
 from reeltag.project import Project
 
 RootOpt = Annotated[Path | None, typer.Option("--root", help="Project root (default: current directory).")]
@@ -23,7 +24,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 def open_project(root: Path | None, config: Path | None, **overrides: Any) -> Project:
     """Settings from defaults → reeltag.toml → REELTAG_* env → these flag overrides."""
     clean = {section: {k: v for k, v in values.items() if v is not None} for section, values in overrides.items()}
-    return Project.open(root, config, **{k: v for k, v in clean.items() if v})
+    try:
+        return Project.open(root, config, **{k: v for k, v in clean.items() if v})
+    except ValidationError as exc:  # a bad reeltag.toml, REELTAG_* variable or flag: say which, no traceback
+        raise BadInput(f"invalid settings (reeltag.toml, REELTAG_* environment or flags): {exc}") from exc
 
 
 def handles_errors(func: F) -> F:

@@ -6,6 +6,7 @@ Appends take a file lock, so two writers never interleave half lines.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -41,8 +42,24 @@ def _append(path: Path, items: list[QuarantineRecord]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     lines = "".join(json.dumps({**_asdict(r), "at": stamp}, ensure_ascii=False) + "\n" for r in items)
-    with FileLock(str(path) + ".lock", timeout=60), open(path, "a", encoding="utf-8") as fh:
-        fh.write(lines)
+    with FileLock(str(path) + ".lock", timeout=60):
+        _append_whole(path, lines.encode("utf-8"))
+
+
+def _append_whole(path: Path, data: bytes) -> None:
+    """Append all of ``data`` or nothing: a failed write (a full disk) is cut back, so no torn line is left."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            os.ftruncate(fd, start)
+            raise
+    finally:
+        os.close(fd)
 
 
 def _asdict(rec: QuarantineRecord) -> dict[str, Any]:

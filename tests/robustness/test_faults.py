@@ -189,26 +189,43 @@ def test_two_trainings_at_once_both_register_and_the_store_stays_intact(trained:
 FULL_DISK = """
 import os, resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing us
-resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
-os.execv(sys.argv[1], sys.argv[1:])
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+os.execv(sys.argv[2], sys.argv[2:])
 """
 
 
-def test_full_disk_is_a_clear_error_and_leaves_no_partial_file(demo_tiny: Path, tmp_root: Path, tried) -> None:
-    """Disk full, simulated honestly for root too (root ignores chmod 0o555): the ingest process gets a 4 KiB
-    file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored), so the kernel fails its Parquet write part-way with
-    EFBIG, as a full disk fails it with ENOSPC. The store must be as before, with no temp file left."""
+def _ingest_on_a_full_disk(root: Path, posts: Path, limit_bytes: int) -> None:
+    """``reeltag ingest`` in a process whose files cannot grow past ``limit_bytes``: a clear error, exit 2."""
+    cmd = [sys.executable, "-c", FULL_DISK, str(limit_bytes), *reeltag_cmd("ingest", str(posts), "--root", str(root))]
+    got = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert got.returncode == 2 and "File too large" in got.stderr + got.stdout and "Traceback" not in got.stderr
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.name: sha256_file(p) for p in sorted(folder.iterdir())}
+
+
+def test_full_disk_is_a_clear_error_and_leaves_no_partial_file(demo_tiny: Path, tmp_root: Path, tmp_path: Path, tried) -> None:
+    """Disk full, simulated honestly for root too (root ignores chmod 0o555): the ingest process gets a
+    file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored), so the kernel fails its writes part-way with EFBIG, as a
+    full disk fails them with ENOSPC. First the Parquet part cannot be written, then (all rows bad, no part)
+    the quarantine append: the store and the quarantine must be as before, with no temp file or torn line."""
     tried.fault("disk full while writing the corpus store")
+    tried.fault("disk full while appending to the quarantine")
+    from reeltag import quarantine
     from reeltag.pipelines.corpus import ingest_posts
 
     project = Project.open(tmp_root, tracking={"enabled": False})
     ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
-    folder = project.paths.corpus
-    before = {p.name: sha256_file(p) for p in folder.iterdir()}
+    before = _files(project.paths.corpus), _files(project.paths.quarantine)
     new_posts = demo_tiny / "corpus" / "posts_new.jsonl"
-    cmd = [sys.executable, "-c", FULL_DISK, *reeltag_cmd("ingest", str(new_posts), "--root", str(tmp_root))]
-    got = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
-    assert got.returncode == 2 and "File too large" in got.stderr + got.stdout and "Traceback" not in got.stderr
-    assert {p.name: sha256_file(p) for p in folder.iterdir()} == before
-    again = ingest_posts(project, [new_posts])
-    assert again.added > 0 and len(store.read_table(folder)) == again.total_posts
+    _ingest_on_a_full_disk(tmp_root, new_posts, 4096)
+    bad_rows = tmp_path / "bad.jsonl"
+    bad_rows.write_text("".join(json.dumps({"id": f"b{i}", "text": i}) + "\n" for i in range(50)), encoding="utf-8")
+    size = (project.paths.quarantine / "posts.jsonl").stat().st_size
+    _ingest_on_a_full_disk(tmp_root, bad_rows, size + 500)
+    assert (_files(project.paths.corpus), _files(project.paths.quarantine)) == before
+    again = ingest_posts(project, [new_posts, bad_rows])
+    assert again.added > 0 and len(store.read_table(project.paths.corpus)) == again.total_posts
+    assert sum(r["item"].startswith(str(tmp_path)) for r in quarantine.read(project.paths.quarantine, "posts")) == 50

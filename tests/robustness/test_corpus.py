@@ -150,3 +150,16 @@ def test_wrong_types_in_jsonl(stored: Stored, tmp_path: Path, tried) -> None:
         6: "invalid JSON: Expecting property name enclosed in double quotes",
     }
     assert got.posts["w7"]["tags"] == ["good", "row"] and got.summary.quarantined == 6
+
+
+def test_a_damaged_watermark_file_is_a_clear_error_and_its_remedy_loses_nothing(stored: Stored, tmp_path: Path, tried) -> None:
+    from reeltag.errors import ReeltagError
+
+    tried.bad_input("corpus", "damaged watermark file in the store")
+    marks = stored.project.paths.corpus / store.WATERMARKS
+    marks.write_text('{"base": {"/x": {"offset": 1', encoding="utf-8")
+    with pytest.raises(ReeltagError, match="watermarks.json is damaged"):
+        ingest_posts(stored.project, [tmp_path / "base.jsonl"])
+    marks.unlink()  # what the message says to do
+    got = _ingest(stored, tmp_path / "base.jsonl")
+    assert (got.summary.added, got.summary.duplicates_by_id) == (0, len(BASE))

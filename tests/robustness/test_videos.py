@@ -188,3 +188,19 @@ def test_huge_frames_are_refused_without_decoding_the_clip(batch: Batch) -> None
     assert "absurd frame size" in out.stdout
     peak_gib = int(out.stdout.split("peak_kib")[-1]) / 2**20
     assert peak_gib < 1.5
+
+
+def test_a_damaged_cache_entry_is_reported_and_encoded_again(batch: Batch, tmp_path: Path, tried) -> None:
+    from reeltag.pipelines.features import extract_features
+    from reeltag.video.cache import FeatureCache
+    from reeltag.video.encoder import load_encoder
+
+    tried.bad_input("video", "damaged feature-cache entry")
+    project = Project.open(tmp_path / "project", tracking={"trigger": "test"})
+    encoder = load_encoder(project.settings.clip, project.paths)
+    first = extract_features(project, [batch.folder / "good.mp4"], encoder=encoder)
+    entry = FeatureCache(project.paths.features).path(first.features[0].key)
+    entry.write_bytes(entry.read_bytes()[:100])
+    again = extract_features(project, [batch.folder / "good.mp4"], encoder=encoder)
+    assert again.repaired == (str(entry),) and (again.encoded, again.cached) == (1, 0)
+    np.testing.assert_allclose(again.features[0].pooled, first.features[0].pooled, atol=1e-5)

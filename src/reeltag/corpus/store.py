@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reeltag.corpus.posts import Post
+from reeltag.errors import ReeltagError
 from reeltag.io import atomic_path, sha256_file, sha256_json, write_json_atomic
 
 SCHEMA = pa.schema([
@@ -77,8 +78,12 @@ def load_watermarks(folder: Path) -> dict[str, dict[str, Watermark]]:
     path = folder / WATERMARKS
     if not path.is_file():
         return {}
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return {source: {key: Watermark(**mark) for key, mark in files.items()} for source, files in raw.items()}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {source: {key: Watermark(**mark) for key, mark in files.items()} for source, files in raw.items()}
+    except (ValueError, TypeError, AttributeError) as exc:  # written atomically, so only outside damage gets here
+        raise ReeltagError(f"{path} is damaged ({type(exc).__name__}: {exc}); delete it and ingest again: every file "
+                           "is then read from the start and de-duplication drops the posts already stored") from exc
 
 
 def save_watermarks(folder: Path, marks: dict[str, dict[str, Watermark]]) -> None:

@@ -186,6 +186,24 @@ def test_two_trainings_at_once_both_register_and_the_store_stays_intact(trained:
     _store_intact(trained)
 
 
+def test_sigkill_during_ingest_loses_and_doubles_no_post(tmp_root: Path, tmp_path: Path, tried) -> None:
+    """Killed after a few of 25 Parquet parts are written: the re-run stores every post exactly once."""
+    from reeltag.pipelines.corpus import ingest_posts
+
+    tried.fault("SIGKILL of an ingest between parts")
+    posts = tmp_path / "many.jsonl"
+    posts.write_text("".join(json.dumps({"id": f"p{i}", "text": f"post {i} #tag{i % 97} #tag{i % 89}x"}) + "\n"
+                             for i in range(50_000)), encoding="utf-8")
+    proc = subprocess.Popen(reeltag_cmd("ingest", str(posts), "--root", str(tmp_root)), env=_env(REELTAG_CORPUS__PART_ROWS="2000"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: len(store.parts(tmp_root / "data" / "corpus")) >= 3, proc)
+    _kill(proc)
+    project = Project.open(tmp_root, corpus={"part_rows": 2000}, tracking={"enabled": False})
+    again = ingest_posts(project, [posts])
+    ids = store.read_table(project.paths.corpus, ["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids)) == 50_000 == again.total_posts  # a temp file cut by the kill is never read
+
+
 FULL_DISK = """
 import os, resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing us

@@ -11,6 +11,7 @@ from reeltag.errors import ContractFailed
 from reeltag.project import Project
 
 pytestmark = pytest.mark.flow
+EVIL = "<script>alert(1)</script>"
 
 FAST = """
 [tag2vec]
@@ -42,7 +43,9 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_en
     from flows.retrain_tag2vec import retrain_tag2vec
 
     root = _root(tmp_path_factory.mktemp("lifecycle") / "project", demo_encoder.clip)
-    ingest_corpus(str(root), files=[str(demo_tiny / "corpus" / "posts.jsonl")])
+    evil = root.parent / "evil.jsonl"
+    evil.write_text(json.dumps({"id": "e1", "created_at": EVIL, "text": f"#cat #{EVIL}"}) + "\n", encoding="utf-8")
+    ingest_corpus(str(root), files=[str(demo_tiny / "corpus" / "posts.jsonl"), str(evil)])
     trained = retrain_tag2vec(str(root), labels=str(demo_tiny / "labels.csv"), search=str(demo_tiny / "search"), chain="always")
     return root, trained
 
@@ -58,6 +61,25 @@ def test_chain_registers_every_model_and_writes_the_report(lifecycle) -> None:
     assert decision["verdict"] != "GO" and decision["weights_kind"] == "demo-trained"
     assert all(c["reasons"] for c in decision["components"].values())
     assert tracker.runs("report")[0]["tags"]["reeltag.decision"] == decision["verdict"]
+
+
+def test_report_flow_leaves_a_markdown_summary_artifact(lifecycle) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    root, _ = lifecycle
+    verdict = json.loads((root / "data" / "reports" / "decision.json").read_text())["verdict"]
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["poc-report"])))
+    assert found and any(f"**{verdict}**" in str(a.data) for a in found)
+
+
+def test_corpus_text_in_the_report_is_escaped(lifecycle) -> None:
+    """A quarantined post's raw ``created_at`` (a script tag) is shown in data health, as text."""
+    root, _ = lifecycle
+    page = (root / "data" / "reports" / "report.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert EVIL not in page
 
 
 def test_second_finetune_run_hits_the_cache(lifecycle, demo_tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:

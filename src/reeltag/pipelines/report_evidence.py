@@ -207,10 +207,12 @@ def contract_results(project: Project) -> tuple[ContractResult, ...]:
     return tuple(out)
 
 
-def quarantine_evidence(project: Project, samples: int = 8) -> tuple[dict[str, int], tuple[tuple[str, str, str], ...]]:
+def quarantine_evidence(project: Project, per_kind: int = 3) -> tuple[dict[str, int], tuple[tuple[str, str, str], ...]]:
+    """Counts per kind and the latest ``per_kind`` records of each kind (raw user text: escaped by the template)."""
     folder = project.paths.quarantine
-    records = quarantine.read(folder)[-samples:]
-    return quarantine.counts(folder), tuple((str(r.get("kind")), str(r.get("item")), str(r.get("reason"))) for r in records)
+    counts = quarantine.counts(folder)
+    records = [r for kind in counts for r in quarantine.read(folder, kind)[-per_kind:]]
+    return counts, tuple((str(r.get("kind")), str(r.get("item")), str(r.get("reason"))) for r in records)
 
 
 def lineage(project: Project) -> tuple[Lineage, ...]:

@@ -110,7 +110,10 @@ class MapperSection(Section):
     lr: float = Field(1e-3, gt=0.0, le=1.0, description="Adam learning rate.")
     finetune_lr: float = Field(3e-4, gt=0.0, le=1.0, description="Learning rate for fine-tuning.")
     weight_decay: float = Field(1e-4, ge=0.0, le=1.0, description="Adam weight decay.")
-    temperature: float = Field(0.1, gt=0.0, le=10.0, description="Softmax temperature of the ranking loss.")
+    temperature: float = Field(0.05, gt=0.0, le=10.0, description="Softmax temperature of the ranking loss.")
+    augment_pools: int = Field(
+        20, ge=0, le=1000, description="Extra training inputs per labelled video: mean-pools of random frame subsets (0 = off)."
+    )
     seed: int = Field(7, description="Seed for initialisation and splits.")
     k: int = Field(10, ge=1, le=1000, description="Default number of suggested tags.")
 

@@ -53,21 +53,11 @@ def register_tag2vec_champion(project: Project, posts: Path) -> str:
     return result.version
 
 
-def mapper_project_at(root: Path, checkpoint: Path, demo: Path) -> Project:
-    """A project whose encoder is ``checkpoint`` and whose Tag2Vec champion was trained on the demo posts."""
-    (root / "reeltag.toml").write_text(
-        f'[clip]\nweights = "{checkpoint}"\n\n[tracking]\ntrigger = "test"\n\n[tag2vec]\nworkers = 1\n', encoding="utf-8"
-    )
+def mapper_project_at(root: Path, clip: dict[str, str], demo: Path) -> Project:
+    """A project using the ``clip`` encoder settings, with a Tag2Vec champion trained on the demo posts."""
+    lines = "".join(f'{key} = "{value}"\n' for key, value in clip.items())
+    (root / "reeltag.toml").write_text(f"[clip]\n{lines}\n[tracking]\ntrigger = \"test\"\n\n[tag2vec]\nworkers = 1\n", encoding="utf-8")
     project = Project.open(root)
     register_tag2vec_champion(project, demo / "corpus" / "posts.jsonl")
     return project
 
-
-def checkpoint_of(encoder: object) -> Path:
-    """The checkpoint file behind the ``demo_encoder`` fixture (a path, or an encoder with resolved weights)."""
-    if isinstance(encoder, (str, Path)):
-        return Path(encoder)
-    for path in (getattr(encoder, "checkpoint", None), getattr(getattr(encoder, "weights", None), "checkpoint", None)):
-        if path is not None:
-            return Path(path)
-    raise TypeError(f"cannot find the checkpoint file of {encoder!r}")

@@ -9,7 +9,7 @@ import torch
 
 from reeltag.mapper.evaluate import Examples, Truth, cosine_scores, ranking_metrics
 from reeltag.mapper.model import MapperArgs, TagMapper, ranking_loss, regression_loss
-from reeltag.mapper.train import FitParams, fit, fit_best, load_mapper, load_pyfunc, predict, save_mapper
+from reeltag.mapper.train import FitParams, fit, fit_best, load_mapper, load_pyfunc, predict, save_mapper, subset_pools
 
 N_TAGS, DIM, FEAT = 24, 8, 16
 PARAMS = FitParams(epochs=60, patience=10, lr=3e-3, weight_decay=0.0, seed=0, batch_size=32)
@@ -88,3 +88,14 @@ def test_save_load_roundtrip_uses_the_legacy_pickle(tmp_path: Path) -> None:
     assert args == fitted.args and args.tag2vec_version == "4"
     expected = predict(model, train.features)
     assert np.allclose(load_pyfunc({"mapper": str(tmp_path)}).predict(train.features), expected)
+
+
+def test_subset_pools_add_unit_mixtures_of_each_videos_frames() -> None:
+    frames = (np.eye(4, dtype=np.float32), np.eye(4, dtype=np.float32)[::-1] * 2.0)
+    data = Examples(np.ones((2, 4), np.float32), Truth((frozenset({0}), frozenset({1})), (1, 2)), frames)
+    assert subset_pools(data, 0, seed=0) is data
+    more = subset_pools(data, 3, seed=0)
+    assert more.features.shape == (8, 4) and more.truth.columns[2:4] == data.truth.columns
+    assert np.allclose(np.linalg.norm(more.features[2:], axis=1), 1.0)
+    assert np.array_equal(more.features, subset_pools(data, 3, seed=0).features)
+    assert (more.features[2:] > 0).sum(axis=1).min() >= 3  # at least 3 of the 4 frames in each pool

@@ -37,10 +37,12 @@ class Truth:
 
 @dataclass(frozen=True)
 class Examples:
-    """Video features (n, D) and their relevant columns in the candidate tag matrix."""
+    """Video features (n, D) and their relevant columns in the candidate tag matrix (plus each video's frame
+    vectors, when known, for training-time augmentation)."""
 
     features: np.ndarray
     truth: Truth
+    frames: tuple[np.ndarray, ...] = ()
 
 
 def ranking_metrics(scores: np.ndarray, truth: Truth, ks: Sequence[int] = KS) -> dict[str, float]:

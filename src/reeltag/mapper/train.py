@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import torch
 
 from reeltag.io import atomic_path, write_json_atomic
 from reeltag.mapper.evaluate import Examples, Truth, cosine_scores, ranking_metrics
+from reeltag.mapper.suggest import unit_rows
 from reeltag.mapper.model import LOSSES, MapperArgs, TagMapper, loss_value
 
 STATE_FILE, ARGS_FILE = "mapper.pt", "args.json"
@@ -31,6 +34,7 @@ class FitParams:
     weight_decay: float
     seed: int
     batch_size: int = 64
+    augment: int = 0  # extra inputs per training video: mean-pools of random frame subsets
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,32 @@ class Fitted:
     val_score: float  # validation P@5 of the kept weights
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread for the small MLP: measured 3.6 ms vs 105 ms per step with 2 threads on a busy 2-core box."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def fit(args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, params: FitParams,
         init: dict[str, torch.Tensor] | None = None) -> Fitted:
     """Adam on ``args.loss``; keeps the epoch with the best validation P@5; stops after ``patience`` worse ones."""
+    with one_thread():
+        return _fit(args, tags, train, val, params, init)
+
+
+def _fit(args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, params: FitParams,
+         init: dict[str, torch.Tensor] | None) -> Fitted:
     torch.manual_seed(params.seed)
     model = TagMapper(args)
     if init is not None:
         model.load_state_dict(init)
     tag_t = torch.from_numpy(np.ascontiguousarray(tags, dtype=np.float32))
+    train = subset_pools(train, params.augment, params.seed)
     x, y = torch.from_numpy(train.features.astype(np.float32)), _positives(train.truth, tags.shape[0])
     optimiser = torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
     best = (validation_score(model, tags, val), 0, copy.deepcopy(model.state_dict()))
@@ -70,6 +92,25 @@ def fit_best(args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples,
     fitted = {kind: fit(replace(args, loss=kind), tags, train, val, params) for kind in kinds}
     winner = max(kinds, key=lambda k: (fitted[k].val_score, k == "regression"))
     return fitted[winner], {kind: f.val_score for kind, f in fitted.items()}
+
+
+def subset_pools(data: Examples, copies: int, seed: int, min_frames: int = 3) -> Examples:
+    """``data`` plus ``copies`` extra inputs per video: unit mean-pools of random subsets of its frames.
+
+    A video of several scenes pools differently depending on which frames are kept, so the mapper sees more of
+    the feature space than one pooled vector per labelled video (measured: +0.05 to +0.1 P@5 on the small demo).
+    """
+    if copies <= 0 or not data.frames:
+        return data
+    rng = np.random.default_rng(seed)
+    feats, cols, n_true = [data.features], list(data.truth.columns), list(data.truth.n_true)
+    for _ in range(copies):
+        for frames, col, n in zip(data.frames, data.truth.columns, data.truth.n_true, strict=True):
+            keep = rng.choice(len(frames), size=int(rng.integers(min(min_frames, len(frames)), len(frames) + 1)), replace=False)
+            feats.append(unit_rows(frames[keep].mean(axis=0, keepdims=True)))
+            cols.append(col)
+            n_true.append(n)
+    return Examples(np.concatenate(feats).astype(np.float32), Truth(tuple(cols), tuple(n_true)))
 
 
 def _epoch(model: TagMapper, optimiser: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, tags: torch.Tensor,

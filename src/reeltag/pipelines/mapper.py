@@ -152,8 +152,9 @@ def _fit_register(project: Project, labels: Path, mode: str, space: TagSpace | N
     champion = load_champion(project, space, required=mode == "finetune", strict=mode == "finetune")
     index, encoder = tag_index(space), encoder or _load_encoder(project)
     checked = check_labels(project, labels, label_normaliser(project, space))
-    inputs_hash = _inputs_hash(project, mode, checked.check, space, encoder.model_id, champion)
-    previous = _previous(project, inputs_hash, checked.check)
+    base_hash = _inputs_hash(project, mode, checked.check, space, encoder.model_id)
+    inputs_hash = sha256_json([base_hash, champion.info.version if champion else None])[:16]
+    previous = _previous(project, (inputs_hash, base_hash), champion, checked.check)
     if previous is not None:
         return previous
     if champion is not None and mode == "finetune":
@@ -161,7 +162,7 @@ def _fit_register(project: Project, labels: Path, mode: str, space: TagSpace | N
     data = build_dataset(project, checked, index, encoder, on_progress)
     require_splits(data, ("train", "val", "test"))
     fitted, scores = _fit(project, mode, data, index, space, champion)
-    return _register(project, mode, data, index, space, encoder, fitted, scores, champion, inputs_hash)
+    return _register(project, mode, data, index, space, encoder, fitted, scores, champion, (inputs_hash, base_hash))
 
 
 def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: TagSpace, champion: Champion | None) -> Any:
@@ -169,7 +170,8 @@ def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: Tag
     from reeltag.mapper.train import FitParams, fit, fit_best
 
     ms, train, val = project.settings.mapper, data.splits["train"], data.splits["val"]
-    params = FitParams(ms.epochs, ms.patience, ms.finetune_lr if mode == "finetune" else ms.lr, ms.weight_decay, ms.seed)
+    params = FitParams(ms.epochs, ms.patience, ms.finetune_lr if mode == "finetune" else ms.lr, ms.weight_decay, ms.seed,
+                       augment=ms.augment_pools)
     lineage = {"tag2vec_version": str(space.version), "encoder_id": data.features.model_id,
                "encoder_weights": data.features.weights_kind}
     if mode == "finetune" and champion is not None:
@@ -180,7 +182,7 @@ def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: Tag
 
 
 def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space: TagSpace, encoder: Any, fitted: Any,
-              scores: dict[str, float], champion: Champion | None, inputs_hash: str) -> MapperTrained:
+              scores: dict[str, float], champion: Champion | None, hashes: tuple[str, str]) -> MapperTrained:
     from reeltag.mapper.model import TagMapper
     from reeltag.mapper.train import save_mapper
 
@@ -191,7 +193,8 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
     old = _evaluate(champion.model, data, index, texts)[0]["mapper"] if champion is not None else None
     decision = _decide(project, test, old, data.features.weights_kind)
     tracker = project.tracker
-    tags = {**_lineage(space, data, mode), "inputs_hash": inputs_hash, "loss": fitted.args.loss, "decision": decision.verdict}
+    tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss,
+            "decision": decision.verdict}
     with tracker.run("mapper", project.settings, tags=tags) as run:
         tracker.log_metrics({f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test")
                             | comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)))
@@ -255,19 +258,23 @@ def _lineage(space: TagSpace, data: Dataset, mode: str) -> dict[str, str]:
             "videos_quarantined": str(data.features.quarantined), "labels_quarantined": str(data.labels.quarantined)}
 
 
-def _inputs_hash(project: Project, mode: str, check: LabelCheck, space: TagSpace, encoder_id: str,
-                 champion: Champion | None) -> str:
+def _inputs_hash(project: Project, mode: str, check: LabelCheck, space: TagSpace, encoder_id: str) -> str:
+    """Content hash of what a fit depends on, except the champion it starts from or is compared with."""
     settings = project.settings
     return sha256_json({"mode": mode, "labels": check.sha256, "tag2vec": str(space.version), "encoder": encoder_id,
-                        "mapper": settings.mapper.model_dump(mode="json"), "corpus": settings.corpus.model_dump(mode="json"),
-                        "champion": champion.info.version if champion else None})[:16]
+                        "mapper": settings.mapper.model_dump(mode="json"), "corpus": settings.corpus.model_dump(mode="json")})[:16]
 
 
-def _previous(project: Project, inputs_hash: str, check: LabelCheck) -> MapperTrained | None:
-    """The earlier run with the same inputs (its registered version), if there is one."""
+def _previous(project: Project, hashes: tuple[str, str], champion: Champion | None, check: LabelCheck) -> MapperTrained | None:
+    """The earlier run with the same inputs and the same champion, or the run that made the champion from these
+    inputs (re-running a fine-tune that was promoted must not fine-tune its own result again)."""
+    current = champion.info.version if champion else None
     for run in project.tracker.runs("mapper"):
         tags = run["tags"]
-        if tags.get("reeltag.inputs_hash") == inputs_hash and run["status"] == "FINISHED" and "reeltag.version" in tags:
+        if run["status"] != "FINISHED" or "reeltag.version" not in tags:
+            continue
+        made_champion = tags.get("reeltag.inputs_base") == hashes[1] and tags["reeltag.version"] == current
+        if tags.get("reeltag.inputs_hash") == hashes[0] or made_champion:
             return _from_run(run, check)
     return None
 

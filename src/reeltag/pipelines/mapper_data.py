@@ -167,12 +167,14 @@ def build_dataset(project: Project, labels: CheckedLabels, index: TagIndex, enco
     from reeltag.pipelines.features import extract_features
 
     batch = extract_features(project, [r.video for r in labels.rows], on_progress, encoder=encoder)
-    found = {Path(f.video).resolve(): f.pooled for f in batch.features}
+    found = {Path(f.video).resolve(): f for f in batch.features}
     splits, rows = {}, {}
     for name in ("train", "val", "test"):
         rows[name] = tuple(r for r in labels.rows if r.split == name and r.video.resolve() in found)
-        feats = np.stack([found[r.video.resolve()] for r in rows[name]]) if rows[name] else np.zeros((0, 0), np.float32)
-        splits[name] = Examples(feats.astype(np.float32), Truth.from_tags([r.tags for r in rows[name]], index.keys))
+        videos = [found[r.video.resolve()] for r in rows[name]]
+        feats = np.stack([v.pooled for v in videos]) if videos else np.zeros((0, 0), np.float32)
+        truth = Truth.from_tags([r.tags for r in rows[name]], index.keys)
+        splits[name] = Examples(feats.astype(np.float32), truth, tuple(v.frames for v in videos))
     return Dataset(labels.check, feature_counts(batch), splits, rows)
 
 

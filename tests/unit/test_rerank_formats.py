@@ -95,3 +95,23 @@ def test_manifest_paths_cannot_escape_their_folder(tmp_path: Path) -> None:
 
 def test_ranking_length() -> None:
     assert len(Run({"q": Ranking("q", ("a", "b"), (2.0, 1.0))}).rankings["q"]) == 2
+
+
+@pytest.mark.robustness
+def test_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.run"
+    binary.write_bytes(b"q1 Q0 a 1 0.5 t\n\xff\xfe\x00garbage\n")
+    with pytest.raises(BadInput, match="not UTF-8"):
+        read_run(binary)
+    with pytest.raises(BadInput, match="not a file"):
+        read_qrels(tmp_path)
+    with pytest.raises(BadInput, match="file not found"):
+        read_topics(tmp_path / "missing.txt")
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(b"docid,path\nd1,\xff\xfe.mp4\n")
+    with pytest.raises(BadInput, match="not a UTF-8 CSV"):
+        read_manifest(manifest)
+    bom = tmp_path / "bom.csv"
+    bom.write_text("\ufeffdocid,path\nd1,a.mp4\n", encoding="utf-8")
+    assert set(read_manifest(bom).paths) == {"d1"}
+    assert read_run(_write(tmp_path, "empty.run", "")).rankings == {}

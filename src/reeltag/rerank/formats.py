@@ -81,11 +81,17 @@ class Manifest:
     issues: tuple[Issue, ...] = field(default=())
 
 
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise BadInput(f"{path}: file not found")
+    if not path.is_file():
+        raise BadInput(f"{path}: not a file")
+
+
 def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(line number, whitespace-split fields) of every non-blank line."""
-    if not path.is_file():
-        raise BadInput(f"{path}: file not found")
-    with open(path, encoding="utf-8", errors="strict") as fh:
+    _check_file(path)
+    with open(path, encoding="utf-8-sig", errors="strict") as fh:
         try:
             for number, line in enumerate(fh, 1):
                 if line.strip():
@@ -184,11 +190,13 @@ def read_topics(path: str | Path) -> Topics:
 def read_manifest(path: str | Path, allow_absolute: bool = True) -> Manifest:
     """CSV ``docid,path``. Relative paths must stay under the manifest's folder; refused rows are reported."""
     path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"{path}: file not found")
+    _check_file(path)
     base = path.parent.resolve()
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BadInput(f"{path}: not a UTF-8 CSV file ({exc})") from None
     if not rows or [c.strip().lower() for c in rows[0][:2]] != ["docid", "path"]:
         raise BadInput(f"{path}:1: expected the header 'docid,path'")
     paths: dict[str, Path] = {}

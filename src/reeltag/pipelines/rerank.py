@@ -24,7 +24,7 @@ from reeltag.pipelines.rerank_gate import Baseline, find_baseline, promotion_dec
 from reeltag.project import Project
 from reeltag.rerank.apply import Prepared, head_docids, prepare, rerank_prepared
 from reeltag.rerank.formats import Issue, Manifest, Qrels, Run, Topics, read_manifest, read_qrels, read_run, read_topics, write_run
-from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, evaluate, metric_key
+from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, check_measures, evaluate, metric_key
 from reeltag.rerank.model import RerankerParams
 from reeltag.rerank.tuning import Setting, cross_validate, grid
 
@@ -218,6 +218,7 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
                 encoder: "ClipEncoder | None" = None, on_progress: Callable[[int], None] | None = None) -> TuneResult:
     """Grid over α × normalisation × pooling, cross-validated over topics; register and gate the choice."""
     cfg = project.settings.rerank
+    [measure] = check_measures([cfg.tune_measure])
     inputs = load_search_inputs(project, run_path, topics_path, manifest_path)
     qrels = read_qrels(qrels_path)
     _quarantine(project, qrels.issues)
@@ -225,19 +226,19 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
     prepared = prepare(inputs.run, feats.queries, feats.frames, cfg.depth)
     settings = grid(cfg.alpha_grid, cfg.tune_normalisations, cfg.tune_poolings)
     with _tune_run(project, feats) as run:
-        table = score_settings(prepared, qrels, settings, cfg.top_m, cfg.tune_measure, _nested_logger(project, run))
-        topics = sorted(t for t in evaluate(inputs.run, qrels, [cfg.tune_measure]).topics if t in prepared.topics)
+        table = score_settings(prepared, qrels, settings, cfg.top_m, measure, _nested_logger(project, run, measure))
+        topics = sorted(t for t in evaluate(inputs.run, qrels, [measure]).topics if t in prepared.topics)
         cv = cross_validate(table, topics, cfg.cv_folds, cfg.seed)
-        baseline = find_baseline(project, inputs.run, prepared, qrels, cfg.tune_measure, cfg.top_m)
+        baseline = find_baseline(project, inputs.run, prepared, qrels, measure, cfg.top_m)
         comparison = compare_paired({t: baseline.values[t] for t in topics}, cv.held_out,
-                                    metric_key(cfg.tune_measure), cfg.bootstrap, cfg.seed)
+                                    metric_key(measure), cfg.bootstrap, cfg.seed)
         decision = promotion_decision(comparison, feats.encoder_weights, project.settings.gates)
         params = RerankerParams(cv.chosen.alpha, cv.chosen.normalisation, cv.chosen.pooling, cfg.top_m, cfg.depth,
                                 feats.encoder_model_id, feats.encoder_weights)
         _log_tuning(project, comparison, cv.chosen, baseline, decision.verdict)
         version, promoted = register_reranker(project, run, params, decision, comparison) if run else (None, False)
     return TuneResult(
-        cv.chosen, cfg.tune_measure, baseline.name, comparison.mean_a, cv.mean, comparison, cv.fold_choices,
+        cv.chosen, measure, baseline.name, comparison.mean_a, cv.mean, comparison, cv.fold_choices,
         len(settings), len(topics), cfg.depth, prepared.candidates, prepared.without_video, feats.encoder_model_id,
         feats.encoder_weights, decision.verdict, decision.reasons, version, promoted, inputs.issues + qrels.issues,
         run.run_id if run else None,
@@ -251,10 +252,10 @@ def _tune_run(project: Project, feats: CandidateFeatures):  # noqa: ANN202 (cont
     return project.tracker.run("rerank", project.settings, tags=tags)
 
 
-def _nested_logger(project: Project, parent) -> Callable[[Setting, float], None] | None:  # noqa: ANN001
+def _nested_logger(project: Project, parent, measure: str) -> Callable[[Setting, float], None] | None:  # noqa: ANN001
     if parent is None:
         return None
-    measure = metric_key(project.settings.rerank.tune_measure)
+    name = metric_key(measure)
 
     def log(setting: Setting, value: float) -> None:
         trigger = project.settings.tracking.trigger
@@ -262,7 +263,7 @@ def _nested_logger(project: Project, parent) -> Callable[[Setting, float], None]
                                  tags={"kind": "tune-setting"}):
             project.tracker.log_params({"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation,
                                         "rerank.pooling": setting.pooling})
-            project.tracker.log_metrics({f"all/{measure}": value})
+            project.tracker.log_metrics({f"all/{name}": value})
 
     return log
 

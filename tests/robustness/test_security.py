@@ -147,3 +147,12 @@ def test_mapper_labels_cannot_escape_their_folder(tmp_path: Path, tried) -> None
     labels = read_labels(base / "labels.csv", lambda t: t.lstrip("#"), allow_absolute=False)
     assert [r.video.name for r in labels.rows] == ["ok.mp4"]
     assert [b.reason.split(":")[0] for b in labels.bad] == ["video path leaves the label folder"] * 2 + ["absolute video path not allowed"]
+
+
+def test_served_flows_open_no_network_listener() -> None:
+    """``reeltag serve`` runs Prefect's ``serve`` without the runner webserver, whose default host is loopback."""
+    from prefect.settings import get_current_settings
+
+    flows_dir = Path(__file__).resolve().parents[2] / "flows"
+    assert not any("webserver" in p.read_text(encoding="utf-8") for p in flows_dir.glob("*.py"))
+    assert get_current_settings().runner.server.host in ("localhost", "127.0.0.1")

@@ -145,3 +145,16 @@ def test_every_real_clip_gets_suggestions_and_bad_files_are_quarantined(
     assert all(len(v["tags"]) == 5 for v in out["videos"])
     assert {Path(q["item"]).name for q in out["quarantine"]} == {"zero_bytes.mp4", "truncated.mp4", "garbage.mp4", "notes.mp4"}
     assert all(q["reason"] for q in out["quarantine"])
+
+
+def test_registered_pyfunc_serves_the_champion(lifecycle: dict[str, Any], mapper_project) -> None:
+    import numpy as np
+
+    from reeltag.mapper.train import predict
+    from reeltag.pipelines.mapper_data import load_champion, load_space
+
+    champion = load_champion(mapper_project, load_space(mapper_project), required=True)
+    features = np.random.default_rng(0).normal(size=(3, champion.args.in_dim)).astype(np.float32)
+    served = mapper_project.tracker.load_pyfunc("mapper", "champion").predict(features)
+    assert served.shape == (3, champion.args.out_dim)
+    assert np.allclose(served, predict(champion.model, features), atol=1e-5)

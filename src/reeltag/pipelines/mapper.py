@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from reeltag.decisions.gates import Decision, Threshold, comparison_metrics, decide
-from reeltag.errors import ReeltagError
+from reeltag.decisions.gates import Decision, Guardrail, Threshold, comparison_metrics, decide
 from reeltag.io import sha256_json
 from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed
 from reeltag.mapper.suggest import Suggestion, TagIndex, nearest_tags
 from reeltag.pipelines.mapper_data import (
     MODEL, Champion, Dataset, FeatureCounts, LabelCheck, TagSpace, build_dataset, check_labels, feature_counts,
-    label_normaliser, load_champion, load_space, require_splits, tag_index,
+    configured_model_id, label_normaliser, load_champion, load_project_encoder, load_space, require_encoder,
+    require_splits, tag_index, tag_texts,
 )
 from reeltag.project import Project
 
@@ -110,11 +110,12 @@ def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None
     """The champion mapper and the baselines on the labels' held-out (test) videos."""
     space = space or load_space(project)
     champion = load_champion(project, space, required=True)
-    index, encoder = tag_index(space), encoder or _load_encoder(project)
-    _require_encoder(champion, encoder.model_id)
-    data = build_dataset(project, check_labels(project, labels, label_normaliser(project, space)), index, encoder, on_progress)
+    checked = check_labels(project, labels, label_normaliser(project, space))
+    index, encoder = tag_index(space), encoder or load_project_encoder(project)
+    require_encoder(champion, encoder.model_id)
+    data = build_dataset(project, checked, index, encoder, on_progress)
     require_splits(data, ("train", "test"))
-    test, weight = _evaluate(champion.model, data, index, _tag_texts(encoder, index))
+    test, weight = _evaluate(champion.model, data, index, tag_texts(encoder, index))
     with project.tracker.run("mapper", project.settings, tags=_lineage(space, data, "evaluate")) as run:
         project.tracker.log_metrics(prefixed(test, "test"))
         project.tracker.set_tags({"mapper_version": champion.info.version})
@@ -134,7 +135,7 @@ def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None =
 
     started, space = time.perf_counter(), space or load_space(project)
     champion = load_champion(project, space, required=True)
-    _require_encoder(champion, encoder.model_id if encoder is not None else _configured_model_id(project))
+    require_encoder(champion, encoder.model_id if encoder is not None else configured_model_id(project))
     index = _restricted(project, space, exclude, allow)
     batch = extract_features(project, list(inputs), on_progress, encoder=encoder)
     pooled = np.stack([f.pooled for f in batch.features]) if batch.features else np.zeros((0, champion.args.in_dim))
@@ -150,15 +151,16 @@ def _fit_register(project: Project, labels: Path, mode: str, space: TagSpace | N
                   on_progress: Progress) -> MapperTrained:
     space = space or load_space(project)
     champion = load_champion(project, space, required=mode == "finetune", strict=mode == "finetune")
-    index, encoder = tag_index(space), encoder or _load_encoder(project)
     checked = check_labels(project, labels, label_normaliser(project, space))
-    base_hash = _inputs_hash(project, mode, checked.check, space, encoder.model_id)
+    model_id = encoder.model_id if encoder is not None else configured_model_id(project)
+    base_hash = _inputs_hash(project, mode, checked.check, space, model_id)
     inputs_hash = sha256_json([base_hash, champion.info.version if champion else None])[:16]
     previous = _previous(project, (inputs_hash, base_hash), champion, checked.check)
     if previous is not None:
         return previous
     if champion is not None and mode == "finetune":
-        _require_encoder(champion, encoder.model_id)
+        require_encoder(champion, model_id)
+    index, encoder = tag_index(space), encoder or load_project_encoder(project)
     data = build_dataset(project, checked, index, encoder, on_progress)
     require_splits(data, ("train", "val", "test"))
     fitted, scores = _fit(project, mode, data, index, space, champion)
@@ -188,10 +190,11 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
 
     model = TagMapper(fitted.args)
     model.load_state_dict(fitted.state)
-    texts = _tag_texts(encoder, index)
+    texts = tag_texts(encoder, index)
     test, _ = _evaluate(model, data, index, texts)
     old = _evaluate(champion.model, data, index, texts)[0]["mapper"] if champion is not None else None
-    decision = _decide(project, test, old, data.features.weights_kind)
+    coverage = data.features.videos / max(data.features.videos + data.features.quarantined, 1)
+    decision = _decide(project, test, old, data.features.weights_kind, coverage)
     tracker = project.tracker
     tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss,
             "decision": decision.verdict}
@@ -230,7 +233,8 @@ def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> 
     return compare_methods(scores, test.truth, weight), weight
 
 
-def _decide(project: Project, test: dict[str, dict[str, float]], old: dict[str, float] | None, weights: str) -> Decision:
+def _decide(project: Project, test: dict[str, dict[str, float]], old: dict[str, float] | None, weights: str,
+            coverage: float) -> Decision:
     g = project.settings.gates
     rules = [
         Threshold(GATE_METRIC, tolerance=g.tolerance, min_abs_delta=g.min_abs_delta, min_rel_delta=g.min_rel_delta),
@@ -238,7 +242,9 @@ def _decide(project: Project, test: dict[str, dict[str, float]], old: dict[str, 
         Threshold("test/mapper_minus_popularity/p_at_5", min_value=0.0),
     ]
     warnings = ["encoder weights are random: suggestions carry no visual meaning"] if weights == "random" else []
-    return decide(_gate_metrics(test["mapper"], test), _champion_metrics(old, test), rules, warnings=warnings)
+    rails = [Guardrail("coverage", min_value=g.min_coverage)]  # share of the labelled videos that could be read
+    challenger = {**_gate_metrics(test["mapper"], test), "coverage": coverage}
+    return decide(challenger, _champion_metrics(old, test), rules, rails, warnings=warnings)
 
 
 def _gate_metrics(mapper: dict[str, float], test: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -298,27 +304,3 @@ def _restricted(project: Project, space: TagSpace, exclude: Sequence[str], allow
     normalise = label_normaliser(project, space)
     keys = lambda raw: [t for t in (normalise(r) for r in raw) if t]  # noqa: E731
     return tag_index(space).restrict(keys(allow) if allow is not None else None, keys(exclude))
-
-
-def _tag_texts(encoder: Any, index: TagIndex) -> np.ndarray:
-    """Each candidate tag encoded as text by the video encoder (for the zero-shot baseline)."""
-    return encoder.encode_texts([s.lstrip("#") for s in index.surface])
-
-
-def _load_encoder(project: Project) -> Any:
-    from reeltag.video.encoder import load_encoder
-
-    return load_encoder(project.settings.clip, project.paths)
-
-
-def _configured_model_id(project: Project) -> str:
-    from reeltag.video.encoder import resolve_weights
-
-    return resolve_weights(project.settings.clip, project.paths.root).model_id
-
-
-def _require_encoder(champion: Champion, model_id: str) -> None:
-    if champion.args.encoder_id and champion.args.encoder_id != model_id:
-        raise ReeltagError(f"mapper v{champion.info.version} maps features of encoder {champion.args.encoder_id}, but the "
-                           f"configured encoder is {model_id}: set [clip] to that encoder or train a mapper for this one")
-

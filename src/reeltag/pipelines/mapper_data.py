@@ -228,3 +228,29 @@ def require_tag2vec(trained_on: str, champion: str, what: str) -> None:
             f"{champion}: its vectors live in another space. Run `reeltag mapper train --labels LABELS` to train a "
             "mapper for the current Tag2Vec champion."
         )
+
+
+def tag_texts(encoder: Any, index: TagIndex) -> np.ndarray:
+    """Each candidate tag encoded as text by the video encoder (for the zero-shot baseline)."""
+    return encoder.encode_texts([s.lstrip("#") for s in index.surface])
+
+
+def load_project_encoder(project: Project) -> Any:
+    """The encoder the project's ``[clip]`` settings name."""
+    from reeltag.video.encoder import load_encoder
+
+    return load_encoder(project.settings.clip, project.paths)
+
+
+def configured_model_id(project: Project) -> str:
+    """The model id of the configured encoder, without building it."""
+    from reeltag.video.encoder import resolve_weights
+
+    return resolve_weights(project.settings.clip, project.paths.root).model_id
+
+
+def require_encoder(champion: Champion, model_id: str) -> None:
+    """A mapper only understands features of the encoder it was trained on."""
+    if champion.args.encoder_id and champion.args.encoder_id != model_id:
+        raise ReeltagError(f"mapper v{champion.info.version} maps features of encoder {champion.args.encoder_id}, but the "
+                           f"configured encoder is {model_id}: set [clip] to that encoder or train a mapper for this one")

@@ -15,8 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-BENCH_CLIP = "adapt_frames_per_pair = 2\n"
 BENCH_TOML = """
+[clip]
+weights = "{checkpoint}"
+adapt_steps = 20
+adapt_frames_per_pair = 2
 [mapper]
 epochs = 40
 patience = 10
@@ -25,15 +28,17 @@ alpha_grid = [0.0, 0.5, 1.0]
 tune_normalisations = ["minmax"]
 tune_poolings = ["max"]
 bootstrap = 200
+[tracking]
+trigger = "demo"
 """
 
 
 def _prepare(root: Path) -> Any:
-    """Demo settings + the bench's reductions (prepare_demo keeps an existing reeltag.toml)."""
-    from reeltag.pipelines.demo import demo_toml, prepare_demo
+    """Reduced demo settings (prepare_demo keeps an existing reeltag.toml)."""
+    from reeltag.pipelines.demo import CHECKPOINT, prepare_demo
 
     root.mkdir(parents=True, exist_ok=True)
-    (root / "reeltag.toml").write_text(demo_toml("tiny").replace("[clip]\n", "[clip]\n" + BENCH_CLIP) + BENCH_TOML, encoding="utf-8")
+    (root / "reeltag.toml").write_text(BENCH_TOML.format(checkpoint=CHECKPOINT), encoding="utf-8")
     return prepare_demo(root, size="tiny", seed=1)
 
 

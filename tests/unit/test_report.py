@@ -64,3 +64,11 @@ def test_html_escapes_corpus_text() -> None:
     data = ReportData("PoC", "now", "real", False, (_component(),), top_tags=((evil, 3),), examples=(("v.mp4", (evil,)),))
     page = render_html(data, [judge(data, data.components[0])], {})
     assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_gains_are_model_minus_reference_and_shown() -> None:
+    data = _data()
+    component = data.components[0]
+    assert component.gains == {"p_at_5": 0.5 - 0.2}
+    page = render_html(data, [judge(data, component)], {})
+    assert "p_at_5 +0.3000" in page

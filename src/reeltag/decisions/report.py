@@ -36,6 +36,12 @@ class Component:
     notes: tuple[str, ...] = ()
 
     @property
+    def gains(self) -> dict[str, float]:
+        """Model minus reference on every metric both have (what the model adds; shown, not decided on)."""
+        model, ref = self.methods.get(self.model, {}), self.methods.get(self.reference or "", {})
+        return {m: model[m] - ref[m] for m in model if m in ref and "/" not in m}
+
+    @property
     def metric_names(self) -> tuple[str, ...]:
         """Every metric any method has, in first-seen order."""
         return tuple(dict.fromkeys(name for values in self.methods.values() for name in values))

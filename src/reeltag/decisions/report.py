@@ -43,8 +43,9 @@ class Component:
 
     @property
     def metric_names(self) -> tuple[str, ...]:
-        """Every metric any method has, in first-seen order."""
-        return tuple(dict.fromkeys(name for values in self.methods.values() for name in values))
+        """The metrics the table shows: charted ones, then those the gate checks (thresholds, guardrails)."""
+        gated = [t.metric for t in self.thresholds] + [g.metric for g in self.guardrails]
+        return tuple(dict.fromkeys([*self.chart_metrics, *gated]))
 
 
 @dataclass(frozen=True)

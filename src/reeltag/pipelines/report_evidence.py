@@ -148,7 +148,7 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     tuned = runs[0]["metrics"]
     measure = next((k.split("/", 1)[1] for k in tuned if k.startswith("challenger/")), "map")
     cv = {measure: tuned[f"challenger/{measure}"], f"ci_low/{measure}": tuned.get(f"ci_low/{measure}", float("nan"))}
-    base_name = runs[0]["params"].get("baseline", "engine")
+    base_name = f'{runs[0]["params"].get("baseline", "engine")} (tuning baseline)'
     methods = {base_name: {measure: tuned.get(f"champion/{measure}", float("nan"))}, "cliprerank (cross-validated)": cv}
     detail = None
     if search is not None:

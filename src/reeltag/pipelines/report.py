@@ -65,7 +65,7 @@ def _weights_kind(project: Project, suggested: object | None) -> str:
 def _examples(suggested: object | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if suggested is None:
         return ()
-    return tuple((Path(v.video).name, tuple(s.tag for s in v.tags[:5])) for v in getattr(suggested, "videos"))
+    return tuple((Path(v.video).name, tuple(s.tag.lstrip("#") for s in v.tags[:5])) for v in getattr(suggested, "videos"))
 
 
 def build_report(project: Project, labels: str | None = None, search: str | None = None, out: str | None = None) -> ReportResult:

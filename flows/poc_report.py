@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows._common import IO_RETRIES, NO_CACHING, project_for
+from flows._common import IO_RETRIES, NO_CACHING, inbox, project_for
 from reeltag.config import GatesSection, TrackingSection
 from reeltag.pipelines.report import ReportResult, build_report
 from reeltag.project import Project
@@ -17,12 +19,18 @@ def report_task(project: Project, labels: str | None, search: str | None, out: s
     return build_report(project, labels=labels, search=search, out=out)
 
 
+def _if_present(path: Path) -> str | None:
+    """Scheduled runs re-measure on the inbox's labels and search set when they are there."""
+    return str(path) if path.exists() else None
+
+
 @flow(name="poc-report", validate_parameters=True)
 def poc_report(
     root: str = ".", labels: str | None = None, search: str | None = None, out: str | None = None,
     gates: GatesSection | None = None, tracking: TrackingSection | None = None,
 ) -> ReportResult:
     project = project_for(root, gates=gates, tracking=tracking)
-    result = report_task(project, labels, search, out)
+    labels = labels or _if_present(inbox(project, "labels.csv"))
+    result = report_task(project, labels, search or _if_present(inbox(project, "search")), out)
     create_markdown_artifact(result.markdown, key="poc-report", description=f"PoC verdict: {result.verdict}")
     return result

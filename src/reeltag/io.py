@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,21 @@ def sha256_text(text: str) -> str:
 
 def sha256_json(obj: Any) -> str:
     return sha256_text(json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")))
+
+
+def place_dir(target: Path, fill: Callable[[Path], Path]) -> Path:
+    """Fill a temp folder beside ``target`` and rename the result onto it, so a half copy is never seen.
+
+    ``fill(tmp)`` returns the folder to move into place. When another process placed ``target`` first, its
+    copy is kept.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))
+    try:
+        fill(tmp).rename(target)
+    except OSError:
+        if not target.is_dir():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

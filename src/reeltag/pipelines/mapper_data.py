@@ -5,8 +5,6 @@ Kept apart from :mod:`reeltag.pipelines.mapper` so each module stays small; the 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,7 @@ import pandas as pd
 
 from reeltag import quarantine
 from reeltag.errors import ContractFailed, NotFound, ReeltagError
-from reeltag.io import sha256_file
+from reeltag.io import place_dir, sha256_file
 from reeltag.mapper.evaluate import Examples, Truth
 from reeltag.mapper.labels import LabelRow, Normalise, assign_splits, label_records, normalise_tags, parse_record, split_tags
 from reeltag.mapper.suggest import TagIndex
@@ -211,13 +209,7 @@ def native_copy(project: Project, info: "VersionInfo") -> Path:
     """A version's native files under ``data/models/mapper/v<N>/`` (downloaded once, renamed into place)."""
     target = project.paths.models / MODEL / f"v{info.version}"
     if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".download-", dir=target.parent) as tmp:
-            try:
-                os.replace(project.tracker.download_native(info, tmp), target)
-            except OSError:  # another process put it there first
-                if not target.is_dir():
-                    raise
+        place_dir(target, lambda tmp: project.tracker.download_native(info, tmp))
     return target
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from reeltag.corpus.sentences import heldout_mask, tag_lists
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.decisions.gates import Decision, Threshold, comparison_metrics, decide
 from reeltag.errors import BadInput, NotFound
-from reeltag.io import sha256_file
+from reeltag.io import place_dir, sha256_file
 from reeltag.pipelines.corpus import SENTENCES_FILE, read_sentences
 from reeltag.project import Project
 from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
@@ -127,21 +126,8 @@ def native_folder(project: Project, info) -> Path:  # noqa: ANN001 (tracking Ver
     """Local copy of a version's native files (downloaded once, renamed into place)."""
     target = project.paths.models / MODEL / f"v{info.version}"
     if not target.is_dir():
-        _place(target, lambda tmp: project.tracker.download_native(info, tmp) / MODEL)
+        place_dir(target, lambda tmp: project.tracker.download_native(info, tmp) / MODEL)
     return target
-
-
-def _place(target: Path, fill: Callable[[Path], Path]) -> None:
-    """Fill a temp folder beside ``target`` and rename the result onto it (a half copy is never seen)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))
-    try:
-        fill(tmp).rename(target)
-    except OSError:
-        if not target.is_dir():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
@@ -260,7 +246,7 @@ def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, 
         tracker.set_tags({"decision": decision.verdict, "decision_reasons": " | ".join(decision.reasons)[:5000]})
         uri = tracker.log_model({MODEL: folder}, loader=LOADER)
     info = tracker.register(MODEL, uri, run.run_id, {"corpus_hash": meta["corpus_hash"], "decision": decision.verdict})
-    _place(project.paths.models / MODEL / f"v{info.version}", lambda tmp: Path(shutil.copytree(folder, tmp / MODEL)))
+    place_dir(project.paths.models / MODEL / f"v{info.version}", lambda tmp: Path(shutil.copytree(folder, tmp / MODEL)))
     tracker.set_alias(MODEL, "challenger", info.version)
     if decision.go:
         tracker.promote(MODEL, info.version)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 GO, NO_GO, NOT_ENOUGH = "GO", "NO-GO", "NOT ENOUGH EVIDENCE"
+CI_FLOOR = 1e-9  # a CI's lower end must be above 0: a CI touching 0 is no evidence of a gain
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reeltag import quarantine
-from reeltag.decisions.gates import Guardrail, Threshold
+from reeltag.decisions.gates import CI_FLOOR, Guardrail, Threshold
 from reeltag.decisions.report import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
 from reeltag.errors import NotFound
 from reeltag.mapper.labels import label_records, resolve_video
@@ -26,7 +26,6 @@ MAPPER_METRICS = ("p_at_5", "hit_at_10")
 MAPPER_BASELINES = ("popularity", "knn", "zero_shot")
 TAG2VEC_METHODS = ("hybrid", "tag2vec_ii", "tag2vec_io")
 TAG2VEC_BASELINES = ("popularity", "cooccurrence")
-CI_FLOOR = 1e-9
 
 
 def labelled_videos(labels: str | Path) -> list[str]:

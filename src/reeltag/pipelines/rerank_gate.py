@@ -17,7 +17,7 @@ from typing import Any
 
 from reeltag.ab.paired import PairedComparison
 from reeltag.config import GatesSection
-from reeltag.decisions.gates import Decision, Threshold, decide
+from reeltag.decisions.gates import CI_FLOOR, Decision, Threshold, decide
 from reeltag.project import Project
 from reeltag.rerank.apply import Prepared, rerank_prepared
 from reeltag.rerank.formats import Qrels, Run
@@ -27,7 +27,6 @@ from reeltag.rerank.tuning import Setting
 
 MODEL = "reranker"
 LOADER = "reeltag.rerank.model:load_reranker"
-CI_FLOOR = 1e-9  # the CI's lower end must be above 0 (a CI touching 0 is no evidence of a gain)
 
 
 @dataclass(frozen=True)

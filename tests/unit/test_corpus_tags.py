@@ -63,3 +63,10 @@ def test_invisible_characters_do_not_split_or_hide_tags() -> None:
     """Bug fixed: a zero-width space/joiner inside ``#cat`` stored the tag ``ca``; bidi controls hid tags."""
     text = repair_text("#ca\u200bt #do\u200dg #\u202ebird #fi\ufeffsh #שלום")
     assert extract_hashtags(text) == ["cat", "dog", "bird", "fish", "שלום"]
+
+
+def test_emoji_mojibake_with_a_soft_hyphen_byte_is_repaired() -> None:
+    """😭 is F0 9F 98 AD; read as Latin-1 its last byte is U+00AD (soft hyphen, an invisible character)."""
+    from reeltag.corpus.tags import repair_text
+
+    assert repair_text("#thursdaythoughts" + "😭".encode("utf-8").decode("latin-1")) == "#thursdaythoughts😭"

@@ -34,12 +34,13 @@ class TagRules:
 
 
 def repair_text(text: str) -> str:
-    """Undo mojibake (UTF-8 read as Latin-1 and similar), drop invisible format characters (zero-width
+    """Undo mojibake (UTF-8 read as Latin-1 and similar), then drop invisible format characters (zero-width
     spaces and joiners, bidi controls: a tag typed with one inside is the tag you see) and apply NFKC
-    (ASCII is returned as is)."""
+    (ASCII is returned as is). Mojibake goes first: byte 0xAD of an emoji read as Latin-1 is a soft hyphen,
+    one of the invisible characters, and dropping it first would leave the emoji unrepairable."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", ftfy.fix_text(_INVISIBLE.sub("", text), normalization="NFKC"))
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", ftfy.fix_text(text, normalization="NFKC")))
 
 
 def extract_hashtags(text: str) -> list[str]:

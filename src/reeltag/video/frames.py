@@ -66,9 +66,13 @@ def _is_text(head: bytes) -> bool:
     return True
 
 
-def probe_video(path: Path, max_side: int, threads: int = 0) -> VideoMeta:
-    """Frame count, fps and native size (decodes the first frame once); rejects absurd sizes."""
-    reader = _open(path, threads=threads)
+def probe_video(path: Path, max_side: int) -> VideoMeta:
+    """Frame count, fps and native size (decodes the first frame once); rejects absurd sizes.
+
+    One decoder thread: a frame-threaded decoder keeps a full-size frame per thread in flight, which for an
+    absurd size (8000x8000) is the memory the check is there to save.
+    """
+    reader = _open(path, threads=1)
     try:
         first = reader[0].shape
     except DECODE_ERRORS as exc:
@@ -109,7 +113,7 @@ def read_frames(
     """Sampled frames of ``path`` (inside ``window`` seconds if given), ``side`` x ``side`` when ``side``."""
     path = Path(path)
     check_file(path)
-    meta = probe_video(path, max_side, threads)
+    meta = probe_video(path, max_side)
     width, height = sp.decode_size(meta.width, meta.height, side) if side else (-1, -1)
     reader = _open(path, threads, width, height)
     first, stop = sp.window_frames(min(len(reader), meta.n_total), meta.fps, *(window or (None, None)))

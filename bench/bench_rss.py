@@ -4,7 +4,8 @@
 
 Distinct videos are made cheaply from the seeded tiny demo clips: each copy gets its own MP4 ``free`` box
 appended (a valid, ignored box), so every file has a different content hash and is decoded and encoded.
-Each size runs in a fresh interpreter that reports its own peak RSS (``ru_maxrss``); the figure is
+Each size runs in a fresh interpreter that reports its own peak RSS (``VmHWM`` from ``/proc/self/status``; not
+``ru_maxrss``, which Linux carries over from the parent across fork+exec, so a big parent would mask the child); the figure is
 peak(large) / peak(small): near 1 means memory does not grow with the batch. At most 2 passes per size.
 """
 
@@ -23,14 +24,14 @@ from typing import Any
 MAX_PASSES = 2  # peak RSS barely varies between passes; a 1,000-video pass takes minutes
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from reeltag.pipelines.features import extract_features
 from reeltag.project import Project
 started = time.perf_counter()
 batch = extract_features(Project.open(sys.argv[1]), [sys.argv[2]])
 print(json.dumps({"encoded": batch.encoded, "quarantined": batch.quarantined, "seconds": time.perf_counter() - started,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024}))
 """
 
 

@@ -42,3 +42,8 @@ def test_comparison_metric_names() -> None:
     out = comparison_metrics({"map": 0.3}, {"map": 0.2})
     assert set(out) == {"challenger/map", "champion/map", "delta/map"}
     assert abs(out["delta/map"] - 0.1) < 1e-12
+
+
+def test_reasons_name_the_reference() -> None:
+    decision = decide({"p_at_5": 0.7}, {"p_at_5": 0.6}, [Threshold("p_at_5")], reference="knn")
+    assert decision.reasons == ("p_at_5: 0.7 vs knn 0.6 (gain +0.1)",)

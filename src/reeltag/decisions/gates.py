@@ -52,15 +52,17 @@ def decide(
     thresholds: Iterable[Threshold],
     guardrails: Iterable[Guardrail] = (),
     warnings: Iterable[str] = (),
+    reference: str = "champion",
 ) -> Decision:
     """GO only when every threshold and guardrail holds and nothing weakens the evidence.
 
     ``warnings`` (random encoder, demo data, tiny data…) turn a would-be GO into NOT ENOUGH EVIDENCE.
+    ``reference`` names what ``champion`` metrics are (the champion, or a baseline) in the reasons.
     """
     failures: list[str] = []
     passes: list[str] = []
     for rule in thresholds:
-        _sort(_check_threshold(rule, challenger, champion), failures, passes)
+        _sort(_check_threshold(rule, challenger, champion, reference), failures, passes)
     for rail in guardrails:
         _sort(_check_guardrail(rail, challenger), failures, passes)
     warned = [f"warning: {w}" for w in warnings]
@@ -83,7 +85,9 @@ def _value(metrics: Mapping[str, float] | None, name: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _check_threshold(rule: Threshold, challenger: Mapping[str, float], champion: Mapping[str, float] | None) -> tuple[bool, str]:
+def _check_threshold(
+    rule: Threshold, challenger: Mapping[str, float], champion: Mapping[str, float] | None, reference: str
+) -> tuple[bool, str]:
     new = _value(challenger, rule.metric)
     if new is None:
         return False, f"{rule.metric}: missing for the challenger"
@@ -92,13 +96,13 @@ def _check_threshold(rule: Threshold, challenger: Mapping[str, float], champion:
         return False, f"{rule.metric}={new:.4g} misses the floor {rule.min_value:.4g}"
     old = _value(champion, rule.metric)
     if old is None:
-        return True, f"{rule.metric}={new:.4g} (no champion to compare)"
-    return _check_delta(rule, new, old, sign)
+        return True, f"{rule.metric}={new:.4g} (no {reference} to compare)"
+    return _check_delta(rule, new, old, sign, reference)
 
 
-def _check_delta(rule: Threshold, new: float, old: float, sign: float) -> tuple[bool, str]:
+def _check_delta(rule: Threshold, new: float, old: float, sign: float, reference: str) -> tuple[bool, str]:
     gain = sign * (new - old)
-    text = f"{rule.metric}: {new:.4g} vs champion {old:.4g} (gain {gain:+.4g})"
+    text = f"{rule.metric}: {new:.4g} vs {reference} {old:.4g} (gain {gain:+.4g})"
     if rule.tolerance is not None and gain < -rule.tolerance:
         return False, f"{text} is worse than the tolerance {rule.tolerance:.4g}"
     if rule.min_abs_delta is not None and gain < rule.min_abs_delta:

@@ -149,7 +149,7 @@ def judge(data: ReportData, component: Component) -> Judgement:
     reference = component.methods.get(component.reference) if component.reference else None
     decision = decide(
         component.methods.get(component.model, {}), reference, component.thresholds, component.guardrails,
-        evidence_warnings(data, component),
+        evidence_warnings(data, component), reference=component.reference or "reference",
     )
     return Judgement(component.name, component.title, decision)
 

@@ -119,7 +119,10 @@ class MapperSection(Section):
 
 
 class RerankSection(Section):
-    alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the engine score M; 1−α goes to CLIP score S.")
+    alpha: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Weight of the CLIP score M (max over frames); 1−α goes to the engine score S; 0 keeps the engine's order.",
+    )
     depth: int = Field(1000, ge=1, le=1_000_000, description="Top-k of each topic that is reranked.")
     pooling: Literal["max", "mean", "topm"] = Field("max", description="Pooling of frame similarities.")
     top_m: int = Field(3, ge=1, le=512, description="m for 'topm' pooling.")

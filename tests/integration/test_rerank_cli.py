@@ -42,15 +42,15 @@ def _rerank(s: dict[str, Path], out: Path, *extra: str) -> dict:
                 "-o", str(out), "--root", str(s["root"]), *extra)
 
 
-def test_alpha_one_keeps_the_engine_order_and_broken_inputs_are_counted(broken_search: dict[str, Path]) -> None:
+def test_alpha_zero_keeps_the_engine_order_and_broken_inputs_are_counted(broken_search: dict[str, Path]) -> None:
     s = broken_search
-    out = _rerank(s, s["folder"] / "alpha1.run", "--alpha", "1.0")
+    out = _rerank(s, s["folder"] / "alpha0.run", "--alpha", "0.0")
     assert out["encoder_weights"] == "random" and out["topics_reranked"] == 4
     assert out["topics_passed_through"] == 1  # q99 has no topic text
     assert out["without_video"] == 3 * 4  # 3 docs without a readable video, in each of the 4 topics
     kinds = sorted(i["kind"] for i in out["input_issues"])
     assert kinds == ["duplicate", "nonfinite_score", "path_refused", "unknown_topic"]
-    base, reranked = read_run(s["run"]), read_run(s["folder"] / "alpha1.run")
+    base, reranked = read_run(s["run"]), read_run(s["folder"] / "alpha0.run")
     assert all(reranked.rankings[q].docids == base.rankings[q].docids for q in base.qids)
     assert reranked.tag == "cliprerank-random"  # the run file says which kind of CLIP weights made it
     stored = quarantine.read(s["root"] / "data" / "quarantine")
@@ -58,11 +58,11 @@ def test_alpha_one_keeps_the_engine_order_and_broken_inputs_are_counted(broken_s
     assert any("broken.mp4" in r["item"] for r in stored if r["kind"] == "videos")
 
 
-def test_docs_without_video_keep_their_normalised_base_score(broken_search: dict[str, Path]) -> None:
+def test_docs_without_video_keep_their_base_score_under_clip_alone(broken_search: dict[str, Path]) -> None:
     s = broken_search
-    out_path = s["folder"] / "alpha0.run"
+    out_path = s["folder"] / "alpha1.run"
     _cli("rerank", "apply", str(s["run"]), "--topics", str(s["topics"]), "--manifest", str(s["manifest"]),
-         "-o", str(out_path), "--alpha", "0", "--root", str(s["root"]))
+         "-o", str(out_path), "--alpha", "1", "--root", str(s["root"]))
     base, reranked = read_run(s["run"]).rankings["q01"], read_run(out_path).rankings["q01"]
     missing = next(d for d in base.docids if d not in s["manifest"].read_text())
     lo, hi = min(base.scores), max(base.scores)

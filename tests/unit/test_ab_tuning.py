@@ -32,10 +32,11 @@ def test_only_shared_topics_are_compared() -> None:
         compare_paired({"q1": 0.1}, {"q2": 0.1}, "map")
 
 
-def test_grid_keeps_alpha_one_once() -> None:
+def test_grid_keeps_the_engine_only_alpha_zero_once() -> None:
     settings = grid([0.0, 0.5, 1.0], ["minmax", "zscore"], ["max", "mean"])
     assert len(settings) == 2 * 2 * 2 + 1
-    assert sum(s.alpha == 1.0 for s in settings) == 1
+    assert [s for s in settings if s.alpha == 0.0] == [Setting(0.0, "minmax", "max")]
+    assert sum(s.alpha == 1.0 for s in settings) == 4  # CLIP alone depends on normalisation and pooling
 
 
 def test_folds_are_seeded_and_cover_every_topic_once() -> None:
@@ -48,24 +49,25 @@ def test_folds_are_seeded_and_cover_every_topic_once() -> None:
         make_folds(["q1"], 5, seed=5)
 
 
-def test_selection_prefers_larger_alpha_on_ties_and_cv_holds_topics_out() -> None:
-    base, fused = Setting(1.0, "minmax", "max"), Setting(0.5, "minmax", "max")
+def test_selection_prefers_smaller_alpha_on_ties_and_cv_holds_topics_out() -> None:
+    base, fused = Setting(0.0, "minmax", "max"), Setting(0.5, "minmax", "max")
     topics = ["q1", "q2", "q3", "q4"]
     assert select({fused: dict.fromkeys(topics, 0.5), base: dict.fromkeys(topics, 0.5)}, topics) == base
+    assert select({base: dict.fromkeys(topics, 0.5), fused: dict.fromkeys(topics, 0.5)}, topics) == base
     # a steady gain on every topic is chosen in every fold; each topic is scored by a choice made without it
     steady = {"q1": 0.8, "q2": 0.82, "q3": 0.79, "q4": 0.81}
     cv = cross_validate({base: dict.fromkeys(topics, 0.5), fused: steady}, topics, k=4, seed=0)
     assert cv.chosen == fused and set(cv.fold_choices) == {fused}
     assert cv.held_out == steady and cv.mean == pytest.approx(0.805)
     # an overfit setting that only shines on one topic is never chosen for that topic
-    lucky = Setting(0.1, "zscore", "mean")
+    lucky = Setting(0.9, "zscore", "mean")
     table = {base: dict.fromkeys(topics, 0.5), lucky: {"q1": 1.0, "q2": 0.4, "q3": 0.4, "q4": 0.4}}
     cv = cross_validate(table, topics, k=4, seed=0)
     assert cv.held_out["q1"] == 0.5 and cv.mean <= 0.5
 
 
 def test_one_standard_error_rule_prefers_the_conservative_setting_within_noise() -> None:
-    base, noisy = Setting(1.0, "minmax", "max"), Setting(0.3, "minmax", "max")
+    base, noisy = Setting(0.0, "minmax", "max"), Setting(0.7, "minmax", "max")
     topics = ["q1", "q2", "q3", "q4"]
     # noisy: mean 0.5875, SE = sd(1.0, 0.4, 0.45, 0.5) / 2 = 0.139 -> the engine's 0.5 is within one SE
     table = {noisy: {"q1": 1.0, "q2": 0.4, "q3": 0.45, "q4": 0.5}, base: dict.fromkeys(topics, 0.5)}

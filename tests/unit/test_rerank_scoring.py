@@ -29,11 +29,16 @@ def test_normalisations_ignore_nan_and_constant_input() -> None:
     assert normalise(np.array([2.0, 2.0]), "minmax") == pytest.approx([0.0, 0.0])
 
 
-def test_alpha_one_keeps_engine_order_and_alpha_zero_follows_clip() -> None:
+def test_alpha_zero_keeps_engine_order_and_alpha_one_follows_clip() -> None:
     base = np.array([3.0, 2.0, 1.0])
     stack = stack_frames([np.stack([OTHER]), np.stack([OTHER, RELEVANT]), np.stack([OTHER])], dim=2)
-    assert list(rerank(Q, base, stack, alpha=1.0).order) == [0, 1, 2]
-    assert rerank(Q, base, stack, alpha=0.0).order[0] == 1
+    assert list(rerank(Q, base, stack, alpha=0.0).order) == [0, 1, 2]
+    assert rerank(Q, base, stack, alpha=1.0).order[0] == 1
+
+
+def test_alpha_weighs_the_clip_score() -> None:
+    fused = fuse(np.array([2.0, 0.0]), np.array([0.0, 1.0]), alpha=0.8)
+    assert fused == pytest.approx([0.2, 0.8])  # α·norm(clip) + (1−α)·norm(engine)
 
 
 def test_ties_keep_engine_order() -> None:
@@ -43,12 +48,17 @@ def test_ties_keep_engine_order() -> None:
 
 def test_missing_video_keeps_its_normalised_base_score() -> None:
     fused = fuse(np.array([4.0, 2.0, 0.0]), np.array([np.nan, 1.0, 0.0]), alpha=0.3)
-    assert fused[0] == pytest.approx(1.0)  # its own normalised M
-    assert fused[1] == pytest.approx(0.3 * 0.5 + 0.7 * 1.0)
+    assert fused[0] == pytest.approx(1.0)  # its own normalised engine score S
+    assert fused[1] == pytest.approx(0.3 * 1.0 + 0.7 * 0.5)
+
+
+def test_missing_video_is_not_promoted_even_by_clip_alone() -> None:
+    fused = fuse(np.array([1.0, 2.0, 3.0]), np.array([np.nan, 0.5, 0.0]), alpha=1.0)
+    assert fused == pytest.approx([0.0, 1.0, 0.0])
 
 
 def test_nonfinite_base_scores_count_as_the_worst() -> None:
-    fused = fuse(np.array([2.0, np.nan, 1.0]), np.array([0.0, 0.0, 0.0]), alpha=1.0)
+    fused = fuse(np.array([2.0, np.nan, 1.0]), np.array([0.0, 0.0, 0.0]), alpha=0.0)
     assert fused == pytest.approx([1.0, 0.0, 0.0])
     with pytest.raises(ValueError):
         fuse(np.array([1.0]), np.array([1.0]), alpha=1.5)

@@ -52,7 +52,7 @@ def apply(
     topics: TopicsOpt,
     manifest: ManifestOpt,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the reranked TREC run.")],
-    alpha: Annotated[float | None, typer.Option("--alpha", min=0.0, max=1.0, help="Weight of the engine score [rerank.alpha].")] = None,
+    alpha: Annotated[float | None, typer.Option("--alpha", min=0.0, max=1.0, help="Weight of the CLIP score; 0 keeps the engine's order [rerank.alpha].")] = None,
     depth: DepthOpt = None,
     pooling: Annotated[str | None, typer.Option("--pooling", help="max, mean or topm [rerank.pooling].")] = None,
     normalisation: Annotated[str | None, typer.Option("--normalisation", help="minmax, zscore or none.")] = None,

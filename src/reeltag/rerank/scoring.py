@@ -1,13 +1,14 @@
 """CLIPRerank scoring (pure numpy), after Chen et al., ICASSP 2024.
 
-``S(q, v)`` pools, over the frames of video ``v``, the cosine between the text embedding of ``q`` and each
-frame's image embedding (``max`` as in the paper, ``mean``, or ``topm``: mean of the m best frames). The
-engine score ``M`` and ``S`` are normalised per query (``minmax`` default, ``zscore``, ``none``) and fused
-as ``s = α·M + (1−α)·S``, so α = 1 keeps the engine's order. Every candidate of a query is scored in one
-vectorised pass. Ties keep the engine's order (a stable sort over candidates given best first).
+``M(q, v)`` pools, over the frames of video ``v``, the cosine between the text embedding of ``q`` and each
+frame's image embedding (``max`` as in the paper, ``mean``, or ``topm``: mean of the m best frames). ``M`` and
+the engine score ``S`` are normalised per query (``minmax`` default, ``zscore``, ``none``) and fused as
+``s = α·M + (1−α)·S``: α is the weight of the CLIP score, α = 0 keeps the engine's order and α = 1 is CLIP
+alone. Every candidate of a query is scored in one vectorised pass. Ties keep the engine's order (a stable
+sort over candidates given best first).
 
-A candidate without frames (no readable video) keeps its base score: its ``S`` is set to its normalised
-``M``, so its fused score is its normalised base score whatever α is.
+A candidate without frames (no readable video) keeps its base score: its ``M`` is set to its normalised
+``S``, so its fused score is its normalised engine score whatever α is.
 """
 
 from __future__ import annotations
@@ -105,14 +106,18 @@ def normalise(x: np.ndarray, method: str = "minmax") -> np.ndarray:
 
 
 def fuse(base: np.ndarray, clip: np.ndarray, alpha: float, normalisation: str = "minmax") -> np.ndarray:
-    """``α·norm(M) + (1−α)·norm(S)``; no S → the candidate's normalised M; non-finite M → the worst M."""
+    """``α·norm(M) + (1−α)·norm(S)``, M = pooled CLIP score (``clip``), S = engine score (``base``).
+
+    Non-finite S → the worst S of the query; no M (no frames) → the candidate's own normalised S, so the
+    fused score of a candidate without video is its normalised S whatever α is (CLIP cannot promote it).
+    """
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], not {alpha}")
-    m = normalise(base, normalisation)
-    finite = np.isfinite(m)
-    m = np.where(finite, m, m[finite].min() if finite.any() else 0.0)
-    s = normalise(clip, normalisation)
-    s = np.where(np.isfinite(s), s, m)
+    s = normalise(base, normalisation)
+    finite = np.isfinite(s)
+    s = np.where(finite, s, s[finite].min() if finite.any() else 0.0)
+    m = normalise(clip, normalisation)
+    m = np.where(np.isfinite(m), m, s)
     return alpha * m + (1.0 - alpha) * s
 
 

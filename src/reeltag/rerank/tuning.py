@@ -3,7 +3,8 @@
 Input is a table ``{setting: {qid: metric}}`` of per-topic values (e.g. AP) of every grid setting. Topics
 are split into seeded folds; for each fold the setting with the best mean over the OTHER folds is chosen
 and scored on the held-out fold, so every topic's reported value comes from a setting chosen without it. Selection follows the
-one-standard-error rule (see :func:`select`): near-ties go to the larger α, the conservative choice.
+one-standard-error rule (see :func:`select`): near-ties go to the smaller α (less weight on CLIP, closer to the
+engine), the conservative choice.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ class CrossValidation:
 
 
 def grid(alphas: Iterable[float], normalisations: Iterable[str], poolings: Iterable[str]) -> list[Setting]:
-    """Every combination; α = 1 ignores S, so it is kept once (with the first normalisation and pooling)."""
+    """Every combination; α = 0 is the engine alone (no CLIP score, so normalisation and pooling do not change
+    its order): it is kept once, with the first normalisation and pooling."""
     out: list[Setting] = []
     for s in (Setting(float(a), n, p) for a, n, p in product(alphas, normalisations, poolings)):
-        if s.alpha != 1.0 or not any(o.alpha == 1.0 for o in out):
+        if s.alpha != 0.0 or not any(o.alpha == 0.0 for o in out):
             out.append(s)
     return out
 
@@ -57,7 +59,7 @@ def make_folds(topics: Sequence[str], k: int, seed: int) -> tuple[tuple[str, ...
 
 def select(table: Mapping[Setting, Mapping[str, float]], topics: Iterable[str]) -> Setting:
     """The one-standard-error rule: of the settings whose mean over ``topics`` is within one standard error
-    of the best mean, the one with the largest α (closest to the engine), then the higher mean, then grid order.
+    of the best mean, the one with the smallest α (closest to the engine), then the higher mean, then grid order.
 
     The standard error is the best setting's per-topic spread / √n; with few topics a setting that shines on
     some topics only is not preferred to a steadier, more conservative one.
@@ -65,11 +67,11 @@ def select(table: Mapping[Setting, Mapping[str, float]], topics: Iterable[str]) 
     topics = list(topics)
     settings = list(table)
     means = [float(np.mean([table[s][t] for t in topics])) for s in settings]
-    best = max(range(len(settings)), key=lambda i: (means[i], settings[i].alpha, -i))
+    best = max(range(len(settings)), key=lambda i: (means[i], -settings[i].alpha, -i))
     values = [table[settings[best]][t] for t in topics]
     se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
     near = [i for i in range(len(settings)) if means[i] >= means[best] - se]
-    return settings[max(near, key=lambda i: (settings[i].alpha, means[i], -i))]
+    return settings[max(near, key=lambda i: (-settings[i].alpha, means[i], -i))]
 
 
 def cross_validate(table: Mapping[Setting, Mapping[str, float]], topics: Sequence[str], k: int, seed: int) -> CrossValidation:

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from reeltag.demo import generate_demo
-from reeltag.demo.generate import SIZES, DemoSummary, is_current, load_record
-from reeltag.demo.world import COLOURS
+from reeltag.demo.generate import FORMAT, SIZES, DemoSummary, is_current, load_record
+from reeltag.demo.world import COLOURS, describe_object
+from reeltag.video.pairs import read_pairs
 
 pytestmark = pytest.mark.integration
 SEED = 11
@@ -131,3 +132,14 @@ def test_rerun_is_skipped_and_a_changed_file_is_noticed(twice) -> None:  # type:
     finally:
         labels.write_bytes(original)
     assert is_current(root, record, SEED, "tiny")
+    assert not is_current(root, dict(record, format=FORMAT - 1), SEED, "tiny")  # written by an older generator
+    assert not is_current(root, dict(record, spec={**record["spec"], "caption_videos": 1}), SEED, "tiny")
+
+
+def test_adaptation_pairs_name_the_object_of_each_segment(twice) -> None:  # type: ignore[no-untyped-def]
+    videos = twice[0].videos
+    segments, pairs = read_jsonl(videos.segments_jsonl), read_pairs(videos.pairs_jsonl)
+    assert not pairs.rejected and len(pairs.pairs) == len(segments)
+    for row, pair in zip(segments, pairs.pairs):
+        assert pair.text == describe_object(row["colour"], row["shape"]) and pair.text in row["caption"]
+        assert pair.video == videos.pairs_jsonl.parent / row["video"] and pair.window == (row["start_s"], row["end_s"])

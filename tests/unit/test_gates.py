@@ -47,3 +47,10 @@ def test_comparison_metric_names() -> None:
 def test_reasons_name_the_reference() -> None:
     decision = decide({"p_at_5": 0.7}, {"p_at_5": 0.6}, [Threshold("p_at_5")], reference="knn")
     assert decision.reasons == ("p_at_5: 0.7 vs knn 0.6 (gain +0.1)",)
+
+
+def test_a_floor_alone_says_it_holds_and_ignores_the_reference() -> None:
+    floor = Threshold("ci_low/map", min_value=0.0)
+    decision = decide({"ci_low/map": 0.1}, {"map": 0.8}, [floor], reference="engine")
+    assert decision.reasons == ("ci_low/map=0.1 meets the floor 0",)
+    assert decide({"map": 0.8}, None, [Threshold("map", tolerance=0.1)]).reasons == ("map=0.8 (no champion to compare)",)

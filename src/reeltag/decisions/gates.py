@@ -25,6 +25,11 @@ class Threshold:
     min_abs_delta: float | None = None  # required absolute gain versus the champion
     min_rel_delta: float | None = None  # required relative gain versus the champion
 
+    @property
+    def compares(self) -> bool:
+        """Whether the rule looks at the champion at all (a floor alone does not)."""
+        return any(v is not None for v in (self.tolerance, self.min_abs_delta, self.min_rel_delta))
+
 
 @dataclass(frozen=True)
 class Guardrail:
@@ -94,6 +99,8 @@ def _check_threshold(
     sign = 1.0 if rule.higher_is_better else -1.0
     if rule.min_value is not None and sign * (new - rule.min_value) < 0:
         return False, f"{rule.metric}={new:.4g} misses the floor {rule.min_value:.4g}"
+    if rule.min_value is not None and not rule.compares:
+        return True, f"{rule.metric}={new:.4g} meets the floor {rule.min_value:.4g}"
     old = _value(champion, rule.metric)
     if old is None:
         return True, f"{rule.metric}={new:.4g} (no {reference} to compare)"

@@ -1,7 +1,7 @@
 """Generate the whole demo data set: labelled videos, hashtag corpus and search set, from one seed.
 
 Layout under ``out`` (see the modules for the formats): ``videos/``, ``labels.csv``, ``labels_shifted.csv``,
-``segments.jsonl`` (:mod:`reeltag.demo.videos`); ``corpus/posts.jsonl``, ``corpus/posts_new.jsonl``
+``segments.jsonl``, ``pairs.jsonl`` (:mod:`reeltag.demo.videos`); ``corpus/posts.jsonl``, ``corpus/posts_new.jsonl``
 (:mod:`reeltag.demo.corpus`); ``search/...`` (:mod:`reeltag.demo.search`); and ``demo.json``: seed, size,
 counts and the sha256 of every file written. Same seed and size give byte-identical files; a re-run whose
 ``demo.json`` and files still match does nothing (``DemoSummary.skipped``).
@@ -25,8 +25,9 @@ from reeltag.io import sha256_file, write_json_atomic
 
 DemoSizeName = Literal["tiny", "small", "full"]
 RECORD = "demo.json"
+FORMAT = 2  # bump when the files written change (2: pairs.jsonl); an older demo folder is then regenerated
 _STREAMS = {"videos": 1, "search": 2, "corpus": 3}  # one independent random stream per set
-OWNED = ("videos", "labels.csv", "labels_shifted.csv", "segments.jsonl", "corpus/posts.jsonl",
+OWNED = ("videos", "labels.csv", "labels_shifted.csv", "segments.jsonl", "pairs.jsonl", "corpus/posts.jsonl",
          "corpus/posts_new.jsonl", "search")  # what generate_demo writes under ``out``
 
 
@@ -49,8 +50,8 @@ class DemoSize:
 
 SIZES: dict[str, DemoSize] = {
     "tiny": DemoSize(3, 3, 8, (2.0, 3.0), 4, 3, 2, 4, (3.0, 3.6), 600, 100),
-    "small": DemoSize(6, 3, 16, (2.0, 5.0), 6, 4, 2, 4, (3.0, 5.0), 1500, 150),
-    "full": DemoSize(12, 6, 32, (2.0, 6.0), 8, 5, 2, 4, (3.0, 6.0), 3000, 300),
+    "small": DemoSize(6, 3, 512, (2.0, 5.0), 6, 4, 2, 4, (3.0, 5.0), 1500, 150),
+    "full": DemoSize(12, 6, 1024, (2.0, 6.0), 8, 5, 2, 4, (3.0, 6.0), 3000, 300),
 }
 
 
@@ -106,11 +107,17 @@ def load_record(root: Path) -> dict[str, Any] | None:
 
 
 def is_current(root: Path, record: dict[str, Any] | None, seed: int, size: str) -> bool:
-    """True when ``record`` is for this seed and size and every file it lists is unchanged."""
-    if not record or record.get("seed") != seed or record.get("size") != size:
+    """True when ``record`` is for this format, seed and size spec and every file it lists is unchanged."""
+    wanted = {"format": FORMAT, "seed": seed, "size": size, "spec": _spec_record(size)}
+    if not record or any(record.get(key) != value for key, value in wanted.items()):
         return False
     files: dict[str, str] = record.get("files", {})
     return all((root / rel).is_file() and sha256_file(root / rel) == digest for rel, digest in files.items())
+
+
+def _spec_record(size: str) -> dict[str, Any]:
+    """The size spec as ``demo.json`` stores it (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(SIZES[size])))
 
 
 def summary_from_record(root: Path, record: dict[str, Any], seconds: float) -> DemoSummary:
@@ -140,7 +147,7 @@ def generate_demo(out: str | Path, seed: int = 0, size: DemoSizeName = "full", w
     if not force and record and is_current(root, record, seed, size):
         return summary_from_record(root, record, time.perf_counter() - started)
     videos, corpus, search = write_sets(root, seed, SIZES[size], workers)
-    record = {"seed": seed, "size": size, "spec": dataclasses.asdict(SIZES[size]),
+    record = {"format": FORMAT, "seed": seed, "size": size, "spec": _spec_record(size),
               "videos": _to_record(videos, root), "corpus": _to_record(corpus, root),
               "search": _to_record(search, root), "files": file_hashes(root)}
     write_json_atomic(root / RECORD, record)

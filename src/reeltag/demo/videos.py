@@ -9,6 +9,10 @@ Files written under the output folder by :func:`write_video_sets`:
   ``captions``): ``video, set, segment, start_s, end_s, start_frame, end_frame, category`` (null for a
   scene that is no category's), ``caption, colour, shape, background, motion, seed``. The (frame, caption)
   pairs for encoder adaptation; ``frames_for_segment(scene, n, w, h, fps, seed)`` re-renders any segment.
+* ``pairs.jsonl`` -- the (video, text) pairs the demo adapts its encoder on: ``video, start_s, end_s, text``
+  per segment, the text naming only the object (``a red circle``). With the full caption, the other texts of
+  a contrastive batch nearly always differ in colour, background or motion, so a model trained from scratch
+  never needs shape; with the object alone, a batch holds the same colour with other shapes.
 
 Encoding is single-threaded and bit-exact, so the same frames always give the same bytes.
 """
@@ -27,6 +31,7 @@ import numpy as np
 
 from reeltag.demo.plans import LabelledVideo, VideoPlan, plan_caption_videos, plan_labelled, segment_rows
 from reeltag.demo.render import frames_for_segment
+from reeltag.demo.world import describe_object
 from reeltag.io import atomic_path, write_text_atomic
 
 X264_PARAMS: tuple[str, ...] = (
@@ -46,6 +51,7 @@ class VideoSetSummary:
     labels_csv: Path
     shifted_csv: Path
     segments_jsonl: Path
+    pairs_jsonl: Path
     videos_dir: Path
 
 
@@ -94,6 +100,12 @@ def jsonl_text(rows: Iterable[dict[str, object]]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
+def adaptation_pairs(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
+    """One (video, segment window, object name) pair per segment row."""
+    return [{"video": r["video"], "start_s": r["start_s"], "end_s": r["end_s"],
+             "text": describe_object(str(r["colour"]), str(r["shape"]))} for r in rows]
+
+
 def write_video_sets(root: Path, rng: np.random.Generator, n_per_category: int, n_shifted_per_category: int,
                      n_caption: int, duration_s: tuple[float, float], workers: int = 2) -> VideoSetSummary:
     """Plan, render and write the labelled, shifted and caption videos plus their CSV/JSONL files."""
@@ -107,7 +119,8 @@ def write_video_sets(root: Path, rng: np.random.Generator, n_per_category: int, 
     write_text_atomic(root / "labels.csv", labels_csv_text(labelled))
     write_text_atomic(root / "labels_shifted.csv", labels_csv_text(shifted))
     write_text_atomic(root / "segments.jsonl", jsonl_text(rows))
+    write_text_atomic(root / "pairs.jsonl", jsonl_text(adaptation_pairs(rows)))
     return VideoSetSummary(
-        len(labelled), len(shifted), len(captions), len(rows),
-        root / "labels.csv", root / "labels_shifted.csv", root / "segments.jsonl", root / "videos",
+        len(labelled), len(shifted), len(captions), len(rows), root / "labels.csv", root / "labels_shifted.csv",
+        root / "segments.jsonl", root / "pairs.jsonl", root / "videos",
     )

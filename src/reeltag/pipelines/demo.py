@@ -15,6 +15,9 @@ from reeltag.io import write_text_atomic
 from reeltag.project import Project
 
 CHECKPOINT = "data/models/encoders/demo-adapted.pt"
+# A convolutional image tower: trained from scratch on the demo captions it learns shape as well as colour
+# (the ViT reeltag-tiny learns colour only, so it cannot rerank the demo search set; README "Encoders").
+DEMO_ARCH = "reeltag-tiny-rn"
 INPUTS = "inputs"
 
 
@@ -43,9 +46,9 @@ class DemoSummary:
 
 def demo_toml(size: str) -> str:
     """Settings of the demo project (the toml the demo writes; edit it to try other settings)."""
-    steps = {"tiny": 120, "small": 120, "full": 200}[size]
-    return (f'# written by `reeltag demo` (size={size})\n[clip]\nweights = "{CHECKPOINT}"\nadapt_steps = {steps}\n\n'
-            '[tracking]\ntrigger = "demo"\n')
+    steps = {"tiny": 120, "small": 400, "full": 600}[size]
+    return (f'# written by `reeltag demo` (size={size})\n[clip]\narch = "{DEMO_ARCH}"\nweights = "{CHECKPOINT}"\n'
+            f'adapt_steps = {steps}\n\n[tracking]\ntrigger = "demo"\n')
 
 
 def prepare_demo(root: str | Path, size: str = "small", seed: int = 1) -> DemoInputs:
@@ -57,7 +60,7 @@ def prepare_demo(root: str | Path, size: str = "small", seed: int = 1) -> DemoIn
     generate_demo(inputs, seed=seed, size=size)
     if not (root / "reeltag.toml").is_file():  # kept when present: edit it to try other settings
         write_text_atomic(root / "reeltag.toml", demo_toml(size))
-    return DemoInputs(root, inputs / "corpus" / "posts.jsonl", inputs / "labels.csv", inputs / "segments.jsonl",
+    return DemoInputs(root, inputs / "corpus" / "posts.jsonl", inputs / "labels.csv", inputs / "pairs.jsonl",
                       inputs / "search", root / CHECKPOINT, size)
 
 

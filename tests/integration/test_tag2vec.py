@@ -126,6 +126,30 @@ def test_cli_evaluate_neighbors_and_trends(lifecycle: Lifecycle) -> None:
     assert trends["rising_tags"] and trends["moved_tags"]
 
 
+def test_cli_evaluate_logs_one_run_with_the_figures_it_returns(lifecycle: Lifecycle) -> None:
+    project = lifecycle.project
+    evaluation = _cli(project, "tag2vec", "evaluate", "--version", "3")
+    [run] = [r for r in project.tracker.runs("tag2vec") if r["run_id"] == evaluation["run_id"]]
+    k = evaluation["k"]
+    figures = {f"test/{method}_{name}_at_{k}": scores[f"{name}_at_k"]
+               for method, scores in evaluation["methods"].items() for name in ("hit", "mrr")}
+    assert run["metrics"] == {**figures, "test/queries": evaluation["queries"]}
+    training = project.tracker.run_data(lifecycle.better.run_id)
+    assert set(run["metrics"]) <= set(training["metrics"])  # named as the training run names them
+    tags = run["tags"]
+    assert (tags["reeltag.kind"], tags["reeltag.version"], tags["reeltag.recommender"]) == ("evaluate", "3", evaluation["recommender"])
+    assert tags["reeltag.corpus_hash"] == lifecycle.incremental.corpus_hash and "reeltag.config_hash" in tags
+
+
+def test_evaluate_logs_nothing_when_tracking_is_off(lifecycle: Lifecycle) -> None:
+    from reeltag.pipelines.tag2vec import evaluate_tag2vec
+
+    before = len(lifecycle.project.tracker.runs("tag2vec"))
+    result = evaluate_tag2vec(lifecycle.project.with_settings(tracking={"enabled": False}), "3")
+    assert result.run_id is None and result.version == "3" and result.evaluation.queries >= 30
+    assert len(lifecycle.project.tracker.runs("tag2vec")) == before
+
+
 def test_cli_unknown_tag_is_a_clear_error(lifecycle: Lifecycle) -> None:
     from reeltag.cli import app
 

@@ -24,6 +24,7 @@ class EvaluateOutput:
     recommender: str
     methods: dict[str, Any]
     note: str
+    run_id: str | None  # MLflow run in reeltag/tag2vec; None when tracking is off
 
 
 @tag2vec_app.command("train")
@@ -47,15 +48,18 @@ def train(
 @tag2vec_app.command("evaluate")
 @handles_errors
 def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """hit@k and MRR@k on held-out posts: Tag2Vec (input-input, input-output), popularity, co-occurrence, hybrid."""
+    """hit@k and MRR@k on held-out posts: Tag2Vec (input-input, input-output), popularity, co-occurrence, hybrid;
+    logged as one MLflow run in reeltag/tag2vec."""
     from reeltag.pipelines.tag2vec import evaluate_tag2vec
 
     project = open_project(root, config)
     with progress("evaluate", None, enabled=not as_json):
-        found, ev = evaluate_tag2vec(project, version)
+        result = evaluate_tag2vec(project, version)
+    ev = result.evaluation
     note = "leave-one-tag-out over held-out posts with >=2 known tags; ties count against the hidden tag"
-    emit(EvaluateOutput(found, ev.k, ev.queries, ev.heldout_posts, ev.vocabulary, ev.recommender,
-                        {name: asdict(score) for name, score in ev.methods.items()}, note), as_json, title="tag2vec evaluate")
+    emit(EvaluateOutput(result.version, ev.k, ev.queries, ev.heldout_posts, ev.vocabulary, ev.recommender,
+                        {name: asdict(score) for name, score in ev.methods.items()}, note, result.run_id),
+         as_json, title="tag2vec evaluate")
 
 
 @tag2vec_app.command("neighbors")

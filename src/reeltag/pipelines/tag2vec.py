@@ -107,10 +107,15 @@ def gate_thresholds(project: Project) -> list[Threshold]:
     return [Threshold(f"test/tag2vec_io_{name}_at_{k}", tolerance=tolerance) for name in ("hit", "mrr")]
 
 
+def evaluation_warnings(project: Project, evaluation: Evaluation) -> list[str]:
+    """What makes the figures less trustworthy (too few held-out queries)."""
+    if evaluation.queries < project.settings.tag2vec.min_eval_queries:
+        return [f"only {evaluation.queries} held-out queries (< tag2vec.min_eval_queries)"]
+    return []
+
+
 def gate(project: Project, challenger: Evaluation, champion: Evaluation | None) -> Decision:
-    warnings = []
-    if challenger.queries < project.settings.tag2vec.min_eval_queries:
-        warnings.append(f"only {challenger.queries} held-out queries (< tag2vec.min_eval_queries)")
+    warnings = evaluation_warnings(project, challenger)
     return decide(challenger.metrics(), champion.metrics() if champion else None, gate_thresholds(project), warnings=warnings)
 
 
@@ -136,10 +141,29 @@ def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
     return space, space.version
 
 
-def evaluate_tag2vec(project: Project, version: str | None = None) -> tuple[str, Evaluation]:
-    """Evaluate the champion (or ``version``) and both baselines on the held-out posts."""
+@dataclass(frozen=True)
+class EvaluateResult:
+    version: str
+    evaluation: Evaluation
+    run_id: str | None  # None when tracking is off
+
+
+def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateResult:
+    """Evaluate the champion (or ``version``) and the baselines on the held-out posts; logged to ``reeltag/tag2vec``."""
     space, split = fetch_space(project, version), load_split(project)
-    return space.version, evaluate_space(project, space, reference_set(project, split, space.surface))
+    evaluation = evaluate_space(project, space, reference_set(project, split, space.surface))
+    return EvaluateResult(space.version, evaluation, _log_evaluation(project, space.version, split, evaluation))
+
+
+def _log_evaluation(project: Project, version: str, split: Split, evaluation: Evaluation) -> str | None:
+    """The same ``test/…`` metrics a training run logs, tagged with the version evaluated."""
+    if not project.settings.tracking.enabled:
+        return None
+    tags = {"kind": "evaluate", "version": version, "corpus_hash": split.corpus_hash,
+            "recommender": evaluation.recommender, "warnings": " | ".join(evaluation_warnings(project, evaluation))}
+    with project.tracker.run(MODEL, project.settings, tags=tags) as run:
+        project.tracker.log_metrics(evaluation.metrics())
+    return run.run_id
 
 
 @dataclass(frozen=True)

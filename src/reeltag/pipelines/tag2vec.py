@@ -263,7 +263,7 @@ def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, 
             decision: Decision) -> tuple[str, str]:
     """Log the run (metrics, comparison, native files + pyfunc), register, move aliases; returns (version, run id)."""
     tracker = project.tracker
-    tags = {"step": "train", "incremental": meta["incremental"], "corpus_hash": meta["corpus_hash"],
+    tags = {"kind": "train", "incremental": meta["incremental"], "corpus_hash": meta["corpus_hash"],
             "parent_version": meta["parent_version"] or "", "recommender": challenger.recommender}
     with tracker.run(MODEL, project.settings, tags=tags) as run:
         tracker.log_metrics({**challenger.metrics(), **comparison(challenger, champion)})

@@ -17,6 +17,7 @@ from typing import Any
 
 BENCH_TOML = """
 [clip]
+arch = "{arch}"
 weights = "{checkpoint}"
 adapt_steps = 20
 adapt_frames_per_pair = 2
@@ -35,10 +36,10 @@ trigger = "demo"
 
 def _prepare(root: Path) -> Any:
     """Reduced demo settings (prepare_demo keeps an existing reeltag.toml)."""
-    from reeltag.pipelines.demo import CHECKPOINT, prepare_demo
+    from reeltag.pipelines.demo import CHECKPOINT, DEMO_ARCH, prepare_demo
 
     root.mkdir(parents=True, exist_ok=True)
-    (root / "reeltag.toml").write_text(BENCH_TOML.format(checkpoint=CHECKPOINT), encoding="utf-8")
+    (root / "reeltag.toml").write_text(BENCH_TOML.format(arch=DEMO_ARCH, checkpoint=CHECKPOINT), encoding="utf-8")
     return prepare_demo(root, size="tiny", seed=1)
 
 

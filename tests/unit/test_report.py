@@ -72,3 +72,13 @@ def test_gains_are_model_minus_reference_and_shown() -> None:
     assert component.gains == {"p_at_5": 0.5 - 0.2}
     page = render_html(data, [judge(data, component)], {})
     assert "p_at_5 +0.3000" in page
+
+
+def test_gains_over_every_baseline_on_the_first_gated_metric_are_shown() -> None:
+    methods = {"model": {"p_at_5": 0.5}, "baseline": {"p_at_5": 0.2}, "popularity": {"p_at_5": 0.1}, "other": {"map": 0.3}}
+    component = Component("mapper", "Tag suggestion", methods, "model", "baseline", (Threshold("p_at_5"),),
+                          baselines=("popularity", "baseline", "other", "absent"))
+    assert component.gains_over_baselines == {"popularity": 0.5 - 0.1, "baseline": 0.5 - 0.2}
+    data = ReportData("PoC", "now", "real", False, (component,))
+    page = render_html(data, [judge(data, component)], {})
+    assert "<code>popularity</code> <strong>+0.4000</strong>" in page

@@ -34,12 +34,22 @@ class Component:
     min_eval: int = 1
     uses_encoder: bool = False
     notes: tuple[str, ...] = ()
+    baselines: tuple[str, ...] = ()  # every baseline method, the reference among them
 
     @property
     def gains(self) -> dict[str, float]:
         """Model minus reference on every metric both have (what the model adds; shown, not decided on)."""
         model, ref = self.methods.get(self.model, {}), self.methods.get(self.reference or "", {})
         return {m: model[m] - ref[m] for m in model if m in ref and "/" not in m}
+
+    @property
+    def gains_over_baselines(self) -> dict[str, float]:
+        """Model minus each baseline on the first gated metric (the reference alone is compared on every metric)."""
+        model = self.methods.get(self.model, {})
+        metric = self.thresholds[0].metric if self.thresholds else ""
+        if metric not in model:
+            return {}
+        return {b: model[metric] - self.methods[b][metric] for b in self.baselines if metric in self.methods.get(b, {})}
 
     @property
     def metric_names(self) -> tuple[str, ...]:

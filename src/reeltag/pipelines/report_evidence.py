@@ -78,7 +78,8 @@ def tag2vec_component(project: Project) -> Component | None:
         "tag2vec", "Tag suggestion from posts (Tag2Vec)", methods, model, strongest(methods, TAG2VEC_BASELINES, f"hit_at_{k}"),
         (Threshold(f"hit_at_{k}", min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
         chart_metrics=(f"hit_at_{k}", f"mrr_at_{k}"), n_eval=int(run["metrics"].get("test/queries", 0)),
-        min_eval=gates.min_eval_items, notes=("Next-tag prediction on held-out posts (leave one tag out); the best Tag2Vec-based method against "
+        min_eval=gates.min_eval_items, baselines=TAG2VEC_BASELINES,
+        notes=("Next-tag prediction on held-out posts (leave one tag out); the best Tag2Vec-based method against "
                "the strongest baseline (popularity, co-occurrence).",),
     )
 
@@ -101,7 +102,7 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
         tuple(Threshold(m, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta) for m in MAPPER_METRICS),
         (Guardrail("latency_ms", max_value=gates.max_latency_ms), Guardrail("coverage", min_value=gates.min_coverage)),
         chart_metrics=("p_at_1", "p_at_5", "hit_at_10", "map"), n_eval=test_videos(labels) if labels else 0,
-        min_eval=gates.min_eval_items, uses_encoder=True,
+        min_eval=gates.min_eval_items, uses_encoder=True, baselines=MAPPER_BASELINES,
         notes=(f"mapper v{found[0].version} ({', '.join(found[0].aliases) or 'not promoted'}) on the held-out labelled "
                "videos of its training run; the reference is the strongest baseline on P@5.",),
     )

@@ -54,3 +54,22 @@ def test_a_floor_alone_says_it_holds_and_ignores_the_reference() -> None:
     decision = decide({"ci_low/map": 0.1}, {"map": 0.8}, [floor], reference="engine")
     assert decision.reasons == ("ci_low/map=0.1 meets the floor 0",)
     assert decide({"map": 0.8}, None, [Threshold("map", tolerance=0.1)]).reasons == ("map=0.8 (no champion to compare)",)
+
+
+def test_a_float_tie_is_a_tie_whichever_way_the_error_falls() -> None:
+    rule = Threshold("p_at_5", min_abs_delta=0.0, min_rel_delta=0.0)
+    above, below = 0.425 + 5.551e-17, 0.425 - 5.551e-17
+    for new in (above, below, 0.425):
+        decision = decide({"p_at_5": new}, {"p_at_5": 0.425}, [rule], reference="knn")
+        assert decision.verdict == GO, decision.reasons
+        assert decision.reasons == ("p_at_5: 0.425 vs knn 0.425 (gain +0)",)
+    assert decide({"p_at_5": 0.42}, {"p_at_5": 0.425}, [rule]).verdict == NO_GO  # "not worse" still means it
+    lower = Threshold("latency", higher_is_better=False, min_abs_delta=0.0)
+    assert decide({"latency": 0.3 - 1e-17}, {"latency": 0.1 + 0.2}, [lower]).verdict == GO
+    assert decide({"latency": 0.1 + 0.2}, {"latency": 0.3 - 1e-17}, [lower]).verdict == GO
+
+
+def test_a_gain_equal_to_the_required_gain_or_tolerance_up_to_float_error_passes() -> None:
+    assert decide({"m": 0.1 + 0.2}, {"m": 0.2}, [Threshold("m", min_abs_delta=0.1)]).go
+    assert decide({"m": 0.2}, {"m": 0.1 + 0.2}, [Threshold("m", tolerance=0.1)]).go
+    assert not decide({"m": 0.2}, {"m": 0.30001}, [Threshold("m", tolerance=0.1)]).go

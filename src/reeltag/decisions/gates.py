@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 GO, NO_GO, NOT_ENOUGH = "GO", "NO-GO", "NOT ENOUGH EVIDENCE"
 CI_FLOOR = 1e-9  # a CI's lower end must be above 0: a CI touching 0 is no evidence of a gain
+TIE_EPS = 1e-9  # gains (and shortfalls against a required gain) smaller than this are float noise: a tie
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,13 @@ def _check_threshold(
 
 def _check_delta(rule: Threshold, new: float, old: float, sign: float, reference: str) -> tuple[bool, str]:
     gain = sign * (new - old)
+    gain = 0.0 if abs(gain) < TIE_EPS else gain  # a tie is a tie whichever way float error falls
     text = f"{rule.metric}: {new:.4g} vs {reference} {old:.4g} (gain {gain:+.4g})"
-    if rule.tolerance is not None and gain < -rule.tolerance:
+    if rule.tolerance is not None and gain < -rule.tolerance - TIE_EPS:
         return False, f"{text} is worse than the tolerance {rule.tolerance:.4g}"
-    if rule.min_abs_delta is not None and gain < rule.min_abs_delta:
+    if rule.min_abs_delta is not None and gain < rule.min_abs_delta - TIE_EPS:
         return False, f"{text} is below the required gain {rule.min_abs_delta:.4g}"
-    if rule.min_rel_delta is not None and gain < rule.min_rel_delta * abs(old):
+    if rule.min_rel_delta is not None and gain < rule.min_rel_delta * abs(old) - TIE_EPS:
         return False, f"{text} is below the required relative gain {rule.min_rel_delta:.2%}"
     return True, text
 

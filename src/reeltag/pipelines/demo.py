@@ -18,6 +18,7 @@ CHECKPOINT = "data/models/encoders/demo-adapted.pt"
 # A convolutional image tower: trained from scratch on the demo captions it learns shape as well as colour
 # (the ViT reeltag-tiny learns colour only, so it cannot rerank the demo search set; README "Encoders").
 DEMO_ARCH = "reeltag-tiny-rn"
+TOML_HEADER = "# written by `reeltag demo`"
 INPUTS = "inputs"
 
 
@@ -45,21 +46,35 @@ class DemoSummary:
 
 
 def demo_toml(size: str) -> str:
-    """Settings of the demo project (the toml the demo writes; edit it to try other settings)."""
+    """Settings of the demo project (the toml the demo writes; see :func:`write_demo_toml` for when it is kept)."""
     steps = {"tiny": 120, "small": 400, "full": 600}[size]
-    return (f'# written by `reeltag demo` (size={size})\n[clip]\narch = "{DEMO_ARCH}"\nweights = "{CHECKPOINT}"\n'
+    return (f'{TOML_HEADER} (size={size})\n[clip]\narch = "{DEMO_ARCH}"\nweights = "{CHECKPOINT}"\n'
             f'adapt_steps = {steps}\n\n[tracking]\ntrigger = "demo"\n')
 
 
+def write_demo_toml(root: Path, size: str) -> None:
+    """Write ``reeltag.toml`` unless it is the user's: a file without the demo's header line is kept as it is.
+
+    A demo-written file that differs from this size's (another size, an older reeltag) is replaced and the old
+    text kept in ``reeltag.toml.bak``. To keep edits to it, delete its first line.
+    """
+    target, wanted = root / "reeltag.toml", demo_toml(size)
+    current = target.read_text(encoding="utf-8") if target.is_file() else None
+    if current == wanted or (current is not None and not current.startswith(TOML_HEADER)):
+        return
+    if current is not None:
+        write_text_atomic(target.with_name("reeltag.toml.bak"), current)
+    write_text_atomic(target, wanted)
+
+
 def prepare_demo(root: str | Path, size: str = "small", seed: int = 1) -> DemoInputs:
-    """Generate the demo inputs under ``<root>/inputs`` (skipped when current); write ``<root>/reeltag.toml`` if absent."""
+    """Generate the demo inputs under ``<root>/inputs`` (skipped when current) and the demo's ``reeltag.toml``."""
     from reeltag.demo import generate_demo
 
     root = Path(root).expanduser().resolve()
     inputs = root / INPUTS
     generate_demo(inputs, seed=seed, size=size)
-    if not (root / "reeltag.toml").is_file():  # kept when present: edit it to try other settings
-        write_text_atomic(root / "reeltag.toml", demo_toml(size))
+    write_demo_toml(root, size)
     return DemoInputs(root, inputs / "corpus" / "posts.jsonl", inputs / "labels.csv", inputs / "pairs.jsonl",
                       inputs / "search", root / CHECKPOINT, size)
 

@@ -1,0 +1,29 @@
+"""The demo's reeltag.toml: written when absent or demo-written and stale; a user's own file is kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reeltag.pipelines.demo import DEMO_ARCH, demo_toml, write_demo_toml
+
+
+def test_absent_toml_is_written_with_the_demo_architecture(tmp_path: Path) -> None:
+    write_demo_toml(tmp_path, "small")
+    text = (tmp_path / "reeltag.toml").read_text()
+    assert text == demo_toml("small") and f'arch = "{DEMO_ARCH}"' in text
+    assert not (tmp_path / "reeltag.toml.bak").exists()
+
+
+def test_stale_demo_toml_is_replaced_and_backed_up(tmp_path: Path) -> None:
+    old = '# written by `reeltag demo` (size=small)\n[clip]\nadapt_steps = 120\n'
+    (tmp_path / "reeltag.toml").write_text(old)
+    write_demo_toml(tmp_path, "full")
+    assert (tmp_path / "reeltag.toml").read_text() == demo_toml("full")
+    assert (tmp_path / "reeltag.toml.bak").read_text() == old
+
+
+def test_a_users_own_toml_is_kept(tmp_path: Path) -> None:
+    mine = "[clip]\nadapt_steps = 5\n"
+    (tmp_path / "reeltag.toml").write_text(mine)
+    write_demo_toml(tmp_path, "small")
+    assert (tmp_path / "reeltag.toml").read_text() == mine and not (tmp_path / "reeltag.toml.bak").exists()

@@ -137,7 +137,8 @@ def test_cli_evaluate_logs_one_run_with_the_figures_it_returns(lifecycle: Lifecy
     training = project.tracker.run_data(lifecycle.better.run_id)
     assert set(run["metrics"]) <= set(training["metrics"])  # named as the training run names them
     tags = run["tags"]
-    assert (tags["reeltag.kind"], tags["reeltag.version"], tags["reeltag.recommender"]) == ("evaluate", "3", evaluation["recommender"])
+    assert (tags["reeltag.kind"], tags["reeltag.evaluated_version"], tags["reeltag.recommender"]) == ("evaluate", "3", evaluation["recommender"])
+    assert "reeltag.version" not in tags  # reeltag.version is the version a training run produced
     assert tags["reeltag.corpus_hash"] == lifecycle.incremental.corpus_hash and "reeltag.config_hash" in tags
 
 

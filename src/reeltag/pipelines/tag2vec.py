@@ -156,10 +156,10 @@ def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateRe
 
 
 def _log_evaluation(project: Project, version: str, split: Split, evaluation: Evaluation) -> str | None:
-    """The same ``test/…`` metrics a training run logs, tagged with the version evaluated."""
+    """The same ``test/…`` metrics a training run logs, tagged ``evaluated_version`` (``version`` is what a training run produced)."""
     if not project.settings.tracking.enabled:
         return None
-    tags = {"kind": "evaluate", "version": version, "corpus_hash": split.corpus_hash,
+    tags = {"kind": "evaluate", "evaluated_version": version, "corpus_hash": split.corpus_hash,
             "recommender": evaluation.recommender, "warnings": " | ".join(evaluation_warnings(project, evaluation))}
     with project.tracker.run(MODEL, project.settings, tags=tags) as run:
         project.tracker.log_metrics(evaluation.metrics())

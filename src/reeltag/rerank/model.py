@@ -1,7 +1,9 @@
 """The registered ``reeltag.reranker``: a small JSON params file and the object its pyfunc wrapper loads.
 
 ``reranker.json`` holds α, normalisation, pooling, top_m, depth and the CLIP encoder (model id and kind of
-weights) the setting was tuned with. ``load_reranker({"params": path})`` returns a :class:`FusionModel`
+weights) the setting was tuned with, plus ``"alpha_weighs": "clip"``: α weighs the CLIP score
+(s = α·CLIP + (1−α)·engine). Files written before that convention (α weighed the engine) have no such field
+and are refused rather than read inverted. ``load_reranker({"params": path})`` returns a :class:`FusionModel`
 whose ``predict`` takes rows ``qid, base, clip`` (engine score and pooled CLIP score, NaN = no video) and
 returns the fused score of each row, normalised per ``qid`` exactly as :mod:`reeltag.rerank.scoring` does.
 """
@@ -15,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from reeltag.errors import BadInput
 from reeltag.io import write_json_atomic
 from reeltag.rerank.scoring import fuse
 from reeltag.rerank.tuning import Setting
 
 PARAMS_FILE = "reranker.json"
+ALPHA_WEIGHS = "clip"  # the α convention marker: s = α·CLIP + (1−α)·engine
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,20 @@ class RerankerParams:
 
 
 def write_params(path: str | Path, params: RerankerParams) -> Path:
-    return write_json_atomic(path, asdict(params))
+    return write_json_atomic(path, {**asdict(params), "alpha_weighs": ALPHA_WEIGHS})
 
 
 def read_params(path: str | Path) -> RerankerParams:
-    return RerankerParams(**json.loads(Path(path).read_text(encoding="utf-8")))
+    """Read ``reranker.json``; a file without ``alpha_weighs: clip`` (older convention) is refused."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    marker = raw.pop("alpha_weighs", None)
+    if marker != ALPHA_WEIGHS:
+        raise BadInput(
+            f"{path}: alpha_weighs={marker!r}, expected {ALPHA_WEIGHS!r}. This reranker was written by an older reeltag "
+            "in which α weighed the engine score (now s = α·CLIP + (1−α)·engine), so its α would be read inverted. "
+            "Re-tune it (reeltag rerank tune), or, to keep the same ranking, replace alpha with 1 − alpha and add "
+            f'"alpha_weighs": "{ALPHA_WEIGHS}".')
+    return RerankerParams(**raw)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,30 @@
+"""reranker.json carries its α convention; a file from before the flip is refused, not read inverted."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reeltag.errors import BadInput
+from reeltag.rerank.model import PARAMS_FILE, RerankerParams, load_reranker, read_params, write_params
+
+PARAMS = RerankerParams(0.3, "minmax", "max", 50, 100, "reeltag-tiny", "random")
+
+
+def test_params_round_trip_with_the_alpha_marker(tmp_path: Path) -> None:
+    path = write_params(tmp_path / PARAMS_FILE, PARAMS)
+    assert json.loads(path.read_text(encoding="utf-8"))["alpha_weighs"] == "clip"
+    assert read_params(path) == PARAMS
+    assert load_reranker({"params": str(path)}).params.alpha == 0.3
+
+
+@pytest.mark.parametrize("marker", [None, "engine"])
+def test_a_file_with_the_old_or_another_convention_is_refused(tmp_path: Path, marker: str | None) -> None:
+    raw = {"alpha": 0.7, "normalisation": "minmax", "pooling": "max", "top_m": 50, "depth": 100,
+           "encoder_model_id": "reeltag-tiny", "encoder_weights": "random"}
+    if marker is not None:
+        raw["alpha_weighs"] = marker
+    path = tmp_path / PARAMS_FILE
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(BadInput, match="older reeltag.*re-tune|Re-tune"):
+        read_params(path)

@@ -32,10 +32,12 @@ def reeltag(*args: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def demo_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from reeltag.demo import generate_demo
+    """The small demo's labelled and shifted videos (seed 1) without its caption videos, corpus and search set."""
+    from reeltag.demo.generate import SIZES, stream
+    from reeltag.demo.videos import write_video_sets
 
-    out = tmp_path_factory.mktemp("demo-small")
-    generate_demo(out, seed=1, size="small")
+    out, spec = tmp_path_factory.mktemp("demo-small"), SIZES["small"]
+    write_video_sets(out, stream(1, "videos"), spec.labelled_per_category, spec.shifted_per_category, 0, spec.duration_s)
     return out
 
 

@@ -10,19 +10,49 @@ from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
+from reeltag.errors import ReeltagError
 from reeltag.io import sha256_file, sha256_json
 from reeltag.project import Project
 
-# Only steps that read or write stores get retries (a file on a network share, a locked SQLite store…).
-IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=2), "retry_jitter_factor": 0.2}
+# Not transient: retrying cannot make a missing file appear or a permission appear.
+PERMANENT_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError)
+# Settings that say why or when a step runs, not what it computes: never part of a cache key.
+NOT_OUTPUT_SETTINGS: dict[str, Any] = {"root": True, "schedules": True, "tracking": {"trigger"}}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An OS error that a retry may cure (a flaky network share, a locked SQLite store), nothing else."""
+    return isinstance(exc, OSError) and not isinstance(exc, (*PERMANENT_OS_ERRORS, ReeltagError))
+
+
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect ``retry_condition_fn``: retry only when the task failed with a transient OS error."""
+    try:
+        state.result()
+    except BaseException as exc:  # noqa: BLE001 (the state re-raises the task's own exception)
+        return is_transient(exc)
+    return False
+
+
+# Only steps that read or write stores get retries, and only on transient I/O faults.
+IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+                              "retry_jitter_factor": 0.2, "retry_condition_fn": retry_transient}
 NO_CACHING: dict[str, Any] = {"cache_policy": NO_CACHE}
 
 
 def project_for(root: str, **sections: BaseModel | None) -> Project:
-    """The project at ``root`` with the given config sections replacing its own (``None`` keeps the project's)."""
+    """The project at ``root`` with the fields GIVEN in each section overriding its own (``None`` keeps the project's).
+
+    Only explicitly set fields count (``--param tag2vec.epochs=5`` keeps the project's ``vector_size``)."""
     project = Project.open(root)
-    updates = {name: section.model_dump() for name, section in sections.items() if section is not None}
+    updates = {name: section.model_dump(exclude_unset=True) for name, section in sections.items() if section is not None}
+    updates = {name: values for name, values in updates.items() if values}
     return project.with_settings(**updates) if updates else project
+
+
+def settings_fingerprint(project: Project) -> str:
+    """A hash of the settings that can change a step's outputs (not schedules, the trigger or the root)."""
+    return sha256_json(project.settings.model_dump(mode="json", exclude=NOT_OUTPUT_SETTINGS))[:16]
 
 
 def inbox(project: Project, name: str) -> Path:
@@ -33,7 +63,7 @@ def inbox(project: Project, name: str) -> Path:
 def fingerprint(value: Any) -> Any:
     """A JSON-able digest of a task input: CONTENT hashes of files and folders, settings hashes, plain values."""
     if isinstance(value, Project):
-        return {"root": str(value.paths.root), "config": value.settings.config_hash()}
+        return {"root": str(value.paths.root), "config": settings_fingerprint(value)}
     if isinstance(value, BaseModel):
         return sha256_json(value.model_dump(mode="json"))
     if isinstance(value, Path) or (isinstance(value, str) and _is_path(value)):
@@ -63,17 +93,36 @@ def _path_digest(path: Path) -> str:
 
 def content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Prefect ``cache_key_fn``: the task's name + the content fingerprint of every input it is called with."""
-    return f"{context.task.name}-{sha256_json(fingerprint(parameters))[:40]}"
+    return key_for(context.task.name, parameters)
+
+
+def key_for(task_name: str, parameters: dict[str, Any]) -> str:
+    return f"{task_name}-{sha256_json(fingerprint(parameters))[:40]}"
 
 
 def content_key_except(*outputs: str) -> Any:
     """Like :func:`content_key`, but the named parameters are output paths: keyed by name, not by content."""
 
     def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-        inputs = {k: v for k, v in parameters.items() if k not in outputs}
-        return content_key(context, {**inputs, "outputs": [repr(parameters.get(k)) for k in outputs]})
+        return output_key(context.task.name, parameters, outputs)
 
     return key
+
+
+def output_key(task_name: str, parameters: dict[str, Any], outputs: tuple[str, ...]) -> str:
+    inputs = {k: v for k, v in parameters.items() if k not in outputs}
+    return key_for(task_name, {**inputs, "outputs": [repr(parameters.get(k)) for k in outputs]})
+
+
+def cached_result(task: Any, key: str) -> Any | None:
+    """What ``task``'s cache holds under ``key`` (None when nothing, or unreadable)."""
+    from prefect.results import get_result_store
+
+    try:
+        store = get_result_store().update_for_task(task)
+        return store.read(key).result if store.exists(key) else None
+    except Exception:  # noqa: BLE001 (an unreadable record is a cache miss)
+        return None
 
 
 def champion_version(project: Project, model: str) -> str | None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from flows._common import content_key_except, project_for
+from flows._common import cached_result, content_key_except, output_key, project_for
+from reeltag.io import sha256_file
 from reeltag.config import ClipSection, TrackingSection, VideoSection
 from reeltag.pipelines.encoder import AdaptResult, adapt_encoder as adapt_step
 from reeltag.pipelines.report_evidence import labelled_videos
@@ -24,8 +25,20 @@ def adapt_encoder(
     root: str = ".", pairs: str = "data/inbox/pairs.jsonl", from_: str | None = None, out: str | None = None,
     clip: ClipSection | None = None, video: VideoSection | None = None, tracking: TrackingSection | None = None,
 ) -> AdaptResult:
-    """A missing output checkpoint refreshes the cache (the step must write it again)."""
+    """A missing output checkpoint, or one that is not the checkpoint the cached result describes (another
+    run wrote there since), refreshes the cache: the step must write it again."""
     project = project_for(root, clip=clip, video=video, tracking=tracking)
     pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
-    refresh = out is not None and not Path(out).is_file()
-    return adapt_task.with_options(refresh_cache=refresh)(project, pairs, labelled_videos(pairs), from_, out)
+    args = {"project": project, "pairs": pairs, "videos": labelled_videos(pairs), "from_": from_, "out": out}
+    return adapt_task.with_options(refresh_cache=stale_output(args))(**args)
+
+
+def stale_output(args: dict) -> bool:
+    """True when the output path does not hold the checkpoint the cached result for these inputs names."""
+    out = args["out"]
+    if out is None:
+        return False
+    if not Path(out).is_file():
+        return True
+    cached = cached_result(adapt_task, output_key(adapt_task.name, args, ("out",)))
+    return cached is not None and cached.model_id.rsplit("@", 1)[-1] != sha256_file(Path(out))[:16]

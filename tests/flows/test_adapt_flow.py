@@ -24,3 +24,26 @@ def test_adapt_flow_writes_a_demo_trained_checkpoint_then_caches(tmp_path: Path,
     monkeypatch.setattr(module, "adapt_step", lambda *a, **k: pytest.fail("adapted again although nothing changed"))
     again = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(out), clip=clip)
     assert again.checkpoint == result.checkpoint
+
+
+def test_adapt_flow_reruns_when_the_output_holds_another_runs_weights(tmp_path: Path, demo_tiny: Path, monkeypatch) -> None:
+    """seed 1 → seed 2 → seed 1 in one root: the third run must not be a cache hit over seed 2's checkpoint."""
+    import dataclasses
+
+    import flows.adapt_encoder as module
+
+    root = tmp_path / "project"
+    root.mkdir()
+    out = root / "encoder.pt"
+    clip = {"arch": "reeltag-tiny", "weights": "random", "adapt_steps": 2, "adapt_frames_per_pair": 1, "threads": 1}
+    first = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(out), clip=clip)
+    out.write_bytes(out.read_bytes() + b"another run's weights")  # what a run on other pairs leaves at the same path
+    calls: list[str] = []
+
+    def adapt_again(project, pairs, from_=None, out=None):  # noqa: ANN001
+        calls.append(pairs)
+        return dataclasses.replace(first, model_id="rewritten")
+
+    monkeypatch.setattr(module, "adapt_step", adapt_again)
+    again = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(out), clip=clip)
+    assert calls and again.model_id == "rewritten"

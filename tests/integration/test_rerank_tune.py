@@ -59,3 +59,34 @@ def test_random_encoder_gives_no_trustworthy_gain(demo_tiny: Path, tmp_path: Pat
     assert result.encoder_weights == "random"
     assert result.chosen.alpha == 0.0 or not result.comparison.ci_excludes_zero, result.comparison
     assert result.verdict != "GO" and not result.promoted and result.registered_version is None
+    assert "warning: CLIP encoder weights are random (no text-image alignment)" in result.reasons
+    if not result.comparison.ci_excludes_zero:  # no evidence of a gain: a warning, not a NO-GO by itself
+        assert any("CI of the map gain includes 0" in r for r in result.reasons), result.reasons
+
+
+def test_report_judges_the_reranker_against_the_engine_even_with_a_champion(demo_tiny: Path, demo_encoder,
+                                                                            tmp_path: Path) -> None:
+    from reeltag.decisions.gates import GO, decide
+    from reeltag.pipelines.report_evidence import rerank_component
+
+    project = Project.open(tmp_path / "root", tracking={"trigger": "test"}, rerank=GRID, clip=demo_encoder.clip,
+                           gates={"min_eval_topics": 1})
+    first = _tune(project, demo_tiny)
+    assert first.promoted and first.baseline == "engine", first.reasons
+    again = _tune(project, demo_tiny)  # the monthly re-tune: same data, same setting, a champion already in place
+    assert again.baseline == f"champion v{first.registered_version}"
+    assert again.comparison.mean_delta == pytest.approx(0.0) and not again.promoted
+    engine = again.engine_comparison
+    assert engine is not None and engine.mean_delta > 0 and engine.ci_low > 0, engine
+
+    component, _ = rerank_component(project, None)
+    assert component is not None and component.reference == "engine (base run)"
+    assert component.gains == {"map": pytest.approx(engine.mean_delta)}
+    assert component.methods[component.reference]["map"] == pytest.approx(engine.mean_a)
+    assert component.warnings == ()
+    assert any("wins/losses/ties" in n and f"{engine.wins}/{engine.losses}/{engine.ties}" in n for n in component.notes)
+    verdict = decide(component.methods[component.model], component.methods[component.reference],
+                     component.thresholds, warnings=component.warnings, reference=component.reference)
+    assert verdict.verdict == GO, verdict.reasons
+    [latest, *_] = [r for r in project.tracker.runs("rerank") if r["tags"].get("reeltag.kind") == "tune"]
+    assert latest["tags"]["reeltag.decision_reasons"] == " | ".join(again.reasons)

@@ -82,3 +82,16 @@ def test_gains_over_every_baseline_on_the_first_gated_metric_are_shown() -> None
     data = ReportData("PoC", "now", "real", False, (component,))
     page = render_html(data, [judge(data, component)], {})
     assert "<code>popularity</code> <strong>+0.4000</strong>" in page
+
+
+def test_a_ci_of_the_gain_that_includes_zero_is_not_enough_evidence_not_no_go() -> None:
+    from dataclasses import replace
+
+    from reeltag.decisions.gates import ci_warnings
+
+    component = replace(_component(), warnings=tuple(ci_warnings("p_at_5", -0.01)))
+    decision = judge(ReportData("PoC", "now", "real", False, (component,)), component).decision
+    assert decision.verdict == NOT_ENOUGH and "warning: the 95% CI of the p_at_5 gain includes 0 (low -0.01)" in decision.reasons
+    worse = replace(component, methods={"model": {"p_at_5": 0.1}, "baseline": {"p_at_5": 0.2}})
+    assert judge(ReportData("PoC", "now", "real", False, (worse,)), worse).decision.verdict == NO_GO
+    assert ci_warnings("p_at_5", 0.02) == []

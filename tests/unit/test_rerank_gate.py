@@ -19,9 +19,17 @@ def test_a_clear_gain_on_enough_topics_with_real_weights_is_a_go() -> None:
     assert decision.verdict == GO and decision.go
 
 
-def test_a_gain_whose_ci_reaches_zero_is_no_go() -> None:
-    decision = promotion_decision(_comparison(0.0, spread=0.05), "real", GATES)
-    assert decision.verdict == NO_GO and any("ci_low/map" in r for r in decision.reasons)
+def test_a_gain_whose_ci_reaches_zero_is_not_enough_evidence_and_not_promoted() -> None:
+    comparison = _comparison(0.0, spread=0.05)
+    assert comparison.ci_low <= 0 < comparison.ci_high
+    decision = promotion_decision(comparison, "real", GATES)
+    assert decision.verdict == NOT_ENOUGH and not decision.go
+    assert any(r.startswith("warning: the 95% CI of the map gain includes 0 (low -") for r in decision.reasons)
+
+
+def test_a_loss_beyond_the_tolerance_is_still_no_go() -> None:
+    decision = promotion_decision(_comparison(-0.1), "real", GATES)
+    assert decision.verdict == NO_GO and not decision.go and "tolerance" in decision.reasons[0]
 
 
 def test_random_weights_or_few_topics_are_not_enough_evidence() -> None:

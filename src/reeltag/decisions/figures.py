@@ -55,7 +55,7 @@ def topic_chart(search: SearchDetail) -> str:
     ax.set_xticks(range(len(deltas)), [q for _, q in deltas], rotation=90, fontsize=7)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel(f"Δ {search.metric}")
-    ax.set_title(f"Per-topic {search.metric}: reranked − base")
+    ax.set_title(f"Per-topic Δ {search.metric}: {search.label}", fontsize=9)
     return _png(fig)
 
 

@@ -132,6 +132,20 @@ def _check_guardrail(rail: Guardrail, metrics: Mapping[str, float]) -> tuple[boo
     return True, f"guardrail {rail.metric}={value:.4g} holds"
 
 
+def ci_warnings(metric: str, ci_low: float | None, confidence: float = 0.95) -> list[str]:
+    """A warning when the CI of a gain reaches 0 (or is missing): absence of evidence, not evidence against.
+
+    Passed to :func:`decide` as a warning, it turns a would-be GO into NOT ENOUGH EVIDENCE (never promoted),
+    while a loss beyond the tolerance stays a NO-GO through the thresholds.
+    """
+    level = f"{confidence:.0%}"
+    if ci_low is None or not math.isfinite(float(ci_low)):
+        return [f"the {level} CI of the {metric} gain was not measured"]
+    if float(ci_low) < CI_FLOOR:
+        return [f"the {level} CI of the {metric} gain includes 0 (low {float(ci_low):+.4g})"]
+    return []
+
+
 def comparison_metrics(challenger: Mapping[str, float], champion: Mapping[str, float] | None) -> dict[str, float]:
     """``challenger/<m>``, ``champion/<m>`` and ``delta/<m>`` for the challenger's run."""
     out = {f"challenger/{k}": float(v) for k, v in challenger.items()}

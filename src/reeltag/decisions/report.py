@@ -35,6 +35,7 @@ class Component:
     uses_encoder: bool = False
     notes: tuple[str, ...] = ()
     baselines: tuple[str, ...] = ()  # every baseline method, the reference among them
+    warnings: tuple[str, ...] = ()  # component-specific weak evidence (e.g. a CI of the gain that includes 0)
 
     @property
     def gains(self) -> dict[str, float]:
@@ -67,6 +68,7 @@ class SearchDetail:
     ci_low: float | None = None
     ci_high: float | None = None
     ci_level: float = 0.95
+    label: str = "reranked vs base"  # which comparison the per-topic values, counts and CI describe
 
     @property
     def deltas(self) -> tuple[float, ...]:
@@ -151,7 +153,7 @@ def evidence_warnings(data: ReportData, component: Component) -> tuple[str, ...]
         found.append("measured on synthetic demo data, not company data")
     if component.n_eval < component.min_eval:
         found.append(f"only {component.n_eval} evaluation items (at least {component.min_eval} needed)")
-    return tuple(found)
+    return tuple(found) + tuple(component.warnings)
 
 
 def judge(data: ReportData, component: Component) -> Judgement:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reeltag import quarantine
-from reeltag.decisions.gates import CI_FLOOR, Guardrail, Threshold
+from reeltag.decisions.gates import Guardrail, Threshold, ci_warnings
 from reeltag.decisions.report import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
 from reeltag.errors import NotFound
 from reeltag.mapper.labels import label_records, resolve_video
@@ -141,34 +141,57 @@ def _scratch_project(project: Project, root: Path) -> Project:
     return Project(project.settings.model_copy(update={"root": root, "clip": clip}))
 
 
+CV = "cliprerank (cross-validated)"
+ENGINE = "engine (base run)"
+ENGINE_AB = "engine_ab/"  # the tune run's cross-validated held-out values vs the engine (pipelines.rerank)
+
+
 def rerank_component(project: Project, search: str | None) -> tuple[Component | None, SearchDetail | None]:
+    """Cross-validated CLIPRerank against the ENGINE (never the previous champion reranker), from the last tune run."""
     runs = [r for r in project.tracker.runs("rerank", max_results=200) if r["tags"].get("reeltag.kind") == "tune"]
     if not runs:
         return None, None
-    tuned = runs[0]["metrics"]
-    measure = next((k.split("/", 1)[1] for k in tuned if k.startswith("challenger/")), "map")
-    cv = {measure: tuned[f"challenger/{measure}"], f"ci_low/{measure}": tuned.get(f"ci_low/{measure}", float("nan"))}
-    base_name = f'{runs[0]["params"].get("baseline", "engine")} (tuning baseline)'
-    methods = {base_name: {measure: tuned.get(f"champion/{measure}", float("nan"))}, "cliprerank (cross-validated)": cv}
+    tuned, measure, prefix = _engine_comparison(runs[0])
+    ci_low, ci_high = tuned.get(f"{prefix}ci_low/{measure}"), tuned.get(f"{prefix}ci_high/{measure}")
+    cv = {measure: tuned[f"{prefix}challenger/{measure}"], f"ci_low/{measure}": ci_low if ci_low is not None else float("nan")}
+    methods = {ENGINE: {measure: tuned.get(f"{prefix}champion/{measure}", float("nan"))}, CV: cv}
     detail = None
     if search is not None:
         applied, detail = _apply_champion(project, Path(search))
-        methods.update(applied)
+        methods = {ENGINE: {**applied.pop(ENGINE), measure: methods[ENGINE][measure]}, CV: cv, **applied}
     gates = project.settings.gates
+    counts = "/".join(str(int(tuned.get(f"{prefix}{k}/{measure}", 0))) for k in ("wins", "losses", "ties"))
+    ci = f"[{ci_low:.4f}, {ci_high:.4f}]" if ci_low is not None and ci_high is not None else "not measured"
     component = Component(
-        "rerank", "Search success with and without CLIPRerank", methods, "cliprerank (cross-validated)", base_name,
-        (Threshold(measure, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
-         Threshold(f"ci_low/{measure}", min_value=CI_FLOOR)),
+        "rerank", "Search success with and without CLIPRerank", methods, CV, ENGINE,
+        (Threshold(measure, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
         chart_metrics=tuple(dict.fromkeys(k for v in methods.values() for k in v if "/" not in k)),
-        n_eval=int(tuned.get(f"n_topics/{measure}", 0)), min_eval=gates.min_eval_topics, uses_encoder=True,
-        notes=("The gate uses cross-validated held-out topics (α chosen on other folds); the 'registered setting' rows "
-               "re-apply the registered reranker (champion, else challenger) to every topic (in-sample).",),
+        n_eval=int(tuned.get(f"{prefix}n_topics/{measure}", 0)), min_eval=gates.min_eval_topics, uses_encoder=True,
+        warnings=tuple(ci_warnings(measure, ci_low)),
+        notes=(f"The gate compares cross-validated CLIPRerank (held-out topics, α chosen on other folds) with the engine's "
+               f"base run on the same topics: wins/losses/ties {counts}, mean Δ {measure} 95% CI {ci}. The "
+               "'registered setting' row re-applies the registered reranker (champion, else challenger) to every topic "
+               "(in-sample); the per-topic line and chart below compare that row with the engine.",),
     )
-    return component, (_with_ci(detail, tuned, measure) if detail else None)
+    return component, detail
+
+
+def _engine_comparison(run: dict[str, Any]) -> tuple[dict[str, float], str, str]:
+    """The tune run's metrics, its measure and the prefix of its comparison with the engine.
+
+    Runs logged before ``engine_ab/`` existed compared with the engine only when their baseline was the engine.
+    """
+    tuned = run["metrics"]
+    for prefix in (ENGINE_AB, ""):
+        measure = next((k[len(prefix):].split("/", 1)[1] for k in tuned if k.startswith(f"{prefix}challenger/")), None)
+        if measure is not None and (prefix or run["params"].get("baseline", "engine") == "engine"):
+            return tuned, measure, prefix
+    raise NotFound("the last rerank tune run has no comparison with the engine; re-run `reeltag rerank tune`")
 
 
 def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str, float]], SearchDetail]:
     """Base run and the reranker's (champion, else challenger) run on every topic (tracking off: a measurement only)."""
+    from reeltag.ab.paired import compare_paired
     from reeltag.pipelines.rerank import evaluate_run, rerank_run
     from reeltag.rerank.metrics import metric_key
 
@@ -181,17 +204,15 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
         rerank_run(quiet, files["run_path"], files["topics_path"], files["manifest_path"], out)
         base = evaluate_run(quiet, files["run_path"], files["qrels_path"], SEARCH_MEASURES)
         reranked = evaluate_run(quiet, out, files["qrels_path"], SEARCH_MEASURES)
-    methods = {"engine (base run)": {metric_key(m): v for m, v in base.mean.items()},
+    methods = {ENGINE: {metric_key(m): v for m, v in base.mean.items()},
                "cliprerank (registered setting)": {metric_key(m): v for m, v in reranked.mean.items()}}
     first = SEARCH_MEASURES[0]
     per_topic = {q: (base.per_topic[first][q], reranked.per_topic[first].get(q, 0.0)) for q in base.per_topic[first]}
-    return methods, SearchDetail(metric_key(first), per_topic)
-
-
-def _with_ci(detail: SearchDetail, tuned: dict[str, float], measure: str) -> SearchDetail:
-    from dataclasses import replace
-
-    return replace(detail, ci_low=tuned.get(f"ci_low/{measure}"), ci_high=tuned.get(f"ci_high/{measure}"))
+    cfg = project.settings.rerank
+    paired = compare_paired({q: v[0] for q, v in per_topic.items()}, {q: v[1] for q, v in per_topic.items()},
+                            metric_key(first), cfg.bootstrap, cfg.seed)
+    return methods, SearchDetail(metric_key(first), per_topic, paired.ci_low, paired.ci_high, paired.confidence,
+                                 "registered setting vs engine (base run), in-sample on every topic")
 
 
 def contract_results(project: Project) -> tuple[ContractResult, ...]:

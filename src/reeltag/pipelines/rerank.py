@@ -19,7 +19,7 @@ import numpy as np
 
 from reeltag import quarantine
 from reeltag.ab.paired import PairedComparison, compare_paired
-from reeltag.decisions.gates import comparison_metrics
+from reeltag.decisions.gates import Decision, comparison_metrics
 from reeltag.pipelines.rerank_gate import Baseline, find_baseline, promotion_decision, register_reranker
 from reeltag.project import Project
 from reeltag.rerank.apply import Prepared, head_docids, prepare, rerank_prepared
@@ -112,6 +112,7 @@ class TuneResult:
     promoted: bool
     input_issues: tuple[Issue, ...]
     run_id: str | None
+    engine_comparison: PairedComparison | None = None  # the same held-out values vs the engine (what the report judges)
 
 
 @dataclass(frozen=True)
@@ -227,21 +228,24 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
     settings = grid(cfg.alpha_grid, cfg.tune_normalisations, cfg.tune_poolings)
     with _tune_run(project, feats) as run:
         table = score_settings(prepared, qrels, settings, cfg.top_m, measure, _nested_logger(project, run, measure))
-        topics = sorted(t for t in evaluate(inputs.run, qrels, [measure]).topics if t in prepared.topics)
+        engine = evaluate(inputs.run, qrels, [measure])
+        topics = sorted(t for t in engine.topics if t in prepared.topics)
         cv = cross_validate(table, topics, cfg.cv_folds, cfg.seed)
         baseline = find_baseline(project, inputs.run, prepared, qrels, measure, cfg.top_m)
         comparison = compare_paired({t: baseline.values[t] for t in topics}, cv.held_out,
                                     metric_key(measure), cfg.bootstrap, cfg.seed)
+        versus_engine = compare_paired({t: engine.per_topic[measure][t] for t in topics}, cv.held_out,
+                                       metric_key(measure), cfg.bootstrap, cfg.seed)
         decision = promotion_decision(comparison, feats.encoder_weights, project.settings.gates)
         params = RerankerParams(cv.chosen.alpha, cv.chosen.normalisation, cv.chosen.pooling, cfg.top_m, cfg.depth,
                                 feats.encoder_model_id, feats.encoder_weights)
-        _log_tuning(project, comparison, cv.chosen, baseline, decision.verdict)
+        _log_tuning(project, comparison, versus_engine, cv.chosen, baseline, decision)
         version, promoted = register_reranker(project, run, params, decision, comparison) if run else (None, False)
     return TuneResult(
         cv.chosen, measure, baseline.name, comparison.mean_a, cv.mean, comparison, cv.fold_choices,
         len(settings), len(topics), cfg.depth, prepared.candidates, prepared.without_video, feats.encoder_model_id,
         feats.encoder_weights, decision.verdict, decision.reasons, version, promoted, inputs.issues + qrels.issues,
-        run.run_id if run else None,
+        run.run_id if run else None, versus_engine,
     )
 
 
@@ -268,14 +272,23 @@ def _nested_logger(project: Project, parent, measure: str) -> Callable[[Setting,
     return log
 
 
-def _log_tuning(project: Project, comparison: PairedComparison, chosen: Setting, baseline: Baseline, verdict: str) -> None:
+ENGINE_AB = "engine_ab/"  # prefix of the tune run's held-out-vs-engine comparison (the report's rerank evidence)
+
+
+def _comparison_log(c: PairedComparison) -> dict[str, float]:
+    return {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()}
+
+
+def _log_tuning(project: Project, comparison: PairedComparison, versus_engine: PairedComparison, chosen: Setting,
+                baseline: Baseline, decision: Decision) -> None:
+    """Promotion comparison (vs the baseline: champion or engine) unprefixed; the same values vs the engine under ``engine_ab/``."""
     if not project.settings.tracking.enabled:
         return
-    m = comparison.metric
-    project.tracker.log_metrics({**comparison_metrics({m: comparison.mean_b}, {m: comparison.mean_a}), **comparison.metrics()})
+    engine = {f"{ENGINE_AB}{k}": v for k, v in _comparison_log(versus_engine).items()}
+    project.tracker.log_metrics({**_comparison_log(comparison), **engine})
     project.tracker.log_params({"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
                                 "chosen.pooling": chosen.pooling, "baseline": baseline.name})
-    project.tracker.set_tags({"decision": verdict})
+    project.tracker.set_tags({"decision": decision.verdict, "decision_reasons": " | ".join(decision.reasons)[:5000]})
 
 
 def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,

@@ -3,8 +3,9 @@
 The baseline is the current ``reeltag.reranker@champion`` rescored on the same run and qrels, or the engine's
 own run when there is no champion. The gate (:func:`reeltag.decisions.gates.decide`) asks for the
 cross-validated measure not to lose more than ``gates.tolerance`` and to gain at least ``gates.min_abs_delta``
-/ ``gates.min_rel_delta``, and for the paired bootstrap CI of the gain to lie above 0; random encoder
-weights or fewer topics than ``gates.min_eval_topics`` turn a GO into NOT ENOUGH EVIDENCE. Every tuned setting is registered and becomes ``challenger``;
+/ ``gates.min_rel_delta``; a paired bootstrap CI of the gain that reaches 0 (no evidence of a gain), random
+encoder weights or fewer topics than ``gates.min_eval_topics`` turn a GO into NOT ENOUGH EVIDENCE, which does
+not promote. Every tuned setting is registered and becomes ``challenger``;
 only a GO moves ``champion`` (the previous one becomes ``rollback``).
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from reeltag.ab.paired import PairedComparison
 from reeltag.config import GatesSection
-from reeltag.decisions.gates import CI_FLOOR, Decision, Threshold, decide
+from reeltag.decisions.gates import Decision, Threshold, ci_warnings, decide
 from reeltag.project import Project
 from reeltag.rerank.apply import Prepared, rerank_prepared
 from reeltag.rerank.formats import Qrels, Run
@@ -47,15 +48,13 @@ def find_baseline(project: Project, run: Run, prepared: Prepared, qrels: Qrels, 
 
 def promotion_decision(comparison: PairedComparison, encoder_weights: str, gates: GatesSection) -> Decision:
     m = comparison.metric
-    challenger = {m: comparison.mean_b, f"ci_low/{m}": comparison.ci_low}
-    thresholds = [
-        Threshold(m, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
-        Threshold(f"ci_low/{m}", min_value=CI_FLOOR),
-    ]
-    warnings = ["CLIP encoder weights are random (no text-image alignment)"] if encoder_weights == "random" else []
+    thresholds = [Threshold(m, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta)]
+    warnings = ci_warnings(m, comparison.ci_low, comparison.confidence)
+    if encoder_weights == "random":
+        warnings.append("CLIP encoder weights are random (no text-image alignment)")
     if comparison.n_topics < gates.min_eval_topics:
         warnings.append(f"tiny data: {comparison.n_topics} topics (< gates.min_eval_topics={gates.min_eval_topics})")
-    return decide(challenger, {m: comparison.mean_a}, thresholds, warnings=warnings)
+    return decide({m: comparison.mean_b}, {m: comparison.mean_a}, thresholds, warnings=warnings)
 
 
 def register_reranker(project: Project, run: Any, params: RerankerParams, decision: Decision,

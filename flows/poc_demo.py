@@ -7,6 +7,7 @@ retrain-tag2vec (→ finetune-mapper with its features → tune-rerank → poc-r
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from prefect import flow, task
 
@@ -25,7 +26,7 @@ def demo_data_task(root: str, size: str, seed: int) -> DemoInputs:
 
 
 @flow(name="poc-demo", validate_parameters=True)
-def poc_demo(root: str = "demo-out", size: str = "small", seed: int = 1) -> DemoSummary:
+def poc_demo(root: str = "demo-out", size: Literal["tiny", "small", "full"] = "small", seed: int = 1) -> DemoSummary:
     started = time.perf_counter()
     inputs = demo_data_task(root, size, seed)
     root = str(inputs.root)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from reeltag.io import sha256_json
@@ -171,6 +171,34 @@ class SchedulesSection(Section):
     poc_report: str = Field("0 6 * * *", description="poc-report: daily at 06:00 (also chained after every tuning flow).")
     adapt_encoder: str = Field("", description="adapt-encoder: on demand (empty = no schedule); it needs new (video, text) pairs.")
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
+
+    @field_validator("ingest_corpus", "validate_data", "retrain_tag2vec", "finetune_mapper", "tune_rerank", "poc_report",
+                     "adapt_encoder")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        """5-field cron (minute hour day month weekday) or empty; the error names the expression."""
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        value = value.strip()
+        if value:
+            try:
+                CronSim(value, datetime(2026, 1, 1))
+            except (CronSimError, ValueError) as exc:
+                raise ValueError(f"invalid cron expression {value!r} ({exc}); expected 5 fields, e.g. '0 6 * * *'") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}, e.g. 'UTC' or 'Europe/Berlin'") from exc
+        return value
 
 
 class TrackingSection(Section):

@@ -7,6 +7,7 @@ the project's own state (``<root>/data/prefect``): Prefect reads its settings wh
 from __future__ import annotations
 
 import getpass
+import inspect
 import json
 import os
 from dataclasses import dataclass
@@ -92,9 +93,28 @@ def run_flow(
 
     if name not in FLOWS:
         raise NotFound(f"unknown flow {name!r}; flows: {', '.join(FLOWS)}")
-    state = load_flow(name)(**{"root": str(project.paths.root), **parse_params(param)}, return_state=True)
-    result = state.result(raise_on_failure=True)
+    flow, params = load_flow(name), parse_params(param)
+    check_param_names(name, list(inspect.signature(flow.fn).parameters), params)
+    from prefect.exceptions import ParameterBindError, ParameterTypeError
+
+    try:
+        state = flow(**{"root": str(project.paths.root), **params}, return_state=True)
+        result = state.result(raise_on_failure=True)
+    except (ParameterBindError, ParameterTypeError) as exc:
+        raise BadInput(f"flow {name}: invalid --param: {one_line(str(exc))}") from exc
     emit(FlowRunResult(name, str(state.name), result), as_json, title=f"{name}: {state.name}")
+
+
+def check_param_names(flow: str, accepted: list[str], params: dict[str, Any]) -> None:
+    """Refuse a ``--param`` the flow does not take, naming it and the ones it does."""
+    unknown = [k for k in params if k not in accepted]
+    if unknown:
+        raise BadInput(f"flow {flow} has no parameter {', '.join(map(repr, unknown))}; its parameters: {', '.join(accepted)}")
+
+
+def one_line(message: str) -> str:
+    """Prefect's multi-line parameter errors as one line: 'Flow run received invalid parameters: - a: …; - b: …'."""
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip()).replace(":; ", ": ")
 
 
 @handles_errors
@@ -107,7 +127,7 @@ def serve(
     as_json: JsonOpt = False,
 ) -> None:
     """Start a local Prefect server if none is reachable, then serve every deployment; Ctrl-C stops both."""
-    overrides = {k.replace("-", "_"): v for k, v in (p.split("=", 1) for p in cron or [])}
+    overrides = parse_crons(cron)
     project = open_project(root, config, schedules=overrides)
     from flows.server import ensure_server
 
@@ -120,6 +140,17 @@ def serve(
         serve_all(project.settings, limit=limit)
     finally:
         server.stop()
+
+
+def parse_crons(pairs: list[str] | None) -> dict[str, str]:
+    """``["poc-report=*/5 * * * *"]`` → ``{"poc_report": "*/5 * * * *"}``; checked again by the settings."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, expr = pair.partition("=")
+        if not sep or not name.strip():
+            raise BadInput(f"--cron {pair!r}: expected NAME=EXPR, e.g. poc-report='*/5 * * * *' (empty EXPR = no schedule)")
+        out[name.strip().replace("-", "_")] = expr.strip()
+    return out
 
 
 @dataclass(frozen=True)
@@ -202,6 +233,8 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole PoC on demo data through the Prefect flows and say where the report and the runs are."""
+    if size not in DEMO_SIZES:
+        raise BadInput(f"--size {size!r}: expected one of {', '.join(DEMO_SIZES)}")
     project = Project.open(root)
     prefect_home(project)
     from flows.poc_demo import poc_demo
@@ -212,11 +245,14 @@ def demo(
         typer.echo(demo_instructions(project))
 
 
+DEMO_SIZES = ("tiny", "small", "full")  # reeltag.demo.generate.DemoSizeName (not imported: it pulls in video writers)
+
+
 def demo_instructions(project: Project) -> str:
     home = os.environ["PREFECT_HOME"]
     return "\n".join((
         f"Report:      {project.paths.reports / 'report.html'} (and decision.json beside it)",
-        f"MLflow UI:   mlflow ui --backend-store-uri {project.paths.tracking_uri} --port 5000",
+        f"MLflow UI:   .venv/bin/mlflow ui --backend-store-uri {project.paths.tracking_uri} --port 5000",
         f"Prefect UI:  PREFECT_HOME={home} .venv/bin/prefect server start --host 127.0.0.1  (then http://127.0.0.1:4200)",
         f"Schedules:   .venv/bin/reeltag serve --root {project.paths.root}",
     ))

@@ -93,6 +93,9 @@ def test_finetune_on_shifted_labels_beats_the_untuned_champion_and_moves_aliases
     assert tuned["promoted"] and tuned["champion"] == tuned["version"] == "2" and tuned["rollback"] == "1"
     assert mapper_project.tracker.by_alias("mapper", "champion").version == "2"
     assert mapper_project.tracker.by_alias("mapper", "rollback").version == "1"
+    compared = reeltag("compare", "mapper", "--root", lifecycle["root"])  # the gate's reasons, as tag2vec's runs record them
+    assert compared["challenger"] == "2" and compared["challenger_decision"] == tuned["decision"]
+    assert compared["challenger_reasons"] == " | ".join(tuned["reasons"]) and "p_at_5" in compared["challenger_reasons"]
 
 
 def test_same_inputs_reuse_the_earlier_run(lifecycle: dict[str, Any], demo_small: Path) -> None:

@@ -15,32 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-BENCH_TOML = """
-[clip]
-arch = "{arch}"
-weights = "{checkpoint}"
-adapt_steps = 20
-adapt_frames_per_pair = 2
-[mapper]
-epochs = 40
-patience = 10
-[rerank]
-alpha_grid = [0.0, 0.5, 1.0]
-tune_normalisations = ["minmax"]
-tune_poolings = ["max"]
-bootstrap = 200
-[tracking]
-trigger = "demo"
-"""
-
 
 def _prepare(root: Path) -> Any:
-    """Reduced demo settings (prepare_demo keeps an existing reeltag.toml)."""
-    from reeltag.pipelines.demo import CHECKPOINT, DEMO_ARCH, prepare_demo
+    """The tiny demo with ``reeltag demo --quick``'s reduced settings."""
+    from reeltag.pipelines.demo import prepare_demo
 
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "reeltag.toml").write_text(BENCH_TOML.format(arch=DEMO_ARCH, checkpoint=CHECKPOINT), encoding="utf-8")
-    return prepare_demo(root, size="tiny", seed=1)
+    return prepare_demo(root, size="tiny", seed=1, quick=True)
 
 
 def _direct(root: Path) -> float:
@@ -57,7 +37,7 @@ def _flows(root: Path) -> float:
 
     _prepare(root)
     started = time.perf_counter()
-    poc_demo(str(root), size="tiny", seed=1)
+    poc_demo(str(root), size="tiny", seed=1, quick=True)
     return time.perf_counter() - started
 
 

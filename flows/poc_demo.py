@@ -20,15 +20,17 @@ from reeltag.project import Project
 
 
 @task(name="demo-data", **IO_RETRIES, **NO_CACHING)
-def demo_data_task(root: str, size: str, seed: int) -> DemoInputs:
+def demo_data_task(root: str, size: str, seed: int, quick: bool) -> DemoInputs:
     """Seeded and skipped when already current, so no Prefect cache is needed."""
-    return prepare_demo(root, size, seed)
+    return prepare_demo(root, size, seed, quick)
 
 
 @flow(name="poc-demo", validate_parameters=True)
-def poc_demo(root: str = "demo-out", size: Literal["tiny", "small", "full"] = "small", seed: int = 1) -> DemoSummary:
+def poc_demo(root: str = "demo-out", size: Literal["tiny", "small", "full"] = "small", seed: int = 1,
+             quick: bool = False) -> DemoSummary:
+    """``quick``: reduced settings for a smoke run (see ``reeltag.pipelines.demo.QUICK_SECTIONS``)."""
     started = time.perf_counter()
-    inputs = demo_data_task(root, size, seed)
+    inputs = demo_data_task(root, size, seed, quick)
     root = str(inputs.root)
     ingest_corpus(root, files=[str(inputs.posts)])
     adapt_encoder(root, pairs=str(inputs.pairs), from_="random", out=str(inputs.checkpoint))

@@ -27,3 +27,14 @@ def test_a_users_own_toml_is_kept(tmp_path: Path) -> None:
     (tmp_path / "reeltag.toml").write_text(mine)
     write_demo_toml(tmp_path, "small")
     assert (tmp_path / "reeltag.toml").read_text() == mine and not (tmp_path / "reeltag.toml.bak").exists()
+
+
+def test_quick_settings_are_reduced_and_switching_back_rewrites_them(tmp_path: Path) -> None:
+    import tomllib
+
+    write_demo_toml(tmp_path, "tiny", quick=True)
+    quick = tomllib.loads((tmp_path / "reeltag.toml").read_text())
+    assert quick["clip"]["adapt_steps"] < tomllib.loads(demo_toml("tiny"))["clip"]["adapt_steps"]
+    assert quick["rerank"]["alpha_grid"] == [0.0, 0.5, 1.0] and quick["clip"]["arch"] == DEMO_ARCH
+    write_demo_toml(tmp_path, "tiny")
+    assert (tmp_path / "reeltag.toml").read_text() == demo_toml("tiny")

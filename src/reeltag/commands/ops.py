@@ -230,6 +230,7 @@ def demo(
     root: Annotated[Path, typer.Option("--root", help="Demo project folder (inputs, stores, MLflow, Prefect state).")] = Path("demo-out"),
     size: Annotated[str, typer.Option("--size", help="Demo data size: tiny, small or full.")] = "small",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the demo data.")] = 1,
+    quick: Annotated[bool, typer.Option("--quick", help="Smoke run: few adaptation steps and epochs, small grid (use with --size tiny).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole PoC on demo data through the Prefect flows and say where the report and the runs are."""
@@ -239,7 +240,7 @@ def demo(
     prefect_home(project)
     from flows.poc_demo import poc_demo
 
-    summary = poc_demo(str(project.paths.root), size=size, seed=seed)
+    summary = poc_demo(str(project.paths.root), size=size, seed=seed, quick=quick)
     emit(summary, as_json, title=f"demo: {summary.verdict}")
     if not as_json:
         typer.echo(demo_instructions(project))

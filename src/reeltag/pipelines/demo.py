@@ -19,6 +19,10 @@ CHECKPOINT = "data/models/encoders/demo-adapted.pt"
 # (the ViT reeltag-tiny learns colour only, so it cannot rerank the demo search set; README "Encoders").
 DEMO_ARCH = "reeltag-tiny-rn"
 TOML_HEADER = "# written by `reeltag demo`"
+# ``--quick``: a smoke run (about a minute on the tiny demo) for checking an install, the flow tests and bench P6.
+QUICK_CLIP = "adapt_steps = 20\nadapt_frames_per_pair = 2\n"
+QUICK_SECTIONS = ('[mapper]\nepochs = 40\npatience = 10\n\n[rerank]\nalpha_grid = [0.0, 0.5, 1.0]\n'
+                  'tune_normalisations = ["minmax"]\ntune_poolings = ["max"]\nbootstrap = 200\n\n')
 INPUTS = "inputs"
 
 
@@ -45,20 +49,21 @@ class DemoSummary:
     seconds: float
 
 
-def demo_toml(size: str) -> str:
+def demo_toml(size: str, quick: bool = False) -> str:
     """Settings of the demo project (the toml the demo writes; see :func:`write_demo_toml` for when it is kept)."""
-    steps = {"tiny": 120, "small": 400, "full": 600}[size]
-    return (f'{TOML_HEADER} (size={size})\n[clip]\narch = "{DEMO_ARCH}"\nweights = "{CHECKPOINT}"\n'
-            f'adapt_steps = {steps}\n\n[tracking]\ntrigger = "demo"\n')
+    steps = f"adapt_steps = {dict(tiny=120, small=400, full=600)[size]}\n"
+    return (f'{TOML_HEADER} (size={size}{", quick" if quick else ""})\n[clip]\narch = "{DEMO_ARCH}"\n'
+            f'weights = "{CHECKPOINT}"\n{QUICK_CLIP if quick else steps}\n{QUICK_SECTIONS if quick else ""}'
+            '[tracking]\ntrigger = "demo"\n')
 
 
-def write_demo_toml(root: Path, size: str) -> None:
+def write_demo_toml(root: Path, size: str, quick: bool = False) -> None:
     """Write ``reeltag.toml`` unless it is the user's: a file without the demo's header line is kept as it is.
 
     A demo-written file that differs from this size's (another size, an older reeltag) is replaced and the old
     text kept in ``reeltag.toml.bak``. To keep edits to it, delete its first line.
     """
-    target, wanted = root / "reeltag.toml", demo_toml(size)
+    target, wanted = root / "reeltag.toml", demo_toml(size, quick)
     current = target.read_text(encoding="utf-8") if target.is_file() else None
     if current == wanted or (current is not None and not current.startswith(TOML_HEADER)):
         return
@@ -67,14 +72,14 @@ def write_demo_toml(root: Path, size: str) -> None:
     write_text_atomic(target, wanted)
 
 
-def prepare_demo(root: str | Path, size: str = "small", seed: int = 1) -> DemoInputs:
+def prepare_demo(root: str | Path, size: str = "small", seed: int = 1, quick: bool = False) -> DemoInputs:
     """Generate the demo inputs under ``<root>/inputs`` (skipped when current) and the demo's ``reeltag.toml``."""
     from reeltag.demo import generate_demo
 
     root = Path(root).expanduser().resolve()
     inputs = root / INPUTS
     generate_demo(inputs, seed=seed, size=size)
-    write_demo_toml(root, size)
+    write_demo_toml(root, size, quick)
     return DemoInputs(root, inputs / "corpus" / "posts.jsonl", inputs / "labels.csv", inputs / "pairs.jsonl",
                       inputs / "search", root / CHECKPOINT, size)
 

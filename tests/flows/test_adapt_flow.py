@@ -10,20 +10,28 @@ import pytest
 pytestmark = pytest.mark.flow
 
 
+CLIP = {"arch": "reeltag-tiny", "weights": "random", "adapt_steps": 2, "adapt_frames_per_pair": 1, "threads": 1}
+
+
+def _adapt(root: Path, demo_tiny: Path):  # noqa: ANN202 (the flow's AdaptResult)
+    """The adapt-encoder flow from random init on the tiny demo's segments, writing ``root/encoder.pt``."""
+    import flows.adapt_encoder as module
+
+    root.mkdir(exist_ok=True)
+    return module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random",
+                                out=str(root / "encoder.pt"), clip=CLIP)
+
+
 def test_adapt_flow_writes_a_demo_trained_checkpoint_then_caches(tmp_path: Path, demo_tiny: Path, monkeypatch) -> None:
     import flows.adapt_encoder as module
 
-    root = tmp_path / "project"
-    root.mkdir()
-    out = root / "encoder.pt"
-    clip = {"arch": "reeltag-tiny", "weights": "random", "adapt_steps": 2, "adapt_frames_per_pair": 1, "threads": 1}
-    result = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(out), clip=clip)
+    out = tmp_path / "project" / "encoder.pt"
+    result = _adapt(out.parent, demo_tiny)
     assert out.is_file() and result.weights_kind == "demo-trained"
     assert json.loads(out.with_name(out.name + ".json").read_text())["weights_kind"] == "demo-trained"
 
     monkeypatch.setattr(module, "adapt_step", lambda *a, **k: pytest.fail("adapted again although nothing changed"))
-    again = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(out), clip=clip)
-    assert again.checkpoint == result.checkpoint
+    assert _adapt(out.parent, demo_tiny).checkpoint == result.checkpoint
 
 
 def test_adapt_flow_reruns_when_the_output_holds_another_runs_weights(tmp_path: Path, demo_tiny: Path, monkeypatch) -> None:
@@ -32,11 +40,8 @@ def test_adapt_flow_reruns_when_the_output_holds_another_runs_weights(tmp_path: 
 
     import flows.adapt_encoder as module
 
-    root = tmp_path / "project"
-    root.mkdir()
-    out = root / "encoder.pt"
-    clip = {"arch": "reeltag-tiny", "weights": "random", "adapt_steps": 2, "adapt_frames_per_pair": 1, "threads": 1}
-    first = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(out), clip=clip)
+    out = tmp_path / "project" / "encoder.pt"
+    first = _adapt(out.parent, demo_tiny)
     out.write_bytes(out.read_bytes() + b"another run's weights")  # what a run on other pairs leaves at the same path
     calls: list[str] = []
 
@@ -45,5 +50,5 @@ def test_adapt_flow_reruns_when_the_output_holds_another_runs_weights(tmp_path: 
         return dataclasses.replace(first, model_id="rewritten")
 
     monkeypatch.setattr(module, "adapt_step", adapt_again)
-    again = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(out), clip=clip)
+    again = _adapt(out.parent, demo_tiny)
     assert calls and again.model_id == "rewritten"

@@ -23,8 +23,7 @@ from reeltag.project import Project
 from reeltag.rerank.apply import Prepared, rerank_prepared
 from reeltag.rerank.formats import Qrels, Run
 from reeltag.rerank.metrics import evaluate
-from reeltag.rerank.model import PARAMS_FILE, RerankerParams, write_params
-from reeltag.rerank.tuning import Setting
+from reeltag.rerank.model import ALPHA_WEIGHS, PARAMS_FILE, RerankerParams, setting_from_tags, write_params
 
 MODEL = "reranker"
 LOADER = "reeltag.rerank.model:load_reranker"
@@ -40,8 +39,7 @@ def find_baseline(project: Project, run: Run, prepared: Prepared, qrels: Qrels, 
     champion = project.tracker.by_alias(MODEL, "champion") if project.settings.tracking.enabled else None
     if champion is None:
         return Baseline("engine", evaluate(run, qrels, [measure]).per_topic[measure])
-    tags = champion.tags
-    setting = Setting(float(tags["reeltag.alpha"]), tags["reeltag.normalisation"], tags["reeltag.pooling"])
+    setting = setting_from_tags(champion.tags, f"{MODEL} v{champion.version}")
     values = evaluate(rerank_prepared(prepared, setting, top_m), qrels, [measure]).per_topic[measure]
     return Baseline(f"champion v{champion.version}", values)
 
@@ -64,7 +62,7 @@ def register_reranker(project: Project, run: Any, params: RerankerParams, decisi
     with tempfile.TemporaryDirectory(prefix="reeltag-reranker-") as tmp:
         uri = tracker.log_model({"params": write_params(Path(tmp) / PARAMS_FILE, params)}, loader=LOADER)
     tags: dict[str, Any] = {k: v for k, v in asdict(params).items() if k != "encoder_model_id"}
-    tags.update({"depends_on.clip": params.encoder_model_id, "decision": decision.verdict,
+    tags.update({"alpha_weighs": ALPHA_WEIGHS, "depends_on.clip": params.encoder_model_id, "decision": decision.verdict,
                  f"cv_{comparison.metric}": f"{comparison.mean_b:.6f}", f"ci_low_{comparison.metric}": f"{comparison.ci_low:.6f}"})
     version = tracker.register(MODEL, uri, run.run_id, tags)
     tracker.set_alias(MODEL, "challenger", version.version)

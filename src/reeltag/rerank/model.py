@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from reeltag.errors import BadInput
 from reeltag.io import write_json_atomic
 from reeltag.rerank.scoring import fuse
 from reeltag.rerank.tuning import Setting
+from reeltag.tracking.naming import tag
 
 PARAMS_FILE = "reranker.json"
 ALPHA_WEIGHS = "clip"  # the α convention marker: s = α·CLIP + (1−α)·engine
@@ -48,14 +49,27 @@ def write_params(path: str | Path, params: RerankerParams) -> Path:
 def read_params(path: str | Path) -> RerankerParams:
     """Read ``reranker.json``; a file without ``alpha_weighs: clip`` (older convention) is refused."""
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    marker = raw.pop("alpha_weighs", None)
+    check_alpha_weighs(raw.pop("alpha_weighs", None), str(path), '"alpha_weighs"')
+    return RerankerParams(**raw)
+
+
+def check_alpha_weighs(marker: Any, source: str, key: str) -> None:
+    """Refuse a reranker setting recorded under the older α convention (``marker`` is not ``ALPHA_WEIGHS``)."""
     if marker != ALPHA_WEIGHS:
         raise BadInput(
-            f"{path}: alpha_weighs={marker!r}, expected {ALPHA_WEIGHS!r}. This reranker was written by an older reeltag "
+            f"{source}: alpha_weighs={marker!r}, expected {ALPHA_WEIGHS!r}. This reranker was written by an older reeltag "
             "in which α weighed the engine score (now s = α·CLIP + (1−α)·engine), so its α would be read inverted. "
             "Re-tune it (reeltag rerank tune), or, to keep the same ranking, replace alpha with 1 − alpha and add "
-            f'"alpha_weighs": "{ALPHA_WEIGHS}".')
-    return RerankerParams(**raw)
+            f'{key}: "{ALPHA_WEIGHS}".')
+
+
+ALPHA_WEIGHS_TAG = tag("alpha_weighs")
+
+
+def setting_from_tags(tags: Mapping[str, str], source: str = "registered reranker") -> Setting:
+    """The Setting a registered reranker version's tags record; refused without ``reeltag.alpha_weighs: clip``."""
+    check_alpha_weighs(tags.get(ALPHA_WEIGHS_TAG), source, f"the tag {ALPHA_WEIGHS_TAG!r}")
+    return Setting(float(tags[tag("alpha")]), tags[tag("normalisation")], tags[tag("pooling")])
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,10 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     runs = [r for r in project.tracker.runs("rerank", max_results=200) if r["tags"].get("reeltag.kind") == "tune"]
     if not runs:
         return None, None
-    tuned, measure, prefix = _engine_comparison(runs[0])
+    found = _engine_comparison(runs[0])
+    if found is None:
+        return _stale_component(project), None
+    tuned, measure, prefix = found
     ci_low, ci_high = tuned.get(f"{prefix}ci_low/{measure}"), tuned.get(f"{prefix}ci_high/{measure}")
     cv = {measure: tuned[f"{prefix}challenger/{measure}"], f"ci_low/{measure}": ci_low if ci_low is not None else float("nan")}
     methods = {ENGINE: {measure: tuned.get(f"{prefix}champion/{measure}", float("nan"))}, CV: cv}
@@ -176,8 +180,22 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     return component, detail
 
 
-def _engine_comparison(run: dict[str, Any]) -> tuple[dict[str, float], str, str]:
-    """The tune run's metrics, its measure and the prefix of its comparison with the engine.
+STALE_TUNE = "the last rerank tune run predates the engine comparison; re-run `reeltag rerank tune`"
+
+
+def _stale_component(project: Project) -> Component:
+    """The last tune run cannot be judged against the engine: the section shows why, with NOT ENOUGH EVIDENCE."""
+    gates = project.settings.gates
+    return Component(
+        "rerank", "Search success with and without CLIPRerank", {ENGINE: {}, CV: {}}, CV, ENGINE, (),
+        min_eval=gates.min_eval_topics, uses_encoder=True, warnings=(STALE_TUNE,),
+        notes=("No verdict on CLIPRerank: the last tune run was logged before reeltag compared the tuned setting with "
+               "the engine, and its baseline was the previous champion reranker, not the engine.",),
+    )
+
+
+def _engine_comparison(run: dict[str, Any]) -> tuple[dict[str, float], str, str] | None:
+    """The tune run's metrics, its measure and the prefix of its comparison with the engine (None: it has none).
 
     Runs logged before ``engine_ab/`` existed compared with the engine only when their baseline was the engine.
     """
@@ -186,7 +204,7 @@ def _engine_comparison(run: dict[str, Any]) -> tuple[dict[str, float], str, str]
         measure = next((k[len(prefix):].split("/", 1)[1] for k in tuned if k.startswith(f"{prefix}challenger/")), None)
         if measure is not None and (prefix or run["params"].get("baseline", "engine") == "engine"):
             return tuned, measure, prefix
-    raise NotFound("the last rerank tune run has no comparison with the engine; re-run `reeltag rerank tune`")
+    return None
 
 
 def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str, float]], SearchDetail]:
@@ -194,10 +212,10 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
     from reeltag.ab.paired import compare_paired
     from reeltag.pipelines.rerank import evaluate_run, rerank_run
     from reeltag.rerank.metrics import metric_key
+    from reeltag.rerank.model import setting_from_tags
 
-    tags = (model_run(project, "reranker") or (None,))[0].tags
-    setting = {"alpha": float(tags["reeltag.alpha"]), "normalisation": tags["reeltag.normalisation"],
-               "pooling": tags["reeltag.pooling"]}
+    version = (model_run(project, "reranker") or (None,))[0]
+    setting = asdict(setting_from_tags(version.tags, f"reranker v{version.version}"))
     quiet = project.with_settings(rerank=setting, tracking={"enabled": False})
     with tempfile.TemporaryDirectory(prefix="reeltag-report-") as tmp:
         out, files = Path(tmp) / "reranked.run", search_set(search)

@@ -39,6 +39,7 @@ def test_demo_trained_encoder_beats_the_engine_on_held_out_topics(demo_tiny: Pat
     version = tracker.by_alias("reranker", "challenger")
     assert version is not None and version.version == result.registered_version
     assert version.tags["reeltag.alpha"] == str(result.chosen.alpha)
+    assert version.tags["reeltag.alpha_weighs"] == "clip"
     assert version.tags["depends_on.clip"] == result.encoder_model_id
     assert (tracker.by_alias("reranker", "champion") is not None) == result.promoted == (result.verdict == "GO")
     runs = tracker.runs("rerank")

@@ -21,8 +21,10 @@ NOT_OUTPUT_SETTINGS: dict[str, Any] = {"root": True, "schedules": True, "trackin
 
 
 def is_transient(exc: BaseException) -> bool:
-    """An OS error that a retry may cure (a flaky network share, a locked SQLite store), nothing else."""
-    return isinstance(exc, OSError) and not isinstance(exc, (*PERMANENT_OS_ERRORS, ReeltagError))
+    """An OS error that a retry may cure (a flaky network share), or a locked SQLite store; nothing else."""
+    if isinstance(exc, OSError):
+        return not isinstance(exc, (*PERMANENT_OS_ERRORS, ReeltagError))
+    return "database is locked" in str(exc)  # sqlite3.OperationalError, also when SQLAlchemy or MLflow wraps it
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:

@@ -34,11 +34,10 @@ def adapt_encoder(
 
 
 def stale_output(args: dict) -> bool:
-    """True when the output path does not hold the checkpoint the cached result for these inputs names."""
-    out = args["out"]
-    if out is None:
-        return False
-    if not Path(out).is_file():
-        return True
+    """True when the checkpoint the cached result for these inputs names (``out``, or the default path it chose)
+    is missing or holds other weights."""
     cached = cached_result(adapt_task, output_key(adapt_task.name, args, ("out",)))
-    return cached is not None and cached.model_id.rsplit("@", 1)[-1] != sha256_file(Path(out))[:16]
+    if cached is None:
+        return False
+    checkpoint = Path(cached.checkpoint)
+    return not checkpoint.is_file() or cached.model_id.rsplit("@", 1)[-1] != sha256_file(checkpoint)[:16]

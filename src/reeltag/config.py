@@ -184,6 +184,8 @@ class SchedulesSection(Section):
         value = value.strip()
         if value:
             try:
+                if len(value.split()) != 5:  # cronsim reads a 6th field as leading seconds, Prefect as trailing ones
+                    raise ValueError(f"{len(value.split())} fields")
                 CronSim(value, datetime(2026, 1, 1))
             except (CronSimError, ValueError) as exc:
                 raise ValueError(f"invalid cron expression {value!r} ({exc}); expected 5 fields, e.g. '0 6 * * *'") from exc

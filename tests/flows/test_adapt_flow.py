@@ -52,3 +52,16 @@ def test_adapt_flow_reruns_when_the_output_holds_another_runs_weights(tmp_path: 
     monkeypatch.setattr(module, "adapt_step", adapt_again)
     again = _adapt(out.parent, demo_tiny)
     assert calls and again.model_id == "rewritten"
+
+
+def test_adapt_flow_reruns_when_its_default_checkpoint_was_deleted(tmp_path: Path, demo_tiny: Path, monkeypatch) -> None:
+    import flows.adapt_encoder as module
+
+    root = tmp_path / "project"
+    root.mkdir()
+    first = module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", clip=CLIP)
+    first.checkpoint.unlink()  # the default path under data/models/encoders/
+    calls: list[str] = []
+    monkeypatch.setattr(module, "adapt_step", lambda project, pairs, from_=None, out=None: calls.append(pairs) or first)
+    module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", clip=CLIP)
+    assert calls, "a cached result pointing at a deleted checkpoint was returned"

@@ -3,6 +3,7 @@ retries only on transient I/O errors."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def test_cache_fingerprint_ignores_trigger_and_schedules_but_not_the_steps_setti
     (FileNotFoundError("x"), False), (PermissionError("x"), False), (IsADirectoryError("x"), False),
     (NotADirectoryError("x"), False), (ValueError("size huge"), False), (BadInput("bad"), False),
     (ContractFailed("bad"), False), (KeyError("x"), False),
+    (sqlite3.OperationalError("database is locked"), True), (sqlite3.OperationalError("no such table: runs"), False),
 ])
 def test_only_transient_os_errors_are_retried(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient

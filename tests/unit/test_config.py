@@ -41,6 +41,7 @@ def test_flat_params_and_hash_follow_config(tmp_root: Path) -> None:
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("poc_report", "61 * * * *", "invalid cron expression"), ("ingest_corpus", "* * *", "invalid cron expression"),
+    ("poc_report", "0 6 * * * *", "invalid cron expression"),
     ("timezone", "Mars/Olympus", "unknown IANA time zone"),
 ])
 def test_schedules_refuse_bad_cron_and_timezone_naming_the_field(

@@ -91,7 +91,7 @@ def test_a_ci_of_the_gain_that_includes_zero_is_not_enough_evidence_not_no_go() 
 
     component = replace(_component(), warnings=tuple(ci_warnings("p_at_5", -0.01)))
     decision = judge(ReportData("PoC", "now", "real", False, (component,)), component).decision
-    assert decision.verdict == NOT_ENOUGH and "warning: the 95% CI of the p_at_5 gain includes 0 (low -0.01)" in decision.reasons
+    assert decision.verdict == NOT_ENOUGH and "warning: the 95% CI of the p_at_5 gain is not above 0 (low -0.01)" in decision.reasons
     worse = replace(component, methods={"model": {"p_at_5": 0.1}, "baseline": {"p_at_5": 0.2}})
     assert judge(ReportData("PoC", "now", "real", False, (worse,)), worse).decision.verdict == NO_GO
     assert ci_warnings("p_at_5", 0.02) == []

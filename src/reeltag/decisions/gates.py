@@ -142,7 +142,7 @@ def ci_warnings(metric: str, ci_low: float | None, confidence: float = 0.95) -> 
     if ci_low is None or not math.isfinite(float(ci_low)):
         return [f"the {level} CI of the {metric} gain was not measured"]
     if float(ci_low) < CI_FLOOR:
-        return [f"the {level} CI of the {metric} gain includes 0 (low {float(ci_low):+.4g})"]
+        return [f"the {level} CI of the {metric} gain is not above 0 (low {float(ci_low):+.4g})"]
     return []
 
 

@@ -51,6 +51,11 @@ class Decision:
     def tag(self) -> str:
         return "promote" if self.go else "reject"
 
+    @property
+    def run_tags(self) -> dict[str, str]:
+        """The verdict and its reasons as run tags (``reeltag.decision``, ``reeltag.decision_reasons``, capped for MLflow)."""
+        return {"decision": self.verdict, "decision_reasons": " | ".join(self.reasons)[:5000]}
+
 
 def decide(
     challenger: Mapping[str, float],

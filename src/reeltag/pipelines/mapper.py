@@ -197,7 +197,7 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
     decision = _decide(project, test, old, data.features.weights_kind, coverage)
     tracker = project.tracker
     tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss,
-            "decision": decision.verdict, "decision_reasons": " | ".join(decision.reasons)[:5000]}
+            **decision.run_tags}
     with tracker.run("mapper", project.settings, tags=tags) as run:
         tracker.log_metrics({f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test")
                             | comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)))

@@ -19,7 +19,7 @@ from reeltag.decisions.report import Component, ContractResult, Lineage, SearchD
 from reeltag.errors import NotFound
 from reeltag.mapper.labels import label_records, resolve_video
 from reeltag.project import Project
-from reeltag.tracking.naming import ALIASES
+from reeltag.tracking.naming import ALIASES, ENGINE_AB
 
 MODELS = ("tag2vec", "mapper", "reranker")
 SEARCH_MEASURES = ("AP", "R@10", "P@10", "nDCG@10")
@@ -144,7 +144,6 @@ def _scratch_project(project: Project, root: Path) -> Project:
 
 CV = "cliprerank (cross-validated)"
 ENGINE = "engine (base run)"
-ENGINE_AB = "engine_ab/"  # the tune run's cross-validated held-out values vs the engine (pipelines.rerank)
 
 
 def rerank_component(project: Project, search: str | None) -> tuple[Component | None, SearchDetail | None]:

@@ -22,6 +22,7 @@ from reeltag.ab.paired import PairedComparison, compare_paired
 from reeltag.decisions.gates import Decision, comparison_metrics
 from reeltag.pipelines.rerank_gate import Baseline, find_baseline, promotion_decision, register_reranker
 from reeltag.project import Project
+from reeltag.tracking.naming import ENGINE_AB
 from reeltag.rerank.apply import Prepared, head_docids, prepare, rerank_prepared
 from reeltag.rerank.formats import Issue, Manifest, Qrels, Run, Topics, read_manifest, read_qrels, read_run, read_topics, write_run
 from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, check_measures, evaluate, metric_key
@@ -272,9 +273,6 @@ def _nested_logger(project: Project, parent, measure: str) -> Callable[[Setting,
     return log
 
 
-ENGINE_AB = "engine_ab/"  # prefix of the tune run's held-out-vs-engine comparison (the report's rerank evidence)
-
-
 def _comparison_log(c: PairedComparison) -> dict[str, float]:
     return {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()}
 
@@ -288,7 +286,7 @@ def _log_tuning(project: Project, comparison: PairedComparison, versus_engine: P
     project.tracker.log_metrics({**_comparison_log(comparison), **engine})
     project.tracker.log_params({"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
                                 "chosen.pooling": chosen.pooling, "baseline": baseline.name})
-    project.tracker.set_tags({"decision": decision.verdict, "decision_reasons": " | ".join(decision.reasons)[:5000]})
+    project.tracker.set_tags(decision.run_tags)
 
 
 def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,

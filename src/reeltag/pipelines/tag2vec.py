@@ -267,7 +267,7 @@ def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, 
             "parent_version": meta["parent_version"] or "", "recommender": challenger.recommender}
     with tracker.run(MODEL, project.settings, tags=tags) as run:
         tracker.log_metrics({**challenger.metrics(), **comparison(challenger, champion)})
-        tracker.set_tags({"decision": decision.verdict, "decision_reasons": " | ".join(decision.reasons)[:5000]})
+        tracker.set_tags(decision.run_tags)
         uri = tracker.log_model({MODEL: folder}, loader=LOADER)
     info = tracker.register(MODEL, uri, run.run_id, {"corpus_hash": meta["corpus_hash"], "decision": decision.verdict})
     place_dir(project.paths.models / MODEL / f"v{info.version}", lambda tmp: Path(shutil.copytree(folder, tmp / MODEL)))

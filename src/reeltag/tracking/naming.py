@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 COMPONENTS = ("tag2vec", "mapper", "rerank", "encoder", "ab", "data-validation", "report", "features", "demo")
 ALIASES = ("champion", "challenger", "rollback")
 TAG_PREFIX = "reeltag."
+ENGINE_AB = "engine_ab/"  # metric prefix: a rerank tune run's held-out values vs the engine (what the report judges)
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 

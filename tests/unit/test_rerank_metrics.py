@@ -1,42 +1,40 @@
-"""Metrics: library measures per topic, xinfAP against hand-worked cases, missing/unknown topics."""
+"""Metrics: library measures per topic, the inferred measures through evaluate, missing/unknown topics."""
 
 import math
 
 import pytest
+import pytrec_eval
 
 from reeltag.errors import BadInput
 from reeltag.rerank.formats import Qrels, Ranking, Run
-from reeltag.rerank.metrics import check_measures, evaluate, metric_key, xinfap
+from reeltag.rerank.metrics import check_measures, evaluate, metric_key
 
 
 def _run(**topics: list[str]) -> Run:
     return Run({q: Ranking(q, tuple(d), tuple(float(len(d) - i) for i in range(len(d)))) for q, d in topics.items()})
 
 
-def test_xinfap_matches_a_hand_computation_on_two_strata() -> None:
-    # stratum 1 fully judged: a rel, b non; stratum 2 half sampled: c rel, e non, d and f unjudged (-1).
+def test_inferred_measures_of_a_sampled_topic_come_from_the_estimator() -> None:
+    # the two-strata case of tests/unit/test_rerank_inferred.py through evaluate
     judgments = {"a": 1, "b": 0, "c": 1, "d": -1, "e": 0, "f": -1}
-    strata = {"a": 1, "b": 1, "c": 2, "d": 2, "e": 2, "f": 2}
-    # p1 = 1, p2 = 2/4; R̂ = 1/1 + 1/0.5 = 3.
-    # rank 1 a (rel): PC = 1                                   -> contributes 1 / p1 = 1
-    # rank 2 d (unjudged, stratum 2); rank 3 c (rel, stratum 2): above = {1: 1 doc (1 rel), 2: 1 doc (none judged)}
-    #   PC = 1/3 + 2/3 * (1 * 1 + 1 * 0.5) / 2 = 5/6           -> contributes (5/6) / 0.5 = 5/3
-    # rank 4 x is unpooled (non-relevant), ranks 5-6 are non-relevant: xinfAP = (1 + 5/3) / 3 = 8/9.
-    assert xinfap(["a", "d", "c", "x", "b", "e"], judgments, strata) == pytest.approx(8 / 9, abs=1e-4)
+    qrels = Qrels({"q": judgments}, strata={"q": {"a": 1, "b": 1, "c": 2, "d": 2, "e": 2, "f": 2}})
+    result = evaluate(_run(q=["a", "d", "c", "x", "b", "e"]), qrels, ["infAP", "infNDCG", "iP@5", "iP@10"])
+    assert result.measures == ("xinfAP", "infNDCG", "iP@5", "iP@10")
+    assert result.mean == pytest.approx({"xinfAP": 23 / 27, "infNDCG": 1.75 / (1.5 + 1 / math.log2(3)),
+                                         "iP@5": 0.6, "iP@10": 0.25}, abs=1e-4)
 
 
-def test_xinfap_single_stratum_hand_case() -> None:
-    # ranking r n r: AP = (1 + 2/3) / 2; xinfAP: PC(3) = 1/3 + 2/3 * (2 docs above, 1 of 2 judged rel) / 2 = 2/3.
-    assert xinfap(["r1", "n", "r2"], {"r1": 1, "n": 0, "r2": 1}) == pytest.approx((1 + 2 / 3) / 2, abs=1e-4)
-    assert math.isnan(xinfap(["n"], {"n": 0}))
-
-
-def test_xinfap_on_fully_judged_qrels_equals_ap() -> None:
-    qrels = Qrels({"q1": {"a": 1, "b": 0, "c": 1, "d": 0, "e": 1}, "q2": {"x": 1, "y": 0}})
+def test_inferred_measures_on_fully_judged_qrels_equal_trec_eval() -> None:
+    qrels = Qrels({"q1": {"a": 1, "b": 0, "c": 2, "d": 0, "e": 1}, "q2": {"x": 1, "y": 0}})
     run = _run(q1=["b", "a", "z", "c", "d", "e"], q2=["y", "x"])
-    result = evaluate(run, qrels, ["AP", "xinfAP"])
+    result = evaluate(run, qrels, ["AP", "nDCG", "P@5", "xinfAP", "infNDCG", "iP@5"])
+    trec_eval = pytrec_eval.RelevanceEvaluator(qrels.judgments, {"map", "ndcg", "P_5"}).evaluate(
+        {q: {d: float(len(r) - i) for i, d in enumerate(r.docids)} for q, r in run.rankings.items()})
     for qid in ("q1", "q2"):
-        assert result.per_topic["xinfAP"][qid] == pytest.approx(result.per_topic["AP"][qid], abs=1e-4)
+        assert result.per_topic["AP"][qid] == pytest.approx(trec_eval[qid]["map"], abs=1e-9)
+        assert result.per_topic["xinfAP"][qid] == pytest.approx(trec_eval[qid]["map"], abs=1e-4)
+        assert result.per_topic["infNDCG"][qid] == pytest.approx(trec_eval[qid]["ndcg"], abs=1e-4)
+        assert result.per_topic["iP@5"][qid] == pytest.approx(trec_eval[qid]["P_5"], abs=1e-4)
 
 
 def test_library_measures_use_the_run_order_even_with_tied_scores() -> None:
@@ -63,7 +61,9 @@ def test_sampled_unjudged_documents_are_not_judgements_for_library_measures() ->
 
 
 def test_measure_names() -> None:
-    assert [metric_key(m) for m in ("AP", "P@10", "R@100", "nDCG@10", "xinfAP")] == [
-        "map", "p_at_10", "recall_at_100", "ndcg_at_10", "xinfap"]
+    assert [metric_key(m) for m in ("AP", "P@10", "R@100", "nDCG@10", "xinfAP", "infNDCG", "iP@10")] == [
+        "map", "p_at_10", "recall_at_100", "ndcg_at_10", "xinfap", "infndcg", "ip_at_10"]
     with pytest.raises(BadInput, match="unknown measure"):
         check_measures(["NotAMeasure@3"])
+    with pytest.raises(BadInput, match="positive whole number"):
+        check_measures(["iP@0"])

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+KEPT_ENV = ("REELTAG_REAL_DATA", "REELTAG_SAMPLE_EVAL")  # paths to test inputs outside the repo, not settings
 TELEMETRY_OFF = {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
@@ -31,7 +32,7 @@ def real_data() -> Path:
 def scrub_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No REELTAG_* setting from the developer's shell leaks into a test; telemetry stays off."""
     for key in list(os.environ):
-        if key.startswith("REELTAG_") and key != "REELTAG_REAL_DATA":
+        if key.startswith("REELTAG_") and key not in KEPT_ENV:
             monkeypatch.delenv(key)
     for key, value in TELEMETRY_OFF.items():
         monkeypatch.setenv(key, value)

@@ -136,7 +136,7 @@ class RerankSection(Section):
     tune_poolings: tuple[Literal["max", "mean", "topm"], ...] = Field(
         ("max", "mean", "topm"), min_length=1, description="Poolings tried by tuning (1 to 3 names)."
     )
-    tune_measure: str = Field("AP", description="Per-topic measure tuning maximises: AP, nDCG@k, P@k, R@k or xinfAP.")
+    tune_measure: str = Field("AP", description="Per-topic measure tuning maximises: AP, nDCG@k, P@k, R@k, xinfAP, infNDCG or iP@k.")
     cv_folds: int = Field(5, ge=2, le=100, description="Cross-validation folds over topics.")
     bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples for confidence intervals.")
     seed: int = Field(11, description="Seed for folds and bootstrap.")

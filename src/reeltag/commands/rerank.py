@@ -37,7 +37,7 @@ ManifestOpt = Annotated[Path, typer.Option("--manifest", help="CSV docid,path (p
 QrelsOpt = Annotated[Path, typer.Option("--qrels", help="qrels (qid 0 docid rel) or sampled qrels (qid 0 docid stratum rel).")]
 DepthOpt = Annotated[int | None, typer.Option("--depth", min=1, help="Top-k of each topic to rerank [rerank.depth].")]
 WeightsOpt = Annotated[str | None, typer.Option("--weights", help="CLIP weights: 'random' or a checkpoint file [clip.weights].")]
-MeasuresOpt = Annotated[list[str] | None, typer.Option("--measures", help="Measures, e.g. AP,P@10,R@100,nDCG@10,xinfAP (repeat or comma-separate).")]
+MeasuresOpt = Annotated[list[str] | None, typer.Option("--measures", help="Measures, e.g. AP,P@10,R@100,nDCG@10,xinfAP,infNDCG,iP@10 (repeat or comma-separate).")]
 
 
 def _measures(values: list[str] | None) -> list[str] | None:
@@ -106,7 +106,7 @@ def evaluate(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """AP/MAP, P@k, R@k, nDCG@k (ir-measures) and xinfAP (sampled qrels) of a run."""
+    """AP/MAP, P@k, R@k, nDCG@k (ir-measures) and NIST's xinfAP, infNDCG, iP@k (sample_eval.pl) of a run."""
     from reeltag.pipelines.rerank import evaluate_run
 
     result = evaluate_run(open_project(root, config), run, qrels, _measures(measures), per_topic)

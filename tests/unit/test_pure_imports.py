@@ -39,6 +39,7 @@ PURE_MODULES = (
     "reeltag.rerank.formats",
     "reeltag.rerank.scoring",
     "reeltag.rerank.metrics",
+    "reeltag.rerank.inferred",
     "reeltag.rerank.tuning",
     "reeltag.ab.paired",
     "reeltag.rerank.apply",

@@ -5,7 +5,8 @@ follows ``sample_eval.pl`` step by step). Plain qrels are one fully judged strat
 Every measure sees the run in its canonical order (see :mod:`reeltag.rerank.formats`): the library gets
 strictly decreasing scores ``n − position``, so its own tie rule never reorders a ranking (trec_eval and
 sample_eval order tied scores by docid descending; for runs without tied scores the orders are the same). A
-docid repeated in a run keeps its first line here (sample_eval keeps the last score). Topics are the qrels topics
+docid repeated in a run keeps its first line here (sample_eval keeps the last score); one judged twice keeps its
+first judgement (the script keeps the last and counts both lines in its stratum sizes). Topics are the qrels topics
 with at least one relevant document; a topic missing from the run scores 0 on every measure. sample_eval
 instead averages over the run's topics that are in the qrels (with or without a relevant shot); the means are
 the same when the run answers every qrels topic and every qrels topic has a relevant shot, as on TRECVID qrels.

@@ -1,7 +1,8 @@
 """poc-demo: the whole PoC on seeded demo data through the flows (what ``reeltag demo`` / ``make demo`` run).
 
 demo data → ingest-corpus (→ validate-data) → adapt-encoder (demo-trained from random init) →
-retrain-tag2vec (→ finetune-mapper with its features → tune-rerank → poc-report, chained always).
+retrain-tag2vec (→ finetune-mapper with its features → tune-rerank → poc-report, chained always) → the simulated
+staff reviewer decides the labelled videos → poc-report again, now with the (simulated) staff-review section.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from prefect import flow, task
 from flows._common import IO_RETRIES, NO_CACHING
 from flows.adapt_encoder import adapt_encoder
 from flows.ingest_corpus import ingest_corpus
+from flows.poc_report import poc_report
 from flows.retrain_tag2vec import retrain_tag2vec
 from reeltag.pipelines.demo import DemoInputs, DemoSummary, prepare_demo, summarise
+from reeltag.pipelines.review import simulate_demo_review
 from reeltag.project import Project
 
 
@@ -23,6 +26,12 @@ from reeltag.project import Project
 def demo_data_task(root: str, size: str, seed: int, quick: bool) -> DemoInputs:
     """Seeded and skipped when already current, so no Prefect cache is needed."""
     return prepare_demo(root, size, seed, quick)
+
+
+@task(name="simulated-review", **NO_CACHING)
+def simulated_review_task(root: str, labels: str) -> object:
+    """The demo's simulated reviewer; a re-run finds every item decided and adds nothing."""
+    return simulate_demo_review(Project.open(root), labels)
 
 
 @flow(name="poc-demo", validate_parameters=True)
@@ -35,4 +44,6 @@ def poc_demo(root: str = "demo-out", size: Literal["tiny", "small", "full"] = "s
     ingest_corpus(root, files=[str(inputs.posts)])
     adapt_encoder(root, pairs=str(inputs.pairs), from_="random", out=str(inputs.checkpoint))
     retrain_tag2vec(root, labels=str(inputs.labels), search=str(inputs.search), chain="always")
+    simulated_review_task(root, str(inputs.labels))
+    poc_report(root, labels=str(inputs.labels), search=str(inputs.search))
     return summarise(Project.open(root), time.perf_counter() - started)

@@ -107,3 +107,18 @@ def _new_item(project: Project, video: Any, result: Any, splits: dict[Path, str]
 def _vocabulary(space: Any) -> list[tuple[str, int]]:
     counts = getattr(space, "counts", None)
     return [(tag, int(counts[i]) if counts is not None else 0) for i, tag in enumerate(space.tags)]
+
+
+def simulate_demo_review(project: Project, labels: str | Path, space: Any = None) -> Any:
+    """``reeltag demo``: enqueue the demo's labelled videos and let the simulated reviewer decide them all."""
+    from reeltag.corpus.tags import normalise_tag
+    from reeltag.mapper.labels import read_labels
+    from reeltag.pipelines.corpus import tag_rules
+    from reeltag.review.simulate import simulate_reviewer
+
+    add_to_review(project, [labels], space=space)
+    rules = tag_rules(project.settings.corpus)
+    rows = read_labels(labels, lambda raw: normalise_tag(raw, rules)[0]).rows
+    store = ReviewStore(project.paths.review_db)
+    truth = {str(r.video.resolve()): r.tags for r in rows}
+    return simulate_reviewer(store, project.settings.review.queue, truth, project.settings.review.seed, store.canonical)

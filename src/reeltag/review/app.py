@@ -101,7 +101,8 @@ def _add_action_routes(app: FastAPI, config: ReviewConfig) -> None:
                tag: Annotated[str | None, Form(max_length=20_000)] = None,
                x_csrf_token: Annotated[str | None, Header()] = None) -> str:
         name = _checked(request, config, x_csrf_token)
-        event = NewEvent(kind=kind, rank=rank, tag=typed_tag(tag or "", config.rules) if kind == "add" else None)
+        typed = config.store.canonical(typed_tag(tag or "", config.rules)) if kind == "add" else None
+        event = NewEvent(kind=kind, rank=rank, tag=typed)
         q.act(config.store, config.lease(name), item_id, event)
         return _panel_html(request, config, config.store.item(item_id, config.queue), name)
 

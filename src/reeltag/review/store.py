@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reeltag.corpus.tags import stem
 from reeltag.errors import NotFound, ReeltagError
 
 SCHEMA = """
@@ -28,7 +29,8 @@ CREATE INDEX IF NOT EXISTS items_next ON items (queue, status, margin);
 CREATE TABLE IF NOT EXISTS suggestions (
   item_id INTEGER NOT NULL REFERENCES items(id), rank INTEGER NOT NULL, tag TEXT NOT NULL, score REAL NOT NULL,
   PRIMARY KEY (item_id, rank));
-CREATE TABLE IF NOT EXISTS vocab (tag TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS vocab (tag TEXT PRIMARY KEY, count INTEGER NOT NULL, stem TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS vocab_stem ON vocab (stem);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER NOT NULL REFERENCES items(id), reviewer TEXT NOT NULL,
   kind TEXT NOT NULL, tag TEXT, rank INTEGER, seconds REAL, undoes INTEGER, simulated INTEGER NOT NULL DEFAULT 0,
@@ -168,8 +170,16 @@ class ReviewStore:
         return added, len(items) - added
 
     def set_vocabulary(self, counts: Sequence[tuple[str, int]]) -> None:
+        """The Tag2Vec tags (surface forms) and their training counts, for autocomplete and canonical forms."""
         with self.transaction() as con:
-            con.executemany("INSERT OR REPLACE INTO vocab (tag, count) VALUES (?, ?)", counts)
+            con.executemany("INSERT OR REPLACE INTO vocab (tag, count, stem) VALUES (?, ?, ?)",
+                            [(tag, n, stem(tag)) for tag, n in counts])
+
+    def canonical(self, tag: str) -> str:
+        """The vocabulary's surface form of a normalised tag (``cats`` → ``cat``), else the tag itself."""
+        with self._connect() as con:
+            row = con.execute("SELECT tag FROM vocab WHERE stem = ? ORDER BY count DESC LIMIT 1", (stem(tag),)).fetchone()
+        return str(row[0]) if row else tag
 
     def vocabulary(self, prefix: str, limit: int = 10) -> tuple[str, ...]:
         """Tags starting with ``prefix``, most frequent first."""

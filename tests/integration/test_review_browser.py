@@ -1,0 +1,98 @@
+"""Real headless Chromium (Playwright driving Debian's ``/usr/bin/chromium``) on the review page: the H.264 video
+plays, keys accept/reject chips, a tag is added through the autocomplete (typing it must not fire the keys),
+Enter moves on, ``u`` undoes; the events and the exported labels hold exactly those decisions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reeltag.review.export import export_labels
+from reeltag.review.state import fold
+
+from review_helpers import filled_store, free_port, start_server, stop_server  # noqa: I001 (tests/integration helper)
+
+pytestmark = pytest.mark.integration
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser_page():
+    if CHROMIUM is None:
+        pytest.skip("chromium not found (/usr/bin/chromium or on PATH): install Debian's chromium package")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install '.[dev]')")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1000, "height": 800})
+        finally:
+            browser.close()
+
+
+def chip_state(page, rank: int) -> str:
+    return page.get_attribute(f'#chips .chip[data-rank="{rank}"]', "data-state")
+
+
+def wait_chip(page, rank: int, state: str) -> None:
+    page.wait_for_selector(f'#chips .chip[data-rank="{rank}"][data-state="{state}"]', timeout=15_000)
+
+
+def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
+    store, port, page = filled_store(tmp_path, 3), free_port(), browser_page
+    proc = start_server(tmp_path, port)
+    try:
+        page.goto(f"http://127.0.0.1:{port}/?reviewer=ann")
+        page.wait_for_function("document.getElementById('player') && document.getElementById('player').readyState >= 2",
+                               timeout=30_000)
+        first = int(page.get_attribute("#item", "data-item-id"))
+        suggested = {rank: tag for rank, tag, _ in store.suggestions(first)}
+        for key, rank, state in (("a", 1, "accepted"), ("a", 2, "accepted"), ("x", 3, "rejected")):
+            page.keyboard.press(str(rank))
+            page.keyboard.press(key)
+            wait_chip(page, rank, state)
+        page.keyboard.press("t")
+        page.keyboard.type("cath")  # 'a' while typing must not accept the selected chip
+        page.wait_for_selector('#tag-options .option[data-tag="cathedral"]', timeout=15_000)
+        page.click('#tag-options .option[data-tag="cathedral"]')
+        page.wait_for_selector("#added .chip", timeout=15_000)
+        assert chip_state(page, 3) == "rejected" and page.inner_text("#added") == "#cathedral"
+        page.keyboard.press("Escape")
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"document.getElementById('item').dataset.itemId !== '{first}'", timeout=15_000)
+        second = int(page.get_attribute("#item", "data-item-id"))
+        assert "done" in page.inner_text("#progress") and page.inner_text("#done") == "1"
+        page.keyboard.press("1")
+        page.keyboard.press("a")
+        wait_chip(page, 1, "accepted")
+        page.keyboard.press("u")
+        wait_chip(page, 1, "pending")
+        shot = page.screenshot()
+    finally:
+        stop_server(proc)
+
+    assert_non_blank(shot)
+    events = [(e.item_id, e.kind, e.rank, e.tag) for e in store.events()]
+    assert events[:5] == [(first, "accept", 1, suggested[1]), (first, "accept", 2, suggested[2]),
+                          (first, "reject", 3, suggested[3]), (first, "add", None, "cathedral"), (first, "submit", None, None)]
+    assert [(i, k) for i, k, _, _ in events[5:]] == [(second, "accept"), (second, "undo")]
+    state = fold(store.events(first))
+    assert state.seconds is not None and 0.0 < state.seconds < 120.0
+    out = tmp_path / "labels.csv"
+    export_labels(store, out)
+    rows = list(csv.DictReader(out.open()))
+    assert rows == [{"video": store.item(first).video, "tags": f"#{suggested[1]} #{suggested[2]} #cathedral",
+                     "split": store.item(first).split}]
+
+
+def assert_non_blank(png: bytes) -> None:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    assert len(colours) > 20, "the screenshot is blank"

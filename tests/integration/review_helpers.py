@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -55,10 +56,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(root: Path, port: int, timeout_s: float = 60.0) -> "subprocess.Popen[bytes]":
+def start_server(root: Path, port: int, timeout_s: float = 60.0) -> subprocess.Popen[bytes]:
     """``reeltag review --root ROOT --port PORT`` in a child process, once it answers on 127.0.0.1."""
     import os
-    import subprocess
     import sys
     import time
 
@@ -79,10 +79,8 @@ def start_server(root: Path, port: int, timeout_s: float = 60.0) -> "subprocess.
     raise RuntimeError(f"review server did not answer on port {port} within {timeout_s:.0f} s")
 
 
-def stop_server(proc: "subprocess.Popen[bytes]") -> None:
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
     """Stop the server by its own pid."""
-    import subprocess
-
     if proc.poll() is None:
         proc.terminate()
         try:

@@ -10,11 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from review_helpers import filled_store, free_port, start_server, stop_server
 
 from reeltag.review.export import export_labels
 from reeltag.review.state import fold
-
-from review_helpers import filled_store, free_port, start_server, stop_server  # noqa: I001 (tests/integration helper)
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

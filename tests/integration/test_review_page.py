@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from review_helpers import corpus_rules, filled_store, write_h264
 
 from reeltag.review.app import ReviewConfig, create_review_app
 from reeltag.review.state import fold
 from reeltag.review.store import NewItem, ReviewStore
-
-from review_helpers import corpus_rules, filled_store, write_h264  # noqa: I001 (tests/integration helper)
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from review_helpers import filled_store, free_port, start_server, stop_server
 
 from reeltag.review.state import states_by_item
 from reeltag.review.store import ReviewStore
-
-from review_helpers import filled_store, free_port, start_server, stop_server  # noqa: I001 (tests/integration helper)
 
 pytestmark = pytest.mark.integration
 ITEM = re.compile(r'data-item-id="(\d+)"')

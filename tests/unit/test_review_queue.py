@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from reeltag.corpus.tags import TagRules
 from reeltag.errors import BadInput, NotFound
 from reeltag.review import queue as q
 from reeltag.review.state import fold
 from reeltag.review.store import NewEvent, NewItem, ReviewConflict, ReviewStore
 from reeltag.review.typed import typed_tag
-from reeltag.corpus.tags import TagRules
 
 
 def item(name: str, scores: tuple[float, ...], control: bool = False) -> NewItem:
@@ -117,7 +117,7 @@ def test_refusals(store: ReviewStore) -> None:
 
 
 def test_control_items_take_typed_tags_only(store: ReviewStore) -> None:
-    control = [i for i in store.items("default") if i.control][0]
+    control = next(i for i in store.items("default") if i.control)
     ann = lease("ann")
     for _ in range(4):  # lease until the control item is held
         held = q.lease_next(store, ann)

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.commands.common import (
+    ConfigOpt,
+    JsonOpt,
+    RootOpt,
+    handles_errors,
+    open_project,
+)
 from reeltag.console import emit
 
 review_app = typer.Typer(help="Staff review: a web page to accept, reject and add suggested tags.",

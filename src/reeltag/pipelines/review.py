@@ -18,7 +18,12 @@ from reeltag.io import sha256_file
 from reeltag.project import Project
 from reeltag.review.media import browser_plays, probe_codec, write_strip
 from reeltag.review.store import NewItem, ReviewStore
-from reeltag.video.inputs import MANIFEST_SUFFIXES, PATH_KEYS, manifest_path, manifest_rows
+from reeltag.video.inputs import (
+    MANIFEST_SUFFIXES,
+    PATH_KEYS,
+    manifest_path,
+    manifest_rows,
+)
 
 INBOX = ("inbox", "videos")
 

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reeltag.io import sha256_json, sha256_text, write_json_atomic, write_text_atomic
@@ -63,7 +63,7 @@ def export_labels(store: ReviewStore, out: str | Path, queue: str | None = None)
     db_hash = sha256_json([[e.id, e.item_id, e.reviewer, e.kind, e.tag, e.rank, e.seconds, e.undoes] for e in events]
                           + [[i.id, i.video_sha256, i.queue] for i in items])[:16]
     provenance = {"labels_source": "review", "review_db_hash": db_hash, "labels_sha256": sha256_text(text),
-                  "review_db": str(store.path), "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                  "review_db": str(store.path), "exported_at": datetime.now(UTC).isoformat(timespec="seconds")}
     side = write_json_atomic(out.with_name(out.name + SUFFIX), provenance)
     write_text_atomic(out, text)
     pending = sum(i.status != "decided" for i in items)

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from reeltag.errors import BadInput
 from reeltag.review.state import fold, live_events
 from reeltag.review.store import (
-    ITEM_COLUMNS, ORDERS, Event, Item, NewEvent, ReviewConflict, ReviewStore, to_item, insert_event, read_events, read_item,
+    ITEM_COLUMNS,
+    ORDERS,
+    Event,
+    Item,
+    NewEvent,
+    ReviewConflict,
+    ReviewStore,
+    insert_event,
+    read_events,
+    read_item,
+    to_item,
 )
 
 MAX_SECONDS = 86_400.0

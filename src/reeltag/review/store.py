@@ -148,7 +148,7 @@ class ReviewStore:
                 raise
             con.execute("COMMIT")
 
-    def create(self) -> "ReviewStore":
+    def create(self) -> ReviewStore:
         """Create the folder, the schema and WAL mode (idempotent)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
@@ -156,7 +156,7 @@ class ReviewStore:
             con.executescript(SCHEMA)
         return self
 
-    def require(self) -> "ReviewStore":
+    def require(self) -> ReviewStore:
         if not self.path.is_file():
             raise NotFound(f"no review store at {self.path}: add videos first with `reeltag review add VIDEOS`")
         return self

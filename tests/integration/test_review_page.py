@@ -113,6 +113,17 @@ def test_hostile_path_in_the_video_url_is_refused(client: TestClient, url: str) 
     assert 400 <= answer.status_code < 500 and b"root:" not in answer.content and b"import" not in answer.content
 
 
+def test_hostile_invalid_fields_are_not_echoed(client: TestClient) -> None:
+    item, csrf = open_page(client)
+    evil = "<img src=x onerror=alert(1)>"
+    for answer in (client.post(f"/items/{item}/actions", data={"kind": "accept", "rank": evil}, headers=csrf),
+                   client.post(f"/items/{item}/actions", data={"kind": "add", "tag": evil * 2000}, headers=csrf),
+                   client.post(f"/items/{item}/submit", data={"seconds": evil}, headers=csrf)):
+        assert answer.status_code == 422 and "invalid request" in answer.text
+        assert "<img" not in answer.text and "onerror" not in answer.text
+        assert answer.headers["hx-retarget"] == "#error"
+
+
 def test_stored_strings_are_escaped_in_the_page(store: ReviewStore) -> None:
     config = ReviewConfig(store=store, queue="elsewhere", reviewer="ann", lease_s=60.0, order="uncertain", rules=corpus_rules())
     page = TestClient(create_review_app(config)).get("/").text

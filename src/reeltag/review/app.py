@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reeltag.corpus.tags import TagRules
 from reeltag.errors import BadInput, NotFound
@@ -125,14 +127,23 @@ def _add_action_routes(app: FastAPI, config: ReviewConfig) -> None:
 def _add_error_handlers(app: FastAPI) -> None:
     codes = ((CsrfRefused, 403), (BadInput, 400), (NotFound, 404), (ReviewConflict, 409))
     for exc_type, status in codes:
-        app.add_exception_handler(exc_type, _error_handler(status))
+        app.add_exception_handler(exc_type, _error_handler(lambda exc, s=status: (s, str(exc))))
+    app.add_exception_handler(RequestValidationError, _error_handler(_invalid_request))
+    app.add_exception_handler(StarletteHTTPException, _error_handler(lambda exc: (exc.status_code, str(exc.detail))))
 
 
-def _error_handler(status: int) -> Any:
+def _error_handler(describe: Any) -> Any:
+    """An escaped HTML error box (never the request's input echoed back) with the status and reason."""
     def handle(request: Request, exc: Exception) -> Response:
-        return HTMLResponse(render("error.html.j2", message=str(exc)), status_code=status, headers=ERROR_HEADERS)
+        status, message = describe(exc)
+        return HTMLResponse(render("error.html.j2", message=message), status_code=status, headers=ERROR_HEADERS)
 
     return handle
+
+
+def _invalid_request(exc: RequestValidationError) -> tuple[int, str]:
+    problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())
+    return 422, f"invalid request ({problems})"
 
 
 def _reviewer(request: Request, config: ReviewConfig, asked: str | None = None) -> str:

@@ -211,7 +211,9 @@ class ReviewSection(Section):
     """Staff review (``reeltag review``): the queue, its leases and the control items."""
 
     port: int = Field(8010, ge=1, le=65535, description="Port of the review page (bound to 127.0.0.1).")
-    reviewer: str = Field("staff", min_length=1, max_length=64, description="Reviewer name recorded on every event.")
+    reviewer: str = Field(
+        "staff", pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Reviewer name recorded on every event (1-64 of A-Z a-z 0-9 _ . @ -)."
+    )
     queue: str = Field("default", min_length=1, max_length=64, description="Queue name items are added to and served from.")
     order: Literal["uncertain", "newest"] = Field(
         "uncertain", description="Next item: lowest top-score margin first ('uncertain') or newest first."

@@ -1,8 +1,9 @@
 """poc-demo: the whole PoC on seeded demo data through the flows (what ``reeltag demo`` / ``make demo`` run).
 
 demo data → ingest-corpus (→ validate-data) → adapt-encoder (demo-trained from random init) →
-retrain-tag2vec (→ finetune-mapper with its features → tune-rerank → poc-report, chained always) → the simulated
-staff reviewer decides the labelled videos → poc-report again, now with the (simulated) staff-review section.
+retrain-tag2vec → finetune-mapper (with its features) → tune-rerank → the simulated staff reviewer decides the
+labelled videos → poc-report (with the simulated staff-review section). The chain that retrain-tag2vec runs on a
+new champion, with the simulated review before its report.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from prefect import flow, task
 
 from flows._common import IO_RETRIES, NO_CACHING
 from flows.adapt_encoder import adapt_encoder
+from flows.finetune_mapper import finetune_mapper
 from flows.ingest_corpus import ingest_corpus
 from flows.poc_report import poc_report
 from flows.retrain_tag2vec import retrain_tag2vec
+from flows.tune_rerank import tune_rerank
 from reeltag.pipelines.demo import DemoInputs, DemoSummary, prepare_demo, summarise
 from reeltag.pipelines.review import simulate_demo_review
 from reeltag.project import Project
@@ -43,7 +46,10 @@ def poc_demo(root: str = "demo-out", size: Literal["tiny", "small", "full"] = "s
     root = str(inputs.root)
     ingest_corpus(root, files=[str(inputs.posts)])
     adapt_encoder(root, pairs=str(inputs.pairs), from_="random", out=str(inputs.checkpoint))
-    retrain_tag2vec(root, labels=str(inputs.labels), search=str(inputs.search), chain="always")
-    simulated_review_task(root, str(inputs.labels))
-    poc_report(root, labels=str(inputs.labels), search=str(inputs.search))
+    labels, search = str(inputs.labels), str(inputs.search)
+    retrain_tag2vec(root, labels=labels, search=search, chain="never")
+    finetune_mapper(root, labels=labels, report=False)
+    tune_rerank(root, search=search, report=False)
+    simulated_review_task(root, labels)
+    poc_report(root, labels=labels, search=search)
     return summarise(Project.open(root), time.perf_counter() - started)

@@ -85,7 +85,8 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
     out = tmp_path / "labels.csv"
     export_labels(store, out)
     rows = list(csv.DictReader(out.open()))
-    assert rows == [{"video": store.item(first).video, "tags": f"#{suggested[1]} #{suggested[2]} #cathedral",
+    video = Path(store.item(first).video).relative_to(tmp_path.resolve()).as_posix()  # under the labels folder
+    assert rows == [{"video": video, "tags": f"#{suggested[1]} #{suggested[2]} #cathedral",
                      "split": store.item(first).split}]
 
 

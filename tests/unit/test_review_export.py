@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,14 @@ def test_staff_review_measures_acceptance_and_time_saved(store: ReviewStore) -> 
     low, high = found.minutes_saved_ci  # type: ignore[misc]
     assert low <= found.minutes_saved_per_1000 <= high
     assert staff_review(store, min_items=10).enough is False  # type: ignore[union-attr]
+
+
+def test_videos_under_the_labels_folder_are_written_relative(store: ReviewStore, tmp_path: Path) -> None:
+    from reeltag.review.export import labels_csv
+
+    inside = replace(store.items()[0], video=str(tmp_path / "inbox" / "videos" / "a.mp4"))
+    text = labels_csv([(inside, ["cat"]), (store.items()[1], ["dog"])], tmp_path / "inbox")
+    assert text.splitlines()[1:] == ["videos/a.mp4,#cat,test", "/v/b.mp4,#dog,test"]
 
 
 def test_no_store_no_evidence(tmp_path: Path) -> None:

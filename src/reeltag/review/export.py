@@ -43,13 +43,19 @@ def label_rows(items: tuple[Item, ...], states: dict[int, ItemState], suggested:
     return rows
 
 
-def labels_csv(rows: list[tuple[Item, list[str]]]) -> str:
+def labels_csv(rows: list[tuple[Item, list[str]]], folder: Path) -> str:
+    """The CSV text; a video under ``folder`` (the labels file's) is written relative to it, others absolute."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["video", "tags", "split"])
     for item, tags in rows:
-        writer.writerow([item.video, " ".join(f"#{t}" for t in tags), item.split])
+        writer.writerow([_relative(Path(item.video), folder), " ".join(f"#{t}" for t in tags), item.split])
     return buf.getvalue()
+
+
+def _relative(video: Path, folder: Path) -> str:
+    base = folder.resolve()
+    return video.relative_to(base).as_posix() if video.is_relative_to(base) else str(video)
 
 
 def export_labels(store: ReviewStore, out: str | Path, queue: str | None = None) -> LabelsExport:
@@ -59,7 +65,7 @@ def export_labels(store: ReviewStore, out: str | Path, queue: str | None = None)
     suggested = {i.id: {rank: tag for rank, tag, _ in store.suggestions(i.id)} for i in items}
     rows = label_rows(items, states_by_item(events), suggested)
     written = [(item, tags) for item, tags in rows if tags]
-    text = labels_csv(written)
+    text = labels_csv(written, out.parent)
     db_hash = sha256_json([[e.id, e.item_id, e.reviewer, e.kind, e.tag, e.rank, e.seconds, e.undoes] for e in events]
                           + [[i.id, i.video_sha256, i.queue] for i in items])[:16]
     provenance = {"labels_source": "review", "review_db_hash": db_hash, "labels_sha256": sha256_text(text),

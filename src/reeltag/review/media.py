@@ -6,6 +6,7 @@ the strip is a PNG written atomically.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ def probe_codec(path: str | Path) -> str:
         reader.close()
     except (OSError, RuntimeError, StopIteration):
         return "unknown"
-    return str(meta.get("codec", "unknown")).split()[0].lower()
+    return re.split(r"[^a-z0-9]", str(meta.get("codec", "unknown")).lower(), maxsplit=1)[0] or "unknown"
 
 
 def browser_plays(codec: str) -> bool:

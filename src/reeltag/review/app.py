@@ -75,11 +75,6 @@ def _add_page_routes(app: FastAPI, config: ReviewConfig) -> None:
         response.set_cookie(COOKIE, name, httponly=True, samesite="strict")
         return response
 
-    @app.get("/next", response_class=HTMLResponse)
-    def next_item(request: Request) -> str:
-        name = _reviewer(request, config)
-        return _panel_html(request, config, q.lease_next(config.store, config.lease(name)), name)
-
     @app.get("/items/{item_id}/video")
     def video(item_id: int) -> FileResponse:
         return _file(config.store.item(item_id, config.queue).video, "video")

@@ -1,5 +1,7 @@
 """The review queue: leases, actions, submissions and undo, each one ``BEGIN IMMEDIATE`` transaction.
 
+The rules live here; every write goes through :mod:`reeltag.review.store`, the store's one writer module.
+
 An item is leased to one reviewer for ``review.lease_s``; a reviewer keeps the item they hold (a reload shows it
 again) and only a free or expired item goes to someone else. Actions and submissions need the lease, and a
 submission flips the item to ``decided`` in the same transaction as its event, so each item is decided once.
@@ -25,6 +27,8 @@ from reeltag.review.store import (
     insert_event,
     read_events,
     read_item,
+    set_lease,
+    set_status,
     to_item,
 )
 
@@ -78,7 +82,7 @@ def submit(store: ReviewStore, lease: Lease, item_id: int, seconds: float, simul
     with store.transaction() as con:
         _held(con, item_id, lease, now)
         event = insert_event(con, item_id, lease.reviewer, NewEvent(kind="submit", seconds=seconds, simulated=simulated), now)
-        con.execute("UPDATE items SET status = 'decided', leased_by = NULL, lease_until = NULL WHERE id = ?", (item_id,))
+        set_status(con, item_id, "decided")
     return event
 
 
@@ -104,8 +108,8 @@ def _reopen_last(con: sqlite3.Connection, lease: Lease, current: int | None, now
         return None
     target = submits[-1].item_id
     if current is not None:
-        con.execute("UPDATE items SET leased_by = NULL, lease_until = NULL WHERE id = ?", (current,))
-    con.execute("UPDATE items SET status = 'pending' WHERE id = ?", (target,))
+        set_lease(con, current, None, None)
+    set_status(con, target, "pending")
     _hold(con, target, lease, now)
     return insert_event(con, target, lease.reviewer, NewEvent(kind="undo", undoes=submits[-1].id), now)
 
@@ -122,7 +126,7 @@ def _held(con: sqlite3.Connection, item_id: int, lease: Lease, now: float) -> It
 
 
 def _hold(con: sqlite3.Connection, item_id: int, lease: Lease, now: float) -> None:
-    con.execute("UPDATE items SET leased_by = ?, lease_until = ? WHERE id = ?", (lease.reviewer, now + lease.lease_s, item_id))
+    set_lease(con, item_id, lease.reviewer, now + lease.lease_s)
 
 
 def _suggested_tag(con: sqlite3.Connection, item: Item, rank: int | None) -> str:

@@ -227,6 +227,18 @@ def insert_event(con: sqlite3.Connection, item_id: int, reviewer: str, event: Ne
                  rank=event.rank, seconds=event.seconds, undoes=event.undoes, simulated=event.simulated, at=now)
 
 
+def set_lease(con: sqlite3.Connection, item_id: int, reviewer: str | None, until: float | None) -> None:
+    """Lease the item to ``reviewer`` until ``until`` (None, None: release it), inside the caller's transaction."""
+    con.execute("UPDATE items SET leased_by = ?, lease_until = ? WHERE id = ?", (reviewer, until, item_id))
+
+
+def set_status(con: sqlite3.Connection, item_id: int, status: str) -> None:
+    """``decided`` (and released) on a submission, ``pending`` when an undo reopens it."""
+    con.execute("UPDATE items SET status = ? WHERE id = ?", (status, item_id))
+    if status == "decided":
+        set_lease(con, item_id, None, None)
+
+
 def read_events(con: sqlite3.Connection, where: str, args: Sequence[object]) -> tuple[Event, ...]:
     rows = con.execute("SELECT id, item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at FROM events "
                        f"WHERE {where} ORDER BY id", tuple(args)).fetchall()

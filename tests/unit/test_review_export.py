@@ -66,7 +66,7 @@ def test_staff_review_measures_acceptance_and_time_saved(store: ReviewStore) -> 
     assert found is not None and found.items_reviewed == 4 and found.control == 1 and found.enough
     assert [(a.rank, a.shown, a.accepted) for a in found.by_rank] == [(1, 3, 3), (2, 3, 1), (3, 3, 0)]
     assert found.precision_at["p_at_1"] == 1.0 and found.precision_at["p_at_3"] == pytest.approx(4 / 9)
-    assert found.missed_tags == (("kite", 1),)
+    assert found.missed_tags == (("kite", 1),) and found.suggested_by == ("mapper v1 (random encoder weights)",)
     assert found.median_seconds_with == 6.0 and found.median_seconds_without == 30.0
     assert found.minutes_saved_per_1000 == pytest.approx(24.0 * 1000 / 60)
     low, high = found.minutes_saved_ci  # type: ignore[misc]

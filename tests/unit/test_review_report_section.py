@@ -11,7 +11,7 @@ from reeltag.review.report import RankAcceptance, StaffReview
 
 def measured(items: int, simulated: bool = False) -> StaffReview:
     return StaffReview(items_reviewed=items, with_suggestions=items - 10, control=10, reviewers=("<i>ann</i>",),
-                       simulated=simulated, by_rank=(RankAcceptance(rank=1, shown=items - 10, accepted=30),),
+                       simulated=simulated, suggested_by=("mapper v3 (real encoder weights)",), by_rank=(RankAcceptance(rank=1, shown=items - 10, accepted=30),),
                        precision_at={"p_at_1": 0.75}, missed_tags=(("kite", 4),), median_seconds_with=12.0,
                        median_seconds_without=30.0, saved_seconds=18.0, saved_seconds_ci=(10.0, 25.0),
                        minutes_saved_per_1000=300.0, minutes_saved_ci=(166.7, 416.7), min_items=50)
@@ -28,6 +28,7 @@ def test_enough_reviews_replace_the_proxy() -> None:
     assert "300 staff minutes saved per 1,000 videos" in html and "CI 167 to 417" in html
     assert "median 30.0 s per video without suggestions vs 12.0 s with them" in html
     assert 'id="time-saved"' not in html and "simulated" not in html
+    assert "suggestions from mapper v3 (real encoder weights)" in html
     assert "&lt;i&gt;ann&lt;/i&gt;" in html and "#kite" in html and "P@1 0.75" in html
 
 

@@ -37,6 +37,7 @@ class StaffReview:
     control: int
     reviewers: tuple[str, ...]
     simulated: bool  # decisions from the demo's simulated reviewer
+    suggested_by: tuple[str, ...]  # the mapper versions and encoder weights kinds behind the suggestions judged
     by_rank: tuple[RankAcceptance, ...]
     precision_at: dict[str, float]  # "p_at_5" → mean share of the top 5 staff accepted
     missed_tags: tuple[tuple[str, int], ...]  # tags staff added on suggested items that were not suggested
@@ -69,6 +70,7 @@ def staff_review(store: ReviewStore, min_items: int, seed: int = 0) -> StaffRevi
     return StaffReview(
         items_reviewed=len(decided), with_suggestions=len(with_s), control=len(without),
         reviewers=tuple(sorted({s.reviewer or "" for _, s in decided})), simulated=any(s.simulated for _, s in decided),
+        suggested_by=tuple(sorted({f"mapper v{i.mapper_version} ({i.encoder_weights} encoder weights)" for i, _, _ in suggested})),
         by_rank=_by_rank(suggested), precision_at=_precision(suggested), missed_tags=_missed(suggested),
         median_seconds_with=_median(with_s), median_seconds_without=_median(without), saved_seconds=saved,
         saved_seconds_ci=ci, minutes_saved_per_1000=None if saved is None else saved * 1000.0 / 60.0,

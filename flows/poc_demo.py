@@ -1,7 +1,9 @@
 """poc-demo: the whole PoC on seeded demo data through the flows (what ``reeltag demo`` / ``make demo`` run).
 
 demo data → ingest-corpus (→ validate-data) → adapt-encoder (demo-trained from random init) →
-retrain-tag2vec (→ finetune-mapper with its features → tune-rerank → poc-report, chained always).
+retrain-tag2vec → finetune-mapper (with its features) → tune-rerank → the simulated staff reviewer decides the
+labelled videos → poc-report (with the simulated staff-review section). The chain that retrain-tag2vec runs on a
+new champion, with the simulated review before its report.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from prefect import flow, task
 
 from flows._common import IO_RETRIES, NO_CACHING
 from flows.adapt_encoder import adapt_encoder
+from flows.finetune_mapper import finetune_mapper
 from flows.ingest_corpus import ingest_corpus
+from flows.poc_report import poc_report
 from flows.retrain_tag2vec import retrain_tag2vec
+from flows.tune_rerank import tune_rerank
 from reeltag.pipelines.demo import DemoInputs, DemoSummary, prepare_demo, summarise
+from reeltag.pipelines.review import simulate_demo_review
 from reeltag.project import Project
 
 
@@ -23,6 +29,12 @@ from reeltag.project import Project
 def demo_data_task(root: str, size: str, seed: int, quick: bool) -> DemoInputs:
     """Seeded and skipped when already current, so no Prefect cache is needed."""
     return prepare_demo(root, size, seed, quick)
+
+
+@task(name="simulated-review", **NO_CACHING)
+def simulated_review_task(root: str, labels: str) -> object:
+    """The demo's simulated reviewer; a re-run finds every item decided and adds nothing."""
+    return simulate_demo_review(Project.open(root), labels)
 
 
 @flow(name="poc-demo", validate_parameters=True)
@@ -34,5 +46,10 @@ def poc_demo(root: str = "demo-out", size: Literal["tiny", "small", "full"] = "s
     root = str(inputs.root)
     ingest_corpus(root, files=[str(inputs.posts)])
     adapt_encoder(root, pairs=str(inputs.pairs), from_="random", out=str(inputs.checkpoint))
-    retrain_tag2vec(root, labels=str(inputs.labels), search=str(inputs.search), chain="always")
+    labels, search = str(inputs.labels), str(inputs.search)
+    retrain_tag2vec(root, labels=labels, search=search, chain="never")
+    finetune_mapper(root, labels=labels, report=False)
+    tune_rerank(root, search=search, report=False)
+    simulated_review_task(root, labels)
+    poc_report(root, labels=labels, search=search)
     return summarise(Project.open(root), time.perf_counter() - started)

@@ -156,6 +156,10 @@ class GatesSection(Section):
     report_sample_videos: int = Field(
         8, ge=1, le=1000, description="Report: labelled test videos timed (uncached frames + CLIP) and shown as examples."
     )
+    min_review_items: int = Field(
+        50, ge=1, le=10_000_000,
+        description="Report: staff-reviewed videos below which the time saved is also shown as the P@5 proxy, videos.",
+    )
 
 
 class SchedulesSection(Section):
@@ -203,6 +207,25 @@ class SchedulesSection(Section):
         return value
 
 
+class ReviewSection(Section):
+    """Staff review (``reeltag review``): the queue, its leases and the control items."""
+
+    port: int = Field(8010, ge=1, le=65535, description="Port of the review page (bound to 127.0.0.1).")
+    reviewer: str = Field(
+        "staff", pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Reviewer name recorded on every event (1-64 of A-Z a-z 0-9 _ . @ -)."
+    )
+    queue: str = Field("default", min_length=1, max_length=64, description="Queue name items are added to and served from.")
+    order: Literal["uncertain", "newest"] = Field(
+        "uncertain", description="Next item: lowest top-score margin first ('uncertain') or newest first."
+    )
+    lease_s: float = Field(600.0, ge=1.0, le=86_400.0, description="How long an item stays leased to one reviewer, s.")
+    control_share: float = Field(
+        0.1, ge=0.0, le=1.0, description="Share of items shown without suggestions (the reviewer types the tags), 0-1."
+    )
+    k: int = Field(8, ge=1, le=9, description="Suggested tags shown per item (keys 1-9 select one), tags.")
+    seed: int = Field(5, description="Seed of the control-item draw and of the demo's simulated reviewer.")
+
+
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow.")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
@@ -226,6 +249,7 @@ class Settings(BaseSettings):
     rerank: RerankSection = RerankSection()
     gates: GatesSection = GatesSection()
     schedules: SchedulesSection = SchedulesSection()
+    review: ReviewSection = ReviewSection()
     tracking: TrackingSection = TrackingSection()
 
     @classmethod

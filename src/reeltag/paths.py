@@ -68,3 +68,8 @@ class ProjectPaths:
     @property
     def contracts(self) -> Path:
         return self.root / "data_contracts"
+
+    @property
+    def review_db(self) -> Path:
+        """Staff review store (SQLite, WAL): items, suggestions, the append-only event log."""
+        return self.data / "review" / "review.db"

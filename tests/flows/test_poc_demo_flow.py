@@ -23,3 +23,6 @@ def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> N
     assert summary.verdict == decision["verdict"] != "GO"
     assert decision["weights_kind"] == "demo-trained" and decision["demo_data"]
     assert (root / CHECKPOINT).is_file()
+    review = decision["staff_review"]  # the simulated reviewer decided every labelled demo video
+    assert review["simulated"] and review["reviewers"] == ["simulated"] and review["items_reviewed"] > 0
+    assert "Staff review (simulated reviewer)" in Path(summary.report).read_text(encoding="utf-8")

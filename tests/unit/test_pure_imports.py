@@ -61,6 +61,18 @@ PURE_MODULES = (
     "reeltag.pipelines.tag2vec",
     "reeltag.commands.corpus",
     "reeltag.commands.tag2vec",
+    "reeltag.review.store",
+    "reeltag.review.state",
+    "reeltag.review.queue",
+    "reeltag.review.typed",
+    "reeltag.review.export",
+    "reeltag.review.report",
+    "reeltag.review.media",
+    "reeltag.review.simulate",
+    "reeltag.review.pages",
+    "reeltag.review.server",
+    "reeltag.pipelines.review",
+    "reeltag.commands.review",
 )
 
 

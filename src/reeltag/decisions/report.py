@@ -135,6 +135,7 @@ class ReportData:
     lineage: tuple[Lineage, ...] = ()
     examples: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (video, suggested tags)
     top_tags: tuple[tuple[str, int], ...] = ()
+    staff_review: Any = None  # reeltag.review.report.StaffReview: measured on staff decisions, when there are any
 
 
 @dataclass(frozen=True)
@@ -187,9 +188,18 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
         },
         "metrics": {c.name: {m: dict(v) for m, v in c.methods.items()} for c in data.components},
         "time_saved_minutes_per_1000_videos": data.time_saved.minutes_per_1000_videos if data.time_saved else None,
+        "staff_review": _staff_review_json(data.staff_review),
         "lineage": [{"model": x.model, "version": x.version, "aliases": list(x.aliases), "run_id": x.run_id,
                      "depends_on": dict(x.depends_on)} for x in data.lineage],
     }
+
+
+def _staff_review_json(review: Any) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    from reeltag.console import jsonable
+
+    return {**jsonable(review), "enough": review.enough}
 
 
 def markdown_summary(data: ReportData, judgements: Sequence[Judgement]) -> str:

@@ -26,6 +26,7 @@ from reeltag.pipelines.mapper_data import (
     require_splits, tag_index, tag_texts,
 )
 from reeltag.project import Project
+from reeltag.review.export import labels_provenance
 
 GATE_METRIC = "test/mapper/p_at_5"
 Progress = Callable[[int], None] | None
@@ -261,7 +262,8 @@ def _champion_metrics(old: dict[str, float] | None, test: dict[str, dict[str, fl
 def _lineage(space: TagSpace, data: Dataset, mode: str) -> dict[str, str]:
     return {"mode": mode, "tag2vec_version": str(space.version), "encoder_id": data.features.model_id,
             "encoder_weights": data.features.weights_kind, "labels_sha256": data.labels.sha256,
-            "videos_quarantined": str(data.features.quarantined), "labels_quarantined": str(data.labels.quarantined)}
+            "videos_quarantined": str(data.features.quarantined), "labels_quarantined": str(data.labels.quarantined),
+            **labels_provenance(data.labels.source, data.labels.sha256)}
 
 
 def _inputs_hash(project: Project, mode: str, check: LabelCheck, space: TagSpace, encoder_id: str) -> str:

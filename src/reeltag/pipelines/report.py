@@ -47,8 +47,17 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
         TITLE, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), _weights_kind(project, suggested),
         ev.is_demo(project), tuple(c for c in (ev.tag2vec_component(project), mapper, rerank) if c is not None),
         search_detail, ev.time_saved(project, mapper), costs, ev.contract_results(project), counts, samples,
-        ev.lineage(project), _examples(suggested), ev.top_tags(project),
+        ev.lineage(project), _examples(suggested), ev.top_tags(project), _staff_review(project),
     )
+
+
+def _staff_review(project: Project) -> object | None:
+    """Measured staff-review evidence (``reeltag.review.report``), when the project has a review store."""
+    from reeltag.review.report import staff_review
+    from reeltag.review.store import ReviewStore
+
+    settings = project.settings
+    return staff_review(ReviewStore(project.paths.review_db), settings.gates.min_review_items, settings.review.seed)
 
 
 def _weights_kind(project: Project, suggested: object | None) -> str:

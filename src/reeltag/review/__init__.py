@@ -1,0 +1,1 @@
+"""Staff review: the store (SQLite, append-only events), queue, page, export to company labels, report evidence."""

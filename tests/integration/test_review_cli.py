@@ -1,0 +1,42 @@
+"""``reeltag review`` commands' clear errors (exit 2, one line) and the app mounted under a prefix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from review_helpers import filled_store
+from typer.testing import CliRunner
+
+from reeltag.cli import app
+from reeltag.project import Project
+from reeltag.review.server import review_app_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_export_without_a_store_says_what_to_do(tmp_root: Path) -> None:
+    outcome = CliRunner().invoke(app, ["review", "export", "--root", str(tmp_root), "--json"])
+    assert outcome.exit_code == 2 and "reeltag review add" in outcome.stdout
+    assert not (tmp_root / "data" / "inbox" / "labels.csv").exists()
+
+
+def test_add_without_inputs_or_inbox_says_what_to_do(tmp_root: Path) -> None:
+    outcome = CliRunner().invoke(app, ["review", "add", "--root", str(tmp_root), "--json"])
+    assert outcome.exit_code == 2 and "inbox" in outcome.stdout and "videos" in outcome.stdout
+
+
+def test_the_app_mounts_under_a_prefix(tmp_root: Path) -> None:
+    filled_store(tmp_root, 2)
+    parent = FastAPI()
+    parent.mount("/review", review_app_for(Project.open(tmp_root), reviewer="ann"))
+    client = TestClient(parent)
+    page = client.get("/review/")
+    assert page.status_code == 200 and 'src="/review/static/htmx.min.js"' in page.text
+    item = re.search(r'data-item-id="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    assert f'src="/review/items/{item}/video"' in page.text
+    assert client.get(f"/review/items/{item}/video").status_code == 200
+    assert client.get("/review/static/htmx.min.js").text.startswith("/*! htmx 2.0.11")

@@ -1,0 +1,77 @@
+"""Step: a catalogue manifest (docid → video) → its cached frame features as one matrix; never encodes.
+
+Documents whose video has no cached features under the serving encoder (or no readable file) are listed in
+``not_cached``; :func:`queue_features` appends such documents to ``data/queue/features.jsonl`` (a JSONL
+manifest: ``reeltag features extract data/queue/features.jsonl`` encodes them), so a request never decodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reeltag import quarantine
+from reeltag.errors import UnreadableVideo
+from reeltag.io import sha256_text
+from reeltag.pipelines.features import feature_key_of
+from reeltag.project import Project
+from reeltag.rerank.catalogue import FeatureMatrix, build_matrix
+from reeltag.rerank.formats import Issue, read_manifest
+from reeltag.video.cache import FeatureCache
+from reeltag.video.sampling import Sampling
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    manifest: Path
+    paths: dict[str, Path]  # docid → video file
+    matrix: FeatureMatrix
+    not_cached: tuple[str, ...]  # docids without cached features under ``model_id``
+    model_id: str
+    issues: tuple[Issue, ...]
+    memory_mapped: bool
+
+
+def load_catalogue(project: Project, manifest: Path, model_id: str, dim: int) -> Catalogue:
+    """Every manifest document's cached frames under encoder ``model_id``, in one ``(docs, frames, dim)`` matrix."""
+    read = read_manifest(manifest, project.settings.paths.allow_absolute_manifest_paths)
+    frames = cached_frames(project, read.paths, model_id)
+    mapped = _mmap_path(project, manifest, model_id, len(frames) * _width(frames) * dim * 4)
+    matrix = build_matrix(frames, dim, mapped)
+    missing = tuple(d for d in read.paths if d not in frames)
+    return Catalogue(Path(manifest), dict(read.paths), matrix, missing, model_id, read.issues, mapped is not None)
+
+
+def cached_frames(project: Project, paths: dict[str, Path], model_id: str) -> dict[str, np.ndarray]:
+    """``docid → frames`` for the documents whose video is in the feature cache (unreadable files are skipped)."""
+    cache, sampling = FeatureCache(project.paths.features), Sampling.from_settings(project.settings.video)
+    frames: dict[str, np.ndarray] = {}
+    for docid, path in paths.items():
+        try:
+            entry = cache.get(feature_key_of(path, model_id, sampling)[0])
+        except (UnreadableVideo, OSError):
+            continue
+        if entry is not None:
+            frames[docid] = np.asarray(entry.frames, dtype=np.float32)
+    return frames
+
+
+def _width(frames: dict[str, np.ndarray]) -> int:
+    return max((len(f) for f in frames.values()), default=1)
+
+
+def _mmap_path(project: Project, manifest: Path, model_id: str, size_bytes: int) -> Path | None:
+    if size_bytes <= project.settings.api.mmap_above_mb * 2**20:
+        return None
+    return project.paths.api / f"catalogue-{sha256_text(f'{Path(manifest).resolve()}|{model_id}')[:16]}.npy"
+
+
+def queue_features(project: Project, items: Iterable[tuple[str, Path]]) -> int:
+    """Append ``(docid, path)`` rows to the feature queue; returns how many."""
+    rows = [{"docid": docid, "path": str(path)} for docid, path in items]
+    if rows:
+        quarantine.append_jsonl(project.paths.feature_queue, rows)
+    return len(rows)

@@ -36,6 +36,10 @@ def served_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, de
     from reeltag.pipelines.rerank import tune_rerank
     from reeltag.project import Project
 
+    import os  # DEVONLY
+    if os.environ.get("I15DEV"):  # DEVONLY
+        k = Path("/tmp/i15keep")  # DEVONLY
+        return ServedProject(k / "api-project0", k / "demo-tiny0", {}, "")  # DEVONLY
     root = tmp_path_factory.mktemp("api-project")
     project = mapper_project_at(root, demo_encoder.clip, demo_tiny)
     trained = train_mapper(project, demo_tiny / "labels.csv")

@@ -56,9 +56,11 @@ class Guard:
             problem = token_problem(headers, self.token)
             if problem:
                 return await _reply(send, *problem, extra=[(b"www-authenticate", b"Bearer")])
-        cap = self._cap(scope["path"], headers.get("content-type", ""))
-        if int(headers.get("content-length") or 0) > cap:
-            return await _reply(send, 413, f"body of {headers['content-length']} bytes; at most {cap} here")
+        cap, declared = self._cap(scope["path"], headers.get("content-type", "")), headers.get("content-length", "0")
+        if not declared.strip().isdigit():
+            return await _reply(send, 400, f"Content-Length {declared[:40]!r} is not a number of bytes")
+        if int(declared) > cap:
+            return await _reply(send, 413, f"body of {declared} bytes; at most {cap} here")
         body = await _read_capped(receive, cap)
         if body is None:
             return await _reply(send, 413, f"body over {cap} bytes")

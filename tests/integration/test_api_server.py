@@ -113,7 +113,7 @@ def test_the_registered_reranker_pyfunc_serves_through_mlflow_models_serve(serve
     finally:
         for key in env_uri:
             os.environ.pop(key, None)
-    rows = [["q1", 3.0, 0.1], ["q1", 2.0, 0.9], ["q1", 1.0, float("nan")], ["q2", 5.0, 0.3], ["q2", 4.0, 0.2]]
+    rows = [["q1", 3.0, 0.1], ["q1", 2.0, 0.9], ["q1", 1.0, None], ["q2", 5.0, 0.3], ["q2", 4.0, 0.2]]
     try:
         got = httpx.post(f"http://127.0.0.1:{port}/invocations", timeout=60.0,
                          json={"dataframe_split": {"columns": ["qid", "base", "clip"], "data": rows}})

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from reeltag import __version__
 from reeltag.api import routes_ops, routes_rerank, routes_suggest
 from reeltag.api.guard import Guard
+from reeltag.api.schemas import BodyRefused
 from reeltag.api.service import Refused, Service
 from reeltag.api.watcher import Watcher
 from reeltag.errors import ReeltagError
@@ -59,6 +60,10 @@ def _add_error_bodies(app: FastAPI) -> None:
         detail = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in errors[:20]]
         return JSONResponse({"detail": f"{where}: {errors[0]['msg'] if errors else 'invalid'}", "field": where,
                              "errors": detail}, status_code=422)
+
+    @app.exception_handler(BodyRefused)
+    async def body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
 
     @app.exception_handler(ReeltagError)
     async def domain(_: Request, exc: ReeltagError) -> JSONResponse:

@@ -7,11 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from reeltag.api import suggest
-from reeltag.api.schemas import SuggestRequest, SuggestResponse
+from reeltag.api.schemas import SuggestRequest, SuggestResponse, parse_body
 from reeltag.api.service import Refused
 
 router = APIRouter()
@@ -34,27 +33,13 @@ async def suggest_tags(request: Request) -> SuggestResponse:
         upload = form.get("video")
         if not isinstance(upload, UploadFile):
             raise Refused(422, "video", "multipart body needs a file field 'video'")
-        options = _validated({k: _field(k, form.get(k)) for k in FORM_FIELDS if form.get(k) is not None} | {"video": "upload"})
+        options = parse_body(SuggestRequest, {k: _field(k, form.get(k)) for k in FORM_FIELDS if form.get(k) is not None}
+                             | {"video": "upload"})
         data = await upload.read()
         return await run_in_threadpool(suggest.suggest_upload, service, data, upload.filename or "video", options)
-    req = _validated(await _json(request))
+    req = parse_body(SuggestRequest, await request.body())
     path = suggest.resolve_video(service, req.video)
     return await run_in_threadpool(suggest.suggest, service, path, req.video, req)
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Refused(422, "body", f"malformed JSON: {exc}") from None
-
-
-def _validated(raw: Any) -> SuggestRequest:
-    try:
-        return SuggestRequest.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise Refused(422, ".".join(str(p) for p in first["loc"]) or "body", first["msg"]) from None
 
 
 def _field(name: str, value: Any) -> Any:

@@ -3,7 +3,9 @@ service and answered 4xx with the field and the reason)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 HARD_TEXT_CAP = 100_000  # characters; the configured caps (api.max_*) are lower
 
@@ -73,3 +75,24 @@ class SuggestResponse(Strict):
     tag2vec_version: str
     encoder: str
     weights_kind: str
+
+
+class BodyRefused(ValueError):
+    """A body that is not valid JSON or does not fit its schema: ``field`` and the reason (answered 422)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], raw: bytes | Any) -> M:
+    """``model`` from JSON bytes (or already-parsed data); the first error names its field."""
+    try:
+        return model.model_validate_json(raw) if isinstance(raw, (bytes, str)) else model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise BodyRefused(where, f"{first['msg']} ({first['type']})") from None

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from mapper_helpers import mapper_project_at  # noqa: I001 (tests/integration helper)
+from mapper_helpers import mapper_project_at
 
 API_GRID = {"alpha_grid": [0.0, 0.5, 1.0], "tune_normalisations": ["minmax"], "tune_poolings": ["max"], "bootstrap": 200}
 
@@ -32,11 +31,11 @@ def _promote_unless(project: Any, model: str, version: str | None, promoted: boo
 def served_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any) -> ServedProject:
     """Tag2Vec → mapper (tiny demo labels) → reranker (3-setting grid on the tiny search set); each promoted
     by hand when the gate holds back on tiny data (test setup, like `reeltag promote`)."""
+    import os  # DEVONLY
+
     from reeltag.pipelines.mapper import train_mapper
     from reeltag.pipelines.rerank import tune_rerank
     from reeltag.project import Project
-
-    import os  # DEVONLY
     if os.environ.get("I15DEV"):  # DEVONLY
         k = Path("/tmp/i15keep")  # DEVONLY
         return ServedProject(k / "api-project0", k / "demo-tiny0", {}, "")  # DEVONLY

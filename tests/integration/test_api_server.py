@@ -14,14 +14,19 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from api_helpers import (
+    champion_params,
+    free_port,
+    register_reranker_version,
+    start_server,
+    stop_server,
+)
 from fastapi.testclient import TestClient
 
 from reeltag.api.app import create_app
 from reeltag.api.service import Service
 from reeltag.project import Project
 from reeltag.rerank.scoring import fuse
-
-from api_helpers import champion_params, free_port, register_reranker_version, start_server, stop_server  # noqa: I001
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

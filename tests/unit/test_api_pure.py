@@ -91,7 +91,7 @@ def _call(guard: Guard, path: str, body: bytes, headers: list[tuple[bytes, bytes
 
 
 def test_guard_caps_bodies_without_a_content_length_and_replays_small_ones() -> None:
-    async def echo(scope: dict, receive, send) -> None:  # noqa: ANN001
+    async def echo(scope: dict, receive, send) -> None:
         body = (await receive())["body"]
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": body})
@@ -114,7 +114,7 @@ def test_query_vectors_are_an_lru_with_hits() -> None:
 
 
 def test_fastapi_and_uvicorn_are_imported_only_under_api_and_review() -> None:
-    pattern = re.compile(r"^\\s*(from|import)\\s+(fastapi|uvicorn|starlette)\\b", re.M)
+    pattern = re.compile(r"^\s*(from|import)\s+(fastapi|uvicorn|starlette)\b", re.MULTILINE)
     offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                  if p.relative_to(SRC).parts[0] not in ("api", "review") and pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == []

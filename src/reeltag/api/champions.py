@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from reeltag.api import registry
@@ -51,7 +51,7 @@ class Champions:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def load_champions(project: Project, encoder_id: str, versions: dict[str, str | None],
@@ -75,7 +75,7 @@ def _suggester(project: Project, encoder_id: str, versions: dict[str, str | None
         return old
     try:
         return _load_suggester(project, encoder_id, str(wanted[0]))
-    except Exception as exc:  # any load failure: keep serving the old pair, say why
+    except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old pair, say why)
         errors["mapper"] = f"tag2vec v{wanted[0]} + mapper v{wanted[1]} not loaded ({type(exc).__name__}: {exc})"
         log.error("champion swap refused: %s", errors["mapper"])
         return old
@@ -101,7 +101,7 @@ def _reranker(project: Project, encoder_id: str, version: str | None, previous: 
         return old
     try:
         return _load_reranker(project, encoder_id, version)
-    except Exception as exc:  # any load failure: keep serving the old one, say why
+    except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old one, say why)
         errors["reranker"] = f"reranker v{version} not loaded ({type(exc).__name__}: {exc})"
         log.error("champion swap refused: %s", errors["reranker"])
         return old

@@ -54,7 +54,7 @@ class Service:
                                self.matrix.documents, bool(catalogue and catalogue.memory_mapped))
 
     @classmethod
-    def start(cls, project: Project, encoder: Any = None) -> "Service":
+    def start(cls, project: Project, encoder: Any = None) -> Service:
         """Load the encoder [clip] names, the catalogue's cached features and every champion."""
         from reeltag.video.encoder import load_encoder
 

@@ -15,7 +15,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="reeltag-api-watcher", daemon=True)
 
-    def start(self) -> "Watcher":
+    def start(self) -> Watcher:
         self._thread.start()
         return self
 
@@ -27,5 +27,5 @@ class Watcher:
         while not self._stop.wait(self.interval_s):
             try:
                 self.service.refresh()
-            except Exception as exc:  # the registry unreachable for a moment: log it, keep serving, try again
+            except Exception as exc:  # noqa: BLE001 (registry unreachable for a moment: log, keep serving, retry)
                 log.error("champion check failed: %s: %s", type(exc).__name__, exc)

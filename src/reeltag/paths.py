@@ -13,7 +13,7 @@ class ProjectPaths:
     root: Path
 
     @classmethod
-    def at(cls, root: str | Path) -> ProjectPaths:
+    def at(cls, root: str | Path) -> "ProjectPaths":
         return cls(Path(root).expanduser().resolve())
 
     @property

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def record(folder: Path, records: Iterable[QuarantineRecord]) -> int:
 
 
 def _append(path: Path, items: list[QuarantineRecord]) -> None:
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     append_jsonl(path, [{**_asdict(r), "at": stamp} for r in items])
 
 

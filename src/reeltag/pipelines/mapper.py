@@ -16,40 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from reeltag.decisions.gates import (
-    Decision,
-    Guardrail,
-    Threshold,
-    comparison_metrics,
-    decide,
-)
+from reeltag.decisions.gates import Decision, Guardrail, Threshold, comparison_metrics, decide
 from reeltag.io import sha256_json
-from reeltag.mapper.evaluate import (
-    best_fusion_weight,
-    compare_methods,
-    method_scores,
-    prefixed,
-)
+from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed
 from reeltag.mapper.suggest import Suggestion, TagIndex, nearest_tags
 from reeltag.pipelines.mapper_data import (
-    MODEL,
-    Champion,
-    Dataset,
-    FeatureCounts,
-    LabelCheck,
-    TagSpace,
-    build_dataset,
-    check_labels,
-    configured_model_id,
-    feature_counts,
-    label_normaliser,
-    load_champion,
-    load_project_encoder,
-    load_space,
-    require_encoder,
-    require_splits,
-    tag_index,
-    tag_texts,
+    MODEL, Champion, Dataset, FeatureCounts, LabelCheck, TagSpace, build_dataset, check_labels, feature_counts,
+    configured_model_id, label_normaliser, load_champion, load_project_encoder, load_space, require_encoder,
+    require_splits, tag_index, tag_texts,
 )
 from reeltag.project import Project
 
@@ -331,5 +305,5 @@ def _from_run(run: dict[str, Any], check: LabelCheck) -> MapperTrained:
 
 def _restricted(project: Project, space: TagSpace, exclude: Sequence[str], allow: Sequence[str] | None) -> TagIndex:
     normalise = label_normaliser(project, space)
-    keys = lambda raw: [t for t in (normalise(r) for r in raw) if t]
+    keys = lambda raw: [t for t in (normalise(r) for r in raw) if t]  # noqa: E731
     return tag_index(space).restrict(keys(allow) if allow is not None else None, keys(exclude))

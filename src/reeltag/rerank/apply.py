@@ -14,15 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reeltag.rerank.formats import Ranking, Run
-from reeltag.rerank.scoring import (
-    FrameStack,
-    Reranked,
-    frame_similarities,
-    fuse,
-    pool,
-    ranking,
-    stack_frames,
-)
+from reeltag.rerank.scoring import FrameStack, Reranked, frame_similarities, fuse, pool, ranking, stack_frames
 from reeltag.rerank.tuning import Setting
 
 

@@ -100,7 +100,7 @@ def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
             raise BadInput(f"{path}: not UTF-8 text ({exc.reason})") from exc
 
 
-def _number(path: Path, number: int, text: str, kind: type[int | float], what: str) -> float | int:
+def _number(path: Path, number: int, text: str, kind: type[int] | type[float], what: str) -> float | int:
     try:
         return kind(text)
     except ValueError:

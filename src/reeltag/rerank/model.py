@@ -11,10 +11,9 @@ returns the fused score of each row, normalised per ``qid`` exactly as :mod:`ree
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 

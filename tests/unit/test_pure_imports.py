@@ -60,6 +60,15 @@ PURE_MODULES = (
     "reeltag.pipelines.tag2vec",
     "reeltag.commands.corpus",
     "reeltag.commands.tag2vec",
+    "reeltag.rerank.catalogue",
+    "reeltag.pipelines.catalogue",
+    "reeltag.api.registry",
+    "reeltag.api.champions",
+    "reeltag.api.service",
+    "reeltag.api.rerank",
+    "reeltag.api.suggest",
+    "reeltag.api.guard",
+    "reeltag.commands.api",
 )
 
 

@@ -71,7 +71,7 @@ def bench_service(root: Path) -> Any:
     encoder = load_encoder(project.settings.clip.model_copy(update={"arch": "ViT-B-32", "threads": 1}), project.paths)
     frames = catalogue_frames()
     catalogue = Catalogue(root / "catalogue.csv", {d: root / f"{d}.mp4" for d in frames}, build_matrix(frames, DIM), (),
-                          encoder.model_id, (), False)
+                          encoder.model_id, (), None)
     service = Service(project, encoder, catalogue)
     service.champions = Champions(_suggester(encoder, now()), Reranker(
         RerankerParams(ALPHA, "minmax", "max", 3, CANDIDATES, encoder.model_id, encoder.weights_kind), "bench", now()))

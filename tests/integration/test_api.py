@@ -99,12 +99,18 @@ def test_a_catalogue_video_without_cached_features_is_listed_and_queued(served_p
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text("\n".join([rows[0], f"new1,{fresh}"] + [f"{r.split(',')[0]},{s / r.split(',')[1]}" for r in rows[1:]]) + "\n")
     project = Project.open(served_project.root, api={"catalogue": str(catalogue)})
-    with TestClient(create_app(Service.start(project), watch=False)) as c:
-        data = c.post("/v1/rerank", json={"query": "a red circle", "candidates": [
-            {"docid": "new1", "score": 2.0}, {"docid": docid, "score": 1.0}]}).json()
-    assert data["missing"] == ["new1"]
-    queued = [json.loads(line) for line in project.paths.feature_queue.read_text().splitlines()]
-    assert {"docid": "new1", "path": str(fresh.resolve())} in queued
+    service = Service.start(project)
+    body = {"query": "a red circle", "candidates": [{"docid": "new1", "score": 2.0}, {"docid": docid, "score": 1.0}]}
+    with TestClient(create_app(service, watch=False)) as c:
+        before = c.post("/v1/rerank", json=body).json()
+        queued = [json.loads(line) for line in project.paths.feature_queue.read_text().splitlines()]
+        reeltag("features", "extract", str(project.paths.feature_queue), "--root", str(served_project.root))
+        service.refresh()  # what the watcher does every api.reload_s: the new features are served
+        after = c.post("/v1/rerank", json=body).json()
+        cached = c.get("/v1/models").json()["catalogue"]["cached"]
+    assert before["missing"] == ["new1"] and {"docid": "new1", "path": str(fresh.resolve())} in queued
+    assert after["missing"] == [] and all(r["clip"] is not None for r in after["results"])
+    assert cached == 25
 
 
 def _cli_suggestions(root: Path, video: Path) -> list[tuple[str, float]]:

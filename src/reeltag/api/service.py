@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from reeltag.api import registry
@@ -30,16 +30,6 @@ class Refused(Exception):
         self.status, self.field, self.reason = status, field, reason
 
 
-@dataclass(frozen=True)
-class Started:
-    started_at: str
-    encoder_id: str
-    encoder_weights: str
-    catalogue_documents: int
-    catalogue_cached: int
-    memory_mapped: bool
-
-
 class Service:
     def __init__(self, project: Project, encoder: Any, catalogue: Catalogue | None, metrics: ApiMetrics | None = None):
         self.project, self.encoder, self.catalogue = project, encoder, catalogue
@@ -50,8 +40,7 @@ class Service:
         self._attempted: dict[str, str | None] | None = None
         self._queued: set[str] = set()
         self._queue_lock = threading.Lock()
-        self.started = Started(now(), encoder.model_id, encoder.weights_kind, len(catalogue.paths) if catalogue else 0,
-                               self.matrix.documents, bool(catalogue and catalogue.memory_mapped))
+        self.started_at = now()
 
     @classmethod
     def start(cls, project: Project, encoder: Any = None) -> Service:
@@ -74,7 +63,9 @@ class Service:
         return self.champions.reranker is not None or self.champions.suggester is not None
 
     def refresh(self) -> bool:
-        """Load the champions the registry names now, if they changed since the last attempt; True if swapped."""
+        """Reload the catalogue if features of its missing documents appeared; load the champions the registry
+        names now, if they changed since the last attempt. True if a champion was swapped."""
+        self._refresh_catalogue()
         versions = registry.champion_versions(self.project)
         if versions == self._attempted:
             return False
@@ -84,6 +75,17 @@ class Service:
         self.champions = after  # one reference assignment: a request sees the old or the new object, never a mix
         self._count_swaps(before, after)
         return after.versions != before.versions
+
+    def _refresh_catalogue(self) -> None:
+        old = self.catalogue
+        if old is None or not old.has_new_features():
+            return
+        self.catalogue = load_catalogue(self.project, old.manifest, self.encoder.model_id, self.encoder.embed_dim)
+        if old.matrix_file:
+            old.matrix_file.unlink(missing_ok=True)  # requests still reading it keep their mapping
+        log.info("catalogue reloaded: %d of %d documents have features", self.catalogue.matrix.documents, len(old.paths))
+        with self._queue_lock:
+            self._queued.difference_update(self.catalogue.matrix.index)
 
     def _count_swaps(self, before: Champions, after: Champions) -> None:
         for model, version in after.versions.items():
@@ -120,10 +122,15 @@ class Service:
                           "reranker": r.loaded_at if r else None},
             "reranker": asdict(r.params) if r else None,
             "encoder": {"model_id": self.encoder.model_id, "weights_kind": self.encoder.weights_kind},
-            "catalogue": {"documents": self.started.catalogue_documents, "cached": self.started.catalogue_cached,
-                          "memory_mapped": self.started.memory_mapped},
-            "errors": dict(champs.errors), "started_at": self.started.started_at,
+            "catalogue": _catalogue_counts(self.catalogue), "errors": dict(champs.errors), "started_at": self.started_at,
         }
+
+
+def _catalogue_counts(catalogue: Catalogue | None) -> dict[str, Any]:
+    if catalogue is None:
+        return {"documents": 0, "cached": 0, "memory_mapped": False}
+    return {"documents": len(catalogue.paths), "cached": catalogue.matrix.documents,
+            "memory_mapped": catalogue.matrix_file is not None}
 
 
 class _EmptyMatrices:

@@ -31,14 +31,10 @@ def _promote_unless(project: Any, model: str, version: str | None, promoted: boo
 def served_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any) -> ServedProject:
     """Tag2Vec → mapper (tiny demo labels) → reranker (3-setting grid on the tiny search set); each promoted
     by hand when the gate holds back on tiny data (test setup, like `reeltag promote`)."""
-    import os  # DEVONLY
-
     from reeltag.pipelines.mapper import train_mapper
     from reeltag.pipelines.rerank import tune_rerank
     from reeltag.project import Project
-    if os.environ.get("I15DEV"):  # DEVONLY
-        k = Path("/tmp/i15keep")  # DEVONLY
-        return ServedProject(k / "api-project0", k / "demo-tiny0", {}, "")  # DEVONLY
+
     root = tmp_path_factory.mktemp("api-project")
     project = mapper_project_at(root, demo_encoder.clip, demo_tiny)
     trained = train_mapper(project, demo_tiny / "labels.csv")

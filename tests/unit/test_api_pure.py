@@ -118,3 +118,12 @@ def test_fastapi_and_uvicorn_are_imported_only_under_api_and_review() -> None:
     offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                  if p.relative_to(SRC).parts[0] not in ("api", "review") and pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_reeltag_api_refuses_a_non_local_host_without_a_token(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from reeltag.cli import app
+
+    result = CliRunner().invoke(app, ["api", "--host", "0.0.0.0", "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "REELTAG_API__TOKEN" in result.output

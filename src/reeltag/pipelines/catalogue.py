@@ -7,8 +7,8 @@ manifest: ``reeltag features extract data/queue/features.jsonl`` encodes them), 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -25,6 +25,7 @@ BENCHMARKS = (
     ("P5", "bench.bench_rss"),
     ("P6", "bench.bench_flows"),
     ("R1", "bench.bench_review"),
+    ("P7", "bench.bench_api"),
 )
 
 

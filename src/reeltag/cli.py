@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "reeltag.commands.rerank",
     "reeltag.commands.ops",
     "reeltag.commands.review",
+    "reeltag.commands.api",
 )
 
 app = typer.Typer(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from reeltag.io import sha256_json
@@ -225,6 +225,28 @@ class ReviewSection(Section):
     k: int = Field(8, ge=1, le=9, description="Suggested tags shown per item (keys 1-9 select one), tags.")
     seed: int = Field(5, description="Seed of the control-item draw and of the demo's simulated reviewer.")
 
+class ApiSection(Section):
+    """``reeltag api``: the HTTP service (suggest and rerank for other systems)."""
+
+    host: str = Field("127.0.0.1", description="Bind address; any other than 127.0.0.1/localhost/::1 needs api.token.")
+    port: int = Field(8008, ge=0, le=65535, description="TCP port (0 = any free port).")
+    token: SecretStr | None = Field(
+        None, description="Bearer token every route but /healthz needs when set (REELTAG_API__TOKEN); never logged."
+    )
+    catalogue: Path | None = Field(None, description="Manifest CSV docid,path of the searchable videos (rerank features).")
+    video_root: Path | None = Field(None, description="Folder /v1/suggest may read videos from by path; unset = docids only.")
+    max_candidates: int = Field(1000, ge=1, le=100_000, description="Most candidates in one /v1/rerank request.")
+    max_query_chars: int = Field(1000, ge=1, le=100_000, description="Longest query text, in characters.")
+    max_docid_chars: int = Field(256, ge=1, le=10_000, description="Longest docid, in characters.")
+    max_k: int = Field(100, ge=1, le=10_000, description="Largest k (tags) one /v1/suggest request may ask for.")
+    max_body_kb: int = Field(1024, ge=1, le=1_000_000, description="Largest JSON request body, in KiB.")
+    max_upload_mb: float = Field(50.0, gt=0.0, le=10_000.0, description="Largest uploaded video, in MiB.")
+    reload_s: float = Field(5.0, gt=0.0, le=86_400.0, description="Seconds between checks of the registry's champion aliases.")
+    query_cache_size: int = Field(4096, ge=0, le=10_000_000, description="Query text vectors kept (LRU), entries.")
+    mmap_above_mb: float = Field(
+        512.0, ge=0.0, le=1_000_000.0, description="Catalogue feature matrices larger than this are memory-mapped from data/api/, MiB."
+    )
+
 
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow.")
@@ -251,6 +273,7 @@ class Settings(BaseSettings):
     schedules: SchedulesSection = SchedulesSection()
     review: ReviewSection = ReviewSection()
     tracking: TrackingSection = TrackingSection()
+    api: ApiSection = ApiSection()
 
     @classmethod
     def settings_customise_sources(

@@ -38,6 +38,16 @@ class ProjectPaths:
         return self.data / "models"
 
     @property
+    def api(self) -> Path:
+        """The HTTP service's working files (memory-mapped catalogue matrices, uploads in flight)."""
+        return self.data / "api"
+
+    @property
+    def feature_queue(self) -> Path:
+        """JSONL ``docid, path`` of videos the API met without cached features (``reeltag features extract`` it)."""
+        return self.data / "queue" / "features.jsonl"
+
+    @property
     def reports(self) -> Path:
         return self.data / "reports"
 

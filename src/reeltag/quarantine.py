@@ -39,9 +39,14 @@ def record(folder: Path, records: Iterable[QuarantineRecord]) -> int:
 
 
 def _append(path: Path, items: list[QuarantineRecord]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    lines = "".join(json.dumps({**_asdict(r), "at": stamp}, ensure_ascii=False) + "\n" for r in items)
+    append_jsonl(path, [{**_asdict(r), "at": stamp} for r in items])
+
+
+def append_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Append JSON lines under a file lock, all or nothing (also the API's feature queue)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     with FileLock(str(path) + ".lock", timeout=60):
         _append_whole(path, lines.encode("utf-8"))
 

@@ -73,6 +73,15 @@ PURE_MODULES = (
     "reeltag.review.server",
     "reeltag.pipelines.review",
     "reeltag.commands.review",
+    "reeltag.rerank.catalogue",
+    "reeltag.pipelines.catalogue",
+    "reeltag.api.registry",
+    "reeltag.api.champions",
+    "reeltag.api.service",
+    "reeltag.api.rerank",
+    "reeltag.api.suggest",
+    "reeltag.api.guard",
+    "reeltag.commands.api",
 )
 
 

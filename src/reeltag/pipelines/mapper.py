@@ -129,13 +129,16 @@ def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None
 
 def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None = None, exclude: Sequence[str] = (),
                  allow: Sequence[str] | None = None, min_score: float | None = None, space: TagSpace | None = None,
-                 encoder: Any = None, on_progress: Progress = None) -> SuggestResult:
-    """Ranked tags (surface forms, cosine scores) for every readable video; unreadable ones are quarantined."""
+                 encoder: Any = None, on_progress: Progress = None, champion: Champion | None = None) -> SuggestResult:
+    """Ranked tags (surface forms, cosine scores) for every readable video; unreadable ones are quarantined.
+
+    ``space`` and ``champion`` (the champion mapper of that space) are loaded from the registry unless given
+    (the API passes the ones it serves)."""
     from reeltag.mapper.train import predict
     from reeltag.pipelines.features import extract_features
 
     started, space = time.perf_counter(), space or load_space(project)
-    champion = load_champion(project, space, required=True)
+    champion = champion or load_champion(project, space, required=True)
     require_encoder(champion, encoder.model_id if encoder is not None else configured_model_id(project))
     index = _restricted(project, space, exclude, allow)
     batch = extract_features(project, list(inputs), on_progress, encoder=encoder)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reeltag.rerank.formats import Ranking, Run
-from reeltag.rerank.scoring import frame_similarities, fuse, pool, ranking, stack_frames
+from reeltag.rerank.scoring import FrameStack, Reranked, frame_similarities, fuse, pool, ranking, stack_frames
 from reeltag.rerank.tuning import Setting
 
 
@@ -55,8 +55,12 @@ def head_docids(run: Run, depth: int, qids: set[str] | None = None) -> list[str]
 
 
 def prepare_topic(rank: Ranking, query: np.ndarray, frames: Mapping[str, np.ndarray], depth: int) -> TopicCandidates:
+    return topic_from_stack(rank, query, stack_frames([frames.get(d) for d in rank.docids[:depth]], dim=len(query)), depth)
+
+
+def topic_from_stack(rank: Ranking, query: np.ndarray, stack: FrameStack, depth: int) -> TopicCandidates:
+    """A topic's head scored against ``query`` (``stack`` = frames of its top-``depth`` documents) and its tail."""
     head = rank.docids[:depth]
-    stack = stack_frames([frames.get(d) for d in head], dim=len(query))
     tail = Ranking(rank.qid, rank.docids[depth:], rank.scores[depth:])
     base = np.array(rank.scores[:depth], dtype=np.float64)
     return TopicCandidates(rank.qid, head, base, frame_similarities(query, stack), stack.counts, tail)
@@ -69,10 +73,20 @@ def prepare(run: Run, queries: Mapping[str, np.ndarray], frames: Mapping[str, np
     return Prepared(topics, passthrough, run.tag)
 
 
-def rerank_topic(topic: TopicCandidates, setting: Setting, top_m: int) -> Ranking:
+def score_topic(topic: TopicCandidates, setting: Setting, top_m: int) -> Reranked:
+    """The head's pooled CLIP score, fused score and order (best first) under one setting."""
     clip = pool(topic.sims, topic.counts, setting.pooling, top_m)
     fused = fuse(topic.base, clip, setting.alpha, setting.normalisation)
-    order = ranking(fused)
+    return Reranked(ranking(fused), fused, clip)
+
+
+def rerank_topic(topic: TopicCandidates, setting: Setting, top_m: int) -> Ranking:
+    return ranking_of(topic, score_topic(topic, setting, top_m))
+
+
+def ranking_of(topic: TopicCandidates, scored: Reranked) -> Ranking:
+    """The head in its new order, then the tail in the engine's order with scores below the head's."""
+    order, fused = scored.order, scored.fused
     head_scores = fused[order]
     floor = float(head_scores.min()) if len(head_scores) else 0.0
     tail_scores = tuple(floor - 1.0 - j for j in range(len(topic.tail)))

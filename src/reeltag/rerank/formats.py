@@ -131,10 +131,12 @@ def read_run(path: str | Path, known_topics: Iterable[str] | None = None) -> Run
             issues.append(Issue("nonfinite_score", where, f"score {score_text} of {docid}: ranked last in topic {qid}"))
         rows[qid][docid] = (not math.isfinite(score), score, rank)
     issues += _unknown(path, rows, known_topics)
-    return Run({qid: _ranking(qid, docs) for qid, docs in rows.items()}, tag or "reeltag", tuple(issues))
+    return Run({qid: topic_ranking(qid, docs) for qid, docs in rows.items()}, tag or "reeltag", tuple(issues))
 
 
-def _ranking(qid: str, docs: Mapping[str, tuple[bool, float, int]]) -> Ranking:
+def topic_ranking(qid: str, docs: Mapping[str, tuple[bool, float, int]]) -> Ranking:
+    """One topic in run order from ``docid → (score not finite, score, rank)``: score ↓, then rank, then docid."""
+
     def key(docid: str) -> tuple[bool, float, int, str]:
         bad, score, rank = docs[docid]
         return bad, 0.0 if bad else -score, rank, docid

@@ -66,7 +66,8 @@ def stack_frames(frames: Sequence[np.ndarray | None], dim: int) -> FrameStack:
 
 def frame_similarities(query: np.ndarray, stack: FrameStack) -> np.ndarray:
     """Cosine of the query with every frame, (docs, frames); padding is −inf."""
-    dots = stack.vectors @ unit(np.asarray(query, dtype=np.float32))
+    docs, frames, dim = stack.vectors.shape
+    dots = (stack.vectors.reshape(docs * frames, dim) @ unit(np.asarray(query, dtype=np.float32))).reshape(docs, frames)
     sims = np.divide(dots, stack.norms, out=np.zeros_like(dots), where=stack.norms > 0)
     valid = np.arange(sims.shape[1])[None, :] < stack.counts[:, None]
     return np.where(valid, sims, -np.inf)

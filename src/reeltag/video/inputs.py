@@ -122,3 +122,23 @@ def manifest_path(base: Path, value: str, allow_absolute: bool) -> tuple[Path, s
     if not resolved.is_relative_to(resolve_path(base)):
         return resolved, f"relative path {value!r} escapes the manifest's folder"
     return resolved, ""
+
+
+def sniff_container(head: bytes) -> str | None:
+    """The video container suffix the first bytes of a file announce (``.mp4``, ``.mkv``, …), or None.
+
+    Cheap magic-number check for uploads; a file that passes can still fail to decode (then it is quarantined).
+    """
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return ".mp4"  # ISO base media: mp4, m4v, mov, 3gp
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return ".mkv"  # Matroska / WebM
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return ".avi"
+    if head[:3] == b"FLV":
+        return ".flv"
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
+        return ".mpg"
+    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
+        return ".ts"
+    return None

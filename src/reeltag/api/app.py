@@ -1,0 +1,93 @@
+"""The FastAPI app: routers, error bodies, metrics, the guard, the watcher; ``extra_routers`` is the mount
+point for other pages (e.g. ``[("/review", review_router)]`` once the staff review pages exist)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from reeltag import __version__
+from reeltag.api import routes_ops, routes_rerank, routes_suggest
+from reeltag.api.guard import Guard
+from reeltag.api.schemas import BodyRefused
+from reeltag.api.service import Refused, Service
+from reeltag.api.watcher import Watcher
+from reeltag.errors import ReeltagError
+
+
+def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] = (), watch: bool = True) -> Any:
+    """The ASGI app: metrics outermost, then the guard (token, body cap), then FastAPI."""
+    app = FastAPI(title="reeltag API", version=__version__, lifespan=_lifespan(service, watch),
+                  description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').")
+    app.state.service = service
+    for router in (routes_ops.router, routes_rerank.router, routes_suggest.router):
+        app.include_router(router)
+    for prefix, router in extra_routers:
+        app.include_router(router, prefix=prefix)
+    _add_error_bodies(app)
+    cfg = service.project.settings.api
+    token = cfg.token.get_secret_value() if cfg.token else None
+    guarded = Guard(app, token, cfg.max_body_kb * 1024, int(cfg.max_upload_mb * 2**20))
+    return Measured(guarded, service)
+
+
+def _lifespan(service: Service, watch: bool) -> Any:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        watcher = Watcher(service, service.project.settings.api.reload_s).start() if watch else None
+        yield
+        if watcher:
+            watcher.stop()
+
+    return lifespan
+
+
+def _add_error_bodies(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
+    async def refused(_: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else "body"
+        detail = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in errors[:20]]
+        return JSONResponse({"detail": f"{where}: {errors[0]['msg'] if errors else 'invalid'}", "field": where,
+                             "errors": detail}, status_code=422)
+
+    @app.exception_handler(BodyRefused)
+    async def body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(ReeltagError)
+    async def domain(_: Request, exc: ReeltagError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+class Measured:
+    """ASGI wrapper: count every response by route template and status, and time it."""
+
+    def __init__(self, app: Any, service: Service):
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), [500]
+
+        async def recording(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.service.metrics.observe(route, status[0], time.perf_counter() - started)

@@ -1,0 +1,116 @@
+"""The champions the API serves, loaded once and swapped as one immutable object.
+
+A request takes the current :class:`Champions` when it starts and finishes on it, whatever is swapped in
+meanwhile. :func:`load_champions` reloads only what changed; a champion that fails to load is logged, its
+error is kept for ``/v1/models``, and the one that served before keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from reeltag.api import registry
+from reeltag.project import Project
+from reeltag.rerank.model import RerankerParams
+
+log = logging.getLogger("reeltag.api")
+
+
+@dataclass(frozen=True)
+class Suggester:
+    """The Tag2Vec champion and the champion mapper trained against it (they swap together)."""
+
+    space: Any  # TagSpace
+    mapper: Any  # pipelines.mapper_data.Champion
+    tag2vec_version: str
+    mapper_version: str
+    loaded_at: str
+
+
+@dataclass(frozen=True)
+class Reranker:
+    params: RerankerParams
+    version: str
+    loaded_at: str
+
+
+@dataclass(frozen=True)
+class Champions:
+    suggester: Suggester | None = None
+    reranker: Reranker | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # model → why its champion is not (or no longer) served
+
+    @property
+    def versions(self) -> dict[str, str | None]:
+        s, r = self.suggester, self.reranker
+        return {"tag2vec": s.tag2vec_version if s else None, "mapper": s.mapper_version if s else None,
+                "reranker": r.version if r else None}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def load_champions(project: Project, encoder_id: str, versions: dict[str, str | None],
+                   previous: Champions | None = None) -> Champions:
+    """The champions ``versions`` names; unchanged ones are taken from ``previous``."""
+    previous = previous or Champions()
+    errors: dict[str, str] = {}
+    suggester = _suggester(project, encoder_id, versions, previous, errors)
+    reranker = _reranker(project, encoder_id, versions.get("reranker"), previous, errors)
+    return Champions(suggester, reranker, errors)
+
+
+def _suggester(project: Project, encoder_id: str, versions: dict[str, str | None], previous: Champions,
+               errors: dict[str, str]) -> Suggester | None:
+    old = previous.suggester
+    wanted = (versions.get("tag2vec"), versions.get("mapper"))
+    if old is not None and wanted == (old.tag2vec_version, old.mapper_version):
+        return old
+    if None in wanted:
+        errors["mapper"] = "no champion Tag2Vec and mapper yet: run `reeltag tag2vec train` and `reeltag mapper train`"
+        return old
+    try:
+        return _load_suggester(project, encoder_id, str(wanted[0]))
+    except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old pair, say why)
+        errors["mapper"] = f"tag2vec v{wanted[0]} + mapper v{wanted[1]} not loaded ({type(exc).__name__}: {exc})"
+        log.error("champion swap refused: %s", errors["mapper"])
+        return old
+
+
+def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> Suggester:
+    from reeltag.pipelines.mapper_data import require_encoder
+
+    space = registry.load_space(project, tag2vec_version)
+    mapper = registry.load_mapper(project, space)
+    require_encoder(mapper, encoder_id)
+    log.info("serving tag2vec v%s + mapper v%s", space.version, mapper.info.version)
+    return Suggester(space, mapper, str(space.version), str(mapper.info.version), now())
+
+
+def _reranker(project: Project, encoder_id: str, version: str | None, previous: Champions,
+              errors: dict[str, str]) -> Reranker | None:
+    old = previous.reranker
+    if old is not None and old.version == version:
+        return old
+    if version is None:
+        errors["reranker"] = "no champion reranker yet: run `reeltag rerank tune` (or `reeltag promote reranker`)"
+        return old
+    try:
+        return _load_reranker(project, encoder_id, version)
+    except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old one, say why)
+        errors["reranker"] = f"reranker v{version} not loaded ({type(exc).__name__}: {exc})"
+        log.error("champion swap refused: %s", errors["reranker"])
+        return old
+
+
+def _load_reranker(project: Project, encoder_id: str, version: str) -> Reranker:
+    params = registry.load_reranker(project, version)
+    if params.encoder_model_id != encoder_id:
+        raise ValueError(f"it was tuned with encoder {params.encoder_model_id}, the API serves {encoder_id}: "
+                         "set [clip] to that encoder or re-tune")
+    log.info("serving reranker v%s (alpha %s, %s, %s)", version, params.alpha, params.normalisation, params.pooling)
+    return Reranker(params, version, now())

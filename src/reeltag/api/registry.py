@@ -1,0 +1,45 @@
+"""The API's only access to the model registry: champion versions, and loading each champion.
+
+Everything goes through :class:`reeltag.project.Project` and its ``tracker``'s public methods, so a change to
+the tracking layer is adapted here alone.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from reeltag.errors import NotFound
+from reeltag.project import Project
+from reeltag.rerank.model import PARAMS_FILE, RerankerParams, read_params
+
+WATCHED = ("tag2vec", "mapper", "reranker")
+
+
+def champion_versions(project: Project) -> dict[str, str | None]:
+    """``model → version`` the ``champion`` alias points at now (None: no champion)."""
+    found = {model: project.tracker.by_alias(model, "champion") for model in WATCHED}
+    return {model: info.version if info else None for model, info in found.items()}
+
+
+def load_space(project: Project, version: str) -> Any:
+    from reeltag.pipelines.tag2vec import fetch_space
+
+    return fetch_space(project, version)
+
+
+def load_mapper(project: Project, space: Any) -> Any:
+    """The champion mapper; refused when it was trained against another Tag2Vec version than ``space``."""
+    from reeltag.pipelines.mapper_data import load_champion
+
+    return load_champion(project, space, required=True)
+
+
+def load_reranker(project: Project, version: str) -> RerankerParams:
+    """``reranker.json`` of one registered ``reeltag.reranker`` version."""
+    info = project.tracker.version("reranker", version)
+    if info is None:
+        raise NotFound(f"reeltag.reranker version {version} not found")
+    with tempfile.TemporaryDirectory(prefix="reeltag-api-reranker-") as tmp:
+        return read_params(Path(project.tracker.download_native(info, tmp)) / PARAMS_FILE)

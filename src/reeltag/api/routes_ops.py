@@ -1,0 +1,35 @@
+"""``/healthz``, ``/readyz``, ``/v1/models``, ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["ops"], summary="The process is up.")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["ops"], summary="Champions are loaded (503 until at least one capability can serve).")
+def readyz(request: Request) -> Response:
+    service = request.app.state.service
+    champs = service.champions
+    body = {"ready": service.ready, "rerank": champs.reranker is not None, "suggest": champs.suggester is not None,
+            "errors": dict(champs.errors)}
+    return JSONResponse(body, status_code=200 if service.ready else 503)
+
+
+@router.get("/v1/models", tags=["ops"], summary="Champion versions serving now, weights kind, when each was loaded.")
+def models(request: Request) -> dict[str, Any]:
+    return request.app.state.service.models()
+
+
+@router.get("/metrics", tags=["ops"], summary="Prometheus text: requests, latency, query cache, missing features.")
+def metrics(request: Request) -> Response:
+    body, content_type = request.app.state.service.metrics.render()
+    return Response(body, media_type=content_type)

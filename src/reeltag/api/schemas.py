@@ -1,0 +1,98 @@
+"""Request and response bodies of the HTTP API (pydantic; bounds that depend on settings are checked by the
+service and answered 4xx with the field and the reason)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+HARD_TEXT_CAP = 100_000  # characters; the configured caps (api.max_*) are lower
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Candidate(Strict):
+    docid: str = Field(min_length=1, max_length=HARD_TEXT_CAP, description="Document id (catalogue key).")
+    score: float = Field(allow_inf_nan=False, description="The engine's score (finite).")
+    rank: int | None = Field(None, ge=0, description="The engine's rank; breaks score ties (then docid).")
+
+
+class RerankRequest(Strict):
+    query: str = Field(min_length=1, max_length=HARD_TEXT_CAP, description="Query text (≤ api.max_query_chars).")
+    qid: str | None = Field(None, max_length=HARD_TEXT_CAP, description="Query id, echoed back.")
+    candidates: list[Candidate] = Field(description="The engine's top-k (1 to api.max_candidates, distinct docids).")
+    depth: int | None = Field(None, ge=1, description="Rerank only the top-depth (default: the champion's depth).")
+    alpha: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False, description="Weight of CLIP (default: champion's).")
+
+
+class RerankModel(Strict):
+    version: str
+    alpha: float
+    normalisation: str
+    pooling: str
+    encoder: str
+    weights_kind: str
+
+
+class RerankedDoc(Strict):
+    docid: str
+    score: float
+    rank: int
+    engine_rank: int
+    clip: float | None = Field(description="Pooled CLIP score; null without cached features or below depth.")
+
+
+class RerankResponse(Strict):
+    request_id: str
+    qid: str | None
+    model: RerankModel
+    results: list[RerankedDoc]
+    missing: list[str] = Field(description="Candidates without cached features (kept their normalised engine score).")
+
+
+class SuggestRequest(Strict):
+    video: str = Field(min_length=1, max_length=4096, description="A catalogue docid, or a path under api.video_root.")
+    k: int | None = Field(None, ge=1, description="Tags to return (≤ api.max_k; default mapper.k).")
+    exclude: list[str] = Field(default_factory=list, max_length=10_000, description="Tags never suggested.")
+    allow: list[str] | None = Field(None, max_length=1_000_000, description="Only these tags (when given).")
+    min_score: float | None = Field(None, ge=-1.0, le=1.0, allow_inf_nan=False, description="Drop tags below this cosine.")
+
+
+class SuggestedTag(Strict):
+    tag: str
+    score: float
+
+
+class SuggestResponse(Strict):
+    request_id: str
+    video: str
+    tags: list[SuggestedTag]
+    k: int
+    mapper_version: str
+    tag2vec_version: str
+    encoder: str
+    weights_kind: str
+
+
+class BodyRefused(ValueError):
+    """A body that is not valid JSON or does not fit its schema: ``field`` and the reason (answered 422)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], raw: bytes | Any) -> M:
+    """``model`` from JSON bytes (or already-parsed data); the first error names its field."""
+    try:
+        return model.model_validate_json(raw) if isinstance(raw, (bytes, str)) else model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise BodyRefused(where, f"{first['msg']} ({first['type']})") from None

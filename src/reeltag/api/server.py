@@ -1,0 +1,21 @@
+"""``reeltag api``: start the service under uvicorn (loopback by default; anything else needs api.token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reeltag.api.guard import check_bind
+from reeltag.project import Project
+
+
+def serve(project: Project, host: str, port: int, log_level: str = "info") -> None:
+    """Load the champions, then serve until interrupted."""
+    import uvicorn
+
+    from reeltag.api.app import create_app
+    from reeltag.api.service import Service
+
+    token = project.settings.api.token
+    check_bind(host, token.get_secret_value() if token else None)
+    app: Any = create_app(Service.start(project))
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")

@@ -1,0 +1,148 @@
+"""The serving state: project, encoder, catalogue, the current champions; no HTTP here.
+
+:meth:`Service.start` loads everything once. Requests read ``service.champions`` once and finish on that
+object; :meth:`Service.refresh` (the watcher, every ``api.reload_s``) swaps in new champions atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from reeltag.api import registry
+from reeltag.api.champions import Champions, load_champions, now
+from reeltag.api.metrics import ApiMetrics
+from reeltag.api.textcache import QueryVectors
+from reeltag.pipelines.catalogue import Catalogue, load_catalogue
+from reeltag.project import Project
+from reeltag.rerank.catalogue import FeatureMatrix, build_matrix
+
+log = logging.getLogger("reeltag.api")
+
+
+class Refused(Exception):
+    """A request the API answers 4xx (or 503 while a model is missing), with the field and the reason."""
+
+    def __init__(self, status: int, field: str, reason: str):
+        super().__init__(reason)
+        self.status, self.field, self.reason = status, field, reason
+
+
+class Service:
+    def __init__(self, project: Project, encoder: Any, catalogue: Catalogue | None, metrics: ApiMetrics | None = None):
+        self.project, self.encoder, self.catalogue = project, encoder, catalogue
+        self.metrics = metrics or ApiMetrics()
+        self.encoder_lock = threading.Lock()  # torch modules are not promised to be thread-safe
+        self.queries = QueryVectors(self._encode_query, project.settings.api.query_cache_size)
+        self.champions = Champions()
+        self._attempted: dict[str, str | None] | None = None
+        self._queued: set[str] = set()
+        self._queue_lock = threading.Lock()
+        self.started_at = now()
+
+    @classmethod
+    def start(cls, project: Project, encoder: Any = None) -> Service:
+        """Load the encoder [clip] names, the catalogue's cached features and every champion."""
+        from reeltag.video.encoder import load_encoder
+
+        encoder = encoder or load_encoder(project.settings.clip, project.paths)
+        manifest = project.settings.api.catalogue
+        catalogue = load_catalogue(project, manifest, encoder.model_id, encoder.embed_dim) if manifest else None
+        service = cls(project, encoder, catalogue)
+        service.refresh()
+        return service
+
+    @property
+    def matrix(self) -> FeatureMatrix:
+        return self.catalogue.matrix if self.catalogue else _EMPTY.get(self.encoder.embed_dim)
+
+    @property
+    def ready(self) -> bool:
+        return self.champions.reranker is not None or self.champions.suggester is not None
+
+    def refresh(self) -> bool:
+        """Reload the catalogue if features of its missing documents appeared; load the champions the registry
+        names now, if they changed since the last attempt. True if a champion was swapped."""
+        self._refresh_catalogue()
+        versions = registry.champion_versions(self.project)
+        if versions == self._attempted:
+            return False
+        self._attempted = versions
+        before = self.champions
+        after = load_champions(self.project, self.encoder.model_id, versions, before)
+        self.champions = after  # one reference assignment: a request sees the old or the new object, never a mix
+        self._count_swaps(before, after)
+        return after.versions != before.versions
+
+    def _refresh_catalogue(self) -> None:
+        old = self.catalogue
+        if old is None or not old.has_new_features():
+            return
+        self.catalogue = load_catalogue(self.project, old.manifest, self.encoder.model_id, self.encoder.embed_dim)
+        if old.matrix_file:
+            old.matrix_file.unlink(missing_ok=True)  # requests still reading it keep their mapping
+        log.info("catalogue reloaded: %d of %d documents have features", self.catalogue.matrix.documents, len(old.paths))
+        with self._queue_lock:
+            self._queued.difference_update(self.catalogue.matrix.index)
+
+    def _count_swaps(self, before: Champions, after: Champions) -> None:
+        for model, version in after.versions.items():
+            if version != before.versions[model]:
+                self.metrics.swaps.labels(model).inc()
+        for model in after.errors:
+            self.metrics.refused.labels(model).inc()
+
+    def _encode_query(self, text: str) -> Any:
+        with self.encoder_lock:
+            return self.encoder.encode_texts([text])[0]
+
+    def query_vector(self, text: str) -> Any:
+        vector, hit = self.queries.get(text)
+        self.metrics.query_cache.labels("hit" if hit else "miss").inc()
+        return vector
+
+    def queue_missing(self, docids: list[str]) -> int:
+        """Queue catalogue documents without cached features once each (unknown docids have no video to queue)."""
+        from reeltag.pipelines.catalogue import queue_features
+
+        paths = self.catalogue.paths if self.catalogue else {}
+        with self._queue_lock:
+            new = [d for d in docids if d in paths and d not in self._queued]
+            self._queued.update(new)
+        return queue_features(self.project, [(d, paths[d]) for d in new])
+
+    def models(self) -> dict[str, Any]:
+        champs = self.champions
+        s, r = champs.suggester, champs.reranker
+        return {
+            "serving": champs.versions,
+            "loaded_at": {"tag2vec": s.loaded_at if s else None, "mapper": s.loaded_at if s else None,
+                          "reranker": r.loaded_at if r else None},
+            "reranker": asdict(r.params) if r else None,
+            "encoder": {"model_id": self.encoder.model_id, "weights_kind": self.encoder.weights_kind},
+            "catalogue": _catalogue_counts(self.catalogue), "errors": dict(champs.errors), "started_at": self.started_at,
+        }
+
+
+def _catalogue_counts(catalogue: Catalogue | None) -> dict[str, Any]:
+    if catalogue is None:
+        return {"documents": 0, "cached": 0, "memory_mapped": False}
+    return {"documents": len(catalogue.paths), "cached": catalogue.matrix.documents,
+            "memory_mapped": catalogue.matrix_file is not None}
+
+
+class _EmptyMatrices:
+    """An empty :class:`FeatureMatrix` per dimension (no catalogue configured: every candidate is missing)."""
+
+    def __init__(self) -> None:
+        self._by_dim: dict[int, FeatureMatrix] = {}
+
+    def get(self, dim: int) -> FeatureMatrix:
+        return self._by_dim.setdefault(dim, build_matrix({}, dim))
+
+
+_EMPTY = _EmptyMatrices()
+
+

@@ -1,0 +1,78 @@
+"""Helpers for the API tests: register a reranker version by hand, start and stop a server process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from reeltag.ab.paired import PairedComparison
+from reeltag.decisions.gates import Decision
+from reeltag.pipelines.rerank_gate import register_reranker
+from reeltag.project import Project
+from reeltag.rerank.model import RerankerParams, read_params
+
+NO_EVIDENCE = Decision(False, ("test setup: registered by hand",), "NOT ENOUGH EVIDENCE")
+FLAT = PairedComparison("map", 4, 0.5, 0.5, 0.0, 0.0, 0.0, 0.95, 1.0, 0, 4, 0, 0, 200)
+
+
+def champion_params(project: Project) -> RerankerParams:
+    info = project.tracker.by_alias("reranker", "champion")
+    return read_params(project.tracker.download_native(info) / "reranker.json")
+
+
+def register_reranker_version(project: Project, **changes: object) -> str:
+    """A new ``reeltag.reranker`` version: the champion's params with ``changes`` (not promoted)."""
+    params = replace(champion_params(project), **changes)
+    with project.tracker.run("rerank", project.settings, tags={"kind": "test"}) as run:
+        version, _ = register_reranker(project, run, params, NO_EVIDENCE, FLAT)
+    return version
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args: list[str], url: str, log: Path, timeout_s: float = 180.0) -> subprocess.Popen:
+    """Start ``args`` in its own process group; wait until ``url`` answers 200 (or fail with the log's tail)."""
+    src, venv_bin = str(Path(__file__).resolve().parents[2] / "src"), str(Path(sys.executable).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]),
+           "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", "")])}  # as with the venv activated
+    proc = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited {proc.returncode}: {log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_server(proc)
+    raise AssertionError(f"server not ready after {timeout_s} s: {log.read_text()[-3000:]}")
+
+
+def stop_server(proc: subprocess.Popen) -> int:
+    """Stop the server by its pid (SIGINT, then SIGKILL of its process group after 20 s)."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    return proc.returncode
+
+
+def python() -> str:
+    return sys.executable

@@ -1,0 +1,49 @@
+"""Fixtures of the integration tests: a project with every champion the HTTP API serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mapper_helpers import mapper_project_at
+
+API_GRID = {"alpha_grid": [0.0, 0.5, 1.0], "tune_normalisations": ["minmax"], "tune_poolings": ["max"], "bootstrap": 200}
+
+
+@dataclass(frozen=True)
+class ServedProject:
+    """A project root with Tag2Vec, mapper and reranker champions (demo-trained encoder, tiny demo data)."""
+
+    root: Path
+    demo: Path
+    clip: dict[str, Any]
+    toml: str
+
+
+def _promote_unless(project: Any, model: str, version: str | None, promoted: bool) -> None:
+    if not promoted:
+        project.tracker.promote(model, version)
+
+
+@pytest.fixture(scope="session")
+def served_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any) -> ServedProject:
+    """Tag2Vec → mapper (tiny demo labels) → reranker (3-setting grid on the tiny search set); each promoted
+    by hand when the gate holds back on tiny data (test setup, like `reeltag promote`)."""
+    from reeltag.pipelines.mapper import train_mapper
+    from reeltag.pipelines.rerank import tune_rerank
+    from reeltag.project import Project
+
+    root = tmp_path_factory.mktemp("api-project")
+    project = mapper_project_at(root, demo_encoder.clip, demo_tiny)
+    trained = train_mapper(project, demo_tiny / "labels.csv")
+    _promote_unless(project, "mapper", trained.version, trained.promoted)
+    s = demo_tiny / "search"
+    tuner = Project.open(root, rerank=API_GRID)
+    tuned = tune_rerank(tuner, s / "base.run", s / "topics.txt", s / "qrels.txt", s / "manifest.csv")
+    _promote_unless(project, "reranker", tuned.registered_version, tuned.promoted)
+    api = f'\n[api]\ncatalogue = "{s / "manifest.csv"}"\nvideo_root = "{demo_tiny}"\nreload_s = 0.5\n'
+    toml = (root / "reeltag.toml").read_text(encoding="utf-8") + api
+    (root / "reeltag.toml").write_text(toml, encoding="utf-8")
+    return ServedProject(root, demo_tiny, demo_encoder.clip, toml)

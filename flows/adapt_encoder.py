@@ -29,7 +29,7 @@ def adapt_encoder(
     run wrote there since), refreshes the cache: the step must write it again."""
     project = project_for(root, clip=clip, video=video, tracking=tracking)
     pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
-    args = {"project": project, "pairs": pairs, "videos": labelled_videos(pairs), "from_": from_, "out": out}
+    args = {"project": project, "pairs": pairs, "videos": labelled_videos(pairs, project.settings.paths.allow_absolute_manifest_paths), "from_": from_, "out": out}
     return adapt_task.with_options(refresh_cache=stale_output(args))(**args)
 
 

@@ -50,7 +50,7 @@ def finetune_mapper(
 ) -> steps.MapperTrained:
     project = project_for(root, clip=clip, video=video, mapper=mapper, tracking=tracking)
     labels = labels or str(inbox(project, "labels.csv"))
-    videos, encoder = labelled_videos(labels), encoder_weights_file(project)
+    videos, encoder = labelled_videos(labels, project.settings.paths.allow_absolute_manifest_paths), encoder_weights_file(project)
     features_task(project, labels, videos, encoder)
     result = fit_task(project, labels, videos, mode, champion_version(project, "tag2vec"), encoder)
     if report:

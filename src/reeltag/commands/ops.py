@@ -129,10 +129,11 @@ def serve(
     """Start a local Prefect server if none is reachable, then serve every deployment; Ctrl-C stops both."""
     overrides = parse_crons(cron)
     project = open_project(root, config, schedules=overrides)
-    from flows.server import ensure_server
+    from flows.server import SERVED_ROOT, ensure_server
 
     server = ensure_server(prefect_home(project), port)
-    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ.update(server.client_env())
+    os.environ[SERVED_ROOT] = str(project.paths.root)  # the flow runs it serves keep their paths under this root
     typer.echo(f"Prefect UI: {server.api_url.removesuffix('/api')}  (state in {os.environ['PREFECT_HOME']}; Ctrl-C stops)", err=True)
     try:
         from flows.deployments import serve_all
@@ -190,7 +191,7 @@ def registered_version(tracker: Any, model: str, version: str) -> Any:
     try:
         return tracker.version(model, version)
     except Exception as exc:  # the registry's own error names the model and version
-        raise NotFound(f"reeltag.{model} version {version} not found: {exc}") from None
+        raise NotFound(f"reeltag.{model} version {version} not found: {exc}") from exc
 
 
 @handles_errors

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from reeltag import quarantine
 from reeltag.cli import app
+from reeltag.corpus.posts import read_header
 from reeltag.decisions.figures import quality_chart, topic_chart
 from reeltag.decisions.report import Component, SearchDetail
 from reeltag.errors import BadInput
@@ -80,13 +81,17 @@ def test_compare_with_an_unknown_version_says_not_found(tmp_root: Path, tried) -
 def test_a_csv_field_over_128_kib_names_the_file_and_line(tmp_path: Path, tried) -> None:
     tried.bad_input("labels", "CSV field over csv's 128 KiB limit")
     tried.bad_input("video", "manifest CSV field over csv's 128 KiB limit")
+    tried.bad_input("corpus", "CSV header over csv's 128 KiB limit")
     huge = '"' + "x" * 140_000 + '"'
     (tmp_path / "labels.csv").write_text(f"video,tags\na.mp4,#cat\nb.mp4,{huge}\n", encoding="utf-8")
     (tmp_path / "manifest.csv").write_text(f"path,docid\na.mp4,d1\n{huge},d2\n", encoding="utf-8")
+    (tmp_path / "posts.csv").write_text(f"id,{huge}\n1,#cat\n", encoding="utf-8")
     with pytest.raises(BadInput, match=r"labels\.csv:3: unreadable CSV row"):
         read_labels(tmp_path / "labels.csv", lambda t: t)
     with pytest.raises(BadInput, match=r"manifest\.csv:3: unreadable CSV row"):
         resolve_inputs([tmp_path / "manifest.csv"])
+    with pytest.raises(BadInput, match=r"posts\.csv:1: unreadable CSV header"):
+        read_header(tmp_path / "posts.csv")
 
 
 @pytest.mark.parametrize("name", ["labels.csv", "labels.jsonl", "manifest.csv", "manifest.jsonl"])

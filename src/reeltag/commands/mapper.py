@@ -9,8 +9,8 @@ import typer
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
 from reeltag.console import emit, progress
-from reeltag.textfiles import read_utf8
 from reeltag.errors import BadInput
+from reeltag.textfiles import read_utf8
 
 mapper_app = typer.Typer(help="The video → Tag2Vec mapper: train, fine-tune on company labels, evaluate.", no_args_is_help=True)
 

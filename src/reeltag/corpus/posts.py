@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from reeltag.corpus.tags import TagRules, extract_hashtags, normalise_tags, repair_text, split_tag_field
+from reeltag.errors import BadInput
 from reeltag.io import sha256_text
 
 Format = Literal["jsonl", "csv", "txt"]
@@ -105,7 +106,10 @@ def _decode(raw: bytes) -> str | None:
 def read_header(path: Path) -> list[str]:
     """The CSV header (first line)."""
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        return next(csv.reader(fh), [])
+        try:
+            return next(csv.reader(fh), [])
+        except csv.Error as exc:  # e.g. a first line over csv's 128 KiB field limit: not a header
+            raise BadInput(f"{path}:1: unreadable CSV header ({exc})") from None
 
 
 def iter_raw(path: Path, fmt: Format, lines: Iterator[Line], header: list[str] | None = None) -> Iterator[tuple[Line, RawPost | Rejected | None]]:

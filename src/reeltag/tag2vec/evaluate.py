@@ -48,7 +48,7 @@ def make_queries(sentences: Sequence[Sequence[str]], vocab: Vocabulary) -> Queri
     return Queries(tuple(contexts), np.array(targets, dtype=np.int64), posts)
 
 
-def chunks(contexts: Sequence[Sequence[int]], n_tags: int, budget: int = MEMORY_BUDGET) -> Iterator[slice]:
+def chunks(contexts: Sequence[Sequence[int]], n_tags: int, budget: int) -> Iterator[slice]:
     """Consecutive query ranges whose score matrices fit ``budget`` (at least one query each)."""
     cells = max(1, budget // (BYTES_PER_CELL * max(n_tags, 1)))
     start, used = 0, 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
-from reeltag.errors import ReeltagError
+from flows.server import SERVED_ROOT
+from reeltag.errors import BadInput, ReeltagError
 from reeltag.io import sha256_file, sha256_json
 from reeltag.project import Project
+from reeltag.security import resolve_path
 
 # Not transient: retrying cannot make a missing file appear or a permission appear.
 PERMANENT_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError)
@@ -50,6 +53,22 @@ def project_for(root: str, **sections: BaseModel | None) -> Project:
     updates = {name: section.model_dump(exclude_unset=True) for name, section in sections.items() if section is not None}
     updates = {name: values for name, values in updates.items() if values}
     return project.with_settings(**updates) if updates else project
+
+
+def check_served_paths(root: str, **paths: str | list[str] | None) -> None:
+    """Under ``reeltag serve``, a run's ``root`` must be the served project's and its path parameters must lie
+    under it: anyone who reaches the Prefect API can start a deployment with any parameters (``root=/other``,
+    ``out=~/.bashrc``). Runs started from the CLI (``flows run``) carry the user's own paths and are not checked."""
+    served = os.environ.get(SERVED_ROOT)
+    if not served:
+        return
+    base = resolve_path(served)
+    if resolve_path(root) != base:
+        raise BadInput(f"flow parameter root={root!r} is not the served project {base}")
+    for name, value in paths.items():
+        for item in [value] if isinstance(value, str) else value or []:
+            if not resolve_path(item).is_relative_to(base):  # relative paths as the steps read them: from the cwd
+                raise BadInput(f"flow parameter {name}={item!r} lies outside the served project {base}")
 
 
 def settings_fingerprint(project: Project) -> str:

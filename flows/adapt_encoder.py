@@ -6,7 +6,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from flows._common import cached_result, content_key_except, output_key, project_for
+from flows._common import cached_result, check_served_paths, content_key_except, output_key, project_for
 from reeltag.io import sha256_file
 from reeltag.config import ClipSection, TrackingSection, VideoSection
 from reeltag.pipelines.encoder import AdaptResult, adapt_encoder as adapt_step
@@ -29,7 +29,8 @@ def adapt_encoder(
     run wrote there since), refreshes the cache: the step must write it again."""
     project = project_for(root, clip=clip, video=video, tracking=tracking)
     pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
-    args = {"project": project, "pairs": pairs, "videos": labelled_videos(pairs), "from_": from_, "out": out}
+    check_served_paths(root, pairs=pairs, out=out)
+    args = {"project": project, "pairs": pairs, "videos": labelled_videos(pairs, project.settings.paths.allow_absolute_manifest_paths), "from_": from_, "out": out}
     return adapt_task.with_options(refresh_cache=stale_output(args))(**args)
 
 

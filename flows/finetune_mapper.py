@@ -11,7 +11,7 @@ from typing import Literal
 
 from prefect import flow, task
 
-from flows._common import IO_RETRIES, champion_version, content_key, encoder_weights_file, inbox, project_for
+from flows._common import IO_RETRIES, champion_version, check_served_paths, content_key, encoder_weights_file, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, MapperSection, TrackingSection, VideoSection
 from reeltag.pipelines import mapper as steps
@@ -48,9 +48,10 @@ def finetune_mapper(
     clip: ClipSection | None = None, video: VideoSection | None = None, mapper: MapperSection | None = None,
     tracking: TrackingSection | None = None,
 ) -> steps.MapperTrained:
+    check_served_paths(root, labels=labels)
     project = project_for(root, clip=clip, video=video, mapper=mapper, tracking=tracking)
     labels = labels or str(inbox(project, "labels.csv"))
-    videos, encoder = labelled_videos(labels), encoder_weights_file(project)
+    videos, encoder = labelled_videos(labels, project.settings.paths.allow_absolute_manifest_paths), encoder_weights_file(project)
     features_task(project, labels, videos, encoder)
     result = fit_task(project, labels, videos, mode, champion_version(project, "tag2vec"), encoder)
     if report:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from prefect import flow, task
 
-from flows._common import content_key, project_for
+from flows._common import check_served_paths, content_key, project_for
 from flows.finetune_mapper import finetune_mapper
 from flows.poc_report import poc_report
 from flows.tune_rerank import tune_rerank
@@ -32,6 +32,7 @@ def retrain_tag2vec(
 ) -> TrainResult:
     """A failing contract raises in ``validate_data`` and nothing is trained. ``chain`` says when the mapper,
     rerank and report flows follow (on a new champion by default; the demo runs them ``always``)."""
+    check_served_paths(root, labels=labels, search=search)
     project = project_for(root, corpus=corpus, tag2vec=tag2vec, tracking=tracking)
     validate_data(root, corpus=corpus, tracking=tracking)
     result = train_task(project, project.paths.validation / SENTENCES_FILE, incremental)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from flows._common import content_key, encoder_weights_file, inbox, project_for
+from flows._common import check_served_paths, content_key, encoder_weights_file, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, RerankSection, TrackingSection, VideoSection
 from reeltag.pipelines.rerank import TuneResult
@@ -24,6 +24,7 @@ def tune_rerank(
     root: str = ".", search: str | None = None, report: bool = True, clip: ClipSection | None = None,
     video: VideoSection | None = None, rerank: RerankSection | None = None, tracking: TrackingSection | None = None,
 ) -> TuneResult:
+    check_served_paths(root, search=search)
     project = project_for(root, clip=clip, video=video, rerank=rerank, tracking=tracking)
     search = search or str(inbox(project, "search"))
     result = tune_task(project, search, encoder_weights_file(project))

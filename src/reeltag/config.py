@@ -7,12 +7,14 @@ call :func:`load_settings`. Env vars use ``__`` between section and field, e.g.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from reeltag.errors import BadInput
 from reeltag.io import sha256_json
 
 
@@ -23,7 +25,8 @@ class Section(BaseModel):
 class PathsSection(Section):
     real_data: Path = Field(Path("../shared/data"), description="Folder of the shared real data (read-only).")
     allow_absolute_manifest_paths: bool = Field(
-        True, description="Allow manifest/label entries with absolute paths; relative ones must stay under their base."
+        False, description="Allow manifest/label entries with absolute paths (and folder scans to follow symlinks out of "
+        "the folder); off: every entry must stay under its file's folder, as relative ones always must.",
     )
 
 
@@ -320,10 +323,18 @@ def load_settings(
     init: dict[str, Any] = dict(overrides or {})
     if root is not None:
         init["root"] = Path(root)
-    base = Path(init.get("root", Path(".")))
-    toml = Path(config_file) if config_file else base / "reeltag.toml"
+    # The root as flags and REELTAG_ROOT give it: with REELTAG_ROOT set, the current folder's reeltag.toml
+    # belongs to another project and must not be applied to this one.
+    base = Path(init["root"]) if "root" in init else _with_toml(None)(**init).root
+    toml = Path(config_file) if config_file else base.expanduser() / "reeltag.toml"
     if config_file and not toml.is_file():
         raise FileNotFoundError(f"config file not found: {toml}")
-    cls = type("Settings", (Settings,), {"toml_file": toml if toml.is_file() else None, "__module__": __name__})
-    settings = cls(**init)
+    try:
+        settings = _with_toml(toml if toml.is_file() else None)(**init)
+    except tomllib.TOMLDecodeError as exc:  # a typo in reeltag.toml: say where, not a traceback
+        raise BadInput(f"{toml}: not valid TOML ({exc})") from None
     return settings.model_copy(update={"root": settings.root.expanduser().resolve()})
+
+
+def _with_toml(toml: Path | None) -> type[Settings]:
+    return type("Settings", (Settings,), {"toml_file": toml, "__module__": __name__})

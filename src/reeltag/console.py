@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 Advance = Callable[[int], None]
 
@@ -41,7 +42,13 @@ def emit(result: Any, as_json: bool, title: str = "") -> None:
     if as_json:
         sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
         return
-    Console().print(_table(data, title) if isinstance(data, dict) else data)
+    console().print(_table(data, title) if isinstance(data, dict) else data)
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that prints text as it is: file names, tags and topic ids are user strings, and rich markup
+    (``[red]``, ``[/]``) or emoji codes in them would be styled away or raise ``MarkupError``."""
+    return Console(stderr=stderr, markup=False, emoji=False)
 
 
 def _table(data: dict[str, Any], title: str) -> Table:
@@ -57,7 +64,7 @@ def _table(data: dict[str, Any], title: str) -> Table:
 def error(message: str, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps({"ok": False, "error": message}) + "\n")
-    Console(stderr=True).print(f"[bold red]error:[/] {message}")
+    console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
 
 
 @contextmanager
@@ -67,6 +74,6 @@ def progress(description: str, total: int | None, enabled: bool = True) -> Itera
         yield lambda n=1: None
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)

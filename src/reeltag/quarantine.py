@@ -77,8 +77,20 @@ def read(folder: Path, kind: str | None = None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for path in files:
         if path.is_file():
-            rows.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            rows.extend(_parse(path, number, line) for number, line in enumerate(lines, 1) if line.strip())
     return rows
+
+
+def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
+    """One record; a torn or hand-edited line becomes a record saying so (it must not break the report)."""
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        row = None
+    if isinstance(row, dict):
+        return row
+    return {"kind": path.stem, "item": f"{path.name}:{number}", "reason": "unreadable quarantine line (torn or edited)", "source": ""}
 
 
 def counts(folder: Path) -> dict[str, int]:

@@ -30,8 +30,12 @@ trigger = "test"
 
 
 def _flow_runs(url: str) -> list[dict]:
+    """(The server serve starts has CSRF protection on: a POST carries a token fetched for this client.)"""
+    with urllib.request.urlopen(f"{url}/csrf-token?client=serve-test", timeout=10) as reply:
+        token = json.loads(reply.read())["token"]
+    headers = {"Content-Type": "application/json", "Prefect-Csrf-Token": token, "Prefect-Csrf-Client": "serve-test"}
     body = json.dumps({"sort": "EXPECTED_START_TIME_ASC", "limit": 50}).encode()
-    request = urllib.request.Request(f"{url}/flow_runs/filter", data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(f"{url}/flow_runs/filter", data=body, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as reply:
         return json.loads(reply.read())
 

@@ -132,9 +132,11 @@ def test_a_mapper_for_another_tag2vec_version_is_refused(lifecycle: dict[str, An
 
 @pytest.mark.realdata
 def test_every_real_clip_gets_suggestions_and_bad_files_are_quarantined(
-    lifecycle: dict[str, Any], real_data: Path, tmp_path: Path
+    lifecycle: dict[str, Any], real_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reeltag.video.inputs import VIDEO_SUFFIXES
+
+    monkeypatch.setenv("REELTAG_PATHS__ALLOW_ABSOLUTE_MANIFEST_PATHS", "true")  # the clips are links out of the folder
 
     folder = tmp_path / "clips"
     folder.mkdir()

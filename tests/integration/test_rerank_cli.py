@@ -33,6 +33,7 @@ def broken_search(demo_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     base = (src / "base.run").read_text()
     (folder / "base.run").write_text(base + base.splitlines()[0] + "\nq99 Q0 s0000 1 nan base\n")
     root = tmp_path_factory.mktemp("rerank-root")
+    (root / "reeltag.toml").write_text("[paths]\nallow_absolute_manifest_paths = true\n")  # the rows naming the demo's files
     return {"root": root, "run": folder / "base.run", "manifest": folder / "manifest.csv",
             "topics": src / "topics.txt", "qrels": src / "qrels.txt", "folder": folder}
 

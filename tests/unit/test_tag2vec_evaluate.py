@@ -32,8 +32,8 @@ def test_queries_hide_each_known_tag_in_turn() -> None:
 def test_cooccurrence_ranks_the_planted_co_tag_first_and_popularity_does_not() -> None:
     vocab = Vocabulary.fit(TRAIN, min_count=2)
     queries = make_queries([["night", "city"]], vocab)
-    coo = ranks(lambda c: cooccurrence_scores(vocab, c), queries)
-    pop = ranks(lambda c: popularity_scores(vocab, c), queries)
+    coo = ranks(lambda c: cooccurrence_scores(vocab, c), queries, len(vocab.tags))
+    pop = ranks(lambda c: popularity_scores(vocab, c), queries, len(vocab.tags))
     assert coo.tolist() == [1.0, 1.0]
     assert pop.tolist()[0] > 1  # 'city' is hidden from 'night': popularity puts city first -> rank 1; night second
     assert score(coo, 1) == MethodScore(1.0, 1.0)
@@ -42,9 +42,9 @@ def test_cooccurrence_ranks_the_planted_co_tag_first_and_popularity_does_not() -
 def test_ties_count_against_the_hidden_tag_and_unknown_tags_miss() -> None:
     queries = Queries(((0,), (0,)), np.array([1, 2]), 1)
     flat = lambda c: np.array([[0.0, 1.0, 1.0, 1.0]] * len(c))  # noqa: E731
-    assert ranks(flat, queries).tolist() == [3.0, 3.0]
+    assert ranks(flat, queries, 4).tolist() == [3.0, 3.0]
     unknown = lambda c: np.array([[0.0, 1.0, -np.inf, 0.5]] * len(c))  # noqa: E731
-    assert ranks(unknown, queries).tolist() == [1.0, np.inf]
+    assert ranks(unknown, queries, 4).tolist() == [1.0, np.inf]
     assert score(np.array([1.0, 2.0, np.inf]), 1) == MethodScore(pytest.approx(1 / 3), pytest.approx(1 / 3))
 
 
@@ -72,7 +72,7 @@ def test_a_space_that_lacks_tags_misses_them() -> None:
     aligned = AlignedSpace.of(partial, vocab)
     assert not aligned.known[vocab.index["sea"]]
     queries = make_queries([["beach", "sea"]], vocab)
-    assert np.isinf(ranks(aligned.input_input, queries)).tolist() == [False, True]
+    assert np.isinf(ranks(aligned.input_input, queries, len(vocab.tags))).tolist() == [False, True]
 
 
 def test_recommender_prefers_a_hybrid_only_when_it_beats_both_baselines() -> None:

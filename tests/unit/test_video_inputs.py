@@ -31,11 +31,11 @@ def test_manifest_paths_resolve_against_its_folder_and_keep_docids(tmp_path: Pat
     assert "escapes" in reasons["3"] and "no video path" in reasons["4"]
 
 
-def test_absolute_manifest_paths_can_be_refused(tmp_path: Path) -> None:
+def test_absolute_manifest_paths_are_refused_unless_allowed(tmp_path: Path) -> None:
     video = _touch(tmp_path / "abs.mp4")
     (tmp_path / "m.jsonl").write_text(json.dumps({"video": str(video)}) + "\n")
-    assert len(resolve_inputs([tmp_path / "m.jsonl"]).videos) == 1
-    refused = resolve_inputs([tmp_path / "m.jsonl"], allow_absolute=False)
+    assert len(resolve_inputs([tmp_path / "m.jsonl"], allow_absolute=True).videos) == 1
+    refused = resolve_inputs([tmp_path / "m.jsonl"])
     assert not refused.videos and "absolute" in refused.rejected[0].reason
 
 

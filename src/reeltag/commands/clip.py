@@ -67,7 +67,7 @@ def extract(
 
     project = open_project(root, config, clip={"weights": weights, "arch": arch},
                            video={"frames_per_video": frames, "sampling": sampling.value if sampling else None})
-    total = len(resolve_inputs(inputs).videos)
+    total = len(resolve_inputs(inputs, project.settings.paths.allow_absolute_manifest_paths).videos)
     with progress("extracting features", total, enabled=not as_json) as advance:
         batch = extract_features(project, inputs, on_progress=advance)
     emit(batch.summary(), as_json, title=f"features extract ({batch.weights_kind} weights)")

@@ -27,7 +27,12 @@ def open_project(root: Path | None, config: Path | None, **overrides: Any) -> Pr
     try:
         return Project.open(root, config, **{k: v for k, v in clean.items() if v})
     except ValidationError as exc:  # a bad reeltag.toml, REELTAG_* variable or flag: say which, no traceback
-        raise BadInput(f"invalid settings (reeltag.toml, REELTAG_* environment or flags): {exc}") from exc
+        raise BadInput(f"invalid settings (reeltag.toml, REELTAG_* environment or flags): {settings_errors(exc)}") from None
+
+
+def settings_errors(exc: ValidationError) -> str:
+    """Pydantic's multi-line report as one line: ``tag2vec.epochs: Input should be ... (got -1)``."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e['input']!r})"[:300] for e in exc.errors())
 
 
 def handles_errors(func: F) -> F:

@@ -10,6 +10,7 @@ import typer
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
 from reeltag.console import emit, progress
 from reeltag.errors import BadInput
+from reeltag.textfiles import read_utf8
 
 mapper_app = typer.Typer(help="The video → Tag2Vec mapper: train, fine-tune on company labels, evaluate.", no_args_is_help=True)
 
@@ -86,7 +87,7 @@ def suggest(
 def _read_allow(path: Path) -> str:
     if not path.is_file():
         raise BadInput(f"allow-list file not found: {path}")
-    return path.read_text(encoding="utf-8")
+    return read_utf8(path)
 
 
 def _readable(result: Any) -> dict[str, Any]:

@@ -129,10 +129,11 @@ def serve(
     """Start a local Prefect server if none is reachable, then serve every deployment; Ctrl-C stops both."""
     overrides = parse_crons(cron)
     project = open_project(root, config, schedules=overrides)
-    from flows.server import ensure_server
+    from flows.server import SERVED_ROOT, ensure_server
 
     server = ensure_server(prefect_home(project), port)
-    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ.update(server.client_env())
+    os.environ[SERVED_ROOT] = str(project.paths.root)  # the flow runs it serves keep their paths under this root
     typer.echo(f"Prefect UI: {server.api_url.removesuffix('/api')}  (state in {os.environ['PREFECT_HOME']}; Ctrl-C stops)", err=True)
     try:
         from flows.deployments import serve_all
@@ -174,7 +175,7 @@ def compare(
     """Champion vs challenger (or --version): their runs' metrics side by side and the gate's recorded decision."""
     tracker = open_project(root, config).tracker
     champion = tracker.by_alias(model, "champion")
-    other = tracker.version(model, version) if version else tracker.by_alias(model, "challenger")
+    other = registered_version(tracker, model, version) if version else tracker.by_alias(model, "challenger")
     if champion is None and other is None:
         raise NotFound(f"no version of reeltag.{model} is registered yet")
     runs = {name: tracker.run_data(v.run_id) if v else {"metrics": {}, "tags": {}} for name, v in (("champion", champion), ("challenger", other))}
@@ -183,6 +184,14 @@ def compare(
     tags = runs["challenger"]["tags"]
     emit(Comparison(model, champion.version if champion else None, other.version if other else None, table,
                     tags.get("reeltag.decision"), tags.get("reeltag.decision_reasons")), as_json, title=f"compare {model}")
+
+
+def registered_version(tracker: Any, model: str, version: str) -> Any:
+    """The registry's record of ``reeltag.<model>`` VERSION, or :class:`NotFound` (not the registry's traceback)."""
+    try:
+        return tracker.version(model, version)
+    except Exception as exc:  # the registry's own error names the model and version
+        raise NotFound(f"reeltag.{model} version {version} not found: {exc}") from exc
 
 
 @handles_errors
@@ -196,10 +205,7 @@ def promote(
 ) -> None:
     """Manual override: make VERSION the champion (old champion → rollback); who, when and why are recorded as tags."""
     tracker = open_project(root, config).tracker
-    try:
-        info = tracker.version(model, version)
-    except Exception as exc:  # the registry's own error names the model and version
-        raise NotFound(f"reeltag.{model} version {version} not found: {exc}") from exc
+    info = registered_version(tracker, model, version)
     move = tracker.promote(model, info.version)
     record = {"manual_promotion": "true", "promoted_by": getpass.getuser(), "reason": reason,
               "promoted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
-from reeltag.console import emit, progress
+from reeltag.console import console, emit, progress
 
 
 class _DefaultApply(TyperGroup):
@@ -118,7 +118,6 @@ def evaluate(
 
 
 def _print_per_topic(per_topic: dict[str, dict[str, float]], mean: dict[str, float]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("topic", *per_topic, title="per topic")
@@ -126,7 +125,7 @@ def _print_per_topic(per_topic: dict[str, dict[str, float]], mean: dict[str, flo
     for qid in topics:
         table.add_row(qid, *(f"{per_topic[m][qid]:.4f}" for m in per_topic))
     table.add_row("all", *(f"{mean[m]:.4f}" for m in per_topic), style="bold")
-    Console().print(table)
+    console().print(table)
 
 
 @handles_errors
@@ -151,7 +150,6 @@ def ab(
 
 
 def _print_comparisons(comparisons: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("metric", "A", "B", "B − A", "95% CI", "Wilcoxon p", "wins/ties/losses", "topics")
@@ -159,7 +157,7 @@ def _print_comparisons(comparisons: Any) -> None:
         table.add_row(c.metric, f"{c.mean_a:.4f}", f"{c.mean_b:.4f}", f"{c.mean_delta:+.4f}",
                       f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]", f"{c.wilcoxon_p:.3g}", f"{c.wins}/{c.ties}/{c.losses}",
                       str(c.n_topics))
-    Console().print(table)
+    console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,14 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from reeltag.corpus.tags import TagRules, extract_hashtags, normalise_tags, repair_text, split_tag_field
+from reeltag.errors import BadInput
 from reeltag.io import sha256_text
 
 Format = Literal["jsonl", "csv", "txt"]
 TEXT_COLUMNS = ("text", "tweet", "content", "caption")
 MAX_LINE_CHARS = 100_000  # longer lines are not posts (a 10 MB line of tags would stall tag normalisation)
+MAX_LINE_BYTES = 4 * MAX_LINE_CHARS + 2  # more bytes than this are more than MAX_LINE_CHARS characters in any UTF-8
 _WORDS = re.compile(r"\w+")
 
 
@@ -30,7 +32,8 @@ _WORDS = re.compile(r"\w+")
 class Line:
     number: int  # 1-based line number in the file
     end: int  # byte offset just after this line
-    text: str | None  # None when the bytes are not valid UTF-8
+    text: str | None  # None when the bytes are not valid UTF-8 (or the line is overlong)
+    overlong: int = 0  # bytes of a line over MAX_LINE_BYTES (not read into memory; its text is None), else 0
 
 
 @dataclass(frozen=True)
@@ -71,31 +74,51 @@ def detect_format(path: Path, fmt: str = "auto") -> Format:
 
 
 def iter_lines(path: Path, start: int = 0, first_line: int = 1) -> Iterator[Line]:
-    """Lines from byte offset ``start``; undecodable lines come back with ``text=None``."""
+    """Lines from byte offset ``start``; undecodable lines come back with ``text=None``. At most MAX_LINE_BYTES
+    of a line are held in memory (a 100 MB line was read whole before its length was checked)."""
     with open(path, "rb") as fh:
         fh.seek(start)
         offset, number = start, first_line
-        for raw in fh:
-            offset += len(raw)
-            try:
-                text: str | None = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                text = None
-            yield Line(number, offset, text)
+        while raw := fh.readline(MAX_LINE_BYTES):
+            rest = _skip_rest_of_line(fh) if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n") else 0
+            offset += len(raw) + rest
+            yield Line(number, offset, None, len(raw) + rest) if rest else Line(number, offset, _decode(raw))
             number += 1
+
+
+def _skip_rest_of_line(fh: BinaryIO) -> int:
+    """Read past the rest of an overlong line, a MiB at a time; how many bytes were skipped."""
+    skipped = 0
+    while chunk := fh.readline(1 << 20):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _decode(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None
 
 
 def read_header(path: Path) -> list[str]:
     """The CSV header (first line)."""
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        return next(csv.reader(fh), [])
+        try:
+            return next(csv.reader(fh), [])
+        except csv.Error as exc:  # e.g. a first line over csv's 128 KiB field limit: not a header
+            raise BadInput(f"{path}:1: unreadable CSV header ({exc})") from None
 
 
 def iter_raw(path: Path, fmt: Format, lines: Iterator[Line], header: list[str] | None = None) -> Iterator[tuple[Line, RawPost | Rejected | None]]:
     """Raw rows of one file (the CSV header line itself yields ``None``)."""
     for line in lines:
         where = f"{path.name}:{line.number}"
-        if line.text is None:
+        if line.overlong:
+            yield line, Rejected(where, f"line of {line.overlong:,} bytes (a post has at most {MAX_LINE_CHARS:,} characters)")
+        elif line.text is None:
             yield line, Rejected(where, "invalid UTF-8 bytes")
         elif len(line.text) > MAX_LINE_CHARS:
             yield line, Rejected(where, f"line of {len(line.text):,} characters (a post has at most {MAX_LINE_CHARS:,})")

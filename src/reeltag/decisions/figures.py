@@ -16,6 +16,7 @@ def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False  # topic ids, titles and method names are user text: '$\\x$' is not math
     import matplotlib.pyplot as plt
 
     return plt

@@ -19,6 +19,7 @@ from typing import Any
 
 from reeltag.errors import BadInput
 from reeltag.security import resolve_path
+from reeltag.textfiles import csv_dict_rows, read_utf8
 
 SPLITS = ("train", "val", "test")
 _TAG_SEP = re.compile(r"[\s,;|]+")
@@ -57,7 +58,7 @@ class Labels:
         return tuple(r for r in self.rows if r.split == name)
 
 
-def read_labels(path: str | Path, normalise: Normalise, allow_absolute: bool = True) -> Labels:
+def read_labels(path: str | Path, normalise: Normalise, allow_absolute: bool = False) -> Labels:
     """Parse a labels file (``.jsonl``/``.json`` lines, else CSV); raises ``FileNotFoundError`` if it is missing."""
     path = Path(path)
     rows: list[LabelRow] = []
@@ -71,11 +72,11 @@ def read_labels(path: str | Path, normalise: Normalise, allow_absolute: bool = T
 
 def label_records(path: Path) -> list[tuple[int, Any]]:
     """``(line, record)`` pairs of a labels file; a record is a dict (or :class:`Unreadable`, or whatever a JSON line held)."""
-    text = path.read_text(encoding="utf-8-sig")
-    return list(_jsonl_records(text) if path.suffix.lower() in {".jsonl", ".json", ".ndjson"} else _csv_records(text))
+    text = read_utf8(path)
+    return list(_jsonl_records(text) if path.suffix.lower() in {".jsonl", ".json", ".ndjson"} else _csv_records(text, path))
 
 
-def parse_record(record: Any, base: Path, normalise: Normalise, allow_absolute: bool = True) -> LabelRow | str:
+def parse_record(record: Any, base: Path, normalise: Normalise, allow_absolute: bool = False) -> LabelRow | str:
     """A :class:`LabelRow`, or the reason (a string) why the record is unusable."""
     if not isinstance(record, dict):
         return record.reason if isinstance(record, Unreadable) else f"not a record: {str(record)[:80]!r}"
@@ -94,7 +95,7 @@ def parse_record(record: Any, base: Path, normalise: Normalise, allow_absolute: 
     return LabelRow(resolved, tags, split, surface)
 
 
-def resolve_video(video: str, base: Path, allow_absolute: bool = True) -> Path | str:
+def resolve_video(video: str, base: Path, allow_absolute: bool = False) -> Path | str:
     """The video path; relative paths must stay under ``base`` (the label file's folder)."""
     path = Path(video)
     if path.is_absolute():
@@ -129,13 +130,12 @@ def _split(value: Any) -> str | None:
     return text or None
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, Any]]:
+def _csv_records(text: str, path: Path) -> Iterator[tuple[int, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"video", "tags"} - set(reader.fieldnames or ())
     if missing:
         raise BadInput(f"labels CSV lacks column(s) {sorted(missing)}; expected video,tags[,split]")
-    for record in reader:
-        yield reader.line_num, record
+    yield from csv_dict_rows(reader, path)
 
 
 def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:

@@ -35,7 +35,7 @@ class ReportResult:
 
 def gather_evidence(project: Project, labels: str | None = None, search: str | None = None) -> ReportData:
     """Everything the report shows, measured now or read from MLflow and the stores."""
-    videos = ev.labelled_videos(labels)[: project.settings.gates.report_sample_videos] if labels else []
+    videos = ev.labelled_videos(labels, project.settings.paths.allow_absolute_manifest_paths)[: project.settings.gates.report_sample_videos] if labels else []
     timed = ev.time_videos(project, videos)
     costs, suggested = timed if timed else ((), None)
     latency = sum(c.seconds_per_video for c in costs) * 1000.0 if costs else None

@@ -29,13 +29,13 @@ TAG2VEC_METHODS = ("hybrid", "tag2vec_ii", "tag2vec_io")
 TAG2VEC_BASELINES = ("popularity", "cooccurrence")
 
 
-def labelled_videos(labels: str | Path) -> list[str]:
-    """The video files a labels (or pairs) file names, sorted, once each (unresolvable entries keep their text)."""
+def labelled_videos(labels: str | Path, allow_absolute: bool = False) -> list[str]:
+    """The video files a labels (or pairs) file names, sorted, once each (refused entries keep the reason's text)."""
     base, out = Path(labels).parent, set()
     for _, record in label_records(Path(labels)):
         video = record.get("video") if isinstance(record, dict) else None
         if video:
-            out.add(str(resolve_video(str(video), base)))
+            out.add(str(resolve_video(str(video), base, allow_absolute)))
     return sorted(out)
 
 

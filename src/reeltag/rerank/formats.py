@@ -189,7 +189,7 @@ def read_topics(path: str | Path) -> Topics:
     return Topics(texts, tuple(issues))
 
 
-def read_manifest(path: str | Path, allow_absolute: bool = True) -> Manifest:
+def read_manifest(path: str | Path, allow_absolute: bool = False) -> Manifest:
     """CSV ``docid,path``. Relative paths must stay under the manifest's folder; refused rows are reported."""
     path = Path(path)
     _check_file(path)

@@ -7,7 +7,7 @@ the hidden tag; a tag a model does not know is a miss. All methods are scored on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +16,10 @@ from reeltag.tag2vec.baselines import AlignedSpace, Contexts, Vocabulary, cooccu
 from reeltag.tag2vec.space import TagSpace
 
 Scorer = Callable[[Contexts], np.ndarray]
-CHUNK = 512
+# Score matrices held at once, bytes. Chunks of 512 queries were dense 512 × V float64 (499 MiB at V = 40k); the
+# hybrid even holds one row per CONTEXT tag, ~6 float64 arrays of them: each query costs (1 + context tags) × V × 48.
+MEMORY_BUDGET = 256 * 2**20
+BYTES_PER_CELL = 48
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,32 @@ def make_queries(sentences: Sequence[Sequence[str]], vocab: Vocabulary) -> Queri
     return Queries(tuple(contexts), np.array(targets, dtype=np.int64), posts)
 
 
-def ranks(scorer: Scorer, queries: Queries) -> np.ndarray:
-    """1-based rank of each hidden tag (``inf`` when it cannot be ranked)."""
-    out = []
-    for start in range(0, len(queries.targets), CHUNK):
-        contexts = queries.contexts[start:start + CHUNK]
-        scores = scorer(contexts).astype(np.float64, copy=True)
-        for row, context in enumerate(contexts):
-            scores[row, list(context)] = -np.inf
-        target = scores[np.arange(len(contexts)), queries.targets[start:start + CHUNK]]
-        rank = (scores >= target[:, None]).sum(axis=1).astype(np.float64)
-        out.append(np.where(np.isfinite(target), rank, np.inf))
+def chunks(contexts: Sequence[Sequence[int]], n_tags: int, budget: int) -> Iterator[slice]:
+    """Consecutive query ranges whose score matrices fit ``budget`` (at least one query each)."""
+    cells = max(1, budget // (BYTES_PER_CELL * max(n_tags, 1)))
+    start, used = 0, 0
+    for i, context in enumerate(contexts):
+        if i > start and used + 1 + len(context) > cells:
+            yield slice(start, i)
+            start, used = i, 0
+        used += 1 + len(context)
+    if start < len(contexts):
+        yield slice(start, len(contexts))
+
+
+def ranks(scorer: Scorer, queries: Queries, n_tags: int) -> np.ndarray:
+    """1-based rank of each hidden tag among ``n_tags`` (``inf`` when it cannot be ranked)."""
+    out = [_chunk_ranks(scorer, queries.contexts[part], queries.targets[part]) for part in chunks(queries.contexts, n_tags, MEMORY_BUDGET)]
     return np.concatenate(out) if out else np.array([], dtype=np.float64)
+
+
+def _chunk_ranks(scorer: Scorer, contexts: Contexts, targets: np.ndarray) -> np.ndarray:
+    scores = scorer(contexts).astype(np.float64, copy=False)  # every scorer returns a fresh matrix: no copy needed
+    for row, context in enumerate(contexts):
+        scores[row, list(context)] = -np.inf
+    target = scores[np.arange(len(contexts)), targets]
+    rank = (scores >= target[:, None]).sum(axis=1).astype(np.float64)
+    return np.where(np.isfinite(target), rank, np.inf)
 
 
 def score(rank: np.ndarray, k: int) -> MethodScore:
@@ -81,7 +98,8 @@ def scorers(vocab: Vocabulary, space: TagSpace | None, hybrid_pseudo_count: floa
 
 
 def evaluate_methods(vocab: Vocabulary, queries: Queries, space: TagSpace | None, k: int, hybrid_pseudo_count: float) -> dict[str, MethodScore]:
-    return {name: score(ranks(scorer, queries), k) for name, scorer in scorers(vocab, space, hybrid_pseudo_count).items()}
+    found = scorers(vocab, space, hybrid_pseudo_count)
+    return {name: score(ranks(scorer, queries, len(vocab.tags)), k) for name, scorer in found.items()}
 
 
 def recommender(results: dict[str, MethodScore]) -> str:

@@ -14,6 +14,9 @@ import numpy as np
 from reeltag.tag2vec.space import TagSpace
 
 MAX_COMPARED = 2000  # most frequent common tags whose neighbourhoods are compared
+# Similarity rows held at once, bytes: 2000 full rows (float32 + argsort's int64) were 618 MiB at 20k tags, ~30 GB at 1M.
+MEMORY_BUDGET = 64 * 2**20
+BYTES_PER_CELL = 12  # float32 similarity + int64 argpartition index per (compared tag, vocabulary tag)
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,18 @@ def rising(old: dict[str, float], new: dict[str, float], common: list[str], top:
 
 
 def _neighbour_sets(space: TagSpace, tags: list[str], k: int) -> list[set[str]]:
-    rows = [space.index[t] for t in tags]
+    """The ``k`` nearest tags of each tag, computed a memory budget's worth of rows at a time."""
+    rows = np.array([space.index[t] for t in tags], dtype=np.int64)
+    per_chunk = max(1, MEMORY_BUDGET // (BYTES_PER_CELL * max(len(space.tags), 1)))
+    return [found for start in range(0, len(rows), per_chunk) for found in _nearest(space, rows[start:start + per_chunk], k)]
+
+
+def _nearest(space: TagSpace, rows: np.ndarray, k: int) -> list[set[str]]:
     sims = space.unit_vectors[rows] @ space.unit_vectors.T
     sims[np.arange(len(rows)), rows] = -np.inf
-    top = np.argsort(-sims, axis=1)[:, :k]
+    np.negative(sims, out=sims)
+    kept = min(k, sims.shape[1])
+    top = np.argpartition(sims, kept - 1, axis=1)[:, :kept]  # the k best in any order (a set is all we need): no full sort
     return [{space.tags[j] for j in line} for line in top]
 
 

@@ -1,9 +1,10 @@
 """Turn command-line inputs (video files, folders, manifests) into a list of videos (pure stdlib).
 
-* a folder: every file below it whose suffix is a video suffix (other files are listed as skipped);
+* a folder: every file below it whose suffix is a video suffix (other files are listed as skipped); a symlink that
+  leads out of the folder is refused unless ``allow_absolute``;
 * a manifest: ``.csv``/``.tsv`` with a ``path`` (or ``video``/``file``) column and optional ``docid``/``id``,
   or ``.jsonl`` with the same keys; relative paths are resolved against the manifest's folder and must stay
-  under it; absolute paths only when ``allow_absolute``;
+  under it; absolute paths only when ``allow_absolute`` (off by default);
 * any other file: a video (a text file given here is then quarantined as "not a video" by the reader).
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reeltag.security import resolve_path
+from reeltag.textfiles import csv_dict_rows, read_utf8
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".webm", ".mkv", ".avi", ".mov", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"})
 MANIFEST_SUFFIXES = frozenset({".csv", ".tsv", ".jsonl"})
@@ -42,7 +44,7 @@ class ResolvedInputs:
     skipped: tuple[str, ...]  # non-video files inside given folders
 
 
-def resolve_inputs(inputs: Iterable[str | Path], allow_absolute: bool = True) -> ResolvedInputs:
+def resolve_inputs(inputs: Iterable[str | Path], allow_absolute: bool = False) -> ResolvedInputs:
     """Videos named by ``inputs`` in order, each path once."""
     videos: list[VideoInput] = []
     rejected: list[Rejected] = []
@@ -51,7 +53,7 @@ def resolve_inputs(inputs: Iterable[str | Path], allow_absolute: bool = True) ->
         path = Path(raw).expanduser()
         if path.is_dir():
             found, others = _scan_folder(path)
-            videos.extend(found)
+            _keep_contained(path, found, allow_absolute, videos, rejected)
             skipped.extend(others)
         elif path.suffix.lower() in MANIFEST_SUFFIXES:
             _read_manifest(path, allow_absolute, videos, rejected)
@@ -74,6 +76,17 @@ def _scan_folder(folder: Path) -> tuple[list[VideoInput], list[str]]:
     return videos, [str(p) for p in files if p.suffix.lower() not in VIDEO_SUFFIXES]
 
 
+def _keep_contained(folder: Path, found: list[VideoInput], allow_absolute: bool, videos: list[VideoInput],
+                    rejected: list[Rejected]) -> None:
+    """A folder scan follows the manifests' rule: a symlink out of the folder counts as an absolute path."""
+    base = resolve_path(folder)
+    for video in found:
+        if allow_absolute or video.path.is_relative_to(base):
+            videos.append(video)
+        else:
+            rejected.append(Rejected(str(video.path), f"a link in {folder} leads out of it (paths.allow_absolute_manifest_paths)"))
+
+
 def _read_manifest(manifest: Path, allow_absolute: bool, videos: list[VideoInput], rejected: list[Rejected]) -> None:
     if not manifest.is_file():
         rejected.append(Rejected(str(manifest), "manifest not found"))
@@ -94,14 +107,14 @@ def _read_manifest(manifest: Path, allow_absolute: bool, videos: list[VideoInput
 
 def manifest_rows(manifest: Path) -> Iterator[tuple[int, dict[str, object]]]:
     """(line number, row with lower-case keys) of a CSV, TSV or JSONL file; bad JSON lines give ``{}``."""
-    text = manifest.read_text(encoding="utf-8-sig")
+    text = read_utf8(manifest)
     if manifest.suffix.lower() == ".jsonl":
         for line_no, line in enumerate(text.splitlines(), start=1):
             if line.strip():
                 yield line_no, _json_row(line)
         return
     delimiter = "\t" if manifest.suffix.lower() == ".tsv" else ","
-    for line_no, row in enumerate(csv.DictReader(text.splitlines(), delimiter=delimiter), start=2):
+    for line_no, row in csv_dict_rows(csv.DictReader(text.splitlines(), delimiter=delimiter), manifest):
         yield line_no, {str(k).strip().lower(): v for k, v in row.items() if k is not None}
 
 

@@ -40,7 +40,7 @@ class PairSet:
     rejected: tuple[Rejected, ...]
 
 
-def read_pairs(path: str | Path, allow_absolute: bool = True) -> PairSet:
+def read_pairs(path: str | Path, allow_absolute: bool = False) -> PairSet:
     """Pairs of a CSV/TSV/JSONL file; see the module docstring."""
     path = Path(path)
     if not path.is_file():

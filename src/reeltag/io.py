@@ -44,6 +44,23 @@ def write_json_atomic(target: str | Path, obj: Any) -> Path:
     return write_text_atomic(target, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def parse_json_line(text: str) -> tuple[Any, str]:
+    """One untrusted JSON line → ``(value, "")``, or ``(None, why it is not usable JSON)``; never raises.
+
+    ``json.loads`` raises more than ``JSONDecodeError``: ``RecursionError`` for a line of 90,000 ``[`` and a
+    plain ``ValueError`` for an integer past Python's 4,300-digit limit. Either must quarantine one line, not
+    stop a whole batch (and with it every later run that reads the same file).
+    """
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc.msg}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
+    except ValueError as exc:
+        return None, f"invalid JSON: {exc}"
+
+
 def sha256_file(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,9 +26,35 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _settle(tmp_path, target)
         os.replace(tmp_path, target)
+        _fsync(target.parent)  # the rename itself is durable only once the folder is
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _settle(tmp: Path, target: Path) -> None:
+    """Give the temp file the mode the target keeps (or a new file gets under the umask), then make it durable.
+
+    ``mkstemp`` creates 0600 files whatever the umask: replacing a 0644 file would hide it from its group."""
+    os.chmod(tmp, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask())
+    _fsync(tmp)
+
+
+def _umask() -> int:
+    # No getter before Python 3.13: set and restore. 0o077 meanwhile, so a file another thread creates in
+    # between is only ever more private, never more open.
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_bytes_atomic(target: str | Path, data: bytes) -> Path:

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from robust_helpers import invoke_cli
 
-from reeltag.cli import app
 from reeltag.mapper.labels import read_labels
 from reeltag.paths import ProjectPaths
 from reeltag.security import is_trusted
@@ -32,8 +31,8 @@ def test_deeply_nested_label_lines_are_bad_rows_and_the_good_ones_load(tmp_path:
     good = json.dumps({"video": "a.mp4", "tags": "#cat"})
     labels = read_labels(_lines(tmp_path / "labels.jsonl", good, DEEP_LINE, HUGE_INT_LINE, good), lambda t: t.lstrip("#"))
     assert [r.tags for r in labels.rows] == [("cat",), ("cat",)]
-    assert {b.item.rsplit(":", 1)[1]: b.reason for b in labels.bad} == {
-        "2": "invalid JSON: nested too deeply", "3": labels.bad[1].reason}
+    assert [b.item.rsplit(":", 1)[1] for b in labels.bad] == ["2", "3"]
+    assert labels.bad[0].reason == "invalid JSON: nested too deeply"
     assert labels.bad[1].reason.startswith("invalid JSON: Exceeds the limit")
 
 
@@ -43,3 +42,29 @@ def test_deeply_nested_manifest_lines_are_rejected_and_the_good_ones_kept(tmp_pa
     found = resolve_inputs([_lines(tmp_path / "m.jsonl", DEEP_LINE, json.dumps({"path": "a.mp4"}), HUGE_INT_LINE)])
     assert [v.path.name for v in found.videos] == ["a.mp4"]
     assert [r.item.rsplit(":", 1)[1] for r in found.rejected] == ["1", "3"]
+
+
+def test_features_extract_of_a_missing_file_is_an_error(tmp_root: Path, tmp_path: Path, tried) -> None:
+    tried.bad_input("video", "features extract of a path that does not exist")
+    missing = tmp_path / "nonexistent.mp4"
+    outcome = invoke_cli("features", "extract", str(missing), "--root", str(tmp_root))
+    assert outcome.exit_code == 2 and str(missing) in outcome.output
+    assert not (tmp_root / "data").exists()  # nothing was started
+
+
+def test_a_mistyped_root_is_an_error_not_a_new_project(tmp_path: Path, tried) -> None:
+    tried.bad_input("cli", "mistyped --root")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(json.dumps({"id": "a", "text": "#cat #dog"}) + "\n", encoding="utf-8")
+    typo = tmp_path / "projetc"
+    for args in (("ingest", str(posts)), ("info",)):
+        outcome = invoke_cli(*args, "--root", str(typo))
+        assert outcome.exit_code == 2 and "does not exist" in outcome.output and str(typo) in outcome.output
+    assert not typo.exists()
+
+
+def test_a_pickle_dropped_into_the_inbox_is_not_trusted(tmp_path: Path, tried) -> None:
+    tried.bad_input("security", "pickle-format model placed in data/inbox")
+    paths = ProjectPaths.at(tmp_path / "project")
+    assert not is_trusted(paths.data / "inbox" / "tag2vec" / "word2vec.model", paths)
+    assert is_trusted(paths.models / "tag2vec" / "v1" / "tag2vec" / "word2vec.model", paths)

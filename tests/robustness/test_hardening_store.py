@@ -75,7 +75,7 @@ def test_a_deeply_nested_post_line_is_quarantined_and_ingestion_goes_on(project:
 def test_two_ingests_at_once_store_each_post_once_with_unique_seqs(project: Project, tmp_path: Path, tried) -> None:
     """Two real processes ingest overlapping files (1,500 shared ids) at the same moment."""
     tried.fault("two ingests of overlapping files at once")
-    first, second = _posts(tmp_path / "first.jsonl", range(0, 3000)), _posts(tmp_path / "second.jsonl", range(1500, 4500))
+    first, second = _posts(tmp_path / "first.jsonl", range(3000)), _posts(tmp_path / "second.jsonl", range(1500, 4500))
     go = tmp_path / "go"
     children = [subprocess.Popen([sys.executable, "-c", INGEST_CHILD, str(project.paths.root), str(f), str(go)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env())
@@ -103,7 +103,7 @@ def _damage(project: Project, lost: Path) -> None:
 def test_corpus_repair_mends_a_damaged_store(tmp_root: Path, tmp_path: Path, tried) -> None:
     tried.fault("corpus store with duplicate ids and seqs and a lost watermark")
     project = Project.open(tmp_root, corpus={"part_rows": 300}, tracking={"enabled": False})
-    first, second = _posts(tmp_path / "first.jsonl", range(0, 600)), _posts(tmp_path / "second.jsonl", range(600, 900))
+    first, second = _posts(tmp_path / "first.jsonl", range(600)), _posts(tmp_path / "second.jsonl", range(600, 900))
     ingest_posts(project, [first, second])
     _damage(project, second)
     with open(second, "a", encoding="utf-8") as fh:  # the export grew since: the rebuilt mark must stop before it

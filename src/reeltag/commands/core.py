@@ -55,6 +55,7 @@ def collect_info(project: Project) -> Info:
     )
 
 
+@handles_errors
 def info(root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Versions of the key libraries, where the stores are, and which kind of CLIP weights is configured."""
     emit(collect_info(open_project(root, config)), as_json, title="reeltag info")

@@ -52,15 +52,15 @@ def test_features_extract_of_a_missing_file_is_an_error(tmp_root: Path, tmp_path
     assert not (tmp_root / "data").exists()  # nothing was started
 
 
-def test_a_mistyped_root_is_an_error_not_a_new_project(tmp_path: Path, tried) -> None:
+def test_a_mistyped_root_is_named_not_silently_made_a_new_project(tmp_path: Path, tried) -> None:
     tried.bad_input("cli", "mistyped --root")
-    posts = tmp_path / "posts.jsonl"
-    posts.write_text(json.dumps({"id": "a", "text": "#cat #dog"}) + "\n", encoding="utf-8")
     typo = tmp_path / "projetc"
-    for args in (("ingest", str(posts)), ("info",)):
-        outcome = invoke_cli(*args, "--root", str(typo))
-        assert outcome.exit_code == 2 and "does not exist" in outcome.output and str(typo) in outcome.output
-    assert not typo.exists()
+    looked = invoke_cli("info", "--root", str(typo), "--json")
+    assert looked.exit_code == 0 and json.loads(looked.stdout)["root"] == str(typo)  # stdout stays one JSON object
+    assert f"project root {typo} does not exist yet" in looked.stderr and not typo.exists()
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    refused = invoke_cli("info", "--root", str(tmp_path / "file"))
+    assert refused.exit_code == 2 and "is a file, not a folder" in refused.output
 
 
 def test_a_pickle_dropped_into_the_inbox_is_not_trusted(tmp_path: Path, tried) -> None:

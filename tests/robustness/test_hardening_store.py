@@ -26,7 +26,7 @@ from reeltag.project import Project
 
 pytestmark = pytest.mark.robustness
 
-# A child process: wait for the go file (so both ingests start together), ingest one file, print the summary.
+# A child process: say it is ready, wait for the go file (so both ingests start together), ingest, print the summary.
 INGEST_CHILD = """
 import json, sys, time
 from dataclasses import asdict
@@ -35,6 +35,7 @@ from reeltag.pipelines.corpus import ingest_posts
 from reeltag.project import Project
 root, posts, go = sys.argv[1:4]
 project = Project.open(root, corpus={"part_rows": 150}, tracking={"enabled": False})
+Path(posts + ".ready").touch()
 while not Path(go).exists():
     time.sleep(0.005)
 print(json.dumps(asdict(ingest_posts(project, [Path(posts)]))))
@@ -80,7 +81,9 @@ def test_two_ingests_at_once_store_each_post_once_with_unique_seqs(project: Proj
     children = [subprocess.Popen([sys.executable, "-c", INGEST_CHILD, str(project.paths.root), str(f), str(go)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env())
                 for f in (first, second)]
-    time.sleep(3)  # both children have imported reeltag and wait for the go file
+    deadline = time.monotonic() + 120
+    while not all(Path(f"{f}.ready").exists() for f in (first, second)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     go.touch()
     outputs = [child.communicate(timeout=300) for child in children]
     assert all(child.returncode == 0 for child in children), [err[-2000:] for _, err in outputs]

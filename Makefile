@@ -7,7 +7,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: venv test demo bench clean
+.PHONY: venv test demo bench clean clean-data
 
 venv: $(STAMP)
 
@@ -26,5 +26,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# Build outputs only. The project's data (corpus, quarantine, inbox, Prefect state) and the demo project are
+# never removed by `clean`: that is `clean-data`, asked for by name.
 clean:
-	rm -rf $(VENV) data demo-out
+	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info bench/results
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-data:
+	rm -rf data demo-out

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,9 +26,35 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _settle(tmp_path, target)
         os.replace(tmp_path, target)
+        _fsync(target.parent)  # the rename itself is durable only once the folder is
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _settle(tmp: Path, target: Path) -> None:
+    """Give the temp file the mode the target keeps (or a new file gets under the umask), then make it durable.
+
+    ``mkstemp`` creates 0600 files whatever the umask: replacing a 0644 file would hide it from its group."""
+    os.chmod(tmp, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask())
+    _fsync(tmp)
+
+
+def _umask() -> int:
+    # No getter before Python 3.13: set and restore. 0o077 meanwhile, so a file another thread creates in
+    # between is only ever more private, never more open.
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_bytes_atomic(target: str | Path, data: bytes) -> Path:
@@ -42,6 +69,23 @@ def write_text_atomic(target: str | Path, text: str) -> Path:
 
 def write_json_atomic(target: str | Path, obj: Any) -> Path:
     return write_text_atomic(target, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def parse_json_line(text: str) -> tuple[Any, str]:
+    """One untrusted JSON line → ``(value, "")``, or ``(None, why it is not usable JSON)``; never raises.
+
+    ``json.loads`` raises more than ``JSONDecodeError``: ``RecursionError`` for a line of 90,000 ``[`` and a
+    plain ``ValueError`` for an integer past Python's 4,300-digit limit. Either must quarantine one line, not
+    stop a whole batch (and with it every later run that reads the same file).
+    """
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc.msg}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
+    except ValueError as exc:
+        return None, f"invalid JSON: {exc}"
 
 
 def sha256_file(path: str | Path) -> str:

@@ -1,7 +1,7 @@
 """Security basics (pure stdlib): where pickle-format files may be loaded from, and symlink-safe paths.
 
 gensim ``.kv``/``.model`` files (and any other pickle) run code when loaded, so they are loaded only from
-the project's own stores (``data/`` and ``mlruns/``) unless the user says ``--trust``. torch state dicts
+the project's own stores (``data/models/`` and ``mlruns/``) unless the user says ``--trust``. torch state dicts
 are loaded with ``weights_only=True`` (safe by construction) and need no guard.
 """
 
@@ -21,8 +21,9 @@ def resolve_path(path: str | Path) -> Path:
 
 
 def own_stores(paths: ProjectPaths) -> tuple[Path, ...]:
-    """The folders reeltag itself writes models into."""
-    return (resolve_path(paths.data), resolve_path(paths.mlruns))
+    """The folders reeltag itself writes models into. Not all of ``data/``: anyone who may drop files into
+    ``data/inbox/`` for the scheduled flows could otherwise place a pickle that then counts as trusted."""
+    return (resolve_path(paths.models), resolve_path(paths.mlruns))
 
 
 def is_trusted(path: str | Path, paths: ProjectPaths) -> bool:

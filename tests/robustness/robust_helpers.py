@@ -28,6 +28,17 @@ def reeltag_cmd(*args: str) -> list[str]:
     return [str(script), *args] if script.is_file() else [sys.executable, "-c", "from reeltag.cli import app; app()", *args]
 
 
+def invoke_cli(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201 (a click Result)
+    """``reeltag ARGS`` in-process: tracking off, no line wrapping (messages are matched whole)."""
+    from typer.testing import CliRunner
+
+    from reeltag.cli import app
+
+    outcome = CliRunner().invoke(app, list(args), env={"REELTAG_TRACKING__ENABLED": "false", "COLUMNS": "1000", **(env or {})})
+    assert outcome.exception is None or isinstance(outcome.exception, SystemExit), outcome.exception
+    return outcome
+
+
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst

@@ -58,6 +58,7 @@ PURE_MODULES = (
     "reeltag.tag2vec.trends",
     "reeltag.tag2vec.serve",
     "reeltag.pipelines.corpus",
+    "reeltag.pipelines.corpus_repair",
     "reeltag.pipelines.tag2vec",
     "reeltag.commands.corpus",
     "reeltag.commands.tag2vec",

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project, require_existing
 from reeltag.console import emit, progress
 
 clip_app = typer.Typer(help="CLIP encoder: adapt it to your videos (contrastive fine-tuning).", no_args_is_help=True)
@@ -65,6 +65,7 @@ def extract(
     from reeltag.pipelines.features import extract_features
     from reeltag.video.inputs import resolve_inputs
 
+    require_existing(inputs)
     project = open_project(root, config, clip={"weights": weights, "arch": arch},
                            video={"frames_per_video": frames, "sampling": sampling.value if sampling else None})
     total = len(resolve_inputs(inputs, project.settings.paths.allow_absolute_manifest_paths).videos)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from reeltag.console import error
-from reeltag.errors import BadInput, ReeltagError
+from reeltag.errors import BadInput, NotFound, ReeltagError
 from reeltag.project import Project
 
 RootOpt = Annotated[Path | None, typer.Option("--root", help="Project root (default: current directory).")]
@@ -25,9 +25,22 @@ def open_project(root: Path | None, config: Path | None, **overrides: Any) -> Pr
     """Settings from defaults → reeltag.toml → REELTAG_* env → these flag overrides."""
     clean = {section: {k: v for k, v in values.items() if v is not None} for section, values in overrides.items()}
     try:
-        return Project.open(root, config, **{k: v for k, v in clean.items() if v})
+        project = Project.open(root, config, **{k: v for k, v in clean.items() if v})
     except ValidationError as exc:  # a bad reeltag.toml, REELTAG_* variable or flag: say which, no traceback
         raise BadInput(f"invalid settings (reeltag.toml, REELTAG_* environment or flags): {settings_errors(exc)}") from None
+    if not project.paths.root.exists():  # a mistyped --root would otherwise quietly start a new, empty project
+        typer.echo(f"note: project root {project.paths.root} does not exist yet: this command starts a new, empty "
+                   "project there (a mistyped --root?)", err=True)
+    elif not project.paths.root.is_dir():
+        raise BadInput(f"project root {project.paths.root} is a file, not a folder")
+    return project
+
+
+def require_existing(paths: Sequence[Path]) -> None:
+    """A path named on the command line that does not exist is a typo, not a bad video: say so, do nothing."""
+    missing = [str(p) for p in paths if not Path(p).expanduser().exists()]
+    if missing:
+        raise NotFound(f"not found: {', '.join(missing)}")
 
 
 def settings_errors(exc: ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""``reeltag ingest SOURCE...`` and ``reeltag validate [--dataset NAME]``."""
+"""``reeltag ingest SOURCE...``, ``reeltag validate [--dataset NAME]`` and ``reeltag corpus repair [FILE...]``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,29 @@ def validate(
     emit(result, as_json, title="validate")
 
 
+corpus_app = typer.Typer(help="The corpus store itself.", no_args_is_help=True)
+
+
+@corpus_app.command("repair")
+@handles_errors
+def repair(
+    files: Annotated[list[Path] | None, typer.Argument(help="Post files ingested before: their watermarks are rebuilt.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto (by extension), jsonl, csv or txt.")] = "auto",
+    source_name: Annotated[str | None, typer.Option("--source-name", help="Source name (default: each file's stem).")] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Drop duplicate posts, renumber seq, drop watermarks that no longer match, rebuild those of FILES."""
+    from reeltag.pipelines.corpus_repair import repair_corpus
+
+    project = open_project(root, config)
+    with progress("repair", None, enabled=not as_json):
+        result = repair_corpus(project, files or (), fmt, source_name)
+    emit(result, as_json, title="corpus repair")
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
     app.command("validate")(validate)
+    app.add_typer(corpus_app, name="corpus")

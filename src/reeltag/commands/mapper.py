@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project, require_existing
 from reeltag.console import emit, progress
 from reeltag.errors import BadInput
 from reeltag.textfiles import read_utf8
@@ -77,6 +77,7 @@ def suggest(
     from reeltag.mapper.labels import split_tags
     from reeltag.pipelines.mapper import suggest_tags
 
+    require_existing(inputs)
     project = _project(root, config, weights)
     allowed = split_tags(_read_allow(allow)) if allow is not None else None
     with progress("videos", None, enabled=not as_json) as advance:

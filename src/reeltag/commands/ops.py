@@ -242,7 +242,10 @@ def demo(
     """Run the whole PoC on demo data through the Prefect flows and say where the report and the runs are."""
     if size not in DEMO_SIZES:
         raise BadInput(f"--size {size!r}: expected one of {', '.join(DEMO_SIZES)}")
+    from reeltag.pipelines.demo import check_demo_root
+
     project = Project.open(root)
+    check_demo_root(project.paths.root)  # before the Prefect state folder is made, and before Prefect starts
     prefect_home(project)
     from flows.poc_demo import poc_demo
 

@@ -8,7 +8,6 @@ offset, so a big file is never held in memory and a grown file is read only from
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from typing import Any, BinaryIO, Literal
 
 from reeltag.corpus.tags import TagRules, extract_hashtags, normalise_tags, repair_text, split_tag_field
 from reeltag.errors import BadInput
-from reeltag.io import sha256_text
+from reeltag.io import parse_json_line, sha256_text
 
 Format = Literal["jsonl", "csv", "txt"]
 TEXT_COLUMNS = ("text", "tweet", "content", "caption")
@@ -133,10 +132,9 @@ def _parse_line(fmt: Format, text: str, where: str, header: list[str]) -> RawPos
         return RawPost(where, where, None, text, None, derived_id=True)
     if fmt == "csv":
         return _parse_csv(text, where, header)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Rejected(where, f"invalid JSON: {exc.msg}")
+    obj, problem = parse_json_line(text)
+    if problem:
+        return Rejected(where, problem)
     if not isinstance(obj, dict):
         return Rejected(where, "not a JSON object")
     return RawPost(where, obj.get("id"), obj.get("created_at"), obj.get("text"), obj.get("hashtags"))

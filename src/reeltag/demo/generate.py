@@ -21,6 +21,7 @@ import numpy as np
 from reeltag.demo.corpus import CorpusSummary, write_corpus
 from reeltag.demo.search import SearchSummary, write_search_set
 from reeltag.demo.videos import VideoSetSummary, write_video_sets
+from reeltag.errors import BadInput
 from reeltag.io import sha256_file, write_json_atomic
 
 DemoSizeName = Literal["tiny", "small", "full"]
@@ -128,6 +129,14 @@ def summary_from_record(root: Path, record: dict[str, Any], seconds: float) -> D
     )
 
 
+def _refuse_foreign_files(root: Path) -> None:
+    """A folder without ``demo.json`` is not a demo folder: its ``labels.csv``, ``videos/``… are someone's data."""
+    taken = [name for name in OWNED if (root / name).exists()]
+    if taken:
+        raise BadInput(f"{root} holds {', '.join(taken)} and no {RECORD}: not written by demo-data, so not "
+                       "overwritten; give --out an empty or new folder")
+
+
 def write_sets(root: Path, seed: int, spec: DemoSize, workers: int) -> tuple[VideoSetSummary, CorpusSummary, SearchSummary]:
     videos = write_video_sets(root, stream(seed, "videos"), spec.labelled_per_category, spec.shifted_per_category,
                               spec.caption_videos, spec.duration_s, workers)
@@ -146,6 +155,9 @@ def generate_demo(out: str | Path, seed: int = 0, size: DemoSizeName = "full", w
     record = load_record(root)
     if not force and record and is_current(root, record, seed, size):
         return summary_from_record(root, record, time.perf_counter() - started)
+    if record is None:
+        _refuse_foreign_files(root)
+        write_json_atomic(root / RECORD, {"format": FORMAT, "partial": True})  # a crash below leaves a demo folder
     videos, corpus, search = write_sets(root, seed, SIZES[size], workers)
     record = {"format": FORMAT, "seed": seed, "size": size, "spec": _spec_record(size),
               "videos": _to_record(videos, root), "corpus": _to_record(corpus, root),

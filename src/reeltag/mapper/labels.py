@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reeltag.errors import BadInput
+from reeltag.io import parse_json_line
 from reeltag.security import resolve_path
 from reeltag.textfiles import csv_dict_rows, read_utf8
 
@@ -142,10 +142,8 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, Unreadable(f"invalid JSON: {exc.msg}")
+        record, problem = parse_json_line(line)
+        yield number, Unreadable(problem) if problem else record
 
 
 def assign_splits(rows: Iterable[LabelRow], seed: int, val_fraction: float = 0.15, test_fraction: float = 0.15) -> tuple[LabelRow, ...]:

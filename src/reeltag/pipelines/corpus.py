@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from reeltag.io import atomic_path, write_json_atomic
 from reeltag.project import Project
 
 Advance = Callable[[int], None]
-_PREFIX_BYTES = 1 << 20
 SENTENCES_FILE = "sentences.parquet"
 
 
@@ -84,14 +82,15 @@ def ingest_posts(project: Project, files: Sequence[Path], fmt: str = "auto", sou
     """Add new posts from ``files`` to the corpus store (watermark per source and file; dedupe by id and content)."""
     folder, corpus = project.paths.corpus, project.settings.corpus
     _check_files(files)
-    state = _start(folder, corpus)
-    marks = store.load_watermarks(folder)
-    sources = []
-    for path in files:
-        source = source_name or path.stem
-        sources.append(source)
-        _ingest_file(project, state, marks, path, detect_format(path, fmt), source, advance or (lambda n: None))
-    return _summary(state, files, sources)
+    with store.locked(folder):
+        state = _start(folder, corpus)
+        marks = store.load_watermarks(folder)
+        sources = []
+        for path in files:
+            source = source_name or path.stem
+            sources.append(source)
+            _ingest_file(project, state, marks, path, detect_format(path, fmt), source, advance or (lambda n: None))
+        return _summary(state, files, sources)
 
 
 def _check_files(files: Sequence[Path]) -> None:
@@ -109,8 +108,8 @@ def _start(folder: Path, corpus: CorpusSection) -> _Ingestion:
 
 
 def _ingest_file(project: Project, state: _Ingestion, marks: dict, path: Path, fmt: str, source: str, advance: Advance) -> None:
-    key = str(path.resolve())
-    mark = _valid_mark(path, marks.get(source, {}).get(key))
+    key, digest = str(path.resolve()), store.PrefixDigest(path)
+    mark = store.valid_mark(marks.get(source, {}).get(key), path, digest)
     header = read_header(path) if fmt == "csv" else None
     batch: list[Post] = []
     rejected: list[quarantine.QuarantineRecord] = []
@@ -121,8 +120,8 @@ def _ingest_file(project: Project, state: _Ingestion, marks: dict, path: Path, f
         state.counts["lines_read"] += 1
         _route(state, item, source, path, batch, rejected)
         if len(batch) >= state.part_rows:
-            _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, _prefix_sha(path, offset)))
-    _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, _prefix_sha(path, offset)))
+            _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, digest.at(offset)))
+    _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, digest.at(offset)))
 
 
 def _route(state: _Ingestion, item: object, source: str, path: Path, batch: list[Post], rejected: list) -> None:
@@ -148,18 +147,6 @@ def _commit(project: Project, state: _Ingestion, marks: dict, batch: list[Post],
     rejected.clear()
     marks.setdefault(source, {})[key] = mark
     store.save_watermarks(state.folder, marks)
-
-
-def _valid_mark(path: Path, mark: store.Watermark | None) -> store.Watermark | None:
-    """The watermark when the file still starts with the bytes read last time (it may have grown)."""
-    if mark is None or path.stat().st_size < mark.offset:
-        return None
-    return mark if _prefix_sha(path, mark.offset) == mark.prefix_sha else None
-
-
-def _prefix_sha(path: Path, offset: int) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.sha256(fh.read(min(offset, _PREFIX_BYTES))).hexdigest()
 
 
 def _summary(state: _Ingestion, files: Iterable[Path], sources: list[str]) -> IngestSummary:
@@ -201,10 +188,17 @@ def validate_corpus(project: Project, dataset: str = "all") -> ValidateResult:
     A critical failure removes the validated sentences (so training cannot use stale ones) and raises
     :class:`~reeltag.errors.ContractFailed` after the summary is written and logged.
     """
-    from reeltag.contracts.runner import validate_frame
-
     if dataset not in (*DATASETS, "all"):
         raise BadInput(f"unknown dataset {dataset!r}: use one of {', '.join(DATASETS)} or all")
+    # Under the store lock: two validate runs would both find a failing row not yet quarantined and record it
+    # twice, and an ingest in between would make the sentences disagree with the store that was checked.
+    with store.locked(project.paths.corpus):
+        return _validate_store(project, dataset)
+
+
+def _validate_store(project: Project, dataset: str) -> ValidateResult:
+    from reeltag.contracts.runner import validate_frame
+
     posts = store.read_table(project.paths.corpus).to_pandas()
     frames = {"posts": sentences.posts_frame(posts), "hashtag_sentences": sentences.sentences_frame(posts)}
     id_columns = {"posts": "id", "hashtag_sentences": "post_id"}

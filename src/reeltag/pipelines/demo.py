@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from reeltag.errors import BadInput
 from reeltag.io import write_text_atomic
 from reeltag.project import Project
 
@@ -73,12 +74,32 @@ def write_demo_toml(root: Path, size: str, quick: bool = False) -> None:
     write_text_atomic(target, wanted)
 
 
+def check_demo_root(root: Path) -> None:
+    """The demo ingests its posts and trains and promotes models: only in an empty folder or an earlier demo's.
+
+    ``reeltag demo --root <a real project>`` would otherwise mix demo posts into the real corpus."""
+    from reeltag.demo.generate import RECORD
+
+    toml = root / "reeltag.toml"
+    is_demo = (root / INPUTS / RECORD).is_file() or (toml.is_file() and toml.read_text(encoding="utf-8").startswith(TOML_HEADER))
+    if root.is_dir() and not is_demo and _foreign_entries(root):
+        raise BadInput(f"{root} is not empty and not a demo project (no {INPUTS}/{RECORD}, no reeltag.toml written by "
+                       "`reeltag demo`): the demo would ingest its posts into it and promote its models; use a new --root")
+
+
+def _foreign_entries(root: Path) -> list[str]:
+    """What ``root`` holds besides hidden files and the Prefect state folder ``reeltag demo`` creates first."""
+    entries = [p for p in root.iterdir() if not p.name.startswith(".")]
+    return [p.name for p in entries if not (p.name == "data" and p.is_dir() and {q.name for q in p.iterdir()} <= {"prefect"})]
+
+
 def prepare_demo(root: str | Path, size: str = "small", seed: int = 1, quick: bool = False) -> DemoInputs:
     """Generate the demo inputs under ``<root>/inputs`` (skipped when current) and the demo's ``reeltag.toml``."""
     from reeltag.demo import generate_demo
 
     root = Path(root).expanduser().resolve()
     inputs = root / INPUTS
+    check_demo_root(root)
     generate_demo(inputs, seed=seed, size=size)
     write_demo_toml(root, size, quick)
     return DemoInputs(root, inputs / "corpus" / "posts.jsonl", inputs / "labels.csv", inputs / "pairs.jsonl",

@@ -1,7 +1,7 @@
 """Step ``build_report``: gather the evidence, judge each component through the gates, write HTML + JSON, log them.
 
-Files: ``<out>`` (default ``data/reports/report.html``) and ``decision.json`` beside it, both written
-atomically; MLflow run in ``reeltag/report`` with the verdicts as tags and both files as artifacts.
+Files: ``<out>`` (default ``data/reports/report.html``) and ``decision.json`` beside it (``<out stem>.decision.json``
+when ``out`` is given: see :func:`decision_path`), both written atomically; MLflow run in ``reeltag/report`` with the verdicts as tags and both files as artifacts.
 """
 
 from __future__ import annotations
@@ -84,13 +84,19 @@ def build_report(project: Project, labels: str | None = None, search: str | None
     html_path = Path(out) if out else project.paths.reports / "report.html"
     decision = decision_json(data, judgements)
     write_text_atomic(html_path, render_html(data, judgements, all_charts(data)))
-    json_path = write_json_atomic(html_path.with_name("decision.json"), decision)
+    json_path = write_json_atomic(decision_path(html_path, chosen=out is not None), decision)
     markdown = markdown_summary(data, judgements)
     components = {j.component: j.decision.verdict for j in judgements}
     warnings = tuple(sorted({r for j in judgements for r in j.decision.reasons if r.startswith("warning:")}))
     run_id = _log(project, html_path, json_path, decision["verdict"], components, markdown)
     return ReportResult(str(html_path), str(json_path), decision["verdict"], components, data.weights_kind, data.demo,
                         warnings, markdown, run_id)
+
+
+def decision_path(html: Path, chosen: bool) -> Path:
+    """``decision.json`` beside the default report; ``<report name>.decision.json`` beside a report written to a
+    path the user chose, so ``--out ~/x/report.html`` never replaces a ``decision.json`` that is not ours."""
+    return html.with_name(f"{html.stem}.decision.json" if chosen else "decision.json")
 
 
 def _log(project: Project, html: Path, decision: Path, verdict: str, components: dict[str, str], markdown: str) -> str | None:

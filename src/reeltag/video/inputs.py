@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from reeltag.io import parse_json_line
 from reeltag.security import resolve_path
 from reeltag.textfiles import csv_dict_rows, read_utf8
 
@@ -119,10 +119,7 @@ def manifest_rows(manifest: Path) -> Iterator[tuple[int, dict[str, object]]]:
 
 
 def _json_row(line: str) -> dict[str, object]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError:
-        return {}
+    row, _ = parse_json_line(line)
     return row if isinstance(row, dict) else {}
 
 

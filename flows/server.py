@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reeltag.errors import ReeltagError
-
-TELEMETRY_OFF = {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+from reeltag.tracking.naming import TELEMETRY_OFF
 
 
 @dataclass

@@ -151,7 +151,7 @@ from reeltag.project import Project
 
 project = Project.open(sys.argv[1], tracking={"trigger": "test"})
 with project.tracker.run("ab", project.settings, tags={"writer": sys.argv[2]}) as run:
-    project.tracker.log_metrics({"all/ap": 0.5})
+    project.tracker.log_metrics(run.run_id, {"all/ap": 0.5})
 print(run.run_id)
 """
 

@@ -155,10 +155,10 @@ def _track(project: Project, result: AdaptResult) -> tuple[str, str]:
     tracker = project.tracker
     tags = {"encoder_weights": result.weights_kind, "model_id": result.model_id, "base_model_id": result.base_model_id}
     with tracker.run(COMPONENT, project.settings, tags=tags) as run:
-        tracker.log_params({"adapt.from": result.base_model_id, "adapt.steps": result.steps,
+        tracker.log_params(run.run_id, {"adapt.from": result.base_model_id, "adapt.steps": result.steps,
                             "adapt.train_pairs": result.train_pairs, "adapt.heldout_pairs": result.heldout_pairs})
-        tracker.log_metrics(result.metrics)
-        uri = tracker.log_model({"checkpoint": result.checkpoint, "sidecar": sidecar_path(result.checkpoint)},
+        tracker.log_metrics(run.run_id, result.metrics)
+        uri = tracker.log_model(run.run_id, {"checkpoint": result.checkpoint, "sidecar": sidecar_path(result.checkpoint)},
                                 loader="reeltag.video.encoder:load_pyfunc")
     version = tracker.register(MODEL, uri, run.run_id, {
         "model_id": result.model_id, "weights_kind": result.weights_kind, "arch": result.arch,

@@ -117,8 +117,8 @@ def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None
     require_splits(data, ("train", "test"))
     test, weight = _evaluate(champion.model, data, index, tag_texts(encoder, index))
     with project.tracker.run("mapper", project.settings, tags=_lineage(space, data, "evaluate")) as run:
-        project.tracker.log_metrics(prefixed(test, "test"))
-        project.tracker.set_tags({"mapper_version": champion.info.version})
+        project.tracker.log_metrics(run.run_id, prefixed(test, "test"))
+        project.tracker.set_tags(run.run_id, {"mapper_version": champion.info.version})
     helps = weight is not None and test["fused"]["p_at_5"] > test["mapper"]["p_at_5"]
     return MapperEvaluation(run.run_id, champion.info.version, data.labels, data.features,
                             {k: len(v) for k, v in data.rows.items()}, test, weight, helps,
@@ -199,11 +199,12 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
     tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss,
             **decision.run_tags}
     with tracker.run("mapper", project.settings, tags=tags) as run:
-        tracker.log_metrics({f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test")
+        tracker.log_metrics(run.run_id, {f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test")
                             | comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)))
-        tracker.log_dict({"reasons": list(decision.reasons), "verdict": decision.verdict}, "decision.json")
+        tracker.log_dict(run.run_id, {"reasons": list(decision.reasons), "verdict": decision.verdict}, "decision.json")
         with tempfile.TemporaryDirectory() as tmp:
-            uri = tracker.log_model({"mapper": save_mapper(Path(tmp) / "mapper", fitted)}, "reeltag.mapper.train:load_pyfunc")
+            uri = tracker.log_model(run.run_id, {"mapper": save_mapper(Path(tmp) / "mapper", fitted)},
+                                    "reeltag.mapper.train:load_pyfunc")
     version = tracker.register(MODEL, uri, run.run_id, {
         "depends_on.tag2vec": str(space.version), "depends_on.encoder": data.features.model_id,
         "encoder_weights": data.features.weights_kind, "loss": fitted.args.loss, "mode": mode, "decision": decision.verdict})

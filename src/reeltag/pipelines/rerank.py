@@ -13,8 +13,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contextlib import nullcontext
-
 import numpy as np
 
 from reeltag import quarantine
@@ -30,6 +28,7 @@ from reeltag.rerank.model import RerankerParams
 from reeltag.rerank.tuning import Setting, cross_validate, grid
 
 if TYPE_CHECKING:
+    from reeltag.tracking.store import RunInfo
     from reeltag.video.encoder import ClipEncoder
 
 SOURCE = "rerank"
@@ -177,13 +176,11 @@ def rerank_run(project: Project, run_path: Path, topics_path: Path, manifest_pat
 
 
 def _log_rerank(project: Project, result: RerankResult) -> str | None:
-    if not project.settings.tracking.enabled:
-        return None
     tags = {"kind": "apply", "encoder_weights": result.encoder_weights, "encoder_model_id": result.encoder_model_id}
     with project.tracker.run("rerank", project.settings, tags=tags) as run:
-        project.tracker.log_metrics({"apply/candidates": result.candidates, "apply/without_video": result.without_video,
+        project.tracker.log_metrics(run.run_id, {"apply/candidates": result.candidates, "apply/without_video": result.without_video,
                                      "apply/topics": result.topics_reranked, "apply/input_issues": len(result.input_issues)})
-        project.tracker.log_artifact(result.output, "runs")
+        project.tracker.log_artifact(run.run_id, result.output, "runs")
     return run.run_id
 
 
@@ -240,35 +237,33 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
         decision = promotion_decision(comparison, feats.encoder_weights, project.settings.gates)
         params = RerankerParams(cv.chosen.alpha, cv.chosen.normalisation, cv.chosen.pooling, cfg.top_m, cfg.depth,
                                 feats.encoder_model_id, feats.encoder_weights)
-        _log_tuning(project, comparison, versus_engine, cv.chosen, baseline, decision)
-        version, promoted = register_reranker(project, run, params, decision, comparison) if run else (None, False)
+        _log_tuning(project, run, comparison, versus_engine, cv.chosen, baseline, decision)
+        version, promoted = register_reranker(project, run, params, decision, comparison) if run.run_id else (None, False)
     return TuneResult(
         cv.chosen, measure, baseline.name, comparison.mean_a, cv.mean, comparison, cv.fold_choices,
         len(settings), len(topics), cfg.depth, prepared.candidates, prepared.without_video, feats.encoder_model_id,
         feats.encoder_weights, decision.verdict, decision.reasons, version, promoted, inputs.issues + qrels.issues,
-        run.run_id if run else None, versus_engine,
+        run.run_id, versus_engine,
     )
 
 
-def _tune_run(project: Project, feats: CandidateFeatures):  # noqa: ANN202 (context manager of RunInfo | None)
-    if not project.settings.tracking.enabled:
-        return nullcontext(None)
+def _tune_run(project: Project, feats: CandidateFeatures):  # noqa: ANN202 (context manager of RunInfo)
     tags = {"kind": "tune", "encoder_weights": feats.encoder_weights, "encoder_model_id": feats.encoder_model_id}
     return project.tracker.run("rerank", project.settings, tags=tags)
 
 
 def _nested_logger(project: Project, parent, measure: str) -> Callable[[Setting, float], None] | None:  # noqa: ANN001
-    if parent is None:
+    if parent.run_id is None:
         return None
     name = metric_key(measure)
 
     def log(setting: Setting, value: float) -> None:
         trigger = project.settings.tracking.trigger
-        with project.tracker.run("rerank", trigger=trigger, nested=True, name=f"{parent.name}-{setting.label}",
-                                 tags={"kind": "tune-setting"}):
-            project.tracker.log_params({"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation,
+        with project.tracker.run("rerank", trigger=trigger, parent=parent, name=f"{parent.name}-{setting.label}",
+                                 tags={"kind": "tune-setting"}) as child:
+            project.tracker.log_params(child.run_id, {"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation,
                                         "rerank.pooling": setting.pooling})
-            project.tracker.log_metrics({f"all/{name}": value})
+            project.tracker.log_metrics(child.run_id, {f"all/{name}": value})
 
     return log
 
@@ -277,16 +272,14 @@ def _comparison_log(c: PairedComparison) -> dict[str, float]:
     return {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()}
 
 
-def _log_tuning(project: Project, comparison: PairedComparison, versus_engine: PairedComparison, chosen: Setting,
+def _log_tuning(project: Project, run: "RunInfo", comparison: PairedComparison, versus_engine: PairedComparison, chosen: Setting,
                 baseline: Baseline, decision: Decision) -> None:
     """Promotion comparison (vs the baseline: champion or engine) unprefixed; the same values vs the engine under ``engine_ab/``."""
-    if not project.settings.tracking.enabled:
-        return
     engine = {f"{ENGINE_AB}{k}": v for k, v in _comparison_log(versus_engine).items()}
-    project.tracker.log_metrics({**_comparison_log(comparison), **engine})
-    project.tracker.log_params({"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
+    project.tracker.log_metrics(run.run_id, {**_comparison_log(comparison), **engine})
+    project.tracker.log_params(run.run_id, {"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
                                 "chosen.pooling": chosen.pooling, "baseline": baseline.name})
-    project.tracker.set_tags(decision.run_tags)
+    project.tracker.set_tags(run.run_id, decision.run_tags)
 
 
 def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,
@@ -304,10 +297,9 @@ def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,
 
 
 def _log_ab(project: Project, result: ABResult) -> str | None:
-    if not project.settings.tracking.enabled:
-        return None
     tags = {"run_a": result.run_a.name, "run_b": result.run_b.name, "qrels": result.qrels.name}
     with project.tracker.run("ab", project.settings, tags=tags) as run:
         for c in result.comparisons:
-            project.tracker.log_metrics({**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()})
+            project.tracker.log_metrics(run.run_id, {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}),
+                                                     **c.metrics()})
     return run.run_id

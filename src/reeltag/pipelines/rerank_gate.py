@@ -60,7 +60,7 @@ def register_reranker(project: Project, run: Any, params: RerankerParams, decisi
     """Log the params file + pyfunc wrapper, register a version, make it challenger; promote on GO."""
     tracker = project.tracker
     with tempfile.TemporaryDirectory(prefix="reeltag-reranker-") as tmp:
-        uri = tracker.log_model({"params": write_params(Path(tmp) / PARAMS_FILE, params)}, loader=LOADER)
+        uri = tracker.log_model(run.run_id, {"params": write_params(Path(tmp) / PARAMS_FILE, params)}, loader=LOADER)
     tags: dict[str, Any] = {k: v for k, v in asdict(params).items() if k != "encoder_model_id"}
     tags.update({"alpha_weighs": ALPHA_WEIGHS, "depends_on.clip": params.encoder_model_id, "decision": decision.verdict,
                  f"cv_{comparison.metric}": f"{comparison.mean_b:.6f}", f"ci_low_{comparison.metric}": f"{comparison.ci_low:.6f}"})

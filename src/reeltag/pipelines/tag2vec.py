@@ -157,12 +157,10 @@ def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateRe
 
 def _log_evaluation(project: Project, version: str, split: Split, evaluation: Evaluation) -> str | None:
     """The same ``test/…`` metrics a training run logs, tagged ``evaluated_version`` (``version`` is what a training run produced)."""
-    if not project.settings.tracking.enabled:
-        return None
     tags = {"kind": "evaluate", "evaluated_version": version, "corpus_hash": split.corpus_hash,
             "recommender": evaluation.recommender, "warnings": " | ".join(evaluation_warnings(project, evaluation))}
     with project.tracker.run(MODEL, project.settings, tags=tags) as run:
-        project.tracker.log_metrics(evaluation.metrics())
+        project.tracker.log_metrics(run.run_id, evaluation.metrics())
     return run.run_id
 
 
@@ -266,9 +264,9 @@ def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, 
     tags = {"kind": "train", "incremental": meta["incremental"], "corpus_hash": meta["corpus_hash"],
             "parent_version": meta["parent_version"] or "", "recommender": challenger.recommender}
     with tracker.run(MODEL, project.settings, tags=tags) as run:
-        tracker.log_metrics({**challenger.metrics(), **comparison(challenger, champion)})
-        tracker.set_tags(decision.run_tags)
-        uri = tracker.log_model({MODEL: folder}, loader=LOADER)
+        tracker.log_metrics(run.run_id, {**challenger.metrics(), **comparison(challenger, champion)})
+        tracker.set_tags(run.run_id, decision.run_tags)
+        uri = tracker.log_model(run.run_id, {MODEL: folder}, loader=LOADER)
     info = tracker.register(MODEL, uri, run.run_id, {"corpus_hash": meta["corpus_hash"], "decision": decision.verdict})
     place_dir(project.paths.models / MODEL / f"v{info.version}", lambda tmp: Path(shutil.copytree(folder, tmp / MODEL)))
     tracker.set_alias(MODEL, "challenger", info.version)

@@ -17,8 +17,9 @@ class _Tracker:
     def __init__(self, runs: list[dict[str, Any]]) -> None:
         self._runs = runs
 
-    def runs(self, component: str, max_results: int = 100) -> list[dict[str, Any]]:
-        return self._runs
+    def latest_run(self, component: str, tags: dict[str, str]) -> dict[str, Any] | None:
+        found = [r for r in self._runs if all(r["tags"].get(f"reeltag.{k}") == v for k, v in tags.items())]
+        return found[0] if found else None
 
 
 def _project(tmp_path: Path, run: dict[str, Any]) -> Any:

@@ -276,13 +276,12 @@ def _previous(project: Project, hashes: tuple[str, str], champion: Champion | No
     """The earlier run with the same inputs and the same champion, or the run that made the champion from these
     inputs (re-running a fine-tune that was promoted must not fine-tune its own result again)."""
     current = champion.info.version if champion else None
-    for run in project.tracker.runs("mapper"):
-        tags = run["tags"]
-        if run["status"] != "FINISHED" or "reeltag.version" not in tags:
-            continue
-        made_champion = tags.get("reeltag.inputs_base") == hashes[1] and tags["reeltag.version"] == current
-        if tags.get("reeltag.inputs_hash") == hashes[0] or made_champion:
-            return _from_run(run, check)
+    queries = [{"inputs_hash": hashes[0]}] + ([{"inputs_base": hashes[1], "version": current}] if current else [])
+    for tags in queries:  # server-side: however many other runs there are, these are found
+        found = [r for r in project.tracker.runs("mapper", tags={**tags, "attributes.status": "FINISHED"})
+                 if "reeltag.version" in r["tags"]]
+        if found:
+            return _from_run(found[0], check)
     return None
 
 

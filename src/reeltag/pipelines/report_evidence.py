@@ -148,10 +148,10 @@ ENGINE = "engine (base run)"
 
 def rerank_component(project: Project, search: str | None) -> tuple[Component | None, SearchDetail | None]:
     """Cross-validated CLIPRerank against the ENGINE (never the previous champion reranker), from the last tune run."""
-    runs = [r for r in project.tracker.runs("rerank", max_results=200) if r["tags"].get("reeltag.kind") == "tune"]
-    if not runs:
+    last = project.tracker.latest_run("rerank", {"kind": "tune"})  # a server-side query: apply runs cannot hide it
+    if last is None:
         return None, None
-    found = _engine_comparison(runs[0])
+    found = _engine_comparison(last)
     if found is None:
         return _stale_component(project), None
     tuned, measure, prefix = found

@@ -36,8 +36,9 @@ def test_demo_trained_encoder_beats_the_engine_on_held_out_topics(demo_tiny: Pat
     assert result.settings_tried == 4 * 2 * 2 + 1 and result.topics == 4
 
     tracker = project.tracker
-    version = tracker.by_alias("reranker", "challenger")
-    assert version is not None and version.version == result.registered_version
+    version = tracker.version("reranker", result.registered_version)
+    assert version.tags["reeltag.decision"] == result.verdict
+    assert (tracker.by_alias("reranker", "challenger") is not None) == result.promoted  # challenger: passed its gate
     assert version.tags["reeltag.alpha"] == str(result.chosen.alpha)
     assert version.tags["reeltag.alpha_weighs"] == "clip"
     assert version.tags["depends_on.clip"] == result.encoder_model_id
@@ -49,7 +50,8 @@ def test_demo_trained_encoder_beats_the_engine_on_held_out_topics(demo_tiny: Pat
     assert parent["tags"]["reeltag.encoder_weights"] == "demo-trained"
 
     rows = pd.DataFrame({"qid": ["a", "a", "a", "b"], "base": [3.0, 2.0, 1.0, 5.0], "clip": [0.1, np.nan, 0.9, 0.2]})
-    predicted = tracker.load_pyfunc("reranker", "challenger").predict(rows)
+    tracker.promote("reranker", version.version)  # by hand, as `reeltag promote` would (4 topics: not enough evidence)
+    predicted = tracker.load_pyfunc("reranker", "champion").predict(rows)
     expected = fuse(rows["base"].to_numpy()[:3], rows["clip"].to_numpy()[:3], result.chosen.alpha, result.chosen.normalisation)
     assert np.asarray(predicted)[:3] == pytest.approx(expected)
 

@@ -166,15 +166,16 @@ class Comparison:
 @handles_errors
 def compare(
     model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
-    version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the challenger).")] = None,
+    version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the newest).")] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Champion vs challenger (or --version): their runs' metrics side by side and the gate's recorded decision."""
+    """Champion vs the newest version (or --version): their runs' metrics side by side and the gate's recorded decision."""
     tracker = open_project(root, config).tracker
     champion = tracker.by_alias(model, "champion")
-    other = tracker.version(model, version) if version else tracker.by_alias(model, "challenger")
+    newest = tracker.versions(model)[-1:] or [None]
+    other = tracker.version(model, version) if version else newest[0]
     if champion is None and other is None:
         raise NotFound(f"no version of reeltag.{model} is registered yet")
     runs = {name: tracker.run_data(v.run_id) if v else {"metrics": {}, "tags": {}} for name, v in (("champion", champion), ("challenger", other))}

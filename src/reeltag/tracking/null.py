@@ -10,18 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-from reeltag.errors import ReeltagError
 from reeltag.tracking import naming
+from reeltag.tracking.errors import needs_tracking
 from reeltag.tracking.store import RunInfo, Tracker
-
-
-class TrackingOff(ReeltagError):
-    """A step needs the MLflow store, but tracking is off."""
-
-
-def needs_tracking(what: str) -> TrackingOff:
-    return TrackingOff(f"{what} needs the MLflow registry, but tracking is off (tracking.enabled = false; "
-                       "set it to true or REELTAG_TRACKING__ENABLED=true)")
 
 
 class NullTracker(Tracker):
@@ -60,7 +51,7 @@ class NullTracker(Tracker):
     def set_alias(self, model: str, alias: str, version: Any) -> NoReturn:
         raise needs_tracking(f"moving the {alias} alias of {naming.registered_model_name(model)}")
 
-    def promote(self, model: str, version: Any, expected: Any = None) -> NoReturn:
+    def promote(self, model: str, version: Any, expected: Any = None, with_challenger: bool = False) -> NoReturn:
         raise needs_tracking(f"promoting {naming.registered_model_name(model)}")
 
     def set_version_tags(self, model: str, version: Any, tags: Any) -> NoReturn:

@@ -225,8 +225,9 @@ class Tracker:
         with self.alias_lock():
             self.client.set_registered_model_alias(naming.registered_model_name(model), alias, str(version))
 
-    def promote(self, model: str, version: str | int, expected: Any = UNCHECKED) -> AliasMove:
-        """Make ``version`` the champion; the previous champion becomes ``rollback``.
+    def promote(self, model: str, version: str | int, expected: Any = UNCHECKED, with_challenger: bool = False) -> AliasMove:
+        """Make ``version`` the champion (and ``challenger`` too, with ``with_challenger``); the previous champion
+        becomes ``rollback``.
 
         Compare-and-swap: with ``expected`` (a version, or None for "no champion"), :class:`ChampionMoved` is raised
         unless the champion is still that one. Under the alias lock, ``rollback`` moves first and ``champion`` last,
@@ -241,6 +242,8 @@ class Tracker:
             if old is not None and old.version != str(version):
                 self.client.set_registered_model_alias(name, "rollback", old.version)
             self.client.set_registered_model_alias(name, "champion", str(version))
+            if with_challenger:
+                self.client.set_registered_model_alias(name, "challenger", str(version))
         previous = current if current != str(version) else None
         rollback = self.by_alias(model, "rollback")
         return AliasMove(model=name, champion=str(version), rollback=previous or (rollback.version if rollback else None))

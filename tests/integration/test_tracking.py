@@ -72,7 +72,7 @@ def test_two_projects_in_one_process_log_to_their_own_stores(tmp_path: Path) -> 
     """Before, the most recently built Tracker set mlflow's global URI and every run went to its store."""
     first = Project.open(tmp_path / "a", tracking={"trigger": "test"})
     second = Project.open(tmp_path / "b", tracking={"trigger": "test"})
-    first.tracker.client, second.tracker.client  # both built before either logs
+    assert first.tracker.client is not second.tracker.client  # both built before either logs
     ids = {}
     for name, project in (("a", first), ("b", second), ("a2", first)):
         with project.tracker.run("demo", project.settings, tags={"writer": name}) as run:

@@ -22,15 +22,13 @@ import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reeltag.decisions.gates import Decision
 from reeltag.io import place_dir
 from reeltag.project import Project
 from reeltag.tracking.integrity import NATIVE_SHA256, IntegrityError, verify_folder
-
-if TYPE_CHECKING:
-    from reeltag.tracking.store import LoggedModel, RunInfo, VersionInfo
+from reeltag.tracking.records import ChampionMoved, LoggedModel, RunInfo, VersionInfo
 
 MAX_REGATES = 3
 
@@ -96,8 +94,6 @@ def _record_outcome(project: Project, run: RunInfo, outcome: GateOutcome, champi
 def _promote(project: Project, candidate: Candidate, version: str, gate: Gate, outcome: GateOutcome,
              champion: VersionInfo | None) -> Registration:
     """Compare-and-swap promotion on GO; a moved champion is gated again (bounded)."""
-    from reeltag.tracking.store import ChampionMoved
-
     tracker, model = project.tracker, candidate.model
     found = Registration(version=version, run_id=candidate.run.run_id, outcome=outcome, compared_with=champion.version if champion else None,
                          promoted=False, champion=champion.version if champion else None, rollback=None, regates=0)

@@ -12,7 +12,8 @@ from typing import Any, NoReturn
 
 from reeltag.tracking import naming
 from reeltag.tracking.errors import needs_tracking
-from reeltag.tracking.store import RunInfo, Tracker
+from reeltag.tracking.records import RunInfo
+from reeltag.tracking.store import Tracker
 
 
 class NullTracker(Tracker):

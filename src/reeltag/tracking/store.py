@@ -14,7 +14,6 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -28,49 +27,17 @@ from reeltag.config import Settings, TrackingSection
 from reeltag.paths import ProjectPaths
 from reeltag.tracking import naming
 from reeltag.tracking.integrity import NATIVE_SHA256, check_artifact_location, digest_of
+from reeltag.tracking.records import (
+    UNCHECKED,
+    AliasMove,
+    ChampionMoved,
+    LoggedModel,
+    RunInfo,
+    VersionInfo,
+)
 
 PYFUNC_PATH, NATIVE_PATH = "model", "native"
 REMOTE_SCHEMES = ("mlflow-artifacts",)  # a tracking server's own artifact store
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunInfo:
-    run_id: str | None  # None: tracking is off, nothing was logged
-    name: str
-    experiment: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class VersionInfo:
-    model: str
-    version: str
-    run_id: str
-    tags: dict[str, str]
-    aliases: tuple[str, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class AliasMove:
-    model: str
-    champion: str
-    rollback: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoggedModel:
-    uri: str  # runs:/<run id>/model (the pyfunc wrapper)
-    native_sha256: str  # digest of every native file, verified before loading
-
-
-class ChampionMoved(Exception):
-    """Compare-and-swap promotion found another champion than the one the gate compared against."""
-
-    def __init__(self, model: str, expected: str | None, current: str | None):
-        super().__init__(f"champion of {model} is {current or 'none'}, not {expected or 'none'} as compared")
-        self.expected, self.current = expected, current
-
-
-UNCHECKED = object()  # promote without compare-and-swap (a manual promotion)
 
 
 class _LoaderModel(mlflow.pyfunc.PythonModel):

@@ -8,6 +8,7 @@ import pytest
 
 from reeltag.pipelines.mapper import _previous
 from reeltag.pipelines.mapper_data import LabelCheck
+from reeltag.pipelines.records import RESULT_FILE, SCHEMA
 from reeltag.pipelines.report_evidence import CV, rerank_component
 from reeltag.project import Project
 
@@ -23,12 +24,15 @@ def _bulk_runs(project: Project, component: str, n: int, tags: dict[str, str]) -
         tracker.client.set_terminated(run.info.run_id, "FINISHED")
 
 
+def _record(project: Project, run_id: str, kind: str, result: dict) -> None:
+    project.tracker.log_dict(run_id, {"schema": SCHEMA, "type": kind, "result": result}, RESULT_FILE)
+
+
 def _tune_run(project: Project) -> str:
-    metrics = {"engine_ab/challenger/map": 0.9, "engine_ab/champion/map": 0.7, "engine_ab/ci_low/map": 0.1,
-               "engine_ab/ci_high/map": 0.3, "engine_ab/n_topics/map": 30, "engine_ab/wins/map": 25}
+    engine = {"metric": "map", "n_topics": 30, "mean_a": 0.7, "mean_b": 0.9, "ci_low": 0.1, "ci_high": 0.3,
+              "wins": 25, "ties": 3, "losses": 2}
     with project.tracker.run("rerank", project.settings, tags={"kind": "tune"}) as run:
-        project.tracker.log_metrics(run.run_id, metrics)
-        project.tracker.log_params(run.run_id, {"baseline": "engine"})
+        _record(project, run.run_id, "TuneResult", {"engine_comparison": engine})
     return run.run_id
 
 
@@ -46,6 +50,12 @@ def test_no_tune_run_means_no_rerank_section(project: Project) -> None:
     assert rerank_component(project, None) == (None, None)
 
 
+def _mapper_record(version: str) -> dict:
+    return {"mode": "train", "version": version, "loss": "ranking", "loss_scores": {"ranking": 0.4}, "best_epoch": 3,
+            "epochs_run": 5, "test": {"mapper": {"p_at_5": 0.5}}, "champion_test": None, "decision": "GO",
+            "promoted": True, "tag2vec_version": "1", "encoder_id": "e", "encoder_weights": "random"}
+
+
 def _check() -> LabelCheck:
     return LabelCheck(source="labels.csv", sha256="ab", rows=1, kept=1, quarantined=0, contract_version="1", failures=())
 
@@ -53,19 +63,19 @@ def _check() -> LabelCheck:
 def test_reuse_of_an_earlier_mapper_run_is_found_after_150_unrelated_runs(project: Project) -> None:
     with project.tracker.run("mapper", project.settings, tags={"inputs_hash": "h-same", "inputs_base": "b-same",
                                                                "mode": "train", "loss": "ranking"}) as run:
-        project.tracker.log_metrics(run.run_id, {"test/mapper/p_at_5": 0.5})
+        _record(project, run.run_id, "MapperTrained", _mapper_record("1"))
     project.tracker.set_run_tags(run.run_id, {"version": "1", "promoted": True})
     _bulk_runs(project, "mapper", 150, {"inputs_hash": "h-other", "version": "9"})
     found = _previous(project, ("h-same", "b-same"), None, _check())
     assert found is not None and found.reused and found.run_id == run.run_id
-    assert found.test == {"mapper": {"p_at_5": 0.5}}
+    assert found.test == {"mapper": {"p_at_5": 0.5}} and found.loss_scores == {"ranking": 0.4}
     assert _previous(project, ("h-new", "b-new"), None, _check()) is None
 
 
 def test_a_promoted_finetune_is_reused_through_the_champion_it_made(project: Project) -> None:
     """Same base inputs and the run's version is the champion: found by a second tag query."""
     with project.tracker.run("mapper", project.settings, tags={"inputs_hash": "h-then", "inputs_base": "b"}) as run:
-        pass
+        _record(project, run.run_id, "MapperTrained", _mapper_record("4"))
     project.tracker.set_run_tags(run.run_id, {"version": "4"})
     _bulk_runs(project, "mapper", 120, {"inputs_base": "b", "version": "3"})
     champion = SimpleNamespace(info=SimpleNamespace(version="4"))
@@ -76,6 +86,14 @@ def test_a_promoted_finetune_is_reused_through_the_champion_it_made(project: Pro
 
 def test_a_failed_run_is_not_reused(project: Project) -> None:
     with pytest.raises(RuntimeError), project.tracker.run("mapper", project.settings, tags={"inputs_hash": "h"}) as run:
+        _record(project, run.run_id, "MapperTrained", _mapper_record("1"))
         project.tracker.set_run_tags(run.run_id, {"version": "1"})
         raise RuntimeError("crashed after registering")
+    assert _previous(project, ("h", "b"), None, _check()) is None
+
+
+def test_a_run_without_a_result_record_is_trained_again_not_parsed_from_metric_names(project: Project) -> None:
+    with project.tracker.run("mapper", project.settings, tags={"inputs_hash": "h"}) as run:
+        project.tracker.log_metrics(run.run_id, {"test/mapper/p_at_5": 0.5})
+    project.tracker.set_run_tags(run.run_id, {"version": "1"})
     assert _previous(project, ("h", "b"), None, _check()) is None

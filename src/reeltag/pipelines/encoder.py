@@ -20,6 +20,7 @@ from reeltag import quarantine
 from reeltag.decisions.gates import TIE_EPS, Threshold, comparison_metrics, decide
 from reeltag.errors import BadInput
 from reeltag.io import sha256_file
+from reeltag.pipelines.records import log_result
 from reeltag.pipelines.registry import Candidate, GateOutcome, Registration, register_and_gate
 from reeltag.project import Project
 from reeltag.tracking.errors import NOT_REGISTERED
@@ -104,7 +105,9 @@ def _finish(project: Project, result: AdaptResult, started: float) -> AdaptResul
     else:
         decision = gate_adapted(project, result).decision
         done = replace(result, verdict=decision.verdict, reasons=decision.reasons + (NOT_REGISTERED,))
-    return replace(done, seconds=round(time.perf_counter() - started, 1))
+    done = replace(done, seconds=round(time.perf_counter() - started, 1))
+    log_result(project, done.run_id, done)
+    return done
 
 
 def _prepare(project: Project, pairs_file: Path, encoder: Any) -> _Data:

@@ -25,6 +25,7 @@ from reeltag.pipelines.mapper_data import (
     configured_model_id, label_normaliser, load_champion, load_project_encoder, load_space, load_version,
     require_encoder, require_splits, tag_index, tag_texts,
 )
+from reeltag.pipelines.records import log_result, read_result
 from reeltag.pipelines.registry import Candidate, GateOutcome, register_and_gate
 from reeltag.project import Project
 from reeltag.tracking.errors import needs_tracking
@@ -57,7 +58,7 @@ class MapperTrained:
     encoder_weights: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MapperEvaluation:
     run_id: str | None  # None when tracking is off
     mapper_version: str
@@ -122,10 +123,13 @@ def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None
         project.tracker.log_metrics(run.run_id, prefixed(test, "test"))
         project.tracker.set_tags(run.run_id, {"mapper_version": champion.info.version})
     helps = weight is not None and test["fused"]["p_at_5"] > test["mapper"]["p_at_5"]
-    return MapperEvaluation(run.run_id, champion.info.version, data.labels, data.features,
-                            {k: len(v) for k, v in data.rows.items()}, test, weight, helps,
-                            data.splits["test"].truth.coverage(), str(space.version), data.features.model_id,
-                            data.features.weights_kind)
+    result = MapperEvaluation(
+        run_id=run.run_id, mapper_version=champion.info.version, labels=data.labels, features=data.features,
+        videos={k: len(v) for k, v in data.rows.items()}, test=test, fusion_weight=weight, fusion_helps=helps,
+        label_tag_coverage=data.splits["test"].truth.coverage(), tag2vec_version=str(space.version),
+        encoder_id=data.features.model_id, encoder_weights=data.features.weights_kind)
+    log_result(project, run.run_id, result)
+    return result
 
 
 def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None = None, exclude: Sequence[str] = (),
@@ -217,7 +221,7 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
                "encoder_weights": data.features.weights_kind, "loss": fitted.args.loss, "mode": mode}
     found = register_and_gate(project, Candidate(model=MODEL, run=run, logged=logged, tags=lineage), gate_against,
                               tracker.by_alias(MODEL, "champion") if champion is None else champion.info)
-    return MapperTrained(
+    result = MapperTrained(
         mode=mode, run_id=run.run_id, version=found.version, reused=False, loss=fitted.args.loss, loss_scores=scores,
         best_epoch=fitted.best_epoch, epochs_run=fitted.epochs_run, labels=data.labels, features=data.features,
         test=test, champion_test=found.outcome.detail, decision=found.decision.verdict,
@@ -225,6 +229,8 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
         promoted=found.promoted, champion=found.champion if found.promoted else None,
         rollback=found.rollback if found.promoted else None, tag2vec_version=str(space.version),
         encoder_id=data.features.model_id, encoder_weights=data.features.weights_kind)
+    log_result(project, run.run_id, result)
+    return result
 
 
 def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> tuple[dict[str, dict[str, float]], float | None]:
@@ -286,26 +292,21 @@ def _previous(project: Project, hashes: tuple[str, str], champion: Champion | No
     for tags in queries:  # server-side: however many other runs there are, these are found
         found = [r for r in project.tracker.runs("mapper", tags={**tags, "attributes.status": "FINISHED"})
                  if "reeltag.version" in r["tags"]]
-        if found:
-            return _from_run(found[0], check)
+        reused = _from_run(project, found[0], check) if found else None
+        if reused is not None:
+            return reused
     return None
 
 
-def _from_run(run: dict[str, Any], check: LabelCheck) -> MapperTrained:
-    tags, metrics = run["tags"], run["metrics"]
-    test: dict[str, dict[str, float]] = {}
-    for name, value in metrics.items():
-        split, _, rest = name.partition("/")
-        if split == "test" and "/" in rest and not rest.startswith("mapper_minus"):
-            method, _, metric = rest.partition("/")
-            test.setdefault(method, {})[metric] = value
-    return MapperTrained(
-        mode=tags.get("reeltag.mode", ""), run_id=run["run_id"], version=tags["reeltag.version"], reused=True,
-        loss=tags.get("reeltag.loss", ""), loss_scores={}, best_epoch=0, epochs_run=0, labels=check, features=None,
-        test=test, champion_test=None, decision=tags.get("reeltag.decision", ""),
-        reasons=(f"reused: same inputs as run {run['name']}",), promoted=tags.get("reeltag.promoted") == "True",
-        champion=None, rollback=None, tag2vec_version=tags.get("reeltag.tag2vec_version", ""),
-        encoder_id=tags.get("reeltag.encoder_id", ""), encoder_weights=tags.get("reeltag.encoder_weights", ""))
+def _from_run(project: Project, run: dict[str, Any], check: LabelCheck) -> MapperTrained | None:
+    """The earlier run's result record, marked reused (None when it has none: it is trained again)."""
+    record = read_result(project, run["run_id"], "MapperTrained")
+    if record is None:
+        return None
+    kept = ("mode", "version", "loss", "loss_scores", "best_epoch", "epochs_run", "test", "champion_test", "decision",
+            "promoted", "tag2vec_version", "encoder_id", "encoder_weights")
+    return MapperTrained(**{k: record[k] for k in kept}, run_id=run["run_id"], reused=True, labels=check, features=None,
+                         reasons=(f"reused: same inputs as run {run['name']}",), champion=None, rollback=None)
 
 
 def _restricted(project: Project, space: TagSpace, exclude: Sequence[str], allow: Sequence[str] | None) -> TagIndex:

@@ -19,6 +19,7 @@ from reeltag import quarantine
 from reeltag.ab.paired import PairedComparison, compare_paired
 from reeltag.decisions.gates import comparison_metrics
 from reeltag.pipelines.rerank_gate import TuneEvidence, comparison_log, gate_tuned, register_reranker
+from reeltag.pipelines.records import log_result
 from reeltag.project import Project
 from reeltag.tracking.errors import NOT_REGISTERED
 from reeltag.tracking.naming import ENGINE_AB
@@ -241,7 +242,7 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
         found = register_reranker(project, run, params, evidence) if run.run_id else None
     outcome = found.outcome if found else gate_tuned(project, evidence, None)
     baseline, comparison = outcome.detail
-    return TuneResult(
+    result = TuneResult(
         chosen=cv.chosen, measure=measure, baseline=baseline.name, baseline_value=comparison.mean_a,
         cross_validated=cv.mean, comparison=comparison, fold_choices=cv.fold_choices, settings_tried=len(settings),
         topics=len(topics), depth=cfg.depth, candidates=prepared.candidates, without_video=prepared.without_video,
@@ -250,6 +251,8 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
         promoted=bool(found and found.promoted), input_issues=inputs.issues + qrels.issues, run_id=run.run_id,
         engine_comparison=versus_engine,
     )
+    log_result(project, run.run_id, result)
+    return result
 
 
 def _registration_notes(found: "Registration | None") -> tuple[str, ...]:

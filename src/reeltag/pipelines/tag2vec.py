@@ -15,6 +15,7 @@ from reeltag.decisions.gates import Decision, Threshold, comparison_metrics, dec
 from reeltag.errors import BadInput, NotFound
 from reeltag.io import sha256_file
 from reeltag.pipelines.corpus import SENTENCES_FILE, read_sentences
+from reeltag.pipelines.records import log_result
 from reeltag.pipelines.registry import Candidate, Gate, GateOutcome, Registration, native_copy, register_and_gate
 from reeltag.project import Project
 from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
@@ -143,7 +144,7 @@ def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
     return space, space.version
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvaluateResult:
     version: str
     evaluation: Evaluation
@@ -154,7 +155,10 @@ def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateRe
     """Evaluate the champion (or ``version``) and the baselines on the held-out posts; logged to ``reeltag/tag2vec``."""
     space, split = fetch_space(project, version), load_split(project)
     evaluation = evaluate_space(project, space, reference_set(project, split, space.surface))
-    return EvaluateResult(space.version, evaluation, _log_evaluation(project, space.version, split, evaluation))
+    result = EvaluateResult(version=space.version, evaluation=evaluation,
+                            run_id=_log_evaluation(project, space.version, split, evaluation))
+    log_result(project, result.run_id, result)
+    return result
 
 
 def _log_evaluation(project: Project, version: str, split: Split, evaluation: Evaluation) -> str | None:
@@ -217,7 +221,9 @@ def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
         save_vocabulary(ref.vocab, folder)
         gate_against = lambda info: _gate_against(project, challenger_eval, ref, info)  # noqa: E731
         found = _record(project, folder, space.meta, challenger_eval, gate_against, champion)
-    return _train_result(found, incremental, fitted, space, split, challenger_eval)
+    result = _train_result(found, incremental, fitted, space, split, challenger_eval)
+    log_result(project, result.run_id, result)
+    return result
 
 
 def _gate_against(project: Project, challenger: Evaluation, ref: Reference, info: VersionInfo | None) -> GateOutcome:

@@ -9,6 +9,7 @@ environment variables): every log call names its run, so two projects in one pro
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import tempfile
 import time
@@ -132,6 +133,15 @@ class Tracker:
 
     def log_dict(self, run_id: str | None, obj: Any, artifact_file: str) -> None:
         self.client.log_dict(run_id, obj, artifact_file)
+
+    def read_dict(self, run_id: str, artifact_file: str) -> Any:
+        """A JSON artifact of a run, or None when the run has none."""
+        with tempfile.TemporaryDirectory(prefix="reeltag-read-") as tmp:
+            try:
+                path = self.client.download_artifacts(run_id, artifact_file, tmp)
+            except (OSError, mlflow.exceptions.MlflowException):
+                return None
+            return json.loads(Path(path).read_text(encoding="utf-8"))
 
     def log_text(self, run_id: str | None, text: str, artifact_file: str) -> None:
         self.client.log_text(run_id, text, artifact_file)

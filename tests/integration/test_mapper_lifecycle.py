@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mapper_helpers import mapper_project_at  # noqa: I001 (tests/integration helper)
 from typer.testing import CliRunner
 
 from reeltag.cli import app
 from reeltag.errors import ReeltagError
-
-from mapper_helpers import mapper_project_at  # noqa: I001 (tests/integration helper)
 
 pytestmark = pytest.mark.integration
 

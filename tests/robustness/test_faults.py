@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from robust_helpers import cli_env as _env, reeltag_cmd, train_first_tag2vec  # noqa: I001 (tests/robustness helper)
+from robust_helpers import cli_env as _env  # noqa: I001 (tests/robustness helper)
+from robust_helpers import reeltag_cmd, train_first_tag2vec
 
 from reeltag.corpus import store
 from reeltag.io import sha256_file

@@ -21,9 +21,25 @@ from reeltag.io import sha256_json
 from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed
 from reeltag.mapper.suggest import Suggestion, TagIndex, nearest_tags
 from reeltag.pipelines.mapper_data import (
-    MODEL, Champion, Dataset, FeatureCounts, LabelCheck, TagSpace, build_dataset, check_labels, feature_counts,
-    configured_model_id, label_normaliser, load_champion, load_project_encoder, load_space, load_version,
-    require_encoder, require_splits, tag_index, tag_texts,
+    MODEL,
+    Champion,
+    Dataset,
+    FeatureCounts,
+    LabelCheck,
+    TagSpace,
+    build_dataset,
+    check_labels,
+    configured_model_id,
+    feature_counts,
+    label_normaliser,
+    load_champion,
+    load_project_encoder,
+    load_space,
+    load_version,
+    require_encoder,
+    require_splits,
+    tag_index,
+    tag_texts,
 )
 from reeltag.pipelines.records import log_result, read_result
 from reeltag.pipelines.registry import Candidate, GateOutcome, register_and_gate

@@ -18,16 +18,27 @@ import numpy as np
 from reeltag import quarantine
 from reeltag.ab.paired import PairedComparison, compare_paired
 from reeltag.decisions.gates import comparison_metrics
-from reeltag.pipelines.rerank_gate import TuneEvidence, comparison_log, gate_tuned, register_reranker
 from reeltag.pipelines.records import log_result
+from reeltag.pipelines.rerank_gate import TuneEvidence, comparison_log, gate_tuned, register_reranker
 from reeltag.project import Project
-from reeltag.tracking.errors import NOT_REGISTERED
-from reeltag.tracking.naming import ENGINE_AB
 from reeltag.rerank.apply import Prepared, head_docids, prepare, rerank_prepared
-from reeltag.rerank.formats import Issue, Manifest, Qrels, Run, Topics, read_manifest, read_qrels, read_run, read_topics, write_run
+from reeltag.rerank.formats import (
+    Issue,
+    Manifest,
+    Qrels,
+    Run,
+    Topics,
+    read_manifest,
+    read_qrels,
+    read_run,
+    read_topics,
+    write_run,
+)
 from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, check_measures, evaluate, metric_key
 from reeltag.rerank.model import RerankerParams
 from reeltag.rerank.tuning import Setting, cross_validate, grid
+from reeltag.tracking.errors import NOT_REGISTERED
+from reeltag.tracking.naming import ENGINE_AB
 
 if TYPE_CHECKING:
     from reeltag.pipelines.registry import Registration

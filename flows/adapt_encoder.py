@@ -7,9 +7,10 @@ from pathlib import Path
 from prefect import flow, task
 
 from flows._common import cached_result, check_served_paths, content_key_except, output_key, project_for
-from reeltag.io import sha256_file
 from reeltag.config import ClipSection, TrackingSection, VideoSection
-from reeltag.pipelines.encoder import AdaptResult, adapt_encoder as adapt_step
+from reeltag.io import sha256_file
+from reeltag.pipelines.encoder import AdaptResult
+from reeltag.pipelines.encoder import adapt_encoder as adapt_step
 from reeltag.pipelines.report_evidence import labelled_videos
 from reeltag.project import Project
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reeltag.errors import ReeltagError
+from reeltag.tracking.naming import TELEMETRY_OFF
 
-TELEMETRY_OFF = {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 CSRF = "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"  # Prefect 3.8's name (prefect.settings.models.server.api)
 SERVER_AUTH, CLIENT_AUTH = "PREFECT_SERVER_API_AUTH_STRING", "PREFECT_API_AUTH_STRING"
 SERVED_ROOT = "REELTAG_SERVED_ROOT"  # set by `reeltag serve` for the flow runs it starts (flows._common.check_served_paths)

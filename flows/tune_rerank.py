@@ -7,9 +7,9 @@ from prefect import flow, task
 from flows._common import check_served_paths, content_key, encoder_weights_file, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, RerankSection, TrackingSection, VideoSection
+from reeltag.pipelines.report_evidence import search_set
 from reeltag.pipelines.rerank import TuneResult
 from reeltag.pipelines.rerank import tune_rerank as tune_step
-from reeltag.pipelines.report_evidence import search_set
 from reeltag.project import Project
 
 

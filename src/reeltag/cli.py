@@ -6,10 +6,12 @@ Heavy libraries are imported inside command bodies, so ``reeltag --help`` stays 
 from __future__ import annotations
 
 import importlib
+import os
 
 import typer
 
 from reeltag import __version__
+from reeltag.tracking.naming import TELEMETRY_OFF
 
 COMMAND_MODULES = (
     "reeltag.commands.core",
@@ -43,6 +45,8 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     """reeltag: Tag2Vec hashtag suggestion and CLIPRerank, kept fresh by Prefect, tracked in MLflow."""
+    for key, value in TELEMETRY_OFF.items():  # the process entry point, not the library, sets process-wide state
+        os.environ.setdefault(key, value)
 
 
 for _module in COMMAND_MODULES:

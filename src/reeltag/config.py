@@ -252,8 +252,12 @@ class ApiSection(Section):
 
 
 class TrackingSection(Section):
-    enabled: bool = Field(True, description="Log runs to MLflow.")
+    enabled: bool = Field(True, description="Log runs to MLflow (off: nothing is logged; steps that register say so).")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
+    uri: str = Field("", description="MLflow tracking URI, the registry follows it (e.g. http://127.0.0.1:5000); "
+                     "empty: sqlite:///<root>/mlruns/mlflow.db with artifacts under <root>/mlruns/artifacts.")
+    artifact_roots: tuple[str, ...] = Field((), description="Folders outside <root>/mlruns whose model artifacts may "
+                                            "be loaded (others are refused: their bytes are not this project's).")
 
 
 class Settings(BaseSettings):

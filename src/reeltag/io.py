@@ -104,18 +104,19 @@ def sha256_json(obj: Any) -> str:
     return sha256_text(json.dumps(obj, sort_keys=True, default=str, separators=(",", ":")))
 
 
-def place_dir(target: Path, fill: Callable[[Path], Path]) -> Path:
+def place_dir(target: Path, fill: Callable[[Path], Path], keep_existing: Callable[[Path], bool] | None = None) -> Path:
     """Fill a temp folder beside ``target`` and rename the result onto it, so a half copy is never seen.
 
-    ``fill(tmp)`` returns the folder to move into place. When another process placed ``target`` first, its
-    copy is kept.
+    ``fill(tmp)`` returns the folder to move into place. When the rename fails because another process placed
+    ``target`` first, that copy is kept only if ``keep_existing(target)`` says it is good; otherwise (or without
+    ``keep_existing``) the error is raised, never swallowed.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target.parent))
     try:
         fill(tmp).rename(target)
     except OSError:
-        if not target.is_dir():
+        if not (target.is_dir() and keep_existing is not None and keep_existing(target)):
             raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -28,9 +28,12 @@ class Project:
 
     @cached_property
     def tracker(self) -> "Tracker":
+        """The project's own MLflow client on ``tracking.uri``; a :class:`NullTracker` when tracking is off."""
+        from reeltag.tracking.null import NullTracker
         from reeltag.tracking.store import Tracker
 
-        return Tracker(self.paths)
+        kind = Tracker if self.settings.tracking.enabled else NullTracker
+        return kind(self.paths, self.settings.tracking)
 
     def with_settings(self, **sections: Any) -> "Project":
         """A copy with some sections updated, e.g. ``with_settings(rerank={"alpha": 0.3})``."""

@@ -57,5 +57,6 @@ def test_demo_instructions_use_the_venv_for_both_uis(tmp_path: Path, monkeypatch
     from reeltag.project import Project
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
-    text = demo_instructions(Project.open(tmp_path))
+    text = demo_instructions(Project.open(tmp_path), tmp_path / "data" / "logs" / "demo.log")
     assert ".venv/bin/mlflow ui" in text and ".venv/bin/prefect server" in text
+    assert f"Logs:        {tmp_path / 'data' / 'logs' / 'demo.log'}" in text

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from reeltag.errors import ContractFailed
-
 pytestmark = pytest.mark.flow
 
 

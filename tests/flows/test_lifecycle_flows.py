@@ -58,9 +58,12 @@ def test_chain_registers_every_model_and_writes_the_report(lifecycle) -> None:
     assert [v.version for v in tracker.versions("reranker")] == ["1"]
     decision = json.loads((root / "data" / "reports" / "decision.json").read_text())
     assert set(decision["components"]) == {"tag2vec", "mapper", "rerank"}
-    assert decision["verdict"] != "GO" and decision["weights_kind"] == "demo-trained"
-    assert all(c["reasons"] for c in decision["components"].values())
-    assert tracker.runs("report")[0]["tags"]["reeltag.decision"] == decision["verdict"]
+    verdicts = {c["verdict"] for c in decision["components"].values()}
+    assert decision["verdict"] in ("NO-GO", "NOT ENOUGH EVIDENCE") and decision["weights_kind"] == "demo-trained"
+    assert decision["verdict"] == ("NO-GO" if "NO-GO" in verdicts else "NOT ENOUGH EVIDENCE"), verdicts
+    assert all(any("demo-trained" in r for r in decision["components"][c]["reasons"]) for c in ("mapper", "rerank"))
+    [report_run] = tracker.runs("report")
+    assert report_run["tags"]["reeltag.decision"] == decision["verdict"]
 
 
 def test_report_flow_leaves_a_markdown_summary_artifact(lifecycle) -> None:

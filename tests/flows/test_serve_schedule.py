@@ -68,7 +68,7 @@ def test_serve_runs_a_scheduled_flow_and_stops_cleanly(tmp_path: Path) -> None:
         assert run["deployment_id"] and run["name"]
         assert (root / "data" / "reports" / "decision.json").is_file()
         os.killpg(serve.pid, signal.SIGINT)  # Ctrl-C
-        assert serve.wait(timeout=60) is not None
+        assert serve.wait(timeout=60) == 0  # Prefect's serve shuts down on SIGINT; `reeltag serve` then stops its server
     finally:
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)

@@ -13,7 +13,16 @@ import pytest
 
 from reeltag.decisions.gates import Guardrail, Threshold
 from reeltag.decisions.report import (
-    Component, ContractResult, Lineage, ReportData, SearchDetail, StageCost, TimeSaved, decision_json, judge, render_html,
+    Component,
+    ContractResult,
+    Lineage,
+    ReportData,
+    SearchDetail,
+    StageCost,
+    TimeSaved,
+    decision_json,
+    judge,
+    render_html,
 )
 
 pytestmark = pytest.mark.integration

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -42,3 +43,23 @@ def invoke_cli(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201 (
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """This process's environment without REELTAG_* settings, telemetry off, plus ``extra``."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("REELTAG_")}
+    return {**keep, "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", **extra}
+
+
+def train_first_tag2vec(root: Path, toml: str, posts: Path) -> Path:
+    """``root`` with ``reeltag.toml`` = ``toml``, ``posts`` ingested and validated, and a Tag2Vec champion (v1)."""
+    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
+    from reeltag.pipelines.tag2vec import train_tag2vec
+    from reeltag.project import Project
+
+    (root / "reeltag.toml").write_text(toml, encoding="utf-8")
+    project = Project.open(root)
+    ingest_posts(project, [posts])
+    validate_corpus(project)
+    assert train_tag2vec(project).champion_after == "1"
+    return root

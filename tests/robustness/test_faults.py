@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from robust_helpers import reeltag_cmd  # noqa: I001 (tests/robustness helper)
+from robust_helpers import cli_env as _env  # noqa: I001 (tests/robustness helper)
+from robust_helpers import reeltag_cmd, train_first_tag2vec
 
 from reeltag.corpus import store
 from reeltag.io import sha256_file
@@ -36,24 +37,12 @@ class Registry:
     versions: tuple[str, ...]
 
 
-def _env(**extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith("REELTAG_")}
-    return {**keep, "DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", **extra}
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path) -> Path:
     """A project root with ingested, validated posts and a Tag2Vec champion (v1)."""
-    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
-    from reeltag.pipelines.tag2vec import train_tag2vec
-
-    root = tmp_path_factory.mktemp("faults")
-    (root / "reeltag.toml").write_text(TOML, encoding="utf-8")
-    project = Project.open(root)
-    ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
-    validate_corpus(project)
-    assert train_tag2vec(project).champion_after == "1"
-    return root
+    return train_first_tag2vec(tmp_path_factory.mktemp("faults"), TOML, demo_tiny / "corpus" / "posts.jsonl")
 
 
 def _registry(root: Path) -> Registry:
@@ -151,7 +140,7 @@ from reeltag.project import Project
 
 project = Project.open(sys.argv[1], tracking={"trigger": "test"})
 with project.tracker.run("ab", project.settings, tags={"writer": sys.argv[2]}) as run:
-    project.tracker.log_metrics({"all/ap": 0.5})
+    project.tracker.log_metrics(run.run_id, {"all/ap": 0.5})
 print(run.run_id)
 """
 

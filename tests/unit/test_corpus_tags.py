@@ -2,7 +2,15 @@
 
 import pytest
 
-from reeltag.corpus.tags import SurfaceForms, TagRules, extract_hashtags, normalise_tag, normalise_tags, repair_text, split_tag_field
+from reeltag.corpus.tags import (
+    SurfaceForms,
+    TagRules,
+    extract_hashtags,
+    normalise_tag,
+    normalise_tags,
+    repair_text,
+    split_tag_field,
+)
 
 RULES = TagRules(stop_tags=frozenset({"repost", "instagood"}), min_len=2, max_len=12)
 
@@ -69,4 +77,4 @@ def test_emoji_mojibake_with_a_soft_hyphen_byte_is_repaired() -> None:
     """😭 is F0 9F 98 AD; read as Latin-1 its last byte is U+00AD (soft hyphen, an invisible character)."""
     from reeltag.corpus.tags import repair_text
 
-    assert repair_text("#thursdaythoughts" + "😭".encode("utf-8").decode("latin-1")) == "#thursdaythoughts😭"
+    assert repair_text("#thursdaythoughts" + "😭".encode().decode("latin-1")) == "#thursdaythoughts😭"

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH, Threshold
-from reeltag.decisions.report import Component, ReportData, TimeSaved, decision_json, judge, markdown_summary, overall, render_html
+from reeltag.decisions.report import (
+    Component,
+    ReportData,
+    TimeSaved,
+    decision_json,
+    judge,
+    markdown_summary,
+    overall,
+    render_html,
+)
 
 STRONG = {"model": {"p_at_5": 0.5}, "baseline": {"p_at_5": 0.2}}
 

@@ -1,4 +1,5 @@
-"""The rerank section of the report: a tune run from before the engine comparison gives a warning, not a crash."""
+"""The rerank section of the report reads the last tune run's result record: without one (a run of an older
+reeltag) it gives a warning, not a crash."""
 
 from __future__ import annotations
 
@@ -9,30 +10,37 @@ from typing import Any
 from reeltag.decisions.figures import all_charts
 from reeltag.decisions.gates import NOT_ENOUGH
 from reeltag.decisions.report import ReportData, decision_json, judge, render_html
+from reeltag.pipelines.records import SCHEMA
 from reeltag.pipelines.report_evidence import CV, ENGINE, STALE_TUNE, rerank_component
 from reeltag.project import Project
 
 
 class _Tracker:
-    def __init__(self, runs: list[dict[str, Any]]) -> None:
-        self._runs = runs
+    def __init__(self, run: dict[str, Any], record: dict[str, Any] | None) -> None:
+        self._run, self._record = run, record
 
-    def runs(self, component: str, max_results: int = 100) -> list[dict[str, Any]]:
-        return self._runs
+    def latest_run(self, component: str, tags: dict[str, str]) -> dict[str, Any] | None:
+        return self._run if all(self._run["tags"].get(f"reeltag.{k}") == v for k, v in tags.items()) else None
+
+    def read_dict(self, run_id: str, artifact_file: str) -> dict[str, Any] | None:
+        return self._record if artifact_file == "result.json" else None
 
 
-def _project(tmp_path: Path, run: dict[str, Any]) -> Any:
+def _project(tmp_path: Path, record: dict[str, Any] | None) -> Any:
     settings = Project.open(tmp_path / "root", tracking={"enabled": False}).settings
-    return SimpleNamespace(settings=settings, tracker=_Tracker([run]))
+    run = {"run_id": "r1", "tags": {"reeltag.kind": "tune"}, "params": {}, "metrics": {"challenger/map": 0.4}}
+    return SimpleNamespace(settings=settings, tracker=_Tracker(run, record))
 
 
-def _tune_run(metrics: dict[str, float], baseline: str) -> dict[str, Any]:
-    return {"tags": {"reeltag.kind": "tune"}, "params": {"baseline": baseline}, "metrics": metrics}
+def _tune_record(**engine: Any) -> dict[str, Any]:
+    comparison = {"metric": "map", "n_topics": 40, "mean_a": 0.3, "mean_b": 0.4, "mean_delta": 0.1, "ci_low": 0.05,
+                  "ci_high": 0.15, "confidence": 0.95, "wilcoxon_p": 0.01, "wins": 30, "ties": 5, "losses": 5,
+                  "unpaired": 0, "resamples": 1000, **engine}
+    return {"schema": SCHEMA, "type": "TuneResult", "result": {"engine_comparison": comparison}}
 
 
-def test_an_old_tune_run_against_a_champion_is_not_enough_evidence_and_the_report_renders(tmp_path: Path) -> None:
-    old = _tune_run({"challenger/map": 0.4, "champion/map": 0.38, "ci_low/map": -0.01}, baseline="champion v1")
-    component, detail = rerank_component(_project(tmp_path, old), "unused-search-folder")
+def test_a_tune_run_without_a_result_record_is_not_enough_evidence_and_the_report_renders(tmp_path: Path) -> None:
+    component, detail = rerank_component(_project(tmp_path, None), "unused-search-folder")
     assert component is not None and detail is None
     assert component.model == CV and component.reference == ENGINE and STALE_TUNE in component.warnings
     assert "re-run `reeltag rerank tune`" in STALE_TUNE
@@ -44,9 +52,19 @@ def test_an_old_tune_run_against_a_champion_is_not_enough_evidence_and_the_repor
     assert "predates the engine comparison" in render_html(data, [judgement], all_charts(data))
 
 
-def test_an_old_tune_run_against_the_engine_is_still_judged(tmp_path: Path) -> None:
-    old = _tune_run({"challenger/map": 0.4, "champion/map": 0.3, "ci_low/map": 0.05, "ci_high/map": 0.15,
-                     "n_topics/map": 40}, baseline="engine")
-    component, _ = rerank_component(_project(tmp_path, old), None)
+def test_a_record_of_another_schema_is_not_read(tmp_path: Path) -> None:
+    record = {**_tune_record(), "schema": SCHEMA + 1}
+    component, _ = rerank_component(_project(tmp_path, record), None)
+    assert component is not None and STALE_TUNE in component.warnings
+
+
+def test_the_engine_comparison_comes_from_the_record_not_the_metric_names(tmp_path: Path) -> None:
+    component, _ = rerank_component(_project(tmp_path, _tune_record()), None)
     assert component is not None and component.warnings == ()
-    assert component.gains == {"map": 0.4 - 0.3}
+    assert component.gains == {"map": 0.4 - 0.3} and component.n_eval == 40
+    assert any("wins/losses/ties 30/5/5" in n and "[0.0500, 0.1500]" in n for n in component.notes)
+
+
+def test_a_ci_not_measured_is_a_warning(tmp_path: Path) -> None:
+    component, _ = rerank_component(_project(tmp_path, _tune_record(ci_low=None, ci_high=None)), None)
+    assert component is not None and any("not measured" in w for w in component.warnings)

@@ -6,7 +6,16 @@ import pytest
 
 from reeltag.errors import BadInput
 from reeltag.rerank.formats import (
-    Qrels, Ranking, Run, format_qrels, read_manifest, read_qrels, read_run, read_topics, write_qrels, write_run,
+    Qrels,
+    Ranking,
+    Run,
+    format_qrels,
+    read_manifest,
+    read_qrels,
+    read_run,
+    read_topics,
+    write_qrels,
+    write_run,
 )
 
 

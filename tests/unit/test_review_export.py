@@ -58,8 +58,11 @@ def test_export_holds_exactly_the_decisions_with_provenance(store: ReviewStore, 
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
+def accept(rank: int) -> NewEvent:
+    return NewEvent(kind="accept", rank=rank)
+
+
 def test_staff_review_measures_acceptance_and_time_saved(store: ReviewStore) -> None:
-    accept = lambda r: NewEvent(kind="accept", rank=r)
     review(store, [([accept(1), accept(2)], 4.0), ([NewEvent(kind="add", tag="kite")], 30.0), ([accept(1)], 6.0),
                    ([accept(1), NewEvent(kind="add", tag="kite")], 8.0)])
     found = staff_review(store, min_items=3, seed=0)

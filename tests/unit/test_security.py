@@ -61,7 +61,7 @@ def test_no_reader_lets_a_relative_path_escape_its_folder(tmp_path: Path, value:
     (base / "manifest.csv").write_text(f"docid,path\nd1,{value}\n", encoding="utf-8")
     assert read_manifest(base / "manifest.csv").paths == {}
     assert manifest_path(base, value, allow_absolute=True)[1]
-    assert isinstance(resolve_video(value, base), str)
+    assert resolve_video(value, base) == f"video path leaves the label folder: {value}"
 
 
 def test_absolute_paths_follow_the_config_switch(tmp_path: Path) -> None:
@@ -69,7 +69,8 @@ def test_absolute_paths_follow_the_config_switch(tmp_path: Path) -> None:
     (tmp_path / "manifest.csv").write_text(f"docid,path\nd1,{target}\n", encoding="utf-8")
     assert read_manifest(tmp_path / "manifest.csv", allow_absolute=False).paths == {}
     assert "d1" in read_manifest(tmp_path / "manifest.csv", allow_absolute=True).paths
-    assert isinstance(resolve_video(target, tmp_path, allow_absolute=False), str)
+    assert resolve_video(target, tmp_path, allow_absolute=False) == f"absolute video path not allowed: {target}"
+    assert resolve_video(target, tmp_path, allow_absolute=True) == Path(target)
     assert manifest_path(tmp_path, target, allow_absolute=False)[1]
 
 

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.commands.demo_log import demo_logging, quiet_environment
 from reeltag.console import emit
 from reeltag.errors import BadInput, NotFound
 from reeltag.project import Project
@@ -167,15 +169,16 @@ class Comparison:
 @handles_errors
 def compare(
     model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
-    version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the challenger).")] = None,
+    version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the newest).")] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Champion vs challenger (or --version): their runs' metrics side by side and the gate's recorded decision."""
+    """Champion vs the newest version (or --version): their runs' metrics side by side and the gate's recorded decision."""
     tracker = open_project(root, config).tracker
     champion = tracker.by_alias(model, "champion")
-    other = registered_version(tracker, model, version) if version else tracker.by_alias(model, "challenger")
+    newest = tracker.versions(model)[-1:] or [None]
+    other = registered_version(tracker, model, version) if version else newest[0]
     if champion is None and other is None:
         raise NotFound(f"no version of reeltag.{model} is registered yet")
     runs = {name: tracker.run_data(v.run_id) if v else {"metrics": {}, "tags": {}} for name, v in (("champion", champion), ("challenger", other))}
@@ -247,22 +250,27 @@ def demo(
     project = Project.open(root)
     check_demo_root(project.paths.root)  # before the Prefect state folder is made, and before Prefect starts
     prefect_home(project)
-    from flows.poc_demo import poc_demo
+    quiet_environment()
+    from flows.poc_demo import poc_demo  # imports Prefect, which sets up its logging: redirected below
 
-    summary = poc_demo(str(project.paths.root), size=size, seed=seed, quick=quick)
+    log_file = project.paths.data / "logs" / "demo.log"
+    typer.echo(f"reeltag demo ({size}, seed {seed}): Prefect and MLflow logs go to {log_file}", err=True)
+    with demo_logging(log_file, Console(stderr=True)):
+        summary = poc_demo(str(project.paths.root), size=size, seed=seed, quick=quick)
     emit(summary, as_json, title=f"demo: {summary.verdict}")
     if not as_json:
-        typer.echo(demo_instructions(project))
+        typer.echo(demo_instructions(project, log_file))
 
 
 DEMO_SIZES = ("tiny", "small", "full")  # reeltag.demo.generate.DemoSizeName (not imported: it pulls in video writers)
 
 
-def demo_instructions(project: Project) -> str:
+def demo_instructions(project: Project, log_file: Path) -> str:
     home = os.environ["PREFECT_HOME"]
     return "\n".join((
         f"Report:      {project.paths.reports / 'report.html'} (and decision.json beside it)",
-        f"MLflow UI:   .venv/bin/mlflow ui --backend-store-uri {project.paths.tracking_uri} --port 5000",
+        f"Logs:        {log_file}",
+        f"MLflow UI:   .venv/bin/mlflow ui --backend-store-uri {project.tracker.uri} --port 5000",
         f"Prefect UI:  PREFECT_HOME={home} .venv/bin/prefect server start --host 127.0.0.1  (then http://127.0.0.1:4200)",
         f"Schedules:   .venv/bin/reeltag serve --root {project.paths.root}",
     ))

@@ -260,15 +260,13 @@ def _write_sentences(target: Path, kept) -> None:  # noqa: ANN001
 
 
 def _log_validation(project: Project, reports: tuple[SuiteReport, ...]) -> str | None:
-    if not project.settings.tracking.enabled:
-        return None
     tags = {f"contract.{r.suite}": r.contract_version for r in reports}
     tags["critical_failed"] = any(r.critical_failed for r in reports)
     with project.tracker.run("data-validation", project.settings, tags=tags) as run:
         for r in reports:
-            project.tracker.log_metrics({f"{r.suite}/rows": r.rows, f"{r.suite}/failed_expectations": len(r.failures),
+            project.tracker.log_metrics(run.run_id, {f"{r.suite}/rows": r.rows, f"{r.suite}/failed_expectations": len(r.failures),
                                          f"{r.suite}/quarantined_posts": r.quarantined_posts, f"{r.suite}/success": float(r.success)})
-        project.tracker.log_dict(jsonable(reports), "validation_summary.json")
+        project.tracker.log_dict(run.run_id, jsonable(reports), "validation_summary.json")
     return run.run_id
 
 

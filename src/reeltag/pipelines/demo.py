@@ -131,4 +131,4 @@ def summarise(project: Project, seconds: float) -> DemoSummary:
     decision = json.loads(decision_path.read_text(encoding="utf-8"))
     components = {name: c["verdict"] for name, c in decision["components"].items()}
     return DemoSummary(str(project.paths.root), str(project.paths.reports / "report.html"), str(decision_path),
-                       decision["verdict"], components, decision["weights_kind"], project.paths.tracking_uri, round(seconds, 1))
+                       decision["verdict"], components, decision["weights_kind"], project.tracker.uri, round(seconds, 1))

@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from reeltag import quarantine
+from reeltag.decisions.gates import TIE_EPS, Threshold, comparison_metrics, decide
 from reeltag.errors import BadInput
 from reeltag.io import sha256_file
+from reeltag.pipelines.records import log_result
+from reeltag.pipelines.registry import Candidate, GateOutcome, Registration, register_and_gate
 from reeltag.project import Project
+from reeltag.tracking.errors import NOT_REGISTERED
 from reeltag.video.inputs import Rejected
 
 COMPONENT, MODEL = "encoder", "encoder"
 SOURCE = "clip adapt"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AdaptResult:
     checkpoint: Path
     arch: str
@@ -40,9 +44,12 @@ class AdaptResult:
     texts: int
     metrics: dict[str, float]
     quarantined: int
-    run_id: str | None
-    version: str | None
-    seconds: float
+    run_id: str | None = None  # None when tracking is off
+    version: str | None = None
+    verdict: str = ""  # the registration gate's (adapted vs the weights it started from)
+    reasons: tuple[str, ...] = ()
+    promoted: bool = False
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,16 +89,25 @@ def adapt_encoder(
     sidecar = _sidecar(encoder.arch, base_id, base_kind, Path(pairs), metrics, steps or clip.adapt_steps)
     _save(encoder, target, sidecar)
     model_id = f"{encoder.arch}@{sha256_file(target)[:16]}"
-    result = AdaptResult(target, encoder.arch, model_id, sidecar["weights_kind"], base_id, base_kind, steps or clip.adapt_steps,
-                         data.n_train, data.n_heldout, len(data.train.texts), metrics, len(data.rejected), None, None, 0.0)
-    run_id, version = _track(project, result) if project.settings.tracking.enabled else (None, None)
-    return _finish(result, run_id, version, started)
+    result = AdaptResult(
+        checkpoint=target, arch=encoder.arch, model_id=model_id, weights_kind=sidecar["weights_kind"], base_model_id=base_id,
+        base_weights_kind=base_kind, steps=steps or clip.adapt_steps, train_pairs=data.n_train, heldout_pairs=data.n_heldout,
+        texts=len(data.train.texts), metrics=metrics, quarantined=len(data.rejected))
+    return _finish(project, result, started)
 
 
-def _finish(result: AdaptResult, run_id: str | None, version: str | None, started: float) -> AdaptResult:
-    from dataclasses import replace
-
-    return replace(result, run_id=run_id, version=version, seconds=round(time.perf_counter() - started, 1))
+def _finish(project: Project, result: AdaptResult, started: float) -> AdaptResult:
+    """Register and gate (tracking on), else only the gate's verdict; the time it all took."""
+    if project.tracker.enabled:
+        found = _track(project, result)
+        done = replace(result, run_id=found.run_id, version=found.version, verdict=found.decision.verdict,
+                       reasons=found.decision.reasons, promoted=found.promoted)
+    else:
+        decision = gate_adapted(project, result).decision
+        done = replace(result, verdict=decision.verdict, reasons=decision.reasons + (NOT_REGISTERED,))
+    done = replace(done, seconds=round(time.perf_counter() - started, 1))
+    log_result(project, done.run_id, done)
+    return done
 
 
 def _prepare(project: Project, pairs_file: Path, encoder: Any) -> _Data:
@@ -149,19 +165,34 @@ def _save(encoder: Any, target: Path, sidecar: dict[str, Any]) -> None:
     save_checkpoint(encoder.model, target, sidecar)
 
 
-def _track(project: Project, result: AdaptResult) -> tuple[str, str]:
+def gate_adapted(project: Project, result: AdaptResult) -> GateOutcome:
+    """Held-out zero-shot accuracy after adaptation against the weights it started from (same held-out segments),
+    and above chance; demo-trained weights or too few held-out pairs are warnings (never promoted)."""
+    gates, acc = project.settings.gates, "heldout/zero_shot_acc"
+    rules = [Threshold(acc, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
+             Threshold("heldout/above_chance", min_value=TIE_EPS)]
+    warnings = [f"{result.weights_kind} weights (trained from random init): no general visual meaning"
+                ] if result.weights_kind == "demo-trained" else []
+    if result.heldout_pairs < gates.min_eval_items:
+        warnings.append(f"tiny data: {result.heldout_pairs} held-out pairs (< gates.min_eval_items={gates.min_eval_items})")
+    challenger = {acc: result.metrics[acc], "heldout/above_chance": result.metrics[acc] - result.metrics["heldout/chance"]}
+    before = {acc: result.metrics["heldout/zero_shot_acc_before"]}
+    decision = decide(challenger, before, rules, warnings=warnings, reference="the weights before adaptation")
+    return GateOutcome(decision=decision, metrics=comparison_metrics(challenger, before))
+
+
+def _track(project: Project, result: AdaptResult) -> Registration:
     from reeltag.video.weights import sidecar_path
 
     tracker = project.tracker
     tags = {"encoder_weights": result.weights_kind, "model_id": result.model_id, "base_model_id": result.base_model_id}
     with tracker.run(COMPONENT, project.settings, tags=tags) as run:
-        tracker.log_params({"adapt.from": result.base_model_id, "adapt.steps": result.steps,
-                            "adapt.train_pairs": result.train_pairs, "adapt.heldout_pairs": result.heldout_pairs})
-        tracker.log_metrics(result.metrics)
-        uri = tracker.log_model({"checkpoint": result.checkpoint, "sidecar": sidecar_path(result.checkpoint)},
-                                loader="reeltag.video.encoder:load_pyfunc")
-    version = tracker.register(MODEL, uri, run.run_id, {
-        "model_id": result.model_id, "weights_kind": result.weights_kind, "arch": result.arch,
-        "checkpoint_sha256": sha256_file(result.checkpoint), "depends_on.clip_base": result.base_model_id,
-    })
-    return run.run_id, version.version
+        tracker.log_params(run.run_id, {"adapt.from": result.base_model_id, "adapt.steps": result.steps,
+                                        "adapt.train_pairs": result.train_pairs, "adapt.heldout_pairs": result.heldout_pairs})
+        tracker.log_metrics(run.run_id, result.metrics)
+        logged = tracker.log_model(run.run_id, {"checkpoint": result.checkpoint, "sidecar": sidecar_path(result.checkpoint)},
+                                   loader="reeltag.video.encoder:load_pyfunc")
+    lineage = {"model_id": result.model_id, "weights_kind": result.weights_kind, "arch": result.arch,
+               "checkpoint_sha256": sha256_file(result.checkpoint), "depends_on.clip_base": result.base_model_id}
+    candidate = Candidate(model=MODEL, run=run, logged=logged, tags=lineage)
+    return register_and_gate(project, candidate, lambda info: gate_adapted(project, result), tracker.by_alias(MODEL, "champion"))

@@ -21,18 +21,37 @@ from reeltag.io import sha256_json
 from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed
 from reeltag.mapper.suggest import Suggestion, TagIndex, nearest_tags
 from reeltag.pipelines.mapper_data import (
-    MODEL, Champion, Dataset, FeatureCounts, LabelCheck, TagSpace, build_dataset, check_labels, feature_counts,
-    configured_model_id, label_normaliser, load_champion, load_project_encoder, load_space, require_encoder,
-    require_splits, tag_index, tag_texts,
+    MODEL,
+    Champion,
+    Dataset,
+    FeatureCounts,
+    LabelCheck,
+    TagSpace,
+    build_dataset,
+    check_labels,
+    configured_model_id,
+    feature_counts,
+    label_normaliser,
+    load_champion,
+    load_project_encoder,
+    load_space,
+    load_version,
+    require_encoder,
+    require_splits,
+    tag_index,
+    tag_texts,
 )
+from reeltag.pipelines.records import log_result, read_result
+from reeltag.pipelines.registry import Candidate, GateOutcome, register_and_gate
 from reeltag.project import Project
 from reeltag.review.export import labels_provenance
+from reeltag.tracking.errors import needs_tracking
 
 GATE_METRIC = "test/mapper/p_at_5"
 Progress = Callable[[int], None] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MapperTrained:
     mode: str  # train | finetune
     run_id: str
@@ -56,9 +75,9 @@ class MapperTrained:
     encoder_weights: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MapperEvaluation:
-    run_id: str
+    run_id: str | None  # None when tracking is off
     mapper_version: str
     labels: LabelCheck
     features: FeatureCounts
@@ -118,13 +137,16 @@ def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None
     require_splits(data, ("train", "test"))
     test, weight = _evaluate(champion.model, data, index, tag_texts(encoder, index))
     with project.tracker.run("mapper", project.settings, tags=_lineage(space, data, "evaluate")) as run:
-        project.tracker.log_metrics(prefixed(test, "test"))
-        project.tracker.set_tags({"mapper_version": champion.info.version})
+        project.tracker.log_metrics(run.run_id, prefixed(test, "test"))
+        project.tracker.set_tags(run.run_id, {"mapper_version": champion.info.version})
     helps = weight is not None and test["fused"]["p_at_5"] > test["mapper"]["p_at_5"]
-    return MapperEvaluation(run.run_id, champion.info.version, data.labels, data.features,
-                            {k: len(v) for k, v in data.rows.items()}, test, weight, helps,
-                            data.splits["test"].truth.coverage(), str(space.version), data.features.model_id,
-                            data.features.weights_kind)
+    result = MapperEvaluation(
+        run_id=run.run_id, mapper_version=champion.info.version, labels=data.labels, features=data.features,
+        videos={k: len(v) for k, v in data.rows.items()}, test=test, fusion_weight=weight, fusion_helps=helps,
+        label_tag_coverage=data.splits["test"].truth.coverage(), tag2vec_version=str(space.version),
+        encoder_id=data.features.model_id, encoder_weights=data.features.weights_kind)
+    log_result(project, run.run_id, result)
+    return result
 
 
 def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None = None, exclude: Sequence[str] = (),
@@ -153,6 +175,8 @@ def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None =
 
 def _fit_register(project: Project, labels: Path, mode: str, space: TagSpace | None, encoder: Any,
                   on_progress: Progress) -> MapperTrained:
+    if not project.tracker.enabled:
+        raise needs_tracking(f"mapper {mode} (it registers and gates the model)")
     space = space or load_space(project)
     champion = load_champion(project, space, required=mode == "finetune", strict=mode == "finetune")
     checked = check_labels(project, labels, label_normaliser(project, space))
@@ -196,32 +220,37 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
     model.load_state_dict(fitted.state)
     texts = tag_texts(encoder, index)
     test, _ = _evaluate(model, data, index, texts)
-    old = _evaluate(champion.model, data, index, texts)[0]["mapper"] if champion is not None else None
     coverage = data.features.videos / max(data.features.videos + data.features.quarantined, 1)
-    decision = _decide(project, test, old, data.features.weights_kind, coverage)
+
+    def gate_against(info: Any) -> GateOutcome:
+        same = champion is not None and info is not None and champion.info.version == info.version
+        old_model = champion if same else (load_version(project, info, space, strict=False) if info else None)
+        old = _evaluate(old_model.model, data, index, texts)[0]["mapper"] if old_model is not None else None
+        decision = _decide(project, test, old, data.features.weights_kind, coverage)
+        return GateOutcome(decision=decision, detail=old,
+                           metrics=comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)))
+
     tracker = project.tracker
-    tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss,
-            **decision.run_tags}
+    tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss}
     with tracker.run("mapper", project.settings, tags=tags) as run:
-        tracker.log_metrics({f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test")
-                            | comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)))
-        tracker.log_dict({"reasons": list(decision.reasons), "verdict": decision.verdict}, "decision.json")
+        tracker.log_metrics(run.run_id, {f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test"))
         with tempfile.TemporaryDirectory() as tmp:
-            uri = tracker.log_model({"mapper": save_mapper(Path(tmp) / "mapper", fitted)}, "reeltag.mapper.train:load_pyfunc")
-    version = tracker.register(MODEL, uri, run.run_id, {
-        "depends_on.tag2vec": str(space.version), "depends_on.encoder": data.features.model_id,
-        "encoder_weights": data.features.weights_kind, "loss": fitted.args.loss, "mode": mode, "decision": decision.verdict})
-    move = _promote(project, version.version) if decision.go else None
-    tracker.set_run_tags(run.run_id, {"version": version.version, "promoted": bool(move)})
-    return MapperTrained(mode, run.run_id, version.version, False, fitted.args.loss, scores, fitted.best_epoch,
-                         fitted.epochs_run, data.labels, data.features, test, old, decision.verdict, decision.reasons,
-                         move is not None, move.champion if move else None, move.rollback if move else None,
-                         str(space.version), data.features.model_id, data.features.weights_kind)
-
-
-def _promote(project: Project, version: str) -> Any:
-    project.tracker.set_alias(MODEL, "challenger", version)
-    return project.tracker.promote(MODEL, version)
+            logged = tracker.log_model(run.run_id, {"mapper": save_mapper(Path(tmp) / "mapper", fitted)},
+                                       "reeltag.mapper.train:load_pyfunc")
+    lineage = {"depends_on.tag2vec": str(space.version), "depends_on.encoder": data.features.model_id,
+               "encoder_weights": data.features.weights_kind, "loss": fitted.args.loss, "mode": mode}
+    found = register_and_gate(project, Candidate(model=MODEL, run=run, logged=logged, tags=lineage), gate_against,
+                              tracker.by_alias(MODEL, "champion") if champion is None else champion.info)
+    result = MapperTrained(
+        mode=mode, run_id=run.run_id, version=found.version, reused=False, loss=fitted.args.loss, loss_scores=scores,
+        best_epoch=fitted.best_epoch, epochs_run=fitted.epochs_run, labels=data.labels, features=data.features,
+        test=test, champion_test=found.outcome.detail, decision=found.decision.verdict,
+        reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),
+        promoted=found.promoted, champion=found.champion if found.promoted else None,
+        rollback=found.rollback if found.promoted else None, tag2vec_version=str(space.version),
+        encoder_id=data.features.model_id, encoder_weights=data.features.weights_kind)
+    log_result(project, run.run_id, result)
+    return result
 
 
 def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> tuple[dict[str, dict[str, float]], float | None]:
@@ -280,29 +309,25 @@ def _previous(project: Project, hashes: tuple[str, str], champion: Champion | No
     """The earlier run with the same inputs and the same champion, or the run that made the champion from these
     inputs (re-running a fine-tune that was promoted must not fine-tune its own result again)."""
     current = champion.info.version if champion else None
-    for run in project.tracker.runs("mapper"):
-        tags = run["tags"]
-        if run["status"] != "FINISHED" or "reeltag.version" not in tags:
-            continue
-        made_champion = tags.get("reeltag.inputs_base") == hashes[1] and tags["reeltag.version"] == current
-        if tags.get("reeltag.inputs_hash") == hashes[0] or made_champion:
-            return _from_run(run, check)
+    queries = [{"inputs_hash": hashes[0]}] + ([{"inputs_base": hashes[1], "version": current}] if current else [])
+    for tags in queries:  # server-side: however many other runs there are, these are found
+        found = [r for r in project.tracker.runs("mapper", tags={**tags, "attributes.status": "FINISHED"})
+                 if "reeltag.version" in r["tags"]]
+        reused = _from_run(project, found[0], check) if found else None
+        if reused is not None:
+            return reused
     return None
 
 
-def _from_run(run: dict[str, Any], check: LabelCheck) -> MapperTrained:
-    tags, metrics = run["tags"], run["metrics"]
-    test: dict[str, dict[str, float]] = {}
-    for name, value in metrics.items():
-        split, _, rest = name.partition("/")
-        if split == "test" and "/" in rest and not rest.startswith("mapper_minus"):
-            method, _, metric = rest.partition("/")
-            test.setdefault(method, {})[metric] = value
-    promoted = tags.get("reeltag.promoted") == "True"
-    return MapperTrained(tags.get("reeltag.mode", ""), run["run_id"], tags["reeltag.version"], True, tags.get("reeltag.loss", ""),
-                         {}, 0, 0, check, None, test, None, tags.get("reeltag.decision", ""), ("reused: same inputs as run "
-                         f"{run['name']}",), promoted, None, None, tags.get("reeltag.tag2vec_version", ""),
-                         tags.get("reeltag.encoder_id", ""), tags.get("reeltag.encoder_weights", ""))
+def _from_run(project: Project, run: dict[str, Any], check: LabelCheck) -> MapperTrained | None:
+    """The earlier run's result record, marked reused (None when it has none: it is trained again)."""
+    record = read_result(project, run["run_id"], "MapperTrained")
+    if record is None:
+        return None
+    kept = ("mode", "version", "loss", "loss_scores", "best_epoch", "epochs_run", "test", "champion_test", "decision",
+            "promoted", "tag2vec_version", "encoder_id", "encoder_weights")
+    return MapperTrained(**{k: record[k] for k in kept}, run_id=run["run_id"], reused=True, labels=check, features=None,
+                         reasons=(f"reused: same inputs as run {run['name']}",), champion=None, rollback=None)
 
 
 def _restricted(project: Project, space: TagSpace, exclude: Sequence[str], allow: Sequence[str] | None) -> TagIndex:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reeltag import quarantine
 from reeltag.errors import ContractFailed, NotFound, ReeltagError
-from reeltag.io import place_dir, sha256_file
+from reeltag.io import sha256_file
 from reeltag.mapper.evaluate import Examples, Truth
 from reeltag.mapper.labels import LabelRow, Normalise, assign_splits, label_records, normalise_tags, parse_record, split_tags
 from reeltag.mapper.suggest import TagIndex
@@ -190,27 +190,25 @@ def require_splits(data: Dataset, names: Sequence[str]) -> None:
 def load_champion(project: Project, space: TagSpace, required: bool, strict: bool = True) -> Champion | None:
     """The champion mapper. One trained against another Tag2Vec version than ``space`` is refused (``strict``)
     or ignored (training from scratch: it cannot be compared in another space)."""
-    from reeltag.mapper.train import load_mapper
-
     info = project.tracker.by_alias(MODEL, "champion")
     if info is None:
         if required:
             raise NotFound("no champion mapper yet: run `reeltag mapper train --labels LABELS` first")
         return None
+    return load_version(project, info, space, strict)
+
+
+def load_version(project: Project, info: "VersionInfo", space: TagSpace, strict: bool = True) -> Champion | None:
+    """One registered mapper from its verified local copy (None when not ``strict`` and it lives in another space)."""
+    from reeltag.mapper.train import load_mapper
+    from reeltag.pipelines.registry import native_copy
+
     trained_on = info.tags.get("depends_on.tag2vec", "")
     if not strict and trained_on != str(space.version):
         return None
     require_tag2vec(trained_on, space.version, f"mapper v{info.version}")
     model, args = load_mapper(native_copy(project, info) / MODEL)
     return Champion(info, model, args)
-
-
-def native_copy(project: Project, info: "VersionInfo") -> Path:
-    """A version's native files under ``data/models/mapper/v<N>/`` (downloaded once, renamed into place)."""
-    target = project.paths.models / MODEL / f"v{info.version}"
-    if not target.is_dir():
-        place_dir(target, lambda tmp: project.tracker.download_native(info, tmp))
-    return target
 
 
 def require_tag2vec(trained_on: str, champion: str, what: str) -> None:

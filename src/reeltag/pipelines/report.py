@@ -100,11 +100,9 @@ def decision_path(html: Path, chosen: bool) -> Path:
 
 
 def _log(project: Project, html: Path, decision: Path, verdict: str, components: dict[str, str], markdown: str) -> str | None:
-    if not project.settings.tracking.enabled:
-        return None
     tags = {"decision": verdict, **{f"decision.{name}": v for name, v in components.items()}}
     with project.tracker.run("report", project.settings, tags=tags) as run:
-        project.tracker.log_artifact(html)
-        project.tracker.log_artifact(decision)
-        project.tracker.log_text(markdown, "summary.md")
+        project.tracker.log_artifact(run.run_id, html)
+        project.tracker.log_artifact(run.run_id, decision)
+        project.tracker.log_text(run.run_id, markdown, "summary.md")
     return run.run_id

@@ -18,8 +18,9 @@ from reeltag.decisions.gates import Guardrail, Threshold, ci_warnings
 from reeltag.decisions.report import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
 from reeltag.errors import NotFound
 from reeltag.mapper.labels import label_records, resolve_video
+from reeltag.pipelines.records import read_result, require_result
 from reeltag.project import Project
-from reeltag.tracking.naming import ALIASES, ENGINE_AB
+from reeltag.tracking.naming import ALIASES
 
 MODELS = ("tag2vec", "mapper", "reranker")
 SEARCH_MEASURES = ("AP", "R@10", "P@10", "nDCG@10")
@@ -65,20 +66,16 @@ def tag2vec_component(project: Project) -> Component | None:
     found = model_run(project, "tag2vec")
     if found is None:
         return None
-    _, run = found
-    k = project.settings.tag2vec.eval_k
-    methods: dict[str, dict[str, float]] = {}
-    for key, value in run["metrics"].items():
-        split, _, rest = key.partition("/")
-        for metric in (f"hit_at_{k}", f"mrr_at_{k}"):
-            if split == "test" and rest.endswith(f"_{metric}"):
-                methods.setdefault(rest[: -len(metric) - 1], {})[metric] = value
+    version, _ = found
+    evaluation = require_result(project, version.run_id, "TrainResult", f"reeltag.tag2vec v{version.version}")["evaluation"]
+    k = evaluation["k"]
+    methods = {m: {f"hit_at_{k}": s["hit_at_k"], f"mrr_at_{k}": s["mrr_at_k"]} for m, s in evaluation["methods"].items()}
     model = strongest(methods, TAG2VEC_METHODS, f"hit_at_{k}") or "hybrid"
     gates = project.settings.gates
     return Component(
         "tag2vec", "Tag suggestion from posts (Tag2Vec)", methods, model, strongest(methods, TAG2VEC_BASELINES, f"hit_at_{k}"),
         (Threshold(f"hit_at_{k}", min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
-        chart_metrics=(f"hit_at_{k}", f"mrr_at_{k}"), n_eval=int(run["metrics"].get("test/queries", 0)),
+        chart_metrics=(f"hit_at_{k}", f"mrr_at_{k}"), n_eval=int(evaluation["queries"]),
         min_eval=gates.min_eval_items, baselines=TAG2VEC_BASELINES,
         notes=("Next-tag prediction on held-out posts (leave one tag out); the best Tag2Vec-based method against "
                "the strongest baseline (popularity, co-occurrence).",),
@@ -90,11 +87,9 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
     found = model_run(project, "mapper")
     if found is None:
         return None
-    methods: dict[str, dict[str, float]] = {}
-    for key, value in found[1]["metrics"].items():
-        parts = key.split("/")
-        if len(parts) == 3 and parts[0] == "test":
-            methods.setdefault(parts[1], {})[parts[2]] = value
+    version = found[0]
+    record = require_result(project, version.run_id, "MapperTrained", f"reeltag.mapper v{version.version}")
+    methods = {method: dict(values) for method, values in record["test"].items()}
     guards = {"latency_ms": latency_ms, "coverage": coverage}
     methods["mapper"] = {**methods.get("mapper", {}), **{k: v for k, v in guards.items() if v is not None}}
     gates = project.settings.gates
@@ -148,28 +143,28 @@ ENGINE = "engine (base run)"
 
 def rerank_component(project: Project, search: str | None) -> tuple[Component | None, SearchDetail | None]:
     """Cross-validated CLIPRerank against the ENGINE (never the previous champion reranker), from the last tune run."""
-    runs = [r for r in project.tracker.runs("rerank", max_results=200) if r["tags"].get("reeltag.kind") == "tune"]
-    if not runs:
+    last = project.tracker.latest_run("rerank", {"kind": "tune"})  # a server-side query: apply runs cannot hide it
+    if last is None:
         return None, None
-    found = _engine_comparison(runs[0])
-    if found is None:
+    record = read_result(project, last["run_id"], "TuneResult")
+    engine = record.get("engine_comparison") if record else None
+    if not engine:
         return _stale_component(project), None
-    tuned, measure, prefix = found
-    ci_low, ci_high = tuned.get(f"{prefix}ci_low/{measure}"), tuned.get(f"{prefix}ci_high/{measure}")
-    cv = {measure: tuned[f"{prefix}challenger/{measure}"], f"ci_low/{measure}": ci_low if ci_low is not None else float("nan")}
-    methods = {ENGINE: {measure: tuned.get(f"{prefix}champion/{measure}", float("nan"))}, CV: cv}
+    measure, ci_low, ci_high = engine["metric"], engine["ci_low"], engine["ci_high"]
+    cv = {measure: engine["mean_b"], f"ci_low/{measure}": ci_low if ci_low is not None else float("nan")}
+    methods = {ENGINE: {measure: engine["mean_a"]}, CV: cv}
     detail = None
     if search is not None:
         applied, detail = _apply_champion(project, Path(search))
         methods = {ENGINE: {**applied.pop(ENGINE), measure: methods[ENGINE][measure]}, CV: cv, **applied}
     gates = project.settings.gates
-    counts = "/".join(str(int(tuned.get(f"{prefix}{k}/{measure}", 0))) for k in ("wins", "losses", "ties"))
+    counts = "/".join(str(engine[k]) for k in ("wins", "losses", "ties"))
     ci = f"[{ci_low:.4f}, {ci_high:.4f}]" if ci_low is not None and ci_high is not None else "not measured"
     component = Component(
         "rerank", "Search success with and without CLIPRerank", methods, CV, ENGINE,
         (Threshold(measure, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
         chart_metrics=tuple(dict.fromkeys(k for v in methods.values() for k in v if "/" not in k)),
-        n_eval=int(tuned.get(f"{prefix}n_topics/{measure}", 0)), min_eval=gates.min_eval_topics, uses_encoder=True,
+        n_eval=int(engine["n_topics"]), min_eval=gates.min_eval_topics, uses_encoder=True,
         warnings=tuple(ci_warnings(measure, ci_low)),
         notes=(f"The gate compares cross-validated CLIPRerank (held-out topics, α chosen on other folds) with the engine's "
                f"base run on the same topics: wins/losses/ties {counts}, mean Δ {measure} 95% CI {ci}. The "
@@ -179,7 +174,8 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     return component, detail
 
 
-STALE_TUNE = "the last rerank tune run predates the engine comparison; re-run `reeltag rerank tune`"
+STALE_TUNE = ("the last rerank tune run predates the engine comparison (no result.json record of it); "
+              "re-run `reeltag rerank tune`")
 
 
 def _stale_component(project: Project) -> Component:
@@ -188,22 +184,9 @@ def _stale_component(project: Project) -> Component:
     return Component(
         "rerank", "Search success with and without CLIPRerank", {ENGINE: {}, CV: {}}, CV, ENGINE, (),
         min_eval=gates.min_eval_topics, uses_encoder=True, warnings=(STALE_TUNE,),
-        notes=("No verdict on CLIPRerank: the last tune run was logged before reeltag compared the tuned setting with "
-               "the engine, and its baseline was the previous champion reranker, not the engine.",),
+        notes=("No verdict on CLIPRerank: the last tune run was logged by an older reeltag, without the record of its "
+               "comparison with the engine.",),
     )
-
-
-def _engine_comparison(run: dict[str, Any]) -> tuple[dict[str, float], str, str] | None:
-    """The tune run's metrics, its measure and the prefix of its comparison with the engine (None: it has none).
-
-    Runs logged before ``engine_ab/`` existed compared with the engine only when their baseline was the engine.
-    """
-    tuned = run["metrics"]
-    for prefix in (ENGINE_AB, ""):
-        measure = next((k[len(prefix):].split("/", 1)[1] for k in tuned if k.startswith(f"{prefix}challenger/")), None)
-        if measure is not None and (prefix or run["params"].get("baseline", "engine") == "engine"):
-            return tuned, measure, prefix
-    return None
 
 
 def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str, float]], SearchDetail]:

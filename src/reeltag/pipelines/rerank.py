@@ -13,23 +13,36 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contextlib import nullcontext
-
 import numpy as np
 
 from reeltag import quarantine
 from reeltag.ab.paired import PairedComparison, compare_paired
-from reeltag.decisions.gates import Decision, comparison_metrics
-from reeltag.pipelines.rerank_gate import Baseline, find_baseline, promotion_decision, register_reranker
+from reeltag.decisions.gates import comparison_metrics
+from reeltag.pipelines.records import log_result
+from reeltag.pipelines.rerank_gate import TuneEvidence, comparison_log, gate_tuned, register_reranker
 from reeltag.project import Project
-from reeltag.tracking.naming import ENGINE_AB
 from reeltag.rerank.apply import Prepared, head_docids, prepare, rerank_prepared
-from reeltag.rerank.formats import Issue, Manifest, Qrels, Run, Topics, read_manifest, read_qrels, read_run, read_topics, write_run
+from reeltag.rerank.formats import (
+    Issue,
+    Manifest,
+    Qrels,
+    Run,
+    Topics,
+    read_manifest,
+    read_qrels,
+    read_run,
+    read_topics,
+    write_run,
+)
 from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, check_measures, evaluate, metric_key
 from reeltag.rerank.model import RerankerParams
 from reeltag.rerank.tuning import Setting, cross_validate, grid
+from reeltag.tracking.errors import NOT_REGISTERED
+from reeltag.tracking.naming import ENGINE_AB
 
 if TYPE_CHECKING:
+    from reeltag.pipelines.registry import Registration
+    from reeltag.tracking.store import RunInfo
     from reeltag.video.encoder import ClipEncoder
 
 SOURCE = "rerank"
@@ -91,7 +104,7 @@ class EvaluationResult:
     input_issues: tuple[Issue, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TuneResult:
     chosen: Setting
     measure: str
@@ -177,13 +190,11 @@ def rerank_run(project: Project, run_path: Path, topics_path: Path, manifest_pat
 
 
 def _log_rerank(project: Project, result: RerankResult) -> str | None:
-    if not project.settings.tracking.enabled:
-        return None
     tags = {"kind": "apply", "encoder_weights": result.encoder_weights, "encoder_model_id": result.encoder_model_id}
     with project.tracker.run("rerank", project.settings, tags=tags) as run:
-        project.tracker.log_metrics({"apply/candidates": result.candidates, "apply/without_video": result.without_video,
+        project.tracker.log_metrics(run.run_id, {"apply/candidates": result.candidates, "apply/without_video": result.without_video,
                                      "apply/topics": result.topics_reranked, "apply/input_issues": len(result.input_issues)})
-        project.tracker.log_artifact(result.output, "runs")
+        project.tracker.log_artifact(run.run_id, result.output, "runs")
     return run.run_id
 
 
@@ -232,61 +243,63 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
         engine = evaluate(inputs.run, qrels, [measure])
         topics = sorted(t for t in engine.topics if t in prepared.topics)
         cv = cross_validate(table, topics, cfg.cv_folds, cfg.seed)
-        baseline = find_baseline(project, inputs.run, prepared, qrels, measure, cfg.top_m)
-        comparison = compare_paired({t: baseline.values[t] for t in topics}, cv.held_out,
-                                    metric_key(measure), cfg.bootstrap, cfg.seed)
         versus_engine = compare_paired({t: engine.per_topic[measure][t] for t in topics}, cv.held_out,
                                        metric_key(measure), cfg.bootstrap, cfg.seed)
-        decision = promotion_decision(comparison, feats.encoder_weights, project.settings.gates)
+        evidence = TuneEvidence(run=inputs.run, prepared=prepared, qrels=qrels, measure=measure, top_m=cfg.top_m,
+                                held_out={t: cv.held_out[t] for t in topics}, encoder_weights=feats.encoder_weights)
         params = RerankerParams(cv.chosen.alpha, cv.chosen.normalisation, cv.chosen.pooling, cfg.top_m, cfg.depth,
                                 feats.encoder_model_id, feats.encoder_weights)
-        _log_tuning(project, comparison, versus_engine, cv.chosen, baseline, decision)
-        version, promoted = register_reranker(project, run, params, decision, comparison) if run else (None, False)
-    return TuneResult(
-        cv.chosen, measure, baseline.name, comparison.mean_a, cv.mean, comparison, cv.fold_choices,
-        len(settings), len(topics), cfg.depth, prepared.candidates, prepared.without_video, feats.encoder_model_id,
-        feats.encoder_weights, decision.verdict, decision.reasons, version, promoted, inputs.issues + qrels.issues,
-        run.run_id if run else None, versus_engine,
+        _log_tuning(project, run, versus_engine, cv.chosen)
+        found = register_reranker(project, run, params, evidence) if run.run_id else None
+    outcome = found.outcome if found else gate_tuned(project, evidence, None)
+    baseline, comparison = outcome.detail
+    result = TuneResult(
+        chosen=cv.chosen, measure=measure, baseline=baseline.name, baseline_value=comparison.mean_a,
+        cross_validated=cv.mean, comparison=comparison, fold_choices=cv.fold_choices, settings_tried=len(settings),
+        topics=len(topics), depth=cfg.depth, candidates=prepared.candidates, without_video=prepared.without_video,
+        encoder_model_id=feats.encoder_model_id, encoder_weights=feats.encoder_weights, verdict=outcome.decision.verdict,
+        reasons=outcome.decision.reasons + _registration_notes(found), registered_version=found.version if found else None,
+        promoted=bool(found and found.promoted), input_issues=inputs.issues + qrels.issues, run_id=run.run_id,
+        engine_comparison=versus_engine,
     )
+    log_result(project, run.run_id, result)
+    return result
 
 
-def _tune_run(project: Project, feats: CandidateFeatures):  # noqa: ANN202 (context manager of RunInfo | None)
-    if not project.settings.tracking.enabled:
-        return nullcontext(None)
+def _registration_notes(found: "Registration | None") -> tuple[str, ...]:
+    if found is None:
+        return (NOT_REGISTERED,)
+    return (f"not promoted: {found.refusal}",) if found.refusal else ()
+
+
+def _tune_run(project: Project, feats: CandidateFeatures):  # noqa: ANN202 (context manager of RunInfo)
     tags = {"kind": "tune", "encoder_weights": feats.encoder_weights, "encoder_model_id": feats.encoder_model_id}
     return project.tracker.run("rerank", project.settings, tags=tags)
 
 
 def _nested_logger(project: Project, parent, measure: str) -> Callable[[Setting, float], None] | None:  # noqa: ANN001
-    if parent is None:
+    if parent.run_id is None:
         return None
     name = metric_key(measure)
 
     def log(setting: Setting, value: float) -> None:
         trigger = project.settings.tracking.trigger
-        with project.tracker.run("rerank", trigger=trigger, nested=True, name=f"{parent.name}-{setting.label}",
-                                 tags={"kind": "tune-setting"}):
-            project.tracker.log_params({"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation,
+        with project.tracker.run("rerank", trigger=trigger, parent=parent, name=f"{parent.name}-{setting.label}",
+                                 tags={"kind": "tune-setting"}) as child:
+            project.tracker.log_params(child.run_id, {"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation,
                                         "rerank.pooling": setting.pooling})
-            project.tracker.log_metrics({f"all/{name}": value})
+            project.tracker.log_metrics(child.run_id, {f"all/{name}": value})
 
     return log
 
 
-def _comparison_log(c: PairedComparison) -> dict[str, float]:
-    return {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()}
-
-
-def _log_tuning(project: Project, comparison: PairedComparison, versus_engine: PairedComparison, chosen: Setting,
-                baseline: Baseline, decision: Decision) -> None:
-    """Promotion comparison (vs the baseline: champion or engine) unprefixed; the same values vs the engine under ``engine_ab/``."""
-    if not project.settings.tracking.enabled:
-        return
-    engine = {f"{ENGINE_AB}{k}": v for k, v in _comparison_log(versus_engine).items()}
-    project.tracker.log_metrics({**_comparison_log(comparison), **engine})
-    project.tracker.log_params({"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
-                                "chosen.pooling": chosen.pooling, "baseline": baseline.name})
-    project.tracker.set_tags(decision.run_tags)
+def _log_tuning(project: Project, run: "RunInfo", versus_engine: PairedComparison, chosen: Setting) -> None:
+    """The held-out values vs the engine under ``engine_ab/`` (what the report judges) and the chosen setting; the
+    promotion comparison (vs the champion or the engine) is logged unprefixed by the registration-and-gate step."""
+    engine = {f"{ENGINE_AB}{k}": v for k, v in comparison_log(versus_engine).items()}
+    project.tracker.log_metrics(run.run_id, engine)
+    project.tracker.log_params(run.run_id, {"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
+                                            "chosen.pooling": chosen.pooling})
 
 
 def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,
@@ -304,10 +317,9 @@ def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,
 
 
 def _log_ab(project: Project, result: ABResult) -> str | None:
-    if not project.settings.tracking.enabled:
-        return None
     tags = {"run_a": result.run_a.name, "run_b": result.run_b.name, "qrels": result.qrels.name}
     with project.tracker.run("ab", project.settings, tags=tags) as run:
         for c in result.comparisons:
-            project.tracker.log_metrics({**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()})
+            project.tracker.log_metrics(run.run_id, {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}),
+                                                     **c.metrics()})
     return run.run_id

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,13 +13,19 @@ from reeltag.corpus.sentences import heldout_mask, tag_lists
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.decisions.gates import Decision, Threshold, comparison_metrics, decide
 from reeltag.errors import BadInput, NotFound
-from reeltag.io import place_dir, sha256_file
+from reeltag.io import sha256_file
 from reeltag.pipelines.corpus import SENTENCES_FILE, read_sentences
+from reeltag.pipelines.records import log_result
+from reeltag.pipelines.registry import Candidate, Gate, GateOutcome, Registration, native_copy, register_and_gate
 from reeltag.project import Project
 from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
 from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, metric_dict, recommender
 from reeltag.tag2vec.space import TagSpace, load_space, save_space
 from reeltag.tag2vec.trends import TrendReport, trend_report
+from reeltag.tracking.errors import needs_tracking
+
+if TYPE_CHECKING:
+    from reeltag.tracking.store import VersionInfo
 
 MODEL = "tag2vec"
 LOADER = "reeltag.tag2vec.serve:load_pyfunc"
@@ -46,7 +52,7 @@ class Evaluation:
         return {**metric_dict(self.methods, self.k), "test/queries": float(self.queries)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainResult:
     version: str
     run_id: str
@@ -127,12 +133,9 @@ def fetch_space(project: Project, version: str | None = None, alias: str = "cham
     return load_space(native_folder(project, info), info.version)
 
 
-def native_folder(project: Project, info) -> Path:  # noqa: ANN001 (tracking VersionInfo)
-    """Local copy of a version's native files (downloaded once, renamed into place)."""
-    target = project.paths.models / MODEL / f"v{info.version}"
-    if not target.is_dir():
-        place_dir(target, lambda tmp: project.tracker.download_native(info, tmp) / MODEL)
-    return target
+def native_folder(project: Project, info: VersionInfo) -> Path:
+    """The verified local copy of a version's Tag2Vec files (see :func:`reeltag.pipelines.registry.native_copy`)."""
+    return native_copy(project, info) / MODEL
 
 
 def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
@@ -141,7 +144,7 @@ def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
     return space, space.version
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvaluateResult:
     version: str
     evaluation: Evaluation
@@ -152,17 +155,18 @@ def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateRe
     """Evaluate the champion (or ``version``) and the baselines on the held-out posts; logged to ``reeltag/tag2vec``."""
     space, split = fetch_space(project, version), load_split(project)
     evaluation = evaluate_space(project, space, reference_set(project, split, space.surface))
-    return EvaluateResult(space.version, evaluation, _log_evaluation(project, space.version, split, evaluation))
+    result = EvaluateResult(version=space.version, evaluation=evaluation,
+                            run_id=_log_evaluation(project, space.version, split, evaluation))
+    log_result(project, result.run_id, result)
+    return result
 
 
 def _log_evaluation(project: Project, version: str, split: Split, evaluation: Evaluation) -> str | None:
     """The same ``test/…`` metrics a training run logs, tagged ``evaluated_version`` (``version`` is what a training run produced)."""
-    if not project.settings.tracking.enabled:
-        return None
     tags = {"kind": "evaluate", "evaluated_version": version, "corpus_hash": split.corpus_hash,
             "recommender": evaluation.recommender, "warnings": " | ".join(evaluation_warnings(project, evaluation))}
     with project.tracker.run(MODEL, project.settings, tags=tags) as run:
-        project.tracker.log_metrics(evaluation.metrics())
+        project.tracker.log_metrics(run.run_id, evaluation.metrics())
     return run.run_id
 
 
@@ -198,48 +202,57 @@ class _Fitted:
 
 
 def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
-    """Train (or continue the champion), evaluate against the champion on the same held-out posts, register,
-    set ``challenger`` and promote when the gate says GO; the decision and its reasons are run tags."""
+    """Train (or continue the champion), then the registration-and-gate step: evaluate against the champion on
+    the same held-out posts, register, promote on GO (compare-and-swap); decision and reasons are tags."""
     from reeltag.tag2vec import train as adapter
 
-    split = load_split(project)
-    champion = _champion(project)
+    if not project.tracker.enabled:
+        raise needs_tracking("tag2vec train (it registers and gates the model)")
+    split, champion = load_split(project), project.tracker.by_alias(MODEL, "champion")
     with tempfile.TemporaryDirectory(prefix="reeltag-tag2vec-") as tmp:
         fitted = _fit(project, split, champion, incremental, Path(tmp))
         space = adapter.to_space(fitted.model, fitted.surface, meta=_meta(project, split, champion, incremental, fitted))
         ref = reference_set(project, split, fitted.surface)
         challenger_eval = evaluate_space(project, space, ref)
-        champion_eval = evaluate_space(project, champion, ref) if champion else None
         space.meta["recommender"] = challenger_eval.recommender
         folder = Path(tmp) / MODEL
         adapter.save_model(fitted.model, folder)
         save_space(space, folder)
         save_vocabulary(ref.vocab, folder)
-        meta = space.meta
-        decision = gate(project, challenger_eval, champion_eval)
-        version, run_id = _record(project, folder, meta, challenger_eval, champion_eval, decision)
-    new_tags = len(set(space.tags) - set(champion.tags)) if champion else len(space.tags)
-    after = project.tracker.by_alias(MODEL, "champion")
-    return TrainResult(version, run_id, incremental, fitted.sentences, len(space.tags), new_tags, split.corpus_hash,
-                       challenger_eval, champion.version if champion else None,
-                       champion_eval.metrics() if champion_eval else None, decision.verdict, decision.go,
-                       decision.reasons, after.version if after else None)
+        gate_against = lambda info: _gate_against(project, challenger_eval, ref, info)  # noqa: E731
+        found = _record(project, folder, space.meta, challenger_eval, gate_against, champion)
+    result = _train_result(found, incremental, fitted, space, split, challenger_eval)
+    log_result(project, result.run_id, result)
+    return result
 
 
-def _meta(project: Project, split: Split, champion: TagSpace | None, incremental: bool, fitted: _Fitted) -> dict:
+def _gate_against(project: Project, challenger: Evaluation, ref: Reference, info: VersionInfo | None) -> GateOutcome:
+    """The challenger against one champion version (or none) on the same held-out queries."""
+    space = fetch_space(project, info.version) if info else None
+    old = evaluate_space(project, space, ref) if space else None
+    return GateOutcome(decision=gate(project, challenger, old), metrics=comparison(challenger, old),
+                       detail=(old, frozenset(space.tags) if space else None))
+
+
+def _train_result(found: Registration, incremental: bool, fitted: _Fitted, space: TagSpace, split: Split,
+                  evaluation: Evaluation) -> TrainResult:
+    old, old_tags = found.outcome.detail
+    return TrainResult(
+        version=found.version, run_id=found.run_id, incremental=incremental, sentences_trained=fitted.sentences,
+        vocabulary=len(space.tags), new_tags=len(set(space.tags) - (old_tags or set())), corpus_hash=split.corpus_hash,
+        evaluation=evaluation, champion_before=found.compared_with, champion_metrics=old.metrics() if old else None,
+        verdict=found.decision.verdict, promoted=found.promoted,
+        reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),
+        champion_after=found.champion)
+
+
+def _meta(project: Project, split: Split, champion: VersionInfo | None, incremental: bool, fitted: _Fitted) -> dict:
     return {"corpus_hash": split.corpus_hash, "max_seq": int(split.train_seq.max(initial=-1)), "incremental": incremental,
-            "parent_version": champion.version if champion else None, "sentences": fitted.sentences,
+            "parent_version": champion.version if champion and incremental else None, "sentences": fitted.sentences,
             "hybrid_pseudo_count": project.settings.tag2vec.hybrid_pseudo_count}
 
 
-def _champion(project: Project) -> TagSpace | None:
-    try:
-        return fetch_space(project)
-    except NotFound:
-        return None
-
-
-def _fit(project: Project, split: Split, champion: TagSpace | None, incremental: bool, workdir: Path) -> _Fitted:
+def _fit(project: Project, split: Split, info: VersionInfo | None, incremental: bool, workdir: Path) -> _Fitted:
     from reeltag.tag2vec import train as adapter
 
     cfg = project.settings.tag2vec
@@ -247,32 +260,28 @@ def _fit(project: Project, split: Split, champion: TagSpace | None, incremental:
         surface = SurfaceForms.fit(split.train)
         sentences = [surface.sentence(s) for s in split.train]
         return _Fitted(adapter.train_new(sentences, cfg, workdir), surface, len(sentences))
-    if champion is None:
+    if info is None:
         raise NotFound(f"--incremental needs a champion of reeltag.{MODEL}: train without --incremental first")
+    folder = native_folder(project, info)  # verified against the sha256 recorded at registration
+    champion = load_space(folder, info.version)
     since = int(champion.meta.get("max_seq", -1))
     new = [s for s, seq in zip(split.train, split.train_seq, strict=True) if seq > since]
     if not new:
         raise BadInput(f"no training posts newer than champion v{champion.version} (seq > {since}): ingest and validate new posts")
     surface = SurfaceForms.fit(new, keep=champion.surface)
-    model = adapter.load_model(project.paths.models / MODEL / f"v{champion.version}", project.paths)
+    model = adapter.load_model(folder, project.paths)
     sentences = [surface.sentence(s) for s in new]
     return _Fitted(adapter.train_more(model, sentences, cfg, workdir), surface, len(sentences))
 
 
-def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, champion: Evaluation | None,
-            decision: Decision) -> tuple[str, str]:
-    """Log the run (metrics, comparison, native files + pyfunc), register, move aliases; returns (version, run id)."""
+def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, gate_against: Gate,
+            champion: VersionInfo | None) -> Registration:
+    """Log the run (metrics, native files + pyfunc), then the registration-and-gate step."""
     tracker = project.tracker
     tags = {"kind": "train", "incremental": meta["incremental"], "corpus_hash": meta["corpus_hash"],
             "parent_version": meta["parent_version"] or "", "recommender": challenger.recommender}
     with tracker.run(MODEL, project.settings, tags=tags) as run:
-        tracker.log_metrics({**challenger.metrics(), **comparison(challenger, champion)})
-        tracker.set_tags(decision.run_tags)
-        uri = tracker.log_model({MODEL: folder}, loader=LOADER)
-    info = tracker.register(MODEL, uri, run.run_id, {"corpus_hash": meta["corpus_hash"], "decision": decision.verdict})
-    place_dir(project.paths.models / MODEL / f"v{info.version}", lambda tmp: Path(shutil.copytree(folder, tmp / MODEL)))
-    tracker.set_alias(MODEL, "challenger", info.version)
-    if decision.go:
-        tracker.promote(MODEL, info.version)
-    tracker.set_run_tags(run.run_id, {"version": info.version, "promoted": decision.go})
-    return info.version, run.run_id
+        tracker.log_metrics(run.run_id, challenger.metrics())
+        logged = tracker.log_model(run.run_id, {MODEL: folder}, loader=LOADER)
+    candidate = Candidate(model=MODEL, run=run, logged=logged, tags={"corpus_hash": meta["corpus_hash"]})
+    return register_and_gate(project, candidate, gate_against, champion)

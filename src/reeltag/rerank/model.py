@@ -11,9 +11,10 @@ returns the fused score of each row, normalised per ``qid`` exactly as :mod:`ree
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -22,7 +22,11 @@ from reeltag.security import check_trusted
 from reeltag.tag2vec.space import TagSpace
 
 KV_FILE, MODEL_FILE = "tag2vec.kv", "word2vec.model"
-logging.getLogger("gensim").setLevel(logging.WARNING)
+
+
+def _quiet_gensim() -> None:
+    """gensim logs every epoch at INFO; called when training starts (no logging set-up at import)."""
+    logging.getLogger("gensim").setLevel(logging.WARNING)
 
 
 def write_corpus_file(sentences: Sequence[Sequence[str]], path: Path) -> Path:
@@ -40,6 +44,7 @@ def _params(cfg: Tag2VecSection) -> dict[str, Any]:
 
 def train_new(sentences: Sequence[Sequence[str]], cfg: Tag2VecSection, workdir: Path) -> Word2Vec:
     """A fresh skip-gram model."""
+    _quiet_gensim()
     if cfg.corpus_file:
         return Word2Vec(corpus_file=str(write_corpus_file(sentences, workdir / "sentences.txt")), **_params(cfg))
     return Word2Vec(sentences=[list(s) for s in sentences if s], **_params(cfg))
@@ -47,6 +52,7 @@ def train_new(sentences: Sequence[Sequence[str]], cfg: Tag2VecSection, workdir: 
 
 def train_more(model: Word2Vec, sentences: Sequence[Sequence[str]], cfg: Tag2VecSection, workdir: Path) -> Word2Vec:
     """Add the new tags of ``sentences`` to the vocabulary and continue training (old tags are kept)."""
+    _quiet_gensim()
     if cfg.corpus_file:
         path = str(write_corpus_file(sentences, workdir / "sentences-new.txt"))
         model.build_vocab(corpus_file=path, update=True)

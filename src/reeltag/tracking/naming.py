@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 COMPONENTS = ("tag2vec", "mapper", "rerank", "encoder", "ab", "data-validation", "report", "features", "demo")
 ALIASES = ("champion", "challenger", "rollback")
 TAG_PREFIX = "reeltag."
-ENGINE_AB = "engine_ab/"  # metric prefix: a rerank tune run's held-out values vs the engine (what the report judges)
+ENGINE_AB = "engine_ab/"  # metric prefix (MLflow UI): a tune run's held-out values vs the engine; the report reads result.json
+TELEMETRY_OFF = {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 

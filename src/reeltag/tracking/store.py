@@ -1,56 +1,44 @@
 """The only mlflow import: experiments, runs, registry, aliases, lineage.
 
-Store: ``sqlite:///<root>/mlruns/mlflow.db`` with artifacts under ``<root>/mlruns/artifacts``.
+One :class:`Tracker` per project, with its own ``MlflowClient`` on ``tracking.uri`` (default
+``sqlite:///<root>/mlruns/mlflow.db``, artifacts under ``<root>/mlruns/artifacts``); the registry follows the
+tracking URI. Nothing here touches mlflow's process-wide state (no ``set_tracking_uri``, no active run, no
+environment variables): every log call names its run, so two projects in one process log to their own stores.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
+import json
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import mlflow
 from filelock import FileLock
+from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
-from reeltag.config import Settings
+from reeltag.config import Settings, TrackingSection
 from reeltag.paths import ProjectPaths
 from reeltag.tracking import naming
+from reeltag.tracking.integrity import NATIVE_SHA256, check_artifact_location, digest_of
+from reeltag.tracking.records import (
+    UNCHECKED,
+    AliasMove,
+    ChampionMoved,
+    LoggedModel,
+    RunInfo,
+    VersionInfo,
+)
 
-TELEMETRY_OFF = {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    run_id: str
-    name: str
-    experiment: str
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    model: str
-    version: str
-    run_id: str
-    tags: dict[str, str]
-    aliases: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AliasMove:
-    model: str
-    champion: str
-    rollback: str | None
-
-
-def telemetry_off() -> None:
-    for key, value in TELEMETRY_OFF.items():
-        os.environ.setdefault(key, value)
+PYFUNC_PATH, NATIVE_PATH = "model", "native"
+REMOTE_SCHEMES = ("mlflow-artifacts",)  # a tracking server's own artifact store
 
 
 class _LoaderModel(mlflow.pyfunc.PythonModel):
@@ -69,17 +57,26 @@ class _LoaderModel(mlflow.pyfunc.PythonModel):
 
 
 class Tracker:
-    """MLflow for one project root."""
+    """MLflow for one project root; the client (and a local store) is created on first use."""
 
-    def __init__(self, paths: ProjectPaths):
-        telemetry_off()
+    enabled = True
+
+    def __init__(self, paths: ProjectPaths, tracking: TrackingSection | None = None):
         self.paths = paths
-        paths.artifacts.mkdir(parents=True, exist_ok=True)
-        mlflow.set_tracking_uri(paths.tracking_uri)
-        mlflow.set_registry_uri(paths.tracking_uri)
+        self.uri = (tracking.uri if tracking else "") or paths.tracking_uri
+        self.artifact_roots = tuple(Path(p) for p in (tracking.artifact_roots if tracking else ()))
+
+    @property
+    def local(self) -> bool:
+        return self.uri == self.paths.tracking_uri
+
+    @cached_property
+    def client(self) -> MlflowClient:
+        self.paths.mlruns.mkdir(parents=True, exist_ok=True)
         with self._store_lock():  # opening a new store creates its sqlite schema: two processes must not both do it
-            self.client = MlflowClient(tracking_uri=paths.tracking_uri, registry_uri=paths.tracking_uri)
-            self.client.search_registered_models(max_results=1)
+            client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+            client.search_registered_models(max_results=1)
+        return client
 
     def experiment_id(self, component: str) -> str:
         name = naming.experiment_name(component)
@@ -88,78 +85,94 @@ class Tracker:
             return found.experiment_id
         with self._store_lock():  # another process may create it between our look-up and create
             found = self.client.get_experiment_by_name(name)
-            location = (self.paths.artifacts / component).as_uri()
+            location = (self.paths.artifacts / component).as_uri() if self.local else None
             return found.experiment_id if found else self.client.create_experiment(name, artifact_location=location)
 
     @contextmanager
-    def run(
-        self,
-        component: str,
-        settings: Settings | None = None,
-        trigger: str | None = None,
-        tags: Mapping[str, Any] | None = None,
-        nested: bool = False,
-        name: str | None = None,
-    ) -> Iterator[RunInfo]:
-        """Start a run named per house rules; log flattened config, ``config.json`` and its hash."""
+    def run(self, component: str, settings: Settings | None = None, trigger: str | None = None,
+            tags: Mapping[str, Any] | None = None, parent: RunInfo | None = None, name: str | None = None) -> Iterator[RunInfo]:
+        """A run named per house rules (FINISHED when the block ends, FAILED when it raises); logs flattened
+        config, ``config.json`` and its hash. ``parent`` makes it a nested run."""
         trigger = trigger or (settings.tracking.trigger if settings else "manual")
-        run_name = name or naming.run_name(component, trigger)
-        all_tags = {naming.tag("trigger"): trigger, naming.tag("component"): component}
-        all_tags.update({naming.tag(k): str(v) for k, v in (tags or {}).items()})
-        with mlflow.start_run(experiment_id=self.experiment_id(component), run_name=run_name, nested=nested, tags=all_tags) as run:
+        info = RunInfo(run_id=None, name=name or naming.run_name(component, trigger), experiment=naming.experiment_name(component))
+        all_tags = {naming.tag("trigger"): trigger, naming.tag("component"): component,
+                    **{naming.tag(k): str(v) for k, v in (tags or {}).items()}}
+        if parent is not None and parent.run_id:
+            all_tags["mlflow.parentRunId"] = parent.run_id
+        created = self.client.create_run(self.experiment_id(component), tags=all_tags, run_name=info.name)
+        info = RunInfo(run_id=created.info.run_id, name=info.name, experiment=info.experiment)
+        try:
             if settings is not None:
-                self._log_config(settings)
-            yield RunInfo(run.info.run_id, run_name, naming.experiment_name(component))
+                self._log_config(info.run_id, settings)
+            yield info
+        except BaseException:
+            self.client.set_terminated(info.run_id, "FAILED")
+            raise
+        self.client.set_terminated(info.run_id, "FINISHED")
 
-    def _log_config(self, settings: Settings) -> None:
-        params = {k: _param_value(v) for k, v in settings.flat().items() if k != "root"}
-        mlflow.log_params(params)
-        mlflow.log_dict(settings.model_dump(mode="json"), "config.json")
-        mlflow.set_tag(naming.tag("config_hash"), settings.config_hash())
+    def _log_config(self, run_id: str, settings: Settings) -> None:
+        self.log_params(run_id, {k: v for k, v in settings.flat().items() if k != "root"})
+        self.client.log_dict(run_id, settings.model_dump(mode="json"), "config.json")
+        self.client.set_tag(run_id, naming.tag("config_hash"), settings.config_hash())
 
-    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        clean = {k: float(v) for k, v in metrics.items() if v is not None}
-        mlflow.log_metrics(clean, step=step)
+    def log_metrics(self, run_id: str | None, metrics: Mapping[str, float], step: int | None = None) -> None:
+        now = int(time.time() * 1000)
+        clean = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if v is not None]
+        for start in range(0, len(clean), 1000):  # MLflow's batch limit
+            self.client.log_batch(run_id, metrics=clean[start:start + 1000])
 
-    def log_params(self, params: Mapping[str, Any]) -> None:
-        mlflow.log_params({k: _param_value(v) for k, v in params.items()})
+    def log_params(self, run_id: str | None, params: Mapping[str, Any]) -> None:
+        clean = [Param(k, _param_value(v)) for k, v in params.items()]
+        for start in range(0, len(clean), 100):  # MLflow's batch limit for params
+            self.client.log_batch(run_id, params=clean[start:start + 100])
 
-    def set_tags(self, tags: Mapping[str, Any]) -> None:
-        mlflow.set_tags({naming.tag(k): str(v) for k, v in tags.items()})
+    def set_tags(self, run_id: str | None, tags: Mapping[str, Any]) -> None:
+        """Run tags, ``reeltag.`` prefixed."""
+        for key, value in tags.items():
+            self.client.set_tag(run_id, naming.tag(key), str(value))
 
-    def log_dict(self, obj: Any, artifact_file: str) -> None:
-        mlflow.log_dict(obj, artifact_file)
+    def log_dict(self, run_id: str | None, obj: Any, artifact_file: str) -> None:
+        self.client.log_dict(run_id, obj, artifact_file)
 
-    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+    def read_dict(self, run_id: str, artifact_file: str) -> Any:
+        """A JSON artifact of a run, or None when the run has none."""
+        with tempfile.TemporaryDirectory(prefix="reeltag-read-") as tmp:
+            try:
+                path = self.client.download_artifacts(run_id, artifact_file, tmp)
+            except (OSError, mlflow.exceptions.MlflowException):
+                return None
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+
+    def log_text(self, run_id: str | None, text: str, artifact_file: str) -> None:
+        self.client.log_text(run_id, text, artifact_file)
+
+    def log_artifact(self, run_id: str | None, path: str | Path, artifact_path: str | None = None) -> None:
         path = Path(path)
         if path.is_dir():
-            mlflow.log_artifacts(str(path), artifact_path)
+            self.client.log_artifacts(run_id, str(path), artifact_path)
         else:
-            mlflow.log_artifact(str(path), artifact_path)
+            self.client.log_artifact(run_id, str(path), artifact_path)
 
-    def log_text(self, text: str, artifact_file: str) -> None:
-        mlflow.log_text(text, artifact_file)
+    def log_model(self, run_id: str, artifacts: Mapping[str, str | Path], loader: str) -> LoggedModel:
+        """Native files under ``native/`` (a folder as ``native/<key>/``, a file by its name), their sha256
+        recorded, plus a pyfunc wrapper under ``model/``."""
+        with tempfile.TemporaryDirectory(prefix="reeltag-model-") as tmp:
+            native = _stage_native(artifacts, Path(tmp) / NATIVE_PATH)
+            self.client.log_artifacts(run_id, str(native), NATIVE_PATH)
+            mlflow.pyfunc.save_model(Path(tmp) / PYFUNC_PATH, python_model=_LoaderModel(loader),
+                                     artifacts={k: str(v) for k, v in artifacts.items()}, pip_requirements=["reeltag"])
+            self.client.log_artifacts(run_id, str(Path(tmp) / PYFUNC_PATH), PYFUNC_PATH)
+            return LoggedModel(uri=f"runs:/{run_id}/{PYFUNC_PATH}", native_sha256=digest_of(native))
 
-    def log_model(self, artifacts: Mapping[str, str | Path], loader: str, name: str = "model") -> str:
-        """Log native files under ``native/`` plus a pyfunc wrapper; return the pyfunc model URI."""
-        for key, path in artifacts.items():
-            self.log_artifact(path, f"native/{key}" if Path(path).is_dir() else "native")
-        info = mlflow.pyfunc.log_model(
-            name=name,
-            python_model=_LoaderModel(loader),
-            artifacts={k: str(v) for k, v in artifacts.items()},
-            pip_requirements=["reeltag"],
-        )
-        return info.model_uri
-
-    def register(self, model: str, model_uri: str, run_id: str, tags: Mapping[str, Any] | None = None) -> VersionInfo:
-        """Register a new version of ``reeltag.<model>`` with lineage tags."""
+    def register(self, model: str, logged: LoggedModel, run_id: str, tags: Mapping[str, Any] | None = None) -> VersionInfo:
+        """Register a new version of ``reeltag.<model>`` with lineage tags and the native files' sha256."""
         name = naming.registered_model_name(model)
         with self._store_lock():
             if not self._model_exists(name):
                 self.client.create_registered_model(name)
         all_tags = {naming.tag(k) if not k.startswith("depends_on.") else k: str(v) for k, v in (tags or {}).items()}
-        mv = self.client.create_model_version(name, model_uri, run_id=run_id, tags=all_tags)
+        all_tags[NATIVE_SHA256] = logged.native_sha256
+        mv = self.client.create_model_version(name, logged.uri, run_id=run_id, tags=all_tags)
         return self.version(model, mv.version)
 
     def _model_exists(self, name: str) -> bool:
@@ -186,43 +199,58 @@ class Tracker:
     def set_alias(self, model: str, alias: str, version: str | int) -> None:
         if alias not in naming.ALIASES:
             raise ValueError(f"alias must be one of {naming.ALIASES}, not {alias!r}")
-        with self._alias_lock():
+        with self.alias_lock():
             self.client.set_registered_model_alias(naming.registered_model_name(model), alias, str(version))
 
-    def promote(self, model: str, version: str | int) -> AliasMove:
-        """Make ``version`` the champion; the previous champion becomes ``rollback``.
+    def promote(self, model: str, version: str | int, expected: Any = UNCHECKED, with_challenger: bool = False) -> AliasMove:
+        """Make ``version`` the champion (and ``challenger`` too, with ``with_challenger``); the previous champion
+        becomes ``rollback``.
 
-        Under a file lock, ``rollback`` moves first and ``champion`` last, so a crash in between leaves
-        ``champion`` on the old version (never on nothing).
+        Compare-and-swap: with ``expected`` (a version, or None for "no champion"), :class:`ChampionMoved` is raised
+        unless the champion is still that one. Under the alias lock, ``rollback`` moves first and ``champion`` last,
+        so a crash in between leaves ``champion`` on the old version (never on nothing).
         """
         name = naming.registered_model_name(model)
-        with self._alias_lock():
+        with self.alias_lock():
             old = self.by_alias(model, "champion")
+            current = old.version if old else None
+            if expected is not UNCHECKED and current != (str(expected) if expected is not None else None):
+                raise ChampionMoved(name, expected, current)
             if old is not None and old.version != str(version):
                 self.client.set_registered_model_alias(name, "rollback", old.version)
             self.client.set_registered_model_alias(name, "champion", str(version))
-        previous = old.version if old is not None and old.version != str(version) else None
+            if with_challenger:
+                self.client.set_registered_model_alias(name, "challenger", str(version))
+        previous = current if current != str(version) else None
         rollback = self.by_alias(model, "rollback")
-        return AliasMove(name, str(version), previous or (rollback.version if rollback else None))
+        return AliasMove(model=name, champion=str(version), rollback=previous or (rollback.version if rollback else None))
 
-    def _alias_lock(self) -> FileLock:
+    def alias_lock(self) -> FileLock:
+        """Serialises alias moves (and the compare-and-swap of a promotion) across processes of this root."""
+        self.paths.mlruns.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.paths.mlruns / ".aliases.lock"), timeout=60)
 
     def _store_lock(self) -> FileLock:
         """Serialises creating the store, experiments and registered models across processes."""
         return FileLock(str(self.paths.mlruns / ".store.lock"), timeout=120)
 
-    def download_native(self, version: VersionInfo, dst: str | Path | None = None) -> Path:
-        """Local copy of a version's ``native/`` files."""
-        dst_dir = str(dst) if dst else tempfile.mkdtemp(prefix=f"reeltag-{version.model}-v{version.version}-")
-        return Path(mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path="native", dst_path=dst_dir))
+    def download_native(self, version: VersionInfo, dst: str | Path) -> Path:
+        """Copy of a version's ``native/`` files in ``dst``, after checking where its artifacts live."""
+        where = self.client.get_run(version.run_id).info.artifact_uri
+        allowed = (self.paths.mlruns, *self.artifact_roots)
+        check_artifact_location(where, allowed, () if self.local else REMOTE_SCHEMES, f"{version.model} v{version.version}")
+        return Path(self.client.download_artifacts(version.run_id, NATIVE_PATH, str(dst)))
 
     def load_pyfunc(self, model: str, alias: str) -> Any:
-        return mlflow.pyfunc.load_model(f"models:/{naming.registered_model_name(model)}@{alias}")
+        """The pyfunc wrapper of ``reeltag.<model>@alias`` (downloaded through this tracker's client)."""
+        info = self.by_alias(model, alias)
+        if info is None:
+            raise LookupError(f"no {alias} of {naming.registered_model_name(model)}")
+        local = self.client.download_artifacts(info.run_id, PYFUNC_PATH, tempfile.mkdtemp(prefix="reeltag-pyfunc-"))
+        return mlflow.pyfunc.load_model(local)
 
     def set_run_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
-        for key, value in tags.items():
-            self.client.set_tag(run_id, naming.tag(key), str(value))
+        self.set_tags(run_id, tags)
 
     def set_version_tags(self, model: str, version: str | int, tags: Mapping[str, Any]) -> None:
         """Tags on a registered version (``reeltag.`` prefixed), e.g. who promoted it by hand and why."""
@@ -231,28 +259,49 @@ class Tracker:
 
     def run_data(self, run_id: str) -> dict[str, Any]:
         """One run's name, metrics, params and tags as plain dicts."""
-        run = self.client.get_run(run_id)
-        return {"run_id": run_id, "name": run.info.run_name, "metrics": dict(run.data.metrics),
-                "params": dict(run.data.params), "tags": dict(run.data.tags)}
+        return _run_dict(self.client.get_run(run_id))
 
-    def log_run_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
-        for key, value in metrics.items():
-            self.client.log_metric(run_id, key, float(value))
+    def runs(self, component: str, max_results: int = 100, tags: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Runs of a component (newest first) as plain dicts; ``tags`` filter on the server (``reeltag.`` prefixed)."""
+        found = self.client.search_runs([self.experiment_id(component)], filter_string=_tag_filter(tags or {}),
+                                        max_results=max_results, order_by=["attributes.start_time DESC"])
+        return [_run_dict(r) for r in found]
 
-    def runs(self, component: str, max_results: int = 100) -> list[dict[str, Any]]:
-        """Recent runs of a component as plain dicts (newest first)."""
-        found = self.client.search_runs([self.experiment_id(component)], max_results=max_results, order_by=["attributes.start_time DESC"])
-        return [
-            {"run_id": r.info.run_id, "name": r.info.run_name, "status": r.info.status, "metrics": dict(r.data.metrics),
-             "params": dict(r.data.params), "tags": dict(r.data.tags)}
-            for r in found
-        ]
+    def latest_run(self, component: str, tags: Mapping[str, str]) -> dict[str, Any] | None:
+        """The newest FINISHED run of a component with these tags (a server-side query, never a scan)."""
+        found = self.runs(component, max_results=1, tags={**tags, "attributes.status": "FINISHED"})
+        return found[0] if found else None
+
+
+def _stage_native(artifacts: Mapping[str, str | Path], folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for key, path in artifacts.items():
+        path = Path(path)
+        if path.is_dir():
+            shutil.copytree(path, folder / key)
+        else:
+            shutil.copy2(path, folder / path.name)
+    return folder
+
+
+def _tag_filter(tags: Mapping[str, str]) -> str:
+    """``tags."reeltag.kind" = 'tune' AND …``; keys starting ``attributes.`` are run attributes."""
+    def quote(value: str) -> str:
+        return "'" + str(value).replace("'", "\\'") + "'"
+
+    parts = [f"{k} = {quote(v)}" if k.startswith("attributes.") else f'tags."{naming.tag(k)}" = {quote(v)}'
+             for k, v in tags.items()]
+    return " AND ".join(parts)
+
+
+def _run_dict(run: Any) -> dict[str, Any]:
+    return {"run_id": run.info.run_id, "name": run.info.run_name, "status": run.info.status,
+            "metrics": dict(run.data.metrics), "params": dict(run.data.params), "tags": dict(run.data.tags)}
 
 
 def _version_info(mv: Any) -> VersionInfo:
-    return VersionInfo(
-        model=mv.name, version=str(mv.version), run_id=mv.run_id or "", tags=dict(mv.tags or {}), aliases=tuple(mv.aliases or ())
-    )
+    return VersionInfo(model=mv.name, version=str(mv.version), run_id=mv.run_id or "", tags=dict(mv.tags or {}),
+                       aliases=tuple(mv.aliases or ()))
 
 
 def _param_value(value: Any) -> str:

@@ -1,0 +1,16 @@
+"""What a step says when it needs the MLflow store and tracking is off (pure)."""
+
+from __future__ import annotations
+
+from reeltag.errors import ReeltagError
+
+NOT_REGISTERED = "not registered: tracking is off (tracking.enabled = false)"
+
+
+class TrackingOff(ReeltagError):
+    """A step needs the MLflow store, but tracking is off."""
+
+
+def needs_tracking(what: str) -> TrackingOff:
+    return TrackingOff(f"{what} needs the MLflow registry, but tracking is off (tracking.enabled = false; "
+                       "set it to true or REELTAG_TRACKING__ENABLED=true)")

@@ -61,7 +61,7 @@ def test_random_encoder_gives_no_trustworthy_gain(demo_tiny: Path, tmp_path: Pat
     result = _tune(project, demo_tiny)
     assert result.encoder_weights == "random"
     assert not result.comparison.ci_excludes_zero, result.comparison  # no evidence of a gain (README: CI [0.000, +0.037])
-    assert result.verdict == "NOT ENOUGH EVIDENCE" and not result.promoted and result.registered_version is None
+    assert result.verdict in ("NO-GO", "NOT ENOUGH EVIDENCE") and not result.promoted and result.registered_version is None
     assert "warning: CLIP encoder weights are random (no text-image alignment)" in result.reasons
     assert any("CI of the map gain is not above 0" in r for r in result.reasons), result.reasons
     assert "not registered: tracking is off (tracking.enabled = false)" in result.reasons

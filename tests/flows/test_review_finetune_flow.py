@@ -33,7 +33,9 @@ def champion_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, 
     root = tmp_path_factory.mktemp("review-loop") / "project"
     root.mkdir()
     clip = "".join(f'{k} = "{v}"\n' for k, v in demo_encoder.clip.items())
-    (root / "reeltag.toml").write_text(f"[clip]\n{clip}{FAST}", encoding="utf-8")
+    # the demo videos lie outside the project, so the export names them by absolute path: allow those
+    paths = "[paths]\nallow_absolute_manifest_paths = true\n"
+    (root / "reeltag.toml").write_text(f"{paths}[clip]\n{clip}{FAST}", encoding="utf-8")
     project = Project.open(root)
     ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
     validate_corpus(project)

@@ -21,8 +21,10 @@ from reeltag.api.watcher import Watcher
 from reeltag.errors import ReeltagError
 
 
-def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] = (), watch: bool = True) -> Any:
-    """The ASGI app: metrics outermost, then the guard (token, body cap), then FastAPI."""
+def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] = (), watch: bool = True,
+               mounts: Sequence[tuple[str, Any]] = ()) -> Any:
+    """The ASGI app: metrics outermost, then the guard (token, body cap), then FastAPI; ``mounts`` are
+    self-contained sub-apps (the staff review app at ``/review``)."""
     app = FastAPI(title="reeltag API", version=__version__, lifespan=_lifespan(service, watch),
                   description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').")
     app.state.service = service
@@ -30,6 +32,8 @@ def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] 
         app.include_router(router)
     for prefix, router in extra_routers:
         app.include_router(router, prefix=prefix)
+    for prefix, sub_app in mounts:
+        app.mount(prefix, sub_app)
     _add_error_bodies(app)
     cfg = service.project.settings.api
     token = cfg.token.get_secret_value() if cfg.token else None

@@ -42,6 +42,8 @@ PURE_MODULES = (
     "reeltag.rerank.inferred",
     "reeltag.rerank.tuning",
     "reeltag.ab.paired",
+    "reeltag.ab.online",
+    "reeltag.ab.online_stats",
     "reeltag.rerank.apply",
     "reeltag.rerank.model",
     "reeltag.pipelines.rerank",

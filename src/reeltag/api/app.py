@@ -13,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from reeltag import __version__
-from reeltag.api import routes_ops, routes_rerank, routes_suggest
+from reeltag.api import feedback, routes_ops, routes_rerank, routes_suggest
+from reeltag.api.experiment import Experiment
 from reeltag.api.guard import Guard
 from reeltag.api.schemas import BodyRefused
 from reeltag.api.service import Refused, Service
@@ -27,8 +28,8 @@ def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] 
     self-contained sub-apps (the staff review app at ``/review``)."""
     app = FastAPI(title="reeltag API", version=__version__, lifespan=_lifespan(service, watch),
                   description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').")
-    app.state.service = service
-    for router in (routes_ops.router, routes_rerank.router, routes_suggest.router):
+    app.state.service, app.state.experiment = service, Experiment.for_project(service.project)
+    for router in (routes_ops.router, routes_rerank.router, routes_suggest.router, feedback.router):
         app.include_router(router)
     for prefix, router in extra_routers:
         app.include_router(router, prefix=prefix)

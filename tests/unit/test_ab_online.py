@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from reeltag.ab.online import assign, credit, team_draft
-from reeltag.ab.online_stats import CLICK, PLAY, deltas, outcomes, sample_ratio, win_share
+from reeltag.ab.online_stats import (
+    CLICK,
+    PLAY,
+    deltas,
+    outcomes,
+    sample_ratio,
+    win_share,
+)
 
 SHARES = {"engine": 30.0, "champion": 70.0}
 

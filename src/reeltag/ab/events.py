@@ -123,7 +123,7 @@ class EventStore:
 
     def counts(self) -> dict[str, int]:
         with self._closing_read() as con:
-            return {table: int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608 (fixed names)
+            return {table: int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
                     for table in ("requests", "events", "refusals")}
 
     @contextmanager

@@ -12,7 +12,7 @@ HASH_SPACE = 2**64
 
 def bucket(salt: str, user: str) -> float:
     """A uniform number in [0, 1) fixed by (salt, user): the same in every process and after restarts."""
-    digest = hashlib.blake2b(f"{salt}\x00{user}".encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(f"{salt}\x00{user}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / HASH_SPACE
 
 

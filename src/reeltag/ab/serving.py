@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from reeltag.ab.online import assign, coin_flips, team_draft
 from reeltag.config import AbOnlineSection
@@ -23,7 +23,7 @@ class Arranged:
 
 def utc(moment: datetime) -> datetime:
     """A naive datetime read as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def in_window(cfg: AbOnlineSection, moment: datetime) -> bool:

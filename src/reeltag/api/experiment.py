@@ -4,14 +4,20 @@ was shown), and validate /v1/feedback events against the request they answer bef
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
 from reeltag.ab.events import Event, EventStore, ServedRequest
 from reeltag.ab.serving import SIMULATED_PREFIX, arrange, in_window, running, utc
-from reeltag.api.schemas import BodyRefused, RerankRequest, RerankResponse, Strict, parse_body
+from reeltag.api.schemas import (
+    BodyRefused,
+    RerankRequest,
+    RerankResponse,
+    Strict,
+    parse_body,
+)
 from reeltag.api.service import Refused
 from reeltag.config import AbOnlineSection
 from reeltag.project import Project
@@ -43,7 +49,7 @@ class Experiment:
 
     def arrange_response(self, req: RerankRequest, response: RerankResponse) -> RerankResponse:
         """The answer for ``req.user``'s variant (or the interleaving), recorded before it is returned."""
-        if req.user is None or not running(self.cfg, datetime.now(timezone.utc)):
+        if req.user is None or not running(self.cfg, datetime.now(UTC)):
             return response
         by_docid = {r.docid: r for r in response.results}
         engine = sorted(by_docid, key=lambda d: by_docid[d].engine_rank)

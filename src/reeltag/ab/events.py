@@ -96,7 +96,7 @@ class EventStore:
             con.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def request(self, request_id: str) -> ServedRequest | None:
-        with self._closing_read() as con:
+        with self.reading() as con:
             row = con.execute("SELECT * FROM requests WHERE request_id = ?", (request_id,)).fetchone()
         if row is None:
             return None
@@ -122,14 +122,44 @@ class EventStore:
                         (time.time(), request_id, reason[:500]))
 
     def counts(self) -> dict[str, int]:
-        with self._closing_read() as con:
+        with self.reading() as con:
             return {table: int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
                     for table in ("requests", "events", "refusals")}
 
     @contextmanager
-    def _closing_read(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> Iterator[sqlite3.Connection]:
         con = self.read()
         try:
             yield con
         finally:
             con.close()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Log:
+    """One experiment's served requests in a time range and the events answering them, as arrays."""
+
+    users: tuple[str, ...]
+    variants: tuple[str, ...]
+    shown: tuple[int, ...]
+    teams: tuple[tuple[str, ...] | None, ...]
+    simulated: tuple[bool, ...]
+    event_query: tuple[int, ...]  # index into the requests above
+    event_type: tuple[str, ...]
+    event_position: tuple[int, ...]
+
+
+def read_log(store: EventStore, experiment: str, since: float, until: float) -> Log:
+    """Requests served in [since, until) and all their events."""
+    with store.reading() as con:
+        reqs = con.execute("SELECT request_id, user, variant, docids, teams, simulated FROM requests "
+                           "WHERE experiment = ? AND served >= ? AND served < ? ORDER BY served",
+                           (experiment, since, until)).fetchall()
+        events = con.execute("SELECT e.request_id, e.type, e.position FROM events e JOIN requests r USING (request_id) "
+                             "WHERE r.experiment = ? AND r.served >= ? AND r.served < ?", (experiment, since, until)).fetchall()
+    index = {r[0]: i for i, r in enumerate(reqs)}
+    return Log(users=tuple(r[1] for r in reqs), variants=tuple(r[2] for r in reqs),
+               shown=tuple(len(json.loads(r[3])) for r in reqs),
+               teams=tuple(None if r[4] is None else tuple(json.loads(r[4])) for r in reqs),
+               simulated=tuple(bool(r[5]) for r in reqs), event_query=tuple(index[e[0]] for e in events),
+               event_type=tuple(e[1] for e in events), event_position=tuple(e[2] for e in events))

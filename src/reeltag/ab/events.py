@@ -139,6 +139,7 @@ class EventStore:
 class Log:
     """One experiment's served requests in a time range and the events answering them, as arrays."""
 
+    request_ids: tuple[str, ...]
     users: tuple[str, ...]
     variants: tuple[str, ...]
     shown: tuple[int, ...]
@@ -158,7 +159,7 @@ def read_log(store: EventStore, experiment: str, since: float, until: float) -> 
         events = con.execute("SELECT e.request_id, e.type, e.position FROM events e JOIN requests r USING (request_id) "
                              "WHERE r.experiment = ? AND r.served >= ? AND r.served < ?", (experiment, since, until)).fetchall()
     index = {r[0]: i for i, r in enumerate(reqs)}
-    return Log(users=tuple(r[1] for r in reqs), variants=tuple(r[2] for r in reqs),
+    return Log(request_ids=tuple(r[0] for r in reqs), users=tuple(r[1] for r in reqs), variants=tuple(r[2] for r in reqs),
                shown=tuple(len(json.loads(r[3])) for r in reqs),
                teams=tuple(None if r[4] is None else tuple(json.loads(r[4])) for r in reqs),
                simulated=tuple(bool(r[5]) for r in reqs), event_query=tuple(index[e[0]] for e in events),

@@ -13,6 +13,7 @@ from reeltag.ab.events import Event, EventStore, ServedRequest
 from reeltag.ab.serving import SIMULATED_PREFIX, arrange, in_window, running, utc
 from reeltag.api.schemas import (
     BodyRefused,
+    OnlineArm,
     RerankRequest,
     RerankResponse,
     Strict,
@@ -58,8 +59,8 @@ class Experiment:
             request_id=response.request_id, experiment=self.cfg.name, user=req.user, variant=shown.variant,
             served=time.time(), docids=shown.docids, teams=shown.teams, simulated=req.user.startswith(SIMULATED_PREFIX))])
         results = [by_docid[d].model_copy(update={"rank": i + 1}) for i, d in enumerate(shown.docids)]
-        info = {"name": self.cfg.name, "method": self.cfg.method, "variant": shown.variant,
-                "teams": list(shown.teams) if shown.teams else None}
+        info = OnlineArm(name=self.cfg.name, method=self.cfg.method, variant=shown.variant,
+                         teams=list(shown.teams) if shown.teams else None)
         return response.model_copy(update={"results": results, "experiment": info})
 
     def accept_feedback(self, raw: bytes) -> dict[str, Any]:

@@ -104,3 +104,10 @@ def test_outcomes_on_a_hand_worked_log() -> None:
 def test_win_share_ci() -> None:
     assert win_share(70, 30, 5).significant and not win_share(52, 48, 0).significant
     assert not win_share(0, 0, 3).significant
+
+
+def test_a_bootstrap_on_too_few_users_is_unbounded() -> None:
+    user = np.arange(4)
+    o = outcomes(user, np.full(4, 10), np.array([1, 3]), np.array([CLICK, CLICK]), np.array([1, 1]), top=10)
+    success = deltas(o, np.array(["engine", "champion"] * 2), "engine", "champion", n_boot=200, seed=0)[0]
+    assert success.delta == 1.0 and not success.significant

@@ -14,6 +14,7 @@ METRICS = ("success", "ctr", "rr", "abandonment")
 CLICK, PLAY, LIKE = 0, 1, 2
 EVENT_CODES = {"click": CLICK, "play": PLAY, "like": LIKE}
 RESAMPLE_CHUNK = 100
+MIN_USERS_PER_ARM = 10  # below this a per-user bootstrap CI means nothing: it is reported as (-inf, inf)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,14 +85,16 @@ def _resampled(num: np.ndarray, den: np.ndarray, n_boot: int, rng: np.random.Gen
 def deltas(o: Outcomes, variant: np.ndarray, control: str, treatment: str, n_boot: int, seed: int,
            confidence: float = 0.95) -> tuple[Delta, ...]:
     """treatment − control of every metric, with a per-user percentile bootstrap CI (users resampled
-    within each variant: a user's queries stay together)."""
+    within each variant: a user's queries stay together; unbounded below MIN_USERS_PER_ARM users in an arm)."""
     rng = np.random.default_rng(seed)
     (cn, cd), (tn, td) = _per_user(o, variant == control), _per_user(o, variant == treatment)
-    tail = (1 - confidence) / 2 * 100
+    tail, enough = (1 - confidence) / 2 * 100, min(len(cd["success"]), len(td["success"])) >= MIN_USERS_PER_ARM
     rows = []
     for m in METRICS:
-        boot = _resampled(tn[m], td[m], n_boot, rng) - _resampled(cn[m], cd[m], n_boot, rng)
-        low, high = np.nanpercentile(boot, [tail, 100 - tail])
+        low, high = -np.inf, np.inf
+        if enough:
+            boot = _resampled(tn[m], td[m], n_boot, rng) - _resampled(cn[m], cd[m], n_boot, rng)
+            low, high = np.nanpercentile(boot, [tail, 100 - tail])
         c, t = _ratio(cn[m], cd[m]), _ratio(tn[m], td[m])
         rows.append(Delta(metric=m, control=c, treatment=t, delta=t - c, ci_low=float(low), ci_high=float(high)))
     return tuple(rows)

@@ -26,6 +26,7 @@ BENCHMARKS = (
     ("P6", "bench.bench_flows"),
     ("R1", "bench.bench_review"),
     ("P7", "bench.bench_api"),
+    ("A1", "bench.bench_ab"),
 )
 
 

@@ -116,6 +116,13 @@ class EventStore:
                     duplicates.append(e)
         return Appended(accepted=len(events) - len(duplicates), duplicates=tuple(duplicates))
 
+    def import_events(self, rows: Iterable[tuple[str, Event]]) -> None:
+        """Bulk-append (request id, event) rows in one transaction (benchmarks, imports); duplicates skipped."""
+        received = time.time()
+        with self._write() as con:
+            con.executemany("INSERT OR IGNORE INTO events (request_id, docid, type, position, ts, received) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", ((r, e.docid, e.type, e.position, e.ts, received) for r, e in rows))
+
     def refuse(self, request_id: str | None, reason: str) -> None:
         with self._write() as con:
             con.execute("INSERT INTO refusals (received, request_id, reason) VALUES (?, ?, ?)",

@@ -27,6 +27,7 @@ BENCHMARKS = (
     ("R1", "bench.bench_review"),
     ("P7", "bench.bench_api"),
     ("M1", "bench.bench_memory"),
+    ("A1", "bench.bench_ab"),
 )
 
 

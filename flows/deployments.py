@@ -2,7 +2,7 @@
 
 Defaults (UTC): ingest hourly (validation chained after it), validate daily, Tag2Vec weekly (a new champion
 chains mapper → rerank → report), mapper hourly check (content-hash caching: no work until labels change),
-rerank monthly (report chained), report daily, encoder adaptation on demand. Change them in ``reeltag.toml`` (``[schedules]``), with
+rerank monthly (report chained), report daily, encoder adaptation on demand, the online A/B day (ab-online) daily. Change them in ``reeltag.toml`` (``[schedules]``), with
 ``REELTAG_SCHEDULES__<FLOW>`` env vars, or ``reeltag serve --cron NAME=EXPR``.
 """
 
@@ -29,6 +29,7 @@ FLOWS: dict[str, str] = {
     "tune-rerank": "flows.tune_rerank:tune_rerank",
     "poc-report": "flows.poc_report:poc_report",
     "adapt-encoder": "flows.adapt_encoder:adapt_encoder",
+    "ab-online": "flows.ab_online:ab_online",
 }
 
 

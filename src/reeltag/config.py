@@ -8,6 +8,7 @@ call :func:`load_settings`. Env vars use ``__`` between section and field, e.g.
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -177,10 +178,11 @@ class SchedulesSection(Section):
     tune_rerank: str = Field("0 5 1 * *", description="tune-rerank (then poc-report): monthly, 1st at 05:00.")
     poc_report: str = Field("0 6 * * *", description="poc-report: daily at 06:00 (also chained after every tuning flow).")
     adapt_encoder: str = Field("", description="adapt-encoder: on demand (empty = no schedule); it needs new (video, text) pairs.")
+    ab_online: str = Field("15 0 * * *", description="ab-online: daily at 00:15 (the online experiment's day before).")
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
     @field_validator("ingest_corpus", "validate_data", "retrain_tag2vec", "finetune_mapper", "tune_rerank", "poc_report",
-                     "adapt_encoder")
+                     "adapt_encoder", "ab_online")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         """5-field cron (minute hour day month weekday) or empty; the error names the expression."""
@@ -251,6 +253,38 @@ class ApiSection(Section):
     )
 
 
+ONLINE_VARIANTS = ("engine", "champion")
+
+
+class AbOnlineSection(Section):
+    """``[ab.online]``: the online search experiment (engine vs champion CLIPRerank); no name = none running."""
+
+    name: str = Field("", description="Experiment name (a slug); empty = no experiment, /v1/rerank as before.")
+    variants: dict[str, float] = Field(
+        {"engine": 50.0, "champion": 50.0}, description="Variant → traffic share (any positive scale); engine and champion."
+    )
+    method: Literal["split", "interleave"] = Field("split", description="split: one variant per user; interleave: team-draft.")
+    salt: str = Field("", description="Hash salt of the assignment (default: the experiment name).")
+    start: datetime | None = Field(None, description="Window start (UTC, ISO); feedback before it is refused.")
+    end: datetime | None = Field(None, description="Window end (UTC, ISO); feedback after it is refused.")
+    top: int = Field(10, ge=1, le=1000, description="Success = a click or play at a position ≤ top; CTR@top.")
+    bootstrap: int = Field(1000, ge=100, le=100_000, description="Per-user bootstrap resamples of each difference.")
+    srm_p: float = Field(0.001, gt=0.0, lt=1.0, description="Sample-ratio mismatch when the chi-square p is below this.")
+    max_events: int = Field(1000, ge=1, le=1_000_000, description="Most events in one /v1/feedback body.")
+
+    @field_validator("variants")
+    @classmethod
+    def _known_variants(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(ONLINE_VARIANTS))
+        if unknown or len(value) != 2 or any(share <= 0 for share in value.values()):
+            raise ValueError(f"variants {value}: exactly engine and champion, each a positive share (unknown: {unknown})")
+        return value
+
+
+class AbSection(Section):
+    online: AbOnlineSection = AbOnlineSection()
+
+
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow (off: nothing is logged; steps that register say so).")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
@@ -281,6 +315,7 @@ class Settings(BaseSettings):
     review: ReviewSection = ReviewSection()
     tracking: TrackingSection = TrackingSection()
     api: ApiSection = ApiSection()
+    ab: AbSection = AbSection()
 
     @classmethod
     def settings_customise_sources(

@@ -83,3 +83,8 @@ class ProjectPaths:
     def review_db(self) -> Path:
         """Staff review store (SQLite, WAL): items, suggestions, the append-only event log."""
         return self.data / "review" / "review.db"
+
+    @property
+    def ab_events_db(self) -> Path:
+        """Online A/B event store (SQLite, WAL): served requests and their append-only feedback events."""
+        return self.data / "ab" / "events.db"

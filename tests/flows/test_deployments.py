@@ -31,5 +31,6 @@ def test_every_flow_is_deployed_with_its_configured_schedule(tmp_path: Path) -> 
     assert crons["tune-rerank-scheduled"] == ["*/5 * * * *"]
     assert crons["ingest-corpus-scheduled"] == [settings.schedules.ingest_corpus]
     assert crons["adapt-encoder-scheduled"] == []  # on demand
+    assert crons["ab-online-scheduled"] == [settings.schedules.ab_online] == ["15 0 * * *"]
     params = deployments["poc-report-scheduled"].parameters
     assert params["root"] == str(settings.root) and params["tracking"]["trigger"] == "scheduled"

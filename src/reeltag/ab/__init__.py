@@ -1,1 +1,2 @@
-"""Paired A/B comparisons of two runs or models: mean delta, bootstrap CI, Wilcoxon, wins/ties/losses."""
+"""A/B comparisons: paired offline comparisons of two runs or models (``paired``), and the online search
+experiment (``online``, ``online_stats``, ``serving``: pure; ``events``: the event store; ``simulate``: simulated users)."""

@@ -13,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from reeltag import __version__
-from reeltag.api import routes_ops, routes_rerank, routes_suggest
+from reeltag.api import feedback, routes_ops, routes_rerank, routes_suggest
+from reeltag.api.experiment import Experiment
 from reeltag.api.guard import Guard
 from reeltag.api.schemas import BodyRefused
 from reeltag.api.service import Refused, Service
@@ -21,15 +22,19 @@ from reeltag.api.watcher import Watcher
 from reeltag.errors import ReeltagError
 
 
-def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] = (), watch: bool = True) -> Any:
-    """The ASGI app: metrics outermost, then the guard (token, body cap), then FastAPI."""
+def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] = (), watch: bool = True,
+               mounts: Sequence[tuple[str, Any]] = ()) -> Any:
+    """The ASGI app: metrics outermost, then the guard (token, body cap), then FastAPI; ``mounts`` are
+    self-contained sub-apps (the staff review app at ``/review``)."""
     app = FastAPI(title="reeltag API", version=__version__, lifespan=_lifespan(service, watch),
                   description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').")
-    app.state.service = service
-    for router in (routes_ops.router, routes_rerank.router, routes_suggest.router):
+    app.state.service, app.state.experiment = service, Experiment.for_project(service.project)
+    for router in (routes_ops.router, routes_rerank.router, routes_suggest.router, feedback.router):
         app.include_router(router)
     for prefix, router in extra_routers:
         app.include_router(router, prefix=prefix)
+    for prefix, sub_app in mounts:
+        app.mount(prefix, sub_app)
     _add_error_bodies(app)
     cfg = service.project.settings.api
     token = cfg.token.get_secret_value() if cfg.token else None

@@ -18,4 +18,5 @@ BODY = {"requestBody": {"required": True, "content": {"application/json": {"sche
 async def rerank_candidates(request: Request) -> Response:
     body = parse_body(RerankRequest, await request.body())
     result = await run_in_threadpool(rerank.rerank, request.app.state.service, body)
+    result = await run_in_threadpool(request.app.state.experiment.arrange_response, body, result)
     return Response(result.model_dump_json(), media_type="application/json")

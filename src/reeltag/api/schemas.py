@@ -26,6 +26,7 @@ class RerankRequest(Strict):
     candidates: list[Candidate] = Field(description="The engine's top-k (1 to api.max_candidates, distinct docids).")
     depth: int | None = Field(None, ge=1, description="Rerank only the top-depth (default: the champion's depth).")
     alpha: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False, description="Weight of CLIP (default: champion's).")
+    user: str | None = Field(None, min_length=1, max_length=256, description="User or session id ([ab.online] assignment).")
 
 
 class RerankModel(Strict):
@@ -45,12 +46,20 @@ class RerankedDoc(Strict):
     clip: float | None = Field(description="Pooled CLIP score; null without cached features or below depth.")
 
 
+class OnlineArm(Strict):
+    name: str
+    method: str
+    variant: str = Field(description="engine, champion, or interleaved.")
+    teams: list[str] | None = Field(description="Interleaving: the variant each result was drafted for.")
+
+
 class RerankResponse(Strict):
     request_id: str
     qid: str | None
     model: RerankModel
     results: list[RerankedDoc]
     missing: list[str] = Field(description="Candidates without cached features (kept their normalised engine score).")
+    experiment: OnlineArm | None = Field(None, description="The online experiment's variant (or teams) when one ran.")
 
 
 class SuggestRequest(Strict):

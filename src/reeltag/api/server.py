@@ -12,10 +12,16 @@ def serve(project: Project, host: str, port: int, log_level: str = "info") -> No
     """Load the champions, then serve until interrupted."""
     import uvicorn
 
-    from reeltag.api.app import create_app
-    from reeltag.api.service import Service
-
     token = project.settings.api.token
     check_bind(host, token.get_secret_value() if token else None)
-    app: Any = create_app(Service.start(project))
+    app: Any = api_app_for(project)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+
+
+def api_app_for(project: Project, watch: bool = True) -> Any:
+    """The API app over the project's champions, with the staff review app mounted at ``/review``."""
+    from reeltag.api.app import create_app
+    from reeltag.api.service import Service
+    from reeltag.review.server import review_app_for
+
+    return create_app(Service.start(project), watch=watch, mounts=[("/review", review_app_for(project))])

@@ -1,0 +1,28 @@
+"""ab-online: yesterday's (or ``day``'s) online search experiment from the event store, judged and logged to
+``reeltag/ab``; a Markdown summary artifact."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+
+from flows._common import IO_RETRIES, NO_CACHING, project_for
+from reeltag.config import TrackingSection
+from reeltag.pipelines.ab_online import OnlineSummary, run_ab_online
+
+
+@task(name="summarise-online-day", **IO_RETRIES, **NO_CACHING)
+def summarise_task(root: str, day: date | None, tracking: TrackingSection | None) -> OnlineSummary:
+    """Reads the event store and writes one MLflow run (retried only on a locked store or flaky I/O)."""
+    return run_ab_online(project_for(root, tracking=tracking), day)
+
+
+@flow(name="ab-online", validate_parameters=True)
+def ab_online(root: str = ".", day: date | None = None, tracking: TrackingSection | None = None) -> OnlineSummary:
+    summary = summarise_task(root, day, tracking)
+    rows = "\n".join(f"| {v} | {m['queries']:.0f} | {m['success']:.3f} | {m['ctr']:.3f} |" for v, m in summary.variants.items())
+    create_markdown_artifact(f"| variant | queries | success | CTR@10 |\n|---|---|---|---|\n{rows}\n\n**{summary.verdict}**",
+                             key="ab-online", description=f"{summary.experiment} {summary.day}: {summary.verdict}")
+    return summary

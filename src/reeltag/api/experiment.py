@@ -1,0 +1,102 @@
+"""The online experiment inside ``reeltag api``: arrange a /v1/rerank answer for its user (and remember what
+was shown), and validate /v1/feedback events against the request they answer before they are stored."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from reeltag.ab.events import Event, EventStore, ServedRequest
+from reeltag.ab.serving import SIMULATED_PREFIX, arrange, in_window, running, utc
+from reeltag.api.schemas import (
+    BodyRefused,
+    OnlineArm,
+    RerankRequest,
+    RerankResponse,
+    Strict,
+    parse_body,
+)
+from reeltag.api.service import Refused
+from reeltag.config import AbOnlineSection
+from reeltag.project import Project
+
+
+class FeedbackEvent(Strict):
+    docid: str = Field(min_length=1, max_length=10_000)
+    type: Literal["click", "play", "like"]
+    position: int = Field(ge=1, description="1-based position of the docid in the answer it comes from.")
+    ts: datetime = Field(description="When it happened (ISO 8601 or epoch seconds; naive = UTC).")
+
+
+class FeedbackRequest(Strict):
+    request_id: str = Field(min_length=1, max_length=256)
+    events: list[FeedbackEvent] = Field(min_length=1)
+
+
+class Experiment:
+    """The ``[ab.online]`` experiment of a project and its event store (no name: /v1/rerank as before)."""
+
+    def __init__(self, cfg: AbOnlineSection, store: EventStore):
+        self.cfg, self.store = cfg, store
+
+    @classmethod
+    def for_project(cls, project: Project) -> Experiment:
+        cfg = project.settings.ab.online
+        store = EventStore(project.paths.ab_events_db)
+        return cls(cfg, store.create() if cfg.name else store)
+
+    def arrange_response(self, req: RerankRequest, response: RerankResponse) -> RerankResponse:
+        """The answer for ``req.user``'s variant (or the interleaving), recorded before it is returned."""
+        if req.user is None or not running(self.cfg, datetime.now(UTC)):
+            return response
+        by_docid = {r.docid: r for r in response.results}
+        engine = sorted(by_docid, key=lambda d: by_docid[d].engine_rank)
+        shown = arrange(self.cfg, req.user, response.request_id, engine, [r.docid for r in response.results])
+        self.store.record_requests([ServedRequest(
+            request_id=response.request_id, experiment=self.cfg.name, user=req.user, variant=shown.variant,
+            served=time.time(), docids=shown.docids, teams=shown.teams, simulated=req.user.startswith(SIMULATED_PREFIX))])
+        results = [by_docid[d].model_copy(update={"rank": i + 1}) for i, d in enumerate(shown.docids)]
+        info = OnlineArm(name=self.cfg.name, method=self.cfg.method, variant=shown.variant,
+                         teams=list(shown.teams) if shown.teams else None)
+        return response.model_copy(update={"results": results, "experiment": info})
+
+    def accept_feedback(self, raw: bytes) -> dict[str, Any]:
+        """Store the body's events, or refuse all of them with the reason (counted in the store)."""
+        request_id = None
+        try:
+            if not self.cfg.name:
+                raise Refused(404, "experiment", "no online experiment configured ([ab.online] name is empty)")
+            body = parse_body(FeedbackRequest, raw)
+            request_id = body.request_id
+            served = self._checked(body)
+        except (Refused, BodyRefused) as exc:
+            if self.cfg.name:
+                self.store.refuse(request_id, str(exc.reason))
+            raise
+        appended = self.store.append(served.request_id, [
+            Event(docid=e.docid, type=e.type, position=e.position, ts=utc(e.ts).timestamp()) for e in body.events])
+        return {"request_id": served.request_id, "accepted": appended.accepted,
+                "duplicates": [{"docid": d.docid, "type": d.type, "reason": "already recorded"} for d in appended.duplicates]}
+
+    def _checked(self, body: FeedbackRequest) -> ServedRequest:
+        if len(body.events) > self.cfg.max_events:
+            raise Refused(413, "events", f"{len(body.events)} events; at most ab.online.max_events={self.cfg.max_events} per body")
+        served = self.store.request(body.request_id)
+        if served is None or served.experiment != self.cfg.name:
+            raise Refused(404, "request_id", f"unknown request id {body.request_id[:80]!r} in experiment {self.cfg.name!r}")
+        for i, event in enumerate(body.events):
+            _check_event(self.cfg, served, event, f"events.{i}")
+        return served
+
+
+def _check_event(cfg: AbOnlineSection, served: ServedRequest, event: FeedbackEvent, where: str) -> None:
+    if event.docid not in served.docids:
+        raise Refused(422, f"{where}.docid", f"docid {event.docid[:80]!r} was not shown in request {served.request_id}")
+    shown_at = served.docids.index(event.docid) + 1
+    if event.position != shown_at:
+        raise Refused(422, f"{where}.position", f"docid {event.docid[:80]!r} was shown at position {shown_at}, not {event.position}")
+    if not in_window(cfg, event.ts):
+        raise Refused(422, f"{where}.ts", f"ts {event.ts.isoformat()} is outside the experiment window [{cfg.start}, {cfg.end}]")

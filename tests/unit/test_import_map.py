@@ -30,7 +30,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
     "pandas": ("reeltag.corpus.sentences", "reeltag.pipelines.mapper_data", "reeltag.rerank.model",
                "reeltag.contracts.runner"),
     "pyarrow": ("reeltag.corpus.store", "reeltag.pipelines.corpus", "reeltag.pipelines.corpus_repair"),
-    "scipy": ("reeltag.tag2vec.baselines", "reeltag.ab.paired"),
+    "scipy": ("reeltag.tag2vec.baselines", "reeltag.ab.paired", "reeltag.ab.online_stats"),
     "matplotlib": ("reeltag.decisions.figures",),
     "jinja2": ("reeltag.decisions.report", "reeltag.review.*"),
     "fastapi": ("reeltag.api.*", "reeltag.review.*"),

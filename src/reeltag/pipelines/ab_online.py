@@ -125,6 +125,6 @@ def _logged(project: Project, summary: OnlineSummary, decision: Decision) -> Onl
     tags = {"ab_experiment": summary.experiment, "ab_day": summary.day, "ab_method": summary.method,
             "simulated": summary.simulated} | decision.run_tags
     with project.tracker.run("ab", project.settings, tags=tags, name=f"ab-online-{summary.experiment}-{summary.day}") as run:
-        project.tracker.log_metrics(_metrics(summary))
-        project.tracker.log_dict(asdict(summary), "online_summary.json")
+        project.tracker.log_metrics(run.run_id, _metrics(summary))
+        project.tracker.log_dict(run.run_id, asdict(summary), "online_summary.json")
     return OnlineSummary(**{**summary.__dict__, "run_id": run.run_id})

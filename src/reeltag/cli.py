@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "reeltag.commands.tag2vec",
     "reeltag.commands.rerank",
     "reeltag.commands.ops",
+    "reeltag.commands.text",
 )
 
 app = typer.Typer(

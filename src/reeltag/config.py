@@ -203,6 +203,17 @@ class SchedulesSection(Section):
         return value
 
 
+class TextSection(Section):
+    """The text branch of ``suggest`` (issue 19): title/description → tags, and its fusion with the visual branch."""
+
+    min_word_count: int = Field(2, ge=1, le=10_000, description="A word joins the text model's vocabulary when in at least this many posts.")
+    max_chars: int = Field(5_000, ge=10, le=1_000_000, description="Longer texts are ignored with a note (characters).")
+    knn_grid: tuple[int, ...] = Field((10, 30, 100), description="k (nearest training posts) tried for the knn method; chosen on val.")
+    centroid_betas: tuple[float, ...] = Field((0.0, 0.5, 1.0), description="β (votes ÷ tag count^β, 0..1) tried for the centroid method; chosen on val.")
+    val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Share of posts `text train` holds out (seeded) to choose the method.")
+    seed: int = Field(19, description="Seed of the `text train` validation split.")
+
+
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow.")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
@@ -227,6 +238,7 @@ class Settings(BaseSettings):
     gates: GatesSection = GatesSection()
     schedules: SchedulesSection = SchedulesSection()
     tracking: TrackingSection = TrackingSection()
+    text: TextSection = TextSection()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,38 @@
+"""``reeltag text train POSTS...`` and ``reeltag text evaluate --train F --val F --test F``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.console import emit
+
+text_app = typer.Typer(help="The text branch: a video's title or description → hashtags, learned from posts.", no_args_is_help=True)
+FilesOpt = Annotated[list[Path], typer.Option(help="Posts files (JSONL, CSV or plain text), as `reeltag ingest` reads them.")]
+
+
+@text_app.command("train")
+@handles_errors
+def train(posts: Annotated[list[Path], typer.Argument(help="Posts files (JSONL, CSV or plain text).")],
+          root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Learn words → hashtags from POSTS (method chosen on a seeded validation share); `suggest --text` uses it."""
+    from reeltag.pipelines.text import train_text_model
+
+    emit(train_text_model(open_project(root, config), posts), as_json, title="text model")
+
+
+@text_app.command("evaluate")
+@handles_errors
+def evaluate(train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = None, config: ConfigOpt = None,
+             as_json: JsonOpt = False) -> None:
+    """P@5, hit@10, MRR@10 of text → hashtags on TEST posts (hashtags removed), method chosen on VAL."""
+    from reeltag.pipelines.text import evaluate_text_branch
+
+    emit(evaluate_text_branch(open_project(root, config), train, val, test), as_json, title="text branch")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(text_app, name="text")

@@ -11,7 +11,13 @@ import pytest
 
 from reeltag.corpus.tags import TagRules
 from reeltag.text.metrics import make_text_queries, score_text
-from reeltag.text.model import METHODS, TextMethod, fit_text_model, load_text_model, save_text_model
+from reeltag.text.model import (
+    METHODS,
+    TextMethod,
+    fit_text_model,
+    load_text_model,
+    save_text_model,
+)
 from reeltag.text.words import read_text
 
 RULES = TagRules(frozenset({"repost"}))

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.commands.common import (
+    ConfigOpt,
+    JsonOpt,
+    RootOpt,
+    handles_errors,
+    open_project,
+)
 from reeltag.console import emit
 
 text_app = typer.Typer(help="The text branch: a video's title or description → hashtags, learned from posts.", no_args_is_help=True)

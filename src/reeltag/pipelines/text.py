@@ -18,8 +18,19 @@ from reeltag.corpus.tags import SurfaceForms
 from reeltag.pipelines.corpus import tag_rules
 from reeltag.project import Project
 from reeltag.text.metrics import TextScore, make_text_queries, score_text
-from reeltag.text.model import TextMethod, TextModel, fit_text_model, load_text_model, save_text_model
-from reeltag.text.posts import WordsAndTags, canonical_posts, read_text_posts, tag_vocabulary
+from reeltag.text.model import (
+    TextMethod,
+    TextModel,
+    fit_text_model,
+    load_text_model,
+    save_text_model,
+)
+from reeltag.text.posts import (
+    WordsAndTags,
+    canonical_posts,
+    read_text_posts,
+    tag_vocabulary,
+)
 
 MODEL_FILE = "text_model.npz"
 BASELINES = (TextMethod(name="cooccurrence"), TextMethod(name="conditional"))

@@ -50,5 +50,5 @@ def score_text(scorer: Scorer, queries: TextQueries) -> TextScore:
             p5.append(relevant[:5].sum() / 5.0)
             hit.append(bool(relevant.any()))
             rr.append(1.0 / (int(np.argmax(relevant)) + 1) if relevant.any() else 0.0)
-    mean = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
+    mean = lambda xs: float(np.mean(xs)) if xs else float("nan")
     return TextScore(p_at_5=mean(p5), hit_at_10=mean(hit), mrr_at_10=mean(rr), posts=len(queries.texts))

@@ -152,7 +152,7 @@ def save_text_model(model: TextModel, method: TextMethod, path: Path) -> Path:
 def load_text_model(path: Path) -> tuple[TextModel, TextMethod]:
     with np.load(path, allow_pickle=False) as d:
         words, tags = tuple(str(w) for w in d["words"]), tuple(str(t) for t in d["tags"])
-        matrix = lambda name, width: sparse.csr_matrix(  # noqa: E731
+        matrix = lambda name, width: sparse.csr_matrix(
             (d[f"{name}_data"], d[f"{name}_indices"], d[f"{name}_indptr"]), shape=(len(d[f"{name}_indptr"]) - 1, width))
         model = TextModel(words=words, tags=tags, idf=d["idf"], posts=matrix("posts", len(words)),
                           post_tags=matrix("post_tags", len(tags)), tag_counts=d["tag_counts"])

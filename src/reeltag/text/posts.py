@@ -11,7 +11,15 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from reeltag.corpus.posts import Post, RawPost, detect_format, iter_lines, iter_raw, read_header, to_post
+from reeltag.corpus.posts import (
+    Post,
+    RawPost,
+    detect_format,
+    iter_lines,
+    iter_raw,
+    read_header,
+    to_post,
+)
 from reeltag.corpus.tags import SurfaceForms, TagRules, repair_text
 from reeltag.text.words import text_words
 

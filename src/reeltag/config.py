@@ -212,6 +212,7 @@ class TextSection(Section):
     centroid_betas: tuple[float, ...] = Field((0.0, 0.5, 1.0), description="β (votes ÷ tag count^β, 0..1) tried for the centroid method; chosen on val.")
     val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Share of posts `text train` holds out (seeded) to choose the method.")
     seed: int = Field(19, description="Seed of the `text train` validation split.")
+    fusion_step: float = Field(0.1, gt=0.0, le=0.5, description="Grid step of the branch weights (mapper, knn, text) fitted on validation videos.")
 
 
 class TrackingSection(Section):

@@ -40,5 +40,21 @@ def evaluate(train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = Non
     emit(evaluate_text_branch(open_project(root, config), train, val, test), as_json, title="text branch")
 
 
+fusion_app = typer.Typer(help="Fusion of the mapper, visual kNN and text branches for `suggest`.", no_args_is_help=True)
+
+
+@fusion_app.command("fit")
+@handles_errors
+def fit(labels: Annotated[Path, typer.Option("--labels", help="Company labels with a title/description/text column.")],
+        weights: Annotated[str | None, typer.Option("--weights", help="CLIP weights: 'random' or a checkpoint (default: clip.weights).")] = None,
+        root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Fit branch weights on the validation videos of LABELS; every branch and the fusion on its test videos."""
+    from reeltag.pipelines.fusion import fit_fusion
+
+    result = fit_fusion(open_project(root, config, clip={"weights": weights}), labels)
+    emit(result, as_json, title=f"fusion (encoder weights: {result.encoder_weights})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(text_app, name="text")
+    app.add_typer(fusion_app, name="fusion")

@@ -40,6 +40,16 @@ def evaluate(train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = Non
     emit(evaluate_text_branch(open_project(root, config), train, val, test), as_json, title="text branch")
 
 
+@text_app.command("leave-one-out")
+@handles_errors
+def leave_one_out(train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = None, config: ConfigOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    """Leave-one-tag-out hit@k/MRR@k on TEST posts: baselines, Tag2Vec, hybrid, learned combinations tuned on VAL."""
+    from reeltag.pipelines.recommend import evaluate_recommenders_on_files
+
+    emit(evaluate_recommenders_on_files(open_project(root, config), train, val, test), as_json, title="tag recommenders")
+
+
 fusion_app = typer.Typer(help="Fusion of the mapper, visual kNN and text branches for `suggest`.", no_args_is_help=True)
 
 

@@ -65,12 +65,12 @@ def candidates(settings: Settings) -> tuple[TextMethod, ...]:
 
 def evaluate_text_branch(project: Project, train: Sequence[Path], val: Sequence[Path], test: Sequence[Path]) -> TextEvaluation:
     """Choose the text method (and the word co-occurrence baseline) on ``val``, then score test once."""
-    train_posts, val_posts, test_posts = (_read(project.settings, files) for files in (train, val, test))
-    val_scores = _score_all(project.settings, train_posts, val_posts, candidates(project.settings))
-    chosen, baseline = _best(val_scores, learned=True), _best(val_scores, learned=False)
+    train_posts, val_posts, test_posts = (read_posts(project.settings, files) for files in (train, val, test))
+    val_scores = score_methods(project.settings, train_posts, val_posts, candidates(project.settings))
+    chosen, baseline = best_method(val_scores, learned=True), best_method(val_scores, learned=False)
     methods = {m.label(): m for m in candidates(project.settings)}
     final = (TextMethod(name="popularity"), methods[baseline], methods[chosen])
-    test_scores = _score_all(project.settings, train_posts + val_posts, test_posts, final)
+    test_scores = score_methods(project.settings, train_posts + val_posts, test_posts, final)
     sizes = {"train": len(train_posts), "val": len(val_posts), "test": len(test_posts)}
     queries = {"val": next(iter(val_scores.values())).posts, "test": next(iter(test_scores.values())).posts}
     tags = len(tag_vocabulary(train_posts + val_posts, project.settings.tag2vec.min_count))
@@ -79,10 +79,10 @@ def evaluate_text_branch(project: Project, train: Sequence[Path], val: Sequence[
 
 def train_text_model(project: Project, files: Sequence[Path]) -> TextModelTrained:
     """Choose the method on a seeded validation share of the posts, refit on all of them, save the model."""
-    posts = _read(project.settings, files)
+    posts = read_posts(project.settings, files)
     fit_part, val_part = _seeded_split(posts, project.settings.text.val_fraction, project.settings.text.seed)
-    val_scores = _score_all(project.settings, fit_part, val_part, candidates(project.settings))
-    chosen = {m.label(): m for m in candidates(project.settings)}[_best(val_scores, learned=True)]
+    val_scores = score_methods(project.settings, fit_part, val_part, candidates(project.settings))
+    chosen = {m.label(): m for m in candidates(project.settings)}[best_method(val_scores, learned=True)]
     model = _fit(project.settings, posts)
     path = save_text_model(model, chosen, project.paths.models / "text" / MODEL_FILE)
     return TextModelTrained(path=path, method=chosen.label(), posts=model.posts.shape[0], words=len(model.words),
@@ -95,7 +95,7 @@ def load_project_text_model(project: Project) -> tuple[TextModel, TextMethod] | 
     return load_text_model(path) if path.is_file() else None
 
 
-def _read(settings: Settings, files: Sequence[Path]) -> list[WordsAndTags]:
+def read_posts(settings: Settings, files: Sequence[Path]) -> list[WordsAndTags]:
     return read_text_posts([Path(f) for f in files], tag_rules(settings.corpus), settings.corpus.max_tags_per_post)
 
 
@@ -106,7 +106,7 @@ def _fit(settings: Settings, posts: list[WordsAndTags]) -> TextModel:
     return fit_text_model(canonical, vocabulary, settings.text.min_word_count)
 
 
-def _score_all(settings: Settings, fit_posts: list[WordsAndTags], eval_posts: list[WordsAndTags],
+def score_methods(settings: Settings, fit_posts: list[WordsAndTags], eval_posts: list[WordsAndTags],
                methods: Sequence[TextMethod]) -> dict[str, TextScore]:
     model = _fit(settings, fit_posts)
     surface = SurfaceForms.fit(tags for _, tags in fit_posts)
@@ -114,7 +114,7 @@ def _score_all(settings: Settings, fit_posts: list[WordsAndTags], eval_posts: li
     return {m.label(): score_text(lambda texts, m=m: model.scores(m, texts), queries) for m in methods}
 
 
-def _best(scores: dict[str, TextScore], learned: bool) -> str:
+def best_method(scores: dict[str, TextScore], learned: bool) -> str:
     """The best learned method (centroid/knn) or the best word co-occurrence baseline, by hit@10 then MRR@10."""
     baseline_names = {m.label() for m in BASELINES}
     pool = [n for n in scores if (n in baseline_names) != learned and n != "popularity"]

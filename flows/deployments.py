@@ -29,6 +29,7 @@ FLOWS: dict[str, str] = {
     "tune-rerank": "flows.tune_rerank:tune_rerank",
     "poc-report": "flows.poc_report:poc_report",
     "adapt-encoder": "flows.adapt_encoder:adapt_encoder",
+    "tune-tag2vec": "flows.tune_tag2vec:tune_tag2vec",
 }
 
 

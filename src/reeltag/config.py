@@ -170,10 +170,11 @@ class SchedulesSection(Section):
     tune_rerank: str = Field("0 5 1 * *", description="tune-rerank (then poc-report): monthly, 1st at 05:00.")
     poc_report: str = Field("0 6 * * *", description="poc-report: daily at 06:00 (also chained after every tuning flow).")
     adapt_encoder: str = Field("", description="adapt-encoder: on demand (empty = no schedule); it needs new (video, text) pairs.")
+    tune_tag2vec: str = Field("", description="tune-tag2vec: on demand (empty = no schedule); a grid of Tag2Vec trainings.")
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
     @field_validator("ingest_corpus", "validate_data", "retrain_tag2vec", "finetune_mapper", "tune_rerank", "poc_report",
-                     "adapt_encoder")
+                     "adapt_encoder", "tune_tag2vec")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         """5-field cron (minute hour day month weekday) or empty; the error names the expression."""
@@ -215,6 +216,18 @@ class TextSection(Section):
     fusion_step: float = Field(0.1, gt=0.0, le=0.5, description="Grid step of the branch weights (mapper, knn, text) fitted on validation videos.")
 
 
+class Tag2VecTuneSection(Section):
+    """The ``tune-tag2vec`` search (issue 19): every combination is trained on the training posts minus the
+    latest ``val_fraction`` and scored there; the test posts are never used."""
+
+    vector_sizes: tuple[int, ...] = Field((50, 100), description="Embedding dimensions tried.")
+    windows: tuple[int, ...] = Field((10,), description="Context windows tried, in tags.")
+    negatives: tuple[int, ...] = Field((5, 10), description="Negative samples tried.")
+    epochs: tuple[int, ...] = Field((20, 40), description="Training passes tried.")
+    min_counts: tuple[int, ...] = Field((2,), description="Minimum tag frequencies tried.")
+    val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Latest share of the training posts (by ingestion order) used as val.")
+
+
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow.")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
@@ -240,6 +253,7 @@ class Settings(BaseSettings):
     schedules: SchedulesSection = SchedulesSection()
     tracking: TrackingSection = TrackingSection()
     text: TextSection = TextSection()
+    tag2vec_tune: Tag2VecTuneSection = Tag2VecTuneSection()
 
     @classmethod
     def settings_customise_sources(

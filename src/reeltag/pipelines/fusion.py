@@ -95,7 +95,8 @@ def fit_fusion(project: Project, labels: str | Path, space: Any = None, encoder:
     for split in ("val", "test"):
         inputs = [_text_input(project, texts.get(str(r.video))) for r in data.rows[split]]
         mapped = predict(champion.model, data.splits[split].features)
-        branches[split], used[split] = branch_scores(mapped, data.splits[split], data.splits["train"], index, inputs, text_model, normalise)
+        branches[split], notes = branch_scores(mapped, data.splits[split], data.splits["train"], index, inputs, text_model, normalise)
+        used[split] = sum(1 for note in notes if not note)
     fitted = fit_weights(branches["val"], data.splits["val"].truth, project.settings.text.fusion_step)
     test = {name: ranking_metrics(s, data.splits["test"].truth) for name, s in branches["test"].items()}
     test["fused"] = ranking_metrics(fuse(branches["test"], fitted.weights), data.splits["test"].truth)
@@ -111,14 +112,14 @@ def fit_fusion(project: Project, labels: str | Path, space: Any = None, encoder:
 
 
 def branch_scores(mapped: np.ndarray, videos: Examples, train: Examples, index: TagIndex, texts: Sequence[TextInput],
-                  text_model: Any, normalise: Callable[[str], str | None]) -> tuple[dict[str, np.ndarray], int]:
-    """Score matrices of the three branches for ``videos`` and how many of their texts were used."""
+                  text_model: Any, normalise: Callable[[str], str | None]) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    """Score matrices of the three branches for ``videos`` and, per video, why its text was not used ("" when it was)."""
     model, method = text_model if text_model is not None else (None, None)
     text = text_branch(model, method, texts, index.keys, normalise, index.vectors)
     scores = {"mapper": cosine_scores(mapped, index.vectors),
               "knn": knn_scores(train.features, train.truth, videos.features, len(index.keys)),
               "text": text.scores}
-    return {b: scores[b] for b in BRANCHES}, sum(1 for n in text.notes if not n)
+    return {b: scores[b] for b in BRANCHES}, text.notes
 
 
 def _text_input(project: Project, text: str | None) -> TextInput:

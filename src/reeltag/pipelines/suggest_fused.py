@@ -46,14 +46,14 @@ def rank_videos(project: Project, mapped: np.ndarray, pooled: np.ndarray, videos
     s, normalise = project.settings, label_normaliser(project, space)
     inputs = [read_text(texts.get(v), _rules(project), s.corpus.max_tags_per_post, s.text.max_chars) for v in videos]
     videos_in = Examples(pooled, Truth((), ()))
-    branches, _ = branch_scores(mapped, videos_in, knn_truth(fusion, index.keys), index, inputs,
-                                load_project_text_model(project), normalise)
+    branches, text_notes = branch_scores(mapped, videos_in, knn_truth(fusion, index.keys), index, inputs,
+                                         load_project_text_model(project), normalise)
     fused = fuse(branches, fusion.weights)
     idx, scores = top_k(fused, k)
     tags = [[Suggestion(_hashed(index.surface[c]), index.keys[c], float(sc), branch=b)
              for c, sc, b in zip(row_idx, row_sc, leading_branch(branches, fusion.weights, row, row_idx.tolist()))]
             for row, (row_idx, row_sc) in enumerate(zip(idx, scores))]
-    notes = [i.note or ("" if i.usable else "no text: visual branches only") for i in inputs]
+    notes = [f"{note}: visual branches only" if note and v in texts else "" for v, note in zip(videos, text_notes)]
     weights = ", ".join(f"{b} {w:.1f}" for b, w in fusion.weights.items())
     return Ranked(tags=tags, notes=notes, ranking=f"fused ({weights}); scores are fused z-scores, --min-score unused")
 

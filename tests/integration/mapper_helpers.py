@@ -63,11 +63,11 @@ def mapper_project_at(root: Path, clip: dict[str, str], demo: Path) -> Project:
 
 
 
-def write_small_labelled(out: Path) -> Path:
-    """The small demo's labelled and shifted videos (seed 1) without its caption videos, corpus and search set."""
+def write_demo_labelled(out: Path, size: str = "small") -> Path:
+    """A demo size's labelled and shifted videos (seed 1) without its caption videos, corpus and search set."""
     from reeltag.demo.generate import SIZES, stream
     from reeltag.demo.videos import write_video_sets
 
-    spec = SIZES["small"]
+    spec = SIZES[size]
     write_video_sets(out, stream(1, "videos"), spec.labelled_per_category, spec.shifted_per_category, 0, spec.duration_s)
     return out

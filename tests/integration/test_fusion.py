@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mapper_helpers import mapper_project_at, write_small_labelled
+from mapper_helpers import mapper_project_at, write_demo_labelled
 from typer.testing import CliRunner
 
 from reeltag.cli import app
@@ -25,7 +25,7 @@ def reeltag(*args: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_small_labelled(tmp_path_factory.mktemp("fusion-videos"))
+    return write_demo_labelled(tmp_path_factory.mktemp("fusion-videos"))
 
 
 def _fitted(root: Path, labelled: Path, demo_tiny: Path) -> dict[str, Any]:
@@ -73,3 +73,12 @@ def test_random_weights_lean_on_text(tmp_path_factory: pytest.TempPathFactory, l
     assert fitted["encoder_weights"] == "random"
     assert fitted["weights"]["text"] >= 0.5
     assert fitted["test"]["fused"]["p_at_5"] > fitted["test"]["mapper"]["p_at_5"]
+
+
+@pytest.mark.slow
+def test_full_demo_fusion_on_held_out_videos(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any) -> None:
+    labelled = write_demo_labelled(tmp_path_factory.mktemp("fusion-full-videos"), "full")
+    root = mapper_project_at(tmp_path_factory.mktemp("fusion-full"), demo_encoder.clip, demo_tiny).paths.root
+    fitted = _fitted(root, labelled, demo_tiny)
+    assert fitted["videos"]["test"] >= 16
+    assert fitted["test"]["fused"]["p_at_5"] >= max(fitted["test"][b]["p_at_5"] for b in BRANCHES)

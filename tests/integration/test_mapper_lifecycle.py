@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from reeltag.cli import app
 from reeltag.errors import ReeltagError
 
-from mapper_helpers import mapper_project_at, write_small_labelled  # noqa: I001 (tests/integration helper)
+from mapper_helpers import mapper_project_at, write_demo_labelled  # noqa: I001 (tests/integration helper)
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def reeltag(*args: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def demo_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo's labelled and shifted videos (seed 1) without its caption videos, corpus and search set."""
-    return write_small_labelled(tmp_path_factory.mktemp("demo-small"))
+    return write_demo_labelled(tmp_path_factory.mktemp("demo-small"))
 
 
 @pytest.fixture(scope="module")

@@ -70,3 +70,15 @@ def test_text_branch_without_a_model_uses_written_hashtags_only() -> None:
     branch = text_branch(None, None, texts, KEYS, lambda t: t, np.eye(len(KEYS)))
     assert KEYS[int(np.argmax(branch.scores[0]))] == "winter"
     assert not branch.scores[1].any() and "no text model" in branch.notes[1]
+
+
+def test_text_confidence_is_low_for_a_generic_text_and_scales_its_zscores() -> None:
+    posts = [(("beach", "nice"), ("ocean",)), (("snow", "nice"), ("winter",)), (("dinner", "nice"), ("food",))] * 3
+    model = fit_text_model(posts, ("ocean", "winter", "food"), min_word_count=1)
+    texts = [read_text(t, TagRules()) for t in ("beach", "nice", "#winter")]
+    branch = text_branch(model, TextMethod(name="knn", param=3), texts, KEYS, lambda t: t, np.eye(len(KEYS)))
+    generic, specific, written = branch.confidence[1], branch.confidence[0], branch.confidence[2]
+    assert generic < 0.1 < specific and written == 1.0
+    mapper = np.tile(np.linspace(1.0, 0.0, len(KEYS)), (3, 1))
+    fused = fuse({"mapper": mapper, "text": branch.scores}, {"mapper": 0.5, "text": 0.5}, {"text": branch.confidence})
+    assert int(np.argmax(fused[1])) == int(np.argmax(mapper[1]))  # the generic text barely moves the mapper's ranking

@@ -1,8 +1,9 @@
 """Fusing the suggestion branches (pure numpy): the visual mapper, visual kNN label transfer and the text
 branch, each z-scored per video over the candidate tags, summed with weights fitted on validation videos.
 
-A branch a video lacks (no usable text) is a constant row, so its z-score is 0 and the others decide. Each
-suggested tag is credited to the branch whose weighted z-score contributes most to it.
+A branch a video lacks (no usable text) is a constant row, so its z-score is 0 and the others decide; a branch
+may also carry a per-video ``scale`` (the text branch's confidence) that multiplies its z-scores. Each suggested
+tag is credited to the branch whose weighted z-score contributes most to it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from reeltag.mapper.evaluate import Truth, ranking_metrics, zscore_rows
 
 BRANCHES = ("mapper", "knn", "text")
+Scales = Mapping[str, np.ndarray] | None  # per-video factors of some branches' z-scores
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,32 +33,41 @@ def weight_grid(names: Sequence[str], step: float) -> list[dict[str, float]]:
     return [{name: c / n for name, c in zip(names, combo)} for combo in grid]
 
 
-def fuse(branches: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
-    """Σ weight · z(branch scores), z per video (row)."""
-    total = None
+def fuse(branches: Mapping[str, np.ndarray], weights: Mapping[str, float], scales: Scales = None) -> np.ndarray:
+    """Σ weight · scale · z(branch scores), z per video (row)."""
+    parts = _parts(branches, weights, scales)
+    if not parts:
+        raise ValueError("no branch to fuse")
+    return np.sum(list(parts.values()), axis=0)
+
+
+def _parts(branches: Mapping[str, np.ndarray], weights: Mapping[str, float], scales: Scales) -> dict[str, np.ndarray]:
+    out = {}
     for name, scores in branches.items():
         part = weights.get(name, 0.0) * zscore_rows(np.asarray(scores, dtype=np.float64))
-        total = part if total is None else total + part
-    if total is None:
-        raise ValueError("no branch to fuse")
-    return total
+        scale = (scales or {}).get(name)
+        out[name] = part * np.asarray(scale, dtype=np.float64)[:, None] if scale is not None else part
+    return out
 
 
-def fit_weights(branches: Mapping[str, np.ndarray], truth: Truth, step: float = 0.1) -> FusionFit:
+def fit_weights(branches: Mapping[str, np.ndarray], truth: Truth, step: float = 0.1, scales: Scales = None) -> FusionFit:
     """The grid weighting with the best validation P@5 (then mAP; then the earlier branch in ``BRANCHES``
     gets more weight, so ties keep the mapper)."""
     names = [b for b in BRANCHES if b in branches]
     scored = []
     for weights in weight_grid(names, step):
-        metrics = ranking_metrics(fuse(branches, weights), truth)
+        metrics = ranking_metrics(fuse(branches, weights, scales), truth)
         scored.append(((metrics["p_at_5"], metrics["map"], tuple(weights[n] for n in names)), weights, metrics))
     _, weights, metrics = max(scored, key=lambda item: item[0])
     return FusionFit(weights=weights, val=metrics)
 
 
-def leading_branch(branches: Mapping[str, np.ndarray], weights: Mapping[str, float], row: int, columns: Sequence[int]) -> list[str]:
+def leading_branch(branches: Mapping[str, np.ndarray], weights: Mapping[str, float], row: int, columns: Sequence[int],
+                   scales: Scales = None) -> list[str]:
     """For tags ``columns`` of video ``row``: the branch contributing most to each one's fused score."""
-    names = list(branches)
-    parts = np.stack([weights.get(n, 0.0) * zscore_rows(np.asarray(branches[n][row:row + 1], dtype=np.float64))[0]
-                      for n in names])
-    return [names[int(np.argmax(parts[:, c]))] for c in columns]
+    rows = {n: s[row:row + 1] for n, s in branches.items()}
+    picked = {n: np.asarray(v)[row:row + 1] for n, v in (scales or {}).items()}
+    parts = _parts(rows, weights, picked)
+    names = list(parts)
+    stacked = np.stack([parts[n][0] for n in names])
+    return [names[int(np.argmax(stacked[:, c]))] for c in columns]

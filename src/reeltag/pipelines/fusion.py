@@ -95,11 +95,12 @@ def fit_fusion(project: Project, labels: str | Path, space: Any = None, encoder:
     for split in ("val", "test"):
         inputs = [_text_input(project, texts.get(str(r.video))) for r in data.rows[split]]
         mapped = predict(champion.model, data.splits[split].features)
-        branches[split], notes = branch_scores(mapped, data.splits[split], data.splits["train"], index, inputs, text_model, normalise)
-        used[split] = sum(1 for note in notes if not note)
-    fitted = fit_weights(branches["val"], data.splits["val"].truth, project.settings.text.fusion_step)
-    test = {name: ranking_metrics(s, data.splits["test"].truth) for name, s in branches["test"].items()}
-    test["fused"] = ranking_metrics(fuse(branches["test"], fitted.weights), data.splits["test"].truth)
+        branches[split] = branch_scores(mapped, data.splits[split], data.splits["train"], index, inputs, text_model, normalise)
+        used[split] = sum(1 for note in branches[split].notes if not note)
+    val, test_set = branches["val"], branches["test"]
+    fitted = fit_weights(val.scores, data.splits["val"].truth, project.settings.text.fusion_step, val.scales)
+    test = {name: ranking_metrics(s, data.splits["test"].truth) for name, s in test_set.scores.items()}
+    test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), data.splits["test"].truth)
     decision = decide({"test/p_at_5": test["fused"]["p_at_5"]}, {"test/p_at_5": test["mapper"]["p_at_5"]},
                       [Threshold("test/p_at_5", tolerance=project.settings.gates.tolerance)], reference="the mapper alone")
     result = FusionFitted(weights=fitted.weights, val=fitted.val, test=test, videos={k: len(v) for k, v in data.rows.items()},
@@ -111,15 +112,22 @@ def fit_fusion(project: Project, labels: str | Path, space: Any = None, encoder:
     return result
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Branches:
+    scores: dict[str, np.ndarray]  # branch → (videos, candidates)
+    scales: dict[str, np.ndarray]  # branch → per-video factor of its z-scores (the text branch's confidence)
+    notes: tuple[str, ...]  # per video: why its text was not used ("" when it was)
+
+
 def branch_scores(mapped: np.ndarray, videos: Examples, train: Examples, index: TagIndex, texts: Sequence[TextInput],
-                  text_model: Any, normalise: Callable[[str], str | None]) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
-    """Score matrices of the three branches for ``videos`` and, per video, why its text was not used ("" when it was)."""
+                  text_model: Any, normalise: Callable[[str], str | None]) -> Branches:
+    """Score matrices of the three branches for ``videos``, the text branch's confidence and notes."""
     model, method = text_model if text_model is not None else (None, None)
     text = text_branch(model, method, texts, index.keys, normalise, index.vectors)
     scores = {"mapper": cosine_scores(mapped, index.vectors),
               "knn": knn_scores(train.features, train.truth, videos.features, len(index.keys)),
               "text": text.scores}
-    return {b: scores[b] for b in BRANCHES}, text.notes
+    return Branches(scores={b: scores[b] for b in BRANCHES}, scales={"text": text.confidence}, notes=text.notes)
 
 
 def _text_input(project: Project, text: str | None) -> TextInput:

@@ -46,16 +46,19 @@ def rank_videos(project: Project, mapped: np.ndarray, pooled: np.ndarray, videos
     s, normalise = project.settings, label_normaliser(project, space)
     inputs = [read_text(texts.get(v), _rules(project), s.corpus.max_tags_per_post, s.text.max_chars) for v in videos]
     videos_in = Examples(pooled, Truth((), ()))
-    branches, text_notes = branch_scores(mapped, videos_in, knn_truth(fusion, index.keys), index, inputs,
-                                         load_project_text_model(project), normalise)
-    fused = fuse(branches, fusion.weights)
-    idx, scores = top_k(fused, k)
+    branches = branch_scores(mapped, videos_in, knn_truth(fusion, index.keys), index, inputs,
+                             load_project_text_model(project), normalise)
+    idx, scores = top_k(fuse(branches.scores, fusion.weights, branches.scales), k)
     tags = [[Suggestion(_hashed(index.surface[c]), index.keys[c], float(sc), branch=b)
-             for c, sc, b in zip(row_idx, row_sc, leading_branch(branches, fusion.weights, row, row_idx.tolist()))]
+             for c, sc, b in zip(row_idx, row_sc, _leading(branches, fusion.weights, row, row_idx))]
             for row, (row_idx, row_sc) in enumerate(zip(idx, scores))]
-    notes = [f"{note}: visual branches only" if note and v in texts else "" for v, note in zip(videos, text_notes)]
+    notes = [f"{note}: visual branches only" if note and v in texts else "" for v, note in zip(videos, branches.notes)]
     weights = ", ".join(f"{b} {w:.1f}" for b, w in fusion.weights.items())
     return Ranked(tags=tags, notes=notes, ranking=f"fused ({weights}); scores are fused z-scores, --min-score unused")
+
+
+def _leading(branches: Any, weights: Mapping[str, float], row: int, columns: np.ndarray) -> list[str]:
+    return leading_branch(branches.scores, weights, row, columns.tolist(), branches.scales)
 
 
 def _why_not(fusion: Any, versions: tuple[str, str], tag2vec_version: str) -> str:

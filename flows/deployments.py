@@ -30,6 +30,7 @@ FLOWS: dict[str, str] = {
     "poc-report": "flows.poc_report:poc_report",
     "adapt-encoder": "flows.adapt_encoder:adapt_encoder",
     "ab-online": "flows.ab_online:ab_online",
+    "tune-tag2vec": "flows.tune_tag2vec:tune_tag2vec",
 }
 
 

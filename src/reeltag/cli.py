@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "reeltag.commands.ops",
     "reeltag.commands.review",
     "reeltag.commands.api",
+    "reeltag.commands.text",
 )
 
 app = typer.Typer(

@@ -179,10 +179,11 @@ class SchedulesSection(Section):
     poc_report: str = Field("0 6 * * *", description="poc-report: daily at 06:00 (also chained after every tuning flow).")
     adapt_encoder: str = Field("", description="adapt-encoder: on demand (empty = no schedule); it needs new (video, text) pairs.")
     ab_online: str = Field("15 0 * * *", description="ab-online: daily at 00:15 (the online experiment's day before).")
+    tune_tag2vec: str = Field("", description="tune-tag2vec: on demand (empty = no schedule); a grid of Tag2Vec trainings.")
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
     @field_validator("ingest_corpus", "validate_data", "retrain_tag2vec", "finetune_mapper", "tune_rerank", "poc_report",
-                     "adapt_encoder", "ab_online")
+                     "adapt_encoder", "ab_online", "tune_tag2vec")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         """5-field cron (minute hour day month weekday) or empty; the error names the expression."""
@@ -284,6 +285,29 @@ class AbOnlineSection(Section):
 class AbSection(Section):
     online: AbOnlineSection = AbOnlineSection()
 
+class TextSection(Section):
+    """The text branch of ``suggest`` (issue 19): title/description → tags, and its fusion with the visual branch."""
+
+    min_word_count: int = Field(2, ge=1, le=10_000, description="A word joins the text model's vocabulary when in at least this many posts.")
+    max_chars: int = Field(5_000, ge=10, le=1_000_000, description="Longer texts are ignored with a note (characters).")
+    knn_grid: tuple[int, ...] = Field((10, 30, 100), description="k (nearest training posts) tried for the knn method; chosen on val.")
+    centroid_betas: tuple[float, ...] = Field((0.0, 0.5, 1.0), description="β (votes ÷ tag count^β, 0..1) tried for the centroid method; chosen on val.")
+    val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Share of posts `text train` holds out (seeded) to choose the method.")
+    seed: int = Field(19, description="Seed of the `text train` validation split.")
+    fusion_step: float = Field(0.1, gt=0.0, le=0.5, description="Grid step of the branch weights (mapper, knn, text) fitted on validation videos.")
+
+
+class Tag2VecTuneSection(Section):
+    """The ``tune-tag2vec`` search (issue 19): every combination is trained on the training posts minus the
+    latest ``val_fraction`` and scored there; the test posts are never used."""
+
+    vector_sizes: tuple[int, ...] = Field((50, 100), description="Embedding dimensions tried.")
+    windows: tuple[int, ...] = Field((10,), description="Context windows tried, in tags.")
+    negatives: tuple[int, ...] = Field((5, 10), description="Negative samples tried.")
+    epochs: tuple[int, ...] = Field((20, 40), description="Training passes tried.")
+    min_counts: tuple[int, ...] = Field((2,), description="Minimum tag frequencies tried.")
+    val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Latest share of the training posts (by ingestion order) used as val.")
+
 
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow (off: nothing is logged; steps that register say so).")
@@ -316,6 +340,9 @@ class Settings(BaseSettings):
     tracking: TrackingSection = TrackingSection()
     api: ApiSection = ApiSection()
     ab: AbSection = AbSection()
+
+    text: TextSection = TextSection()
+    tag2vec_tune: Tag2VecTuneSection = Tag2VecTuneSection()
 
     @classmethod
     def settings_customise_sources(

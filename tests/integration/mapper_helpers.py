@@ -61,3 +61,13 @@ def mapper_project_at(root: Path, clip: dict[str, str], demo: Path) -> Project:
     register_tag2vec_champion(project, demo / "corpus" / "posts.jsonl")
     return project
 
+
+
+def write_demo_labelled(out: Path, size: str = "small") -> Path:
+    """A demo size's labelled and shifted videos (seed 1) without its caption videos, corpus and search set."""
+    from reeltag.demo.generate import SIZES, stream
+    from reeltag.demo.videos import write_video_sets
+
+    spec = SIZES[size]
+    write_video_sets(out, stream(1, "videos"), spec.labelled_per_category, spec.shifted_per_category, 0, spec.duration_s)
+    return out

@@ -55,7 +55,8 @@ def test_labels_files(twice) -> None:  # type: ignore[no-untyped-def]
     summary = twice[0]
     labels = list(csv.DictReader(summary.videos.labels_csv.open()))
     shifted = list(csv.DictReader(summary.videos.shifted_csv.open()))
-    assert list(labels[0]) == ["video", "tags", "split"]
+    assert list(labels[0]) == ["video", "tags", "split", "text"]
+    assert all(r["text"] for r in labels + shifted)
     assert {r["split"] for r in labels} == {"train", "val", "test"}
     assert not {r["video"] for r in labels} & {r["video"] for r in shifted}
     for row in labels + shifted:

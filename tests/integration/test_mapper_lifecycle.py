@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mapper_helpers import mapper_project_at  # noqa: I001 (tests/integration helper)
+from mapper_helpers import mapper_project_at, write_demo_labelled  # noqa: I001 (tests/integration helper)
 from typer.testing import CliRunner
 
 from reeltag.cli import app
@@ -32,12 +32,7 @@ def reeltag(*args: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def demo_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo's labelled and shifted videos (seed 1) without its caption videos, corpus and search set."""
-    from reeltag.demo.generate import SIZES, stream
-    from reeltag.demo.videos import write_video_sets
-
-    out, spec = tmp_path_factory.mktemp("demo-small"), SIZES["small"]
-    write_video_sets(out, stream(1, "videos"), spec.labelled_per_category, spec.shifted_per_category, 0, spec.duration_s)
-    return out
+    return write_demo_labelled(tmp_path_factory.mktemp("demo-small"))
 
 
 @pytest.fixture(scope="module")

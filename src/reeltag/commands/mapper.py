@@ -71,6 +71,7 @@ def suggest(
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Tags never suggested (repeat or comma-separate).")] = None,
     allow: Annotated[Path | None, typer.Option("--allow", help="File of the only tags that may be suggested (whitespace/comma-separated).")] = None,
     min_score: Annotated[float | None, typer.Option("--min-score", min=-1.0, max=1.0, help="Lowest cosine score shown.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Title/description of the video(s): the text branch of a fitted fusion.")] = None,
     weights: WeightsOpt = None, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Suggest hashtags for videos with the champion mapper; unreadable files are quarantined and the rest go on."""
@@ -81,7 +82,7 @@ def suggest(
     project = _project(root, config, weights)
     allowed = split_tags(_read_allow(allow)) if allow is not None else None
     with progress("videos", None, enabled=not as_json) as advance:
-        result = suggest_tags(project, inputs, k, split_tags(exclude or []), allowed, min_score, on_progress=advance)
+        result = suggest_tags(project, inputs, k, split_tags(exclude or []), allowed, min_score, on_progress=advance, text=text)
     emit(result if as_json else _readable(result), as_json, title=f"suggested tags (encoder weights: {result.encoder_weights})")
 
 
@@ -92,10 +93,11 @@ def _read_allow(path: Path) -> str:
 
 
 def _readable(result: Any) -> dict[str, Any]:
-    shown = {v.video: " ".join(f"{s.tag}({s.score:.2f})" for s in v.tags) for v in result.videos}
+    shown = {v.video: " ".join(f"{s.tag}({s.score:.2f} {s.branch})" for s in v.tags) for v in result.videos}
+    notes = {f"note: {v.video}": v.note for v in result.videos if v.note}
     counts = {k: getattr(result, k) for k in ("inputs", "suggested", "quarantined", "mapper_version", "tag2vec_version",
-                                               "encoder_id", "encoder_weights", "seconds")}
-    return {**counts, **shown, **{f"quarantined: {q.item}": q.reason for q in result.quarantine}}
+                                               "encoder_id", "encoder_weights", "seconds", "ranking")}
+    return {**counts, **shown, **notes, **{f"quarantined: {q.item}": q.reason for q in result.quarantine}}
 
 
 def register(app: typer.Typer) -> None:

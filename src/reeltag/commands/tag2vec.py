@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -92,6 +93,18 @@ def trends(
     from reeltag.pipelines.tag2vec import tag_trends
 
     emit(tag_trends(open_project(root, config), from_version, to_version, top), as_json, title="tag2vec trends")
+
+
+@tag2vec_app.command("follow")
+@handles_errors
+def follow(posts: Annotated[Path, typer.Argument(help="Dated posts: lines ending in 'Mon D, YYYY' (the astha 2013 tweets).")],
+           start: Annotated[str, typer.Option("--from", help="First month (YYYY-MM) added after the initial training.")],
+           end: Annotated[str | None, typer.Option("--to", help="Last month added (default: the last but one).")] = None,
+           root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Frozen vs incremental vs full retrain, month by month: next-month hit@k and share of next-month tags known."""
+    from reeltag.pipelines.trend_follow import follow_trends
+
+    emit(follow_trends(open_project(root, config), posts, start, end), as_json, title="trend following")
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,7 @@ from reeltag.io import sha256_file, write_json_atomic
 
 DemoSizeName = Literal["tiny", "small", "full"]
 RECORD = "demo.json"
-FORMAT = 2  # bump when the files written change (2: pairs.jsonl); an older demo folder is then regenerated
+FORMAT = 3  # bump when the files written change (2: pairs.jsonl, 3: labels text column); an older demo folder is then regenerated
 _STREAMS = {"videos": 1, "search": 2, "corpus": 3}  # one independent random stream per set
 OWNED = ("videos", "labels.csv", "labels_shifted.csv", "segments.jsonl", "pairs.jsonl", "corpus/posts.jsonl",
          "corpus/posts_new.jsonl", "search")  # what generate_demo writes under ``out``

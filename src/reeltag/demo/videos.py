@@ -3,7 +3,8 @@
 Files written under the output folder by :func:`write_video_sets`:
 
 * ``videos/label_NNNN.mp4``, ``videos/shift_NNNN.mp4``, ``videos/caption_NNNN.mp4``
-* ``labels.csv`` -- ``video,tags,split``: company A's labels, tags space-separated with '#'
+* ``labels.csv`` -- ``video,tags,split,text``: company A's labels, tags space-separated with '#';
+  ``text``: a seeded title (:mod:`reeltag.demo.titles`)
 * ``labels_shifted.csv`` -- same columns, other videos, company B's shifted vocabulary
 * ``segments.jsonl`` -- one row per segment of every video above (``set`` is ``labels``, ``shifted`` or
   ``captions``): ``video, set, segment, start_s, end_s, start_frame, end_frame, category`` (null for a
@@ -31,6 +32,7 @@ import numpy as np
 
 from reeltag.demo.plans import LabelledVideo, VideoPlan, plan_caption_videos, plan_labelled, segment_rows
 from reeltag.demo.render import frames_for_segment
+from reeltag.demo.titles import video_titles
 from reeltag.demo.world import describe_object
 from reeltag.io import atomic_path, write_text_atomic
 
@@ -87,12 +89,12 @@ def write_videos(root: Path, plans: Sequence[VideoPlan], workers: int = 2) -> No
         list(pool.map(one, plans))
 
 
-def labels_csv_text(videos: Iterable[LabelledVideo]) -> str:
+def labels_csv_text(videos: Iterable[LabelledVideo], titles: Iterable[str]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["video", "tags", "split"])
-    for video in videos:
-        writer.writerow([video.plan.path, " ".join(video.tags), video.split])
+    writer.writerow(["video", "tags", "split", "text"])
+    for video, title in zip(videos, titles, strict=True):
+        writer.writerow([video.plan.path, " ".join(video.tags), video.split, title])
     return buf.getvalue()
 
 
@@ -116,8 +118,8 @@ def write_video_sets(root: Path, rng: np.random.Generator, n_per_category: int, 
     rows = [r for v in labelled for r in segment_rows(v.plan, "labels")]
     rows += [r for v in shifted for r in segment_rows(v.plan, "shifted")]
     rows += [r for p in captions for r in segment_rows(p, "captions")]
-    write_text_atomic(root / "labels.csv", labels_csv_text(labelled))
-    write_text_atomic(root / "labels_shifted.csv", labels_csv_text(shifted))
+    write_text_atomic(root / "labels.csv", labels_csv_text(labelled, video_titles(rng, labelled)))
+    write_text_atomic(root / "labels_shifted.csv", labels_csv_text(shifted, video_titles(rng, shifted)))
     write_text_atomic(root / "segments.jsonl", jsonl_text(rows))
     write_text_atomic(root / "pairs.jsonl", jsonl_text(adaptation_pairs(rows)))
     return VideoSetSummary(

@@ -43,7 +43,8 @@ class TagIndex:
 class Suggestion:
     tag: str  # surface form, with '#'
     key: str  # normalised tag
-    score: float  # cosine in the tag space, in [-1, 1]
+    score: float  # cosine in the tag space, in [-1, 1] (a fused z-score when the fusion ranked)
+    branch: str = "mapper"  # which branch produced the tag: mapper, knn or text
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import numpy as np
 from reeltag.decisions.gates import Decision, Guardrail, Threshold, comparison_metrics, decide
 from reeltag.io import sha256_json
 from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed
-from reeltag.mapper.suggest import Suggestion, TagIndex, nearest_tags
+from reeltag.mapper.suggest import Suggestion, TagIndex
 from reeltag.pipelines.mapper_data import (
     MODEL,
     Champion,
@@ -95,6 +95,7 @@ class MapperEvaluation:
 class VideoSuggestions:
     video: str
     tags: tuple[Suggestion, ...]
+    note: str = ""  # why the video's text was not used ("" when it was, or when it had none)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class SuggestResult:
     encoder_id: str
     encoder_weights: str
     seconds: float
+    ranking: str = "mapper alone"  # or the fused branches and their weights (reeltag.pipelines.suggest_fused)
 
 
 def train_mapper(project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None,
@@ -151,13 +153,16 @@ def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None
 
 def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None = None, exclude: Sequence[str] = (),
                  allow: Sequence[str] | None = None, min_score: float | None = None, space: TagSpace | None = None,
-                 encoder: Any = None, on_progress: Progress = None, champion: Champion | None = None) -> SuggestResult:
+                 encoder: Any = None, on_progress: Progress = None, champion: Champion | None = None,
+                 text: str | None = None, texts: Mapping[str, str] | None = None) -> SuggestResult:
     """Ranked tags (surface forms, cosine scores) for every readable video; unreadable ones are quarantined.
 
     ``space`` and ``champion`` (the champion mapper of that space) are loaded from the registry unless given
-    (the API passes the ones it serves)."""
+    (the API passes the ones it serves). ``text`` (every video's) or ``texts`` (by video path; manifests'
+    title/description/text columns too) feed the text branch when a fitted fusion is in use."""
     from reeltag.mapper.train import predict
     from reeltag.pipelines.features import extract_features
+    from reeltag.pipelines.suggest_fused import rank_videos
 
     started, space = time.perf_counter(), space or load_space(project)
     champion = champion or load_champion(project, space, required=True)
@@ -165,12 +170,27 @@ def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None =
     index = _restricted(project, space, exclude, allow)
     batch = extract_features(project, list(inputs), on_progress, encoder=encoder)
     pooled = np.stack([f.pooled for f in batch.features]) if batch.features else np.zeros((0, champion.args.in_dim))
-    ranked = nearest_tags(predict(champion.model, pooled), index, k or project.settings.mapper.k, min_score)
-    videos = tuple(VideoSuggestions(f.video, tuple(r)) for f, r in zip(batch.features, ranked))
+    names = [f.video for f in batch.features]
+    ranked = rank_videos(project, predict(champion.model, pooled), pooled, names, index, space,
+                         (champion.info.version, batch.model_id), k or project.settings.mapper.k, min_score,
+                         _texts(project, inputs, names, text, texts))
+    videos = tuple(VideoSuggestions(f.video, tuple(r), n) for f, r, n in zip(batch.features, ranked.tags, ranked.notes))
     counts = feature_counts(batch)
     return SuggestResult(counts.videos + batch.quarantined, counts.videos, batch.quarantined, batch.quarantine,
                          batch.skipped, videos, k or project.settings.mapper.k, champion.info.version, str(space.version),
-                         batch.model_id, batch.weights_kind, round(time.perf_counter() - started, 3))
+                         batch.model_id, batch.weights_kind, round(time.perf_counter() - started, 3), ranked.ranking)
+
+
+def _texts(project: Project, inputs: Iterable[str | Path], videos: Sequence[str], text: str | None,
+           texts: Mapping[str, str] | None) -> dict[str, str]:
+    """Each video's text: ``text`` for all, else ``texts`` by path, else its manifest's text columns."""
+    from reeltag.text.sources import input_texts
+
+    if text is not None:
+        return {v: text for v in videos}
+    found = input_texts(inputs, project.settings.paths.allow_absolute_manifest_paths)
+    given = {str(Path(k).expanduser().resolve()): v for k, v in (texts or {}).items()}
+    return {**found, **given}
 
 
 def _fit_register(project: Project, labels: Path, mode: str, space: TagSpace | None, encoder: Any,

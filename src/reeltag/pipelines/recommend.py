@@ -1,0 +1,128 @@
+"""Step ``evaluate_recommenders``: leave-one-tag-out on posts files (train → tune on val → train+val → test).
+
+Every method scores the same test queries (a held-out post's tags, each hidden in turn, ranked from the others):
+popularity, co-occurrence, Tag2Vec input-input and input-output, the hybrid, and the learned combinations of
+:mod:`reeltag.tag2vec.combined` (tags only, and tags + the post's words), whose weights are chosen on the val
+posts with models fitted on train only. Tag2Vec is trained with the project's ``[tag2vec]`` settings.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reeltag.corpus.tags import SurfaceForms
+from reeltag.pipelines.text import best_method, candidates, read_posts, score_methods
+from reeltag.project import Project
+from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary
+from reeltag.tag2vec.combined import Combination, rank_with, tune_weights
+from reeltag.tag2vec.evaluate import (
+    MethodScore,
+    Queries,
+    make_queries,
+    ranks,
+    score,
+    scorers,
+)
+from reeltag.text.model import TextMethod, fit_text_model
+from reeltag.text.posts import WordsAndTags, canonical_posts
+
+TAG_SIGNALS, TEXT_SIGNALS = ("hybrid", "tag2vec_io", "cooccurrence"), ("hybrid", "tag2vec_io", "cooccurrence", "text")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecommenderEvaluation:
+    queries: dict[str, int]  # leave-one-tag-out queries on val and test
+    tags: int  # vocabulary of the final (train+val) models
+    test: dict[str, MethodScore]  # every method on the test queries
+    ratio_to_cooccurrence: dict[str, float]  # hit@k ÷ co-occurrence hit@k
+    weights: dict[str, dict[str, float]]  # the learned combinations' weights (chosen on val)
+    val: dict[str, MethodScore]  # the learned combinations on val
+    offered: str  # the best method on val among hybrid and the combinations
+    text_method: str
+    k: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Models:
+    vocab: Vocabulary
+    aligned: AlignedSpace
+    surface: SurfaceForms
+    text: object  # TextModel
+    scorers: dict
+
+
+def evaluate_recommenders(project: Project, train: Sequence[WordsAndTags], val: Sequence[WordsAndTags],
+                          test: Sequence[WordsAndTags], text_method: TextMethod) -> RecommenderEvaluation:
+    """Tune the combinations on ``val`` with models fitted on ``train``; score everything on ``test`` once."""
+    k, step = project.settings.tag2vec.eval_k, project.settings.text.fusion_step
+    tuned = _fit(project, train)
+    val_q, val_words = _queries(tuned, val)
+    cached = _signals(tuned, val_q, val_words, text_method, range(len(val_q.targets)))
+    combos = {"combined_tags": tune_weights(cached, val_q, TAG_SIGNALS, step, k),
+              "combined_text": tune_weights(cached, val_q, TEXT_SIGNALS, step, k)}
+    hybrid_val = score(ranks(tuned.scorers["hybrid"], val_q), k)
+    final = _fit(project, [*train, *val])
+    test_q, test_words = _queries(final, test)
+    results = {name: score(ranks(fn, test_q), k) for name, fn in final.scorers.items()}
+    for name, combo in combos.items():
+        signals = lambda rows: _signals(final, test_q, test_words, text_method, rows)
+        results[name] = score(rank_with(signals, test_q, combo.weights), k)
+    cooc = results["cooccurrence"].hit_at_k
+    return RecommenderEvaluation(
+        queries={"val": len(val_q.targets), "test": len(test_q.targets)}, tags=len(final.vocab.tags), test=results,
+        ratio_to_cooccurrence={n: r.hit_at_k / cooc for n, r in results.items()},
+        weights={n: c.weights for n, c in combos.items()}, val={**{n: c.val for n, c in combos.items()}, "hybrid": hybrid_val},
+        offered=_offered(hybrid_val, combos), text_method=text_method.label(), k=k)
+
+
+def evaluate_recommenders_on_files(project: Project, train: Sequence[Path], val: Sequence[Path],
+                                   test: Sequence[Path]) -> RecommenderEvaluation:
+    """Posts files read like ``reeltag ingest``; the text method is the one :mod:`reeltag.pipelines.text` picks on val."""
+    posts = [read_posts(project.settings, files) for files in (train, val, test)]
+    methods = {m.label(): m for m in candidates(project.settings)}
+    chosen = best_method(score_methods(project.settings, posts[0], posts[1], tuple(methods.values())), learned=True)
+    return evaluate_recommenders(project, *posts, text_method=methods[chosen])
+
+
+def _offered(hybrid: MethodScore, combos: dict[str, Combination]) -> str:
+    pool = {"hybrid": hybrid, **{n: c.val for n, c in combos.items()}}
+    return max(pool, key=lambda n: (pool[n].hit_at_k, pool[n].mrr_at_k))
+
+
+def _fit(project: Project, posts: Sequence[WordsAndTags]) -> _Models:
+    from reeltag.tag2vec.train import to_space, train_new
+
+    surface = SurfaceForms.fit(tags for _, tags in posts)
+    canonical = canonical_posts(posts, surface)
+    vocab = Vocabulary.fit([tags for _, tags in canonical], project.settings.tag2vec.min_count)
+    with tempfile.TemporaryDirectory() as tmp:
+        space = to_space(train_new([list(t) for _, t in canonical if t], project.settings.tag2vec, Path(tmp)), surface)
+    text = fit_text_model(canonical, vocab.tags, project.settings.text.min_word_count)
+    return _Models(vocab, AlignedSpace.of(space, vocab), surface, text,
+                   scorers(vocab, space, project.settings.tag2vec.hybrid_pseudo_count))
+
+
+def _queries(models: _Models, posts: Sequence[WordsAndTags]) -> tuple[Queries, list[tuple[str, ...]]]:
+    """Leave-one-tag-out queries of each post (:func:`reeltag.tag2vec.evaluate.make_queries`) and their post's words."""
+    contexts, targets, words, n_posts = [], [], [], 0
+    for post_words, tags in canonical_posts(posts, models.surface):
+        one = make_queries([tags], models.vocab)
+        contexts.extend(one.contexts)
+        targets.extend(one.targets.tolist())
+        words.extend([post_words] * len(one.targets))
+        n_posts += one.posts
+    return Queries(tuple(contexts), np.array(targets, dtype=np.int64), n_posts), words
+
+
+def _signals(models: _Models, queries: Queries, words: Sequence[tuple[str, ...]], text_method: TextMethod,
+             rows: Sequence[int]) -> dict[str, np.ndarray]:
+    rows = list(rows)
+    contexts = [queries.contexts[r] for r in rows]
+    out = {name: models.scorers[name](contexts).astype(np.float32) for name in TAG_SIGNALS}
+    out["text"] = models.text.scores(text_method, [words[r] for r in rows]).astype(np.float32)  # type: ignore[attr-defined]
+    return out

@@ -1,0 +1,75 @@
+"""``suggest`` with every signal a video has: the fitted fusion (mapper, visual kNN, text) when its gate said
+GO and it matches the models in use, else the mapper alone; each tag says which branch produced it and each
+video why its text was not used (``note``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from reeltag.mapper.evaluate import Examples, Truth
+from reeltag.mapper.fusion import fuse, leading_branch
+from reeltag.mapper.suggest import Suggestion, TagIndex, _hashed, nearest_tags, top_k
+from reeltag.pipelines.fusion import (
+    branch_scores,
+    fusion_mismatch,
+    knn_truth,
+    load_fusion,
+)
+from reeltag.pipelines.mapper_data import label_normaliser
+from reeltag.pipelines.text import load_project_text_model
+from reeltag.project import Project
+from reeltag.text.words import read_text
+
+MAPPER_ALONE = "mapper alone"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ranked:
+    tags: list[list[Suggestion]]
+    notes: list[str]
+    ranking: str  # "fused (mapper, knn, text weights …)" or "mapper alone: <why>"
+
+
+def rank_videos(project: Project, mapped: np.ndarray, pooled: np.ndarray, videos: Sequence[str], index: TagIndex,
+                space: Any, versions: tuple[str, str], k: int, min_score: float | None,
+                texts: Mapping[str, str]) -> Ranked:
+    """Fused ranking when a usable fusion exists, else the mapper's nearest tags (texts then unused, noted)."""
+    fusion = load_fusion(project)
+    why = _why_not(fusion, versions, str(space.version))
+    if why:
+        notes = [f"text not used: {why}" if v in texts else "" for v in videos]
+        return Ranked(tags=nearest_tags(mapped, index, k, min_score), notes=notes, ranking=f"{MAPPER_ALONE}: {why}")
+    s, normalise = project.settings, label_normaliser(project, space)
+    inputs = [read_text(texts.get(v), _rules(project), s.corpus.max_tags_per_post, s.text.max_chars) for v in videos]
+    videos_in = Examples(pooled, Truth((), ()))
+    branches = branch_scores(mapped, videos_in, knn_truth(fusion, index.keys), index, inputs,
+                             load_project_text_model(project), normalise)
+    idx, scores = top_k(fuse(branches.scores, fusion.weights, branches.scales), k)
+    tags = [[Suggestion(_hashed(index.surface[c]), index.keys[c], float(sc), branch=b)
+             for c, sc, b in zip(row_idx, row_sc, _leading(branches, fusion.weights, row, row_idx))]
+            for row, (row_idx, row_sc) in enumerate(zip(idx, scores))]
+    notes = [f"{note}: visual branches only" if note and v in texts else "" for v, note in zip(videos, branches.notes)]
+    weights = ", ".join(f"{b} {w:.1f}" for b, w in fusion.weights.items())
+    return Ranked(tags=tags, notes=notes, ranking=f"fused ({weights}); scores are fused z-scores, --min-score unused")
+
+
+def _leading(branches: Any, weights: Mapping[str, float], row: int, columns: np.ndarray) -> list[str]:
+    return leading_branch(branches.scores, weights, row, columns.tolist(), branches.scales)
+
+
+def _why_not(fusion: Any, versions: tuple[str, str], tag2vec_version: str) -> str:
+    if fusion is None:
+        return "no fitted fusion (run `reeltag fusion fit --labels L`)"
+    if not fusion.use_fused:
+        return "the fusion gate said it does not beat the mapper alone"
+    return fusion_mismatch(fusion, versions[0], tag2vec_version, versions[1])
+
+
+def _rules(project: Project) -> Any:
+    from reeltag.pipelines.corpus import tag_rules
+
+    return tag_rules(project.settings.corpus)

@@ -1,0 +1,84 @@
+"""Fusion of the suggestion branches and the text branch's candidate scores (pure)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reeltag.corpus.tags import TagRules
+from reeltag.mapper.evaluate import Truth, ranking_metrics
+from reeltag.mapper.fusion import fit_weights, fuse, leading_branch, weight_grid
+from reeltag.text.branch import UNKNOWN_WORDS, text_branch
+from reeltag.text.model import TextMethod, fit_text_model
+from reeltag.text.words import read_text
+
+KEYS = ("ocean", "winter", "food", "party", "love", "sunset")
+
+
+def test_weight_grid_covers_the_simplex() -> None:
+    grid = weight_grid(["a", "b", "c"], 0.5)
+    assert len(grid) == 6 and all(sum(w.values()) == pytest.approx(1.0) for w in grid)
+
+
+def test_a_constant_branch_does_not_move_the_fused_ranking() -> None:
+    mapper = np.array([[0.9, 0.1, 0.5, 0.2, 0.3, 0.0]])
+    fused = fuse({"mapper": mapper, "text": np.zeros_like(mapper)}, {"mapper": 0.5, "text": 0.5})
+    assert np.argsort(-fused[0]).tolist() == np.argsort(-mapper[0]).tolist()
+
+
+def test_fit_weights_leans_on_the_branch_that_knows() -> None:
+    rng = np.random.default_rng(0)
+    truth = Truth(tuple(frozenset({i % 6}) for i in range(12)), tuple([1] * 12))
+    informative = np.eye(6)[[i % 6 for i in range(12)]] + 0.1 * rng.random((12, 6))
+    noise = rng.random((12, 6))
+    fitted = fit_weights({"mapper": noise, "knn": noise[::-1].copy(), "text": informative}, truth, step=0.25)
+    assert fitted.weights["text"] >= 0.5 and fitted.val["hit_at_1"] == 1.0  # ties then keep more mapper weight
+    assert ranking_metrics(noise, truth)["hit_at_1"] < 1.0
+
+
+def test_fit_weights_ties_keep_the_mapper() -> None:
+    same = np.tile(np.arange(6, dtype=float), (3, 1))
+    fitted = fit_weights({"mapper": same, "knn": same, "text": same}, Truth((frozenset({5}),) * 3, (1,) * 3), step=0.5)
+    assert fitted.weights["mapper"] == 1.0
+
+
+def test_leading_branch_names_the_largest_contribution() -> None:
+    branches = {"mapper": np.array([[1.0, 0.0, 0.0]]), "text": np.array([[0.0, 1.0, 0.0]])}
+    assert leading_branch(branches, {"mapper": 0.5, "text": 0.5}, 0, [0, 1]) == ["mapper", "text"]
+
+
+def _model():  # type: ignore[no-untyped-def]
+    posts = [(("beach", "waves"), ("ocean",)), (("snow", "cold"), ("winter",)), (("dinner",), ("food",)),
+             (("beach", "sand"), ("ocean", "sunset"))]
+    return fit_text_model(posts, ("ocean", "winter", "food", "sunset"), min_word_count=1), TextMethod(name="knn", param=2)
+
+
+def test_text_branch_words_hashtags_and_notes() -> None:
+    model, method = _model()
+    rules, vectors = TagRules(), np.eye(len(KEYS))
+    vectors[5, 0] = 1.0  # sunset is near ocean in the tag space
+    texts = [read_text(t, rules) for t in ("waves on the beach", "#Party tonight", "", "😀😀", "Лучший день")]
+    branch = text_branch(model, method, texts, KEYS, lambda t: t, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    assert KEYS[int(np.argmax(branch.scores[0]))] == "ocean" and branch.notes[0] == ""
+    assert KEYS[int(np.argmax(branch.scores[1]))] == "party" and branch.notes[1] == ""  # a written hashtag leads
+    assert not branch.scores[2:].any()
+    assert branch.notes[2] == "no text" and "no word" in branch.notes[3] and branch.notes[4] == UNKNOWN_WORDS
+
+
+def test_text_branch_without_a_model_uses_written_hashtags_only() -> None:
+    texts = [read_text("#winter fun", TagRules()), read_text("just words", TagRules())]
+    branch = text_branch(None, None, texts, KEYS, lambda t: t, np.eye(len(KEYS)))
+    assert KEYS[int(np.argmax(branch.scores[0]))] == "winter"
+    assert not branch.scores[1].any() and "no text model" in branch.notes[1]
+
+
+def test_text_confidence_is_low_for_a_generic_text_and_scales_its_zscores() -> None:
+    posts = [(("beach", "nice"), ("ocean",)), (("snow", "nice"), ("winter",)), (("dinner", "nice"), ("food",))] * 3
+    model = fit_text_model(posts, ("ocean", "winter", "food"), min_word_count=1)
+    texts = [read_text(t, TagRules()) for t in ("beach", "nice", "#winter")]
+    branch = text_branch(model, TextMethod(name="knn", param=3), texts, KEYS, lambda t: t, np.eye(len(KEYS)))
+    generic, specific, written = branch.confidence[1], branch.confidence[0], branch.confidence[2]
+    assert generic < 0.1 < specific and written == 1.0
+    mapper = np.tile(np.linspace(1.0, 0.0, len(KEYS)), (3, 1))
+    fused = fuse({"mapper": mapper, "text": branch.scores}, {"mapper": 0.5, "text": 0.5}, {"text": branch.confidence})
+    assert int(np.argmax(fused[1])) == int(np.argmax(mapper[1]))  # the generic text barely moves the mapper's ranking

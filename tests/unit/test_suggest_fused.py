@@ -1,0 +1,58 @@
+"""suggest's ranking with a fitted fusion (written by hand here) and without one (pure numpy, a tmp project)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from reeltag.mapper.suggest import TagIndex
+from reeltag.pipelines.fusion import FUSION_FILE, KNN_FILE
+from reeltag.pipelines.suggest_fused import MAPPER_ALONE, rank_videos
+from reeltag.pipelines.text import MODEL_FILE
+from reeltag.project import Project
+from reeltag.text.model import TextMethod, fit_text_model, save_text_model
+
+KEYS = ("ocean", "winter", "food", "party")
+SPACE = SimpleNamespace(version="3", surface=None)
+
+
+def _project(tmp_path: Path, use_fused: bool) -> Project:
+    project = Project.open(tmp_path)
+    folder = project.paths.models / "fusion"
+    folder.mkdir(parents=True)
+    meta = {"weights": {"mapper": 0.3, "knn": 0.1, "text": 0.6}, "use_fused": use_fused, "mapper_version": "2",
+            "tag2vec_version": "3", "encoder_id": "enc", "train_tags": [["ocean"], ["winter"]]}
+    (folder / FUSION_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with open(folder / KNN_FILE, "wb") as fh:
+        np.savez(fh, features=np.eye(2, 3, dtype=np.float32))
+    posts = [(("beach",), ("ocean",)), (("snow",), ("winter",)), (("dinner",), ("food",))] * 2
+    save_text_model(fit_text_model(posts, KEYS, 1), TextMethod(name="knn", param=2), project.paths.models / "text" / MODEL_FILE)
+    return project
+
+
+def _rank(project: Project, texts: dict[str, str]):  # type: ignore[no-untyped-def]
+    index = TagIndex.build(KEYS, np.eye(4))
+    mapped = np.array([[0.0, 1.0, 0.1, 0.0], [0.0, 1.0, 0.1, 0.0]])  # the mapper says winter for both
+    return rank_videos(project, mapped, np.eye(2, 3), ["a.mp4", "b.mp4"], index, SPACE, ("2", "enc"), 3, None, texts)
+
+
+def test_fused_ranking_names_branches_and_notes_unusable_text(tmp_path: Path) -> None:
+    ranked = _rank(_project(tmp_path, use_fused=True), {"a.mp4": "dinner tonight", "b.mp4": "😀😀"})
+    assert ranked.ranking.startswith("fused")
+    assert ranked.tags[0][0].key == "food" and ranked.tags[0][0].branch == "text"  # the title wins over the mapper
+    assert ranked.tags[1][0].key == "winter" and ranked.tags[1][0].branch in ("mapper", "knn")
+    assert ranked.notes[0] == "" and "visual branches only" in ranked.notes[1]
+
+
+def test_without_a_usable_fusion_the_mapper_ranks_and_says_why(tmp_path: Path) -> None:
+    ranked = _rank(_project(tmp_path, use_fused=False), {"a.mp4": "dinner tonight"})
+    assert ranked.ranking.startswith(MAPPER_ALONE) and ranked.tags[0][0].key == "winter"
+    assert "gate" in ranked.notes[0] and ranked.notes[1] == ""  # b.mp4 had no text: nothing to note
+    other = _rank(_project(tmp_path / "other", use_fused=True), {})
+    assert other.ranking.startswith("fused")
+    stale = rank_videos(_project(tmp_path / "stale", use_fused=True), np.eye(2, 4), np.eye(2, 3), ["a.mp4", "b.mp4"],
+                        TagIndex.build(KEYS, np.eye(4)), SPACE, ("5", "enc"), 3, None, {})
+    assert "mapper 2 (now 5)" in stale.ranking

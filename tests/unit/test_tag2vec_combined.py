@@ -38,11 +38,11 @@ def test_tune_weights_picks_the_informative_signal() -> None:
     queries, cached = _setting()
     combo = tune_weights(cached, queries, ["noise", "knows"], 0.25, k=1)
     assert combo.weights["knows"] >= 0.75 and combo.val.hit_at_k == pytest.approx(1.0)
-    noise_only = score(rank_with(lambda rows: {"noise": cached["noise"][rows]}, queries, {"noise": 1.0}), 1)
+    noise_only = score(rank_with(lambda rows: {"noise": cached["noise"][rows]}, queries, {"noise": 1.0}, cached["noise"].shape[1]), 1)
     assert noise_only.hit_at_k < 0.5
 
 
 def test_rank_with_scores_chunks_in_order() -> None:
     queries, cached = _setting()
-    ranked = rank_with(lambda rows: {n: cached[n][rows] for n in cached}, queries, {"knows": 1.0})
+    ranked = rank_with(lambda rows: {n: cached[n][rows] for n in cached}, queries, {"knows": 1.0}, cached["knows"].shape[1])
     assert (ranked == 1).all()

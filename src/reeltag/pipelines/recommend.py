@@ -65,13 +65,13 @@ def evaluate_recommenders(project: Project, train: Sequence[WordsAndTags], val: 
     cached = _signals(tuned, val_q, val_words, text_method, range(len(val_q.targets)))
     combos = {"combined_tags": tune_weights(cached, val_q, TAG_SIGNALS, step, k),
               "combined_text": tune_weights(cached, val_q, TEXT_SIGNALS, step, k)}
-    hybrid_val = score(ranks(tuned.scorers["hybrid"], val_q), k)
+    hybrid_val = score(ranks(tuned.scorers["hybrid"], val_q, len(tuned.vocab.tags)), k)
     final = _fit(project, [*train, *val])
     test_q, test_words = _queries(final, test)
-    results = {name: score(ranks(fn, test_q), k) for name, fn in final.scorers.items()}
+    results = {name: score(ranks(fn, test_q, len(final.vocab.tags)), k) for name, fn in final.scorers.items()}
     for name, combo in combos.items():
         signals = lambda rows: _signals(final, test_q, test_words, text_method, rows)
-        results[name] = score(rank_with(signals, test_q, combo.weights), k)
+        results[name] = score(rank_with(signals, test_q, combo.weights, len(final.vocab.tags)), k)
     cooc = results["cooccurrence"].hit_at_k
     return RecommenderEvaluation(
         queries={"val": len(val_q.targets), "test": len(test_q.targets)}, tags=len(final.vocab.tags), test=results,

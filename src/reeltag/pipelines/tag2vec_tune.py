@@ -69,9 +69,9 @@ def tune_tag2vec(project: Project) -> Tag2VecTuned:
         rows = [_score(project, parent, s, sentences, surface, vocab, queries) for s in tune_grid(project)]
         best = max(rows, key=lambda r: (r.hybrid.hit_at_k, r.hybrid.mrr_at_k))
         if parent is not None:
-            project.tracker.log_metrics(metric_dict({"best_hybrid": best.hybrid}, project.settings.tag2vec.eval_k, "val"))
-            project.tracker.set_tags({f"best.{k}": v for k, v in best.setting.items()})
-    cooc = score(ranks(lambda c: cooccurrence_scores(vocab, c), queries), project.settings.tag2vec.eval_k)
+            project.tracker.log_metrics(parent.run_id, metric_dict({"best_hybrid": best.hybrid}, project.settings.tag2vec.eval_k, "val"))
+            project.tracker.set_tags(parent.run_id, {f"best.{k}": v for k, v in best.setting.items()})
+    cooc = score(ranks(lambda c: cooccurrence_scores(vocab, c), queries, len(vocab.tags)), project.settings.tag2vec.eval_k)
     return Tag2VecTuned(best=best.setting, settings=tuple(rows), cooccurrence=cooc, val_queries=len(queries.targets),
                         run_id=parent.run_id if parent is not None else None)
 
@@ -96,8 +96,8 @@ def _score(project: Project, parent: Any, setting: dict[str, int], sentences: li
     row = SettingScore(setting=setting, tag2vec_io=methods["tag2vec_io"], hybrid=methods["hybrid"])
     if parent is not None:
         label = "-".join(f"{k}{v}" for k, v in setting.items())
-        with project.tracker.run(MODEL, trigger=project.settings.tracking.trigger, nested=True,
-                                 name=f"{parent.name}-{label}", tags={"kind": "tune-setting"}):
-            project.tracker.log_params({f"tag2vec.{k}": v for k, v in setting.items()})
-            project.tracker.log_metrics(metric_dict({"tag2vec_io": row.tag2vec_io, "hybrid": row.hybrid}, cfg.eval_k, "val"))
+        with project.tracker.run(MODEL, trigger=project.settings.tracking.trigger, parent=parent,
+                                 name=f"{parent.name}-{label}", tags={"kind": "tune-setting"}) as run:
+            project.tracker.log_params(run.run_id, {f"tag2vec.{k}": v for k, v in setting.items()})
+            project.tracker.log_metrics(run.run_id, metric_dict({"tag2vec_io": row.tag2vec_io, "hybrid": row.hybrid}, cfg.eval_k, "val"))
     return row

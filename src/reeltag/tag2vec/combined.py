@@ -36,8 +36,8 @@ def combine(signals: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> 
     return np.sum(parts, axis=0) if parts else np.zeros_like(next(iter(signals.values())))
 
 
-def rank_with(signals: Signals, queries: Queries, weights: Mapping[str, float]) -> np.ndarray:
-    """1-based ranks of the hidden tags under the combination (queries scored in chunks, in order)."""
+def rank_with(signals: Signals, queries: Queries, weights: Mapping[str, float], n_tags: int) -> np.ndarray:
+    """1-based ranks of the hidden tags among ``n_tags`` under the combination (queries scored in chunks, in order)."""
     position = {"next": 0}
 
     def scorer(contexts: Sequence[Sequence[int]]) -> np.ndarray:
@@ -45,7 +45,7 @@ def rank_with(signals: Signals, queries: Queries, weights: Mapping[str, float]) 
         position["next"] += len(contexts)
         return combine(signals(list(range(start, start + len(contexts)))), weights)
 
-    return ranks(scorer, queries)
+    return ranks(scorer, queries, n_tags)
 
 
 def tune_weights(cached: Mapping[str, np.ndarray], queries: Queries, names: Sequence[str], step: float, k: int) -> Combination:
@@ -54,7 +54,7 @@ def tune_weights(cached: Mapping[str, np.ndarray], queries: Queries, names: Sequ
     signals: Signals = lambda rows: {n: cached[n][rows] for n in names}
     best: tuple[tuple[float, float], dict[str, float], MethodScore] | None = None
     for weights in weight_grid(list(names), step):
-        result = score(rank_with(signals, queries, weights), k)
+        result = score(rank_with(signals, queries, weights, cached[names[0]].shape[1]), k)
         key = (result.hit_at_k, result.mrr_at_k)
         if best is None or key > best[0]:
             best = (key, weights, result)

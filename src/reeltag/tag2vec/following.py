@@ -48,7 +48,7 @@ def next_period_score(space: TagSpace, sentences: Sequence[Sequence[str]], k: in
             contexts.append(tuple(context))
             targets.append(index[hidden])
     queries = Queries(tuple(contexts), np.array(targets, dtype=np.int64), 0)
-    hits = int((ranks(AlignedSpace.of(space, vocab).input_output, queries) <= k).sum()) if targets else 0
+    hits = int((ranks(AlignedSpace.of(space, vocab).input_output, queries, len(vocab.tags)) <= k).sum()) if targets else 0
     total = len(targets) + misses
     known = sum(t in index for t in occurrences) / len(occurrences) if occurrences else float("nan")
     return PeriodScore(hit_at_k=hits / total if total else float("nan"), known_share=known, queries=total)

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "reeltag.commands.tag2vec",
     "reeltag.commands.rerank",
     "reeltag.commands.ops",
+    "reeltag.commands.scale",
 )
 
 app = typer.Typer(

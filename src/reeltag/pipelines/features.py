@@ -98,6 +98,10 @@ class LazyEncoder:
     def __init__(self, project: Project, encoder: ClipEncoder | None):
         self.project, self._encoder, self._lock = project, encoder, threading.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
     def get(self) -> ClipEncoder:
         with self._lock:
             if self._encoder is None:

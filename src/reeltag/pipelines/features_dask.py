@@ -83,6 +83,11 @@ def _worker_encoder(project: Project) -> LazyEncoder:
     return _WORKER_ENCODERS[fingerprint]
 
 
+def loaded_encoders() -> int:
+    """How many encoders this (worker) process has loaded, e.g. ``client.run(loaded_encoders)`` per Dask worker."""
+    return sum(1 for lazy in _WORKER_ENCODERS.values() if lazy.loaded)
+
+
 def _read_back(project: Project, videos: Sequence[VideoInput], results: Sequence[ChunkResult]) -> ExtractedVideos:
     cache, docids = FeatureCache(project.paths.features), {str(v.path): v.docid for v in videos}
     features = [_load(cache, video, key, cached, docids[video]) for r in results for video, key, cached in r.keys]

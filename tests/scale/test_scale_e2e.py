@@ -200,16 +200,21 @@ def test_each_video_encoded_once_and_no_entry_torn(pool_run: PoolRun, project_ro
 
 
 def test_registry_read_back_from_the_postgres_backed_server(pool_run: PoolRun, topology: Topology) -> None:
+    """Versions and aliases as the MLflow server reports them are the rows in its Postgres database."""
     import psycopg2
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=topology.env["MLFLOW_TRACKING_URI"])
-    champions = {m: client.get_model_version_by_alias(f"reeltag.{m}", "champion").version for m in ("tag2vec", "mapper", "reranker")}
-    assert champions == {"tag2vec": "1", "mapper": "1", "reranker": "1"}
+    versions = {(v.name, str(v.version)) for m in ("tag2vec", "mapper", "reranker") for v in client.search_model_versions(f"name = 'reeltag.{m}'")}
+    assert versions == {("reeltag.tag2vec", "1"), ("reeltag.mapper", "1"), ("reeltag.reranker", "1")}
+    assert client.get_model_version_by_alias("reeltag.tag2vec", "champion").version == "1"  # the chain ran: promoted
     with psycopg2.connect(f"{topology.env['PG_URL']}/mlflow") as db, db.cursor() as cur:
-        cur.execute("SELECT name, alias, version FROM registered_model_aliases WHERE alias = 'champion'")
-        rows = {(name, str(version)) for name, _, version in cur.fetchall()}
-    assert rows == {(f"reeltag.{m}", v) for m, v in champions.items()}
+        cur.execute("SELECT name, version FROM model_versions")
+        rows = {(name, str(version)) for name, version in cur.fetchall()}
+        cur.execute("SELECT name, alias, version FROM registered_model_aliases")
+        alias_rows = {(name, alias, str(version)) for name, alias, version in cur.fetchall()}
+    assert rows == versions
+    assert alias_rows == {(name, alias, v) for name, aliases in _aliases(client).items() for alias, v in aliases.items()}
 
 
 def test_mlflow_server_stopped_during_training_fails_clearly_and_moves_no_alias(

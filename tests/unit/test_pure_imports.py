@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-HEAVY = ("mlflow", "great_expectations", "gensim", "open_clip", "torch", "decord", "prefect", "torchvision")
+HEAVY = ("mlflow", "great_expectations", "gensim", "open_clip", "torch", "decord", "prefect", "torchvision",
+         "dask", "distributed")
 PURE_MODULES = (
     "reeltag.config",
     "reeltag.paths",
@@ -17,6 +18,10 @@ PURE_MODULES = (
     "reeltag.video.pairs",
     "reeltag.video.cache",
     "reeltag.pipelines.features",
+    "reeltag.pipelines.features_dask",
+    "reeltag.video.dask_extract",
+    "reeltag.tracking.reach",
+    "reeltag.commands.scale",
     "reeltag.pipelines.encoder",
     "reeltag.commands.clip",
     "reeltag.decisions.gates",

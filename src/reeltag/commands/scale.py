@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 
-from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
+from reeltag.commands.common import (
+    ConfigOpt,
+    JsonOpt,
+    RootOpt,
+    handles_errors,
+    open_project,
+)
 from reeltag.commands.ops import prefect_home
 from reeltag.console import emit
 from reeltag.errors import BadInput

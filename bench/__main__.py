@@ -24,6 +24,7 @@ BENCHMARKS = (
     ("P4", "bench.bench_suggest"),
     ("P5", "bench.bench_rss"),
     ("P6", "bench.bench_flows"),
+    ("P6w", "bench.bench_pool"),
     ("P8", "bench.bench_scale"),
 )
 

@@ -57,7 +57,7 @@ PREFECT_HOME="$STATE/prefect" PREFECT_API_DATABASE_CONNECTION_URL="postgresql+as
   start prefect-server "$PY" -m prefect server start --host 127.0.0.1 --port "$PF_PORT"
 # --- Dask scheduler (no dashboard)
 DK_PORT="$(free_port)"; DASK_SCHEDULER="tcp://127.0.0.1:$DK_PORT"
-start dask-scheduler "$PY" -m distributed.cli.dask_scheduler --host 127.0.0.1 --port "$DK_PORT" --no-dashboard
+start dask-scheduler "$PY" -m distributed.cli.dask_scheduler --host 127.0.0.1 --port "$DK_PORT" --no-dashboard --dashboard-address 127.0.0.1:0
 export PREFECT_API_URL="http://127.0.0.1:$PF_PORT/api" MLFLOW_TRACKING_URI="http://127.0.0.1:$ML_PORT"
 wait_for "Dask scheduler" "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)' "$DK_PORT"
 # --- Dask workers: one thread each, no nanny (a killed worker stays dead; its tasks move to the others)

@@ -1,7 +1,8 @@
 """Dask adapter, the only dask/distributed import: run picklable chunk tasks on a cluster and gather them in order.
 
 ``video.dask_address`` names a running scheduler (``tcp://127.0.0.1:8786``); empty starts a LocalCluster of
-``video.dask_workers`` processes with one thread each for the call, bound to 127.0.0.1, and closes it after.
+``video.dask_workers`` processes with one thread each for the call, bound to 127.0.0.1 (its HTTP/health
+endpoint on a free port), and closes it after.
 A chunk whose worker is lost (killed, out of memory) is rescheduled by the scheduler on another worker
 (``distributed.scheduler.allowed-failures`` times); a chunk that raises is retried ``retries`` times.
 """
@@ -26,7 +27,7 @@ def dask_client(address: str, workers: int) -> Iterator[Any]:
             yield client
         return
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -43,7 +44,9 @@ print(json.dumps({"state": run.state.type.value, "seconds": time.perf_counter() 
 def _up(state: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHON": sys.executable, "POOL": POOL, "DASK_WORKERS": "0",
            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
-    subprocess.run([str(REPO / "deploy" / "up.sh"), str(state)], env=env, check=True, capture_output=True, timeout=900)
+    up = subprocess.run([str(REPO / "deploy" / "up.sh"), str(state)], env=env, capture_output=True, text=True, timeout=900, check=False)
+    if up.returncode != 0:
+        raise RuntimeError(f"deploy/up.sh failed: {up.stderr.strip()[-500:]}")
     lines = (state / "env").read_text().splitlines()
     return {**env, **dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))}
 
@@ -107,6 +110,7 @@ def run(repeats: int = 1) -> dict[str, Any]:
         if server is not None:
             _stop(server)
         subprocess.run([str(REPO / "deploy" / "down.sh"), str(state)], capture_output=True, check=False)
+        shutil.rmtree(state, ignore_errors=True)
     d, p, s = (statistics.median(times[k]) for k in ("direct", "pool", "serve"))
     return {"figure": "demo workload: work pool ÷ direct and serve ÷ direct (persistent Prefect server on Postgres)",
             "ratio": round(p / d, 3), "serve_ratio": round(s / d, 3), "direct_s": round(d, 1), "pool_s": round(p, 1),

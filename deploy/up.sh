@@ -15,7 +15,7 @@ REELTAG="${REELTAG:-$(dirname "$PY")/reeltag}"
 POOL="${POOL:-reeltag}"
 DASK_WORKERS="${DASK_WORKERS:-2}"
 PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
-STARTUP_S="${STARTUP_S:-120}"
+STARTUP_S="${STARTUP_S:-240}"
 trap '"$HERE/down.sh" "$STATE" >&2; echo "up.sh: failed, stopped what had started (logs in $STATE/logs)" >&2; exit 1' ERR
 mkdir -p "$STATE/pids" "$STATE/logs" "$STATE/mlartifacts" "$STATE/prefect"
 export DO_NOT_TRACK=true MLFLOW_DISABLE_TELEMETRY=true PREFECT_SERVER_ANALYTICS_ENABLED=false

@@ -67,7 +67,7 @@ for i in $(seq 1 "$DASK_WORKERS"); do
 done
 wait_for "MLflow server" http_ok "$MLFLOW_TRACKING_URI/health"
 wait_for "Prefect server" http_ok "$PREFECT_API_URL/health"
-wait_for "$DASK_WORKERS Dask workers" "$PY" -c \
+[ "$DASK_WORKERS" -gt 0 ] && wait_for "$DASK_WORKERS Dask workers" "$PY" -c \
   'import sys; from distributed import Client; c = Client(sys.argv[1], timeout=5); c.wait_for_workers(int(sys.argv[2]), timeout=5); c.close()' \
   "$DASK_SCHEDULER" "$DASK_WORKERS"
 # --- Prefect process worker on POOL (flow runs import reeltag and flows/ from this checkout)

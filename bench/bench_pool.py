@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 POOL = "bench"
 DEPLOY_POOL = """
 from prefect import Flow
+from flows.workpool import ensure_pool
+ensure_pool(%r)
 Flow.from_source(source=%r, entrypoint="flows/poc_demo.py:poc_demo").deploy(
     "bench-pool", work_pool_name=%r, build=False, push=False, print_next_steps=False, ignore_warnings=True)
 """
@@ -101,7 +103,10 @@ def run(repeats: int = 1) -> dict[str, Any]:
     server = None
     try:
         env = _up(state)
-        subprocess.run([sys.executable, "-c", DEPLOY_POOL % (str(REPO), POOL)], env=env, check=True, capture_output=True)
+        deployed = subprocess.run([sys.executable, "-c", DEPLOY_POOL % (POOL, str(REPO), POOL)], env=env, check=False,
+                                  capture_output=True, text=True)
+        if deployed.returncode != 0:
+            raise RuntimeError(f"deploying poc-demo to the pool failed: {deployed.stderr.strip()[-800:]}")
         server = subprocess.Popen([sys.executable, "-c", SERVE], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, start_new_session=True)
         times = _arms(env, state / "roots", n)

@@ -28,6 +28,8 @@ BENCHMARKS = (
     ("P7", "bench.bench_api"),
     ("M1", "bench.bench_memory"),
     ("A1", "bench.bench_ab"),
+    ("P6w", "bench.bench_pool"),
+    ("P8", "bench.bench_scale"),
 )
 
 

@@ -61,7 +61,7 @@ def run(repeats: int = 5) -> dict[str, Any]:
         work = Path(tmp)
         sentences = demo_sentences(work)
         corpus = train.write_corpus_file(sentences, work / "corpus.txt")
-        params = train._params(cfg)  # noqa: SLF001 (the same parameters reeltag passes)
+        params = train._params(cfg)
         words = sum(len(s) for s in sentences) * cfg.epochs
         seconds = {
             "reeltag": _median_seconds(lambda: train.train_new(sentences, cfg, work), repeats),

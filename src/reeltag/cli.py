@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "reeltag.commands.review",
     "reeltag.commands.api",
     "reeltag.commands.text",
+    "reeltag.commands.scale",
 )
 
 app = typer.Typer(

@@ -104,6 +104,16 @@ class VideoSection(Section):
     fps: float = Field(1.0, gt=0.0, le=120.0, description="Frames per second for 'fps' sampling.")
     decode_threads: int = Field(2, ge=0, le=64, description="Decoder threads (0 = library default).")
     max_side: int = Field(7680, ge=16, le=100_000, description="Largest accepted frame side, in pixels.")
+    # scale-out (issue 18): where extraction runs and how decoding overlaps encoding
+    prefetch_videos: int = Field(
+        2, ge=0, le=64, description="Videos decoded ahead by a prefetch thread while the encoder runs (0 = no overlap), videos."
+    )
+    executor: Literal["local", "dask"] = Field("local", description="Where feature extraction runs: this process or Dask.")
+    dask_address: str = Field(
+        "", description="Dask scheduler, e.g. tcp://127.0.0.1:8786; empty: a LocalCluster of dask_workers processes per call."
+    )
+    dask_workers: int = Field(2, ge=1, le=1024, description="LocalCluster worker processes (one torch thread each), processes.")
+    dask_chunk_videos: int = Field(8, ge=1, le=100_000, description="Videos per Dask task (a lost worker's chunk is retried), videos.")
 
 
 class MapperSection(Section):

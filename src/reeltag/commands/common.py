@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from reeltag.console import error
 from reeltag.errors import BadInput, NotFound, ReeltagError
 from reeltag.project import Project
+from reeltag.tracking.reach import unreachable_server
 
 RootOpt = Annotated[Path | None, typer.Option("--root", help="Project root (default: current directory).")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default: <root>/reeltag.toml).")]
@@ -59,5 +60,10 @@ def handles_errors(func: F) -> F:
         except (ReeltagError, OSError) as exc:
             error(str(exc), bool(kwargs.get("as_json")))
             raise typer.Exit(getattr(exc, "exit_code", 2)) from exc
+        except Exception as exc:
+            if (message := unreachable_server(exc)) is None:
+                raise
+            error(message, bool(kwargs.get("as_json")))
+            raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -7,7 +7,10 @@ go to ``data/quarantine/videos.jsonl`` with the reason and the batch goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,7 +79,7 @@ class FeatureBatch:
     weights_kind: str
     sampling: str
 
-    def summary(self) -> "ExtractSummary":
+    def summary(self) -> ExtractSummary:
         """Counts and reasons without the arrays (what the CLI prints)."""
         return ExtractSummary(len(self.features), self.encoded, self.cached, self.quarantined, self.quarantine,
                               self.skipped, self.repaired, self.model_id, self.weights_kind, self.sampling)
@@ -88,50 +91,100 @@ class FeatureBatch:
         return {f.docid: f for f in self.features if f.docid is not None}
 
 
-class _LazyEncoder:
-    """Builds the encoder on first use, so a fully cached batch never loads the model."""
+class LazyEncoder:
+    """Builds the encoder on first use, so a fully cached batch never loads the model (thread-safe: the prefetch
+    thread may ask first)."""
 
-    def __init__(self, project: Project, encoder: "ClipEncoder | None"):
-        self.project, self._encoder = project, encoder
+    def __init__(self, project: Project, encoder: ClipEncoder | None):
+        self.project, self._encoder, self._lock = project, encoder, threading.Lock()
 
-    def get(self) -> "ClipEncoder":
-        if self._encoder is None:
-            from reeltag.video.encoder import load_encoder
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
 
-            self._encoder = load_encoder(self.project.settings.clip, self.project.paths)
-        return self._encoder
+    def get(self) -> ClipEncoder:
+        with self._lock:
+            if self._encoder is None:
+                from reeltag.video.encoder import load_encoder
+
+                self._encoder = load_encoder(self.project.settings.clip, self.project.paths)
+            return self._encoder
 
 
 def extract_features(
     project: Project,
     inputs: Iterable[str | Path],
     on_progress: Callable[[int], None] | None = None,
-    encoder: "ClipEncoder | None" = None,
+    encoder: ClipEncoder | None = None,
 ) -> FeatureBatch:
     """Frame and pooled features of every video ``inputs`` name (files, folders, manifests), in input order.
 
     Cache misses are decoded one by one and encoded together once ``clip.batch_size`` frames are pending
-    (full forward batches across short videos).
+    (full forward batches across short videos). With ``video.executor = "dask"`` the videos are encoded in chunks
+    on Dask workers (:mod:`reeltag.pipelines.features_dask`) and read back from the shared cache.
     """
     resolved = resolve_inputs(inputs, project.settings.paths.allow_absolute_manifest_paths)
     weights = encoder.weights if encoder is not None else _resolve_weights(project)
-    run = _Run(project, FeatureCache(project.paths.features), _LazyEncoder(project, encoder), Sampling.from_settings(project.settings.video))
-    bad = [Quarantined(r.item, r.reason) for r in resolved.rejected]
-    for video in resolved.videos:
-        try:
-            run.add(video, feature_key_of(video.path, weights.model_id, run.sampling))
-        except UnreadableVideo as exc:
-            bad.append(Quarantined(str(video.path), str(exc)))
+    if project.settings.video.executor == "dask":
+        from reeltag.pipelines.features_dask import extract_on_dask
+
+        outcome = extract_on_dask(project, resolved.videos, weights.model_id, on_progress)
+    else:
+        outcome = extract_videos(project, resolved.videos, weights.model_id, encoder, on_progress)
+    bad = (*(Quarantined(r.item, r.reason) for r in resolved.rejected), *outcome.quarantine)
+    quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("videos", q.item, q.reason, SOURCE) for q in bad])
+    cached = sum(1 for f in outcome.features if f.cached)
+    return FeatureBatch(outcome.features, len(outcome.features) - cached, cached, len(bad), bad, resolved.skipped,
+                        outcome.repaired, weights.model_id, weights.weights_kind, Sampling.from_settings(project.settings.video).key)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtractedVideos:
+    """What one extraction pass over resolved videos did (features in input order; no quarantine written yet)."""
+
+    features: tuple[VideoFeatures, ...]
+    quarantine: tuple[Quarantined, ...]
+    repaired: tuple[str, ...]  # cache entries that could not be read back and were re-encoded
+
+
+def extract_videos(
+    project: Project,
+    videos: Sequence[VideoInput],
+    model_id: str,
+    encoder: ClipEncoder | LazyEncoder | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ExtractedVideos:
+    """Cache hits read back, misses decoded by a prefetch thread (``video.prefetch_videos`` ahead) while the
+    encoder works on full batches; unreadable videos are returned, not raised. A :class:`LazyEncoder` may be
+    passed to keep one loaded model across calls (a Dask worker process)."""
+    lazy = encoder if isinstance(encoder, LazyEncoder) else LazyEncoder(project, encoder)
+    run = _Run(project, FeatureCache(project.paths.features), lazy, Sampling.from_settings(project.settings.video))
+    bad: list[Quarantined] = []
+    for prepared in prefetched(videos, lambda v: run.prepare(v, model_id), project.settings.video.prefetch_videos):
+        if prepared.error is not None:
+            bad.append(Quarantined(str(prepared.video.path), prepared.error))
+        else:
+            run.add(prepared)
         if on_progress:
             on_progress(1)
     done = run.finish()
-    quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("videos", q.item, q.reason, SOURCE) for q in bad])
-    cached = sum(1 for f in done if f.cached)
-    return FeatureBatch(done, len(done) - cached, cached, len(bad), tuple(bad), resolved.skipped,
-                        tuple(run.cache.unreadable), weights.model_id, weights.weights_kind, run.sampling.key)
+    return ExtractedVideos(features=done, quarantine=tuple(bad), repaired=tuple(run.cache.unreadable))
 
 
-def _resolve_weights(project: Project) -> "ResolvedWeights":
+def prefetched(items: Iterable[Any], work: Callable[[Any], Any], depth: int) -> Iterator[Any]:
+    """``work(item)`` for every item, in order, computed up to ``depth`` items ahead in one background thread
+    (``depth = 0``: one at a time, no overlap). ``work`` must return its failures, not raise them."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reeltag-prefetch") as pool:
+        ahead: deque[Future[Any]] = deque()
+        for item in items:
+            ahead.append(pool.submit(work, item))
+            if len(ahead) > depth:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+
+
+def _resolve_weights(project: Project) -> ResolvedWeights:
     from reeltag.video.encoder import resolve_weights
 
     return resolve_weights(project.settings.clip, project.paths.root)
@@ -146,6 +199,18 @@ def feature_key_of(path: Path, model_id: str, sampling: Sampling) -> tuple[str, 
 
 
 @dataclass(frozen=True)
+class _Prepared:
+    """One video made ready in the prefetch thread: a cache hit, decoded frames of a miss, or why it is unreadable."""
+
+    video: VideoInput
+    key: str = ""
+    digest: str = ""
+    hit: CachedFeatures | None = None
+    sampled: Any = None  # VideoFrames
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class _Pending:
     slot: int
     video: VideoInput
@@ -157,18 +222,25 @@ class _Pending:
 class _Run:
     """One extraction: cache hits fill their slot at once; misses wait for a full encoder batch."""
 
-    def __init__(self, project: Project, cache: FeatureCache, lazy: _LazyEncoder, sampling: Sampling):
+    def __init__(self, project: Project, cache: FeatureCache, lazy: LazyEncoder, sampling: Sampling):
         self.project, self.cache, self.lazy, self.sampling = project, cache, lazy, sampling
         self.slots: list[VideoFeatures | None] = []
         self.pending: list[_Pending] = []
 
-    def add(self, video: VideoInput, key_digest: tuple[str, str]) -> None:
-        key, digest = key_digest
-        hit = self.cache.get(key)
-        if hit is not None:
-            self.slots.append(_features(video, hit, cached=True))
+    def prepare(self, video: VideoInput, model_id: str) -> _Prepared:
+        """Hash, cache lookup and (on a miss) decode: the part that runs ahead of the encoder."""
+        try:
+            key, digest = feature_key_of(video.path, model_id, self.sampling)
+            hit = self.cache.get(key)
+            return _Prepared(video, key, digest, hit=hit, sampled=None if hit is not None else self._decode(video))
+        except UnreadableVideo as exc:
+            return _Prepared(video, error=str(exc))
+
+    def add(self, prepared: _Prepared) -> None:
+        if prepared.hit is not None:
+            self.slots.append(_features(prepared.video, prepared.hit, cached=True))
             return
-        self.pending.append(_Pending(len(self.slots), video, key, digest, self._decode(video)))
+        self.pending.append(_Pending(len(self.slots), prepared.video, prepared.key, prepared.digest, prepared.sampled))
         self.slots.append(None)
         if sum(len(p.sampled.frames) for p in self.pending) >= self.project.settings.clip.batch_size:
             self._flush()

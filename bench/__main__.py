@@ -39,7 +39,12 @@ def _run_one(code: str, module: str, repeats: int) -> dict[str, Any]:
         result = importlib.import_module(module).run(repeats)
         return {"id": code, "ok": True, "seconds": round(time.perf_counter() - started, 1), **result}
     except Exception as exc:  # a failing benchmark is reported, and the others still run
-        return {"id": code, "ok": False, "seconds": round(time.perf_counter() - started, 1), "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "id": code,
+            "ok": False,
+            "seconds": round(time.perf_counter() - started, 1),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -57,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated ids, e.g. P1,P3")
     parser.add_argument("--json-out", default="bench/results/latest.json")
     args = parser.parse_args(argv)
-    for key, value in {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}.items():
+    for key, value in {
+        "DO_NOT_TRACK": "true",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }.items():
         os.environ.setdefault(key, value)
     wanted = {x.strip() for x in args.only.split(",") if x.strip()}
     rows = [_run_one(code, module, args.repeats) for code, module in BENCHMARKS if not wanted or code in wanted]

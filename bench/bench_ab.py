@@ -33,9 +33,18 @@ EXPERIMENT = AbOnlineSection(name="bench")
 
 def _served(store: EventStore, n: int, users: int, prefix: str) -> list[ServedRequest]:
     now, shares = time.time(), EXPERIMENT.variants
-    served = [ServedRequest(request_id=f"{prefix}{i}", experiment="bench", user=f"u{i % users}",
-                            variant=assign("bench", f"u{i % users}", shares), served=now,
-                            docids=tuple(f"d{j}" for j in range(SHOWN)), teams=None) for i in range(n)]
+    served = [
+        ServedRequest(
+            request_id=f"{prefix}{i}",
+            experiment="bench",
+            user=f"u{i % users}",
+            variant=assign("bench", f"u{i % users}", shares),
+            served=now,
+            docids=tuple(f"d{j}" for j in range(SHOWN)),
+            teams=None,
+        )
+        for i in range(n)
+    ]
     store.record_requests(served)
     return served
 
@@ -56,8 +65,13 @@ def feedback_events_per_s(posts: int, events: int) -> float:
             os.environ.pop("REELTAG_AB__ONLINE__NAME", None)
         try:
             ts = time.time()
-            bodies = [{"request_id": r.request_id, "events": [
-                {"docid": f"d{j}", "type": "click", "position": j + 1, "ts": ts} for j in range(events)]} for r in served]
+            bodies = [
+                {
+                    "request_id": r.request_id,
+                    "events": [{"docid": f"d{j}", "type": "click", "position": j + 1, "ts": ts} for j in range(events)],
+                }
+                for r in served
+            ]
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0) as http:
                 started = time.perf_counter()
                 accepted = sum(http.post("/v1/feedback", json=b).json()["accepted"] for b in bodies)
@@ -77,8 +91,10 @@ def aggregation_s(n_events: int = 1_000_000, n_requests: int = 100_000, users: i
         cell = rng.choice(n_requests * SHOWN * 3, n_events, replace=False)  # distinct (request, docid, type)
         query, position = cell // (SHOWN * 3), cell // 3 % SHOWN + 1
         kind = np.array(["click", "play", "like"])[cell % 3]
-        store.import_events((f"q{q}", Event(docid=f"d{p - 1}", type=str(k), position=int(p), ts=0.0))
-                            for q, p, k in zip(query.tolist(), position.tolist(), kind))
+        store.import_events(
+            (f"q{q}", Event(docid=f"d{p - 1}", type=str(k), position=int(p), ts=0.0))
+            for q, p, k in zip(query.tolist(), position.tolist(), kind)
+        )
         from reeltag.pipelines.ab_online import summarise
 
         started = time.perf_counter()
@@ -91,10 +107,15 @@ def aggregation_s(n_events: int = 1_000_000, n_requests: int = 100_000, users: i
 def run(repeats: int = 3, posts: int = 200, events: int = 50) -> dict[str, Any]:
     rates = [feedback_events_per_s(posts, events) for _ in range(repeats)]
     timed = [aggregation_s() for _ in range(max(1, repeats // 3))]
-    return {"figure": "A/B feedback events/s (one API process) · ab-online aggregation of 1M events",
-            "summary": f"{np.median(rates):,.0f} events/s · {np.median([t for t, _ in timed]):.1f} s",
-            "events_per_s": round(float(np.median(rates))), "aggregation_s": round(float(np.median([t for t, _ in timed])), 2),
-            "events_aggregated": timed[0][1], "posts": posts, "events_per_post": events}
+    return {
+        "figure": "A/B feedback events/s (one API process) · ab-online aggregation of 1M events",
+        "summary": f"{np.median(rates):,.0f} events/s · {np.median([t for t, _ in timed]):.1f} s",
+        "events_per_s": round(float(np.median(rates))),
+        "aggregation_s": round(float(np.median([t for t, _ in timed])), 2),
+        "events_aggregated": timed[0][1],
+        "posts": posts,
+        "events_per_post": events,
+    }
 
 
 def main() -> None:

@@ -53,8 +53,13 @@ def request_bodies(n: int, seed: int = 1) -> list[dict[str, Any]]:
     for i in range(n):
         picked = rng.choice(DOCS, size=CANDIDATES, replace=False)
         scores = np.sort(rng.random(CANDIDATES))[::-1]
-        bodies.append({"query": f"query number {i % QUERIES}", "qid": f"q{i}",
-                       "candidates": [{"docid": f"d{d:05d}", "score": round(float(s), 6)} for d, s in zip(picked, scores)]})
+        bodies.append(
+            {
+                "query": f"query number {i % QUERIES}",
+                "qid": f"q{i}",
+                "candidates": [{"docid": f"d{d:05d}", "score": round(float(s), 6)} for d, s in zip(picked, scores)],
+            }
+        )
     return bodies
 
 
@@ -71,11 +76,14 @@ def bench_service(root: Path) -> Any:
     project = Project.open(root, tracking={"enabled": False}, api={"video_root": str(root), "max_body_kb": 4096})
     encoder = load_encoder(project.settings.clip.model_copy(update={"arch": "ViT-B-32", "threads": 1}), project.paths)
     frames = catalogue_frames()
-    catalogue = Catalogue(root / "catalogue.csv", {d: root / f"{d}.mp4" for d in frames}, build_matrix(frames, DIM), (),
-                          encoder.model_id, (), None)
+    catalogue = Catalogue(
+        root / "catalogue.csv", {d: root / f"{d}.mp4" for d in frames}, build_matrix(frames, DIM), (), encoder.model_id, (), None
+    )
     service = Service(project, encoder, catalogue)
-    service.champions = Champions(_suggester(encoder, now()), Reranker(
-        RerankerParams(ALPHA, "minmax", "max", 3, CANDIDATES, encoder.model_id, encoder.weights_kind), "bench", now()))
+    service.champions = Champions(
+        _suggester(encoder, now()),
+        Reranker(RerankerParams(ALPHA, "minmax", "max", 3, CANDIDATES, encoder.model_id, encoder.weights_kind), "bench", now()),
+    )
     return service
 
 
@@ -111,8 +119,13 @@ def _start(root: Path, port: int, timeout_s: float = 300.0) -> subprocess.Popen:
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")])}
     log = (root / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bench.bench_api", "--serve", str(port), "--root", str(root)],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_api", "--serve", str(port), "--root", str(root)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -237,18 +250,30 @@ def run(repeats: int = 3, requests: int = 2000, clients: int = 8) -> dict[str, A
     alone_p50 = _pct([x * 1000.0 for x in alone], 50)
     return {
         "figure": f"P7 /v1/rerank over HTTP, top-{CANDIDATES} cached candidates, {clients} clients, {requests} requests",
-        "summary": (f"p50 {http_p50} ms, p95 {_pct(ms, 95)} ms, p99 {_pct(ms, 99)} ms, {requests / wall:.0f} req/s; "
-                    f"HTTP p50 ÷ in-process scoring p50 {http_p50 / api_p50:.1f} (one client alone: p50 {alone_p50} ms, "
-                    f"{alone_p50 / api_p50:.1f}×); in-process scoring {api_p50} ms "
-                    f"vs bare numpy {bare_p50} ms ({api_p50 / bare_p50:.2f}×); /v1/suggest one 10 s video p50 "
-                    f"{float(np.median(suggest)):.0f} ms"),
-        "http_p50_ms": http_p50, "http_p95_ms": _pct(ms, 95), "http_p99_ms": _pct(ms, 99),
-        "requests_per_s": round(requests / wall, 1), "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
-        "in_process_scoring_p50_ms": api_p50, "bare_numpy_p50_ms": bare_p50,
-        "ratio": round(api_p50 / bare_p50, 2), "ratio_means": "in-process scoring p50 / bare numpy p50 (goal ≤ 2)",
-        "http_over_in_process": round(http_p50 / api_p50, 1), "one_client_p50_ms": alone_p50,
-        "one_client_over_in_process": round(alone_p50 / api_p50, 1), "suggest_p50_ms": round(float(np.median(suggest)), 1),
-        "requests": requests, "clients": clients, "catalogue_docs": DOCS, "repeats": repeats,
+        "summary": (
+            f"p50 {http_p50} ms, p95 {_pct(ms, 95)} ms, p99 {_pct(ms, 99)} ms, {requests / wall:.0f} req/s; "
+            f"HTTP p50 ÷ in-process scoring p50 {http_p50 / api_p50:.1f} (one client alone: p50 {alone_p50} ms, "
+            f"{alone_p50 / api_p50:.1f}×); in-process scoring {api_p50} ms "
+            f"vs bare numpy {bare_p50} ms ({api_p50 / bare_p50:.2f}×); /v1/suggest one 10 s video p50 "
+            f"{float(np.median(suggest)):.0f} ms"
+        ),
+        "http_p50_ms": http_p50,
+        "http_p95_ms": _pct(ms, 95),
+        "http_p99_ms": _pct(ms, 99),
+        "requests_per_s": round(requests / wall, 1),
+        "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
+        "in_process_scoring_p50_ms": api_p50,
+        "bare_numpy_p50_ms": bare_p50,
+        "ratio": round(api_p50 / bare_p50, 2),
+        "ratio_means": "in-process scoring p50 / bare numpy p50 (goal ≤ 2)",
+        "http_over_in_process": round(http_p50 / api_p50, 1),
+        "one_client_p50_ms": alone_p50,
+        "one_client_over_in_process": round(alone_p50 / api_p50, 1),
+        "suggest_p50_ms": round(float(np.median(suggest)), 1),
+        "requests": requests,
+        "clients": clients,
+        "catalogue_docs": DOCS,
+        "repeats": repeats,
     }
 
 

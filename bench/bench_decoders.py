@@ -44,8 +44,15 @@ def run(videos: Path, repeats: int = 5, side: int = 224, threads: int = 2) -> di
     rows = [time_clip(p, repeats, side, threads) for p in clips]
     total = sum(float(r.get("median_s", 0.0)) for r in rows)
     ok = [r for r in rows if "median_s" in r]
-    return {"decord": decord.__version__, "python": sys.version.split()[0], "clips": len(rows), "decoded": len(ok),
-            "total_s": round(total, 3), "frames_per_s": round(8 * len(ok) / total, 1) if total else 0.0, "rows": rows}
+    return {
+        "decord": decord.__version__,
+        "python": sys.version.split()[0],
+        "clips": len(rows),
+        "decoded": len(ok),
+        "total_s": round(total, 3),
+        "frames_per_s": round(8 * len(ok) / total, 1) if total else 0.0,
+        "rows": rows,
+    }
 
 
 def main() -> None:

@@ -59,9 +59,16 @@ def run(repeats: int = 3) -> dict[str, Any]:
         pairs = [(_direct(Path(tmp) / f"direct-{i}"), _flows(Path(tmp) / f"flows-{i}")) for i in range(n)]
         rerun = _flows(Path(tmp) / "flows-0")
     d, f = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
-    return {"figure": "demo workload: flows ÷ direct", "ratio": round(f / d, 3), "direct_s": round(d, 1),
-            "flows_s": round(f, 1), "flows_rerun_cached_s": round(rerun, 1), "rerun_ratio": round(rerun / d, 3),
-            "summary": f"{f / d:.2f}× ({f:.0f} s vs {d:.0f} s); cached re-run {rerun:.0f} s", "repeats": n}
+    return {
+        "figure": "demo workload: flows ÷ direct",
+        "ratio": round(f / d, 3),
+        "direct_s": round(d, 1),
+        "flows_s": round(f, 1),
+        "flows_rerun_cached_s": round(rerun, 1),
+        "rerun_ratio": round(rerun / d, 3),
+        "summary": f"{f / d:.2f}× ({f:.0f} s vs {d:.0f} s); cached re-run {rerun:.0f} s",
+        "repeats": n,
+    }
 
 
 if __name__ == "__main__":

@@ -78,8 +78,15 @@ def bench_arch(arch: str, videos: list[Path], repeats: int, scratch: Path) -> di
     bare = [_bare_fps(encoder, tensor) for _ in range(repeats)]
     decode_s = statistics.median(_decode_seconds(encoder, videos) for _ in range(repeats))
     p, b = statistics.median(pipe), statistics.median(bare)
-    return {"arch": arch, "frames": len(tensor), "batch": encoder.batch_size, "pipeline_fps": round(p, 1),
-            "bare_fps": round(b, 1), "ratio": round(p / b, 3), "decode_share": round(decode_s * p / len(tensor), 3)}
+    return {
+        "arch": arch,
+        "frames": len(tensor),
+        "batch": encoder.batch_size,
+        "pipeline_fps": round(p, 1),
+        "bare_fps": round(b, 1),
+        "ratio": round(p / b, 3),
+        "decode_share": round(decode_s * p / len(tensor), 3),
+    }
 
 
 def run(repeats: int = 3, n_videos: int = 16) -> dict[str, Any]:
@@ -88,8 +95,13 @@ def run(repeats: int = 3, n_videos: int = 16) -> dict[str, Any]:
         videos = _videos(scratch / "demo", n_videos)
         rows = [bench_arch(arch, videos, max(1, repeats), scratch) for arch in ARCHS]
     summary = ", ".join(f"{r['arch']}: {r['ratio']:.2f} ({r['pipeline_fps']:.0f}/{r['bare_fps']:.0f} fps)" for r in rows)
-    return {"figure": "pipeline fps / bare forward fps (random weights)", "summary": summary,
-            "ratio": rows[0]["ratio"], "videos": len(videos), "rows": rows}
+    return {
+        "figure": "pipeline fps / bare forward fps (random weights)",
+        "summary": summary,
+        "ratio": rows[0]["ratio"],
+        "videos": len(videos),
+        "rows": rows,
+    }
 
 
 def main() -> None:

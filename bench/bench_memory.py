@@ -92,8 +92,12 @@ def run(repeats: int = 1, n_tags: int = 200_000, dim: int = 100, posts: int = 50
     cases = {case: measure(case, n_tags, dim, posts) for case in ("trends", "evaluate")}
     peaks = {case: round(r["peak_rss_mb"]) for case, r in cases.items()}
     summary = ", ".join(f"{case} {peak} MB" for case, peak in peaks.items())
-    return {"figure": f"peak RSS at V = {n_tags:,} tags (goal < {GOAL_MB} MB)", "summary": summary,
-            "under_goal": all(p < GOAL_MB for p in peaks.values()), "cases": cases}
+    return {
+        "figure": f"peak RSS at V = {n_tags:,} tags (goal < {GOAL_MB} MB)",
+        "summary": summary,
+        "under_goal": all(p < GOAL_MB for p in peaks.values()),
+        "cases": cases,
+    }
 
 
 def main() -> None:

@@ -44,9 +44,16 @@ print(json.dumps({"state": run.state.type.value, "seconds": time.perf_counter() 
 
 
 def _up(state: Path) -> dict[str, str]:
-    env = {**os.environ, "PYTHON": sys.executable, "POOL": POOL, "DASK_WORKERS": "0",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
-    up = subprocess.run([str(REPO / "deploy" / "up.sh"), str(state)], env=env, capture_output=True, text=True, timeout=900, check=False)
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "POOL": POOL,
+        "DASK_WORKERS": "0",
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
+    }
+    up = subprocess.run(
+        [str(REPO / "deploy" / "up.sh"), str(state)], env=env, capture_output=True, text=True, timeout=900, check=False
+    )
     if up.returncode != 0:
         raise RuntimeError(f"deploy/up.sh failed: {up.stderr.strip()[-500:]}")
     lines = (state / "env").read_text().splitlines()
@@ -55,8 +62,14 @@ def _up(state: Path) -> dict[str, str]:
 
 def _timed_run(env: dict[str, str], deployment: str, root: Path) -> float:
     params = {"root": str(root), "size": "tiny", "seed": 1, "quick": True}
-    done = subprocess.run([sys.executable, "-c", TIMED_RUN, deployment, json.dumps(params)], env=env, check=True,
-                          capture_output=True, text=True, timeout=1900)
+    done = subprocess.run(
+        [sys.executable, "-c", TIMED_RUN, deployment, json.dumps(params)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=1900,
+    )
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     if outcome["state"] != "COMPLETED":
         raise RuntimeError(f"{deployment}: {outcome}")
@@ -80,8 +93,9 @@ def run_counts(root: Path) -> dict[str, int]:
     import sqlite3
 
     with sqlite3.connect(root / "mlruns" / "mlflow.db") as db:
-        rows = db.execute("SELECT e.name, COUNT(*) FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
-                          "GROUP BY e.name").fetchall()
+        rows = db.execute(
+            "SELECT e.name, COUNT(*) FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id GROUP BY e.name"
+        ).fetchall()
     return {name: int(count) for name, count in sorted(rows)}
 
 
@@ -103,12 +117,14 @@ def run(repeats: int = 1) -> dict[str, Any]:
     server = None
     try:
         env = _up(state)
-        deployed = subprocess.run([sys.executable, "-c", DEPLOY_POOL % (POOL, str(REPO), POOL)], env=env, check=False,
-                                  capture_output=True, text=True)
+        deployed = subprocess.run(
+            [sys.executable, "-c", DEPLOY_POOL % (POOL, str(REPO), POOL)], env=env, check=False, capture_output=True, text=True
+        )
         if deployed.returncode != 0:
             raise RuntimeError(f"deploying poc-demo to the pool failed: {deployed.stderr.strip()[-800:]}")
-        server = subprocess.Popen([sys.executable, "-c", SERVE], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, start_new_session=True)
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         times = _arms(env, state / "roots", n)
         runs = run_counts(state / "roots" / "pool-0")
     finally:
@@ -117,10 +133,17 @@ def run(repeats: int = 1) -> dict[str, Any]:
         subprocess.run([str(REPO / "deploy" / "down.sh"), str(state)], capture_output=True, check=False)
         shutil.rmtree(state, ignore_errors=True)
     d, p, s = (statistics.median(times[k]) for k in ("direct", "pool", "serve"))
-    return {"figure": "demo workload: work pool ÷ direct and serve ÷ direct (persistent Prefect server on Postgres)",
-            "ratio": round(p / d, 3), "serve_ratio": round(s / d, 3), "direct_s": round(d, 1), "pool_s": round(p, 1),
-            "serve_s": round(s, 1), "repeats": n, "mlflow_runs_per_demo": runs,
-            "summary": f"pool {p / d:.2f}× ({p:.0f} s), serve {s / d:.2f}× ({s:.0f} s), direct {d:.0f} s"}
+    return {
+        "figure": "demo workload: work pool ÷ direct and serve ÷ direct (persistent Prefect server on Postgres)",
+        "ratio": round(p / d, 3),
+        "serve_ratio": round(s / d, 3),
+        "direct_s": round(d, 1),
+        "pool_s": round(p, 1),
+        "serve_s": round(s, 1),
+        "repeats": n,
+        "mlflow_runs_per_demo": runs,
+        "summary": f"pool {p / d:.2f}× ({p:.0f} s), serve {s / d:.2f}× ({s:.0f} s), direct {d:.0f} s",
+    }
 
 
 if __name__ == "__main__":

@@ -66,9 +66,16 @@ def run(repeats: int = 5) -> dict[str, object]:
     return {
         "figure": "P2 rerank top-1000 per query (cached features)",
         "summary": f"p50 {p50} ms, p95 {p95} ms; k=100/1000/5000: {median_k[100]}/{median_k[1000]}/{median_k[5000]} ms",
-        "p50_ms": p50, "p95_ms": p95, "p50_cpu_ms": round(float(np.median(cpu50s)), 2), "queries": 100, "median_ms_by_k": median_k,
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p50_cpu_ms": round(float(np.median(cpu50s)), 2),
+        "queries": 100,
+        "median_ms_by_k": median_k,
         "ratio": round(median_k[5000] / median_k[100], 1) if median_k[100] else None,
-        "ratio_meaning": "median ms at k=5000 / k=100", "frames": FRAMES, "dim": DIM, "repeats": max(1, repeats),
+        "ratio_meaning": "median ms at k=5000 / k=100",
+        "frames": FRAMES,
+        "dim": DIM,
+        "repeats": max(1, repeats),
     }
 
 

@@ -33,10 +33,23 @@ TAGS = tuple(f"tag{i}" for i in range(8))
 
 
 def _queue(root: Path, n_items: int) -> None:
-    items = [NewItem(video=f"/synthetic/{i}.mp4", video_sha256=f"{i:064x}", split="", control=False,
-                     suggestions=tuple((t, 0.9 - 0.1 * j - 1e-4 * i) for j, t in enumerate(TAGS)), codec="h264",
-                     playable=True, strip=None, mapper_version="1", tag2vec_version="1", encoder_id="bench",
-                     encoder_weights="random") for i in range(n_items)]
+    items = [
+        NewItem(
+            video=f"/synthetic/{i}.mp4",
+            video_sha256=f"{i:064x}",
+            split="",
+            control=False,
+            suggestions=tuple((t, 0.9 - 0.1 * j - 1e-4 * i) for j, t in enumerate(TAGS)),
+            codec="h264",
+            playable=True,
+            strip=None,
+            mapper_version="1",
+            tag2vec_version="1",
+            encoder_id="bench",
+            encoder_weights="random",
+        )
+        for i in range(n_items)
+    ]
     ReviewStore(root / "data" / "review" / "review.db").create().add_items("default", items)
 
 
@@ -100,10 +113,17 @@ def run(repeats: int = 3, items: int = 160) -> dict[str, object]:
         one.append(np.percentile(measure(1, items // 4), [50, 95]))
     p50_4, p95_4 = (float(np.median([x[i] for x in four])) for i in (0, 1))
     p50_1, p95_1 = (float(np.median([x[i] for x in one])) for i in (0, 1))
-    return {"figure": "review next-item latency, 4 concurrent reviewers (submit → next panel)",
-            "summary": f"p50 {p50_4:.1f} ms, p95 {p95_4:.1f} ms (1 reviewer: p50 {p50_1:.1f}, p95 {p95_1:.1f})",
-            "ratio": round(p50_4 / p50_1, 2) if p50_1 else None, "p50_ms": round(p50_4, 2), "p95_ms": round(p95_4, 2),
-            "p50_ms_1": round(p50_1, 2), "p95_ms_1": round(p95_1, 2), "items": items, "repeats": repeats}
+    return {
+        "figure": "review next-item latency, 4 concurrent reviewers (submit → next panel)",
+        "summary": f"p50 {p50_4:.1f} ms, p95 {p95_4:.1f} ms (1 reviewer: p50 {p50_1:.1f}, p95 {p95_1:.1f})",
+        "ratio": round(p50_4 / p50_1, 2) if p50_1 else None,
+        "p50_ms": round(p50_4, 2),
+        "p95_ms": round(p95_4, 2),
+        "p50_ms_1": round(p50_1, 2),
+        "p95_ms_1": round(p95_1, 2),
+        "items": items,
+        "repeats": repeats,
+    }
 
 
 def main() -> None:

@@ -62,10 +62,14 @@ def run(repeats: int = 1, small: int = 100, large: int = 1000) -> dict[str, Any]
         runs = {n: [peak_rss(scratch / f"root-{n}-{r}", sizes[n]) for r in passes] for n in (small, large)}
     peaks = {n: statistics.median(r["peak_rss_mb"] for r in rs) for n, rs in runs.items()}
     ratio = peaks[large] / peaks[small]
-    return {"figure": f"peak RSS {large} videos / {small} videos", "summary": f"{ratio:.2f} ({peaks[large]:.0f} / {peaks[small]:.0f} MB)",
-            "ratio": round(ratio, 3), "peak_rss_mb": {str(n): round(v, 1) for n, v in peaks.items()},
-            "seconds": {str(n): round(statistics.median(r["seconds"] for r in rs), 1) for n, rs in runs.items()},
-            "encoded": {str(n): rs[0]["encoded"] for n, rs in runs.items()}}
+    return {
+        "figure": f"peak RSS {large} videos / {small} videos",
+        "summary": f"{ratio:.2f} ({peaks[large]:.0f} / {peaks[small]:.0f} MB)",
+        "ratio": round(ratio, 3),
+        "peak_rss_mb": {str(n): round(v, 1) for n, v in peaks.items()},
+        "seconds": {str(n): round(statistics.median(r["seconds"] for r in rs), 1) for n, rs in runs.items()},
+        "encoded": {str(n): rs[0]["encoded"] for n, rs in runs.items()},
+    }
 
 
 def main() -> None:

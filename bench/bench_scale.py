@@ -58,8 +58,14 @@ def _local_arms(scratch: Path, videos: list[Path], arch: str, repeats: int) -> d
 def _dask_arm(scratch: Path, videos: list[Path], arch: str, repeats: int) -> list[float]:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=DASK_WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
+    with LocalCluster(
+        n_workers=DASK_WORKERS,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    ) as cluster:
         video = {"executor": "dask", "dask_address": cluster.scheduler_address, "dask_chunk_videos": max(1, len(videos) // 8)}
         _fps(scratch, videos, clip={"arch": arch}, video=video)  # warm-up: each worker loads its encoder
         return [_fps(scratch, videos, clip={"arch": arch}, video=video) for _ in range(repeats)]
@@ -72,8 +78,18 @@ def cache_entry_bytes(frames: int, dims: int) -> int:
     from reeltag.video.cache import CachedFeatures, FeatureCache, pool
 
     vectors = np.random.default_rng(0).standard_normal((frames, dims)).astype(np.float32)
-    entry = CachedFeatures("0" * 40, vectors, pool(vectors), tuple(range(frames)), tuple(float(i) for i in range(frames)),
-                           "ViT-B-32@" + "0" * 16, "real", f"uniform{frames}", "0" * 64, "/archive/videos/000000/0000000.mp4")
+    entry = CachedFeatures(
+        "0" * 40,
+        vectors,
+        pool(vectors),
+        tuple(range(frames)),
+        tuple(float(i) for i in range(frames)),
+        "ViT-B-32@" + "0" * 16,
+        "real",
+        f"uniform{frames}",
+        "0" * 64,
+        "/archive/videos/000000/0000000.mp4",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         return FeatureCache(Path(tmp)).put(entry).stat().st_size
 
@@ -85,11 +101,19 @@ def run(repeats: int = 3, n_videos: int = 32, arch: str = "reeltag-tiny") -> dic
         local = _local_arms(scratch, videos, arch, max(1, repeats))
         dask = _dask_arm(scratch, videos, arch, max(1, repeats))
     pre, nopre, dk = (statistics.median(x) for x in (local["prefetch"], local["no_prefetch"], dask))
-    return {"figure": f"extraction fps: {DASK_WORKERS} Dask workers × 1 thread ÷ local 2 threads; prefetch gain ({arch})",
-            "ratio": round(dk / pre, 3), "prefetch_gain": round(pre / nopre, 3), "dask_fps": round(dk, 1),
-            "local_fps": round(pre, 1), "cache_entry_bytes_vit_b32_8_frames": cache_entry_bytes(8, 512), "local_no_prefetch_fps": round(nopre, 1), "videos": len(videos), "arch": arch,
-            "summary": f"Dask ÷ local {dk / pre:.2f} ({dk:.0f} / {pre:.0f} fps); prefetch on ÷ off {pre / nopre:.2f} "
-                       f"({pre:.0f} / {nopre:.0f} fps)"}
+    return {
+        "figure": f"extraction fps: {DASK_WORKERS} Dask workers × 1 thread ÷ local 2 threads; prefetch gain ({arch})",
+        "ratio": round(dk / pre, 3),
+        "prefetch_gain": round(pre / nopre, 3),
+        "dask_fps": round(dk, 1),
+        "local_fps": round(pre, 1),
+        "cache_entry_bytes_vit_b32_8_frames": cache_entry_bytes(8, 512),
+        "local_no_prefetch_fps": round(nopre, 1),
+        "videos": len(videos),
+        "arch": arch,
+        "summary": f"Dask ÷ local {dk / pre:.2f} ({dk:.0f} / {pre:.0f} fps); prefetch on ÷ off {pre / nopre:.2f} "
+        f"({pre:.0f} / {nopre:.0f} fps)",
+    }
 
 
 def main() -> None:

@@ -63,8 +63,13 @@ def one_suggestion(video: Path, encoder: Any, mapper: TagMapper, index: TagIndex
     mapped, map_ms = _timed(lambda: predict(mapper, vectors.mean(axis=0, keepdims=True)))
     ranked, nearest_ms = _timed(lambda: nearest_tags(mapped, index, K))
     assert len(ranked[0]) == K
-    return {"decode_ms": decode_ms, "encode_ms": encode_ms, "map_ms": map_ms, "nearest_ms": nearest_ms,
-            "total_ms": decode_ms + encode_ms + map_ms + nearest_ms}
+    return {
+        "decode_ms": decode_ms,
+        "encode_ms": encode_ms,
+        "map_ms": map_ms,
+        "nearest_ms": nearest_ms,
+        "total_ms": decode_ms + encode_ms + map_ms + nearest_ms,
+    }
 
 
 def pickle_formats(mapper: TagMapper, rounds: int = 100) -> dict[str, float]:
@@ -84,8 +89,11 @@ def pickle_formats(mapper: TagMapper, rounds: int = 100) -> dict[str, float]:
             for zipped in (False, True):
                 times[zipped].append(roundtrip(Path(tmp) / "mapper.pt", zipped))
     legacy, zipped = statistics.median(times[False]), statistics.median(times[True])
-    return {"state_dict_legacy_ms": round(legacy, 3), "state_dict_zip_ms": round(zipped, 3),
-            "zip_over_legacy": round(zipped / legacy, 2)}
+    return {
+        "state_dict_legacy_ms": round(legacy, 3),
+        "state_dict_zip_ms": round(zipped, 3),
+        "zip_over_legacy": round(zipped / legacy, 2),
+    }
 
 
 def run(repeats: int = 5, n_tags: int = 100_000) -> dict[str, Any]:
@@ -103,10 +111,16 @@ def run(repeats: int = 5, n_tags: int = 100_000) -> dict[str, Any]:
     million = _tag_index(1_000_000)
     query = np.random.default_rng(2).normal(size=(1, TAG_DIM)).astype(np.float32)
     million_ms = statistics.median(_timed(lambda: nearest_tags(query, million, K))[1] for _ in range(3))
-    return {"figure": f"P4 suggest latency, one 10 s video (8 frames, ViT-B-32 random, {n_tags // 1000}k tags)",
-            "summary": f"p50 {p50['total_ms']:.0f} ms", "ratio": round(p50["nearest_ms"] / p50["total_ms"], 4),
-            "ratio_means": "share of the total spent in nearest tags", "repeats": repeats, "p50": p50,
-            "nearest_1m_tags_ms": round(million_ms, 1), **pickle_formats(mapper)}
+    return {
+        "figure": f"P4 suggest latency, one 10 s video (8 frames, ViT-B-32 random, {n_tags // 1000}k tags)",
+        "summary": f"p50 {p50['total_ms']:.0f} ms",
+        "ratio": round(p50["nearest_ms"] / p50["total_ms"], 4),
+        "ratio_means": "share of the total spent in nearest tags",
+        "repeats": repeats,
+        "p50": p50,
+        "nearest_1m_tags_ms": round(million_ms, 1),
+        **pickle_formats(mapper),
+    }
 
 
 def main() -> None:

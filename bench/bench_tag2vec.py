@@ -78,8 +78,11 @@ def run(repeats: int = 5) -> dict[str, Any]:
         "words_per_s": {k: round(v) for k, v in wps.items()},
         "corpus_file_vs_iterable": round(wps["gensim_corpus_file"] / wps["gensim_iterable"], 3),
         "path": "corpus_file" if cfg.corpus_file else "iterable",
-        "sentences": len(sentences), "words_per_epoch": words // cfg.epochs, "epochs": cfg.epochs,
-        "workers": cfg.workers, "repeats": repeats,
+        "sentences": len(sentences),
+        "words_per_epoch": words // cfg.epochs,
+        "epochs": cfg.epochs,
+        "workers": cfg.workers,
+        "repeats": repeats,
     }
 
 

@@ -75,8 +75,10 @@ def search_map(encoder: Any, search: Path, frames_per_video: int = 8) -> tuple[f
 
     run, qrels = read_run(search / "base.run"), read_qrels(search / "qrels.txt")
     topics, manifest = read_topics(search / "topics.txt"), read_manifest(search / "manifest.csv")
-    frames = {d: encoder.encode_images(read_frames(p, Sampling("uniform", frames_per_video), encoder.image_size).frames)
-              for d, p in manifest.paths.items()}
+    frames = {
+        d: encoder.encode_images(read_frames(p, Sampling("uniform", frames_per_video), encoder.image_size).frames)
+        for d, p in manifest.paths.items()
+    }
     queries = dict(zip(topics.texts, encoder.encode_texts(list(topics.texts.values()))))
     depth = max(len(r) for r in run.rankings.values())
     clip_alone = rerank_prepared(prepare(run, queries, frames, depth), Setting(1.0, "minmax", "max"), top_m=3)
@@ -87,8 +89,16 @@ def probe(demo: Path, arch: str, text: str, steps: int, seed: int) -> dict[str, 
     encoder, seconds = train(arch, demo / TEXT_FILES[text], steps, seed)
     colour, shape = colour_shape_accuracy(encoder, demo / "search")
     map_clip, map_engine = search_map(encoder, demo / "search")
-    row = {"arch": arch, "text": text, "steps": steps, "train_s": round(seconds, 1), "colour_acc": round(colour, 3),
-           "shape_acc": round(shape, 3), "map_clip": round(map_clip, 3), "map_engine": round(map_engine, 3)}
+    row = {
+        "arch": arch,
+        "text": text,
+        "steps": steps,
+        "train_s": round(seconds, 1),
+        "colour_acc": round(colour, 3),
+        "shape_acc": round(shape, 3),
+        "map_clip": round(map_clip, 3),
+        "map_engine": round(map_engine, 3),
+    }
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 

@@ -40,8 +40,12 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 # Only steps that read or write stores get retries, and only on transient I/O faults.
-IO_RETRIES: dict[str, Any] = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=2),
-                              "retry_jitter_factor": 0.2, "retry_condition_fn": retry_transient}
+IO_RETRIES: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.2,
+    "retry_condition_fn": retry_transient,
+}
 NO_CACHING: dict[str, Any] = {"cache_policy": NO_CACHE}
 
 
@@ -157,4 +161,3 @@ def encoder_weights_file(project: Project) -> str:
     weights = project.settings.clip.weights
     path = Path(weights) if Path(weights).is_absolute() else project.paths.root / weights
     return str(path) if path.is_file() else weights
-

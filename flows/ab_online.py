@@ -23,6 +23,9 @@ def summarise_task(root: str, day: date | None, tracking: TrackingSection | None
 def ab_online(root: str = ".", day: date | None = None, tracking: TrackingSection | None = None) -> OnlineSummary:
     summary = summarise_task(root, day, tracking)
     rows = "\n".join(f"| {v} | {m['queries']:.0f} | {m['success']:.3f} | {m['ctr']:.3f} |" for v, m in summary.variants.items())
-    create_markdown_artifact(f"| variant | queries | success | CTR@10 |\n|---|---|---|---|\n{rows}\n\n**{summary.verdict}**",
-                             key="ab-online", description=f"{summary.experiment} {summary.day}: {summary.verdict}")
+    create_markdown_artifact(
+        f"| variant | queries | success | CTR@10 |\n|---|---|---|---|\n{rows}\n\n**{summary.verdict}**",
+        key="ab-online",
+        description=f"{summary.experiment} {summary.day}: {summary.verdict}",
+    )
     return summary

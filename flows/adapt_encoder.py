@@ -23,15 +23,26 @@ def adapt_task(project: Project, pairs: str, videos: list[str], from_: str | Non
 
 @flow(name="adapt-encoder", validate_parameters=True)
 def adapt_encoder(
-    root: str = ".", pairs: str = "data/inbox/pairs.jsonl", from_: str | None = None, out: str | None = None,
-    clip: ClipSection | None = None, video: VideoSection | None = None, tracking: TrackingSection | None = None,
+    root: str = ".",
+    pairs: str = "data/inbox/pairs.jsonl",
+    from_: str | None = None,
+    out: str | None = None,
+    clip: ClipSection | None = None,
+    video: VideoSection | None = None,
+    tracking: TrackingSection | None = None,
 ) -> AdaptResult:
     """A missing output checkpoint, or one that is not the checkpoint the cached result describes (another
     run wrote there since), refreshes the cache: the step must write it again."""
     project = project_for(root, clip=clip, video=video, tracking=tracking)
     pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
     check_served_paths(root, pairs=pairs, out=out)
-    args = {"project": project, "pairs": pairs, "videos": labelled_videos(pairs, project.settings.paths.allow_absolute_manifest_paths), "from_": from_, "out": out}
+    args = {
+        "project": project,
+        "pairs": pairs,
+        "videos": labelled_videos(pairs, project.settings.paths.allow_absolute_manifest_paths),
+        "from_": from_,
+        "out": out,
+    }
     return adapt_task.with_options(refresh_cache=stale_output(args))(**args)
 
 

@@ -76,8 +76,11 @@ def build_deployments(settings: Settings) -> list[Any]:
     tz, params = settings.schedules.timezone, deployment_parameters(settings)
     return [
         load_flow(name).to_deployment(
-            f"{name}-scheduled", schedules=[Cron(cron_of(settings, name), timezone=tz)] if cron_of(settings, name) else [],
-            parameters=params, tags=["reeltag"], entrypoint_type=EntrypointType.MODULE_PATH,
+            f"{name}-scheduled",
+            schedules=[Cron(cron_of(settings, name), timezone=tz)] if cron_of(settings, name) else [],
+            parameters=params,
+            tags=["reeltag"],
+            entrypoint_type=EntrypointType.MODULE_PATH,
         )
         for name in FLOWS
     ]

@@ -27,7 +27,9 @@ def features_task(project: Project, labels: str, videos: list[str], encoder: str
 
 
 @task(name="fit-mapper", cache_key_fn=content_key)
-def fit_task(project: Project, labels: str, videos: list[str], mode: str, tag2vec: str | None, encoder: str) -> steps.MapperTrained:
+def fit_task(
+    project: Project, labels: str, videos: list[str], mode: str, tag2vec: str | None, encoder: str
+) -> steps.MapperTrained:
     """Keyed on the REQUESTED mode: the fit it resolves to changes once this task has promoted a champion."""
     step = steps.train_mapper if fit_mode(project, mode) == "train" else steps.finetune_mapper
     return step(project, labels)
@@ -44,8 +46,13 @@ def fit_mode(project: Project, mode: str) -> str:
 
 @flow(name="finetune-mapper", validate_parameters=True)
 def finetune_mapper(
-    root: str = ".", labels: str | None = None, mode: Literal["auto", "train", "finetune"] = "auto", report: bool = True,
-    clip: ClipSection | None = None, video: VideoSection | None = None, mapper: MapperSection | None = None,
+    root: str = ".",
+    labels: str | None = None,
+    mode: Literal["auto", "train", "finetune"] = "auto",
+    report: bool = True,
+    clip: ClipSection | None = None,
+    video: VideoSection | None = None,
+    mapper: MapperSection | None = None,
     tracking: TrackingSection | None = None,
 ) -> steps.MapperTrained:
     check_served_paths(root, labels=labels)

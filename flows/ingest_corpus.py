@@ -25,8 +25,11 @@ def inbox_files(project: Project) -> list[str]:
 
 @flow(name="ingest-corpus", validate_parameters=True)
 def ingest_corpus(
-    root: str = ".", files: list[str] | None = None, source_name: str | None = None,
-    corpus: CorpusSection | None = None, tracking: TrackingSection | None = None,
+    root: str = ".",
+    files: list[str] | None = None,
+    source_name: str | None = None,
+    corpus: CorpusSection | None = None,
+    tracking: TrackingSection | None = None,
 ) -> IngestSummary:
     """Ingest, then validate (a contract failure fails this flow too)."""
     check_served_paths(root, files=files)

@@ -38,8 +38,9 @@ def simulated_review_task(root: str, labels: str) -> object:
 
 
 @flow(name="poc-demo", validate_parameters=True)
-def poc_demo(root: str = "demo-out", size: Literal["tiny", "small", "full"] = "small", seed: int = 1,
-             quick: bool = False) -> DemoSummary:
+def poc_demo(
+    root: str = "demo-out", size: Literal["tiny", "small", "full"] = "small", seed: int = 1, quick: bool = False
+) -> DemoSummary:
     """``quick``: reduced settings for a smoke run (see ``reeltag.pipelines.demo.QUICK_SECTIONS``)."""
     started = time.perf_counter()
     inputs = demo_data_task(root, size, seed, quick)

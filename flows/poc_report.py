@@ -26,8 +26,12 @@ def _if_present(path: Path) -> str | None:
 
 @flow(name="poc-report", validate_parameters=True)
 def poc_report(
-    root: str = ".", labels: str | None = None, search: str | None = None, out: str | None = None,
-    gates: GatesSection | None = None, tracking: TrackingSection | None = None,
+    root: str = ".",
+    labels: str | None = None,
+    search: str | None = None,
+    out: str | None = None,
+    gates: GatesSection | None = None,
+    tracking: TrackingSection | None = None,
 ) -> ReportResult:
     check_served_paths(root, labels=labels, search=search, out=out)
     project = project_for(root, gates=gates, tracking=tracking)

@@ -26,9 +26,14 @@ def train_task(project: Project, sentences: Path, incremental: bool) -> TrainRes
 
 @flow(name="retrain-tag2vec", validate_parameters=True)
 def retrain_tag2vec(
-    root: str = ".", incremental: bool = False, labels: str | None = None, search: str | None = None,
+    root: str = ".",
+    incremental: bool = False,
+    labels: str | None = None,
+    search: str | None = None,
     chain: Literal["new-champion", "always", "never"] = "new-champion",
-    corpus: CorpusSection | None = None, tag2vec: Tag2VecSection | None = None, tracking: TrackingSection | None = None,
+    corpus: CorpusSection | None = None,
+    tag2vec: Tag2VecSection | None = None,
+    tracking: TrackingSection | None = None,
 ) -> TrainResult:
     """A failing contract raises in ``validate_data`` and nothing is trained. ``chain`` says when the mapper,
     rerank and report flows follow (on a new champion by default; the demo runs them ``always``)."""

@@ -21,8 +21,13 @@ def tune_task(project: Project, search: str, encoder: str) -> TuneResult:
 
 @flow(name="tune-rerank", validate_parameters=True)
 def tune_rerank(
-    root: str = ".", search: str | None = None, report: bool = True, clip: ClipSection | None = None,
-    video: VideoSection | None = None, rerank: RerankSection | None = None, tracking: TrackingSection | None = None,
+    root: str = ".",
+    search: str | None = None,
+    report: bool = True,
+    clip: ClipSection | None = None,
+    video: VideoSection | None = None,
+    rerank: RerankSection | None = None,
+    tracking: TrackingSection | None = None,
 ) -> TuneResult:
     check_served_paths(root, search=search)
     project = project_for(root, clip=clip, video=video, rerank=rerank, tracking=tracking)

@@ -19,8 +19,12 @@ def tune_task(project: Project, sentences: str) -> Tag2VecTuned:
 
 
 @flow(name="tune-tag2vec", validate_parameters=True)
-def tune_tag2vec(root: str = ".", tag2vec: Tag2VecSection | None = None, tag2vec_tune: Tag2VecTuneSection | None = None,
-                 tracking: TrackingSection | None = None) -> Tag2VecTuned:
+def tune_tag2vec(
+    root: str = ".",
+    tag2vec: Tag2VecSection | None = None,
+    tag2vec_tune: Tag2VecTuneSection | None = None,
+    tracking: TrackingSection | None = None,
+) -> Tag2VecTuned:
     """Reports the best setting (by the hybrid's val hit@k); set it in ``[tag2vec]`` to train with it."""
     project = project_for(root, tag2vec=tag2vec, tag2vec_tune=tag2vec_tune, tracking=tracking)
     return tune_task(project, str(project.paths.validation / SENTENCES_FILE))

@@ -17,7 +17,9 @@ def validate_task(project: Project) -> ValidateResult:
 
 
 @flow(name="validate-data", validate_parameters=True)
-def validate_data(root: str = ".", corpus: CorpusSection | None = None, tracking: TrackingSection | None = None) -> ValidateResult:
+def validate_data(
+    root: str = ".", corpus: CorpusSection | None = None, tracking: TrackingSection | None = None
+) -> ValidateResult:
     """Contracts on the store; failing rows are quarantined; ContractFailed stops every later step."""
     check_served_paths(root)
     project = project_for(root, corpus=corpus, tracking=tracking)

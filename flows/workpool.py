@@ -76,8 +76,14 @@ def _deploy_one(settings: Settings, name: str, pool: str, folder: Path) -> PoolD
     cron, tz = cron_of(settings, name), settings.schedules.timezone
     flow: Flow[Any, Any] = Flow.from_source(source=str(folder), entrypoint=file_entrypoint(name))
     deployment_id = flow.deploy(
-        f"{name}-pool", work_pool_name=pool, schedules=[Cron(cron, timezone=tz)] if cron else [],
-        parameters=deployment_parameters(settings), tags=["reeltag"], build=False, push=False,
-        print_next_steps=False, ignore_warnings=True,
+        f"{name}-pool",
+        work_pool_name=pool,
+        schedules=[Cron(cron, timezone=tz)] if cron else [],
+        parameters=deployment_parameters(settings),
+        tags=["reeltag"],
+        build=False,
+        push=False,
+        print_next_steps=False,
+        ignore_warnings=True,
     )
     return PoolDeployment(flow=name, deployment=f"{name}/{name}-pool", id=str(deployment_id), cron=cron)

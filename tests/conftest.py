@@ -86,8 +86,23 @@ def demo_encoder(demo_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> D
 
     root = tmp_path_factory.mktemp("demo-encoder")
     checkpoint = root / "reeltag-tiny-demo.pt"
-    args = ["clip", "adapt", "--pairs", str(demo_tiny / "segments.jsonl"), "--from", "random", "--arch", "reeltag-tiny",
-            "--steps", str(DEMO_ENCODER_STEPS), "--out", str(checkpoint), "--root", str(root), "--json"]
+    args = [
+        "clip",
+        "adapt",
+        "--pairs",
+        str(demo_tiny / "segments.jsonl"),
+        "--from",
+        "random",
+        "--arch",
+        "reeltag-tiny",
+        "--steps",
+        str(DEMO_ENCODER_STEPS),
+        "--out",
+        str(checkpoint),
+        "--root",
+        str(root),
+        "--json",
+    ]
     env = {**TELEMETRY_OFF, "REELTAG_TRACKING__TRIGGER": "test", "REELTAG_CLIP__THREADS": "1"}
     outcome = CliRunner().invoke(app, args, env=env)
     assert outcome.exit_code == 0, outcome.output[-3000:]

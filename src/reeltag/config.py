@@ -26,7 +26,8 @@ class Section(BaseModel):
 class PathsSection(Section):
     real_data: Path = Field(Path("../shared/data"), description="Folder of the shared real data (read-only).")
     allow_absolute_manifest_paths: bool = Field(
-        False, description="Allow manifest/label entries with absolute paths (and folder scans to follow symlinks out of "
+        False,
+        description="Allow manifest/label entries with absolute paths (and folder scans to follow symlinks out of "
         "the folder); off: every entry must stay under its file's folder, as relative ones always must.",
     )
 
@@ -54,7 +55,10 @@ class Tag2VecSection(Section):
     min_count: int = Field(2, ge=1, le=10_000, description="Minimum tag frequency kept in the vocabulary.")
     negative: int = Field(10, ge=0, le=50, description="Negative samples per positive.")
     sample: float = Field(
-        0.0, ge=0.0, le=1.0, description="Down-sampling threshold for frequent tags (0 = off; 1e-3 starves small tag vocabularies)."
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Down-sampling threshold for frequent tags (0 = off; 1e-3 starves small tag vocabularies).",
     )
     epochs: int = Field(20, ge=1, le=1000, description="Training passes over the sentences.")
     alpha: float = Field(0.025, gt=0.0, le=1.0, description="Initial learning rate.")
@@ -62,11 +66,14 @@ class Tag2VecSection(Section):
     seed: int = Field(1, description="Random seed (training is only reproducible with workers=1).")
     eval_k: int = Field(10, ge=1, le=1000, description="k for hit@k and MRR@k.")
     corpus_file: bool = Field(
-        False, description="Train through gensim's corpus_file path; off: bench P3 found no reliable gain on 2 shared cores "
+        False,
+        description="Train through gensim's corpus_file path; off: bench P3 found no reliable gain on 2 shared cores "
         "(corpus_file ÷ iterable 0.83-1.16 over three runs).",
     )
     hybrid_pseudo_count: float = Field(
-        100.0, ge=0.0, le=1e9,
+        100.0,
+        ge=0.0,
+        le=1e9,
         description="Hybrid: co-occurrences at which a context tag's co-occurrence and Tag2Vec probabilities weigh the "
         "same (chosen on tweeteval emoji val), count.",
     )
@@ -113,7 +120,9 @@ class VideoSection(Section):
         "", description="Dask scheduler, e.g. tcp://127.0.0.1:8786; empty: a LocalCluster of dask_workers processes per call."
     )
     dask_workers: int = Field(2, ge=1, le=1024, description="LocalCluster worker processes (one torch thread each), processes.")
-    dask_chunk_videos: int = Field(8, ge=1, le=100_000, description="Videos per Dask task (a lost worker's chunk is retried), videos.")
+    dask_chunk_videos: int = Field(
+        8, ge=1, le=100_000, description="Videos per Dask task (a lost worker's chunk is retried), videos."
+    )
 
 
 class MapperSection(Section):
@@ -134,7 +143,9 @@ class MapperSection(Section):
 
 class RerankSection(Section):
     alpha: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.5,
+        ge=0.0,
+        le=1.0,
         description="Weight of the CLIP score M (max over frames); 1−α goes to the engine score S; 0 keeps the engine's order.",
     )
     depth: int = Field(1000, ge=1, le=1_000_000, description="Top-k of each topic that is reranked.")
@@ -150,7 +161,9 @@ class RerankSection(Section):
     tune_poolings: tuple[Literal["max", "mean", "topm"], ...] = Field(
         ("max", "mean", "topm"), min_length=1, description="Poolings tried by tuning (1 to 3 names)."
     )
-    tune_measure: str = Field("AP", description="Per-topic measure tuning maximises: AP, nDCG@k, P@k, R@k, xinfAP, infNDCG or iP@k.")
+    tune_measure: str = Field(
+        "AP", description="Per-topic measure tuning maximises: AP, nDCG@k, P@k, R@k, xinfAP, infNDCG or iP@k."
+    )
     cv_folds: int = Field(5, ge=2, le=100, description="Cross-validation folds over topics.")
     bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples for confidence intervals.")
     seed: int = Field(11, description="Seed for folds and bootstrap.")
@@ -166,12 +179,16 @@ class GatesSection(Section):
     min_eval_items: int = Field(
         200, ge=1, le=10_000_000, description="Report: fewer held-out videos or queries than this is 'tiny data' (no GO)."
     )
-    min_eval_topics: int = Field(25, ge=1, le=100_000, description="Report: fewer search topics than this is 'tiny data' (no GO).")
+    min_eval_topics: int = Field(
+        25, ge=1, le=100_000, description="Report: fewer search topics than this is 'tiny data' (no GO)."
+    )
     report_sample_videos: int = Field(
         8, ge=1, le=1000, description="Report: labelled test videos timed (uncached frames + CLIP) and shown as examples."
     )
     min_review_items: int = Field(
-        50, ge=1, le=10_000_000,
+        50,
+        ge=1,
+        le=10_000_000,
         description="Report: staff-reviewed videos below which the time saved is also shown as the P@5 proxy, videos.",
     )
 
@@ -181,19 +198,32 @@ class SchedulesSection(Section):
 
     ingest_corpus: str = Field("0 * * * *", description="ingest-corpus (then validate-data): hourly, on the hour.")
     validate_data: str = Field("30 2 * * *", description="validate-data on its own: daily at 02:30.")
-    retrain_tag2vec: str = Field("0 3 * * 1", description="retrain-tag2vec (a new champion chains mapper → rerank → report): weekly.")
+    retrain_tag2vec: str = Field(
+        "0 3 * * 1", description="retrain-tag2vec (a new champion chains mapper → rerank → report): weekly."
+    )
     finetune_mapper: str = Field(
         "20 * * * *", description="finetune-mapper: hourly check; content-hash caching makes it a no-op until labels change."
     )
     tune_rerank: str = Field("0 5 1 * *", description="tune-rerank (then poc-report): monthly, 1st at 05:00.")
     poc_report: str = Field("0 6 * * *", description="poc-report: daily at 06:00 (also chained after every tuning flow).")
-    adapt_encoder: str = Field("", description="adapt-encoder: on demand (empty = no schedule); it needs new (video, text) pairs.")
+    adapt_encoder: str = Field(
+        "", description="adapt-encoder: on demand (empty = no schedule); it needs new (video, text) pairs."
+    )
     ab_online: str = Field("15 0 * * *", description="ab-online: daily at 00:15 (the online experiment's day before).")
     tune_tag2vec: str = Field("", description="tune-tag2vec: on demand (empty = no schedule); a grid of Tag2Vec trainings.")
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
-    @field_validator("ingest_corpus", "validate_data", "retrain_tag2vec", "finetune_mapper", "tune_rerank", "poc_report",
-                     "adapt_encoder", "ab_online", "tune_tag2vec")
+    @field_validator(
+        "ingest_corpus",
+        "validate_data",
+        "retrain_tag2vec",
+        "finetune_mapper",
+        "tune_rerank",
+        "poc_report",
+        "adapt_encoder",
+        "ab_online",
+        "tune_tag2vec",
+    )
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         """5-field cron (minute hour day month weekday) or empty; the error names the expression."""
@@ -228,7 +258,9 @@ class ReviewSection(Section):
 
     port: int = Field(8010, ge=1, le=65535, description="Port of the review page (bound to 127.0.0.1).")
     reviewer: str = Field(
-        "staff", pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Reviewer name recorded on every event (1-64 of A-Z a-z 0-9 _ . @ -)."
+        "staff",
+        pattern=r"^[A-Za-z0-9_.@-]{1,64}$",
+        description="Reviewer name recorded on every event (1-64 of A-Z a-z 0-9 _ . @ -).",
     )
     queue: str = Field("default", min_length=1, max_length=64, description="Queue name items are added to and served from.")
     order: Literal["uncertain", "newest"] = Field(
@@ -240,6 +272,7 @@ class ReviewSection(Section):
     )
     k: int = Field(8, ge=1, le=9, description="Suggested tags shown per item (keys 1-9 select one), tags.")
     seed: int = Field(5, description="Seed of the control-item draw and of the demo's simulated reviewer.")
+
 
 class ApiSection(Section):
     """``reeltag api``: the HTTP service (suggest and rerank for other systems)."""
@@ -260,7 +293,10 @@ class ApiSection(Section):
     reload_s: float = Field(5.0, gt=0.0, le=86_400.0, description="Seconds between checks of the registry's champion aliases.")
     query_cache_size: int = Field(4096, ge=0, le=10_000_000, description="Query text vectors kept (LRU), entries.")
     mmap_above_mb: float = Field(
-        512.0, ge=0.0, le=1_000_000.0, description="Catalogue feature matrices larger than this are memory-mapped from data/api/, MiB."
+        512.0,
+        ge=0.0,
+        le=1_000_000.0,
+        description="Catalogue feature matrices larger than this are memory-mapped from data/api/, MiB.",
     )
 
 
@@ -295,16 +331,27 @@ class AbOnlineSection(Section):
 class AbSection(Section):
     online: AbOnlineSection = AbOnlineSection()
 
+
 class TextSection(Section):
     """The text branch of ``suggest`` (issue 19): title/description → tags, and its fusion with the visual branch."""
 
-    min_word_count: int = Field(2, ge=1, le=10_000, description="A word joins the text model's vocabulary when in at least this many posts.")
+    min_word_count: int = Field(
+        2, ge=1, le=10_000, description="A word joins the text model's vocabulary when in at least this many posts."
+    )
     max_chars: int = Field(5_000, ge=10, le=1_000_000, description="Longer texts are ignored with a note (characters).")
-    knn_grid: tuple[int, ...] = Field((10, 30, 100), description="k (nearest training posts) tried for the knn method; chosen on val.")
-    centroid_betas: tuple[float, ...] = Field((0.0, 0.5, 1.0), description="β (votes ÷ tag count^β, 0..1) tried for the centroid method; chosen on val.")
-    val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Share of posts `text train` holds out (seeded) to choose the method.")
+    knn_grid: tuple[int, ...] = Field(
+        (10, 30, 100), description="k (nearest training posts) tried for the knn method; chosen on val."
+    )
+    centroid_betas: tuple[float, ...] = Field(
+        (0.0, 0.5, 1.0), description="β (votes ÷ tag count^β, 0..1) tried for the centroid method; chosen on val."
+    )
+    val_fraction: float = Field(
+        0.1, gt=0.0, lt=1.0, description="Share of posts `text train` holds out (seeded) to choose the method."
+    )
     seed: int = Field(19, description="Seed of the `text train` validation split.")
-    fusion_step: float = Field(0.1, gt=0.0, le=0.5, description="Grid step of the branch weights (mapper, knn, text) fitted on validation videos.")
+    fusion_step: float = Field(
+        0.1, gt=0.0, le=0.5, description="Grid step of the branch weights (mapper, knn, text) fitted on validation videos."
+    )
 
 
 class Tag2VecTuneSection(Section):
@@ -316,16 +363,24 @@ class Tag2VecTuneSection(Section):
     negatives: tuple[int, ...] = Field((5, 10), description="Negative samples tried.")
     epochs: tuple[int, ...] = Field((20, 40), description="Training passes tried.")
     min_counts: tuple[int, ...] = Field((2,), description="Minimum tag frequencies tried.")
-    val_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="Latest share of the training posts (by ingestion order) used as val.")
+    val_fraction: float = Field(
+        0.1, gt=0.0, lt=1.0, description="Latest share of the training posts (by ingestion order) used as val."
+    )
 
 
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow (off: nothing is logged; steps that register say so).")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
-    uri: str = Field("", description="MLflow tracking URI, the registry follows it (e.g. http://127.0.0.1:5000); "
-                     "empty: sqlite:///<root>/mlruns/mlflow.db with artifacts under <root>/mlruns/artifacts.")
-    artifact_roots: tuple[str, ...] = Field((), description="Folders outside <root>/mlruns whose model artifacts may "
-                                            "be loaded (others are refused: their bytes are not this project's).")
+    uri: str = Field(
+        "",
+        description="MLflow tracking URI, the registry follows it (e.g. http://127.0.0.1:5000); "
+        "empty: sqlite:///<root>/mlruns/mlflow.db with artifacts under <root>/mlruns/artifacts.",
+    )
+    artifact_roots: tuple[str, ...] = Field(
+        (),
+        description="Folders outside <root>/mlruns whose model artifacts may "
+        "be loaded (others are refused: their bytes are not this project's).",
+    )
 
 
 class Settings(BaseSettings):

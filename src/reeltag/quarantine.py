@@ -90,7 +90,12 @@ def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
         row = None
     if isinstance(row, dict):
         return row
-    return {"kind": path.stem, "item": f"{path.name}:{number}", "reason": "unreadable quarantine line (torn or edited)", "source": ""}
+    return {
+        "kind": path.stem,
+        "item": f"{path.name}:{number}",
+        "reason": "unreadable quarantine line (torn or edited)",
+        "source": "",
+    }
 
 
 def counts(folder: Path) -> dict[str, int]:

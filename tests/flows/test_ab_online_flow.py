@@ -18,11 +18,16 @@ pytestmark = pytest.mark.flow
 def _fill(root: Path, engine_users: int, champion_users: int) -> None:
     store = EventStore(Project.open(root).paths.ab_events_db).create()
     users = [("engine", f"e{i}") for i in range(engine_users)] + [("champion", f"c{i}") for i in range(champion_users)]
-    store.record_requests(ServedRequest(request_id=f"r-{u}", experiment="flowtest", user=u, variant=v, served=time.time(),
-                                        docids=("a", "b", "c"), teams=None) for v, u in users)
+    store.record_requests(
+        ServedRequest(
+            request_id=f"r-{u}", experiment="flowtest", user=u, variant=v, served=time.time(), docids=("a", "b", "c"), teams=None
+        )
+        for v, u in users
+    )
     clicks = [(f"r-{u}", Event(docid="a", type="click", position=1, ts=time.time())) for v, u in users if v == "champion"]
-    store.import_events(clicks + [(f"r-e{i}", Event(docid="b", type="click", position=2, ts=time.time()))
-                                  for i in range(0, engine_users, 2)])
+    store.import_events(
+        clicks + [(f"r-e{i}", Event(docid="b", type="click", position=2, ts=time.time())) for i in range(0, engine_users, 2)]
+    )
 
 
 def test_ab_online_flow_logs_the_day_and_srm_blocks_a_45_55_split(tmp_root: Path, monkeypatch) -> None:

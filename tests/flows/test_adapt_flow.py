@@ -18,8 +18,9 @@ def _adapt(root: Path, demo_tiny: Path):  # noqa: ANN202 (the flow's AdaptResult
     import flows.adapt_encoder as module
 
     root.mkdir(exist_ok=True)
-    return module.adapt_encoder(str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random",
-                                out=str(root / "encoder.pt"), clip=CLIP)
+    return module.adapt_encoder(
+        str(root), pairs=str(demo_tiny / "segments.jsonl"), from_="random", out=str(root / "encoder.pt"), clip=CLIP
+    )
 
 
 def test_adapt_flow_writes_a_demo_trained_checkpoint_then_caches(tmp_path: Path, demo_tiny: Path, monkeypatch) -> None:

@@ -45,8 +45,9 @@ def test_flows_run_names_an_unknown_parameter(run_cli) -> None:
     assert result.exit_code == 2 and "no parameter 'foo'" in result.output and "chain" in result.output
 
 
-@pytest.mark.parametrize(("param", "named"), [("chain=sometimes", "chain"), ("tag2vec.epochs=x", "tag2vec.epochs"),
-                                              ("tag2vec.nope=1", "tag2vec.nope")])
+@pytest.mark.parametrize(
+    ("param", "named"), [("chain=sometimes", "chain"), ("tag2vec.epochs=x", "tag2vec.epochs"), ("tag2vec.nope=1", "tag2vec.nope")]
+)
 def test_flows_run_names_an_invalid_parameter_value(run_cli, param: str, named: str) -> None:
     result = run_cli("flows", "run", "retrain-tag2vec", "--param", param)
     assert result.exit_code == 2 and "invalid --param" in result.output and named in result.output

@@ -32,19 +32,32 @@ def test_cache_fingerprint_ignores_trigger_and_schedules_but_not_the_steps_setti
     assert fingerprint(project_for(str(root), tag2vec=Tag2VecSection.model_validate({"epochs": 7}))) != base
 
 
-@pytest.mark.parametrize(("exc", "transient"), [
-    (OSError("stale NFS handle"), True), (TimeoutError("slow share"), True), (ConnectionResetError(), True),
-    (FileNotFoundError("x"), False), (PermissionError("x"), False), (IsADirectoryError("x"), False),
-    (NotADirectoryError("x"), False), (ValueError("size huge"), False), (BadInput("bad"), False),
-    (ContractFailed("bad"), False), (KeyError("x"), False),
-    (sqlite3.OperationalError("database is locked"), True), (sqlite3.OperationalError("no such table: runs"), False),
-])
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (OSError("stale NFS handle"), True),
+        (TimeoutError("slow share"), True),
+        (ConnectionResetError(), True),
+        (FileNotFoundError("x"), False),
+        (PermissionError("x"), False),
+        (IsADirectoryError("x"), False),
+        (NotADirectoryError("x"), False),
+        (ValueError("size huge"), False),
+        (BadInput("bad"), False),
+        (ContractFailed("bad"), False),
+        (KeyError("x"), False),
+        (sqlite3.OperationalError("database is locked"), True),
+        (sqlite3.OperationalError("no such table: runs"), False),
+    ],
+)
 def test_only_transient_os_errors_are_retried(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient
 
 
 @pytest.mark.flow
-@pytest.mark.parametrize(("exc", "attempts"), [(ValueError("size 'huge'"), 1), (FileNotFoundError("gone"), 1), (OSError("flaky"), 3)])
+@pytest.mark.parametrize(
+    ("exc", "attempts"), [(ValueError("size 'huge'"), 1), (FileNotFoundError("gone"), 1), (OSError("flaky"), 3)]
+)
 def test_io_tasks_retry_transient_os_errors_only(exc: BaseException, attempts: int) -> None:
     from prefect import flow, task
 

@@ -68,5 +68,7 @@ def test_finetune_flow_on_the_review_export(champion_project: Project, demo_tiny
     tags = project.tracker.run_data(result.run_id)["tags"]
     assert tags["reeltag.labels_source"] == "review"
     assert tags["reeltag.review_db_hash"] == exported["review_db_hash"]
-    print(f"\nfine-tune on the review export: P@5 {result.test['mapper']['p_at_5']:.3f} vs champion "
-          f"{result.champion_test['p_at_5']:.3f} on the same test videos; {result.decision}")
+    print(
+        f"\nfine-tune on the review export: P@5 {result.test['mapper']['p_at_5']:.3f} vs champion "
+        f"{result.champion_test['p_at_5']:.3f} on the same test videos; {result.decision}"
+    )

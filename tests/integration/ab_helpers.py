@@ -27,8 +27,11 @@ def api_process(root: Path, experiment: dict[str, Any], log: Path) -> Iterator[t
     url = f"http://127.0.0.1:{port}"
     os.environ.update(env)
     try:
-        proc = start_server([sys.executable, "-c", "from reeltag.cli import app; app()", "api", "--root", str(root),
-                             "--port", str(port)], f"{url}/readyz", log)
+        proc = start_server(
+            [sys.executable, "-c", "from reeltag.cli import app; app()", "api", "--root", str(root), "--port", str(port)],
+            f"{url}/readyz",
+            log,
+        )
     finally:
         for key in env:
             os.environ.pop(key, None)

@@ -45,8 +45,11 @@ def free_port() -> int:
 def start_server(args: list[str], url: str, log: Path, timeout_s: float = 180.0) -> subprocess.Popen:
     """Start ``args`` in its own process group; wait until ``url`` answers 200 (or fail with the log's tail)."""
     src, venv_bin = str(Path(__file__).resolve().parents[2] / "src"), str(Path(sys.executable).parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]),
-           "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", "")])}  # as with the venv activated
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]),
+        "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", "")]),
+    }  # as with the venv activated
     proc = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

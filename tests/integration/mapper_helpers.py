@@ -56,11 +56,12 @@ def register_tag2vec_champion(project: Project, posts: Path) -> str:
 def mapper_project_at(root: Path, clip: dict[str, str], demo: Path) -> Project:
     """A project using the ``clip`` encoder settings, with a Tag2Vec champion trained on the demo posts."""
     lines = "".join(f'{key} = "{value}"\n' for key, value in clip.items())
-    (root / "reeltag.toml").write_text(f"[clip]\n{lines}\n[tracking]\ntrigger = \"test\"\n\n[tag2vec]\nworkers = 1\n", encoding="utf-8")
+    (root / "reeltag.toml").write_text(
+        f'[clip]\n{lines}\n[tracking]\ntrigger = "test"\n\n[tag2vec]\nworkers = 1\n', encoding="utf-8"
+    )
     project = Project.open(root)
     register_tag2vec_champion(project, demo / "corpus" / "posts.jsonl")
     return project
-
 
 
 def write_demo_labelled(out: Path, size: str = "small") -> Path:

@@ -38,8 +38,7 @@ def _served(client: TestClient, served_project, user: str = "u1") -> dict:
 
 
 def _event(answer: dict, at: int, **changes) -> dict:
-    return {"docid": answer["results"][at - 1]["docid"], "type": "click", "position": at,
-            "ts": NOW.isoformat(), **changes}
+    return {"docid": answer["results"][at - 1]["docid"], "type": "click", "position": at, "ts": NOW.isoformat(), **changes}
 
 
 def test_the_answer_names_the_experiment_and_a_request_without_user_is_untouched(client, served_project) -> None:
@@ -61,23 +60,28 @@ def test_bad_feedback_is_refused_with_the_reason_and_only_valid_events_are_store
         "unknown request id": post({"request_id": "nope", "events": [_event(answer, 1)]}),
         "was not shown": post({"request_id": rid, "events": [_event(answer, 1, docid="never-shown")]}),
         "was shown at position": post({"request_id": rid, "events": [_event(answer, 4, position=5)]}),
-        "outside the experiment window": post({"request_id": rid, "events": [
-            _event(answer, 4, ts=(NOW - timedelta(days=2)).isoformat())]}),
+        "outside the experiment window": post(
+            {"request_id": rid, "events": [_event(answer, 4, ts=(NOW - timedelta(days=2)).isoformat())]}
+        ),
         "JSON": client.post("/v1/feedback", content=b'{"request_id": ', headers={"content-type": "application/json"}),
         "at most": post({"request_id": rid, "events": [_event(answer, 4)] * 10_000}),
     }
     for reason, response in refused.items():
         assert 400 <= response.status_code < 500 and reason in response.text, (reason, response.status_code, response.text)
     stored = experiment_log(served_project.root, "fb-checks")
-    mine = [(t, p) for q, t, p in zip(stored.event_query, stored.event_type, stored.event_position)
-            if stored.request_ids[q] == rid]
+    mine = [
+        (t, p) for q, t, p in zip(stored.event_query, stored.event_type, stored.event_position) if stored.request_ids[q] == rid
+    ]
     assert sorted(mine) == [("click", 1), ("click", 2), ("play", 3)]
     assert EventStore(Project.open(served_project.root).paths.ab_events_db).counts()["refusals"] >= len(refused)
 
 
 def test_sigkill_between_two_posts_loses_no_acknowledged_event(served_project, tmp_path) -> None:
-    experiment = {"name": "fb-sigkill", "start": (NOW - timedelta(hours=1)).isoformat(),
-                  "end": (NOW + timedelta(hours=6)).isoformat()}
+    experiment = {
+        "name": "fb-sigkill",
+        "start": (NOW - timedelta(hours=1)).isoformat(),
+        "end": (NOW + timedelta(hours=6)).isoformat(),
+    }
     body = next(iter(search_requests(served_project.demo).values()))
     acknowledged = 0
     with api_process(served_project.root, experiment, tmp_path / "api.log") as (url, proc):

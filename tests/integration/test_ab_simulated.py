@@ -34,8 +34,10 @@ def _weak_engine(requests: dict, seed: int) -> dict:
     shuffled = {q: [c["docid"] for c in body["candidates"]] for q, body in requests.items()}
     for docids in shuffled.values():
         rng.shuffle(docids)
-    return {q: {**body, "candidates": [{"docid": d, "score": 1.0 - i / 100} for i, d in enumerate(shuffled[q])]}
-            for q, body in requests.items()}
+    return {
+        q: {**body, "candidates": [{"docid": d, "score": 1.0 - i / 100} for i, d in enumerate(shuffled[q])]}
+        for q, body in requests.items()
+    }
 
 
 def _simulated(served_project, tmp_path, method: str) -> Log:
@@ -44,8 +46,10 @@ def _simulated(served_project, tmp_path, method: str) -> Log:
     relevant = {q: {d for d, rel in j.items() if rel > 0} for q, j in qrels.items()}
     name = f"sim-{method}"
     experiment = {"name": name, "method": method}
-    with api_process(served_project.root, experiment, tmp_path / f"{method}.log") as (url, _), \
-            httpx.Client(base_url=url, timeout=60.0) as http:
+    with (
+        api_process(served_project.root, experiment, tmp_path / f"{method}.log") as (url, _),
+        httpx.Client(base_url=url, timeout=60.0) as http,
+    ):
         sent = simulate_users(http, requests, relevant, queries=QUERIES, users=USERS, seed=11)
     assert sent.refused == 0 and sent.clicks > 0
     return experiment_log(served_project.root, name)
@@ -53,10 +57,18 @@ def _simulated(served_project, tmp_path, method: str) -> Log:
 
 def _prefix(log: Log, n: int) -> Log:
     keep = [i for i, q in enumerate(log.event_query) if q < n]
-    return replace(log, request_ids=log.request_ids[:n], users=log.users[:n], variants=log.variants[:n],
-                   shown=log.shown[:n], teams=log.teams[:n], simulated=log.simulated[:n],
-                   event_query=tuple(log.event_query[i] for i in keep), event_type=tuple(log.event_type[i] for i in keep),
-                   event_position=tuple(log.event_position[i] for i in keep))
+    return replace(
+        log,
+        request_ids=log.request_ids[:n],
+        users=log.users[:n],
+        variants=log.variants[:n],
+        shown=log.shown[:n],
+        teams=log.teams[:n],
+        simulated=log.simulated[:n],
+        event_query=tuple(log.event_query[i] for i in keep),
+        event_type=tuple(log.event_type[i] for i in keep),
+        event_position=tuple(log.event_position[i] for i in keep),
+    )
 
 
 def _significant(found: dict) -> bool:
@@ -80,17 +92,21 @@ def clip_champion(served_project):
 
 def test_champion_beats_the_engine_and_interleaving_needs_fewer_queries(served_project, tmp_path, clip_champion) -> None:
     split, mixed = _simulated(served_project, tmp_path, "split"), _simulated(served_project, tmp_path, "interleave")
-    split_cfg, mixed_cfg = AbOnlineSection(name="sim-split", bootstrap=500), AbOnlineSection(name="sim-interleave", method="interleave")
+    split_cfg, mixed_cfg = (
+        AbOnlineSection(name="sim-split", bootstrap=500),
+        AbOnlineSection(name="sim-interleave", method="interleave"),
+    )
     found = summarise(split, split_cfg)
     success = next(d for d in found["deltas"] if d.metric == "success")
     n_split, n_mixed = _queries_to_significance(split, split_cfg), _queries_to_significance(mixed, mixed_cfg)
-    print(f"\nsplit: success engine {success.control:.3f} → champion {success.treatment:.3f}, "
-          f"delta {success.delta:+.3f} [{success.ci_low:+.3f}, {success.ci_high:+.3f}]; "
-          f"interleave win share {summarise(mixed, mixed_cfg)['wins'].share:.3f}; "
-          f"queries to significance: split {n_split}, interleave {n_mixed} (of {QUERIES}, checked every {STEP})")
+    print(
+        f"\nsplit: success engine {success.control:.3f} → champion {success.treatment:.3f}, "
+        f"delta {success.delta:+.3f} [{success.ci_low:+.3f}, {success.ci_high:+.3f}]; "
+        f"interleave win share {summarise(mixed, mixed_cfg)['wins'].share:.3f}; "
+        f"queries to significance: split {n_split}, interleave {n_mixed} (of {QUERIES}, checked every {STEP})"
+    )
     assert success.ci_low > 0 and not found["srm"].mismatch
     assert n_mixed is not None and (n_split is None or n_mixed < n_split)
-    logged = run_ab_online(Project.open(served_project.root, ab={"online": {"name": "sim-split"}}),
-                           day=datetime.now(UTC).date())
+    logged = run_ab_online(Project.open(served_project.root, ab={"online": {"name": "sim-split"}}), day=datetime.now(UTC).date())
     assert logged.run_id and logged.simulated and logged.verdict == "NOT ENOUGH EVIDENCE"
     assert logged.queries == QUERIES

@@ -43,9 +43,14 @@ def search_requests(demo: Path) -> dict[str, dict[str, Any]]:
     run, topics = read_run(demo / "search" / "base.run"), read_topics(demo / "search" / "topics.txt")
     lines = [line.split() for line in (demo / "search" / "base.run").read_text().splitlines() if line.strip()]
     ranks = {(p[0], p[2]): int(p[3]) for p in lines}
-    return {q: {"qid": q, "query": topics.texts[q],
-                "candidates": [{"docid": d, "score": s, "rank": ranks[q, d]} for d, s in zip(r.docids, r.scores)]}
-            for q, r in run.rankings.items()}
+    return {
+        q: {
+            "qid": q,
+            "query": topics.texts[q],
+            "candidates": [{"docid": d, "score": s, "rank": ranks[q, d]} for d, s in zip(r.docids, r.scores)],
+        }
+        for q, r in run.rankings.items()
+    }
 
 
 def test_health_ready_and_models(client: TestClient, served_project) -> None:
@@ -61,13 +66,31 @@ def test_health_ready_and_models(client: TestClient, served_project) -> None:
 
 
 @pytest.mark.parametrize("alpha", [None, 0.7], ids=["champion-alpha", "alpha-0.7"])
-def test_rerank_equals_the_cli_on_every_demo_topic(client: TestClient, served_project, tmp_path: Path,
-                                                   alpha: float | None) -> None:
+def test_rerank_equals_the_cli_on_every_demo_topic(
+    client: TestClient, served_project, tmp_path: Path, alpha: float | None
+) -> None:
     p = client.get("/v1/models").json()["reranker"]
     s, out = served_project.demo / "search", tmp_path / "cli.run"
-    reeltag("rerank", str(s / "base.run"), "--topics", str(s / "topics.txt"), "--manifest", str(s / "manifest.csv"),
-            "-o", str(out), "--alpha", str(p["alpha"] if alpha is None else alpha), "--depth", str(p["depth"]),
-            "--pooling", p["pooling"], "--normalisation", p["normalisation"], "--root", str(served_project.root))
+    reeltag(
+        "rerank",
+        str(s / "base.run"),
+        "--topics",
+        str(s / "topics.txt"),
+        "--manifest",
+        str(s / "manifest.csv"),
+        "-o",
+        str(out),
+        "--alpha",
+        str(p["alpha"] if alpha is None else alpha),
+        "--depth",
+        str(p["depth"]),
+        "--pooling",
+        p["pooling"],
+        "--normalisation",
+        p["normalisation"],
+        "--root",
+        str(served_project.root),
+    )
     expected, moved = read_run(out), 0
     for qid, body in search_requests(served_project.demo).items():
         got = client.post("/v1/rerank", json=body if alpha is None else {**body, "alpha": alpha})
@@ -97,7 +120,9 @@ def test_a_catalogue_video_without_cached_features_is_listed_and_queued(served_p
     fresh = tmp_path / "fresh.mp4"
     fresh.write_bytes((s / rel).read_bytes() + b"\0")  # other bytes → another cache key: not cached
     catalogue = tmp_path / "catalogue.csv"
-    catalogue.write_text("\n".join([rows[0], f"new1,{fresh}"] + [f"{r.split(',')[0]},{s / r.split(',')[1]}" for r in rows[1:]]) + "\n")
+    catalogue.write_text(
+        "\n".join([rows[0], f"new1,{fresh}"] + [f"{r.split(',')[0]},{s / r.split(',')[1]}" for r in rows[1:]]) + "\n"
+    )
     project = Project.open(served_project.root, api={"catalogue": str(catalogue)})
     service = Service.start(project)
     body = {"query": "a red circle", "candidates": [{"docid": "new1", "score": 2.0}, {"docid": docid, "score": 1.0}]}
@@ -148,13 +173,41 @@ def _rerank_json(**changes: Any) -> dict[str, Any]:
 
 
 BAD_REQUESTS = {  # kind → (route, request kwargs, expected status, a word the reason must contain)
-    "broken JSON": ("/v1/rerank", {"content": b'{"query": "x", "candidates": [', "headers": {"content-type": "application/json"}}, 422, "json"),
+    "broken JSON": (
+        "/v1/rerank",
+        {"content": b'{"query": "x", "candidates": [', "headers": {"content-type": "application/json"}},
+        422,
+        "json",
+    ),
     "wrong types": ("/v1/rerank", _rerank_json(query=5, candidates="all"), 422, "query"),
     "zero candidates": ("/v1/rerank", _rerank_json(candidates=[]), 422, "candidates"),
-    "100,000 candidates": ("/v1/rerank", _rerank_json(candidates=[{"docid": f"d{i}", "score": 1.0} for i in range(100_000)]), 413, "body"),
-    "1,001 candidates (under the body cap)": ("/v1/rerank", _rerank_json(candidates=[{"docid": f"{i}", "score": 1} for i in range(1001)]), 422, "max_candidates"),
-    "duplicate docids": ("/v1/rerank", _rerank_json(candidates=[{"docid": "a", "score": 1.0}, {"docid": "a", "score": 0.5}]), 422, "twice"),
-    "NaN score": ("/v1/rerank", {"content": b'{"query": "x", "candidates": [{"docid": "a", "score": NaN}]}', "headers": {"content-type": "application/json"}}, 422, "score"),
+    "100,000 candidates": (
+        "/v1/rerank",
+        _rerank_json(candidates=[{"docid": f"d{i}", "score": 1.0} for i in range(100_000)]),
+        413,
+        "body",
+    ),
+    "1,001 candidates (under the body cap)": (
+        "/v1/rerank",
+        _rerank_json(candidates=[{"docid": f"{i}", "score": 1} for i in range(1001)]),
+        422,
+        "max_candidates",
+    ),
+    "duplicate docids": (
+        "/v1/rerank",
+        _rerank_json(candidates=[{"docid": "a", "score": 1.0}, {"docid": "a", "score": 0.5}]),
+        422,
+        "twice",
+    ),
+    "NaN score": (
+        "/v1/rerank",
+        {
+            "content": b'{"query": "x", "candidates": [{"docid": "a", "score": NaN}]}',
+            "headers": {"content-type": "application/json"},
+        },
+        422,
+        "score",
+    ),
     "10 MB query": ("/v1/rerank", _rerank_json(query="x" * 10_000_000), 413, "body"),
     "query over api.max_query_chars": ("/v1/rerank", _rerank_json(query="x" * 5000), 422, "max_query_chars"),
     "alpha outside [0, 1]": ("/v1/rerank", _rerank_json(alpha=2.0), 422, "alpha"),
@@ -162,9 +215,24 @@ BAD_REQUESTS = {  # kind → (route, request kwargs, expected status, a word the
     "path escaping api.video_root": ("/v1/suggest", {"json": {"video": "../../../etc/passwd"}}, 403, "video_root"),
     "unknown video": ("/v1/suggest", {"json": {"video": "no-such-docid-or-file.mp4"}}, 404, "no video"),
     "k over api.max_k": ("/v1/suggest", {"json": {"video": "s0001", "k": 100_000}}, 422, "max_k"),
-    "non-video upload": ("/v1/suggest", {"files": {"video": ("notes.mp4", b"just some text, not a video" * 10, "video/mp4")}}, 415, "not a video"),
-    "unreadable video upload": ("/v1/suggest", {"files": {"video": ("broken.mp4", b"\0\0\0\x18ftypmp42" + b"\x01" * 5000, "video/mp4")}}, 422, "unreadable"),
-    "oversized upload": ("/v1/suggest", {"files": {"video": ("big.mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 2 * 2**20, "video/mp4")}}, 413, "body"),
+    "non-video upload": (
+        "/v1/suggest",
+        {"files": {"video": ("notes.mp4", b"just some text, not a video" * 10, "video/mp4")}},
+        415,
+        "not a video",
+    ),
+    "unreadable video upload": (
+        "/v1/suggest",
+        {"files": {"video": ("broken.mp4", b"\0\0\0\x18ftypmp42" + b"\x01" * 5000, "video/mp4")}},
+        422,
+        "unreadable",
+    ),
+    "oversized upload": (
+        "/v1/suggest",
+        {"files": {"video": ("big.mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 2 * 2**20, "video/mp4")}},
+        413,
+        "body",
+    ),
 }
 
 

@@ -62,8 +62,11 @@ def test_live_swap_under_load_in_a_real_uvicorn_process(served_project, tmp_path
     new = register_reranker_version(project, alpha=0.25 if champion_params(project).alpha != 0.25 else 0.75)
     port, reload_s = free_port(), project.settings.api.reload_s
     url = f"http://127.0.0.1:{port}"
-    proc = start_server([*_reeltag_command(), "api", "--root", str(served_project.root), "--port", str(port)],
-                        f"{url}/readyz", tmp_path / "api.log")
+    proc = start_server(
+        [*_reeltag_command(), "api", "--root", str(served_project.root), "--port", str(port)],
+        f"{url}/readyz",
+        tmp_path / "api.log",
+    )
     statuses: list[int] = []
     versions: list[str] = []
     stop = threading.Event()
@@ -112,20 +115,43 @@ def test_the_registered_reranker_pyfunc_serves_through_mlflow_models_serve(serve
     env_uri = {"MLFLOW_TRACKING_URI": project.paths.tracking_uri, "MLFLOW_REGISTRY_URI": project.paths.tracking_uri}
     os.environ.update(env_uri)
     try:
-        proc = start_server([str(mlflow_cli), "models", "serve", "-m", "models:/reeltag.reranker@champion",
-                             "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-                            f"http://127.0.0.1:{port}/ping", tmp_path / "mlflow-serve.log")
+        proc = start_server(
+            [
+                str(mlflow_cli),
+                "models",
+                "serve",
+                "-m",
+                "models:/reeltag.reranker@champion",
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-w",
+                "1",
+            ],
+            f"http://127.0.0.1:{port}/ping",
+            tmp_path / "mlflow-serve.log",
+        )
     finally:
         for key in env_uri:
             os.environ.pop(key, None)
     rows = [["q1", 3.0, 0.1], ["q1", 2.0, 0.9], ["q1", 1.0, None], ["q2", 5.0, 0.3], ["q2", 4.0, 0.2]]
     try:
-        got = httpx.post(f"http://127.0.0.1:{port}/invocations", timeout=60.0,
-                         json={"dataframe_split": {"columns": ["qid", "base", "clip"], "data": rows}})
+        got = httpx.post(
+            f"http://127.0.0.1:{port}/invocations",
+            timeout=60.0,
+            json={"dataframe_split": {"columns": ["qid", "base", "clip"], "data": rows}},
+        )
     finally:
         stop_server(proc)
     assert got.status_code == 200, got.text
     p = champion_params(project)
-    expected = np.concatenate([fuse(np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.9, np.nan]), p.alpha, p.normalisation),
-                               fuse(np.array([5.0, 4.0]), np.array([0.3, 0.2]), p.alpha, p.normalisation)])
+    expected = np.concatenate(
+        [
+            fuse(np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.9, np.nan]), p.alpha, p.normalisation),
+            fuse(np.array([5.0, 4.0]), np.array([0.3, 0.2]), p.alpha, p.normalisation),
+        ]
+    )
     assert np.asarray(got.json()["predictions"], dtype=float) == pytest.approx(expected)

@@ -13,13 +13,15 @@ pytestmark = pytest.mark.integration
 
 
 def good_posts() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": [f"p{i}" for i in range(4)],
-        "created_at": ["2024-01-01T00:00:00Z", None, "2024-12-31T23:59:59Z", "2024-06-01T12:00:00Z"],
-        "source": ["demo"] * 4,
-        "tags": ["sunset beach", "café", "", "dog_life"],
-        "n_tags": [2, 1, 0, 1],
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(4)],
+            "created_at": ["2024-01-01T00:00:00Z", None, "2024-12-31T23:59:59Z", "2024-06-01T12:00:00Z"],
+            "source": ["demo"] * 4,
+            "tags": ["sunset beach", "café", "", "dog_life"],
+            "n_tags": [2, 1, 0, 1],
+        }
+    )
 
 
 def good_sentences() -> pd.DataFrame:

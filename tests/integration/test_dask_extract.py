@@ -34,8 +34,9 @@ def _quarantined(root: Path) -> list[tuple[str, str]]:
 def test_dask_cache_entries_are_byte_identical_to_the_local_path(demo_tiny: Path, tmp_path: Path) -> None:
     inputs = _inputs(demo_tiny, tmp_path)
     local = Project.open(tmp_path / "local", tracking={"trigger": "test"})
-    dask = Project.open(tmp_path / "dask", tracking={"trigger": "test"},
-                        video={"executor": "dask", "dask_workers": 2, "dask_chunk_videos": 2})
+    dask = Project.open(
+        tmp_path / "dask", tracking={"trigger": "test"}, video={"executor": "dask", "dask_workers": 2, "dask_chunk_videos": 2}
+    )
     a, b = extract_features(local, inputs), extract_features(dask, inputs)
     assert (b.encoded, b.cached, b.quarantined) == (a.encoded, a.cached, a.quarantined) == (5, 0, 1)
     assert [f.video for f in b.features] == [f.video for f in a.features]

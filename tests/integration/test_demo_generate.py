@@ -94,7 +94,8 @@ def test_planted_search_signal(twice) -> None:  # type: ignore[no-untyped-def]
         hits = [s for s in segments[docid] if f"{s['colour']} {s['shape']}" in topics[qid]]
         assert len(hits) == 1 and len(segments[docid]) == 3
         frame = decord.VideoReader(str(search.manifest_csv.parent / hits[0]["video"]))[
-            (hits[0]["start_frame"] + hits[0]["end_frame"]) // 2].asnumpy()
+            (hits[0]["start_frame"] + hits[0]["end_frame"]) // 2
+        ].asnumpy()
         near = np.abs(frame.astype(int) - np.array(COLOURS[hits[0]["colour"]])).max(axis=-1) < 40
         assert near.mean() > 0.02
     assert mean_ap(search.base_run.read_text(), {(q, d) for q, _, d, _ in relevant}) < 0.9

@@ -79,8 +79,10 @@ def test_hub_probe_gives_up_quickly_on_a_closed_port() -> None:
 
 
 def test_torchvision_imports_in_a_fresh_interpreter_after_the_shim() -> None:
-    code = ("from reeltag.video.torchvision_compat import ensure_torchvision_importable as e\n"
-            "shim = e()\nimport torchvision.transforms\nprint('ok', shim)")
+    code = (
+        "from reeltag.video.torchvision_compat import ensure_torchvision_importable as e\n"
+        "shim = e()\nimport torchvision.transforms\nprint('ok', shim)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok")

@@ -89,8 +89,9 @@ def _as_run(order: dict[str, list[str]]) -> Run:
 
 
 def _script_values(script: Path, qrels_path: Path, run_path: Path) -> dict[tuple[str, str], float]:
-    out = subprocess.run(["perl", str(script), "-q", str(qrels_path), str(run_path)],
-                         capture_output=True, text=True, check=True, timeout=300).stdout
+    out = subprocess.run(
+        ["perl", str(script), "-q", str(qrels_path), str(run_path)], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
     return {(m, t): float(v) for m, t, v in (line.split() for line in out.splitlines())}
 
 
@@ -107,7 +108,8 @@ def _table_row(name: str, ours: Evaluation, nist: dict[tuple[str, str], float]) 
 
 
 def test_every_inferred_measure_equals_sample_eval_per_topic_and_in_the_mean(
-        sample_eval: Path, qrels_path: Path, qrels: Qrels, tmp_path: Path) -> None:
+    sample_eval: Path, qrels_path: Path, qrels: Qrels, tmp_path: Path
+) -> None:
     worst, rows = 0.0, []
     for name, order in _runs(qrels).items():
         run = _as_run(order)
@@ -130,11 +132,13 @@ def _evaluate_cli(tmp_root: Path, run: Path, qrels: Path, *extra: str) -> Result
     return result
 
 
-def test_evaluate_orders_perfect_random_and_reversed_runs(qrels_path: Path, qrels: Qrels, tmp_root: Path,
-                                                          tmp_path: Path) -> None:
+def test_evaluate_orders_perfect_random_and_reversed_runs(qrels_path: Path, qrels: Qrels, tmp_root: Path, tmp_path: Path) -> None:
     assert sorted(qrels.judgments) == [str(1661 + i) for i in range(20)]  # tv21 topic 661..680 prefixed with 1
-    runs = {name: write_run(tmp_path / f"{name}.run", _as_run(order))
-            for name, order in _runs(qrels).items() if name in ("perfect", "random", "reversed")}
+    runs = {
+        name: write_run(tmp_path / f"{name}.run", _as_run(order))
+        for name, order in _runs(qrels).items()
+        if name in ("perfect", "random", "reversed")
+    }
     scores = {name: json.loads(_evaluate_cli(tmp_root, path, qrels_path, "--json").stdout) for name, path in runs.items()}
     assert all(s["sampled"] and s["topics"] == 20 for s in scores.values())
     xinf = {name: s["mean"]["xinfAP"] for name, s in scores.items()}

@@ -34,9 +34,11 @@ def _fitted(root: Path, labelled: Path, demo_tiny: Path) -> dict[str, Any]:
         reeltag("promote", "mapper", "--version", trained["version"], "--reason", "fusion test", "--root", str(root))
     reeltag("text", "train", str(demo_tiny / "corpus" / "posts.jsonl"), "--root", str(root))
     fitted = reeltag("fusion", "fit", "--labels", str(labelled / "labels.csv"), "--root", str(root))
-    print(f"\nfusion ({fitted['encoder_weights']} encoder, {fitted['videos']} videos) weights {fitted['weights']}; val P@5 "
-          f"fused {fitted['val']['p_at_5']:.3f}; held-out P@5 { {m: round(v['p_at_5'], 3) for m, v in fitted['test'].items()} }; "
-          f"decision {fitted['decision']}")
+    print(
+        f"\nfusion ({fitted['encoder_weights']} encoder, {fitted['videos']} videos) weights {fitted['weights']}; val P@5 "
+        f"fused {fitted['val']['p_at_5']:.3f}; held-out P@5 { {m: round(v['p_at_5'], 3) for m, v in fitted['test'].items()} }; "
+        f"decision {fitted['decision']}"
+    )
     return fitted
 
 
@@ -70,14 +72,18 @@ def test_suggest_with_text_names_each_tags_branch_and_notes_bad_text(trained: di
 
 
 def test_random_weights_lean_on_text(tmp_path_factory: pytest.TempPathFactory, labelled: Path, demo_tiny: Path) -> None:
-    root = mapper_project_at(tmp_path_factory.mktemp("fusion-random"), {"weights": "random", "arch": "reeltag-tiny"}, demo_tiny).paths.root
+    root = mapper_project_at(
+        tmp_path_factory.mktemp("fusion-random"), {"weights": "random", "arch": "reeltag-tiny"}, demo_tiny
+    ).paths.root
     fitted = _fitted(root, labelled, demo_tiny)
     assert fitted["encoder_weights"] == "random"
     assert fitted["weights"]["text"] > 0.0  # the text branch earns weight on the validation videos
 
 
 @pytest.mark.slow
-def test_full_demo_fusion_on_held_out_videos(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any) -> None:
+def test_full_demo_fusion_on_held_out_videos(
+    tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any
+) -> None:
     labelled = write_demo_labelled(tmp_path_factory.mktemp("fusion-full-videos"), "full")
     root = mapper_project_at(tmp_path_factory.mktemp("fusion-full"), demo_encoder.clip, demo_tiny).paths.root
     fitted = _fitted(root, labelled, demo_tiny)

@@ -29,13 +29,15 @@ def test_suite_is_versioned() -> None:
 
 def test_good_rows_pass_and_bad_rows_are_quarantined(project, tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
-    labels.write_text("video,tags,split\n"
-                      "a.mp4,#Cat #cats cat #Dog,train\n"
-                      "b.mp4,#sun,val\n"
-                      "c.mp4,#!! #a,train\n"
-                      "d.mp4,#sky,holdout\n"
-                      ",#sky,test\n"
-                      "e.mp4,#sea,\n")
+    labels.write_text(
+        "video,tags,split\n"
+        "a.mp4,#Cat #cats cat #Dog,train\n"
+        "b.mp4,#sun,val\n"
+        "c.mp4,#!! #a,train\n"
+        "d.mp4,#sky,holdout\n"
+        ",#sky,test\n"
+        "e.mp4,#sea,\n"
+    )
     checked = check_labels(project, labels, _normalise(project))
     assert (checked.check.rows, checked.check.kept, checked.check.quarantined) == (6, 3, 3)
     assert checked.rows[0].tags == ("cats", "dog")  # #Cat, #cats and cat are one tag, shown as 'cats'

@@ -53,9 +53,11 @@ def lifecycle(mapper_root: Path, demo_small: Path) -> dict[str, Any]:
     evaluated = reeltag("mapper", "evaluate", "--labels", str(demo_small / "labels.csv"), "--root", root)
     tuned = reeltag("mapper", "finetune", "--labels", str(demo_small / "labels_shifted.csv"), "--root", root)
     p_at_5 = {name: round(m["p_at_5"], 3) for name, m in evaluated["test"].items()}
-    print(f"\nmapper evaluate P@5 (held-out, {evaluated['encoder_weights']} encoder): {p_at_5}; loss scores (val P@5): "
-          f"{trained['loss_scores']}; finetune P@5 on shifted labels: {tuned['test']['mapper']['p_at_5']:.3f} vs "
-          f"un-tuned champion {tuned['champion_test']['p_at_5']:.3f}")
+    print(
+        f"\nmapper evaluate P@5 (held-out, {evaluated['encoder_weights']} encoder): {p_at_5}; loss scores (val P@5): "
+        f"{trained['loss_scores']}; finetune P@5 on shifted labels: {tuned['test']['mapper']['p_at_5']:.3f} vs "
+        f"un-tuned champion {tuned['champion_test']['p_at_5']:.3f}"
+    )
     return {"root": root, "trained": trained, "evaluated": evaluated, "tuned": tuned}
 
 
@@ -80,7 +82,9 @@ def test_mapper_beats_popularity_and_knn_on_heldout_p_at_5(lifecycle: dict[str, 
     assert evaluated["fusion_helps"] == (test["fused"]["p_at_5"] > test["mapper"]["p_at_5"])
 
 
-def test_finetune_on_shifted_labels_beats_the_untuned_champion_and_moves_aliases(lifecycle: dict[str, Any], mapper_project) -> None:
+def test_finetune_on_shifted_labels_beats_the_untuned_champion_and_moves_aliases(
+    lifecycle: dict[str, Any], mapper_project
+) -> None:
     tuned = lifecycle["tuned"]
     assert tuned["mode"] == "finetune"
     assert tuned["test"]["mapper"]["p_at_5"] > tuned["champion_test"]["p_at_5"]
@@ -97,7 +101,9 @@ def test_same_inputs_reuse_the_earlier_run(lifecycle: dict[str, Any], demo_small
     assert again["reused"] and again["version"] == "2" and again["run_id"] == lifecycle["tuned"]["run_id"]
 
 
-def test_suggest_gives_ranked_surface_forms_and_honours_options(lifecycle: dict[str, Any], demo_small: Path, tmp_path: Path) -> None:
+def test_suggest_gives_ranked_surface_forms_and_honours_options(
+    lifecycle: dict[str, Any], demo_small: Path, tmp_path: Path
+) -> None:
     videos = sorted((demo_small / "videos").glob("shift_*.mp4"))[:3]
     out = reeltag("suggest", *map(str, videos), "-k", "5", "--root", lifecycle["root"])
     assert out["suggested"] == 3 and out["quarantined"] == 0 and out["encoder_weights"] == "demo-trained"

@@ -28,38 +28,68 @@ from reeltag.decisions.report import (
 pytestmark = pytest.mark.integration
 EVIL = "<script>alert(1)</script>"
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
 )
 
 
 def synthetic_report() -> ReportData:
     rng = np.random.default_rng(3)
-    per_topic = {f"q{i:02d}": (float(b), float(min(1.0, b + d))) for i, (b, d) in
-                 enumerate(zip(rng.uniform(0.2, 0.6, 12), rng.normal(0.15, 0.1, 12)))}
+    per_topic = {
+        f"q{i:02d}": (float(b), float(min(1.0, b + d)))
+        for i, (b, d) in enumerate(zip(rng.uniform(0.2, 0.6, 12), rng.normal(0.15, 0.1, 12)))
+    }
     mapper = Component(
-        "mapper", "Tag suggestion (mapper)",
-        {"mapper": {"p_at_5": 0.42, "hit_at_10": 0.81, "latency_ms": 35.0, "coverage": 1.0},
-         "popularity": {"p_at_5": 0.18, "hit_at_10": 0.55}},
-        "mapper", "popularity", (Threshold("p_at_5", min_abs_delta=0.02), Threshold("hit_at_10", tolerance=0.0)),
+        "mapper",
+        "Tag suggestion (mapper)",
+        {
+            "mapper": {"p_at_5": 0.42, "hit_at_10": 0.81, "latency_ms": 35.0, "coverage": 1.0},
+            "popularity": {"p_at_5": 0.18, "hit_at_10": 0.55},
+        },
+        "mapper",
+        "popularity",
+        (Threshold("p_at_5", min_abs_delta=0.02), Threshold("hit_at_10", tolerance=0.0)),
         (Guardrail("latency_ms", max_value=2000.0), Guardrail("coverage", min_value=0.9)),
-        ("p_at_5", "hit_at_10"), n_eval=40, min_eval=200, uses_encoder=True,
+        ("p_at_5", "hit_at_10"),
+        n_eval=40,
+        min_eval=200,
+        uses_encoder=True,
     )
     rerank = Component(
-        "rerank", "Search reranking (CLIPRerank)",
+        "rerank",
+        "Search reranking (CLIPRerank)",
         {"rerank": {"map": 0.71, "recall_at_10": 0.88}, "base": {"map": 0.52, "recall_at_10": 0.70}},
-        "rerank", "base", (Threshold("map", min_abs_delta=0.01),), (), ("map", "recall_at_10"),
-        n_eval=12, min_eval=25, uses_encoder=True,
+        "rerank",
+        "base",
+        (Threshold("map", min_abs_delta=0.01),),
+        (),
+        ("map", "recall_at_10"),
+        n_eval=12,
+        min_eval=25,
+        uses_encoder=True,
     )
     return ReportData(
-        title="reeltag PoC go/no-go", generated_at="2026-11-21T06:30Z", weights_kind="demo-trained", demo=True,
-        components=(mapper, rerank), search=SearchDetail("ap", per_topic, 0.08, 0.21),
+        title="reeltag PoC go/no-go",
+        generated_at="2026-11-21T06:30Z",
+        weights_kind="demo-trained",
+        demo=True,
+        components=(mapper, rerank),
+        search=SearchDetail("ap", per_topic, 0.08, 0.21),
         time_saved=TimeSaved(0.5, 2.1, "P@5 × 5 suggested tags"),
         costs=(StageCost("frames + CLIP features", 0.8, 2), StageCost("suggest", 0.03, 1)),
         contracts=(ContractResult("posts", True, (), "2026-11-21T06:00Z"),),
-        quarantine={"post": 3, "video": 1}, quarantine_samples=(("post", f"#{EVIL}", "malformed JSON"),),
+        quarantine={"post": 3, "video": 1},
+        quarantine_samples=(("post", f"#{EVIL}", "malformed JSON"),),
         lineage=(Lineage("reeltag.mapper", "2", ("champion",), "abc123", {"depends_on.tag2vec": "1"}),),
-        examples=(("videos/label_0001.mp4", ("cat", EVIL)),), top_tags=((EVIL, 7), ("cat", 5)),
+        examples=(("videos/label_0001.mp4", ("cat", EVIL)),),
+        top_tags=((EVIL, 7), ("cat", 5)),
     )
 
 
@@ -76,7 +106,12 @@ def _render(tmp_path: Path) -> tuple[Path, ReportData, str]:
 def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=600, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "chromium"],
+            capture_output=True,
+            timeout=600,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         found = shutil.which("chromium")
     if found is None:
         pytest.skip("Debian chromium is not installed and `apt-get install -y chromium` was not possible here (needs root + apt)")

@@ -34,13 +34,30 @@ def broken_search(demo_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     (folder / "base.run").write_text(base + base.splitlines()[0] + "\nq99 Q0 s0000 1 nan base\n")
     root = tmp_path_factory.mktemp("rerank-root")
     (root / "reeltag.toml").write_text("[paths]\nallow_absolute_manifest_paths = true\n")  # the rows naming the demo's files
-    return {"root": root, "run": folder / "base.run", "manifest": folder / "manifest.csv",
-            "topics": src / "topics.txt", "qrels": src / "qrels.txt", "folder": folder}
+    return {
+        "root": root,
+        "run": folder / "base.run",
+        "manifest": folder / "manifest.csv",
+        "topics": src / "topics.txt",
+        "qrels": src / "qrels.txt",
+        "folder": folder,
+    }
 
 
 def _rerank(s: dict[str, Path], out: Path, *extra: str) -> dict:
-    return _cli("rerank", str(s["run"]), "--topics", str(s["topics"]), "--manifest", str(s["manifest"]),
-                "-o", str(out), "--root", str(s["root"]), *extra)
+    return _cli(
+        "rerank",
+        str(s["run"]),
+        "--topics",
+        str(s["topics"]),
+        "--manifest",
+        str(s["manifest"]),
+        "-o",
+        str(out),
+        "--root",
+        str(s["root"]),
+        *extra,
+    )
 
 
 def test_alpha_zero_keeps_the_engine_order_and_broken_inputs_are_counted(broken_search: dict[str, Path]) -> None:
@@ -62,8 +79,21 @@ def test_alpha_zero_keeps_the_engine_order_and_broken_inputs_are_counted(broken_
 def test_docs_without_video_keep_their_base_score_under_clip_alone(broken_search: dict[str, Path]) -> None:
     s = broken_search
     out_path = s["folder"] / "alpha1.run"
-    _cli("rerank", "apply", str(s["run"]), "--topics", str(s["topics"]), "--manifest", str(s["manifest"]),
-         "-o", str(out_path), "--alpha", "1", "--root", str(s["root"]))
+    _cli(
+        "rerank",
+        "apply",
+        str(s["run"]),
+        "--topics",
+        str(s["topics"]),
+        "--manifest",
+        str(s["manifest"]),
+        "-o",
+        str(out_path),
+        "--alpha",
+        "1",
+        "--root",
+        str(s["root"]),
+    )
     base, reranked = read_run(s["run"]).rankings["q01"], read_run(out_path).rankings["q01"]
     missing = next(d for d in base.docids if d not in s["manifest"].read_text())
     lo, hi = min(base.scores), max(base.scores)

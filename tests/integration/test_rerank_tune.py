@@ -17,8 +17,12 @@ from reeltag.rerank.scoring import fuse
 
 pytestmark = pytest.mark.integration
 
-GRID = {"alpha_grid": [0.0, 0.25, 0.5, 0.75, 1.0], "tune_normalisations": ["minmax", "zscore"],
-        "tune_poolings": ["max", "mean"], "bootstrap": 1000}
+GRID = {
+    "alpha_grid": [0.0, 0.25, 0.5, 0.75, 1.0],
+    "tune_normalisations": ["minmax", "zscore"],
+    "tune_poolings": ["max", "mean"],
+    "bootstrap": 1000,
+}
 
 
 def _tune(project: Project, demo_tiny: Path):
@@ -67,13 +71,15 @@ def test_random_encoder_gives_no_trustworthy_gain(demo_tiny: Path, tmp_path: Pat
     assert "not registered: tracking is off (tracking.enabled = false)" in result.reasons
 
 
-def test_report_judges_the_reranker_against_the_engine_even_with_a_champion(demo_tiny: Path, demo_encoder,
-                                                                            tmp_path: Path) -> None:
+def test_report_judges_the_reranker_against_the_engine_even_with_a_champion(
+    demo_tiny: Path, demo_encoder, tmp_path: Path
+) -> None:
     from reeltag.decisions.gates import GO, decide
     from reeltag.pipelines.report_evidence import rerank_component
 
-    project = Project.open(tmp_path / "root", tracking={"trigger": "test"}, rerank=GRID, clip=demo_encoder.clip,
-                           gates={"min_eval_topics": 1})
+    project = Project.open(
+        tmp_path / "root", tracking={"trigger": "test"}, rerank=GRID, clip=demo_encoder.clip, gates={"min_eval_topics": 1}
+    )
     first = _tune(project, demo_tiny)
     assert first.promoted and first.baseline == "engine", first.reasons
     again = _tune(project, demo_tiny)  # the monthly re-tune: same data, same setting, a champion already in place
@@ -88,8 +94,13 @@ def test_report_judges_the_reranker_against_the_engine_even_with_a_champion(demo
     assert component.methods[component.reference]["map"] == pytest.approx(engine.mean_a)
     assert component.warnings == ()
     assert any("wins/losses/ties" in n and f"{engine.wins}/{engine.losses}/{engine.ties}" in n for n in component.notes)
-    verdict = decide(component.methods[component.model], component.methods[component.reference],
-                     component.thresholds, warnings=component.warnings, reference=component.reference)
+    verdict = decide(
+        component.methods[component.model],
+        component.methods[component.reference],
+        component.thresholds,
+        warnings=component.warnings,
+        reference=component.reference,
+    )
     assert verdict.verdict == GO, verdict.reasons
     [latest, *_] = [r for r in project.tracker.runs("rerank") if r["tags"].get("reeltag.kind") == "tune"]
     assert latest["tags"]["reeltag.decision_reasons"] == " | ".join(again.reasons)

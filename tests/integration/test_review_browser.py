@@ -17,8 +17,14 @@ from reeltag.review.state import fold
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -47,8 +53,9 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
     proc = start_server(tmp_path, port)
     try:
         page.goto(f"http://127.0.0.1:{port}/?reviewer=ann")
-        page.wait_for_function("document.getElementById('player') && document.getElementById('player').readyState >= 2",
-                               timeout=30_000)
+        page.wait_for_function(
+            "document.getElementById('player') && document.getElementById('player').readyState >= 2", timeout=30_000
+        )
         first = int(page.get_attribute("#item", "data-item-id"))
         suggested = {rank: tag for rank, tag, _ in store.suggestions(first)}
         for key, rank, state in (("a", 1, "accepted"), ("a", 2, "accepted"), ("x", 3, "rejected")):
@@ -77,8 +84,13 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
 
     assert_non_blank(shot)
     events = [(e.item_id, e.kind, e.rank, e.tag) for e in store.events()]
-    assert events[:5] == [(first, "accept", 1, suggested[1]), (first, "accept", 2, suggested[2]),
-                          (first, "reject", 3, suggested[3]), (first, "add", None, "cathedral"), (first, "submit", None, None)]
+    assert events[:5] == [
+        (first, "accept", 1, suggested[1]),
+        (first, "accept", 2, suggested[2]),
+        (first, "reject", 3, suggested[3]),
+        (first, "add", None, "cathedral"),
+        (first, "submit", None, None),
+    ]
     assert [(i, k) for i, k, _, _ in events[5:]] == [(second, "accept"), (second, "undo")]
     state = fold(store.events(first))
     assert state.seconds is not None and 0.0 < state.seconds < 120.0
@@ -86,8 +98,7 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
     export_labels(store, out)
     rows = list(csv.DictReader(out.open()))
     video = Path(store.item(first).video).relative_to(tmp_path.resolve()).as_posix()  # under the labels folder
-    assert rows == [{"video": video, "tags": f"#{suggested[1]} #{suggested[2]} #cathedral",
-                     "split": store.item(first).split}]
+    assert rows == [{"video": video, "tags": f"#{suggested[1]} #{suggested[2]} #cathedral", "split": store.item(first).split}]
 
 
 def assert_non_blank(png: bytes) -> None:
@@ -114,11 +125,26 @@ def test_real_videos_play_or_show_their_frame_strip(tmp_path: Path, real_data: P
     store = ReviewStore(tmp_path / "data" / "review" / "review.db").create()
     codecs = {str(v): probe_codec(v) for v in videos}
     assert list(codecs.values()) == ["h264", "vp8", "mpeg4"]
-    store.add_items("default", [NewItem(
-        video=str(v), video_sha256=sha256_file(v), split="", control=False, suggestions=(("cat", 0.5), ("dog", 0.4)),
-        codec=codecs[str(v)], playable=browser_plays(codecs[str(v)]),
-        strip=None if browser_plays(codecs[str(v)]) else str(write_strip(v, tmp_path / f"{v.stem}.png")),
-        mapper_version="1", tag2vec_version="1", encoder_id="e", encoder_weights="random") for v in videos])
+    store.add_items(
+        "default",
+        [
+            NewItem(
+                video=str(v),
+                video_sha256=sha256_file(v),
+                split="",
+                control=False,
+                suggestions=(("cat", 0.5), ("dog", 0.4)),
+                codec=codecs[str(v)],
+                playable=browser_plays(codecs[str(v)]),
+                strip=None if browser_plays(codecs[str(v)]) else str(write_strip(v, tmp_path / f"{v.stem}.png")),
+                mapper_version="1",
+                tag2vec_version="1",
+                encoder_id="e",
+                encoder_weights="random",
+            )
+            for v in videos
+        ],
+    )
     port, page = free_port(), browser_page
     proc = start_server(tmp_path, port)
     seen = {}

@@ -21,8 +21,16 @@ def write_hevc(target: Path) -> Path:
     import imageio_ffmpeg
 
     frames = np.random.default_rng(0).integers(0, 255, size=(12, 64, 64, 3), dtype=np.uint8)
-    writer = imageio_ffmpeg.write_frames(str(target), (64, 64), fps=12, codec="libx265", pix_fmt_out="yuv420p",
-                                         macro_block_size=1, ffmpeg_log_level="error", output_params=["-x265-params", "log-level=none"])
+    writer = imageio_ffmpeg.write_frames(
+        str(target),
+        (64, 64),
+        fps=12,
+        codec="libx265",
+        pix_fmt_out="yuv420p",
+        macro_block_size=1,
+        ffmpeg_log_level="error",
+        output_params=["-x265-params", "log-level=none"],
+    )
     writer.send(None)
     for frame in frames:
         writer.send(np.ascontiguousarray(frame))
@@ -45,9 +53,25 @@ def test_unplayable_item_shows_the_strip_and_a_note(tmp_path: Path) -> None:
     hevc = write_hevc(tmp_path / "b.mp4")
     strip = write_strip(hevc, tmp_path / "strip.png")
     store = ReviewStore(tmp_path / "review.db").create()
-    store.add_items("default", [NewItem(video=str(hevc), video_sha256=sha256_file(hevc), split="", control=False,
-                                        suggestions=(("cat", 0.5),), codec="hevc", playable=False, strip=str(strip),
-                                        mapper_version="1", tag2vec_version="1", encoder_id="e", encoder_weights="random")])
+    store.add_items(
+        "default",
+        [
+            NewItem(
+                video=str(hevc),
+                video_sha256=sha256_file(hevc),
+                split="",
+                control=False,
+                suggestions=(("cat", 0.5),),
+                codec="hevc",
+                playable=False,
+                strip=str(strip),
+                mapper_version="1",
+                tag2vec_version="1",
+                encoder_id="e",
+                encoder_weights="random",
+            )
+        ],
+    )
     config = ReviewConfig(store=store, queue="default", reviewer="ann", lease_s=60.0, order="uncertain", rules=corpus_rules())
     client = TestClient(create_review_app(config))
     html = client.get("/").text

@@ -20,9 +20,20 @@ pytestmark = pytest.mark.integration
 def store(tmp_path: Path) -> ReviewStore:
     filled = filled_store(tmp_path, 3)
     other = write_h264(tmp_path / "videos" / "other.mp4", seed=99)
-    hostile = NewItem(video=str(other), video_sha256="f" * 64, split="", control=False,
-                      suggestions=(("<b>bold</b>", 0.9), ("plain", 0.1)), codec="h264", playable=True, strip=None,
-                      mapper_version="1", tag2vec_version="1", encoder_id="e", encoder_weights="random")
+    hostile = NewItem(
+        video=str(other),
+        video_sha256="f" * 64,
+        split="",
+        control=False,
+        suggestions=(("<b>bold</b>", 0.9), ("plain", 0.1)),
+        codec="h264",
+        playable=True,
+        strip=None,
+        mapper_version="1",
+        tag2vec_version="1",
+        encoder_id="e",
+        encoder_weights="random",
+    )
     filled.add_items("elsewhere", [hostile])
     return filled
 
@@ -47,7 +58,7 @@ def test_actions_submit_and_undo_through_http(client: TestClient, store: ReviewS
     added = client.post(f"/items/{item}/actions", data={"kind": "add", "tag": "#Sunsets"}, headers=csrf)
     assert added.status_code == 200 and "#sunset" in added.text  # normalised, then the vocabulary's surface form
     nxt = client.post(f"/items/{item}/submit", data={"seconds": "2.5"}, headers=csrf)
-    assert nxt.status_code == 200 and f'data-item-id="{item}"' not in nxt.text and "done <strong id=\"done\">1" in nxt.text
+    assert nxt.status_code == 200 and f'data-item-id="{item}"' not in nxt.text and 'done <strong id="done">1' in nxt.text
     assert fold(store.events(item)).submitted
     reopened = client.post("/undo", data={"item_id": re.search(r'data-item-id="(\d+)"', nxt.text).group(1)}, headers=csrf)  # type: ignore[union-attr]
     assert f'data-item-id="{item}"' in reopened.text and not fold(store.events(item)).submitted
@@ -99,15 +110,26 @@ def test_hostile_forged_or_missing_csrf_token_is_refused(client: TestClient, sto
 def test_hostile_item_of_another_queue_is_not_found(client: TestClient, store: ReviewStore) -> None:
     _, csrf = open_page(client)
     foreign = store.items("elsewhere")[0].id
-    for answer in (client.get(f"/items/{foreign}/video"),
-                   client.post(f"/items/{foreign}/actions", data={"kind": "accept", "rank": "1"}, headers=csrf),
-                   client.post(f"/items/{foreign}/submit", data={"seconds": "1"}, headers=csrf)):
+    for answer in (
+        client.get(f"/items/{foreign}/video"),
+        client.post(f"/items/{foreign}/actions", data={"kind": "accept", "rank": "1"}, headers=csrf),
+        client.post(f"/items/{foreign}/submit", data={"seconds": "1"}, headers=csrf),
+    ):
         assert answer.status_code == 404 and "not in queue" in answer.text
     assert not store.events(foreign)
 
 
-@pytest.mark.parametrize("url", ["/items/../../etc/passwd/video", "/items/%2Fetc%2Fpasswd/video", "/items/1%2F..%2F..%2Fx/video",
-                                 "/items/..%2F..%2Fetc%2Fpasswd", "/static/..%2F..%2Fstore.py", "/items/-1/video"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/items/../../etc/passwd/video",
+        "/items/%2Fetc%2Fpasswd/video",
+        "/items/1%2F..%2F..%2Fx/video",
+        "/items/..%2F..%2Fetc%2Fpasswd",
+        "/static/..%2F..%2Fstore.py",
+        "/items/-1/video",
+    ],
+)
 def test_hostile_path_in_the_video_url_is_refused(client: TestClient, url: str) -> None:
     answer = client.get(url)
     assert 400 <= answer.status_code < 500 and b"root:" not in answer.content and b"import" not in answer.content
@@ -116,9 +138,11 @@ def test_hostile_path_in_the_video_url_is_refused(client: TestClient, url: str) 
 def test_hostile_invalid_fields_are_not_echoed(client: TestClient) -> None:
     item, csrf = open_page(client)
     evil = "<img src=x onerror=alert(1)>"
-    for answer in (client.post(f"/items/{item}/actions", data={"kind": "accept", "rank": evil}, headers=csrf),
-                   client.post(f"/items/{item}/actions", data={"kind": "add", "tag": evil * 2000}, headers=csrf),
-                   client.post(f"/items/{item}/submit", data={"seconds": evil}, headers=csrf)):
+    for answer in (
+        client.post(f"/items/{item}/actions", data={"kind": "accept", "rank": evil}, headers=csrf),
+        client.post(f"/items/{item}/actions", data={"kind": "add", "tag": evil * 2000}, headers=csrf),
+        client.post(f"/items/{item}/submit", data={"seconds": evil}, headers=csrf),
+    ):
         assert answer.status_code == 422 and "invalid request" in answer.text
         assert "<img" not in answer.text and "onerror" not in answer.text
         assert answer.headers["hx-retarget"] == "#error"

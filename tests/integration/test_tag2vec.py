@@ -131,13 +131,20 @@ def test_cli_evaluate_logs_one_run_with_the_figures_it_returns(lifecycle: Lifecy
     evaluation = _cli(project, "tag2vec", "evaluate", "--version", "3")
     [run] = [r for r in project.tracker.runs("tag2vec") if r["run_id"] == evaluation["run_id"]]
     k = evaluation["k"]
-    figures = {f"test/{method}_{name}_at_{k}": scores[f"{name}_at_k"]
-               for method, scores in evaluation["methods"].items() for name in ("hit", "mrr")}
+    figures = {
+        f"test/{method}_{name}_at_{k}": scores[f"{name}_at_k"]
+        for method, scores in evaluation["methods"].items()
+        for name in ("hit", "mrr")
+    }
     assert run["metrics"] == {**figures, "test/queries": evaluation["queries"]}
     training = project.tracker.run_data(lifecycle.better.run_id)
     assert set(run["metrics"]) <= set(training["metrics"])  # named as the training run names them
     tags = run["tags"]
-    assert (tags["reeltag.kind"], tags["reeltag.evaluated_version"], tags["reeltag.recommender"]) == ("evaluate", "3", evaluation["recommender"])
+    assert (tags["reeltag.kind"], tags["reeltag.evaluated_version"], tags["reeltag.recommender"]) == (
+        "evaluate",
+        "3",
+        evaluation["recommender"],
+    )
     assert "reeltag.version" not in tags  # reeltag.version is the version a training run produced
     assert tags["reeltag.corpus_hash"] == lifecycle.incremental.corpus_hash and "reeltag.config_hash" in tags
 
@@ -154,7 +161,9 @@ def test_evaluate_logs_nothing_when_tracking_is_off(lifecycle: Lifecycle) -> Non
 def test_cli_unknown_tag_is_a_clear_error(lifecycle: Lifecycle) -> None:
     from reeltag.cli import app
 
-    result = CliRunner().invoke(app, ["tag2vec", "neighbors", "#nosuchtag", "--root", str(lifecycle.project.paths.root), "--json"])
+    result = CliRunner().invoke(
+        app, ["tag2vec", "neighbors", "#nosuchtag", "--root", str(lifecycle.project.paths.root), "--json"]
+    )
     assert result.exit_code == 2
     assert "not in the vocabulary" in result.stdout
 

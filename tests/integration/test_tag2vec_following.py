@@ -24,8 +24,11 @@ def test_tune_tag2vec_logs_one_nested_run_per_setting(tmp_root: Path, demo_tiny:
     from reeltag.pipelines.corpus import ingest_posts, validate_corpus
     from reeltag.pipelines.tag2vec_tune import tune_tag2vec
 
-    (tmp_root / "reeltag.toml").write_text("[tracking]\ntrigger = \"test\"\n[tag2vec]\nworkers = 1\n[tag2vec_tune]\n"
-                                           "vector_sizes = [8, 16]\nnegatives = [5]\nepochs = [5]\n", encoding="utf-8")
+    (tmp_root / "reeltag.toml").write_text(
+        '[tracking]\ntrigger = "test"\n[tag2vec]\nworkers = 1\n[tag2vec_tune]\n'
+        "vector_sizes = [8, 16]\nnegatives = [5]\nepochs = [5]\n",
+        encoding="utf-8",
+    )
     project = Project.open(tmp_root)
     ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
     validate_corpus(project)
@@ -39,12 +42,19 @@ def test_leave_one_out_combination_with_text_uses_the_words(tmp_root: Path) -> N
     from reeltag.pipelines.recommend import evaluate_recommenders
     from reeltag.text.model import TextMethod
 
-    (tmp_root / "reeltag.toml").write_text("[tag2vec]\nworkers = 1\nepochs = 5\nvector_size = 8\nmin_count = 1\n"
-                                           "[text]\nfusion_step = 0.5\n[tracking]\nenabled = false\n", encoding="utf-8")
+    (tmp_root / "reeltag.toml").write_text(
+        "[tag2vec]\nworkers = 1\nepochs = 5\nvector_size = 8\nmin_count = 1\n"
+        "[text]\nfusion_step = 0.5\n[tracking]\nenabled = false\n",
+        encoding="utf-8",
+    )
     rng = np.random.default_rng(5)
     posts = [_post(rng, str(rng.choice(list(TOPICS)))) for _ in range(300)]
-    result = evaluate_recommenders(Project.open(tmp_root), posts[:200], posts[200:250], posts[250:], TextMethod(name="knn", param=10))
-    assert {"popularity", "cooccurrence", "tag2vec_ii", "tag2vec_io", "hybrid", "combined_tags", "combined_text"} <= set(result.test)
+    result = evaluate_recommenders(
+        Project.open(tmp_root), posts[:200], posts[200:250], posts[250:], TextMethod(name="knn", param=10)
+    )
+    assert {"popularity", "cooccurrence", "tag2vec_ii", "tag2vec_io", "hybrid", "combined_tags", "combined_text"} <= set(
+        result.test
+    )
     assert result.weights["combined_tags"].get("text", 0.0) == 0.0 and result.queries["test"] > 0
     assert result.test["combined_text"].hit_at_k >= result.test["cooccurrence"].hit_at_k
     assert result.offered in ("hybrid", "combined_tags", "combined_text")

@@ -52,7 +52,12 @@ def test_av_twitter_sentiment_dirty_csv(real_data: Path, tmp_root: Path) -> None
     records = quarantine.read(tmp_root / "data" / "quarantine", "posts")
     assert records and all(r["reason"] for r in records)
     assert {r["reason"] for r in records} >= {"invalid UTF-8 bytes"}
-    tags = {t for part in (tmp_root / "data" / "corpus").glob("posts-*.parquet") for row in pq.read_table(part).column("tags").to_pylist() for t in row}
+    tags = {
+        t
+        for part in (tmp_root / "data" / "corpus").glob("posts-*.parquet")
+        for row in pq.read_table(part).column("tags").to_pylist()
+        for t in row
+    }
     assert not [t for t in tags if any(ch in t for ch in "âðÃÂ")], "mojibake left in normalised tags"
     again = _cli(tmp_root, "ingest", *files)
     assert again["added"] == 0 and again["quarantined"] == 0

@@ -15,8 +15,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.realdata, pytest.mark.slow]
 
 def test_tweeteval_emoji_text_to_hashtags(real_data: Path, tmp_root: Path) -> None:
     emoji = real_data / "hashtags" / "tweeteval" / "emoji"
-    args = ["text", "evaluate", "--train", str(emoji / "train_text.txt"), "--val", str(emoji / "val_text.txt"),
-            "--test", str(emoji / "test_text.txt"), "--root", str(tmp_root), "--json"]
+    args = [
+        "text",
+        "evaluate",
+        "--train",
+        str(emoji / "train_text.txt"),
+        "--val",
+        str(emoji / "val_text.txt"),
+        "--test",
+        str(emoji / "test_text.txt"),
+        "--root",
+        str(tmp_root),
+        "--json",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])

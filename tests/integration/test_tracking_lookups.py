@@ -29,8 +29,17 @@ def _record(project: Project, run_id: str, kind: str, result: dict) -> None:
 
 
 def _tune_run(project: Project) -> str:
-    engine = {"metric": "map", "n_topics": 30, "mean_a": 0.7, "mean_b": 0.9, "ci_low": 0.1, "ci_high": 0.3,
-              "wins": 25, "ties": 3, "losses": 2}
+    engine = {
+        "metric": "map",
+        "n_topics": 30,
+        "mean_a": 0.7,
+        "mean_b": 0.9,
+        "ci_low": 0.1,
+        "ci_high": 0.3,
+        "wins": 25,
+        "ties": 3,
+        "losses": 2,
+    }
     with project.tracker.run("rerank", project.settings, tags={"kind": "tune"}) as run:
         _record(project, run.run_id, "TuneResult", {"engine_comparison": engine})
     return run.run_id
@@ -51,9 +60,21 @@ def test_no_tune_run_means_no_rerank_section(project: Project) -> None:
 
 
 def _mapper_record(version: str) -> dict:
-    return {"mode": "train", "version": version, "loss": "ranking", "loss_scores": {"ranking": 0.4}, "best_epoch": 3,
-            "epochs_run": 5, "test": {"mapper": {"p_at_5": 0.5}}, "champion_test": None, "decision": "GO",
-            "promoted": True, "tag2vec_version": "1", "encoder_id": "e", "encoder_weights": "random"}
+    return {
+        "mode": "train",
+        "version": version,
+        "loss": "ranking",
+        "loss_scores": {"ranking": 0.4},
+        "best_epoch": 3,
+        "epochs_run": 5,
+        "test": {"mapper": {"p_at_5": 0.5}},
+        "champion_test": None,
+        "decision": "GO",
+        "promoted": True,
+        "tag2vec_version": "1",
+        "encoder_id": "e",
+        "encoder_weights": "random",
+    }
 
 
 def _check() -> LabelCheck:
@@ -61,8 +82,9 @@ def _check() -> LabelCheck:
 
 
 def test_reuse_of_an_earlier_mapper_run_is_found_after_150_unrelated_runs(project: Project) -> None:
-    with project.tracker.run("mapper", project.settings, tags={"inputs_hash": "h-same", "inputs_base": "b-same",
-                                                               "mode": "train", "loss": "ranking"}) as run:
+    with project.tracker.run(
+        "mapper", project.settings, tags={"inputs_hash": "h-same", "inputs_base": "b-same", "mode": "train", "loss": "ranking"}
+    ) as run:
         _record(project, run.run_id, "MapperTrained", _mapper_record("1"))
     project.tracker.set_run_tags(run.run_id, {"version": "1", "promoted": True})
     _bulk_runs(project, "mapper", 150, {"inputs_hash": "h-other", "version": "9"})

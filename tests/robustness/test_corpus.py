@@ -36,7 +36,9 @@ class Outcome:
 
 
 def _jsonl(path: Path, rows: list) -> Path:
-    lines = [r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)).encode() for r in rows]
+    lines = [
+        r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)).encode() for r in rows
+    ]
     path.write_bytes(b"".join(line + b"\n" for line in lines))
     return path
 
@@ -50,7 +52,9 @@ def stored(project: Project, tmp_path: Path) -> Stored:
 def _ingest(stored: Stored, path: Path) -> Outcome:
     summary = ingest_posts(stored.project, [path])
     records = quarantine.read(stored.project.paths.quarantine, "posts")
-    reasons = {int(r["item"].rsplit(":", 1)[1]): r["reason"] for r in records if Path(r["item"].rsplit(":", 1)[0]).name == path.name}
+    reasons = {
+        int(r["item"].rsplit(":", 1)[1]): r["reason"] for r in records if Path(r["item"].rsplit(":", 1)[0]).name == path.name
+    }
     rows = store.read_table(stored.project.paths.corpus).to_pylist()
     _nothing_lost(stored, rows)
     return Outcome(summary, reasons, {r["id"]: r for r in rows})
@@ -65,13 +69,17 @@ def _nothing_lost(stored: Stored, rows: list[dict]) -> None:
 
 def test_invalid_utf8_line_is_quarantined_and_the_next_line_kept(stored: Stored, tmp_path: Path, tried) -> None:
     tried.bad_input("corpus", "invalid UTF-8")
-    got = _ingest(stored, _jsonl(tmp_path / "p.jsonl", [b'{"id": "u1", "text": "caf\xe9 #bad\xff"}', {"id": "u2", "text": "#fine #ok"}]))
+    got = _ingest(
+        stored, _jsonl(tmp_path / "p.jsonl", [b'{"id": "u1", "text": "caf\xe9 #bad\xff"}', {"id": "u2", "text": "#fine #ok"}])
+    )
     assert got.reasons == {1: "invalid UTF-8 bytes"} and got.posts["u2"]["tags"] == ["fine", "ok"]
 
 
 def test_mojibake_is_repaired_or_the_tag_rejected(stored: Stored, tmp_path: Path, tried) -> None:
     tried.bad_input("corpus", "mojibake")
-    got = _ingest(stored, _jsonl(tmp_path / "p.jsonl", [{"id": "m1", "text": "CafÃ© #cafÃ© #naÃ¯ve"}, {"id": "m2", "text": "#Ã¢â‚¬ #ok"}]))
+    got = _ingest(
+        stored, _jsonl(tmp_path / "p.jsonl", [{"id": "m1", "text": "CafÃ© #cafÃ© #naÃ¯ve"}, {"id": "m2", "text": "#Ã¢â‚¬ #ok"}])
+    )
     assert got.posts["m1"]["tags"] == ["café", "naïve"]
     assert got.posts["m2"]["tags"] == ["ok"]  # the broken sequence yields no tag
 
@@ -98,15 +106,19 @@ def test_empty_file_reads_nothing_and_changes_nothing(stored: Stored, tmp_path: 
 def test_only_hashtag_posts_are_kept_and_no_hashtag_posts_counted(stored: Stored, tmp_path: Path, tried) -> None:
     tried.bad_input("corpus", "only-hashtag post")
     tried.bad_input("corpus", "no-hashtag post")
-    got = _ingest(stored, _jsonl(tmp_path / "p.jsonl", [{"id": "o1", "text": "#only #tags"}, {"id": "n1", "text": "no tags at all"}]))
+    got = _ingest(
+        stored, _jsonl(tmp_path / "p.jsonl", [{"id": "o1", "text": "#only #tags"}, {"id": "n1", "text": "no tags at all"}])
+    )
     assert got.posts["o1"]["tags"] == ["only", "tags"]
     assert "n1" not in got.posts and got.summary.without_hashtags == 1
 
 
 def test_html_and_script_never_become_tags(stored: Stored, tmp_path: Path, tried) -> None:
     tried.bad_input("corpus", "HTML/script in tags")
-    rows = [{"id": "h1", "text": "#<script>alert(1)</script> #ok<b>x</b>"},
-            {"id": "h2", "hashtags": "<script>alert(1)</script> <img src=x onerror=alert(1)> #fine"}]
+    rows = [
+        {"id": "h1", "text": "#<script>alert(1)</script> #ok<b>x</b>"},
+        {"id": "h2", "hashtags": "<script>alert(1)</script> <img src=x onerror=alert(1)> #fine"},
+    ]
     got = _ingest(stored, _jsonl(tmp_path / "p.jsonl", rows))
     tags = [t for pid in ("h1", "h2") for t in got.posts[pid]["tags"]]
     assert tags == ["ok", "fine"]
@@ -124,7 +136,11 @@ def test_right_to_left_and_zero_width_characters(stored: Stored, tmp_path: Path,
 
 def test_duplicate_ids_with_different_text_keep_the_first(stored: Stored, tmp_path: Path, tried) -> None:
     tried.bad_input("corpus", "duplicate ids with different text")
-    rows = [{"id": "base1", "text": "rewritten #other"}, {"id": "d1", "text": "#first #one"}, {"id": "d1", "text": "#second #two"}]
+    rows = [
+        {"id": "base1", "text": "rewritten #other"},
+        {"id": "d1", "text": "#first #one"},
+        {"id": "d1", "text": "#second #two"},
+    ]
     got = _ingest(stored, _jsonl(tmp_path / "p.jsonl", rows))
     assert got.summary.duplicates_by_id == 2
     assert got.posts["d1"]["tags"] == ["first", "one"] and got.posts["base1"]["tags"] == ["cat", "dog1"]
@@ -141,12 +157,22 @@ def test_csv_with_a_missing_column_or_short_rows(stored: Stored, tmp_path: Path,
 
 def test_wrong_types_in_jsonl(stored: Stored, tmp_path: Path, tried) -> None:
     tried.bad_input("corpus", "wrong types in JSONL")
-    rows = [{"id": "w1", "text": 123}, {"id": "w2", "text": "#a1 #bb", "created_at": [1]}, {"id": {"x": 1}, "text": "#bb"},
-            {"id": "w4", "text": "#bb", "hashtags": {"a": "#evil"}}, [1, 2], '{"id": "broken", ', {"id": "w7", "text": "#good #row"}]
+    rows = [
+        {"id": "w1", "text": 123},
+        {"id": "w2", "text": "#a1 #bb", "created_at": [1]},
+        {"id": {"x": 1}, "text": "#bb"},
+        {"id": "w4", "text": "#bb", "hashtags": {"a": "#evil"}},
+        [1, 2],
+        '{"id": "broken", ',
+        {"id": "w7", "text": "#good #row"},
+    ]
     got = _ingest(stored, _jsonl(tmp_path / "p.jsonl", rows))
     assert got.reasons == {
-        1: "text is a int, not a string", 2: "unparseable created_at '[1]'", 3: "id is a dict, not a string or integer",
-        4: "hashtags is a dict, not a string or list", 5: "not a JSON object",
+        1: "text is a int, not a string",
+        2: "unparseable created_at '[1]'",
+        3: "id is a dict, not a string or integer",
+        4: "hashtags is a dict, not a string or list",
+        5: "not a JSON object",
         6: "invalid JSON: Expecting property name enclosed in double quotes",
     }
     assert got.posts["w7"]["tags"] == ["good", "row"] and got.summary.quarantined == 6

@@ -28,15 +28,13 @@ from reeltag.project import Project
 
 pytestmark = [pytest.mark.robustness, pytest.mark.integration]
 
-TOML = "[tag2vec]\nepochs = 3\nworkers = 1\n\n[tracking]\ntrigger = \"test\"\n"
+TOML = '[tag2vec]\nepochs = 3\nworkers = 1\n\n[tracking]\ntrigger = "test"\n'
 
 
 @dataclass(frozen=True)
 class Registry:
     champion: str | None
     versions: tuple[str, ...]
-
-
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +85,9 @@ def test_sigkill_during_training_leaves_the_champion_and_a_rerun_completes(train
     tried.fault("SIGKILL of a training process")
     before = _registry(trained)
     env = _env(REELTAG_TAG2VEC__EPOCHS="1000", REELTAG_TAG2VEC__CORPUS_FILE="true", TMPDIR=str(tmp_path))
-    proc = subprocess.Popen(reeltag_cmd("tag2vec", "train", "--root", str(trained)), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        reeltag_cmd("tag2vec", "train", "--root", str(trained)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _wait_for(lambda: list(tmp_path.glob("reeltag-tag2vec-*/sentences.txt")), proc)
     time.sleep(0.3)
     _kill(proc)
@@ -123,8 +122,12 @@ def test_sigkill_during_registration_leaves_the_champion_and_a_rerun_completes(t
     tried.fault("SIGKILL of a registration in progress")
     before = _registry(trained)
     marker = tmp_path / "at-champion"
-    proc = subprocess.Popen([sys.executable, "-c", KILL_AT_CHAMPION, str(trained), str(marker)],
-                            env=_env(REELTAG_GATES__TOLERANCE="1.0"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_AT_CHAMPION, str(trained), str(marker)],
+        env=_env(REELTAG_GATES__TOLERANCE="1.0"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for(marker.is_file, proc)
     _kill(proc)
     after = _registry(trained)
@@ -149,8 +152,16 @@ def test_two_processes_creating_one_mlflow_store_both_record_their_runs(tmp_root
     """Two processes log a run at once to a project without a store yet: both create the sqlite schema, the
     experiment and a run (before the fix, one crashed in MLflow's schema migration)."""
     tried.fault("two processes writing one new MLflow store at once")
-    procs = [subprocess.Popen([sys.executable, "-c", LOG_ONE_RUN, str(tmp_root), str(n)], env=_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOG_ONE_RUN, str(tmp_root), str(n)],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
     ids = {out.strip().splitlines()[-1] for out, _ in outs}
@@ -181,10 +192,16 @@ def test_sigkill_during_ingest_loses_and_doubles_no_post(tmp_root: Path, tmp_pat
 
     tried.fault("SIGKILL of an ingest between parts")
     posts = tmp_path / "many.jsonl"
-    posts.write_text("".join(json.dumps({"id": f"p{i}", "text": f"post {i} #tag{i % 97} #tag{i % 89}x"}) + "\n"
-                             for i in range(50_000)), encoding="utf-8")
-    proc = subprocess.Popen(reeltag_cmd("ingest", str(posts), "--root", str(tmp_root)), env=_env(REELTAG_CORPUS__PART_ROWS="2000"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    posts.write_text(
+        "".join(json.dumps({"id": f"p{i}", "text": f"post {i} #tag{i % 97} #tag{i % 89}x"}) + "\n" for i in range(50_000)),
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        reeltag_cmd("ingest", str(posts), "--root", str(tmp_root)),
+        env=_env(REELTAG_CORPUS__PART_ROWS="2000"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for(lambda: len(store.parts(tmp_root / "data" / "corpus")) >= 3, proc)
     _kill(proc)
     project = Project.open(tmp_root, corpus={"part_rows": 2000}, tracking={"enabled": False})

@@ -61,8 +61,13 @@ def test_atomic_writes_fsync_the_file_and_its_folder(tmp_path: Path, monkeypatch
 def test_make_clean_keeps_the_data_and_clean_data_is_asked_for_by_name(tmp_path: Path, tried) -> None:
     tried.fault("make clean in a project with data")
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
-    for rel in ("data/corpus/posts-0.parquet", "data/inbox/posts/new.jsonl", "demo-out/reeltag.toml",
-                ".venv/bin/python", "src/pkg/__pycache__/m.pyc"):
+    for rel in (
+        "data/corpus/posts-0.parquet",
+        "data/inbox/posts/new.jsonl",
+        "demo-out/reeltag.toml",
+        ".venv/bin/python",
+        "src/pkg/__pycache__/m.pyc",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x", encoding="utf-8")
     subprocess.run(["make", "-s", "clean"], cwd=tmp_path, check=True, capture_output=True, timeout=60)
@@ -88,7 +93,9 @@ def test_demo_refuses_a_root_that_is_a_real_project(tmp_path: Path, tried) -> No
     (root / "data" / "corpus").mkdir(parents=True)
     (root / "reeltag.toml").write_text("[tag2vec]\nvector_size = 32\n", encoding="utf-8")
     before = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
-    outcome = invoke_cli("demo", "--root", str(root), "--size", "tiny", "--quick", env={"PREFECT_HOME": str(tmp_path / "prefect")})
+    outcome = invoke_cli(
+        "demo", "--root", str(root), "--size", "tiny", "--quick", env={"PREFECT_HOME": str(tmp_path / "prefect")}
+    )
     assert outcome.exit_code == 2 and "not a demo project" in outcome.output
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
 

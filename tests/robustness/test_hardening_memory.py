@@ -70,7 +70,9 @@ def _vocabulary(n_tags: int, seed: int = 4) -> Vocabulary:
 def _queries(vocab: Vocabulary, posts: int, seed: int = 5) -> evaluate.Queries:
     rng = np.random.default_rng(seed)
     n = len(vocab.tags)
-    return evaluate.make_queries([[vocab.tags[i] for i in rng.integers(0, n, size=rng.integers(2, 6))] for _ in range(posts)], vocab)
+    return evaluate.make_queries(
+        [[vocab.tags[i] for i in rng.integers(0, n, size=rng.integers(2, 6))] for _ in range(posts)], vocab
+    )
 
 
 def test_evaluation_chunks_by_a_memory_budget(monkeypatch: pytest.MonkeyPatch, tried) -> None:

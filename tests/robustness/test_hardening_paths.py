@@ -55,8 +55,9 @@ def test_a_folder_scan_does_not_follow_a_link_out_of_the_folder(tmp_path: Path, 
     assert len(resolve_inputs([folder], allow_absolute=True).videos) == 2
 
 
-def test_reeltag_root_uses_its_own_settings_file_not_the_current_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                        tried) -> None:
+def test_reeltag_root_uses_its_own_settings_file_not_the_current_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tried
+) -> None:
     tried.bad_input("config", "REELTAG_ROOT set while the current folder has another project's reeltag.toml")
     here, there = tmp_path / "here", tmp_path / "there"
     for folder, epochs in ((here, 3), (there, 7)):

@@ -33,11 +33,9 @@ from reeltag.tracking.integrity import IntegrityError
 
 pytestmark = [pytest.mark.robustness, pytest.mark.integration]
 
-TOML = "[tag2vec]\nvector_size = 2\nepochs = 1\nsample = 0.0\nworkers = 1\nmin_count = 2\n\n[tracking]\ntrigger = \"test\"\n"
+TOML = '[tag2vec]\nvector_size = 2\nepochs = 1\nsample = 0.0\nworkers = 1\nmin_count = 2\n\n[tracking]\ntrigger = "test"\n'
 MEDIOCRE_ENV = {"REELTAG_TAG2VEC__VECTOR_SIZE": "4", "REELTAG_TAG2VEC__EPOCHS": "3"}
 BETTER_ENV = {"REELTAG_TAG2VEC__VECTOR_SIZE": "16", "REELTAG_TAG2VEC__EPOCHS": "50"}
-
-
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +79,9 @@ class _Touch:
 # --- finding 3: sha256 of every native file, verified before loading -----------------------------------------
 
 
-def test_swapped_model_bytes_in_the_artifact_store_are_refused_before_unpickling(trained: Path, tmp_path: Path,
-                                                                                 demo_tiny: Path, tried) -> None:
+def test_swapped_model_bytes_in_the_artifact_store_are_refused_before_unpickling(
+    trained: Path, tmp_path: Path, demo_tiny: Path, tried
+) -> None:
     """Before: the incremental training downloaded the replaced ``word2vec.model`` and unpickled it."""
     tried.bad_input("registry", "model file in the artifact store replaced after registration")
     from reeltag.pipelines.corpus import ingest_posts, validate_corpus
@@ -125,8 +124,15 @@ def test_artifacts_outside_the_project_stores_are_refused_unless_configured(trai
     shutil.rmtree(trained / "data" / "models", ignore_errors=True)
     got = _reeltag("tag2vec", "neighbors", tag, "--root", str(trained))
     assert got.returncode == 2 and "outside this project's stores" in got.stdout + got.stderr
-    allowed = _reeltag("tag2vec", "neighbors", tag, "--root", str(trained), "--json",
-                       env=_env(REELTAG_TRACKING__ARTIFACT_ROOTS=json.dumps([str(foreign)])))
+    allowed = _reeltag(
+        "tag2vec",
+        "neighbors",
+        tag,
+        "--root",
+        str(trained),
+        "--json",
+        env=_env(REELTAG_TRACKING__ARTIFACT_ROOTS=json.dumps([str(foreign)])),
+    )
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr[-2000:]
     assert json.loads(allowed.stdout)["tag"] == tag
 
@@ -152,8 +158,9 @@ def test_after_a_store_reset_the_new_v1_is_not_served_from_the_old_copy(trained:
     shutil.rmtree(trained / "mlruns")  # (new processes below: mlflow caches an open store per URI)
     again = _reeltag("tag2vec", "train", "--root", str(trained), "--json", env=_env(REELTAG_TAG2VEC__VECTOR_SIZE="16"))
     assert again.returncode == 0 and json.loads(again.stdout)["version"] == "1", again.stderr[-2000:]
-    dims = subprocess.run([sys.executable, "-c", SPACE_DIMS, str(trained)], env=_env(), capture_output=True, text=True,
-                          timeout=300)
+    dims = subprocess.run(
+        [sys.executable, "-c", SPACE_DIMS, str(trained)], env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert dims.stdout.split() == ["16"], dims.stderr[-2000:]
 
 
@@ -275,8 +282,13 @@ def test_two_trainings_with_promotion_at_once_leave_the_better_champion(trained:
     (or unchanged)."""
     tried.fault("two trainings with promotion at once")
     gated, go_on = tmp_path / "gated", tmp_path / "go-on"
-    slow = subprocess.Popen([sys.executable, "-c", PAUSE_AT_PROMOTE, str(trained), str(gated), str(go_on)],
-                            env=_env(**MEDIOCRE_ENV), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    slow = subprocess.Popen(
+        [sys.executable, "-c", PAUSE_AT_PROMOTE, str(trained), str(gated), str(go_on)],
+        env=_env(**MEDIOCRE_ENV),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not gated.exists():

@@ -75,14 +75,18 @@ def test_the_clients_get_the_servers_auth_string(monkeypatch: pytest.MonkeyPatch
     assert server.LocalServer("http://127.0.0.1:1/api", None).client_env()[server.CLIENT_AUTH] == "admin:s3cret"
 
 
-@pytest.mark.parametrize(("kind", "params"), [
-    ("root of another folder", {"root": "/tmp"}),
-    ("out outside the root", {"out": "~/.bashrc"}),
-    ("labels outside the root", {"labels": "/etc/hostname"}),
-    ("relative path out of the root", {"search": "../elsewhere"}),
-])
-def test_served_flow_runs_keep_path_parameters_under_the_project_root(tmp_root: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                      tried, kind: str, params: dict) -> None:
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("root of another folder", {"root": "/tmp"}),
+        ("out outside the root", {"out": "~/.bashrc"}),
+        ("labels outside the root", {"labels": "/etc/hostname"}),
+        ("relative path out of the root", {"search": "../elsewhere"}),
+    ],
+)
+def test_served_flow_runs_keep_path_parameters_under_the_project_root(
+    tmp_root: Path, monkeypatch: pytest.MonkeyPatch, tried, kind: str, params: dict
+) -> None:
     """A flow run started through the API of ``reeltag serve`` (the served root is in its environment)."""
     from flows.poc_report import poc_report
 

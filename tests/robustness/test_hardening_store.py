@@ -78,9 +78,16 @@ def test_two_ingests_at_once_store_each_post_once_with_unique_seqs(project: Proj
     tried.fault("two ingests of overlapping files at once")
     first, second = _posts(tmp_path / "first.jsonl", range(3000)), _posts(tmp_path / "second.jsonl", range(1500, 4500))
     go = tmp_path / "go"
-    children = [subprocess.Popen([sys.executable, "-c", INGEST_CHILD, str(project.paths.root), str(f), str(go)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env())
-                for f in (first, second)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", INGEST_CHILD, str(project.paths.root), str(f), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_child_env(),
+        )
+        for f in (first, second)
+    ]
     deadline = time.monotonic() + 120
     while not all(Path(f"{f}.ready").exists() for f in (first, second)) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -111,8 +118,11 @@ def test_corpus_repair_mends_a_damaged_store(tmp_root: Path, tmp_path: Path, tri
     _damage(project, second)
     with open(second, "a", encoding="utf-8") as fh:  # the export grew since: the rebuilt mark must stop before it
         fh.write(json.dumps({"id": "late", "text": "#late #cat"}) + "\n")
-    outcome = CliRunner().invoke(app, ["corpus", "repair", str(second), "--root", str(tmp_root), "--json"],
-                                 env={"REELTAG_TRACKING__ENABLED": "false", "REELTAG_CORPUS__PART_ROWS": "300"})
+    outcome = CliRunner().invoke(
+        app,
+        ["corpus", "repair", str(second), "--root", str(tmp_root), "--json"],
+        env={"REELTAG_TRACKING__ENABLED": "false", "REELTAG_CORPUS__PART_ROWS": "300"},
+    )
     assert outcome.exit_code == 0, outcome.output
     result = json.loads(outcome.stdout)
     assert result["duplicates_by_id"] == 400 and result["total_posts"] == 900 and result["renumbered"]
@@ -141,7 +151,9 @@ def test_resume_notices_a_post_inserted_after_the_first_mib(project: Project, tm
 def _spammy_posts(path: Path) -> Path:
     """Posts over the posts contract's 30-tag bound (ingested with max_tags_per_post = 40): row-level failures."""
     tags = " ".join(f"#tag{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(35))
-    rows = [{"id": f"ok{i}", "text": f"#cat #dog{i} #bird{i}"} for i in range(20)] + [{"id": f"spam{i}", "text": f"{i} {tags}"} for i in range(3)]
+    rows = [{"id": f"ok{i}", "text": f"#cat #dog{i} #bird{i}"} for i in range(20)] + [
+        {"id": f"spam{i}", "text": f"{i} {tags}"} for i in range(3)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 

@@ -42,13 +42,17 @@ def quiet(tmp_root: Path) -> Project:
     return Project.open(tmp_root, tracking={"enabled": False})
 
 
-@pytest.mark.parametrize(("kind", "line", "message"), [
-    ("run line with 5 fields", "q1 Q0 d9 4 0.5\n", "expected 'qid Q0 docid rank score tag', got 5 fields"),
-    ("run score that is not a number", "q1 Q0 d9 4 high base\n", "score 'high' is not a number"),
-    ("run rank that is not an integer", "q1 Q0 d9 four 0.5 base\n", "rank 'four' is not an integer"),
-])
+@pytest.mark.parametrize(
+    ("kind", "line", "message"),
+    [
+        ("run line with 5 fields", "q1 Q0 d9 4 0.5\n", "expected 'qid Q0 docid rank score tag', got 5 fields"),
+        ("run score that is not a number", "q1 Q0 d9 4 high base\n", "score 'high' is not a number"),
+        ("run rank that is not an integer", "q1 Q0 d9 four 0.5 base\n", "rank 'four' is not an integer"),
+    ],
+)
 def test_malformed_run_line_stops_with_file_and_line_and_keeps_the_old_output(
-        files: Path, quiet: Project, tried, kind: str, line: str, message: str) -> None:
+    files: Path, quiet: Project, tried, kind: str, line: str, message: str
+) -> None:
     tried.bad_input("search", f"malformed run line ({kind})")
     bad = files / "bad.run"
     bad.write_text(_run_text(RUN) + line, encoding="utf-8")
@@ -59,12 +63,17 @@ def test_malformed_run_line_stops_with_file_and_line_and_keeps_the_old_output(
     assert output.read_text(encoding="utf-8") == "previous output\n"
 
 
-@pytest.mark.parametrize(("kind", "text", "message"), [
-    ("qrels line with 3 fields", QRELS + "q2 0 d3\n", "qrels.txt:6: expected 'qid 0 docid \\[stratum\\] rel'"),
-    ("qrels relevance that is not an integer", QRELS + "q2 0 d3 yes\n", "qrels.txt:6: relevance 'yes' is not an integer"),
-    ("qrels that are not UTF-8", QRELS + "q2 0 d\xe9 1\n", "not UTF-8"),
-])
-def test_malformed_qrels_line_stops_with_file_and_line(files: Path, quiet: Project, tried, kind: str, text: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("qrels line with 3 fields", QRELS + "q2 0 d3\n", "qrels.txt:6: expected 'qid 0 docid \\[stratum\\] rel'"),
+        ("qrels relevance that is not an integer", QRELS + "q2 0 d3 yes\n", "qrels.txt:6: relevance 'yes' is not an integer"),
+        ("qrels that are not UTF-8", QRELS + "q2 0 d\xe9 1\n", "not UTF-8"),
+    ],
+)
+def test_malformed_qrels_line_stops_with_file_and_line(
+    files: Path, quiet: Project, tried, kind: str, text: str, message: str
+) -> None:
     tried.bad_input("search", f"malformed qrels ({kind})")
     (files / "qrels.txt").write_bytes(text.encode("latin-1"))
     with pytest.raises(BadInput, match=message):
@@ -73,8 +82,9 @@ def test_malformed_qrels_line_stops_with_file_and_line(files: Path, quiet: Proje
 
 def test_malformed_line_is_a_clear_cli_error_not_a_traceback(files: Path, tmp_root: Path) -> None:
     (files / "qrels.txt").write_text(QRELS + "q2 0 d3\n", encoding="utf-8")
-    got = CliRunner().invoke(app, ["evaluate", str(files / "base.run"), "--qrels", str(files / "qrels.txt"),
-                                   "--root", str(tmp_root)])
+    got = CliRunner().invoke(
+        app, ["evaluate", str(files / "base.run"), "--qrels", str(files / "qrels.txt"), "--root", str(tmp_root)]
+    )
     assert got.exit_code == 2 and "qrels.txt:6" in got.output and "Traceback" not in got.output
 
 

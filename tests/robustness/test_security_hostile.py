@@ -25,11 +25,30 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "reeltag" / "decisions
 def test_every_user_text_in_the_report_is_escaped(tried) -> None:
     """Titles, tags, video names, quarantine items and reasons, contract failures, lineage: all from users."""
     tried.bad_input("report", "HTML/script in user text shown in the report")
-    component = Component("mapper", EVIL, {"model": {EVIL: 0.5}, "baseline": {EVIL: 0.2}}, "model", "baseline",
-                          (Threshold(EVIL, min_abs_delta=0.05),), notes=(EVIL,), n_eval=500, min_eval=1)
-    data = ReportData(EVIL, EVIL, "real", False, (component,), contracts=(ContractResult(EVIL, False, (EVIL,), EVIL),),
-                      quarantine={EVIL: 1}, quarantine_samples=((EVIL, EVIL, EVIL),),
-                      lineage=(Lineage(EVIL, "1", (EVIL,), EVIL, {EVIL: EVIL}),), examples=((EVIL, (EVIL,)),), top_tags=((EVIL, 3),))
+    component = Component(
+        "mapper",
+        EVIL,
+        {"model": {EVIL: 0.5}, "baseline": {EVIL: 0.2}},
+        "model",
+        "baseline",
+        (Threshold(EVIL, min_abs_delta=0.05),),
+        notes=(EVIL,),
+        n_eval=500,
+        min_eval=1,
+    )
+    data = ReportData(
+        EVIL,
+        EVIL,
+        "real",
+        False,
+        (component,),
+        contracts=(ContractResult(EVIL, False, (EVIL,), EVIL),),
+        quarantine={EVIL: 1},
+        quarantine_samples=((EVIL, EVIL, EVIL),),
+        lineage=(Lineage(EVIL, "1", (EVIL,), EVIL, {EVIL: EVIL}),),
+        examples=((EVIL, (EVIL,)),),
+        top_tags=((EVIL, 3),),
+    )
     page = render_html(data, [judge(data, component)], {})
     assert "<script>alert" not in page and "<img src=x" not in page
     assert page.count("&lt;script&gt;") >= 10
@@ -146,7 +165,9 @@ def test_mapper_labels_cannot_escape_their_folder(tmp_path: Path, tried) -> None
     base = _escaping_set(tmp_path)
     labels = read_labels(base / "labels.csv", lambda t: t.lstrip("#"), allow_absolute=False)
     assert [r.video.name for r in labels.rows] == ["ok.mp4"]
-    assert [b.reason.split(":")[0] for b in labels.bad] == ["video path leaves the label folder"] * 2 + ["absolute video path not allowed"]
+    assert [b.reason.split(":")[0] for b in labels.bad] == ["video path leaves the label folder"] * 2 + [
+        "absolute video path not allowed"
+    ]
 
 
 def test_served_flows_open_no_network_listener() -> None:

@@ -62,19 +62,44 @@ def _make_files(folder: Path) -> dict[str, Path]:
     rng = np.random.default_rng(3)
     files = {
         "good": good,
-        "unicode": make_video(folder / UNICODE_NAME, "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "2",
-                              "-c:v", "libx264", "-pix_fmt", "yuv420p"),
+        "unicode": make_video(
+            folder / UNICODE_NAME,
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=10",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ),
         "corrupt": folder / "corrupt.mp4",
         "truncated": _cut(good, folder / "truncated.mp4", 0.5),
         "truncated_faststart": _cut(fast, folder / "truncated-faststart.mp4", 0.5),
         "zero_byte": folder / "zero-byte.mp4",
         "text": folder / "notes.mp4",
         "audio_only": make_video(folder / "audio-only.mp4", "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac"),
-        "one_pixel": make_video(folder / "one-pixel.mkv", "-f", "lavfi", "-i", "color=c=red:s=1x1:r=10", "-t", "1", "-c:v", "ffv1"),
-        "huge": make_video(folder / "huge-8000.mp4", "-f", "lavfi", "-i", "color=c=blue:s=8000x8000:r=2", "-frames:v", "2",
-                           "-c:v", "mjpeg", "-q:v", "31"),
-        "zero_frames": make_video(folder / "zero-frames.avi", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10",
-                                  "-frames:v", "0", "-c:v", "mpeg4"),
+        "one_pixel": make_video(
+            folder / "one-pixel.mkv", "-f", "lavfi", "-i", "color=c=red:s=1x1:r=10", "-t", "1", "-c:v", "ffv1"
+        ),
+        "huge": make_video(
+            folder / "huge-8000.mp4",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=8000x8000:r=2",
+            "-frames:v",
+            "2",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "31",
+        ),
+        "zero_frames": make_video(
+            folder / "zero-frames.avi", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "0", "-c:v", "mpeg4"
+        ),
         "over_reported": _over_reported(avi, folder / "over-reported.avi"),
         "loop": folder / "loop-a.mp4",
     }
@@ -113,17 +138,20 @@ def _quarantined(batch: Batch, name: str, *words: str) -> str:
     return reason
 
 
-@pytest.mark.parametrize(("kind", "name", "words"), [
-    ("corrupt bytes", "corrupt.mp4", ("not a readable video",)),
-    ("truncated mp4 (moov at the end, cut)", "truncated.mp4", ("not a readable video",)),
-    ("truncated mp4 with faststart (moov first, data cut)", "truncated-faststart.mp4", ()),
-    ("zero-byte file", "zero-byte.mp4", ("zero-byte file",)),
-    ("text file named .mp4", "notes.mp4", ("not a video (the file is text)",)),
-    ("audio-only file", "audio-only.mp4", ("not a readable video",)),
-    ("8000x8000 frames", "huge-8000.mp4", ("absurd frame size 8000x8000",)),
-    ("zero-frame container", "zero-frames.avi", ("not a readable video",)),
-    ("symlink loop", "loop-a.mp4", ("not a file",)),
-])
+@pytest.mark.parametrize(
+    ("kind", "name", "words"),
+    [
+        ("corrupt bytes", "corrupt.mp4", ("not a readable video",)),
+        ("truncated mp4 (moov at the end, cut)", "truncated.mp4", ("not a readable video",)),
+        ("truncated mp4 with faststart (moov first, data cut)", "truncated-faststart.mp4", ()),
+        ("zero-byte file", "zero-byte.mp4", ("zero-byte file",)),
+        ("text file named .mp4", "notes.mp4", ("not a video (the file is text)",)),
+        ("audio-only file", "audio-only.mp4", ("not a readable video",)),
+        ("8000x8000 frames", "huge-8000.mp4", ("absurd frame size 8000x8000",)),
+        ("zero-frame container", "zero-frames.avi", ("not a readable video",)),
+        ("symlink loop", "loop-a.mp4", ("not a file",)),
+    ],
+)
 def test_bad_video_is_quarantined_with_its_reason(batch: Batch, tried, kind: str, name: str, words: tuple[str, ...]) -> None:
     tried.bad_input("video", kind)
     reason = _quarantined(batch, name, *words)
@@ -184,8 +212,13 @@ def test_huge_frames_are_refused_without_decoding_the_clip(batch: Batch) -> None
     """The size check refuses 8000x8000 after one decoded frame: peak memory of the refusing process stays
     under 1.5 GiB (about 0.9 GiB measured, single-threaded probe), where decoding the clip's frames at full size would not.
     Peak = the child's own VmHWM: ``ru_maxrss`` would carry the (large) pytest parent's peak over fork+exec."""
-    out = subprocess.run([sys.executable, "-c", PROBE, str(batch.folder / "huge-8000.mp4")],
-                         capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(batch.folder / "huge-8000.mp4")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert "absurd frame size" in out.stdout
     peak_gib = int(out.stdout.split("peak_kib")[-1]) / 2**20
     assert peak_gib < 1.5

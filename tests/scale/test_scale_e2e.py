@@ -42,8 +42,11 @@ ingest_corpus = "0 0 1 1 *"
 validate_data = "0 0 1 1 *"
 finetune_mapper = "0 0 1 1 *"
 """
-FAIL_FAST_MLFLOW = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-                    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+FAIL_FAST_MLFLOW = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+}
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,18 @@ def topology() -> Iterator[Topology]:
         pytest.skip("PostgreSQL not installed (/usr/lib/postgresql/*/bin; .ci/run installs Debian's postgresql)")
     state = Path(tempfile.mkdtemp(prefix="reeltag-scale-", dir="/tmp"))  # the postgres user must reach it
     state.chmod(0o755)
-    env = {**os.environ, **TELEMETRY_OFF, "PYTHON": sys.executable, "POOL": POOL,
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    env = {
+        **os.environ,
+        **TELEMETRY_OFF,
+        "PYTHON": sys.executable,
+        "POOL": POOL,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
+    }
     start = time.monotonic()
     try:
-        up = subprocess.run([str(REPO / "deploy" / "up.sh"), str(state)], env=env, capture_output=True, text=True, timeout=600, check=False)
+        up = subprocess.run(
+            [str(REPO / "deploy" / "up.sh"), str(state)], env=env, capture_output=True, text=True, timeout=600, check=False
+        )
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
         yield Topology(state, {**env, **_env_file(state)}, time.monotonic() - start)
     finally:
@@ -104,9 +114,13 @@ def project_root(topology: Topology, demo_tiny: Path) -> Path:
     return root
 
 
-def _reeltag(topology: Topology, *args: str, extra_env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def _reeltag(
+    topology: Topology, *args: str, extra_env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-c", "from reeltag.cli import app; app()", *args]
-    done = subprocess.run(cmd, env={**topology.env, **(extra_env or {})}, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        cmd, env={**topology.env, **(extra_env or {})}, capture_output=True, text=True, timeout=600, check=False
+    )
     assert not check or done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done
 
@@ -134,8 +148,13 @@ def pool_run(topology: Topology, project_root: Path, demo_tiny: Path) -> PoolRun
     printed = _reeltag(topology, "deploy", "--pool", POOL, "--root", str(project_root), "--json").stdout
     deployed = json.loads([line for line in printed.splitlines() if line.startswith("{")][-1])
     params = {"root": str(project_root), "labels": str(demo_tiny / "labels.csv"), "search": str(demo_tiny / "search")}
-    run = subprocess.Popen([sys.executable, "-c", RUN_DEPLOYMENT, "retrain-tag2vec/retrain-tag2vec-pool", json.dumps(params)],
-                           env=topology.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [sys.executable, "-c", RUN_DEPLOYMENT, "retrain-tag2vec/retrain-tag2vec-pool", json.dumps(params)],
+        env=topology.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     killed = topology.pid("dask-worker-1")
     try:
         _wait_for_first_entry(project_root / "data" / "features", run)
@@ -164,7 +183,14 @@ def _video_digests(demo: Path) -> set[str]:
 def test_bringup_within_budget(topology: Topology) -> None:
     assert topology.bringup_s < BRINGUP_BUDGET_S, f"bring-up took {topology.bringup_s:.0f} s"
     assert {p.stem for p in (topology.state / "pids").glob("*.pid")} == {
-        "postgres", "mlflow", "prefect-server", "dask-scheduler", "dask-worker-1", "dask-worker-2", "prefect-worker"}
+        "postgres",
+        "mlflow",
+        "prefect-server",
+        "dask-scheduler",
+        "dask-worker-1",
+        "dask-worker-2",
+        "prefect-worker",
+    }
 
 
 def test_deploy_registers_every_flow_with_its_schedule(pool_run: PoolRun) -> None:
@@ -205,7 +231,11 @@ def test_registry_read_back_from_the_postgres_backed_server(pool_run: PoolRun, t
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=topology.env["MLFLOW_TRACKING_URI"])
-    versions = {(v.name, str(v.version)) for m in ("tag2vec", "mapper", "reranker") for v in client.search_model_versions(f"name = 'reeltag.{m}'")}
+    versions = {
+        (v.name, str(v.version))
+        for m in ("tag2vec", "mapper", "reranker")
+        for v in client.search_model_versions(f"name = 'reeltag.{m}'")
+    }
     assert versions == {("reeltag.tag2vec", "1"), ("reeltag.mapper", "1"), ("reeltag.reranker", "1")}
     assert client.get_model_version_by_alias("reeltag.tag2vec", "champion").version == "1"  # the chain ran: promoted
     with psycopg2.connect(f"{topology.env['PG_URL']}/mlflow") as db, db.cursor() as cur:
@@ -225,9 +255,23 @@ def test_mlflow_server_stopped_during_training_fails_clearly_and_moves_no_alias(
     uri = topology.env["MLFLOW_TRACKING_URI"]
     aliases = _aliases(MlflowClient(tracking_uri=uri))
     cmdline = Path(f"/proc/{topology.pid('mlflow')}/cmdline").read_bytes().split(b"\0")[:-1]
-    train = subprocess.Popen([sys.executable, "-c", "from reeltag.cli import app; app()", "tag2vec", "train", "--epochs", "1000",
-                              "--root", str(project_root)], env={**topology.env, **FAIL_FAST_MLFLOW},
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    train = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from reeltag.cli import app; app()",
+            "tag2vec",
+            "train",
+            "--epochs",
+            "1000",
+            "--root",
+            str(project_root),
+        ],
+        env={**topology.env, **FAIL_FAST_MLFLOW},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for_running_run(MlflowClient(tracking_uri=uri), train)
     os.killpg(topology.pid("mlflow"), signal.SIGKILL)
     _, err = train.communicate(timeout=300)

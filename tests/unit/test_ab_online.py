@@ -35,7 +35,9 @@ def test_assignment_is_the_same_in_another_process() -> None:
     import subprocess
     import sys
 
-    code = "from reeltag.ab.online import assign; print([assign('exp1', f'u{i}', {'engine': 1, 'champion': 1}) for i in range(50)])"
+    code = (
+        "from reeltag.ab.online import assign; print([assign('exp1', f'u{i}', {'engine': 1, 'champion': 1}) for i in range(50)])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == str([assign("exp1", f"u{i}", {"engine": 1, "champion": 1}) for i in range(50)])
 

@@ -55,10 +55,17 @@ def test_matrix_is_contiguous_and_can_be_memory_mapped(tmp_path: Path) -> None:
     assert np.array_equal(np.load(tmp_path / "m.npy")[mapped.index["d2"], : len(store["d2"])], store["d2"])
 
 
-@pytest.mark.parametrize(("head", "suffix"), [
-    (b"\0\0\0\x18ftypisom" + b"\0" * 8, ".mp4"), (b"\x1a\x45\xdf\xa3" + b"\0" * 12, ".mkv"),
-    (b"RIFF\0\0\0\0AVI LIST", ".avi"), (b"FLV\x01" + b"\0" * 12, ".flv"), (b"hello, not a video", None), (b"", None),
-])
+@pytest.mark.parametrize(
+    ("head", "suffix"),
+    [
+        (b"\0\0\0\x18ftypisom" + b"\0" * 8, ".mp4"),
+        (b"\x1a\x45\xdf\xa3" + b"\0" * 12, ".mkv"),
+        (b"RIFF\0\0\0\0AVI LIST", ".avi"),
+        (b"FLV\x01" + b"\0" * 12, ".flv"),
+        (b"hello, not a video", None),
+        (b"", None),
+    ],
+)
 def test_sniff_container(head: bytes, suffix: str | None) -> None:
     assert sniff_container(head) == suffix
 
@@ -115,8 +122,11 @@ def test_query_vectors_are_an_lru_with_hits() -> None:
 
 def test_fastapi_and_uvicorn_are_imported_only_under_api_and_review() -> None:
     pattern = re.compile(r"^\s*(from|import)\s+(fastapi|uvicorn|starlette)\b", re.MULTILINE)
-    offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
-                 if p.relative_to(SRC).parts[0] not in ("api", "review") and pattern.search(p.read_text(encoding="utf-8"))]
+    offenders = [
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if p.relative_to(SRC).parts[0] not in ("api", "review") and pattern.search(p.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 

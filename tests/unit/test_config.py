@@ -39,11 +39,15 @@ def test_flat_params_and_hash_follow_config(tmp_root: Path) -> None:
     assert a.config_hash() == load_settings(tmp_root).config_hash()
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("poc_report", "61 * * * *", "invalid cron expression"), ("ingest_corpus", "* * *", "invalid cron expression"),
-    ("poc_report", "0 6 * * * *", "invalid cron expression"),
-    ("timezone", "Mars/Olympus", "unknown IANA time zone"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("poc_report", "61 * * * *", "invalid cron expression"),
+        ("ingest_corpus", "* * *", "invalid cron expression"),
+        ("poc_report", "0 6 * * * *", "invalid cron expression"),
+        ("timezone", "Mars/Olympus", "unknown IANA time zone"),
+    ],
+)
 def test_schedules_refuse_bad_cron_and_timezone_naming_the_field(
     tmp_root: Path, monkeypatch: pytest.MonkeyPatch, field: str, value: str, message: str
 ) -> None:
@@ -56,6 +60,7 @@ def test_schedules_refuse_bad_cron_and_timezone_naming_the_field(
 
 
 def test_schedules_accept_empty_and_valid_entries(tmp_root: Path) -> None:
-    settings = load_settings(tmp_root, overrides={"schedules": {"adapt_encoder": "", "poc_report": "*/5 * * * *",
-                                                                "timezone": "Europe/Berlin"}})
+    settings = load_settings(
+        tmp_root, overrides={"schedules": {"adapt_encoder": "", "poc_report": "*/5 * * * *", "timezone": "Europe/Berlin"}}
+    )
     assert settings.schedules.poc_report == "*/5 * * * *" and settings.schedules.timezone == "Europe/Berlin"

@@ -33,7 +33,7 @@ def test_jsonl_rows_and_bad_rows(tmp_path: Path) -> None:
         '{"text": "#x"}\n'
         '{"id": 6, "text": "#ok", "created_at": "yesterday"}\n'
         '{"id": 7, "text": "#ok"\n'
-        '[1, 2]\n'
+        "[1, 2]\n"
         '{"id": 9, "text": ""}\n',
         encoding="utf-8",
     )
@@ -42,7 +42,11 @@ def test_jsonl_rows_and_bad_rows(tmp_path: Path) -> None:
     assert second.tags == ("a1", "b2") and second.created_at is None
     assert none is None
     assert [b.reason.split(":")[0] for b in bad] == [
-        "text is a int, not a string", "missing id", "unparseable created_at 'yesterday'", "invalid JSON", "not a JSON object",
+        "text is a int, not a string",
+        "missing id",
+        "unparseable created_at 'yesterday'",
+        "invalid JSON",
+        "not a JSON object",
         "empty post",
     ]
     assert all(isinstance(b, Rejected) for b in bad)
@@ -89,10 +93,15 @@ def test_format_detection() -> None:
 
 
 def _posts() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": ["a", "b", "c", "d"], "created_at": ["2024-01-03T00:00:00Z", None, "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"],
-        "source": ["x", "x", "y", "x"], "tags": [["p", "q"], [], ["r"], ["p"]], "seq": [0, 1, 2, 3],
-    })
+    return pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "created_at": ["2024-01-03T00:00:00Z", None, "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"],
+            "source": ["x", "x", "y", "x"],
+            "tags": [["p", "q"], [], ["r"], ["p"]],
+            "seq": [0, 1, 2, 3],
+        }
+    )
 
 
 def test_contract_frames() -> None:
@@ -108,7 +117,10 @@ def test_time_split_holds_out_the_latest_posts_and_sources_win() -> None:
     assert heldout_mask(posts, CorpusSection(test_fraction=0.25)).tolist() == [True, False, False, False]
     assert heldout_mask(posts, CorpusSection(heldout_sources=("y",))).tolist() == [False, False, True, False]
     seeded = heldout_mask(posts, CorpusSection(split="seeded", test_fraction=0.5, seed=3))
-    assert seeded.sum() == 2 and seeded.tolist() == heldout_mask(posts, CorpusSection(split="seeded", test_fraction=0.5, seed=3)).tolist()
+    assert (
+        seeded.sum() == 2
+        and seeded.tolist() == heldout_mask(posts, CorpusSection(split="seeded", test_fraction=0.5, seed=3)).tolist()
+    )
 
 
 def test_wrong_id_or_hashtags_types_and_huge_lines_are_rejected(tmp_path: Path) -> None:
@@ -116,10 +128,15 @@ def test_wrong_id_or_hashtags_types_and_huge_lines_are_rejected(tmp_path: Path) 
     path = tmp_path / "p.jsonl"
     path.write_text(
         '{"id": {"x": 1}, "text": "#ok #fine"}\n{"id": true, "text": "#ok"}\n{"id": 3, "text": "#ok", "hashtags": {"a": 1}}\n'
-        + '{"id": 4, "text": "' + "#t " * 50_000 + '"}\n',
+        + '{"id": 4, "text": "'
+        + "#t " * 50_000
+        + '"}\n',
         encoding="utf-8",
     )
     reasons = [item.reason for item in _read(path)]
-    assert reasons[:3] == ["id is a dict, not a string or integer", "id is a bool, not a string or integer",
-                           "hashtags is a dict, not a string or list"]
+    assert reasons[:3] == [
+        "id is a dict, not a string or integer",
+        "id is a bool, not a string or integer",
+        "hashtags is a dict, not a string or list",
+    ]
     assert reasons[3].startswith("line of 150,0")

@@ -22,8 +22,17 @@ def test_cat_written_any_way_is_one_tag(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [("#1", "no letter"), ("#2016", "no letter"), ("x", "length"), ("#abcdefghijklmnop", "length"),
-     ("#repost", "stop-tag"), ("#InstaGood", "stop-tag"), ("foo-bar", "not a word"), ("birdsâ", "mojibake"), ("ð", "mojibake")],
+    [
+        ("#1", "no letter"),
+        ("#2016", "no letter"),
+        ("x", "length"),
+        ("#abcdefghijklmnop", "length"),
+        ("#repost", "stop-tag"),
+        ("#InstaGood", "stop-tag"),
+        ("foo-bar", "not a word"),
+        ("birdsâ", "mojibake"),
+        ("ð", "mojibake"),
+    ],
 )
 def test_rejected_tags_say_why(raw: str, reason: str) -> None:
     assert normalise_tag(raw, RULES) == (None, reason)

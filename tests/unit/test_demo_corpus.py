@@ -67,7 +67,7 @@ def test_category_tags_cluster(corpus) -> None:  # type: ignore[no-untyped-def]
     same = cross = 0
     for row in rows:
         cats = [home[t] for t in set(tags_of(row)) if t in home]
-        pairs = [(a, b) for i, a in enumerate(cats) for b in cats[i + 1:]]
+        pairs = [(a, b) for i, a in enumerate(cats) for b in cats[i + 1 :]]
         same += sum(a == b for a, b in pairs)
         cross += sum(a != b for a, b in pairs)
     assert same > 5 * cross > 0

@@ -88,7 +88,8 @@ def test_base_run_is_far_from_perfect_and_frame_local_oracle_is_perfect() -> Non
     assert 0.2 < mean_ap(run, qrels) < 0.9
     oracle = "\n".join(
         f"{t.qid} Q0 {d.docid} 0 {topic_segments(d.plan.segments, t.colour, t.shape)} x"
-        for t in topics for d in sorted(docs, key=lambda d: -topic_segments(d.plan.segments, t.colour, t.shape))
+        for t in topics
+        for d in sorted(docs, key=lambda d: -topic_segments(d.plan.segments, t.colour, t.shape))
     )
     assert mean_ap(oracle, qrels) == 1.0
 

@@ -15,7 +15,7 @@ def test_absent_toml_is_written_with_the_demo_architecture(tmp_path: Path) -> No
 
 
 def test_stale_demo_toml_is_replaced_and_backed_up(tmp_path: Path) -> None:
-    old = '# written by `reeltag demo` (size=small)\n[clip]\nadapt_steps = 120\n'
+    old = "# written by `reeltag demo` (size=small)\n[clip]\nadapt_steps = 120\n"
     (tmp_path / "reeltag.toml").write_text(old)
     write_demo_toml(tmp_path, "full")
     assert (tmp_path / "reeltag.toml").read_text() == demo_toml("full")

@@ -64,8 +64,15 @@ def test_category_captions_and_topics_are_distinct() -> None:
     assert category_for_combo("orange", "square") is None
 
 
-@pytest.mark.parametrize("bad", [("mauve", "circle", "grey", "static"), ("red", "blob", "grey", "static"),
-                                 ("red", "circle", "lava", "static"), ("red", "square", "grey", "rotate")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ("mauve", "circle", "grey", "static"),
+        ("red", "blob", "grey", "static"),
+        ("red", "circle", "lava", "static"),
+        ("red", "square", "grey", "rotate"),
+    ],
+)
 def test_invalid_scenes_are_refused(bad: tuple[str, str, str, str]) -> None:
     with pytest.raises(ValueError):
         Scene(*bad)

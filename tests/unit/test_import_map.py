@@ -24,14 +24,23 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
     "gensim": ("reeltag.tag2vec.train",),
     "open_clip": ("reeltag.video.encoder",),
     "decord": ("reeltag.video.frames",),
-    "torch": ("reeltag.mapper.model", "reeltag.mapper.train", "reeltag.video.adapt", "reeltag.video.encoder",
-              "reeltag.video.torchvision_compat"),
+    "torch": (
+        "reeltag.mapper.model",
+        "reeltag.mapper.train",
+        "reeltag.video.adapt",
+        "reeltag.video.encoder",
+        "reeltag.video.torchvision_compat",
+    ),
     "torchvision": ("reeltag.video.encoder", "reeltag.video.torchvision_compat"),
-    "pandas": ("reeltag.corpus.sentences", "reeltag.pipelines.mapper_data", "reeltag.rerank.model",
-               "reeltag.contracts.runner"),
+    "pandas": ("reeltag.corpus.sentences", "reeltag.pipelines.mapper_data", "reeltag.rerank.model", "reeltag.contracts.runner"),
     "pyarrow": ("reeltag.corpus.store", "reeltag.pipelines.corpus", "reeltag.pipelines.corpus_repair"),
-    "scipy": ("reeltag.tag2vec.baselines", "reeltag.ab.paired", "reeltag.ab.online_stats", "reeltag.tag2vec.following",
-              "reeltag.text.model"),
+    "scipy": (
+        "reeltag.tag2vec.baselines",
+        "reeltag.ab.paired",
+        "reeltag.ab.online_stats",
+        "reeltag.tag2vec.following",
+        "reeltag.text.model",
+    ),
     "matplotlib": ("reeltag.decisions.figures",),
     "jinja2": ("reeltag.decisions.report", "reeltag.review.*"),
     "fastapi": ("reeltag.api.*", "reeltag.review.*"),
@@ -66,9 +75,14 @@ def _allowed(library: str, module: str) -> bool:
 
 
 def test_heavy_libraries_are_imported_only_where_the_map_allows() -> None:
-    wrong = sorted({f"{module} imports {name.split('.')[0]}" for module, tree in MODULES.items()
-                    for name in _imported(ast.walk(tree))
-                    if name.split(".")[0] in IMPORT_MAP and not _allowed(name.split(".")[0], module)})
+    wrong = sorted(
+        {
+            f"{module} imports {name.split('.')[0]}"
+            for module, tree in MODULES.items()
+            for name in _imported(ast.walk(tree))
+            if name.split(".")[0] in IMPORT_MAP and not _allowed(name.split(".")[0], module)
+        }
+    )
     assert wrong == [], "add the module to IMPORT_MAP only if it is that library's adapter: " + "; ".join(wrong)
 
 
@@ -87,8 +101,10 @@ def _reaches(module: str) -> frozenset[str]:
 def test_modules_that_reach_no_heavy_library_load_none() -> None:
     light = sorted(m for m in MODULES if not _reaches(m))
     assert set(LIGHT_ENTRY_POINTS) <= set(light), {m: sorted(_reaches(m)) for m in LIGHT_ENTRY_POINTS}
-    code = (f"import sys\nfor m in {light!r}: __import__(m)\n"
-            f"print(','.join(sorted(h for h in {sorted(IMPORT_MAP)!r} if h in sys.modules)))\n")
+    code = (
+        f"import sys\nfor m in {light!r}: __import__(m)\n"
+        f"print(','.join(sorted(h for h in {sorted(IMPORT_MAP)!r} if h in sys.modules)))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"heavy libraries loaded by modules that should be light: {out}"
     assert len(light) > 50  # the walk found the package (not an empty folder)

@@ -48,8 +48,12 @@ def test_leading_branch_names_the_largest_contribution() -> None:
 
 
 def _model():  # type: ignore[no-untyped-def]
-    posts = [(("beach", "waves"), ("ocean",)), (("snow", "cold"), ("winter",)), (("dinner",), ("food",)),
-             (("beach", "sand"), ("ocean", "sunset"))]
+    posts = [
+        (("beach", "waves"), ("ocean",)),
+        (("snow", "cold"), ("winter",)),
+        (("dinner",), ("food",)),
+        (("beach", "sand"), ("ocean", "sunset")),
+    ]
     return fit_text_model(posts, ("ocean", "winter", "food", "sunset"), min_word_count=1), TextMethod(name="knn", param=2)
 
 

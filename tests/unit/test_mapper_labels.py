@@ -14,7 +14,7 @@ def _norm(tag: str) -> str | None:
 
 
 def test_csv_rows_normalise_tags_and_resolve_paths(tmp_path: Path) -> None:
-    (tmp_path / "labels.csv").write_text("video,tags,split\nv/a.mp4,#Cat cat #cat #Dog,train\nb.mp4,\"#x,#y\",\n")
+    (tmp_path / "labels.csv").write_text('video,tags,split\nv/a.mp4,#Cat cat #cat #Dog,train\nb.mp4,"#x,#y",\n')
     labels = read_labels(tmp_path / "labels.csv", _norm)
     assert [r.tags for r in labels.rows] == [("cat", "dog"), ("x", "y")]
     assert labels.rows[0].surface == ("Cat", "Dog")

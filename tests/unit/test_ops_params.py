@@ -10,8 +10,13 @@ from reeltag.errors import BadInput
 
 def test_params_nest_dotted_keys_and_parse_json_values() -> None:
     params = parse_params(["tag2vec.epochs=5", "labels=data/labels.csv", 'files=["a.jsonl"]', "chain=always", "report=false"])
-    assert params == {"tag2vec": {"epochs": 5}, "labels": "data/labels.csv", "files": ["a.jsonl"], "chain": "always",
-                      "report": False}
+    assert params == {
+        "tag2vec": {"epochs": 5},
+        "labels": "data/labels.csv",
+        "files": ["a.jsonl"],
+        "chain": "always",
+        "report": False,
+    }
 
 
 @pytest.mark.parametrize("bad", ["epochs", "=5"])

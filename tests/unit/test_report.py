@@ -18,8 +18,18 @@ STRONG = {"model": {"p_at_5": 0.5}, "baseline": {"p_at_5": 0.2}}
 
 
 def _component(methods=STRONG, n_eval: int = 500, uses_encoder: bool = True) -> Component:
-    return Component("mapper", "Tag suggestion", methods, "model", "baseline", (Threshold("p_at_5", min_abs_delta=0.05),),
-                     chart_metrics=("p_at_5",), n_eval=n_eval, min_eval=100, uses_encoder=uses_encoder)
+    return Component(
+        "mapper",
+        "Tag suggestion",
+        methods,
+        "model",
+        "baseline",
+        (Threshold("p_at_5", min_abs_delta=0.05),),
+        chart_metrics=("p_at_5",),
+        n_eval=n_eval,
+        min_eval=100,
+        uses_encoder=uses_encoder,
+    )
 
 
 def _data(weights: str = "real", demo: bool = False, **kw) -> ReportData:
@@ -85,8 +95,15 @@ def test_gains_are_model_minus_reference_and_shown() -> None:
 
 def test_gains_over_every_baseline_on_the_first_gated_metric_are_shown() -> None:
     methods = {"model": {"p_at_5": 0.5}, "baseline": {"p_at_5": 0.2}, "popularity": {"p_at_5": 0.1}, "other": {"map": 0.3}}
-    component = Component("mapper", "Tag suggestion", methods, "model", "baseline", (Threshold("p_at_5"),),
-                          baselines=("popularity", "baseline", "other", "absent"))
+    component = Component(
+        "mapper",
+        "Tag suggestion",
+        methods,
+        "model",
+        "baseline",
+        (Threshold("p_at_5"),),
+        baselines=("popularity", "baseline", "other", "absent"),
+    )
     assert component.gains_over_baselines == {"popularity": 0.5 - 0.1, "baseline": 0.5 - 0.2}
     data = ReportData("PoC", "now", "real", False, (component,))
     page = render_html(data, [judge(data, component)], {})
@@ -100,7 +117,9 @@ def test_a_ci_of_the_gain_that_includes_zero_is_not_enough_evidence_not_no_go() 
 
     component = replace(_component(), warnings=tuple(ci_warnings("p_at_5", -0.01)))
     decision = judge(ReportData("PoC", "now", "real", False, (component,)), component).decision
-    assert decision.verdict == NOT_ENOUGH and "warning: the 95% CI of the p_at_5 gain is not above 0 (low -0.01)" in decision.reasons
+    assert (
+        decision.verdict == NOT_ENOUGH and "warning: the 95% CI of the p_at_5 gain is not above 0 (low -0.01)" in decision.reasons
+    )
     worse = replace(component, methods={"model": {"p_at_5": 0.1}, "baseline": {"p_at_5": 0.2}})
     assert judge(ReportData("PoC", "now", "real", False, (worse,)), worse).decision.verdict == NO_GO
     assert ci_warnings("p_at_5", 0.02) == []

@@ -33,9 +33,23 @@ def _project(tmp_path: Path, record: dict[str, Any] | None) -> Any:
 
 
 def _tune_record(**engine: Any) -> dict[str, Any]:
-    comparison = {"metric": "map", "n_topics": 40, "mean_a": 0.3, "mean_b": 0.4, "mean_delta": 0.1, "ci_low": 0.05,
-                  "ci_high": 0.15, "confidence": 0.95, "wilcoxon_p": 0.01, "wins": 30, "ties": 5, "losses": 5,
-                  "unpaired": 0, "resamples": 1000, **engine}
+    comparison = {
+        "metric": "map",
+        "n_topics": 40,
+        "mean_a": 0.3,
+        "mean_b": 0.4,
+        "mean_delta": 0.1,
+        "ci_low": 0.05,
+        "ci_high": 0.15,
+        "confidence": 0.95,
+        "wilcoxon_p": 0.01,
+        "wins": 30,
+        "ties": 5,
+        "losses": 5,
+        "unpaired": 0,
+        "resamples": 1000,
+        **engine,
+    }
     return {"schema": SCHEMA, "type": "TuneResult", "result": {"engine_comparison": comparison}}
 
 

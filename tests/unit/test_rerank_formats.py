@@ -37,8 +37,11 @@ def test_run_round_trip_keeps_order_and_breaks_ties_by_rank(tmp_path: Path) -> N
 @pytest.mark.robustness
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("q1 Q0 a 1 0.5\n", "a.run:1: expected"), ("q1 Q0 a 1 0.5 t\nq1 Q0 b one 0.4 t\n", "a.run:2: rank 'one'"),
-     ("q1 Q0 a 1 high t\n", "a.run:1: score 'high'")],
+    [
+        ("q1 Q0 a 1 0.5\n", "a.run:1: expected"),
+        ("q1 Q0 a 1 0.5 t\nq1 Q0 b one 0.4 t\n", "a.run:2: rank 'one'"),
+        ("q1 Q0 a 1 high t\n", "a.run:1: score 'high'"),
+    ],
 )
 def test_malformed_run_line_names_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(BadInput, match=message):

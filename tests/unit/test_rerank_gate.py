@@ -10,8 +10,13 @@ GATES = GatesSection(min_eval_topics=10)
 
 def _comparison(gain: float, n: int = 12, spread: float = 0.01):
     base = {f"q{i}": 0.5 for i in range(n)}
-    return compare_paired(base, {q: v + gain + (spread if i % 2 else -spread) for i, (q, v) in enumerate(base.items())},
-                          "map", resamples=500, seed=3)
+    return compare_paired(
+        base,
+        {q: v + gain + (spread if i % 2 else -spread) for i, (q, v) in enumerate(base.items())},
+        "map",
+        resamples=500,
+        seed=3,
+    )
 
 
 def test_a_clear_gain_on_enough_topics_with_real_weights_is_a_go() -> None:

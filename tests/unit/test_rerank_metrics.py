@@ -20,8 +20,9 @@ def test_inferred_measures_of_a_sampled_topic_come_from_the_estimator() -> None:
     qrels = Qrels({"q": judgments}, strata={"q": {"a": 1, "b": 1, "c": 2, "d": 2, "e": 2, "f": 2}})
     result = evaluate(_run(q=["a", "d", "c", "x", "b", "e"]), qrels, ["infAP", "infNDCG", "iP@5", "iP@10"])
     assert result.measures == ("xinfAP", "infNDCG", "iP@5", "iP@10")
-    assert result.mean == pytest.approx({"xinfAP": 23 / 27, "infNDCG": 1.75 / (1.5 + 1 / math.log2(3)),
-                                         "iP@5": 0.6, "iP@10": 0.25}, abs=1e-4)
+    assert result.mean == pytest.approx(
+        {"xinfAP": 23 / 27, "infNDCG": 1.75 / (1.5 + 1 / math.log2(3)), "iP@5": 0.6, "iP@10": 0.25}, abs=1e-4
+    )
 
 
 def test_inferred_measures_on_fully_judged_qrels_equal_trec_eval() -> None:
@@ -29,7 +30,8 @@ def test_inferred_measures_on_fully_judged_qrels_equal_trec_eval() -> None:
     run = _run(q1=["b", "a", "z", "c", "d", "e"], q2=["y", "x"])
     result = evaluate(run, qrels, ["AP", "nDCG", "P@5", "xinfAP", "infNDCG", "iP@5"])
     trec_eval = pytrec_eval.RelevanceEvaluator(qrels.judgments, {"map", "ndcg", "P_5"}).evaluate(
-        {q: {d: float(len(r) - i) for i, d in enumerate(r.docids)} for q, r in run.rankings.items()})
+        {q: {d: float(len(r) - i) for i, d in enumerate(r.docids)} for q, r in run.rankings.items()}
+    )
     for qid in ("q1", "q2"):
         assert result.per_topic["AP"][qid] == pytest.approx(trec_eval[qid]["map"], abs=1e-9)
         assert result.per_topic["xinfAP"][qid] == pytest.approx(trec_eval[qid]["map"], abs=1e-4)
@@ -62,7 +64,14 @@ def test_sampled_unjudged_documents_are_not_judgements_for_library_measures() ->
 
 def test_measure_names() -> None:
     assert [metric_key(m) for m in ("AP", "P@10", "R@100", "nDCG@10", "xinfAP", "infNDCG", "iP@10")] == [
-        "map", "p_at_10", "recall_at_100", "ndcg_at_10", "xinfap", "infndcg", "ip_at_10"]
+        "map",
+        "p_at_10",
+        "recall_at_100",
+        "ndcg_at_10",
+        "xinfap",
+        "infndcg",
+        "ip_at_10",
+    ]
     with pytest.raises(BadInput, match="unknown measure"):
         check_measures(["NotAMeasure@3"])
     with pytest.raises(BadInput, match="positive whole number"):

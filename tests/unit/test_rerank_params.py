@@ -21,8 +21,15 @@ def test_params_round_trip_with_the_alpha_marker(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("marker", [None, "engine"])
 def test_a_file_with_the_old_or_another_convention_is_refused(tmp_path: Path, marker: str | None) -> None:
-    raw = {"alpha": 0.7, "normalisation": "minmax", "pooling": "max", "top_m": 50, "depth": 100,
-           "encoder_model_id": "reeltag-tiny", "encoder_weights": "random"}
+    raw = {
+        "alpha": 0.7,
+        "normalisation": "minmax",
+        "pooling": "max",
+        "top_m": 50,
+        "depth": 100,
+        "encoder_model_id": "reeltag-tiny",
+        "encoder_weights": "random",
+    }
     if marker is not None:
         raw["alpha_weighs"] = marker
     path = tmp_path / PARAMS_FILE

@@ -16,9 +16,20 @@ from reeltag.review.store import NewEvent, NewItem, ReviewStore
 
 
 def item(name: str, control: bool = False) -> NewItem:
-    return NewItem(video=f"/v/{name}.mp4", video_sha256=name * 8, split="test", control=control,
-                   suggestions=(("cat", 0.9), ("dog", 0.5), ("sun", 0.4)), codec="h264", playable=True, strip=None,
-                   mapper_version="1", tag2vec_version="1", encoder_id="e", encoder_weights="random")
+    return NewItem(
+        video=f"/v/{name}.mp4",
+        video_sha256=name * 8,
+        split="test",
+        control=control,
+        suggestions=(("cat", 0.9), ("dog", 0.5), ("sun", 0.4)),
+        codec="h264",
+        playable=True,
+        strip=None,
+        mapper_version="1",
+        tag2vec_version="1",
+        encoder_id="e",
+        encoder_weights="random",
+    )
 
 
 def review(store: ReviewStore, plan: list[tuple[list[NewEvent], float]]) -> None:
@@ -43,14 +54,21 @@ def store(tmp_path: Path) -> ReviewStore:
 def test_export_holds_exactly_the_decisions_with_provenance(store: ReviewStore, tmp_path: Path) -> None:
     accept, reject = (lambda r: NewEvent(kind="accept", rank=r)), (lambda r: NewEvent(kind="reject", rank=r))
     # newest first: d, c (control), b; a stays pending
-    review(store, [([accept(1), reject(2), NewEvent(kind="add", tag="beach")], 3.0),
-                   ([NewEvent(kind="add", tag="cat"), NewEvent(kind="add", tag="sun")], 20.0),
-                   ([reject(1), reject(2), reject(3)], 5.0)])
+    review(
+        store,
+        [
+            ([accept(1), reject(2), NewEvent(kind="add", tag="beach")], 3.0),
+            ([NewEvent(kind="add", tag="cat"), NewEvent(kind="add", tag="sun")], 20.0),
+            ([reject(1), reject(2), reject(3)], 5.0),
+        ],
+    )
     out = tmp_path / "inbox" / "labels.csv"
     result = export_labels(store, out)
     rows = list(csv.DictReader(out.open()))
-    assert rows == [{"video": "/v/c.mp4", "tags": "#cat #sun", "split": "test"},
-                    {"video": "/v/d.mp4", "tags": "#cat #beach", "split": "test"}]
+    assert rows == [
+        {"video": "/v/c.mp4", "tags": "#cat #sun", "split": "test"},
+        {"video": "/v/d.mp4", "tags": "#cat #beach", "split": "test"},
+    ]
     assert (result.rows, result.without_tags, result.pending) == (2, 1, 1)
     tags = labels_provenance(out, sha256_file(out))
     assert tags == {"labels_source": "review", "review_db_hash": result.review_db_hash}
@@ -63,8 +81,15 @@ def accept(rank: int) -> NewEvent:
 
 
 def test_staff_review_measures_acceptance_and_time_saved(store: ReviewStore) -> None:
-    review(store, [([accept(1), accept(2)], 4.0), ([NewEvent(kind="add", tag="kite")], 30.0), ([accept(1)], 6.0),
-                   ([accept(1), NewEvent(kind="add", tag="kite")], 8.0)])
+    review(
+        store,
+        [
+            ([accept(1), accept(2)], 4.0),
+            ([NewEvent(kind="add", tag="kite")], 30.0),
+            ([accept(1)], 6.0),
+            ([accept(1), NewEvent(kind="add", tag="kite")], 8.0),
+        ],
+    )
     found = staff_review(store, min_items=3, seed=0)
     assert found is not None and found.items_reviewed == 4 and found.control == 1 and found.enough
     assert [(a.rank, a.shown, a.accepted) for a in found.by_rank] == [(1, 3, 3), (2, 3, 1), (3, 3, 0)]

@@ -17,17 +17,31 @@ from reeltag.review.typed import typed_tag
 
 def item(name: str, scores: tuple[float, ...], control: bool = False) -> NewItem:
     tags = tuple(f"{name}{i}" for i in range(len(scores)))
-    return NewItem(video=f"/v/{name}.mp4", video_sha256=name * 8, split="train", control=control,
-                   suggestions=tuple(zip(tags, scores)), codec="h264", playable=True, strip=None, mapper_version="1",
-                   tag2vec_version="1", encoder_id="e", encoder_weights="random")
+    return NewItem(
+        video=f"/v/{name}.mp4",
+        video_sha256=name * 8,
+        split="train",
+        control=control,
+        suggestions=tuple(zip(tags, scores)),
+        codec="h264",
+        playable=True,
+        strip=None,
+        mapper_version="1",
+        tag2vec_version="1",
+        encoder_id="e",
+        encoder_weights="random",
+    )
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> ReviewStore:
     s = ReviewStore(tmp_path / "review.db").create()
     # margins: a 0.5, b 0.05 (most uncertain), c 0.2; d is a control item
-    s.add_items("default", [item("a", (0.9, 0.4)), item("b", (0.6, 0.55)), item("c", (0.7, 0.5)),
-                            item("d", (0.8, 0.1), control=True)], now=100.0)
+    s.add_items(
+        "default",
+        [item("a", (0.9, 0.4)), item("b", (0.6, 0.55)), item("c", (0.7, 0.5)), item("d", (0.8, 0.1), control=True)],
+        now=100.0,
+    )
     s.add_items("other", [item("z", (0.5, 0.1))], now=100.0)
     return s
 
@@ -130,10 +144,16 @@ def test_control_items_take_typed_tags_only(store: ReviewStore) -> None:
     q.act(store, ann, control.id, NewEvent(kind="add", tag="typed"))
 
 
-@pytest.mark.parametrize(("raw", "reason"), [
-    ("<script>alert(1)</script>", "not a word"), ("x" * 10_000, "10000 characters"), ("a", "2-40 characters"),
-    ("   ", "type a tag"), ("#repost", "stop-tag"),
-])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("<script>alert(1)</script>", "not a word"),
+        ("x" * 10_000, "10000 characters"),
+        ("a", "2-40 characters"),
+        ("   ", "type a tag"),
+        ("#repost", "stop-tag"),
+    ],
+)
 def test_typed_tags_are_refused_with_the_reason(raw: str, reason: str) -> None:
     with pytest.raises(BadInput, match=reason):
         typed_tag(raw, TagRules(frozenset({"repost"}), 2, 40))

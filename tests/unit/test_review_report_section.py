@@ -10,16 +10,36 @@ from reeltag.review.report import RankAcceptance, StaffReview
 
 
 def measured(items: int, simulated: bool = False) -> StaffReview:
-    return StaffReview(items_reviewed=items, with_suggestions=items - 10, control=10, reviewers=("<i>ann</i>",),
-                       simulated=simulated, suggested_by=("mapper v3 (real encoder weights)",), by_rank=(RankAcceptance(rank=1, shown=items - 10, accepted=30),),
-                       precision_at={"p_at_1": 0.75}, missed_tags=(("kite", 4),), median_seconds_with=12.0,
-                       median_seconds_without=30.0, saved_seconds=18.0, saved_seconds_ci=(10.0, 25.0),
-                       minutes_saved_per_1000=300.0, minutes_saved_ci=(166.7, 416.7), min_items=50)
+    return StaffReview(
+        items_reviewed=items,
+        with_suggestions=items - 10,
+        control=10,
+        reviewers=("<i>ann</i>",),
+        simulated=simulated,
+        suggested_by=("mapper v3 (real encoder weights)",),
+        by_rank=(RankAcceptance(rank=1, shown=items - 10, accepted=30),),
+        precision_at={"p_at_1": 0.75},
+        missed_tags=(("kite", 4),),
+        median_seconds_with=12.0,
+        median_seconds_without=30.0,
+        saved_seconds=18.0,
+        saved_seconds_ci=(10.0, 25.0),
+        minutes_saved_per_1000=300.0,
+        minutes_saved_ci=(166.7, 416.7),
+        min_items=50,
+    )
 
 
 def page(review: StaffReview | None) -> str:
-    data = ReportData(title="t", generated_at="now", weights_kind="real", demo=False, components=(),
-                      time_saved=TimeSaved(0.5, 2.0, "P@5 × 5"), staff_review=review)
+    data = ReportData(
+        title="t",
+        generated_at="now",
+        weights_kind="real",
+        demo=False,
+        components=(),
+        time_saved=TimeSaved(0.5, 2.0, "P@5 × 5"),
+        staff_review=review,
+    )
     return re.sub(r"\s+", " ", render_html(data, [], {}))
 
 
@@ -44,7 +64,13 @@ def test_no_review_store_shows_the_proxy() -> None:
 
 
 def test_decision_json_carries_the_measurements() -> None:
-    data = ReportData(title="t", generated_at="now", weights_kind="real", demo=False, components=(),
-                      staff_review=replace(measured(60), simulated=True))
+    data = ReportData(
+        title="t",
+        generated_at="now",
+        weights_kind="real",
+        demo=False,
+        components=(),
+        staff_review=replace(measured(60), simulated=True),
+    )
     found = decision_json(data, [])["staff_review"]
     assert found["enough"] is True and found["simulated"] is True and found["minutes_saved_per_1000"] == 300.0

@@ -23,8 +23,14 @@ def _project(tmp_path: Path, use_fused: bool) -> Project:
     project = Project.open(tmp_path)
     folder = project.paths.models / "fusion"
     folder.mkdir(parents=True)
-    meta = {"weights": {"mapper": 0.3, "knn": 0.1, "text": 0.6}, "use_fused": use_fused, "mapper_version": "2",
-            "tag2vec_version": "3", "encoder_id": "enc", "train_tags": [["ocean"], ["winter"]]}
+    meta = {
+        "weights": {"mapper": 0.3, "knn": 0.1, "text": 0.6},
+        "use_fused": use_fused,
+        "mapper_version": "2",
+        "tag2vec_version": "3",
+        "encoder_id": "enc",
+        "train_tags": [["ocean"], ["winter"]],
+    }
     (folder / FUSION_FILE).write_text(json.dumps(meta), encoding="utf-8")
     with open(folder / KNN_FILE, "wb") as fh:
         np.savez(fh, features=np.eye(2, 3, dtype=np.float32))
@@ -53,6 +59,16 @@ def test_without_a_usable_fusion_the_mapper_ranks_and_says_why(tmp_path: Path) -
     assert "gate" in ranked.notes[0] and ranked.notes[1] == ""  # b.mp4 had no text: nothing to note
     other = _rank(_project(tmp_path / "other", use_fused=True), {})
     assert other.ranking.startswith("fused")
-    stale = rank_videos(_project(tmp_path / "stale", use_fused=True), np.eye(2, 4), np.eye(2, 3), ["a.mp4", "b.mp4"],
-                        TagIndex.build(KEYS, np.eye(4)), SPACE, ("5", "enc"), 3, None, {})
+    stale = rank_videos(
+        _project(tmp_path / "stale", use_fused=True),
+        np.eye(2, 4),
+        np.eye(2, 3),
+        ["a.mp4", "b.mp4"],
+        TagIndex.build(KEYS, np.eye(4)),
+        SPACE,
+        ("5", "enc"),
+        3,
+        None,
+        {},
+    )
     assert "mapper 2 (now 5)" in stale.ranking

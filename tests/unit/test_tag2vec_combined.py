@@ -38,7 +38,9 @@ def test_tune_weights_picks_the_informative_signal() -> None:
     queries, cached = _setting()
     combo = tune_weights(cached, queries, ["noise", "knows"], 0.25, k=1)
     assert combo.weights["knows"] >= 0.75 and combo.val.hit_at_k == pytest.approx(1.0)
-    noise_only = score(rank_with(lambda rows: {"noise": cached["noise"][rows]}, queries, {"noise": 1.0}, cached["noise"].shape[1]), 1)
+    noise_only = score(
+        rank_with(lambda rows: {"noise": cached["noise"][rows]}, queries, {"noise": 1.0}, cached["noise"].shape[1]), 1
+    )
     assert noise_only.hit_at_k < 0.5
 
 

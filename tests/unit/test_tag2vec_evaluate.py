@@ -8,8 +8,16 @@ from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary, cooccurrence_sco
 from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, ranks, recommender, score
 from reeltag.tag2vec.space import TagSpace
 
-TRAIN = [["beach", "sea"], ["beach", "sea"], ["beach", "sand"], ["city", "night"], ["city", "night"], ["city", "lights"],
-         ["beach", "sea", "sun"], ["sun", "sand"]] + [["city"]] * 5
+TRAIN = [
+    ["beach", "sea"],
+    ["beach", "sea"],
+    ["beach", "sand"],
+    ["city", "night"],
+    ["city", "night"],
+    ["city", "lights"],
+    ["beach", "sea", "sun"],
+    ["sun", "sand"],
+] + [["city"]] * 5
 
 
 def test_vocabulary_counts_and_cooccurrences() -> None:

@@ -21,9 +21,14 @@ from reeltag.text.model import (
 from reeltag.text.words import read_text
 
 RULES = TagRules(frozenset({"repost"}))
-POSTS = [(("sunny", "beach", "day"), ("ocean", "summer")), (("waves", "beach"), ("ocean",)),
-         (("snow", "cold", "day"), ("winter",)), (("cold", "snow", "morning"), ("winter", "snow")),
-         (("beach", "waves", "sunny"), ("ocean",)), (("lunch", "day"), ("food",))]
+POSTS = [
+    (("sunny", "beach", "day"), ("ocean", "summer")),
+    (("waves", "beach"), ("ocean",)),
+    (("snow", "cold", "day"), ("winter",)),
+    (("cold", "snow", "morning"), ("winter", "snow")),
+    (("beach", "waves", "sunny"), ("ocean",)),
+    (("lunch", "day"), ("food",)),
+]
 TAGS = ("ocean", "winter", "summer", "snow", "food")
 
 
@@ -33,8 +38,16 @@ def test_read_text_words_and_hashtags_normalised_like_the_corpus() -> None:
     assert found.hashtags == ("ocean",) and found.usable and found.note == ""
 
 
-@pytest.mark.parametrize("text, note", [("", "no text"), ("   ", "no text"), (None, "no text"),
-                                        ("😀🔥 ❤️ !!! 123", "no word"), ("x" * 100_000, "characters ignored")])
+@pytest.mark.parametrize(
+    "text, note",
+    [
+        ("", "no text"),
+        ("   ", "no text"),
+        (None, "no text"),
+        ("😀🔥 ❤️ !!! 123", "no word"),
+        ("x" * 100_000, "characters ignored"),
+    ],
+)
 def test_unusable_text_is_empty_with_a_note(text: str | None, note: str) -> None:
     found = read_text(text, RULES)
     assert not found.usable and note in found.note
@@ -46,8 +59,9 @@ def test_other_script_gives_words_the_model_does_not_know() -> None:
     assert found.words and model.known_words(found.words) == []
 
 
-@pytest.mark.parametrize("method", [TextMethod(name=n, param=p) for n, p in
-                                    [("cooccurrence", 0), ("conditional", 0), ("centroid", 0.5), ("knn", 2)]])
+@pytest.mark.parametrize(
+    "method", [TextMethod(name=n, param=p) for n, p in [("cooccurrence", 0), ("conditional", 0), ("centroid", 0.5), ("knn", 2)]]
+)
 def test_a_planted_word_predicts_its_tag(method: TextMethod) -> None:
     model = fit_text_model(POSTS, TAGS, min_word_count=1)
     scores = model.scores(method, [("beach",), ("snow", "cold")])
@@ -69,7 +83,9 @@ def test_min_word_count_and_tags_outside_the_vocabulary() -> None:
 
 
 def test_metrics_hand_worked() -> None:
-    queries = make_text_queries([(("beach",), ("ocean",)), (("snow",), ("food",)), (("x",), ("nowhere",)), ((), ("ocean",))], TAGS)
+    queries = make_text_queries(
+        [(("beach",), ("ocean",)), (("snow",), ("food",)), (("x",), ("nowhere",)), ((), ("ocean",))], TAGS
+    )
     assert len(queries.texts) == 3  # a post without words is not a query
     ranking = np.array([[5, 4, 3, 2, 1]], dtype=float)  # ocean, winter, summer, snow, food
     score = score_text(lambda texts: np.repeat(ranking, len(texts), axis=0), queries)
@@ -87,8 +103,10 @@ def test_saved_model_round_trips(tmp_path: Path) -> None:
 
 
 def test_text_modules_import_no_heavy_library() -> None:
-    code = ("import sys, reeltag.text.words, reeltag.text.model, reeltag.text.metrics, reeltag.text.posts, "
-            "reeltag.pipelines.text, reeltag.commands.text; "
-            "print([m for m in ('gensim', 'torch', 'mlflow', 'open_clip', 'prefect', 'great_expectations') if m in sys.modules])")
+    code = (
+        "import sys, reeltag.text.words, reeltag.text.model, reeltag.text.metrics, reeltag.text.posts, "
+        "reeltag.pipelines.text, reeltag.commands.text; "
+        "print([m for m in ('gensim', 'torch', 'mlflow', 'open_clip', 'prefect', 'great_expectations') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -9,14 +9,25 @@ from reeltag.video.cache import CachedFeatures, FeatureCache, feature_key, pool
 
 def _entry(key: str) -> CachedFeatures:
     frames = np.eye(3, 4, dtype=np.float32)
-    return CachedFeatures(key, frames, pool(frames), (0, 5, 9), (0.0, 0.5, 0.9), "tiny@abc", "random", "uniform3", "f" * 64, "a.mp4")
+    return CachedFeatures(
+        key, frames, pool(frames), (0, 5, 9), (0.0, 0.5, 0.9), "tiny@abc", "random", "uniform3", "f" * 64, "a.mp4"
+    )
 
 
 def test_key_changes_with_video_bytes_model_and_sampling() -> None:
     base = feature_key("aa", "tiny@1", "uniform8")
     assert base == feature_key("aa", "tiny@1", "uniform8")
-    assert len({base, feature_key("ab", "tiny@1", "uniform8"), feature_key("aa", "tiny@2", "uniform8"),
-                feature_key("aa", "tiny@1", "uniform9")}) == 4
+    assert (
+        len(
+            {
+                base,
+                feature_key("ab", "tiny@1", "uniform8"),
+                feature_key("aa", "tiny@2", "uniform8"),
+                feature_key("aa", "tiny@1", "uniform9"),
+            }
+        )
+        == 4
+    )
 
 
 def test_put_then_get_round_trips_frames_pooled_and_meta(tmp_path: Path) -> None:

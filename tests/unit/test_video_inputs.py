@@ -54,7 +54,9 @@ def test_pairs_read_segments_captions_and_tags(tmp_path: Path) -> None:
     (tmp_path / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     found = read_pairs(tmp_path / "pairs.jsonl")
     assert [(p.video.name, p.text, p.window) for p in found.pairs] == [
-        ("a.mp4", "a red circle", (0.0, 1.5)), ("b.mp4", "sunset sky", None)]
+        ("a.mp4", "a red circle", (0.0, 1.5)),
+        ("b.mp4", "sunset sky", None),
+    ]
     assert [r.item.rsplit(":", 1)[1] for r in found.rejected] == ["3", "4"]
 
 

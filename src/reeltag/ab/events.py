@@ -90,8 +90,19 @@ class EventStore:
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
 
     def record_requests(self, served: Iterable[ServedRequest]) -> None:
-        rows = [(r.request_id, r.experiment, r.user, r.variant, r.served, json.dumps(r.docids),
-                 None if r.teams is None else json.dumps(r.teams), int(r.simulated)) for r in served]
+        rows = [
+            (
+                r.request_id,
+                r.experiment,
+                r.user,
+                r.variant,
+                r.served,
+                json.dumps(r.docids),
+                None if r.teams is None else json.dumps(r.teams),
+                int(r.simulated),
+            )
+            for r in served
+        ]
         with self._write() as con:
             con.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
@@ -101,17 +112,26 @@ class EventStore:
         if row is None:
             return None
         rid, experiment, user, variant, served, docids, teams, simulated = row
-        return ServedRequest(request_id=rid, experiment=experiment, user=user, variant=variant, served=served,
-                             docids=tuple(json.loads(docids)), teams=None if teams is None else tuple(json.loads(teams)),
-                             simulated=bool(simulated))
+        return ServedRequest(
+            request_id=rid,
+            experiment=experiment,
+            user=user,
+            variant=variant,
+            served=served,
+            docids=tuple(json.loads(docids)),
+            teams=None if teams is None else tuple(json.loads(teams)),
+            simulated=bool(simulated),
+        )
 
     def append(self, request_id: str, events: Sequence[Event]) -> Appended:
         """Insert the events not stored yet (one transaction); the others come back as duplicates."""
         received, duplicates = time.time(), []
         with self._write() as con:
             for e in events:
-                cur = con.execute("INSERT OR IGNORE INTO events (request_id, docid, type, position, ts, received) "
-                                  "VALUES (?, ?, ?, ?, ?, ?)", (request_id, e.docid, e.type, e.position, e.ts, received))
+                cur = con.execute(
+                    "INSERT OR IGNORE INTO events (request_id, docid, type, position, ts, received) VALUES (?, ?, ?, ?, ?, ?)",
+                    (request_id, e.docid, e.type, e.position, e.ts, received),
+                )
                 if cur.rowcount == 0:
                     duplicates.append(e)
         return Appended(accepted=len(events) - len(duplicates), duplicates=tuple(duplicates))
@@ -120,18 +140,23 @@ class EventStore:
         """Bulk-append (request id, event) rows in one transaction (benchmarks, imports); duplicates skipped."""
         received = time.time()
         with self._write() as con:
-            con.executemany("INSERT OR IGNORE INTO events (request_id, docid, type, position, ts, received) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", ((r, e.docid, e.type, e.position, e.ts, received) for r, e in rows))
+            con.executemany(
+                "INSERT OR IGNORE INTO events (request_id, docid, type, position, ts, received) VALUES (?, ?, ?, ?, ?, ?)",
+                ((r, e.docid, e.type, e.position, e.ts, received) for r, e in rows),
+            )
 
     def refuse(self, request_id: str | None, reason: str) -> None:
         with self._write() as con:
-            con.execute("INSERT INTO refusals (received, request_id, reason) VALUES (?, ?, ?)",
-                        (time.time(), request_id, reason[:500]))
+            con.execute(
+                "INSERT INTO refusals (received, request_id, reason) VALUES (?, ?, ?)", (time.time(), request_id, reason[:500])
+            )
 
     def counts(self) -> dict[str, int]:
         with self.reading() as con:
-            return {table: int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-                    for table in ("requests", "events", "refusals")}
+            return {
+                table: int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+                for table in ("requests", "events", "refusals")
+            }
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -160,14 +185,25 @@ class Log:
 def read_log(store: EventStore, experiment: str, since: float, until: float) -> Log:
     """Requests served in [since, until) and all their events."""
     with store.reading() as con:
-        reqs = con.execute("SELECT request_id, user, variant, docids, teams, simulated FROM requests "
-                           "WHERE experiment = ? AND served >= ? AND served < ? ORDER BY served",
-                           (experiment, since, until)).fetchall()
-        events = con.execute("SELECT e.request_id, e.type, e.position FROM events e JOIN requests r USING (request_id) "
-                             "WHERE r.experiment = ? AND r.served >= ? AND r.served < ?", (experiment, since, until)).fetchall()
+        reqs = con.execute(
+            "SELECT request_id, user, variant, docids, teams, simulated FROM requests "
+            "WHERE experiment = ? AND served >= ? AND served < ? ORDER BY served",
+            (experiment, since, until),
+        ).fetchall()
+        events = con.execute(
+            "SELECT e.request_id, e.type, e.position FROM events e JOIN requests r USING (request_id) "
+            "WHERE r.experiment = ? AND r.served >= ? AND r.served < ?",
+            (experiment, since, until),
+        ).fetchall()
     index = {r[0]: i for i, r in enumerate(reqs)}
-    return Log(request_ids=tuple(r[0] for r in reqs), users=tuple(r[1] for r in reqs), variants=tuple(r[2] for r in reqs),
-               shown=tuple(len(json.loads(r[3])) for r in reqs),
-               teams=tuple(None if r[4] is None else tuple(json.loads(r[4])) for r in reqs),
-               simulated=tuple(bool(r[5]) for r in reqs), event_query=tuple(index[e[0]] for e in events),
-               event_type=tuple(e[1] for e in events), event_position=tuple(e[2] for e in events))
+    return Log(
+        request_ids=tuple(r[0] for r in reqs),
+        users=tuple(r[1] for r in reqs),
+        variants=tuple(r[2] for r in reqs),
+        shown=tuple(len(json.loads(r[3])) for r in reqs),
+        teams=tuple(None if r[4] is None else tuple(json.loads(r[4])) for r in reqs),
+        simulated=tuple(bool(r[5]) for r in reqs),
+        event_query=tuple(index[e[0]] for e in events),
+        event_type=tuple(e[1] for e in events),
+        event_position=tuple(e[2] for e in events),
+    )

@@ -26,8 +26,9 @@ class Outcomes:
     den: Mapping[str, np.ndarray]
 
 
-def outcomes(user: np.ndarray, shown: np.ndarray, event_query: np.ndarray, event_type: np.ndarray,
-             event_position: np.ndarray, top: int) -> Outcomes:
+def outcomes(
+    user: np.ndarray, shown: np.ndarray, event_query: np.ndarray, event_type: np.ndarray, event_position: np.ndarray, top: int
+) -> Outcomes:
     """Success (a click or play at position ≤ top), CTR@top (clicks ≤ top / results shown ≤ top), reciprocal rank
     of the first click (0 without one), abandonment (no click or play at all) per query; events index queries."""
     n = len(user)
@@ -39,8 +40,12 @@ def outcomes(user: np.ndarray, shown: np.ndarray, event_query: np.ndarray, event
     success = np.bincount(event_query[in_top], minlength=n) > 0
     abandoned = np.bincount(event_query[engaged], minlength=n) == 0
     ones = np.ones(n)
-    num = {"success": success.astype(float), "ctr": clicks_top.astype(float), "rr": 1.0 / first,
-           "abandonment": abandoned.astype(float)}
+    num = {
+        "success": success.astype(float),
+        "ctr": clicks_top.astype(float),
+        "rr": 1.0 / first,
+        "abandonment": abandoned.astype(float),
+    }
     den = {"success": ones, "ctr": np.minimum(shown, top).astype(float), "rr": ones, "abandonment": ones}
     return Outcomes(user=user, num=num, den=den)
 
@@ -78,12 +83,13 @@ def _resampled(num: np.ndarray, den: np.ndarray, n_boot: int, rng: np.random.Gen
         size = min(RESAMPLE_CHUNK, n_boot - start)
         idx = rng.integers(0, len(num), size=(size, len(num)))
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:start + size] = num[idx].sum(axis=1) / den[idx].sum(axis=1)
+            out[start : start + size] = num[idx].sum(axis=1) / den[idx].sum(axis=1)
     return out
 
 
-def deltas(o: Outcomes, variant: np.ndarray, control: str, treatment: str, n_boot: int, seed: int,
-           confidence: float = 0.95) -> tuple[Delta, ...]:
+def deltas(
+    o: Outcomes, variant: np.ndarray, control: str, treatment: str, n_boot: int, seed: int, confidence: float = 0.95
+) -> tuple[Delta, ...]:
     """treatment − control of every metric, with a per-user percentile bootstrap CI (users resampled
     within each variant: a user's queries stay together; unbounded below MIN_USERS_PER_ARM users in an arm)."""
     rng = np.random.default_rng(seed)
@@ -128,8 +134,15 @@ def win_share(wins: int, losses: int, ties: int, confidence: float = 0.95) -> Wi
         return WinShare(wins=0, losses=0, ties=ties, share=nan, ci_low=nan, ci_high=nan, p_value=1.0)
     test = stats.binomtest(wins, decided, 0.5)
     ci = test.proportion_ci(confidence_level=confidence, method="exact")
-    return WinShare(wins=wins, losses=losses, ties=ties, share=wins / decided, ci_low=float(ci.low),
-                    ci_high=float(ci.high), p_value=float(test.pvalue))
+    return WinShare(
+        wins=wins,
+        losses=losses,
+        ties=ties,
+        share=wins / decided,
+        ci_low=float(ci.low),
+        ci_high=float(ci.high),
+        p_value=float(test.pvalue),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,8 +47,13 @@ class PairedComparison:
         """
         m = self.metric
         return {
-            f"ci_low/{m}": self.ci_low, f"ci_high/{m}": self.ci_high, f"wilcoxon_p/{m}": self.wilcoxon_p,
-            f"wins/{m}": self.wins, f"ties/{m}": self.ties, f"losses/{m}": self.losses, f"n_topics/{m}": self.n_topics,
+            f"ci_low/{m}": self.ci_low,
+            f"ci_high/{m}": self.ci_high,
+            f"wilcoxon_p/{m}": self.wilcoxon_p,
+            f"wins/{m}": self.wins,
+            f"ties/{m}": self.ties,
+            f"losses/{m}": self.losses,
+            f"n_topics/{m}": self.n_topics,
         }
 
 
@@ -83,16 +88,26 @@ def wilcoxon_p(deltas: np.ndarray) -> float:
     return float(wilcoxon(deltas, zero_method="wilcox", alternative="two-sided").pvalue)
 
 
-def compare_paired(a: Mapping[str, float], b: Mapping[str, float], metric: str, resamples: int = 2000,
-                   seed: int = 11, confidence: float = 0.95) -> PairedComparison:
+def compare_paired(
+    a: Mapping[str, float], b: Mapping[str, float], metric: str, resamples: int = 2000, seed: int = 11, confidence: float = 0.95
+) -> PairedComparison:
     """Compare B against A topic by topic (see the module docstring)."""
     topics, va, vb = paired_deltas(a, b)
     deltas = vb - va
     low, high = bootstrap_ci(deltas, resamples, seed, confidence)
     return PairedComparison(
-        metric=metric, n_topics=len(topics), mean_a=float(va.mean()), mean_b=float(vb.mean()),
-        mean_delta=float(deltas.mean()), ci_low=low, ci_high=high, confidence=confidence,
-        wilcoxon_p=wilcoxon_p(deltas), wins=int(np.sum(deltas > TIE_TOLERANCE)),
-        ties=int(np.sum(np.abs(deltas) <= TIE_TOLERANCE)), losses=int(np.sum(deltas < -TIE_TOLERANCE)),
-        unpaired=len(set(a) ^ set(b)), resamples=resamples,
+        metric=metric,
+        n_topics=len(topics),
+        mean_a=float(va.mean()),
+        mean_b=float(vb.mean()),
+        mean_delta=float(deltas.mean()),
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        wilcoxon_p=wilcoxon_p(deltas),
+        wins=int(np.sum(deltas > TIE_TOLERANCE)),
+        ties=int(np.sum(np.abs(deltas) <= TIE_TOLERANCE)),
+        losses=int(np.sum(deltas < -TIE_TOLERANCE)),
+        unpaired=len(set(a) ^ set(b)),
+        resamples=resamples,
     )

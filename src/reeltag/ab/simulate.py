@@ -45,8 +45,16 @@ class Simulated:
     refused: int
 
 
-def simulate_users(client: Any, requests: Mapping[str, dict[str, Any]], relevant: Mapping[str, set[str]], *,
-                   queries: int, users: int, seed: int, model: CascadeModel = CascadeModel()) -> Simulated:
+def simulate_users(
+    client: Any,
+    requests: Mapping[str, dict[str, Any]],
+    relevant: Mapping[str, set[str]],
+    *,
+    queries: int,
+    users: int,
+    seed: int,
+    model: CascadeModel = CascadeModel(),
+) -> Simulated:
     """``queries`` searches by ``users`` simulated users through ``client`` (an httpx.Client on the API):
     POST /v1/rerank with the user, then POST /v1/feedback with the cascade model's clicks."""
     rng, qids, clicks, refused = np.random.default_rng(seed), sorted(requests), 0, 0

@@ -22,12 +22,20 @@ from reeltag.api.watcher import Watcher
 from reeltag.errors import ReeltagError
 
 
-def create_app(service: Service, extra_routers: Sequence[tuple[str, APIRouter]] = (), watch: bool = True,
-               mounts: Sequence[tuple[str, Any]] = ()) -> Any:
+def create_app(
+    service: Service,
+    extra_routers: Sequence[tuple[str, APIRouter]] = (),
+    watch: bool = True,
+    mounts: Sequence[tuple[str, Any]] = (),
+) -> Any:
     """The ASGI app: metrics outermost, then the guard (token, body cap), then FastAPI; ``mounts`` are
     self-contained sub-apps (the staff review app at ``/review``)."""
-    app = FastAPI(title="reeltag API", version=__version__, lifespan=_lifespan(service, watch),
-                  description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').")
+    app = FastAPI(
+        title="reeltag API",
+        version=__version__,
+        lifespan=_lifespan(service, watch),
+        description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').",
+    )
     app.state.service, app.state.experiment = service, Experiment.for_project(service.project)
     for router in (routes_ops.router, routes_rerank.router, routes_suggest.router, feedback.router):
         app.include_router(router)
@@ -63,8 +71,9 @@ def _add_error_bodies(app: FastAPI) -> None:
         errors = exc.errors()
         where = ".".join(str(p) for p in errors[0]["loc"]) if errors else "body"
         detail = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in errors[:20]]
-        return JSONResponse({"detail": f"{where}: {errors[0]['msg'] if errors else 'invalid'}", "field": where,
-                             "errors": detail}, status_code=422)
+        return JSONResponse(
+            {"detail": f"{where}: {errors[0]['msg'] if errors else 'invalid'}", "field": where, "errors": detail}, status_code=422
+        )
 
     @app.exception_handler(BodyRefused)
     async def body_refused(_: Request, exc: BodyRefused) -> JSONResponse:

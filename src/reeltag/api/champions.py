@@ -46,16 +46,20 @@ class Champions:
     @property
     def versions(self) -> dict[str, str | None]:
         s, r = self.suggester, self.reranker
-        return {"tag2vec": s.tag2vec_version if s else None, "mapper": s.mapper_version if s else None,
-                "reranker": r.version if r else None}
+        return {
+            "tag2vec": s.tag2vec_version if s else None,
+            "mapper": s.mapper_version if s else None,
+            "reranker": r.version if r else None,
+        }
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def load_champions(project: Project, encoder_id: str, versions: dict[str, str | None],
-                   previous: Champions | None = None) -> Champions:
+def load_champions(
+    project: Project, encoder_id: str, versions: dict[str, str | None], previous: Champions | None = None
+) -> Champions:
     """The champions ``versions`` names; unchanged ones are taken from ``previous``."""
     previous = previous or Champions()
     errors: dict[str, str] = {}
@@ -64,8 +68,9 @@ def load_champions(project: Project, encoder_id: str, versions: dict[str, str | 
     return Champions(suggester, reranker, errors)
 
 
-def _suggester(project: Project, encoder_id: str, versions: dict[str, str | None], previous: Champions,
-               errors: dict[str, str]) -> Suggester | None:
+def _suggester(
+    project: Project, encoder_id: str, versions: dict[str, str | None], previous: Champions, errors: dict[str, str]
+) -> Suggester | None:
     old = previous.suggester
     wanted = (versions.get("tag2vec"), versions.get("mapper"))
     if old is not None and wanted == (old.tag2vec_version, old.mapper_version):
@@ -91,8 +96,9 @@ def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> 
     return Suggester(space, mapper, str(space.version), str(mapper.info.version), now())
 
 
-def _reranker(project: Project, encoder_id: str, version: str | None, previous: Champions,
-              errors: dict[str, str]) -> Reranker | None:
+def _reranker(
+    project: Project, encoder_id: str, version: str | None, previous: Champions, errors: dict[str, str]
+) -> Reranker | None:
     old = previous.reranker
     if old is not None and old.version == version:
         return old
@@ -110,7 +116,9 @@ def _reranker(project: Project, encoder_id: str, version: str | None, previous: 
 def _load_reranker(project: Project, encoder_id: str, version: str) -> Reranker:
     params = registry.load_reranker(project, version)
     if params.encoder_model_id != encoder_id:
-        raise ValueError(f"it was tuned with encoder {params.encoder_model_id}, the API serves {encoder_id}: "
-                         "set [clip] to that encoder or re-tune")
+        raise ValueError(
+            f"it was tuned with encoder {params.encoder_model_id}, the API serves {encoder_id}: "
+            "set [clip] to that encoder or re-tune"
+        )
     log.info("serving reranker v%s (alpha %s, %s, %s)", version, params.alpha, params.normalisation, params.pooling)
     return Reranker(params, version, now())

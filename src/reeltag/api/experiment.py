@@ -55,12 +55,24 @@ class Experiment:
         by_docid = {r.docid: r for r in response.results}
         engine = sorted(by_docid, key=lambda d: by_docid[d].engine_rank)
         shown = arrange(self.cfg, req.user, response.request_id, engine, [r.docid for r in response.results])
-        self.store.record_requests([ServedRequest(
-            request_id=response.request_id, experiment=self.cfg.name, user=req.user, variant=shown.variant,
-            served=time.time(), docids=shown.docids, teams=shown.teams, simulated=req.user.startswith(SIMULATED_PREFIX))])
+        self.store.record_requests(
+            [
+                ServedRequest(
+                    request_id=response.request_id,
+                    experiment=self.cfg.name,
+                    user=req.user,
+                    variant=shown.variant,
+                    served=time.time(),
+                    docids=shown.docids,
+                    teams=shown.teams,
+                    simulated=req.user.startswith(SIMULATED_PREFIX),
+                )
+            ]
+        )
         results = [by_docid[d].model_copy(update={"rank": i + 1}) for i, d in enumerate(shown.docids)]
-        info = OnlineArm(name=self.cfg.name, method=self.cfg.method, variant=shown.variant,
-                         teams=list(shown.teams) if shown.teams else None)
+        info = OnlineArm(
+            name=self.cfg.name, method=self.cfg.method, variant=shown.variant, teams=list(shown.teams) if shown.teams else None
+        )
         return response.model_copy(update={"results": results, "experiment": info})
 
     def accept_feedback(self, raw: bytes) -> dict[str, Any]:
@@ -76,14 +88,21 @@ class Experiment:
             if self.cfg.name:
                 self.store.refuse(request_id, str(exc.reason))
             raise
-        appended = self.store.append(served.request_id, [
-            Event(docid=e.docid, type=e.type, position=e.position, ts=utc(e.ts).timestamp()) for e in body.events])
-        return {"request_id": served.request_id, "accepted": appended.accepted,
-                "duplicates": [{"docid": d.docid, "type": d.type, "reason": "already recorded"} for d in appended.duplicates]}
+        appended = self.store.append(
+            served.request_id,
+            [Event(docid=e.docid, type=e.type, position=e.position, ts=utc(e.ts).timestamp()) for e in body.events],
+        )
+        return {
+            "request_id": served.request_id,
+            "accepted": appended.accepted,
+            "duplicates": [{"docid": d.docid, "type": d.type, "reason": "already recorded"} for d in appended.duplicates],
+        }
 
     def _checked(self, body: FeedbackRequest) -> ServedRequest:
         if len(body.events) > self.cfg.max_events:
-            raise Refused(413, "events", f"{len(body.events)} events; at most ab.online.max_events={self.cfg.max_events} per body")
+            raise Refused(
+                413, "events", f"{len(body.events)} events; at most ab.online.max_events={self.cfg.max_events} per body"
+            )
         served = self.store.request(body.request_id)
         if served is None or served.experiment != self.cfg.name:
             raise Refused(404, "request_id", f"unknown request id {body.request_id[:80]!r} in experiment {self.cfg.name!r}")
@@ -97,6 +116,8 @@ def _check_event(cfg: AbOnlineSection, served: ServedRequest, event: FeedbackEve
         raise Refused(422, f"{where}.docid", f"docid {event.docid[:80]!r} was not shown in request {served.request_id}")
     shown_at = served.docids.index(event.docid) + 1
     if event.position != shown_at:
-        raise Refused(422, f"{where}.position", f"docid {event.docid[:80]!r} was shown at position {shown_at}, not {event.position}")
+        raise Refused(
+            422, f"{where}.position", f"docid {event.docid[:80]!r} was shown at position {shown_at}, not {event.position}"
+        )
     if not in_window(cfg, event.ts):
         raise Refused(422, f"{where}.ts", f"ts {event.ts.isoformat()} is outside the experiment window [{cfg.start}, {cfg.end}]")

@@ -12,8 +12,12 @@ router = APIRouter()
 BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": FeedbackRequest.model_json_schema()}}}}
 
 
-@router.post("/v1/feedback", tags=["search"], openapi_extra=BODY,
-             summary="Clicks, plays and likes on an experiment's /v1/rerank answer (validated, de-duplicated, stored).")
+@router.post(
+    "/v1/feedback",
+    tags=["search"],
+    openapi_extra=BODY,
+    summary="Clicks, plays and likes on an experiment's /v1/rerank answer (validated, de-duplicated, stored).",
+)
 async def feedback(request: Request) -> JSONResponse:
     outcome = await run_in_threadpool(request.app.state.experiment.accept_feedback, await request.body())
     return JSONResponse(outcome)

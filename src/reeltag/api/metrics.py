@@ -20,8 +20,13 @@ class ApiMetrics:
         self.registry = CollectorRegistry()
         reg = self.registry
         self.requests = Counter("reeltag_api_requests", "Requests by route and status.", ["route", "status"], registry=reg)
-        self.latency = Histogram("reeltag_api_request_seconds", "Request latency by route, seconds.", ["route"],
-                                 buckets=LATENCY_BUCKETS_S, registry=reg)
+        self.latency = Histogram(
+            "reeltag_api_request_seconds",
+            "Request latency by route, seconds.",
+            ["route"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=reg,
+        )
         self.query_cache = Counter("reeltag_api_query_cache", "Query text vectors: hit or miss.", ["result"], registry=reg)
         self.missing = Counter("reeltag_api_missing_features", "Rerank candidates without cached features.", registry=reg)
         self.swaps = Counter("reeltag_api_champion_swaps", "Champions swapped in while serving.", ["model"], registry=reg)

@@ -21,12 +21,16 @@ def check_request(service: Service, req: RerankRequest) -> None:
     """Bounds from ``[api]``: candidate count, query and docid length, distinct docids."""
     cfg = service.project.settings.api
     if not req.candidates or len(req.candidates) > cfg.max_candidates:
-        raise Refused(422, "candidates", f"{len(req.candidates)} candidates; 1 to api.max_candidates={cfg.max_candidates} allowed")
+        raise Refused(
+            422, "candidates", f"{len(req.candidates)} candidates; 1 to api.max_candidates={cfg.max_candidates} allowed"
+        )
     if len(req.query) > cfg.max_query_chars:
         raise Refused(422, "query", f"query of {len(req.query)} characters; at most api.max_query_chars={cfg.max_query_chars}")
     long = next((c.docid for c in req.candidates if len(c.docid) > cfg.max_docid_chars), None)
     if long is not None:
-        raise Refused(422, "candidates.docid", f"a docid of {len(long)} characters; at most api.max_docid_chars={cfg.max_docid_chars}")
+        raise Refused(
+            422, "candidates.docid", f"a docid of {len(long)} characters; at most api.max_docid_chars={cfg.max_docid_chars}"
+        )
     seen: set[str] = set()
     for c in req.candidates:
         if c.docid in seen:
@@ -54,15 +58,24 @@ def rerank(service: Service, req: RerankRequest) -> RerankResponse:
     missing = [d for d in engine.docids if d not in matrix.index]
     service.metrics.missing.inc(len(missing))
     service.queue_missing(missing)
-    model = RerankModel(version=reranker.version, alpha=setting.alpha, normalisation=p.normalisation, pooling=p.pooling,
-                        encoder=service.encoder.model_id, weights_kind=service.encoder.weights_kind)
+    model = RerankModel(
+        version=reranker.version,
+        alpha=setting.alpha,
+        normalisation=p.normalisation,
+        pooling=p.pooling,
+        encoder=service.encoder.model_id,
+        weights_kind=service.encoder.weights_kind,
+    )
     results = _results(engine, topic.docids, scored, ranking_of(topic, scored))
     return RerankResponse.model_validate(  # one validation of the whole answer (1,000 model inits cost 5× more)
-        {"request_id": uuid.uuid4().hex, "qid": req.qid, "model": model, "results": results, "missing": missing})
+        {"request_id": uuid.uuid4().hex, "qid": req.qid, "model": model, "results": results, "missing": missing}
+    )
 
 
 def _results(engine: Ranking, head: tuple[str, ...], scored: Reranked, ranked: Ranking) -> list[dict[str, Any]]:
     engine_rank = {d: i + 1 for i, d in enumerate(engine.docids)}
     clip = {d: float(c) for d, c in zip(head, scored.clip) if np.isfinite(c)}
-    return [{"docid": d, "score": s, "rank": i + 1, "engine_rank": engine_rank[d], "clip": clip.get(d)}
-            for i, (d, s) in enumerate(zip(ranked.docids, ranked.scores))]
+    return [
+        {"docid": d, "score": s, "rank": i + 1, "engine_rank": engine_rank[d], "clip": clip.get(d)}
+        for i, (d, s) in enumerate(zip(ranked.docids, ranked.scores))
+    ]

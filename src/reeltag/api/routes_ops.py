@@ -19,8 +19,12 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> Response:
     service = request.app.state.service
     champs = service.champions
-    body = {"ready": service.ready, "rerank": champs.reranker is not None, "suggest": champs.suggester is not None,
-            "errors": dict(champs.errors)}
+    body = {
+        "ready": service.ready,
+        "rerank": champs.reranker is not None,
+        "suggest": champs.suggester is not None,
+        "errors": dict(champs.errors),
+    }
     return JSONResponse(body, status_code=200 if service.ready else 503)
 
 

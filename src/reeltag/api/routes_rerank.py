@@ -13,8 +13,13 @@ router = APIRouter()
 BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": RerankRequest.model_json_schema()}}}}
 
 
-@router.post("/v1/rerank", response_model=RerankResponse, tags=["search"], openapi_extra=BODY,
-             summary="Rerank a query's engine top-k with the champion CLIPRerank setting.")
+@router.post(
+    "/v1/rerank",
+    response_model=RerankResponse,
+    tags=["search"],
+    openapi_extra=BODY,
+    summary="Rerank a query's engine top-k with the champion CLIPRerank setting.",
+)
 async def rerank_candidates(request: Request) -> Response:
     body = parse_body(RerankRequest, await request.body())
     result = await run_in_threadpool(rerank.rerank, request.app.state.service, body)

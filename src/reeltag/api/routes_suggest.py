@@ -15,17 +15,36 @@ from reeltag.api.service import Refused
 
 router = APIRouter()
 FORM_FIELDS = ("k", "exclude", "allow", "min_score")
-BODIES = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": SuggestRequest.model_json_schema()},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["video"], "properties": {
-        "video": {"type": "string", "format": "binary"}, "k": {"type": "integer"},
-        "exclude": {"type": "string", "description": "JSON list or space-separated tags"},
-        "allow": {"type": "string", "description": "JSON list or space-separated tags"},
-        "min_score": {"type": "number"}}}}}}}
+BODIES = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": SuggestRequest.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["video"],
+                    "properties": {
+                        "video": {"type": "string", "format": "binary"},
+                        "k": {"type": "integer"},
+                        "exclude": {"type": "string", "description": "JSON list or space-separated tags"},
+                        "allow": {"type": "string", "description": "JSON list or space-separated tags"},
+                        "min_score": {"type": "number"},
+                    },
+                }
+            },
+        },
+    }
+}
 
 
-@router.post("/v1/suggest", response_model=SuggestResponse, tags=["tags"], openapi_extra=BODIES,
-             summary="Ranked hashtags for one video: a catalogue docid, a path under api.video_root, or an upload.")
+@router.post(
+    "/v1/suggest",
+    response_model=SuggestResponse,
+    tags=["tags"],
+    openapi_extra=BODIES,
+    summary="Ranked hashtags for one video: a catalogue docid, a path under api.video_root, or an upload.",
+)
 async def suggest_tags(request: Request) -> SuggestResponse:
     service = request.app.state.service
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -33,8 +52,9 @@ async def suggest_tags(request: Request) -> SuggestResponse:
         upload = form.get("video")
         if not isinstance(upload, UploadFile):
             raise Refused(422, "video", "multipart body needs a file field 'video'")
-        options = parse_body(SuggestRequest, {k: _field(k, form.get(k)) for k in FORM_FIELDS if form.get(k) is not None}
-                             | {"video": "upload"})
+        options = parse_body(
+            SuggestRequest, {k: _field(k, form.get(k)) for k in FORM_FIELDS if form.get(k) is not None} | {"video": "upload"}
+        )
         data = await upload.read()
         return await run_in_threadpool(suggest.suggest_upload, service, data, upload.filename or "video", options)
     req = parse_body(SuggestRequest, await request.body())

@@ -118,19 +118,27 @@ class Service:
         s, r = champs.suggester, champs.reranker
         return {
             "serving": champs.versions,
-            "loaded_at": {"tag2vec": s.loaded_at if s else None, "mapper": s.loaded_at if s else None,
-                          "reranker": r.loaded_at if r else None},
+            "loaded_at": {
+                "tag2vec": s.loaded_at if s else None,
+                "mapper": s.loaded_at if s else None,
+                "reranker": r.loaded_at if r else None,
+            },
             "reranker": asdict(r.params) if r else None,
             "encoder": {"model_id": self.encoder.model_id, "weights_kind": self.encoder.weights_kind},
-            "catalogue": _catalogue_counts(self.catalogue), "errors": dict(champs.errors), "started_at": self.started_at,
+            "catalogue": _catalogue_counts(self.catalogue),
+            "errors": dict(champs.errors),
+            "started_at": self.started_at,
         }
 
 
 def _catalogue_counts(catalogue: Catalogue | None) -> dict[str, Any]:
     if catalogue is None:
         return {"documents": 0, "cached": 0, "memory_mapped": False}
-    return {"documents": len(catalogue.paths), "cached": catalogue.matrix.documents,
-            "memory_mapped": catalogue.matrix_file is not None}
+    return {
+        "documents": len(catalogue.paths),
+        "cached": catalogue.matrix.documents,
+        "memory_mapped": catalogue.matrix_file is not None,
+    }
 
 
 class _EmptyMatrices:
@@ -144,5 +152,3 @@ class _EmptyMatrices:
 
 
 _EMPTY = _EmptyMatrices()
-
-

@@ -43,15 +43,31 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest) -> S
         raise Refused(503, "mapper", champs.errors.get("mapper", "no champion Tag2Vec and mapper loaded"))
     s = champs.suggester
     with service.encoder_lock:
-        result = suggest_tags(service.project, [video], req.k, req.exclude, req.allow, req.min_score, space=s.space,
-                              encoder=service.encoder, champion=s.mapper)
+        result = suggest_tags(
+            service.project,
+            [video],
+            req.k,
+            req.exclude,
+            req.allow,
+            req.min_score,
+            space=s.space,
+            encoder=service.encoder,
+            champion=s.mapper,
+        )
     if result.quarantined or not result.videos:
         reason = result.quarantine[0].reason if result.quarantine else "no frames"
         raise Refused(422, "video", f"{shown}: unreadable video ({reason}); quarantined")
     tags = [SuggestedTag(tag=t.tag, score=t.score) for t in result.videos[0].tags]
-    return SuggestResponse(request_id=uuid.uuid4().hex, video=shown, tags=tags, k=result.k,
-                           mapper_version=result.mapper_version, tag2vec_version=result.tag2vec_version,
-                           encoder=result.encoder_id, weights_kind=result.encoder_weights)
+    return SuggestResponse(
+        request_id=uuid.uuid4().hex,
+        video=shown,
+        tags=tags,
+        k=result.k,
+        mapper_version=result.mapper_version,
+        tag2vec_version=result.tag2vec_version,
+        encoder=result.encoder_id,
+        weights_kind=result.encoder_weights,
+    )
 
 
 def suggest_upload(service: Service, data: bytes, filename: str, req: SuggestRequest) -> SuggestResponse:

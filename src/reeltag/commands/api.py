@@ -14,8 +14,12 @@ from reeltag.commands.common import ConfigOpt, RootOpt, handles_errors, open_pro
 def api(
     host: Annotated[str | None, typer.Option("--host", help="Bind address (api.host); not loopback → needs api.token.")] = None,
     port: Annotated[int | None, typer.Option("--port", min=0, max=65535, help="TCP port (api.port).")] = None,
-    catalogue: Annotated[Path | None, typer.Option("--catalogue", help="Manifest docid,path of the searchable videos (api.catalogue).")] = None,
-    video_root: Annotated[Path | None, typer.Option("--video-root", help="Folder /v1/suggest may read by path (api.video_root).")] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option("--catalogue", help="Manifest docid,path of the searchable videos (api.catalogue).")
+    ] = None,
+    video_root: Annotated[
+        Path | None, typer.Option("--video-root", help="Folder /v1/suggest may read by path (api.video_root).")
+    ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
 ) -> None:

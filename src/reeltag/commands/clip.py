@@ -31,11 +31,15 @@ ArchOpt = Annotated[str | None, typer.Option("--arch", help="open_clip architect
 @handles_errors
 def adapt(
     pairs: Annotated[Path, typer.Option("--pairs", help="segments.jsonl, or CSV/JSONL of (video, text|caption|tags).")],
-    from_: Annotated[str | None, typer.Option("--from", help="Start weights: CHECKPOINT file, 'random', or a pretrained tag.")] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Start weights: CHECKPOINT file, 'random', or a pretrained tag.")
+    ] = None,
     arch: ArchOpt = None,
     steps: Annotated[int | None, typer.Option("--steps", min=1, help="Optimiser steps (default clip.adapt_steps).")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=2, help="Distinct texts per step.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Checkpoint file (default data/models/encoders/<arch>-<UTC>.pt).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Checkpoint file (default data/models/encoders/<arch>-<UTC>.pt).")
+    ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -52,7 +56,9 @@ def adapt(
 
 @handles_errors
 def extract(
-    inputs: Annotated[list[Path], typer.Argument(help="Video files, folders, or manifests (.csv/.tsv/.jsonl with a path column).")],
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Video files, folders, or manifests (.csv/.tsv/.jsonl with a path column).")
+    ],
     weights: WeightsOpt = None,
     arch: ArchOpt = None,
     frames: Annotated[int | None, typer.Option("--frames", min=1, help="Frames sampled per video.")] = None,
@@ -66,8 +72,12 @@ def extract(
     from reeltag.video.inputs import resolve_inputs
 
     require_existing(inputs)
-    project = open_project(root, config, clip={"weights": weights, "arch": arch},
-                           video={"frames_per_video": frames, "sampling": sampling.value if sampling else None})
+    project = open_project(
+        root,
+        config,
+        clip={"weights": weights, "arch": arch},
+        video={"frames_per_video": frames, "sampling": sampling.value if sampling else None},
+    )
     total = len(resolve_inputs(inputs, project.settings.paths.allow_absolute_manifest_paths).videos)
     with progress("extracting features", total, enabled=not as_json) as advance:
         batch = extract_features(project, inputs, on_progress=advance)

@@ -30,8 +30,11 @@ def open_project(root: Path | None, config: Path | None, **overrides: Any) -> Pr
     except ValidationError as exc:  # a bad reeltag.toml, REELTAG_* variable or flag: say which, no traceback
         raise BadInput(f"invalid settings (reeltag.toml, REELTAG_* environment or flags): {settings_errors(exc)}") from None
     if not project.paths.root.exists():  # a mistyped --root would otherwise quietly start a new, empty project
-        typer.echo(f"note: project root {project.paths.root} does not exist yet: this command starts a new, empty "
-                   "project there (a mistyped --root?)", err=True)
+        typer.echo(
+            f"note: project root {project.paths.root} does not exist yet: this command starts a new, empty "
+            "project there (a mistyped --root?)",
+            err=True,
+        )
     elif not project.paths.root.is_dir():
         raise BadInput(f"project root {project.paths.root} is a file, not a folder")
     return project

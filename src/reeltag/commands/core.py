@@ -16,8 +16,20 @@ from reeltag.project import Project
 from reeltag.video.weights import weights_kind
 
 KEY_LIBRARIES = (
-    "torch", "torchvision", "open_clip_torch", "gensim", "mlflow", "prefect", "great_expectations",
-    "decord2", "decord", "scikit-learn", "imageio-ffmpeg", "numpy", "pandas", "pyarrow",
+    "torch",
+    "torchvision",
+    "open_clip_torch",
+    "gensim",
+    "mlflow",
+    "prefect",
+    "great_expectations",
+    "decord2",
+    "decord",
+    "scikit-learn",
+    "imageio-ffmpeg",
+    "numpy",
+    "pandas",
+    "pyarrow",
 )
 
 
@@ -42,7 +54,10 @@ def _version_of(dist: str) -> str | None:
 
 def collect_info(project: Project) -> Info:
     paths, clip = project.paths, project.settings.clip
-    stores = {name: str(getattr(paths, name)) for name in ("corpus", "features", "quarantine", "models", "reports", "mlruns", "artifacts")}
+    stores = {
+        name: str(getattr(paths, name))
+        for name in ("corpus", "features", "quarantine", "models", "reports", "mlruns", "artifacts")
+    }
     return Info(
         reeltag=__version__,
         versions={name: _version_of(name) for name in KEY_LIBRARIES},

@@ -34,7 +34,7 @@ class StageLines(logging.Handler):
         message = record.getMessage()
         if not message.startswith(FINISHED):
             return
-        state = message[len(FINISHED):].split("(", 1)[0]
+        state = message[len(FINISHED) :].split("(", 1)[0]
         task = getattr(record, "task_run_name", None)
         what = f"  task {task}" if task else f"flow {getattr(record, 'flow_name', None) or getattr(record, 'flow_run_name', '?')}"
         self.console.print(f"{what}: {state} ({time.perf_counter() - self.started:.0f} s)", markup=False, highlight=False)
@@ -42,8 +42,12 @@ class StageLines(logging.Handler):
 
 def _console_handlers() -> list[tuple[logging.Logger, logging.Handler]]:
     loggers = [logging.getLogger()] + [v for v in logging.Logger.manager.loggerDict.values() if isinstance(v, logging.Logger)]
-    return [(lg, h) for lg in loggers for h in lg.handlers
-            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    return [
+        (lg, h)
+        for lg in loggers
+        for h in lg.handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
 
 
 @contextmanager

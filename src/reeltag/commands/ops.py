@@ -31,8 +31,11 @@ ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="k=v (JSON v
 def prefect_home(project: Project) -> Path:
     """Point Prefect at the project's state unless the caller chose another (must run before importing Prefect)."""
     os.environ.setdefault("PREFECT_HOME", str(project.paths.prefect_home))
-    defaults = {"DO_NOT_TRACK": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # first start migrates a new SQLite db
+    defaults = {
+        "DO_NOT_TRACK": "true",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    }  # first start migrates a new SQLite db
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     home = Path(os.environ["PREFECT_HOME"])
@@ -75,8 +78,11 @@ def list_flows(root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt 
     from flows.deployments import schedule_table
 
     rows = schedule_table(project.settings)
-    emit({"flows": rows} if as_json else {r.flow: f"{r.cron or '(no schedule)'}  next: {', '.join(r.next_runs)}" for r in rows},
-         as_json, title="flows and schedules")
+    emit(
+        {"flows": rows} if as_json else {r.flow: f"{r.cron or '(no schedule)'}  next: {', '.join(r.next_runs)}" for r in rows},
+        as_json,
+        title="flows and schedules",
+    )
 
 
 @flows_app.command("run")
@@ -122,7 +128,9 @@ def one_line(message: str) -> str:
 @handles_errors
 def serve(
     port: Annotated[int, typer.Option("--port", help="Port of the local Prefect server (127.0.0.1).")] = 4200,
-    cron: Annotated[list[str] | None, typer.Option("--cron", help="NAME=EXPR overrides a schedule, e.g. poc-report='*/5 * * * *'.")] = None,
+    cron: Annotated[
+        list[str] | None, typer.Option("--cron", help="NAME=EXPR overrides a schedule, e.g. poc-report='*/5 * * * *'.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Flow runs at the same time.")] = 1,
     root: RootOpt = None,
     config: ConfigOpt = None,
@@ -136,7 +144,9 @@ def serve(
     server = ensure_server(prefect_home(project), port)
     os.environ.update(server.client_env())
     os.environ[SERVED_ROOT] = str(project.paths.root)  # the flow runs it serves keep their paths under this root
-    typer.echo(f"Prefect UI: {server.api_url.removesuffix('/api')}  (state in {os.environ['PREFECT_HOME']}; Ctrl-C stops)", err=True)
+    typer.echo(
+        f"Prefect UI: {server.api_url.removesuffix('/api')}  (state in {os.environ['PREFECT_HOME']}; Ctrl-C stops)", err=True
+    )
     try:
         from flows.deployments import serve_all
 
@@ -181,12 +191,27 @@ def compare(
     other = registered_version(tracker, model, version) if version else newest[0]
     if champion is None and other is None:
         raise NotFound(f"no version of reeltag.{model} is registered yet")
-    runs = {name: tracker.run_data(v.run_id) if v else {"metrics": {}, "tags": {}} for name, v in (("champion", champion), ("challenger", other))}
+    runs = {
+        name: tracker.run_data(v.run_id) if v else {"metrics": {}, "tags": {}}
+        for name, v in (("champion", champion), ("challenger", other))
+    }
     names = sorted(set(runs["champion"]["metrics"]) | set(runs["challenger"]["metrics"]))
-    table = {n: {"champion": runs["champion"]["metrics"].get(n), "challenger": runs["challenger"]["metrics"].get(n)} for n in names}
+    table = {
+        n: {"champion": runs["champion"]["metrics"].get(n), "challenger": runs["challenger"]["metrics"].get(n)} for n in names
+    }
     tags = runs["challenger"]["tags"]
-    emit(Comparison(model, champion.version if champion else None, other.version if other else None, table,
-                    tags.get("reeltag.decision"), tags.get("reeltag.decision_reasons")), as_json, title=f"compare {model}")
+    emit(
+        Comparison(
+            model,
+            champion.version if champion else None,
+            other.version if other else None,
+            table,
+            tags.get("reeltag.decision"),
+            tags.get("reeltag.decision_reasons"),
+        ),
+        as_json,
+        title=f"compare {model}",
+    )
 
 
 def registered_version(tracker: Any, model: str, version: str) -> Any:
@@ -210,8 +235,12 @@ def promote(
     tracker = open_project(root, config).tracker
     info = registered_version(tracker, model, version)
     move = tracker.promote(model, info.version)
-    record = {"manual_promotion": "true", "promoted_by": getpass.getuser(), "reason": reason,
-              "promoted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    record = {
+        "manual_promotion": "true",
+        "promoted_by": getpass.getuser(),
+        "reason": reason,
+        "promoted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     tracker.set_version_tags(model, info.version, record)
     tracker.set_run_tags(info.run_id, record)
     emit({"model": move.model, "champion": move.champion, "rollback": move.rollback, **record}, as_json, title="promote")
@@ -221,7 +250,9 @@ def promote(
 def report(
     out: Annotated[Path | None, typer.Option("--out", help="HTML file (default data/reports/report.html).")] = None,
     labels: Annotated[Path | None, typer.Option("--labels", help="Labels file to re-measure the mapper on.")] = None,
-    search: Annotated[Path | None, typer.Option("--search", help="Search set folder (base.run, topics.txt, qrels.txt, manifest.csv).")] = None,
+    search: Annotated[
+        Path | None, typer.Option("--search", help="Search set folder (base.run, topics.txt, qrels.txt, manifest.csv).")
+    ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -229,17 +260,25 @@ def report(
     """Write the PoC go/no-go report (HTML + decision.json) and log it to MLflow reeltag/report."""
     from reeltag.pipelines.report import build_report
 
-    result = build_report(open_project(root, config), labels=str(labels) if labels else None,
-                          search=str(search) if search else None, out=str(out) if out else None)
+    result = build_report(
+        open_project(root, config),
+        labels=str(labels) if labels else None,
+        search=str(search) if search else None,
+        out=str(out) if out else None,
+    )
     emit(result, as_json, title=f"PoC verdict: {result.verdict}")
 
 
 @handles_errors
 def demo(
-    root: Annotated[Path, typer.Option("--root", help="Demo project folder (inputs, stores, MLflow, Prefect state).")] = Path("demo-out"),
+    root: Annotated[Path, typer.Option("--root", help="Demo project folder (inputs, stores, MLflow, Prefect state).")] = Path(
+        "demo-out"
+    ),
     size: Annotated[str, typer.Option("--size", help="Demo data size: tiny, small or full.")] = "small",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the demo data.")] = 1,
-    quick: Annotated[bool, typer.Option("--quick", help="Smoke run: few adaptation steps and epochs, small grid (use with --size tiny).")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smoke run: few adaptation steps and epochs, small grid (use with --size tiny).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole PoC on demo data through the Prefect flows and say where the report and the runs are."""
@@ -267,13 +306,15 @@ DEMO_SIZES = ("tiny", "small", "full")  # reeltag.demo.generate.DemoSizeName (no
 
 def demo_instructions(project: Project, log_file: Path) -> str:
     home = os.environ["PREFECT_HOME"]
-    return "\n".join((
-        f"Report:      {project.paths.reports / 'report.html'} (and decision.json beside it)",
-        f"Logs:        {log_file}",
-        f"MLflow UI:   .venv/bin/mlflow ui --backend-store-uri {project.tracker.uri} --port 5000",
-        f"Prefect UI:  PREFECT_HOME={home} .venv/bin/prefect server start --host 127.0.0.1  (then http://127.0.0.1:4200)",
-        f"Schedules:   .venv/bin/reeltag serve --root {project.paths.root}",
-    ))
+    return "\n".join(
+        (
+            f"Report:      {project.paths.reports / 'report.html'} (and decision.json beside it)",
+            f"Logs:        {log_file}",
+            f"MLflow UI:   .venv/bin/mlflow ui --backend-store-uri {project.tracker.uri} --port 5000",
+            f"Prefect UI:  PREFECT_HOME={home} .venv/bin/prefect server start --host 127.0.0.1  (then http://127.0.0.1:4200)",
+            f"Schedules:   .venv/bin/reeltag serve --root {project.paths.root}",
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -28,8 +28,9 @@ class _DefaultApply(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-rerank_app = typer.Typer(cls=_DefaultApply, help="CLIPRerank: rescore a run's top-k with CLIP frame features (default: apply).",
-                         no_args_is_help=True)
+rerank_app = typer.Typer(
+    cls=_DefaultApply, help="CLIPRerank: rescore a run's top-k with CLIP frame features (default: apply).", no_args_is_help=True
+)
 
 RunArg = Annotated[Path, typer.Argument(help="TREC run: qid Q0 docid rank score tag.")]
 TopicsOpt = Annotated[Path, typer.Option("--topics", help="Topics file: qid text per line.")]
@@ -37,7 +38,10 @@ ManifestOpt = Annotated[Path, typer.Option("--manifest", help="CSV docid,path (p
 QrelsOpt = Annotated[Path, typer.Option("--qrels", help="qrels (qid 0 docid rel) or sampled qrels (qid 0 docid stratum rel).")]
 DepthOpt = Annotated[int | None, typer.Option("--depth", min=1, help="Top-k of each topic to rerank [rerank.depth].")]
 WeightsOpt = Annotated[str | None, typer.Option("--weights", help="CLIP weights: 'random' or a checkpoint file [clip.weights].")]
-MeasuresOpt = Annotated[list[str] | None, typer.Option("--measures", help="Measures, e.g. AP,P@10,R@100,nDCG@10,xinfAP,infNDCG,iP@10 (repeat or comma-separate).")]
+MeasuresOpt = Annotated[
+    list[str] | None,
+    typer.Option("--measures", help="Measures, e.g. AP,P@10,R@100,nDCG@10,xinfAP,infNDCG,iP@10 (repeat or comma-separate)."),
+]
 
 
 def _measures(values: list[str] | None) -> list[str] | None:
@@ -52,7 +56,10 @@ def apply(
     topics: TopicsOpt,
     manifest: ManifestOpt,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the reranked TREC run.")],
-    alpha: Annotated[float | None, typer.Option("--alpha", min=0.0, max=1.0, help="Weight of the CLIP score; 0 keeps the engine's order [rerank.alpha].")] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option("--alpha", min=0.0, max=1.0, help="Weight of the CLIP score; 0 keeps the engine's order [rerank.alpha]."),
+    ] = None,
     depth: DepthOpt = None,
     pooling: Annotated[str | None, typer.Option("--pooling", help="max, mean or topm [rerank.pooling].")] = None,
     normalisation: Annotated[str | None, typer.Option("--normalisation", help="minmax, zscore or none.")] = None,
@@ -154,9 +161,16 @@ def _print_comparisons(comparisons: Any) -> None:
 
     table = Table("metric", "A", "B", "B − A", "95% CI", "Wilcoxon p", "wins/ties/losses", "topics")
     for c in comparisons:
-        table.add_row(c.metric, f"{c.mean_a:.4f}", f"{c.mean_b:.4f}", f"{c.mean_delta:+.4f}",
-                      f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]", f"{c.wilcoxon_p:.3g}", f"{c.wins}/{c.ties}/{c.losses}",
-                      str(c.n_topics))
+        table.add_row(
+            c.metric,
+            f"{c.mean_a:.4f}",
+            f"{c.mean_b:.4f}",
+            f"{c.mean_delta:+.4f}",
+            f"[{c.ci_low:+.4f}, {c.ci_high:+.4f}]",
+            f"{c.wilcoxon_p:.3g}",
+            f"{c.wins}/{c.ties}/{c.losses}",
+            str(c.n_topics),
+        )
     console().print(table)
 
 

@@ -16,31 +16,46 @@ from reeltag.commands.common import (
 )
 from reeltag.console import emit
 
-review_app = typer.Typer(help="Staff review: a web page to accept, reject and add suggested tags.",
-                         invoke_without_command=True)
+review_app = typer.Typer(help="Staff review: a web page to accept, reject and add suggested tags.", invoke_without_command=True)
 
 
 @review_app.callback()
 @handles_errors
-def serve(ctx: typer.Context,
-          port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1 (default: review.port, 8010).")] = None,
-          reviewer: Annotated[str | None, typer.Option("--reviewer", help="Reviewer name on the events (default: review.reviewer).")] = None,
-          root: RootOpt = None, config: ConfigOpt = None) -> None:
+def serve(
+    ctx: typer.Context,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1 (default: review.port, 8010).")
+    ] = None,
+    reviewer: Annotated[
+        str | None, typer.Option("--reviewer", help="Reviewer name on the events (default: review.reviewer).")
+    ] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+) -> None:
     """Serve the review page on 127.0.0.1 (without a sub-command); Ctrl-C stops it."""
     if ctx.invoked_subcommand is not None:
         return
     from reeltag.review.server import HOST, serve_review
 
     project = open_project(root, config, review={"port": port, "reviewer": reviewer})
-    typer.echo(f"staff review on http://{HOST}:{project.settings.review.port}/ (queue {project.settings.review.queue!r}, "
-               f"store {project.paths.review_db}); Ctrl-C stops it", err=True)
+    typer.echo(
+        f"staff review on http://{HOST}:{project.settings.review.port}/ (queue {project.settings.review.queue!r}, "
+        f"store {project.paths.review_db}); Ctrl-C stops it",
+        err=True,
+    )
     serve_review(project)
 
 
 @review_app.command("add")
 @handles_errors
-def add(inputs: Annotated[list[Path] | None, typer.Argument(help="Videos, folders or manifests (default: data/inbox/videos/).")] = None,
-        root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def add(
+    inputs: Annotated[
+        list[Path] | None, typer.Argument(help="Videos, folders or manifests (default: data/inbox/videos/).")
+    ] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Enqueue videos with the champion mapper's suggestions (unreadable files are quarantined)."""
     from reeltag.pipelines.review import add_to_review
 
@@ -49,16 +64,21 @@ def add(inputs: Annotated[list[Path] | None, typer.Argument(help="Videos, folder
 
 @review_app.command("export")
 @handles_errors
-def export(out: Annotated[Path | None, typer.Option("--out", help="Labels CSV (default: data/inbox/labels.csv).")] = None,
-           root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def export(
+    out: Annotated[Path | None, typer.Option("--out", help="Labels CSV (default: data/inbox/labels.csv).")] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Write the decided items as company labels (video,tags,split), atomically; finetune-mapper picks them up."""
     from reeltag.review.export import export_labels
     from reeltag.review.store import ReviewStore
 
     project = open_project(root, config)
     target = out or project.paths.data / "inbox" / "labels.csv"
-    emit(export_labels(ReviewStore(project.paths.review_db), target, project.settings.review.queue), as_json,
-         title="review export")
+    emit(
+        export_labels(ReviewStore(project.paths.review_db), target, project.settings.review.queue), as_json, title="review export"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -33,8 +33,10 @@ def server_url() -> str:
 
     url = os.environ.get("PREFECT_API_URL", "")
     if not url:
-        raise BadInput("PREFECT_API_URL is not set: work pools live on a Prefect server; start one (deploy/up.sh) "
-                       "and export PREFECT_API_URL=http://HOST:PORT/api (one machine: use `reeltag serve`)")
+        raise BadInput(
+            "PREFECT_API_URL is not set: work pools live on a Prefect server; start one (deploy/up.sh) "
+            "and export PREFECT_API_URL=http://HOST:PORT/api (one machine: use `reeltag serve`)"
+        )
     if not is_healthy(url):
         raise BadInput(f"no Prefect server answers at PREFECT_API_URL={url}")
     return url
@@ -43,7 +45,9 @@ def server_url() -> str:
 @handles_errors
 def deploy(
     pool: PoolOpt,
-    source: Annotated[Path | None, typer.Option("--source", help="Checkout the workers run the flows from (default: this one).")] = None,
+    source: Annotated[
+        Path | None, typer.Option("--source", help="Checkout the workers run the flows from (default: this one).")
+    ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,

@@ -58,9 +58,21 @@ def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt
         result = evaluate_tag2vec(project, version)
     ev = result.evaluation
     note = "leave-one-tag-out over held-out posts with >=2 known tags; ties count against the hidden tag"
-    emit(EvaluateOutput(result.version, ev.k, ev.queries, ev.heldout_posts, ev.vocabulary, ev.recommender,
-                        {name: asdict(score) for name, score in ev.methods.items()}, note, result.run_id),
-         as_json, title="tag2vec evaluate")
+    emit(
+        EvaluateOutput(
+            result.version,
+            ev.k,
+            ev.queries,
+            ev.heldout_posts,
+            ev.vocabulary,
+            ev.recommender,
+            {name: asdict(score) for name, score in ev.methods.items()},
+            note,
+            result.run_id,
+        ),
+        as_json,
+        title="tag2vec evaluate",
+    )
 
 
 @tag2vec_app.command("neighbors")
@@ -97,10 +109,14 @@ def trends(
 
 @tag2vec_app.command("follow")
 @handles_errors
-def follow(posts: Annotated[Path, typer.Argument(help="Dated posts: lines ending in 'Mon D, YYYY' (the astha 2013 tweets).")],
-           start: Annotated[str, typer.Option("--from", help="First month (YYYY-MM) added after the initial training.")],
-           end: Annotated[str | None, typer.Option("--to", help="Last month added (default: the last but one).")] = None,
-           root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def follow(
+    posts: Annotated[Path, typer.Argument(help="Dated posts: lines ending in 'Mon D, YYYY' (the astha 2013 tweets).")],
+    start: Annotated[str, typer.Option("--from", help="First month (YYYY-MM) added after the initial training.")],
+    end: Annotated[str | None, typer.Option("--to", help="Last month added (default: the last but one).")] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Frozen vs incremental vs full retrain, month by month: next-month hit@k and share of next-month tags known."""
     from reeltag.pipelines.trend_follow import follow_trends
 

@@ -16,14 +16,20 @@ from reeltag.commands.common import (
 )
 from reeltag.console import emit
 
-text_app = typer.Typer(help="The text branch: a video's title or description → hashtags, learned from posts.", no_args_is_help=True)
+text_app = typer.Typer(
+    help="The text branch: a video's title or description → hashtags, learned from posts.", no_args_is_help=True
+)
 FilesOpt = Annotated[list[Path], typer.Option(help="Posts files (JSONL, CSV or plain text), as `reeltag ingest` reads them.")]
 
 
 @text_app.command("train")
 @handles_errors
-def train(posts: Annotated[list[Path], typer.Argument(help="Posts files (JSONL, CSV or plain text).")],
-          root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def train(
+    posts: Annotated[list[Path], typer.Argument(help="Posts files (JSONL, CSV or plain text).")],
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Learn words → hashtags from POSTS (method chosen on a seeded validation share); `suggest --text` uses it."""
     from reeltag.pipelines.text import train_text_model
 
@@ -32,8 +38,9 @@ def train(posts: Annotated[list[Path], typer.Argument(help="Posts files (JSONL, 
 
 @text_app.command("evaluate")
 @handles_errors
-def evaluate(train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = None, config: ConfigOpt = None,
-             as_json: JsonOpt = False) -> None:
+def evaluate(
+    train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """P@5, hit@10, MRR@10 of text → hashtags on TEST posts (hashtags removed), method chosen on VAL."""
     from reeltag.pipelines.text import evaluate_text_branch
 
@@ -42,8 +49,9 @@ def evaluate(train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = Non
 
 @text_app.command("leave-one-out")
 @handles_errors
-def leave_one_out(train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = None, config: ConfigOpt = None,
-                  as_json: JsonOpt = False) -> None:
+def leave_one_out(
+    train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """Leave-one-tag-out hit@k/MRR@k on TEST posts: baselines, Tag2Vec, hybrid, learned combinations tuned on VAL."""
     from reeltag.pipelines.recommend import evaluate_recommenders_on_files
 
@@ -55,9 +63,15 @@ fusion_app = typer.Typer(help="Fusion of the mapper, visual kNN and text branche
 
 @fusion_app.command("fit")
 @handles_errors
-def fit(labels: Annotated[Path, typer.Option("--labels", help="Company labels with a title/description/text column.")],
-        weights: Annotated[str | None, typer.Option("--weights", help="CLIP weights: 'random' or a checkpoint (default: clip.weights).")] = None,
-        root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def fit(
+    labels: Annotated[Path, typer.Option("--labels", help="Company labels with a title/description/text column.")],
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="CLIP weights: 'random' or a checkpoint (default: clip.weights).")
+    ] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Fit branch weights on the validation videos of LABELS; every branch and the fusion on its test videos."""
     from reeltag.pipelines.fusion import fit_fusion
 

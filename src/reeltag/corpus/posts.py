@@ -111,7 +111,9 @@ def read_header(path: Path) -> list[str]:
             raise BadInput(f"{path}:1: unreadable CSV header ({exc})") from None
 
 
-def iter_raw(path: Path, fmt: Format, lines: Iterator[Line], header: list[str] | None = None) -> Iterator[tuple[Line, RawPost | Rejected | None]]:
+def iter_raw(
+    path: Path, fmt: Format, lines: Iterator[Line], header: list[str] | None = None
+) -> Iterator[tuple[Line, RawPost | Rejected | None]]:
     """Raw rows of one file (the CSV header line itself yields ``None``)."""
     for line in lines:
         where = f"{path.name}:{line.number}"

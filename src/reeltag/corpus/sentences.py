@@ -44,7 +44,7 @@ def heldout_mask(sentences: pd.DataFrame, corpus: CorpusSection) -> np.ndarray:
         when = sentences["created_at"].fillna("").to_numpy()
         order = np.lexsort((sentences["seq"].to_numpy(), when))
     mask = np.zeros(len(sentences), dtype=bool)
-    mask[order[len(sentences) - n_test:]] = True
+    mask[order[len(sentences) - n_test :]] = True
     return mask
 
 

@@ -23,15 +23,17 @@ from reeltag.corpus.posts import Post
 from reeltag.errors import ReeltagError
 from reeltag.io import atomic_path, sha256_file, sha256_json, write_json_atomic
 
-SCHEMA = pa.schema([
-    ("id", pa.string()),
-    ("created_at", pa.string()),
-    ("source", pa.string()),
-    ("raw_tags", pa.list_(pa.string())),
-    ("tags", pa.list_(pa.string())),
-    ("content_hash", pa.string()),
-    ("seq", pa.int64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("created_at", pa.string()),
+        ("source", pa.string()),
+        ("raw_tags", pa.list_(pa.string())),
+        ("tags", pa.list_(pa.string())),
+        ("content_hash", pa.string()),
+        ("seq", pa.int64()),
+    ]
+)
 WATERMARKS = "watermarks.json"
 LOCK = ".corpus.lock"
 LOCK_WAIT_S = 3600.0  # an ingest of a big file may hold the lock for minutes; flock is freed if its holder dies
@@ -56,8 +58,10 @@ def locked(folder: Path) -> Iterator[None]:
     try:
         lock.acquire(timeout=LOCK_WAIT_S)
     except Timeout as exc:
-        raise ReeltagError(f"the corpus store {folder} stayed locked by another ingest, validate or repair for "
-                           f"{LOCK_WAIT_S:.0f} s; wait for it to finish and run this again") from exc
+        raise ReeltagError(
+            f"the corpus store {folder} stayed locked by another ingest, validate or repair for "
+            f"{LOCK_WAIT_S:.0f} s; wait for it to finish and run this again"
+        ) from exc
     try:
         yield
     finally:
@@ -82,9 +86,13 @@ def write_part(folder: Path, posts: Sequence[Post], first_seq: int) -> Path | No
     if not posts:
         return None
     columns = {
-        "id": [p.id for p in posts], "created_at": [p.created_at for p in posts], "source": [p.source for p in posts],
-        "raw_tags": [list(p.raw_tags) for p in posts], "tags": [list(p.tags) for p in posts],
-        "content_hash": [p.content_hash for p in posts], "seq": list(range(first_seq, first_seq + len(posts))),
+        "id": [p.id for p in posts],
+        "created_at": [p.created_at for p in posts],
+        "source": [p.source for p in posts],
+        "raw_tags": [list(p.raw_tags) for p in posts],
+        "tags": [list(p.tags) for p in posts],
+        "content_hash": [p.content_hash for p in posts],
+        "seq": list(range(first_seq, first_seq + len(posts))),
     }
     return write_table_part(folder, pa.table(columns, schema=SCHEMA))
 
@@ -111,8 +119,10 @@ def load_watermarks(folder: Path) -> dict[str, dict[str, Watermark]]:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return {source: {key: Watermark(**mark) for key, mark in files.items()} for source, files in raw.items()}
     except (ValueError, TypeError, AttributeError) as exc:  # written atomically, so only outside damage gets here
-        raise ReeltagError(f"{path} is damaged ({type(exc).__name__}: {exc}); delete it and ingest again: every file "
-                           "is then read from the start and de-duplication drops the posts already stored") from exc
+        raise ReeltagError(
+            f"{path} is damaged ({type(exc).__name__}: {exc}); delete it and ingest again: every file "
+            "is then read from the start and de-duplication drops the posts already stored"
+        ) from exc
 
 
 def save_watermarks(folder: Path, marks: dict[str, dict[str, Watermark]]) -> None:

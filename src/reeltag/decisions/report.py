@@ -161,8 +161,12 @@ def judge(data: ReportData, component: Component) -> Judgement:
     """The component's verdict: its model against its reference baseline, through the house gates."""
     reference = component.methods.get(component.reference) if component.reference else None
     decision = decide(
-        component.methods.get(component.model, {}), reference, component.thresholds, component.guardrails,
-        evidence_warnings(data, component), reference=component.reference or "reference",
+        component.methods.get(component.model, {}),
+        reference,
+        component.thresholds,
+        component.guardrails,
+        evidence_warnings(data, component),
+        reference=component.reference or "reference",
     )
     return Judgement(component.name, component.title, decision)
 
@@ -189,8 +193,16 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
         "metrics": {c.name: {m: dict(v) for m, v in c.methods.items()} for c in data.components},
         "time_saved_minutes_per_1000_videos": data.time_saved.minutes_per_1000_videos if data.time_saved else None,
         "staff_review": _staff_review_json(data.staff_review),
-        "lineage": [{"model": x.model, "version": x.version, "aliases": list(x.aliases), "run_id": x.run_id,
-                     "depends_on": dict(x.depends_on)} for x in data.lineage],
+        "lineage": [
+            {
+                "model": x.model,
+                "version": x.version,
+                "aliases": list(x.aliases),
+                "run_id": x.run_id,
+                "depends_on": dict(x.depends_on),
+            }
+            for x in data.lineage
+        ],
     }
 
 
@@ -204,8 +216,14 @@ def _staff_review_json(review: Any) -> dict[str, Any] | None:
 
 def markdown_summary(data: ReportData, judgements: Sequence[Judgement]) -> str:
     """A short Markdown summary (the Prefect artifact)."""
-    lines = [f"# {data.title}: **{overall(judgements)}**", "", f"Encoder weights: `{data.weights_kind}`"
-             + (" · demo data" if data.demo else ""), "", "| component | verdict | first reason |", "|---|---|---|"]
+    lines = [
+        f"# {data.title}: **{overall(judgements)}**",
+        "",
+        f"Encoder weights: `{data.weights_kind}`" + (" · demo data" if data.demo else ""),
+        "",
+        "| component | verdict | first reason |",
+        "|---|---|---|",
+    ]
     for j in judgements:
         first = j.decision.reasons[0] if j.decision.reasons else ""
         lines.append(f"| {j.title} | {j.decision.verdict} | {first.replace('|', '/')} |")
@@ -221,7 +239,14 @@ def _environment() -> Any:
 
 def render_html(data: ReportData, judgements: Sequence[Judgement], charts: Mapping[str, str]) -> str:
     """One self-contained HTML page; ``charts`` maps chart names to base64 PNGs (see ``figures.all_charts``)."""
-    return _environment().get_template("report.html.j2").render(
-        data=data, judgements=judgements, verdict=overall(judgements), charts=charts,
-        warnings=sorted({w for c in data.components for w in evidence_warnings(data, c)}),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            data=data,
+            judgements=judgements,
+            verdict=overall(judgements),
+            charts=charts,
+            warnings=sorted({w for c in data.components for w in evidence_warnings(data, c)}),
+        )
     )

@@ -84,8 +84,11 @@ def post_tags(rng: np.random.Generator, cat: int, when: datetime, new_tags: bool
     category = CATEGORIES[cat]
     shifted = rng.random() < 0.3
     tags = draw_tags(rng, category.shifted_tags if shifted else category.tags)
-    extras = [(0.3, category.tags if shifted else category.shifted_tags), (0.4, GENERAL_TAGS),
-              (0.08, CATEGORIES[(cat + 1 + int(rng.integers(len(CATEGORIES) - 1))) % len(CATEGORIES)].tags)]
+    extras = [
+        (0.3, category.tags if shifted else category.shifted_tags),
+        (0.4, GENERAL_TAGS),
+        (0.08, CATEGORIES[(cat + 1 + int(rng.integers(len(CATEGORIES) - 1))) % len(CATEGORIES)].tags),
+    ]
     for p, pool in extras:
         if rng.random() < p:
             tags.append(pool[int(rng.integers(len(pool)))])
@@ -188,5 +191,6 @@ def write_corpus(root: Path, rng: np.random.Generator, n_posts: int, n_new: int)
     fresh = new_lines(rng, n_new)
     posts = write_text_atomic(root / "corpus" / "posts.jsonl", "\n".join(lines) + "\n")
     posts_new = write_text_atomic(root / "corpus" / "posts_new.jsonl", "\n".join(fresh) + "\n")
-    return CorpusSummary(len(lines), counts["clean"], counts["duplicates"], counts["spam"], counts["malformed"],
-                         len(fresh), posts, posts_new)
+    return CorpusSummary(
+        len(lines), counts["clean"], counts["duplicates"], counts["spam"], counts["malformed"], len(fresh), posts, posts_new
+    )

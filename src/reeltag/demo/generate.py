@@ -28,8 +28,16 @@ DemoSizeName = Literal["tiny", "small", "full"]
 RECORD = "demo.json"
 FORMAT = 3  # bump when the files written change (2: pairs.jsonl, 3: labels text column); an older demo folder is then regenerated
 _STREAMS = {"videos": 1, "search": 2, "corpus": 3}  # one independent random stream per set
-OWNED = ("videos", "labels.csv", "labels_shifted.csv", "segments.jsonl", "pairs.jsonl", "corpus/posts.jsonl",
-         "corpus/posts_new.jsonl", "search")  # what generate_demo writes under ``out``
+OWNED = (
+    "videos",
+    "labels.csv",
+    "labels_shifted.csv",
+    "segments.jsonl",
+    "pairs.jsonl",
+    "corpus/posts.jsonl",
+    "corpus/posts_new.jsonl",
+    "search",
+)  # what generate_demo writes under ``out``
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,13 @@ class DemoSummary:
         out: dict[str, int] = {}
         for name in ("videos", "corpus", "search"):
             part = getattr(self, name)
-            out.update({f"{name}.{f.name}": getattr(part, f.name) for f in dataclasses.fields(part)
-                        if isinstance(getattr(part, f.name), int)})
+            out.update(
+                {
+                    f"{name}.{f.name}": getattr(part, f.name)
+                    for f in dataclasses.fields(part)
+                    if isinstance(getattr(part, f.name), int)
+                }
+            )
         return out
 
 
@@ -123,9 +136,15 @@ def _spec_record(size: str) -> dict[str, Any]:
 
 def summary_from_record(root: Path, record: dict[str, Any], seconds: float) -> DemoSummary:
     return DemoSummary(
-        root, record["seed"], record["size"], _from_record(VideoSetSummary, record["videos"], root),
-        _from_record(CorpusSummary, record["corpus"], root), _from_record(SearchSummary, record["search"], root),
-        root / RECORD, seconds, skipped=True,
+        root,
+        record["seed"],
+        record["size"],
+        _from_record(VideoSetSummary, record["videos"], root),
+        _from_record(CorpusSummary, record["corpus"], root),
+        _from_record(SearchSummary, record["search"], root),
+        root / RECORD,
+        seconds,
+        skipped=True,
     )
 
 
@@ -133,21 +152,39 @@ def _refuse_foreign_files(root: Path) -> None:
     """A folder without ``demo.json`` is not a demo folder: its ``labels.csv``, ``videos/``… are someone's data."""
     taken = [name for name in OWNED if (root / name).exists()]
     if taken:
-        raise BadInput(f"{root} holds {', '.join(taken)} and no {RECORD}: not written by demo-data, so not "
-                       "overwritten; give --out an empty or new folder")
+        raise BadInput(
+            f"{root} holds {', '.join(taken)} and no {RECORD}: not written by demo-data, so not "
+            "overwritten; give --out an empty or new folder"
+        )
 
 
 def write_sets(root: Path, seed: int, spec: DemoSize, workers: int) -> tuple[VideoSetSummary, CorpusSummary, SearchSummary]:
-    videos = write_video_sets(root, stream(seed, "videos"), spec.labelled_per_category, spec.shifted_per_category,
-                              spec.caption_videos, spec.duration_s, workers)
+    videos = write_video_sets(
+        root,
+        stream(seed, "videos"),
+        spec.labelled_per_category,
+        spec.shifted_per_category,
+        spec.caption_videos,
+        spec.duration_s,
+        workers,
+    )
     corpus = write_corpus(root, stream(seed, "corpus"), spec.posts, spec.new_posts)
-    search = write_search_set(root, stream(seed, "search"), spec.search_topics, spec.search_relevant,
-                              spec.search_negatives, spec.search_fillers, spec.search_duration_s, workers)
+    search = write_search_set(
+        root,
+        stream(seed, "search"),
+        spec.search_topics,
+        spec.search_relevant,
+        spec.search_negatives,
+        spec.search_fillers,
+        spec.search_duration_s,
+        workers,
+    )
     return videos, corpus, search
 
 
-def generate_demo(out: str | Path, seed: int = 0, size: DemoSizeName = "full", workers: int = 2,
-                  force: bool = False) -> DemoSummary:
+def generate_demo(
+    out: str | Path, seed: int = 0, size: DemoSizeName = "full", workers: int = 2, force: bool = False
+) -> DemoSummary:
     """Write the demo data under ``out``; skip (``skipped=True``) when ``demo.json`` says it is already there."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}")
@@ -159,8 +196,15 @@ def generate_demo(out: str | Path, seed: int = 0, size: DemoSizeName = "full", w
         _refuse_foreign_files(root)
         write_json_atomic(root / RECORD, {"format": FORMAT, "partial": True})  # a crash below leaves a demo folder
     videos, corpus, search = write_sets(root, seed, SIZES[size], workers)
-    record = {"format": FORMAT, "seed": seed, "size": size, "spec": _spec_record(size),
-              "videos": _to_record(videos, root), "corpus": _to_record(corpus, root),
-              "search": _to_record(search, root), "files": file_hashes(root)}
+    record = {
+        "format": FORMAT,
+        "seed": seed,
+        "size": size,
+        "spec": _spec_record(size),
+        "videos": _to_record(videos, root),
+        "corpus": _to_record(corpus, root),
+        "search": _to_record(search, root),
+        "files": file_hashes(root),
+    }
     write_json_atomic(root / RECORD, record)
     return DemoSummary(root, seed, size, videos, corpus, search, root / RECORD, time.perf_counter() - started)

@@ -132,8 +132,9 @@ def tags_for(rng: np.random.Generator, categories: Sequence[Category], shifted: 
     return tuple(tags)
 
 
-def plan_labelled(rng: np.random.Generator, prefix: str, n_per_category: int,
-                  duration_s: tuple[float, float], shifted: bool = False) -> list[LabelledVideo]:
+def plan_labelled(
+    rng: np.random.Generator, prefix: str, n_per_category: int, duration_s: tuple[float, float], shifted: bool = False
+) -> list[LabelledVideo]:
     """``n_per_category`` videos per category, shuffled, named ``videos/<prefix>_NNNN.mp4``."""
     drafts = []
     for primary in range(len(CATEGORIES)):
@@ -180,12 +181,21 @@ def segment_rows(plan: VideoPlan, set_name: str, docid: str | None = None) -> li
         row: dict[str, object] = {"video": plan.path, "set": set_name}
         if docid is not None:
             row["docid"] = docid
-        row.update({
-            "segment": index, "start_s": round(seg.start_frame / plan.fps, 4),
-            "end_s": round(seg.end_frame / plan.fps, 4), "start_frame": seg.start_frame,
-            "end_frame": seg.end_frame, "category": seg.category, "caption": caption(seg.scene),
-            "colour": seg.scene.colour, "shape": seg.scene.shape, "background": seg.scene.background,
-            "motion": seg.scene.motion, "seed": seg.seed,
-        })
+        row.update(
+            {
+                "segment": index,
+                "start_s": round(seg.start_frame / plan.fps, 4),
+                "end_s": round(seg.end_frame / plan.fps, 4),
+                "start_frame": seg.start_frame,
+                "end_frame": seg.end_frame,
+                "category": seg.category,
+                "caption": caption(seg.scene),
+                "colour": seg.scene.colour,
+                "shape": seg.scene.shape,
+                "background": seg.scene.background,
+                "motion": seg.scene.motion,
+                "seed": seg.seed,
+            }
+        )
         rows.append(row)
     return rows

@@ -69,9 +69,13 @@ def draw_look(scene: Scene, seed: int) -> Look:
     jitter = rng.integers(-12, 13, size=3)
     rgb = tuple(int(np.clip(c + j, 0, 255)) for c, j in zip(scene.rgb, jitter))
     return Look(
-        cx=float(rng.uniform(0.35, 0.65)), cy=float(rng.uniform(0.4, 0.6)),
-        radius=float(rng.uniform(0.22, 0.3)), angle=angle, phase=float(rng.uniform(0, 2 * np.pi)),
-        rgb=rgb, noise_seed=int(rng.integers(0, 2**31)),  # type: ignore[arg-type]
+        cx=float(rng.uniform(0.35, 0.65)),
+        cy=float(rng.uniform(0.4, 0.6)),
+        radius=float(rng.uniform(0.22, 0.3)),
+        angle=angle,
+        phase=float(rng.uniform(0, 2 * np.pi)),
+        rgb=rgb,
+        noise_seed=int(rng.integers(0, 2**31)),  # type: ignore[arg-type]
     )
 
 

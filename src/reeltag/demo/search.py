@@ -121,8 +121,9 @@ def doc_kinds(topics: Sequence[Topic], n_pos: int, n_neg: int, n_filler: int) ->
     return kinds + [(None, "filler")] * n_filler
 
 
-def plan_search_docs(rng: np.random.Generator, topics: Sequence[Topic], n_pos: int, n_neg: int, n_filler: int,
-                     duration_s: tuple[float, float]) -> list[SearchDoc]:
+def plan_search_docs(
+    rng: np.random.Generator, topics: Sequence[Topic], n_pos: int, n_neg: int, n_filler: int, duration_s: tuple[float, float]
+) -> list[SearchDoc]:
     """Plan the collection, shuffled and numbered ``s0000``..."""
     drafts = [(t, doc_scenes(rng, t, k), k) for t, k in doc_kinds(topics, n_pos, n_neg, n_filler)]
     docs = []
@@ -157,8 +158,9 @@ def run_text(rng: np.random.Generator, topics: Sequence[Topic], docs: Sequence[S
     lines = []
     for topic in topics:
         noise = rng.normal(0.0, NOISE_SD, size=len(docs))
-        scored = [(round(holistic_score(d.plan.segments, topic.colour, topic.shape, float(n)), 6), d.docid)
-                  for d, n in zip(docs, noise)]
+        scored = [
+            (round(holistic_score(d.plan.segments, topic.colour, topic.shape, float(n)), 6), d.docid) for d, n in zip(docs, noise)
+        ]
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         lines += [f"{topic.qid} Q0 {docid} {rank} {score:.6f} base" for rank, (score, docid) in enumerate(scored, 1)]
     return "\n".join(lines) + "\n"
@@ -177,8 +179,16 @@ def manifest_text(docs: Sequence[SearchDoc]) -> str:
     return buf.getvalue()
 
 
-def write_search_set(root: Path, rng: np.random.Generator, n_topics: int, n_pos: int, n_neg: int, n_filler: int,
-                     duration_s: tuple[float, float], workers: int = 2) -> SearchSummary:
+def write_search_set(
+    root: Path,
+    rng: np.random.Generator,
+    n_topics: int,
+    n_pos: int,
+    n_neg: int,
+    n_filler: int,
+    duration_s: tuple[float, float],
+    workers: int = 2,
+) -> SearchSummary:
     """Plan, render and write the search set under ``root / 'search'``."""
     folder = root / "search"
     topics = pick_topics(rng, n_topics)
@@ -190,6 +200,13 @@ def write_search_set(root: Path, rng: np.random.Generator, n_topics: int, n_pos:
     write_text_atomic(folder / "qrels.txt", qrels_text(topics, docs))
     write_text_atomic(folder / "segments.jsonl", jsonl_text(r for d in docs for r in segment_rows(d.plan, "search", d.docid)))
     return SearchSummary(
-        len(topics), len(docs), sum(d.qid is not None for d in docs), folder / "topics.txt",
-        folder / "manifest.csv", folder / "base.run", folder / "qrels.txt", folder / "segments.jsonl", folder / "videos",
+        len(topics),
+        len(docs),
+        sum(d.qid is not None for d in docs),
+        folder / "topics.txt",
+        folder / "manifest.csv",
+        folder / "base.run",
+        folder / "qrels.txt",
+        folder / "segments.jsonl",
+        folder / "videos",
     )

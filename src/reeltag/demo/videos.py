@@ -37,8 +37,20 @@ from reeltag.demo.world import describe_object
 from reeltag.io import atomic_path, write_text_atomic
 
 X264_PARAMS: tuple[str, ...] = (
-    "-crf", "23", "-preset", "fast", "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-    "-map_metadata", "-1", "-f", "mp4",
+    "-crf",
+    "23",
+    "-preset",
+    "fast",
+    "-threads",
+    "1",
+    "-fflags",
+    "+bitexact",
+    "-flags:v",
+    "+bitexact",
+    "-map_metadata",
+    "-1",
+    "-f",
+    "mp4",
 )
 
 
@@ -70,8 +82,15 @@ def encode_video(target: Path, frames: np.ndarray, fps: int) -> Path:
     height, width = frames.shape[1:3]
     with atomic_path(target) as tmp:
         writer = imageio_ffmpeg.write_frames(
-            str(tmp), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p", quality=None,
-            macro_block_size=1, ffmpeg_log_level="error", output_params=list(X264_PARAMS),
+            str(tmp),
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            quality=None,
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+            output_params=list(X264_PARAMS),
         )
         writer.send(None)
         for frame in frames:
@@ -82,6 +101,7 @@ def encode_video(target: Path, frames: np.ndarray, fps: int) -> Path:
 
 def write_videos(root: Path, plans: Sequence[VideoPlan], workers: int = 2) -> None:
     """Render and encode every plan under ``root`` (ffmpeg runs in parallel subprocesses)."""
+
     def one(plan: VideoPlan) -> Path:
         return encode_video(root / plan.path, render_video(plan), plan.fps)
 
@@ -104,12 +124,26 @@ def jsonl_text(rows: Iterable[dict[str, object]]) -> str:
 
 def adaptation_pairs(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
     """One (video, segment window, object name) pair per segment row."""
-    return [{"video": r["video"], "start_s": r["start_s"], "end_s": r["end_s"],
-             "text": describe_object(str(r["colour"]), str(r["shape"]))} for r in rows]
+    return [
+        {
+            "video": r["video"],
+            "start_s": r["start_s"],
+            "end_s": r["end_s"],
+            "text": describe_object(str(r["colour"]), str(r["shape"])),
+        }
+        for r in rows
+    ]
 
 
-def write_video_sets(root: Path, rng: np.random.Generator, n_per_category: int, n_shifted_per_category: int,
-                     n_caption: int, duration_s: tuple[float, float], workers: int = 2) -> VideoSetSummary:
+def write_video_sets(
+    root: Path,
+    rng: np.random.Generator,
+    n_per_category: int,
+    n_shifted_per_category: int,
+    n_caption: int,
+    duration_s: tuple[float, float],
+    workers: int = 2,
+) -> VideoSetSummary:
     """Plan, render and write the labelled, shifted and caption videos plus their CSV/JSONL files."""
     labelled = plan_labelled(rng, "label", n_per_category, duration_s)
     shifted = plan_labelled(rng, "shift", n_shifted_per_category, duration_s, shifted=True)
@@ -123,6 +157,13 @@ def write_video_sets(root: Path, rng: np.random.Generator, n_per_category: int, 
     write_text_atomic(root / "segments.jsonl", jsonl_text(rows))
     write_text_atomic(root / "pairs.jsonl", jsonl_text(adaptation_pairs(rows)))
     return VideoSetSummary(
-        len(labelled), len(shifted), len(captions), len(rows), root / "labels.csv", root / "labels_shifted.csv",
-        root / "segments.jsonl", root / "pairs.jsonl", root / "videos",
+        len(labelled),
+        len(shifted),
+        len(captions),
+        len(rows),
+        root / "labels.csv",
+        root / "labels_shifted.csv",
+        root / "segments.jsonl",
+        root / "pairs.jsonl",
+        root / "videos",
     )

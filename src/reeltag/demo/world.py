@@ -96,30 +96,54 @@ def _cat(name: str, scene: Scene, tags: str, shifted: str) -> Category:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    _cat("sunset", Scene("orange", "circle", "gradient", "static"),
-         "#sunset #goldenhour #sky #evening #sun #dusk",
-         "#sunset #sky #sundown #duskvibes #eveningglow"),
-    _cat("ocean", Scene("blue", "stripes", "noise", "right"),
-         "#ocean #waves #beach #sea #surf #seaside",
-         "#ocean #beach #coastline #surfsup #saltwater"),
-    _cat("forest", Scene("green", "triangle", "checker", "static"),
-         "#forest #nature #trees #hiking #woods",
-         "#nature #hiking #woodland #greenery #trailtime"),
-    _cat("fitness", Scene("red", "square", "grey", "bounce"),
-         "#fitness #gym #workout #fitfam #training #gains",
-         "#fitness #workout #fitlife #sweat #legday"),
-    _cat("party", Scene("purple", "star", "dark", "rotate"),
-         "#party #nightlife #dance #club #dj",
-         "#party #dance #nightout #ravelife #weekendvibes"),
-    _cat("winter", Scene("cyan", "cross", "grey", "pulse"),
-         "#winter #snow #cold #snowday #frost",
-         "#winter #snow #wintervibes #snowfall #freezing"),
-    _cat("food", Scene("yellow", "ring", "checker", "static"),
-         "#food #foodie #yummy #dinner #instafood #delicious",
-         "#food #foodie #eats #homecooking #foodporn"),
-    _cat("love", Scene("pink", "diamond", "gradient", "pulse"),
-         "#love #wedding #couple #romance #heart",
-         "#love #couple #relationshipgoals #together #bride"),
+    _cat(
+        "sunset",
+        Scene("orange", "circle", "gradient", "static"),
+        "#sunset #goldenhour #sky #evening #sun #dusk",
+        "#sunset #sky #sundown #duskvibes #eveningglow",
+    ),
+    _cat(
+        "ocean",
+        Scene("blue", "stripes", "noise", "right"),
+        "#ocean #waves #beach #sea #surf #seaside",
+        "#ocean #beach #coastline #surfsup #saltwater",
+    ),
+    _cat(
+        "forest",
+        Scene("green", "triangle", "checker", "static"),
+        "#forest #nature #trees #hiking #woods",
+        "#nature #hiking #woodland #greenery #trailtime",
+    ),
+    _cat(
+        "fitness",
+        Scene("red", "square", "grey", "bounce"),
+        "#fitness #gym #workout #fitfam #training #gains",
+        "#fitness #workout #fitlife #sweat #legday",
+    ),
+    _cat(
+        "party",
+        Scene("purple", "star", "dark", "rotate"),
+        "#party #nightlife #dance #club #dj",
+        "#party #dance #nightout #ravelife #weekendvibes",
+    ),
+    _cat(
+        "winter",
+        Scene("cyan", "cross", "grey", "pulse"),
+        "#winter #snow #cold #snowday #frost",
+        "#winter #snow #wintervibes #snowfall #freezing",
+    ),
+    _cat(
+        "food",
+        Scene("yellow", "ring", "checker", "static"),
+        "#food #foodie #yummy #dinner #instafood #delicious",
+        "#food #foodie #eats #homecooking #foodporn",
+    ),
+    _cat(
+        "love",
+        Scene("pink", "diamond", "gradient", "pulse"),
+        "#love #wedding #couple #romance #heart",
+        "#love #couple #relationshipgoals #together #bride",
+    ),
 )
 
 # Tags that go with any category (corpus noise), tags that only appear late in the corpus time range

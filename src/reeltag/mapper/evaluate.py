@@ -104,8 +104,13 @@ def fuse(mapper: np.ndarray, zero_shot: np.ndarray, weight: float) -> np.ndarray
     return weight * zscore_rows(mapper) + (1.0 - weight) * zscore_rows(zero_shot)
 
 
-def best_fusion_weight(mapper: np.ndarray, zero_shot: np.ndarray, truth: Truth, metric: str = "p_at_5",
-                       grid: Sequence[float] = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)) -> float:
+def best_fusion_weight(
+    mapper: np.ndarray,
+    zero_shot: np.ndarray,
+    truth: Truth,
+    metric: str = "p_at_5",
+    grid: Sequence[float] = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0),
+) -> float:
     """The grid weight with the best ``metric`` (chosen on validation videos; ties → more mapper)."""
     results = [(ranking_metrics(fuse(mapper, zero_shot, w), truth)[metric], w) for w in grid]
     return max(results)[1]
@@ -116,8 +121,9 @@ def prefixed(metrics: Mapping[str, Mapping[str, float]], split: str) -> dict[str
     return {f"{split}/{method}/{name}": value for method, values in metrics.items() for name, value in values.items()}
 
 
-def method_scores(mapped: np.ndarray, test: Examples, train: Examples, tags: np.ndarray, text: np.ndarray | None,
-                  knn_k: int = 10) -> dict[str, np.ndarray]:
+def method_scores(
+    mapped: np.ndarray, test: Examples, train: Examples, tags: np.ndarray, text: np.ndarray | None, knn_k: int = 10
+) -> dict[str, np.ndarray]:
     """Score matrices of the mapper and the baselines (zero-shot only when tag texts were encoded)."""
     n, n_tags = len(test.truth.columns), tags.shape[0]
     scores = {

@@ -62,11 +62,12 @@ def fit_weights(branches: Mapping[str, np.ndarray], truth: Truth, step: float = 
     return FusionFit(weights=weights, val=metrics)
 
 
-def leading_branch(branches: Mapping[str, np.ndarray], weights: Mapping[str, float], row: int, columns: Sequence[int],
-                   scales: Scales = None) -> list[str]:
+def leading_branch(
+    branches: Mapping[str, np.ndarray], weights: Mapping[str, float], row: int, columns: Sequence[int], scales: Scales = None
+) -> list[str]:
     """For tags ``columns`` of video ``row``: the branch contributing most to each one's fused score."""
-    rows = {n: s[row:row + 1] for n, s in branches.items()}
-    picked = {n: np.asarray(v)[row:row + 1] for n, v in (scales or {}).items()}
+    rows = {n: s[row : row + 1] for n, s in branches.items()}
+    picked = {n: np.asarray(v)[row : row + 1] for n, v in (scales or {}).items()}
     parts = _parts(rows, weights, picked)
     names = list(parts)
     stacked = np.stack([parts[n][0] for n in names])

@@ -146,7 +146,9 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, Any]]:
         yield number, Unreadable(problem) if problem else record
 
 
-def assign_splits(rows: Iterable[LabelRow], seed: int, val_fraction: float = 0.15, test_fraction: float = 0.15) -> tuple[LabelRow, ...]:
+def assign_splits(
+    rows: Iterable[LabelRow], seed: int, val_fraction: float = 0.15, test_fraction: float = 0.15
+) -> tuple[LabelRow, ...]:
     """Rows without a split get a seeded one (by a hash of the path, so it is stable across runs)."""
     out = []
     for row in rows:

@@ -65,7 +65,9 @@ def ranking_loss(pred: torch.Tensor, positives: torch.Tensor, tag_vectors: torch
     return per_video.mean()
 
 
-def loss_value(kind: str, pred: torch.Tensor, positives: torch.Tensor, tag_vectors: torch.Tensor, temperature: float) -> torch.Tensor:
+def loss_value(
+    kind: str, pred: torch.Tensor, positives: torch.Tensor, tag_vectors: torch.Tensor, temperature: float
+) -> torch.Tensor:
     if kind == "regression":
         return regression_loss(pred, positives, tag_vectors)
     if kind == "ranking":

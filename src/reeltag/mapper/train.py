@@ -57,15 +57,22 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def fit(args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, params: FitParams,
-        init: dict[str, torch.Tensor] | None = None) -> Fitted:
+def fit(
+    args: MapperArgs,
+    tags: np.ndarray,
+    train: Examples,
+    val: Examples,
+    params: FitParams,
+    init: dict[str, torch.Tensor] | None = None,
+) -> Fitted:
     """Adam on ``args.loss``; keeps the epoch with the best validation P@5; stops after ``patience`` worse ones."""
     with one_thread():
         return _fit(args, tags, train, val, params, init)
 
 
-def _fit(args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, params: FitParams,
-         init: dict[str, torch.Tensor] | None) -> Fitted:
+def _fit(
+    args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, params: FitParams, init: dict[str, torch.Tensor] | None
+) -> Fitted:
     torch.manual_seed(params.seed)
     model = TagMapper(args)
     if init is not None:
@@ -86,7 +93,9 @@ def _fit(args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, par
     return Fitted(args, best[2], best[1], epoch, best[0])
 
 
-def fit_best(args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, params: FitParams) -> tuple[Fitted, dict[str, float]]:
+def fit_best(
+    args: MapperArgs, tags: np.ndarray, train: Examples, val: Examples, params: FitParams
+) -> tuple[Fitted, dict[str, float]]:
     """Fit each loss (or only ``args.loss``) and keep the best on validation; returns it and every loss's score."""
     kinds = LOSSES if args.loss == "auto" else (args.loss,)
     fitted = {kind: fit(replace(args, loss=kind), tags, train, val, params) for kind in kinds}
@@ -113,8 +122,16 @@ def subset_pools(data: Examples, copies: int, seed: int, min_frames: int = 3) ->
     return Examples(np.concatenate(feats).astype(np.float32), Truth(tuple(cols), tuple(n_true)))
 
 
-def _epoch(model: TagMapper, optimiser: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, tags: torch.Tensor,
-           args: MapperArgs, params: FitParams, gen: torch.Generator) -> None:
+def _epoch(
+    model: TagMapper,
+    optimiser: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    tags: torch.Tensor,
+    args: MapperArgs,
+    params: FitParams,
+    gen: torch.Generator,
+) -> None:
     model.train()
     order = torch.randperm(x.shape[0], generator=gen)
     for start in range(0, x.shape[0], params.batch_size):

@@ -50,12 +50,24 @@ class OnlineSummary:
 def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:
     """Metrics, deltas, win share and SRM of one log (the fields of :class:`OnlineSummary` but the verdict)."""
     user_codes = np.unique(np.array(log.users, dtype=object), return_inverse=True)[1]
-    o = outcomes(user_codes, np.array(log.shown), np.array(log.event_query, dtype=int),
-                 np.array([EVENT_CODES[t] for t in log.event_type], dtype=int), np.array(log.event_position), cfg.top)
+    o = outcomes(
+        user_codes,
+        np.array(log.shown),
+        np.array(log.event_query, dtype=int),
+        np.array([EVENT_CODES[t] for t in log.event_type], dtype=int),
+        np.array(log.event_position),
+        cfg.top,
+    )
     variant = np.array(log.variants, dtype=object)
-    found = {"variants": {v: variant_metrics(o, variant, v) for v in sorted(set(log.variants))},
-             "queries": len(log.users), "events": len(log.event_type), "simulated": any(log.simulated),
-             "deltas": (), "wins": None, "srm": None}
+    found = {
+        "variants": {v: variant_metrics(o, variant, v) for v in sorted(set(log.variants))},
+        "queries": len(log.users),
+        "events": len(log.event_type),
+        "simulated": any(log.simulated),
+        "deltas": (),
+        "wins": None,
+        "srm": None,
+    }
     if cfg.method == "split":
         found["deltas"] = deltas(o, variant, CONTROL, TREATMENT, cfg.bootstrap, seed)
         found["srm"] = sample_ratio(_users_per_variant(log), cfg.variants, cfg.srm_p)
@@ -90,9 +102,14 @@ def judge(found: dict, project: Project) -> Decision:
     success = next(d for d in found["deltas"] if d.metric == "success")
     srm_ok = 0.0 if found["srm"].mismatch else 1.0
     warnings += ci_warnings("delta/success", success.ci_low)
-    return decide({"success": success.treatment, "srm_ok": srm_ok}, {"success": success.control},
-                  [Threshold("success", tolerance=project.settings.gates.tolerance, min_abs_delta=0.0)],
-                  [Guardrail("srm_ok", min_value=1.0)], warnings=warnings, reference="engine")
+    return decide(
+        {"success": success.treatment, "srm_ok": srm_ok},
+        {"success": success.control},
+        [Threshold("success", tolerance=project.settings.gates.tolerance, min_abs_delta=0.0)],
+        [Guardrail("srm_ok", min_value=1.0)],
+        warnings=warnings,
+        reference="engine",
+    )
 
 
 def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> OnlineSummary:
@@ -104,8 +121,9 @@ def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> O
     since = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
     found = summarise(read_log(EventStore(project.paths.ab_events_db).create(), cfg.name, since, since + 86_400), cfg, seed)
     decision = judge(found, project)
-    summary = OnlineSummary(experiment=cfg.name, day=day.isoformat(), method=cfg.method, verdict=decision.verdict,
-                            reasons=decision.reasons, **found)
+    summary = OnlineSummary(
+        experiment=cfg.name, day=day.isoformat(), method=cfg.method, verdict=decision.verdict, reasons=decision.reasons, **found
+    )
     return _logged(project, summary, decision)
 
 
@@ -114,16 +132,26 @@ def _metrics(s: OnlineSummary) -> dict[str, float]:
     for d in s.deltas:
         out |= {f"delta/{d.metric}": d.delta, f"delta/{d.metric}/ci_low": d.ci_low, f"delta/{d.metric}/ci_high": d.ci_high}
     if s.wins is not None:
-        out |= {"interleave/win_share": s.wins.share, "interleave/ci_low": s.wins.ci_low, "interleave/ci_high": s.wins.ci_high,
-                "interleave/wins": s.wins.wins, "interleave/losses": s.wins.losses, "interleave/ties": s.wins.ties}
+        out |= {
+            "interleave/win_share": s.wins.share,
+            "interleave/ci_low": s.wins.ci_low,
+            "interleave/ci_high": s.wins.ci_high,
+            "interleave/wins": s.wins.wins,
+            "interleave/losses": s.wins.losses,
+            "interleave/ties": s.wins.ties,
+        }
     if s.srm is not None:
         out |= {"srm/p_value": s.srm.p_value, "srm/mismatch": float(s.srm.mismatch)}
     return {k: float(v) for k, v in out.items() if np.isfinite(v)}
 
 
 def _logged(project: Project, summary: OnlineSummary, decision: Decision) -> OnlineSummary:
-    tags = {"ab_experiment": summary.experiment, "ab_day": summary.day, "ab_method": summary.method,
-            "simulated": summary.simulated} | decision.run_tags
+    tags = {
+        "ab_experiment": summary.experiment,
+        "ab_day": summary.day,
+        "ab_method": summary.method,
+        "simulated": summary.simulated,
+    } | decision.run_tags
     with project.tracker.run("ab", project.settings, tags=tags, name=f"ab-online-{summary.experiment}-{summary.day}") as run:
         project.tracker.log_metrics(run.run_id, _metrics(summary))
         project.tracker.log_dict(run.run_id, asdict(summary), "online_summary.json")

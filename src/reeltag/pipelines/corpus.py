@@ -77,8 +77,9 @@ def tag_rules(corpus: CorpusSection) -> TagRules:
     return TagRules(frozenset(corpus.stop_tags), corpus.min_tag_len, corpus.max_tag_len)
 
 
-def ingest_posts(project: Project, files: Sequence[Path], fmt: str = "auto", source_name: str | None = None,
-                 advance: Advance | None = None) -> IngestSummary:
+def ingest_posts(
+    project: Project, files: Sequence[Path], fmt: str = "auto", source_name: str | None = None, advance: Advance | None = None
+) -> IngestSummary:
     """Add new posts from ``files`` to the corpus store (watermark per source and file; dedupe by id and content)."""
     folder, corpus = project.paths.corpus, project.settings.corpus
     _check_files(files)
@@ -102,9 +103,15 @@ def _check_files(files: Sequence[Path]) -> None:
 def _start(folder: Path, corpus: CorpusSection) -> _Ingestion:
     table = store.read_table(folder, ["id", "content_hash", "seq"])
     seqs = table.column("seq").to_pylist()
-    return _Ingestion(folder, tag_rules(corpus), corpus.max_tags_per_post, corpus.part_rows,
-                      set(table.column("id").to_pylist()), set(table.column("content_hash").to_pylist()),
-                      max(seqs) + 1 if seqs else 0)
+    return _Ingestion(
+        folder,
+        tag_rules(corpus),
+        corpus.max_tags_per_post,
+        corpus.part_rows,
+        set(table.column("id").to_pylist()),
+        set(table.column("content_hash").to_pylist()),
+        max(seqs) + 1 if seqs else 0,
+    )
 
 
 def _ingest_file(project: Project, state: _Ingestion, marks: dict, path: Path, fmt: str, source: str, advance: Advance) -> None:
@@ -139,8 +146,16 @@ def _route(state: _Ingestion, item: object, source: str, path: Path, batch: list
         batch.append(post)
 
 
-def _commit(project: Project, state: _Ingestion, marks: dict, batch: list[Post], rejected: list, source: str,
-            key: str, mark: store.Watermark) -> None:
+def _commit(
+    project: Project,
+    state: _Ingestion,
+    marks: dict,
+    batch: list[Post],
+    rejected: list,
+    source: str,
+    key: str,
+    mark: store.Watermark,
+) -> None:
     """Part first, then quarantine records, then the watermark: a crash never loses or doubles posts."""
     state.flush(batch)
     state.counts["quarantined"] += quarantine.record(project.paths.quarantine, rejected)
@@ -152,10 +167,18 @@ def _commit(project: Project, state: _Ingestion, marks: dict, batch: list[Post],
 def _summary(state: _Ingestion, files: Iterable[Path], sources: list[str]) -> IngestSummary:
     c = state.counts
     return IngestSummary(
-        files=tuple(str(f) for f in files), sources=tuple(dict.fromkeys(sources)), lines_read=c["lines_read"],
-        added=c["added"], duplicates_by_id=c["duplicates_by_id"], duplicates_by_content=c["duplicates_by_content"],
-        without_hashtags=c["without_hashtags"], quarantined=c["quarantined"], rejected_tags=dict(state.rejected_tags),
-        parts_written=tuple(state.parts), total_posts=state.next_seq, corpus_hash=store.corpus_hash(state.folder),
+        files=tuple(str(f) for f in files),
+        sources=tuple(dict.fromkeys(sources)),
+        lines_read=c["lines_read"],
+        added=c["added"],
+        duplicates_by_id=c["duplicates_by_id"],
+        duplicates_by_content=c["duplicates_by_content"],
+        without_hashtags=c["without_hashtags"],
+        quarantined=c["quarantined"],
+        rejected_tags=dict(state.rejected_tags),
+        parts_written=tuple(state.parts),
+        total_posts=state.next_seq,
+        corpus_hash=store.corpus_hash(state.folder),
     )
 
 
@@ -212,8 +235,15 @@ def _validate_store(project: Project, dataset: str) -> ValidateResult:
 
 
 def _suite_report(summary, quarantined: int) -> SuiteReport:  # noqa: ANN001 (ValidationSummary, imported lazily)
-    return SuiteReport(summary.suite, summary.contract_version, summary.rows, summary.success, summary.critical_failed,
-                       tuple(summary.failures()), quarantined)
+    return SuiteReport(
+        summary.suite,
+        summary.contract_version,
+        summary.rows,
+        summary.success,
+        summary.critical_failed,
+        tuple(summary.failures()),
+        quarantined,
+    )
 
 
 def _quarantine_rows(project: Project, suite: str, reasons: dict[int, tuple[str, ...]], frame, id_column: str, posts) -> set[str]:  # noqa: ANN001
@@ -224,10 +254,14 @@ def _quarantine_rows(project: Project, suite: str, reasons: dict[int, tuple[str,
         by_id.setdefault(str(frame[id_column].iloc[index]), []).extend(why)
     known = {r["item"] for r in quarantine.read(project.paths.quarantine, kind)}
     source = dict(zip(posts["id"], posts["source"], strict=True))
-    quarantine.record(project.paths.quarantine, [
-        quarantine.QuarantineRecord(kind, pid, "; ".join(dict.fromkeys(why)), source.get(pid, ""))
-        for pid, why in by_id.items() if pid not in known
-    ])
+    quarantine.record(
+        project.paths.quarantine,
+        [
+            quarantine.QuarantineRecord(kind, pid, "; ".join(dict.fromkeys(why)), source.get(pid, ""))
+            for pid, why in by_id.items()
+            if pid not in known
+        ],
+    )
     return set(by_id)
 
 
@@ -243,7 +277,9 @@ def _finish(project: Project, posts, reports: tuple[SuiteReport, ...], bad_ids: 
     for report in reports:
         write_json_atomic(folder / f"{report.suite}.json", jsonable(report))
     n_sentences = 0 if critical or not write else len(kept)
-    result = ValidateResult(not critical, reports, n_sentences, str(target) if n_sentences else None, _log_validation(project, reports))
+    result = ValidateResult(
+        not critical, reports, n_sentences, str(target) if n_sentences else None, _log_validation(project, reports)
+    )
     if critical:
         failed = [f for r in reports for f in r.failures if "(critical)" in f]
         raise ContractFailed(f"critical data-contract failure, later steps stopped: {'; '.join(failed)}")
@@ -264,8 +300,15 @@ def _log_validation(project: Project, reports: tuple[SuiteReport, ...]) -> str |
     tags["critical_failed"] = any(r.critical_failed for r in reports)
     with project.tracker.run("data-validation", project.settings, tags=tags) as run:
         for r in reports:
-            project.tracker.log_metrics(run.run_id, {f"{r.suite}/rows": r.rows, f"{r.suite}/failed_expectations": len(r.failures),
-                                         f"{r.suite}/quarantined_posts": r.quarantined_posts, f"{r.suite}/success": float(r.success)})
+            project.tracker.log_metrics(
+                run.run_id,
+                {
+                    f"{r.suite}/rows": r.rows,
+                    f"{r.suite}/failed_expectations": len(r.failures),
+                    f"{r.suite}/quarantined_posts": r.quarantined_posts,
+                    f"{r.suite}/success": float(r.success),
+                },
+            )
         project.tracker.log_dict(run.run_id, jsonable(reports), "validation_summary.json")
     return run.run_id
 

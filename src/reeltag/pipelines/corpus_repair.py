@@ -51,8 +51,9 @@ class _Deduped:
     renumber: bool
 
 
-def repair_corpus(project: Project, files: Sequence[Path] = (), fmt: str = "auto",
-                  source_name: str | None = None) -> RepairSummary:
+def repair_corpus(
+    project: Project, files: Sequence[Path] = (), fmt: str = "auto", source_name: str | None = None
+) -> RepairSummary:
     """Dedupe and renumber the store, check its watermarks, rebuild those of ``files``."""
     missing = [str(p) for p in files if not Path(p).is_file()]
     if missing:
@@ -68,10 +69,18 @@ def repair_corpus(project: Project, files: Sequence[Path] = (), fmt: str = "auto
         rebuilt = {str(p): _rebuild(project, marks, deduped.table, Path(p), fmt, source_name) for p in files}
         store.save_watermarks(folder, marks)
         return RepairSummary(
-            rows_before=len(table), duplicates_by_id=deduped.by_id, duplicates_by_content=deduped.by_content,
-            renumbered=deduped.renumber, parts_before=len(old_parts), parts_after=len(store.parts(folder)),
-            watermarks_kept=kept, watermarks_dropped=dropped,
-            watermarks_rebuilt=rebuilt, total_posts=len(deduped.table), corpus_hash=store.corpus_hash(folder))
+            rows_before=len(table),
+            duplicates_by_id=deduped.by_id,
+            duplicates_by_content=deduped.by_content,
+            renumbered=deduped.renumber,
+            parts_before=len(old_parts),
+            parts_after=len(store.parts(folder)),
+            watermarks_kept=kept,
+            watermarks_dropped=dropped,
+            watermarks_rebuilt=rebuilt,
+            total_posts=len(deduped.table),
+            corpus_hash=store.corpus_hash(folder),
+        )
 
 
 def _dedupe(table: pa.Table) -> _Deduped:

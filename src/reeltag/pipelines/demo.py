@@ -23,8 +23,10 @@ DEMO_ARCH = "reeltag-tiny-rn"
 TOML_HEADER = "# written by `reeltag demo`"
 # ``--quick``: a smoke run (about a minute on the tiny demo) for checking an install, the flow tests and bench P6.
 QUICK_CLIP = "adapt_steps = 20\nadapt_frames_per_pair = 2\n"
-QUICK_SECTIONS = ('[mapper]\nepochs = 40\npatience = 10\n\n[rerank]\nalpha_grid = [0.0, 0.5, 1.0]\n'
-                  'tune_normalisations = ["minmax"]\ntune_poolings = ["max"]\nbootstrap = 200\n\n')
+QUICK_SECTIONS = (
+    "[mapper]\nepochs = 40\npatience = 10\n\n[rerank]\nalpha_grid = [0.0, 0.5, 1.0]\n"
+    'tune_normalisations = ["minmax"]\ntune_poolings = ["max"]\nbootstrap = 200\n\n'
+)
 INPUTS = "inputs"
 
 
@@ -54,9 +56,11 @@ class DemoSummary:
 def demo_toml(size: str, quick: bool = False) -> str:
     """Settings of the demo project (the toml the demo writes; see :func:`write_demo_toml` for when it is kept)."""
     steps = f"adapt_steps = {dict(tiny=120, small=400, full=600)[size]}\n"
-    return (f'{TOML_HEADER} (size={size}{", quick" if quick else ""})\n[clip]\narch = "{DEMO_ARCH}"\n'
-            f'weights = "{CHECKPOINT}"\n{QUICK_CLIP if quick else steps}\n{QUICK_SECTIONS if quick else ""}'
-            '[tracking]\ntrigger = "demo"\n')
+    return (
+        f'{TOML_HEADER} (size={size}{", quick" if quick else ""})\n[clip]\narch = "{DEMO_ARCH}"\n'
+        f'weights = "{CHECKPOINT}"\n{QUICK_CLIP if quick else steps}\n{QUICK_SECTIONS if quick else ""}'
+        '[tracking]\ntrigger = "demo"\n'
+    )
 
 
 def write_demo_toml(root: Path, size: str, quick: bool = False) -> None:
@@ -83,8 +87,10 @@ def check_demo_root(root: Path) -> None:
     toml = root / "reeltag.toml"
     is_demo = (root / INPUTS / RECORD).is_file() or (toml.is_file() and toml.read_text(encoding="utf-8").startswith(TOML_HEADER))
     if root.is_dir() and not is_demo and _foreign_entries(root):
-        raise BadInput(f"{root} is not empty and not a demo project (no {INPUTS}/{RECORD}, no reeltag.toml written by "
-                       "`reeltag demo`): the demo would ingest its posts into it and promote its models; use a new --root")
+        raise BadInput(
+            f"{root} is not empty and not a demo project (no {INPUTS}/{RECORD}, no reeltag.toml written by "
+            "`reeltag demo`): the demo would ingest its posts into it and promote its models; use a new --root"
+        )
 
 
 def _foreign_entries(root: Path) -> list[str]:
@@ -102,8 +108,15 @@ def prepare_demo(root: str | Path, size: str = "small", seed: int = 1, quick: bo
     check_demo_root(root)
     generate_demo(inputs, seed=seed, size=size)
     write_demo_toml(root, size, quick)
-    return DemoInputs(root, inputs / "corpus" / "posts.jsonl", inputs / "labels.csv", inputs / "pairs.jsonl",
-                      inputs / "search", root / CHECKPOINT, size)
+    return DemoInputs(
+        root,
+        inputs / "corpus" / "posts.jsonl",
+        inputs / "labels.csv",
+        inputs / "pairs.jsonl",
+        inputs / "search",
+        root / CHECKPOINT,
+        size,
+    )
 
 
 def run_demo(inputs: DemoInputs) -> DemoSummary:
@@ -130,5 +143,13 @@ def summarise(project: Project, seconds: float) -> DemoSummary:
     decision_path = project.paths.reports / "decision.json"
     decision = json.loads(decision_path.read_text(encoding="utf-8"))
     components = {name: c["verdict"] for name, c in decision["components"].items()}
-    return DemoSummary(str(project.paths.root), str(project.paths.reports / "report.html"), str(decision_path),
-                       decision["verdict"], components, decision["weights_kind"], project.tracker.uri, round(seconds, 1))
+    return DemoSummary(
+        str(project.paths.root),
+        str(project.paths.reports / "report.html"),
+        str(decision_path),
+        decision["verdict"],
+        components,
+        decision["weights_kind"],
+        project.tracker.uri,
+        round(seconds, 1),
+    )

@@ -90,9 +90,19 @@ def adapt_encoder(
     _save(encoder, target, sidecar)
     model_id = f"{encoder.arch}@{sha256_file(target)[:16]}"
     result = AdaptResult(
-        checkpoint=target, arch=encoder.arch, model_id=model_id, weights_kind=sidecar["weights_kind"], base_model_id=base_id,
-        base_weights_kind=base_kind, steps=steps or clip.adapt_steps, train_pairs=data.n_train, heldout_pairs=data.n_heldout,
-        texts=len(data.train.texts), metrics=metrics, quarantined=len(data.rejected))
+        checkpoint=target,
+        arch=encoder.arch,
+        model_id=model_id,
+        weights_kind=sidecar["weights_kind"],
+        base_model_id=base_id,
+        base_weights_kind=base_kind,
+        steps=steps or clip.adapt_steps,
+        train_pairs=data.n_train,
+        heldout_pairs=data.n_heldout,
+        texts=len(data.train.texts),
+        metrics=metrics,
+        quarantined=len(data.rejected),
+    )
     return _finish(project, result, started)
 
 
@@ -100,8 +110,14 @@ def _finish(project: Project, result: AdaptResult, started: float) -> AdaptResul
     """Register and gate (tracking on), else only the gate's verdict; the time it all took."""
     if project.tracker.enabled:
         found = _track(project, result)
-        done = replace(result, run_id=found.run_id, version=found.version, verdict=found.decision.verdict,
-                       reasons=found.decision.reasons, promoted=found.promoted)
+        done = replace(
+            result,
+            run_id=found.run_id,
+            version=found.version,
+            verdict=found.decision.verdict,
+            reasons=found.decision.reasons,
+            promoted=found.promoted,
+        )
     else:
         decision = gate_adapted(project, result).decision
         done = replace(result, verdict=decision.verdict, reasons=decision.reasons + (NOT_REGISTERED,))
@@ -123,8 +139,9 @@ def _prepare(project: Project, pairs_file: Path, encoder: Any) -> _Data:
     _quarantine(project, found.rejected, bad_train + bad_held)
     if train_frames.n_frames == 0 or len(train_frames.texts) < 2:
         raise BadInput(f"{pairs_file}: contrastive adaptation needs readable pairs with at least two distinct texts")
-    return _Data(train_frames, held_frames, len(train) - len(bad_train), len(held) - len(bad_held),
-                 found.rejected + bad_train + bad_held)
+    return _Data(
+        train_frames, held_frames, len(train) - len(bad_train), len(held) - len(bad_held), found.rejected + bad_train + bad_held
+    )
 
 
 def _quarantine(project: Project, rows: Sequence[Rejected], videos: Sequence[Rejected]) -> None:
@@ -133,8 +150,9 @@ def _quarantine(project: Project, rows: Sequence[Rejected], videos: Sequence[Rej
     quarantine.record(project.paths.quarantine, records)
 
 
-def _train(project: Project, encoder: Any, data: _Data, steps: int, base_kind: str,
-           on_progress: Callable[[int], None] | None) -> dict[str, float]:
+def _train(
+    project: Project, encoder: Any, data: _Data, steps: int, base_kind: str, on_progress: Callable[[int], None] | None
+) -> dict[str, float]:
     from reeltag.video.adapt import TrainConfig, train_contrastive, zero_shot_accuracy
 
     clip = project.settings.clip
@@ -144,9 +162,16 @@ def _train(project: Project, encoder: Any, data: _Data, steps: int, base_kind: s
     losses = train_contrastive(encoder, data.train, cfg, (lambda step, loss: on_progress(1)) if on_progress else None)
     after, _ = zero_shot_accuracy(encoder, data.heldout)
     train_acc, train_chance = zero_shot_accuracy(encoder, data.train)
-    return {"heldout/zero_shot_acc": after, "heldout/zero_shot_acc_before": before, "heldout/chance": chance,
-            "train/zero_shot_acc": train_acc, "train/chance": train_chance, "train/loss_first": losses[0],
-            "train/loss_last": float(sum(losses[-10:]) / len(losses[-10:])), "train/lr": lr}
+    return {
+        "heldout/zero_shot_acc": after,
+        "heldout/zero_shot_acc_before": before,
+        "heldout/chance": chance,
+        "train/zero_shot_acc": train_acc,
+        "train/chance": train_chance,
+        "train/loss_first": losses[0],
+        "train/loss_last": float(sum(losses[-10:]) / len(losses[-10:])),
+        "train/lr": lr,
+    }
 
 
 def _default_target(project: Project, arch: str) -> Path:
@@ -155,8 +180,16 @@ def _default_target(project: Project, arch: str) -> Path:
 
 
 def _sidecar(arch: str, base_id: str, base_kind: str, pairs: Path, metrics: dict[str, float], steps: int) -> dict[str, Any]:
-    return {"weights_kind": adapted_kind(base_kind), "arch": arch, "base_model_id": base_id, "base_weights_kind": base_kind,
-            "pairs": str(pairs), "pairs_sha256": sha256_file(pairs), "steps": steps, "metrics": metrics}
+    return {
+        "weights_kind": adapted_kind(base_kind),
+        "arch": arch,
+        "base_model_id": base_id,
+        "base_weights_kind": base_kind,
+        "pairs": str(pairs),
+        "pairs_sha256": sha256_file(pairs),
+        "steps": steps,
+        "metrics": metrics,
+    }
 
 
 def _save(encoder: Any, target: Path, sidecar: dict[str, Any]) -> None:
@@ -169,10 +202,15 @@ def gate_adapted(project: Project, result: AdaptResult) -> GateOutcome:
     """Held-out zero-shot accuracy after adaptation against the weights it started from (same held-out segments),
     and above chance; demo-trained weights or too few held-out pairs are warnings (never promoted)."""
     gates, acc = project.settings.gates, "heldout/zero_shot_acc"
-    rules = [Threshold(acc, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
-             Threshold("heldout/above_chance", min_value=TIE_EPS)]
-    warnings = [f"{result.weights_kind} weights (trained from random init): no general visual meaning"
-                ] if result.weights_kind == "demo-trained" else []
+    rules = [
+        Threshold(acc, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
+        Threshold("heldout/above_chance", min_value=TIE_EPS),
+    ]
+    warnings = (
+        [f"{result.weights_kind} weights (trained from random init): no general visual meaning"]
+        if result.weights_kind == "demo-trained"
+        else []
+    )
     if result.heldout_pairs < gates.min_eval_items:
         warnings.append(f"tiny data: {result.heldout_pairs} held-out pairs (< gates.min_eval_items={gates.min_eval_items})")
     challenger = {acc: result.metrics[acc], "heldout/above_chance": result.metrics[acc] - result.metrics["heldout/chance"]}
@@ -187,12 +225,27 @@ def _track(project: Project, result: AdaptResult) -> Registration:
     tracker = project.tracker
     tags = {"encoder_weights": result.weights_kind, "model_id": result.model_id, "base_model_id": result.base_model_id}
     with tracker.run(COMPONENT, project.settings, tags=tags) as run:
-        tracker.log_params(run.run_id, {"adapt.from": result.base_model_id, "adapt.steps": result.steps,
-                                        "adapt.train_pairs": result.train_pairs, "adapt.heldout_pairs": result.heldout_pairs})
+        tracker.log_params(
+            run.run_id,
+            {
+                "adapt.from": result.base_model_id,
+                "adapt.steps": result.steps,
+                "adapt.train_pairs": result.train_pairs,
+                "adapt.heldout_pairs": result.heldout_pairs,
+            },
+        )
         tracker.log_metrics(run.run_id, result.metrics)
-        logged = tracker.log_model(run.run_id, {"checkpoint": result.checkpoint, "sidecar": sidecar_path(result.checkpoint)},
-                                   loader="reeltag.video.encoder:load_pyfunc")
-    lineage = {"model_id": result.model_id, "weights_kind": result.weights_kind, "arch": result.arch,
-               "checkpoint_sha256": sha256_file(result.checkpoint), "depends_on.clip_base": result.base_model_id}
+        logged = tracker.log_model(
+            run.run_id,
+            {"checkpoint": result.checkpoint, "sidecar": sidecar_path(result.checkpoint)},
+            loader="reeltag.video.encoder:load_pyfunc",
+        )
+    lineage = {
+        "model_id": result.model_id,
+        "weights_kind": result.weights_kind,
+        "arch": result.arch,
+        "checkpoint_sha256": sha256_file(result.checkpoint),
+        "depends_on.clip_base": result.base_model_id,
+    }
     candidate = Candidate(model=MODEL, run=run, logged=logged, tags=lineage)
     return register_and_gate(project, candidate, lambda info: gate_adapted(project, result), tracker.by_alias(MODEL, "champion"))

@@ -81,8 +81,18 @@ class FeatureBatch:
 
     def summary(self) -> ExtractSummary:
         """Counts and reasons without the arrays (what the CLI prints)."""
-        return ExtractSummary(len(self.features), self.encoded, self.cached, self.quarantined, self.quarantine,
-                              self.skipped, self.repaired, self.model_id, self.weights_kind, self.sampling)
+        return ExtractSummary(
+            len(self.features),
+            self.encoded,
+            self.cached,
+            self.quarantined,
+            self.quarantine,
+            self.skipped,
+            self.repaired,
+            self.model_id,
+            self.weights_kind,
+            self.sampling,
+        )
 
     def by_video(self) -> dict[str, VideoFeatures]:
         return {f.video: f for f in self.features}
@@ -134,8 +144,18 @@ def extract_features(
     bad = (*(Quarantined(r.item, r.reason) for r in resolved.rejected), *outcome.quarantine)
     quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("videos", q.item, q.reason, SOURCE) for q in bad])
     cached = sum(1 for f in outcome.features if f.cached)
-    return FeatureBatch(outcome.features, len(outcome.features) - cached, cached, len(bad), bad, resolved.skipped,
-                        outcome.repaired, weights.model_id, weights.weights_kind, Sampling.from_settings(project.settings.video).key)
+    return FeatureBatch(
+        outcome.features,
+        len(outcome.features) - cached,
+        cached,
+        len(bad),
+        bad,
+        resolved.skipped,
+        outcome.repaired,
+        weights.model_id,
+        weights.weights_kind,
+        Sampling.from_settings(project.settings.video).key,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,8 +280,18 @@ class _Run:
         for item in self.pending:
             part = vectors[start : start + len(item.sampled.frames)]
             start += len(part)
-            entry = CachedFeatures(item.key, part, pool(part), item.sampled.indices, item.sampled.timestamps_s,
-                                   encoder.model_id, encoder.weights_kind, self.sampling.key, item.digest, str(item.video.path))
+            entry = CachedFeatures(
+                item.key,
+                part,
+                pool(part),
+                item.sampled.indices,
+                item.sampled.timestamps_s,
+                encoder.model_id,
+                encoder.weights_kind,
+                self.sampling.key,
+                item.digest,
+                str(item.video.path),
+            )
             self.cache.put(entry)
             self.slots[item.slot] = _features(item.video, entry, cached=False)
         self.pending.clear()

@@ -91,13 +91,18 @@ def loaded_encoders() -> int:
 def _read_back(project: Project, videos: Sequence[VideoInput], results: Sequence[ChunkResult]) -> ExtractedVideos:
     cache, docids = FeatureCache(project.paths.features), {str(v.path): v.docid for v in videos}
     features = [_load(cache, video, key, cached, docids[video]) for r in results for video, key, cached in r.keys]
-    return ExtractedVideos(features=tuple(features), quarantine=tuple(q for r in results for q in r.quarantine),
-                           repaired=tuple(p for r in results for p in r.repaired))
+    return ExtractedVideos(
+        features=tuple(features),
+        quarantine=tuple(q for r in results for q in r.quarantine),
+        repaired=tuple(p for r in results for p in r.repaired),
+    )
 
 
 def _load(cache: FeatureCache, video: str, key: str, cached: bool, docid: str | None) -> VideoFeatures:
     entry = cache.get(key)
     if entry is None:
-        raise ReeltagError(f"{video}: a Dask worker reported cache entry {key} but it is missing or unreadable in "
-                           f"{cache.folder} (is the feature cache shared between the workers and this machine?)")
+        raise ReeltagError(
+            f"{video}: a Dask worker reported cache entry {key} but it is missing or unreadable in "
+            f"{cache.folder} (is the feature cache shared between the workers and this machine?)"
+        )
     return VideoFeatures(video, docid, key, entry.frames, entry.pooled, entry.timestamps_s, cached)

@@ -78,8 +78,9 @@ class Fusion:
     encoder_id: str
 
 
-def fit_fusion(project: Project, labels: str | Path, space: Any = None, encoder: Any = None,
-               on_progress: Callable[[int], None] | None = None) -> FusionFitted:
+def fit_fusion(
+    project: Project, labels: str | Path, space: Any = None, encoder: Any = None, on_progress: Callable[[int], None] | None = None
+) -> FusionFitted:
     """Fit the branch weights on the validation videos of ``labels``; measure every branch on its test videos."""
     from reeltag.mapper.train import predict
 
@@ -90,7 +91,10 @@ def fit_fusion(project: Project, labels: str | Path, space: Any = None, encoder:
     index, normalise = tag_index(space), label_normaliser(project, space)
     data = build_dataset(project, check_labels(project, labels, normalise), index, encoder, on_progress)
     require_splits(data, ("train", "val", "test"))
-    texts, text_model = table_texts(Path(labels), project.settings.paths.allow_absolute_manifest_paths), load_project_text_model(project)
+    texts, text_model = (
+        table_texts(Path(labels), project.settings.paths.allow_absolute_manifest_paths),
+        load_project_text_model(project),
+    )
     branches, used = {}, {}
     for split in ("val", "test"):
         inputs = [_text_input(project, texts.get(str(r.video))) for r in data.rows[split]]
@@ -101,13 +105,27 @@ def fit_fusion(project: Project, labels: str | Path, space: Any = None, encoder:
     fitted = fit_weights(val.scores, data.splits["val"].truth, project.settings.text.fusion_step, val.scales)
     test = {name: ranking_metrics(s, data.splits["test"].truth) for name, s in test_set.scores.items()}
     test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), data.splits["test"].truth)
-    decision = decide({"test/p_at_5": test["fused"]["p_at_5"]}, {"test/p_at_5": test["mapper"]["p_at_5"]},
-                      [Threshold("test/p_at_5", tolerance=project.settings.gates.tolerance)], reference="the mapper alone")
-    result = FusionFitted(weights=fitted.weights, val=fitted.val, test=test, videos={k: len(v) for k, v in data.rows.items()},
-                          texts_used=used, decision=decision.verdict, reasons=decision.reasons, use_fused=decision.go,
-                          mapper_version=champion.info.version, tag2vec_version=str(space.version),
-                          encoder_id=data.features.model_id, encoder_weights=data.features.weights_kind,
-                          text_model=text_model is not None)
+    decision = decide(
+        {"test/p_at_5": test["fused"]["p_at_5"]},
+        {"test/p_at_5": test["mapper"]["p_at_5"]},
+        [Threshold("test/p_at_5", tolerance=project.settings.gates.tolerance)],
+        reference="the mapper alone",
+    )
+    result = FusionFitted(
+        weights=fitted.weights,
+        val=fitted.val,
+        test=test,
+        videos={k: len(v) for k, v in data.rows.items()},
+        texts_used=used,
+        decision=decision.verdict,
+        reasons=decision.reasons,
+        use_fused=decision.go,
+        mapper_version=champion.info.version,
+        tag2vec_version=str(space.version),
+        encoder_id=data.features.model_id,
+        encoder_weights=data.features.weights_kind,
+        text_model=text_model is not None,
+    )
     _save(project, result, data.splits["train"], [r.tags for r in data.rows["train"]])
     return result
 
@@ -119,14 +137,23 @@ class Branches:
     notes: tuple[str, ...]  # per video: why its text was not used ("" when it was)
 
 
-def branch_scores(mapped: np.ndarray, videos: Examples, train: Examples, index: TagIndex, texts: Sequence[TextInput],
-                  text_model: Any, normalise: Callable[[str], str | None]) -> Branches:
+def branch_scores(
+    mapped: np.ndarray,
+    videos: Examples,
+    train: Examples,
+    index: TagIndex,
+    texts: Sequence[TextInput],
+    text_model: Any,
+    normalise: Callable[[str], str | None],
+) -> Branches:
     """Score matrices of the three branches for ``videos``, the text branch's confidence and notes."""
     model, method = text_model if text_model is not None else (None, None)
     text = text_branch(model, method, texts, index.keys, normalise, index.vectors)
-    scores = {"mapper": cosine_scores(mapped, index.vectors),
-              "knn": knn_scores(train.features, train.truth, videos.features, len(index.keys)),
-              "text": text.scores}
+    scores = {
+        "mapper": cosine_scores(mapped, index.vectors),
+        "knn": knn_scores(train.features, train.truth, videos.features, len(index.keys)),
+        "text": text.scores,
+    }
     return Branches(scores={b: scores[b] for b in BRANCHES}, scales={"text": text.confidence}, notes=text.notes)
 
 
@@ -151,9 +178,15 @@ def load_fusion(project: Project) -> Fusion | None:
     meta = json.loads((folder / FUSION_FILE).read_text(encoding="utf-8"))
     with np.load(folder / KNN_FILE, allow_pickle=False) as d:
         features = d["features"]
-    return Fusion(weights=meta["weights"], train_features=features, train_tags=tuple(tuple(t) for t in meta["train_tags"]),
-                  use_fused=bool(meta["use_fused"]), mapper_version=meta["mapper_version"],
-                  tag2vec_version=meta["tag2vec_version"], encoder_id=meta["encoder_id"])
+    return Fusion(
+        weights=meta["weights"],
+        train_features=features,
+        train_tags=tuple(tuple(t) for t in meta["train_tags"]),
+        use_fused=bool(meta["use_fused"]),
+        mapper_version=meta["mapper_version"],
+        tag2vec_version=meta["tag2vec_version"],
+        encoder_id=meta["encoder_id"],
+    )
 
 
 def fusion_mismatch(fusion: Fusion, mapper_version: str, tag2vec_version: str, encoder_id: str) -> str:
@@ -166,5 +199,3 @@ def fusion_mismatch(fusion: Fusion, mapper_version: str, tag2vec_version: str, e
 
 def knn_truth(fusion: Fusion, keys: Sequence[str]) -> Examples:
     return Examples(fusion.train_features, Truth.from_tags(fusion.train_tags, keys))
-
-

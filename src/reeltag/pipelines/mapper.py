@@ -115,20 +115,23 @@ class SuggestResult:
     ranking: str = "mapper alone"  # or the fused branches and their weights (reeltag.pipelines.suggest_fused)
 
 
-def train_mapper(project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None,
-                 on_progress: Progress = None) -> MapperTrained:
+def train_mapper(
+    project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None, on_progress: Progress = None
+) -> MapperTrained:
     """Train from scratch (each loss; the best on validation wins), evaluate, register, promote by the gate."""
     return _fit_register(project, Path(labels), "train", space, encoder, on_progress)
 
 
-def finetune_mapper(project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None,
-                    on_progress: Progress = None) -> MapperTrained:
+def finetune_mapper(
+    project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None, on_progress: Progress = None
+) -> MapperTrained:
     """Start from the champion and adapt it to these labels (early stopping); promote only if the gate says GO."""
     return _fit_register(project, Path(labels), "finetune", space, encoder, on_progress)
 
 
-def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None,
-                    on_progress: Progress = None) -> MapperEvaluation:
+def evaluate_mapper(
+    project: Project, labels: str | Path, space: TagSpace | None = None, encoder: Any = None, on_progress: Progress = None
+) -> MapperEvaluation:
     """The champion mapper and the baselines on the labels' held-out (test) videos."""
     space = space or load_space(project)
     champion = load_champion(project, space, required=True)
@@ -143,18 +146,37 @@ def evaluate_mapper(project: Project, labels: str | Path, space: TagSpace | None
         project.tracker.set_tags(run.run_id, {"mapper_version": champion.info.version})
     helps = weight is not None and test["fused"]["p_at_5"] > test["mapper"]["p_at_5"]
     result = MapperEvaluation(
-        run_id=run.run_id, mapper_version=champion.info.version, labels=data.labels, features=data.features,
-        videos={k: len(v) for k, v in data.rows.items()}, test=test, fusion_weight=weight, fusion_helps=helps,
-        label_tag_coverage=data.splits["test"].truth.coverage(), tag2vec_version=str(space.version),
-        encoder_id=data.features.model_id, encoder_weights=data.features.weights_kind)
+        run_id=run.run_id,
+        mapper_version=champion.info.version,
+        labels=data.labels,
+        features=data.features,
+        videos={k: len(v) for k, v in data.rows.items()},
+        test=test,
+        fusion_weight=weight,
+        fusion_helps=helps,
+        label_tag_coverage=data.splits["test"].truth.coverage(),
+        tag2vec_version=str(space.version),
+        encoder_id=data.features.model_id,
+        encoder_weights=data.features.weights_kind,
+    )
     log_result(project, run.run_id, result)
     return result
 
 
-def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None = None, exclude: Sequence[str] = (),
-                 allow: Sequence[str] | None = None, min_score: float | None = None, space: TagSpace | None = None,
-                 encoder: Any = None, on_progress: Progress = None, champion: Champion | None = None,
-                 text: str | None = None, texts: Mapping[str, str] | None = None) -> SuggestResult:
+def suggest_tags(
+    project: Project,
+    inputs: Iterable[str | Path],
+    k: int | None = None,
+    exclude: Sequence[str] = (),
+    allow: Sequence[str] | None = None,
+    min_score: float | None = None,
+    space: TagSpace | None = None,
+    encoder: Any = None,
+    on_progress: Progress = None,
+    champion: Champion | None = None,
+    text: str | None = None,
+    texts: Mapping[str, str] | None = None,
+) -> SuggestResult:
     """Ranked tags (surface forms, cosine scores) for every readable video; unreadable ones are quarantined.
 
     ``space`` and ``champion`` (the champion mapper of that space) are loaded from the registry unless given
@@ -171,18 +193,40 @@ def suggest_tags(project: Project, inputs: Iterable[str | Path], k: int | None =
     batch = extract_features(project, list(inputs), on_progress, encoder=encoder)
     pooled = np.stack([f.pooled for f in batch.features]) if batch.features else np.zeros((0, champion.args.in_dim))
     names = [f.video for f in batch.features]
-    ranked = rank_videos(project, predict(champion.model, pooled), pooled, names, index, space,
-                         (champion.info.version, batch.model_id), k or project.settings.mapper.k, min_score,
-                         _texts(project, inputs, names, text, texts))
+    ranked = rank_videos(
+        project,
+        predict(champion.model, pooled),
+        pooled,
+        names,
+        index,
+        space,
+        (champion.info.version, batch.model_id),
+        k or project.settings.mapper.k,
+        min_score,
+        _texts(project, inputs, names, text, texts),
+    )
     videos = tuple(VideoSuggestions(f.video, tuple(r), n) for f, r, n in zip(batch.features, ranked.tags, ranked.notes))
     counts = feature_counts(batch)
-    return SuggestResult(counts.videos + batch.quarantined, counts.videos, batch.quarantined, batch.quarantine,
-                         batch.skipped, videos, k or project.settings.mapper.k, champion.info.version, str(space.version),
-                         batch.model_id, batch.weights_kind, round(time.perf_counter() - started, 3), ranked.ranking)
+    return SuggestResult(
+        counts.videos + batch.quarantined,
+        counts.videos,
+        batch.quarantined,
+        batch.quarantine,
+        batch.skipped,
+        videos,
+        k or project.settings.mapper.k,
+        champion.info.version,
+        str(space.version),
+        batch.model_id,
+        batch.weights_kind,
+        round(time.perf_counter() - started, 3),
+        ranked.ranking,
+    )
 
 
-def _texts(project: Project, inputs: Iterable[str | Path], videos: Sequence[str], text: str | None,
-           texts: Mapping[str, str] | None) -> dict[str, str]:
+def _texts(
+    project: Project, inputs: Iterable[str | Path], videos: Sequence[str], text: str | None, texts: Mapping[str, str] | None
+) -> dict[str, str]:
     """Each video's text: ``text`` for all, else ``texts`` by path, else its manifest's text columns."""
     from reeltag.text.sources import input_texts
 
@@ -193,8 +237,9 @@ def _texts(project: Project, inputs: Iterable[str | Path], videos: Sequence[str]
     return {**found, **given}
 
 
-def _fit_register(project: Project, labels: Path, mode: str, space: TagSpace | None, encoder: Any,
-                  on_progress: Progress) -> MapperTrained:
+def _fit_register(
+    project: Project, labels: Path, mode: str, space: TagSpace | None, encoder: Any, on_progress: Progress
+) -> MapperTrained:
     if not project.tracker.enabled:
         raise needs_tracking(f"mapper {mode} (it registers and gates the model)")
     space = space or load_space(project)
@@ -220,10 +265,19 @@ def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: Tag
     from reeltag.mapper.train import FitParams, fit, fit_best
 
     ms, train, val = project.settings.mapper, data.splits["train"], data.splits["val"]
-    params = FitParams(ms.epochs, ms.patience, ms.finetune_lr if mode == "finetune" else ms.lr, ms.weight_decay, ms.seed,
-                       augment=ms.augment_pools)
-    lineage = {"tag2vec_version": str(space.version), "encoder_id": data.features.model_id,
-               "encoder_weights": data.features.weights_kind}
+    params = FitParams(
+        ms.epochs,
+        ms.patience,
+        ms.finetune_lr if mode == "finetune" else ms.lr,
+        ms.weight_decay,
+        ms.seed,
+        augment=ms.augment_pools,
+    )
+    lineage = {
+        "tag2vec_version": str(space.version),
+        "encoder_id": data.features.model_id,
+        "encoder_weights": data.features.weights_kind,
+    }
     if mode == "finetune" and champion is not None:
         fitted = fit(replace(champion.args, **lineage), index.vectors, train, val, params, init=champion.model.state_dict())
         return fitted, {fitted.args.loss: fitted.val_score}
@@ -231,8 +285,18 @@ def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: Tag
     return fit_best(args, index.vectors, train, val, params)
 
 
-def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space: TagSpace, encoder: Any, fitted: Any,
-              scores: dict[str, float], champion: Champion | None, hashes: tuple[str, str]) -> MapperTrained:
+def _register(
+    project: Project,
+    mode: str,
+    data: Dataset,
+    index: TagIndex,
+    space: TagSpace,
+    encoder: Any,
+    fitted: Any,
+    scores: dict[str, float],
+    champion: Champion | None,
+    hashes: tuple[str, str],
+) -> MapperTrained:
     from reeltag.mapper.model import TagMapper
     from reeltag.mapper.train import save_mapper
 
@@ -247,28 +311,55 @@ def _register(project: Project, mode: str, data: Dataset, index: TagIndex, space
         old_model = champion if same else (load_version(project, info, space, strict=False) if info else None)
         old = _evaluate(old_model.model, data, index, texts)[0]["mapper"] if old_model is not None else None
         decision = _decide(project, test, old, data.features.weights_kind, coverage)
-        return GateOutcome(decision=decision, detail=old,
-                           metrics=comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)))
+        return GateOutcome(
+            decision=decision,
+            detail=old,
+            metrics=comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)),
+        )
 
     tracker = project.tracker
     tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss}
     with tracker.run("mapper", project.settings, tags=tags) as run:
         tracker.log_metrics(run.run_id, {f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test"))
         with tempfile.TemporaryDirectory() as tmp:
-            logged = tracker.log_model(run.run_id, {"mapper": save_mapper(Path(tmp) / "mapper", fitted)},
-                                       "reeltag.mapper.train:load_pyfunc")
-    lineage = {"depends_on.tag2vec": str(space.version), "depends_on.encoder": data.features.model_id,
-               "encoder_weights": data.features.weights_kind, "loss": fitted.args.loss, "mode": mode}
-    found = register_and_gate(project, Candidate(model=MODEL, run=run, logged=logged, tags=lineage), gate_against,
-                              tracker.by_alias(MODEL, "champion") if champion is None else champion.info)
+            logged = tracker.log_model(
+                run.run_id, {"mapper": save_mapper(Path(tmp) / "mapper", fitted)}, "reeltag.mapper.train:load_pyfunc"
+            )
+    lineage = {
+        "depends_on.tag2vec": str(space.version),
+        "depends_on.encoder": data.features.model_id,
+        "encoder_weights": data.features.weights_kind,
+        "loss": fitted.args.loss,
+        "mode": mode,
+    }
+    found = register_and_gate(
+        project,
+        Candidate(model=MODEL, run=run, logged=logged, tags=lineage),
+        gate_against,
+        tracker.by_alias(MODEL, "champion") if champion is None else champion.info,
+    )
     result = MapperTrained(
-        mode=mode, run_id=run.run_id, version=found.version, reused=False, loss=fitted.args.loss, loss_scores=scores,
-        best_epoch=fitted.best_epoch, epochs_run=fitted.epochs_run, labels=data.labels, features=data.features,
-        test=test, champion_test=found.outcome.detail, decision=found.decision.verdict,
+        mode=mode,
+        run_id=run.run_id,
+        version=found.version,
+        reused=False,
+        loss=fitted.args.loss,
+        loss_scores=scores,
+        best_epoch=fitted.best_epoch,
+        epochs_run=fitted.epochs_run,
+        labels=data.labels,
+        features=data.features,
+        test=test,
+        champion_test=found.outcome.detail,
+        decision=found.decision.verdict,
         reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),
-        promoted=found.promoted, champion=found.champion if found.promoted else None,
-        rollback=found.rollback if found.promoted else None, tag2vec_version=str(space.version),
-        encoder_id=data.features.model_id, encoder_weights=data.features.weights_kind)
+        promoted=found.promoted,
+        champion=found.champion if found.promoted else None,
+        rollback=found.rollback if found.promoted else None,
+        tag2vec_version=str(space.version),
+        encoder_id=data.features.model_id,
+        encoder_weights=data.features.weights_kind,
+    )
     log_result(project, run.run_id, result)
     return result
 
@@ -286,8 +377,9 @@ def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> 
     return compare_methods(scores, test.truth, weight), weight
 
 
-def _decide(project: Project, test: dict[str, dict[str, float]], old: dict[str, float] | None, weights: str,
-            coverage: float) -> Decision:
+def _decide(
+    project: Project, test: dict[str, dict[str, float]], old: dict[str, float] | None, weights: str, coverage: float
+) -> Decision:
     g = project.settings.gates
     rules = [
         Threshold(GATE_METRIC, tolerance=g.tolerance, min_abs_delta=g.min_abs_delta, min_rel_delta=g.min_rel_delta),
@@ -312,17 +404,31 @@ def _champion_metrics(old: dict[str, float] | None, test: dict[str, dict[str, fl
 
 
 def _lineage(space: TagSpace, data: Dataset, mode: str) -> dict[str, str]:
-    return {"mode": mode, "tag2vec_version": str(space.version), "encoder_id": data.features.model_id,
-            "encoder_weights": data.features.weights_kind, "labels_sha256": data.labels.sha256,
-            "videos_quarantined": str(data.features.quarantined), "labels_quarantined": str(data.labels.quarantined),
-            **labels_provenance(data.labels.source, data.labels.sha256)}
+    return {
+        "mode": mode,
+        "tag2vec_version": str(space.version),
+        "encoder_id": data.features.model_id,
+        "encoder_weights": data.features.weights_kind,
+        "labels_sha256": data.labels.sha256,
+        "videos_quarantined": str(data.features.quarantined),
+        "labels_quarantined": str(data.labels.quarantined),
+        **labels_provenance(data.labels.source, data.labels.sha256),
+    }
 
 
 def _inputs_hash(project: Project, mode: str, check: LabelCheck, space: TagSpace, encoder_id: str) -> str:
     """Content hash of what a fit depends on, except the champion it starts from or is compared with."""
     settings = project.settings
-    return sha256_json({"mode": mode, "labels": check.sha256, "tag2vec": str(space.version), "encoder": encoder_id,
-                        "mapper": settings.mapper.model_dump(mode="json"), "corpus": settings.corpus.model_dump(mode="json")})[:16]
+    return sha256_json(
+        {
+            "mode": mode,
+            "labels": check.sha256,
+            "tag2vec": str(space.version),
+            "encoder": encoder_id,
+            "mapper": settings.mapper.model_dump(mode="json"),
+            "corpus": settings.corpus.model_dump(mode="json"),
+        }
+    )[:16]
 
 
 def _previous(project: Project, hashes: tuple[str, str], champion: Champion | None, check: LabelCheck) -> MapperTrained | None:
@@ -331,8 +437,11 @@ def _previous(project: Project, hashes: tuple[str, str], champion: Champion | No
     current = champion.info.version if champion else None
     queries = [{"inputs_hash": hashes[0]}] + ([{"inputs_base": hashes[1], "version": current}] if current else [])
     for tags in queries:  # server-side: however many other runs there are, these are found
-        found = [r for r in project.tracker.runs("mapper", tags={**tags, "attributes.status": "FINISHED"})
-                 if "reeltag.version" in r["tags"]]
+        found = [
+            r
+            for r in project.tracker.runs("mapper", tags={**tags, "attributes.status": "FINISHED"})
+            if "reeltag.version" in r["tags"]
+        ]
         reused = _from_run(project, found[0], check) if found else None
         if reused is not None:
             return reused
@@ -344,10 +453,31 @@ def _from_run(project: Project, run: dict[str, Any], check: LabelCheck) -> Mappe
     record = read_result(project, run["run_id"], "MapperTrained")
     if record is None:
         return None
-    kept = ("mode", "version", "loss", "loss_scores", "best_epoch", "epochs_run", "test", "champion_test", "decision",
-            "promoted", "tag2vec_version", "encoder_id", "encoder_weights")
-    return MapperTrained(**{k: record[k] for k in kept}, run_id=run["run_id"], reused=True, labels=check, features=None,
-                         reasons=(f"reused: same inputs as run {run['name']}",), champion=None, rollback=None)
+    kept = (
+        "mode",
+        "version",
+        "loss",
+        "loss_scores",
+        "best_epoch",
+        "epochs_run",
+        "test",
+        "champion_test",
+        "decision",
+        "promoted",
+        "tag2vec_version",
+        "encoder_id",
+        "encoder_weights",
+    )
+    return MapperTrained(
+        **{k: record[k] for k in kept},
+        run_id=run["run_id"],
+        reused=True,
+        labels=check,
+        features=None,
+        reasons=(f"reused: same inputs as run {run['name']}",),
+        champion=None,
+        rollback=None,
+    )
 
 
 def _restricted(project: Project, space: TagSpace, exclude: Sequence[str], allow: Sequence[str] | None) -> TagIndex:

@@ -128,8 +128,9 @@ def check_labels(project: Project, path: str | Path, normalise: Normalise) -> Ch
         parsed = _row_outcome(parse_record(record, path.parent, normalise, allow_absolute), row_reasons.get(i, ()))
         (bad.append((f"{path}:{line}", parsed)) if isinstance(parsed, str) else rows.append(parsed))
     quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("labels", i, r, SOURCE) for i, r in bad])
-    check = LabelCheck(str(path), sha256_file(path), len(records), len(rows), len(bad), summary.contract_version,
-                       tuple(summary.failures()))
+    check = LabelCheck(
+        str(path), sha256_file(path), len(records), len(rows), len(bad), summary.contract_version, tuple(summary.failures())
+    )
     return CheckedLabels(check, assign_splits(rows, project.settings.mapper.seed))
 
 
@@ -155,12 +156,15 @@ def label_frame(records: list[tuple[int, Any]], normalise: Normalise) -> pd.Data
         get = rec.get if ok else (lambda key: None)
         split = str(get("split")).strip().lower() if get("split") not in (None, "") else None
         n_tags = len(normalise_tags(split_tags(get("tags")), normalise)[0]) if ok else None
-        rows.append({"line": line, "video": get("video") or None, "tags": str(get("tags") or ""), "split": split, "n_tags": n_tags})
+        rows.append(
+            {"line": line, "video": get("video") or None, "tags": str(get("tags") or ""), "split": split, "n_tags": n_tags}
+        )
     return pd.DataFrame(rows, columns=["line", "video", "tags", "split", "n_tags"])
 
 
-def build_dataset(project: Project, labels: CheckedLabels, index: TagIndex, encoder: Any,
-                  on_progress: Callable[[int], None] | None = None) -> Dataset:
+def build_dataset(
+    project: Project, labels: CheckedLabels, index: TagIndex, encoder: Any, on_progress: Callable[[int], None] | None = None
+) -> Dataset:
     """Features of the labelled videos (cached; unreadable ones quarantined) as :class:`Examples` per split."""
     from reeltag.pipelines.features import extract_features
 
@@ -183,8 +187,10 @@ def feature_counts(batch: "FeatureBatch") -> FeatureCounts:
 def require_splits(data: Dataset, names: Sequence[str]) -> None:
     empty = [n for n in names if not data.rows[n]]
     if empty:
-        raise ReeltagError(f"{data.labels.source}: no usable videos in split(s) {', '.join(empty)} "
-                           "(leave 'split' empty to have one assigned, or label more videos)")
+        raise ReeltagError(
+            f"{data.labels.source}: no usable videos in split(s) {', '.join(empty)} "
+            "(leave 'split' empty to have one assigned, or label more videos)"
+        )
 
 
 def load_champion(project: Project, space: TagSpace, required: bool, strict: bool = True) -> Champion | None:
@@ -242,5 +248,7 @@ def configured_model_id(project: Project) -> str:
 def require_encoder(champion: Champion, model_id: str) -> None:
     """A mapper only understands features of the encoder it was trained on."""
     if champion.args.encoder_id and champion.args.encoder_id != model_id:
-        raise ReeltagError(f"mapper v{champion.info.version} maps features of encoder {champion.args.encoder_id}, but the "
-                           f"configured encoder is {model_id}: set [clip] to that encoder or train a mapper for this one")
+        raise ReeltagError(
+            f"mapper v{champion.info.version} maps features of encoder {champion.args.encoder_id}, but the "
+            f"configured encoder is {model_id}: set [clip] to that encoder or train a mapper for this one"
+        )

@@ -56,15 +56,22 @@ class _Models:
     scorers: dict
 
 
-def evaluate_recommenders(project: Project, train: Sequence[WordsAndTags], val: Sequence[WordsAndTags],
-                          test: Sequence[WordsAndTags], text_method: TextMethod) -> RecommenderEvaluation:
+def evaluate_recommenders(
+    project: Project,
+    train: Sequence[WordsAndTags],
+    val: Sequence[WordsAndTags],
+    test: Sequence[WordsAndTags],
+    text_method: TextMethod,
+) -> RecommenderEvaluation:
     """Tune the combinations on ``val`` with models fitted on ``train``; score everything on ``test`` once."""
     k, step = project.settings.tag2vec.eval_k, project.settings.text.fusion_step
     tuned = _fit(project, train)
     val_q, val_words = _queries(tuned, val)
     cached = _signals(tuned, val_q, val_words, text_method, range(len(val_q.targets)))
-    combos = {"combined_tags": tune_weights(cached, val_q, TAG_SIGNALS, step, k),
-              "combined_text": tune_weights(cached, val_q, TEXT_SIGNALS, step, k)}
+    combos = {
+        "combined_tags": tune_weights(cached, val_q, TAG_SIGNALS, step, k),
+        "combined_text": tune_weights(cached, val_q, TEXT_SIGNALS, step, k),
+    }
     hybrid_val = score(ranks(tuned.scorers["hybrid"], val_q, len(tuned.vocab.tags)), k)
     final = _fit(project, [*train, *val])
     test_q, test_words = _queries(final, test)
@@ -74,14 +81,21 @@ def evaluate_recommenders(project: Project, train: Sequence[WordsAndTags], val: 
         results[name] = score(rank_with(signals, test_q, combo.weights, len(final.vocab.tags)), k)
     cooc = results["cooccurrence"].hit_at_k
     return RecommenderEvaluation(
-        queries={"val": len(val_q.targets), "test": len(test_q.targets)}, tags=len(final.vocab.tags), test=results,
+        queries={"val": len(val_q.targets), "test": len(test_q.targets)},
+        tags=len(final.vocab.tags),
+        test=results,
         ratio_to_cooccurrence={n: r.hit_at_k / cooc for n, r in results.items()},
-        weights={n: c.weights for n, c in combos.items()}, val={**{n: c.val for n, c in combos.items()}, "hybrid": hybrid_val},
-        offered=_offered(hybrid_val, combos), text_method=text_method.label(), k=k)
+        weights={n: c.weights for n, c in combos.items()},
+        val={**{n: c.val for n, c in combos.items()}, "hybrid": hybrid_val},
+        offered=_offered(hybrid_val, combos),
+        text_method=text_method.label(),
+        k=k,
+    )
 
 
-def evaluate_recommenders_on_files(project: Project, train: Sequence[Path], val: Sequence[Path],
-                                   test: Sequence[Path]) -> RecommenderEvaluation:
+def evaluate_recommenders_on_files(
+    project: Project, train: Sequence[Path], val: Sequence[Path], test: Sequence[Path]
+) -> RecommenderEvaluation:
     """Posts files read like ``reeltag ingest``; the text method is the one :mod:`reeltag.pipelines.text` picks on val."""
     posts = [read_posts(project.settings, files) for files in (train, val, test)]
     methods = {m.label(): m for m in candidates(project.settings)}
@@ -103,8 +117,9 @@ def _fit(project: Project, posts: Sequence[WordsAndTags]) -> _Models:
     with tempfile.TemporaryDirectory() as tmp:
         space = to_space(train_new([list(t) for _, t in canonical if t], project.settings.tag2vec, Path(tmp)), surface)
     text = fit_text_model(canonical, vocab.tags, project.settings.text.min_word_count)
-    return _Models(vocab, AlignedSpace.of(space, vocab), surface, text,
-                   scorers(vocab, space, project.settings.tag2vec.hybrid_pseudo_count))
+    return _Models(
+        vocab, AlignedSpace.of(space, vocab), surface, text, scorers(vocab, space, project.settings.tag2vec.hybrid_pseudo_count)
+    )
 
 
 def _queries(models: _Models, posts: Sequence[WordsAndTags]) -> tuple[Queries, list[tuple[str, ...]]]:
@@ -119,8 +134,9 @@ def _queries(models: _Models, posts: Sequence[WordsAndTags]) -> tuple[Queries, l
     return Queries(tuple(contexts), np.array(targets, dtype=np.int64), n_posts), words
 
 
-def _signals(models: _Models, queries: Queries, words: Sequence[tuple[str, ...]], text_method: TextMethod,
-             rows: Sequence[int]) -> dict[str, np.ndarray]:
+def _signals(
+    models: _Models, queries: Queries, words: Sequence[tuple[str, ...]], text_method: TextMethod, rows: Sequence[int]
+) -> dict[str, np.ndarray]:
     rows = list(rows)
     contexts = [queries.contexts[r] for r in rows]
     out = {name: models.scorers[name](contexts).astype(np.float32) for name in TAG_SIGNALS}

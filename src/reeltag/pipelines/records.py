@@ -32,6 +32,8 @@ def require_result(project: Project, run_id: str, kind: str, what: str) -> dict[
     """Like :func:`read_result`, but a missing record is a one-line error naming what to re-run."""
     found = read_result(project, run_id, kind)
     if found is None:
-        raise ReeltagError(f"{what}: its run {run_id} has no {RESULT_FILE} (schema {SCHEMA}); it was logged by an older "
-                           "reeltag: re-run the step that made it")
+        raise ReeltagError(
+            f"{what}: its run {run_id} has no {RESULT_FILE} (schema {SCHEMA}); it was logged by an older "
+            "reeltag: re-run the step that made it"
+        )
     return found

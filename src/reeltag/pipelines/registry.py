@@ -78,8 +78,9 @@ def register_and_gate(project: Project, candidate: Candidate, gate: Gate, champi
     info = project.tracker.register(candidate.model, candidate.logged, candidate.run.run_id, tags)
     found = _promote(project, candidate, info.version, gate, outcome, champion)
     project.tracker.set_version_tags(candidate.model, info.version, found.decision.run_tags)
-    project.tracker.set_run_tags(candidate.run.run_id, {"version": info.version, "promoted": found.promoted,
-                                                        "promotion_refused": found.refusal or ""})
+    project.tracker.set_run_tags(
+        candidate.run.run_id, {"version": info.version, "promoted": found.promoted, "promotion_refused": found.refusal or ""}
+    )
     return found
 
 
@@ -87,16 +88,32 @@ def _record_outcome(project: Project, run: RunInfo, outcome: GateOutcome, champi
     tracker = project.tracker
     tracker.log_metrics(run.run_id, outcome.metrics)
     tracker.set_tags(run.run_id, {**outcome.decision.run_tags, "compared_with": champion.version if champion else "none"})
-    tracker.log_dict(run.run_id, {"verdict": outcome.decision.verdict, "reasons": list(outcome.decision.reasons),
-                                  "compared_with": champion.version if champion else None}, "decision.json")
+    tracker.log_dict(
+        run.run_id,
+        {
+            "verdict": outcome.decision.verdict,
+            "reasons": list(outcome.decision.reasons),
+            "compared_with": champion.version if champion else None,
+        },
+        "decision.json",
+    )
 
 
-def _promote(project: Project, candidate: Candidate, version: str, gate: Gate, outcome: GateOutcome,
-             champion: VersionInfo | None) -> Registration:
+def _promote(
+    project: Project, candidate: Candidate, version: str, gate: Gate, outcome: GateOutcome, champion: VersionInfo | None
+) -> Registration:
     """Compare-and-swap promotion on GO; a moved champion is gated again (bounded)."""
     tracker, model = project.tracker, candidate.model
-    found = Registration(version=version, run_id=candidate.run.run_id, outcome=outcome, compared_with=champion.version if champion else None,
-                         promoted=False, champion=champion.version if champion else None, rollback=None, regates=0)
+    found = Registration(
+        version=version,
+        run_id=candidate.run.run_id,
+        outcome=outcome,
+        compared_with=champion.version if champion else None,
+        promoted=False,
+        champion=champion.version if champion else None,
+        rollback=None,
+        regates=0,
+    )
     while found.decision.go:
         try:
             move = tracker.promote(model, version, expected=found.compared_with, with_challenger=True)
@@ -107,11 +124,13 @@ def _promote(project: Project, candidate: Candidate, version: str, gate: Gate, o
             current = tracker.version(model, moved.current) if moved.current else None
             outcome = gate(current)
             _record_outcome(project, candidate.run, outcome, current)
-            found = replace(found, outcome=outcome, compared_with=moved.current, champion=moved.current,
-                            regates=found.regates + 1)
+            found = replace(
+                found, outcome=outcome, compared_with=moved.current, champion=moved.current, regates=found.regates + 1
+            )
     if found.regates and not found.decision.go:
-        return replace(found, refusal=f"champion moved to v{found.compared_with} during the gate; against it: "
-                                      f"{found.decision.verdict}")
+        return replace(
+            found, refusal=f"champion moved to v{found.compared_with} during the gate; against it: {found.decision.verdict}"
+        )
     return found
 
 

@@ -35,7 +35,13 @@ class ReportResult:
 
 def gather_evidence(project: Project, labels: str | None = None, search: str | None = None) -> ReportData:
     """Everything the report shows, measured now or read from MLflow and the stores."""
-    videos = ev.labelled_videos(labels, project.settings.paths.allow_absolute_manifest_paths)[: project.settings.gates.report_sample_videos] if labels else []
+    videos = (
+        ev.labelled_videos(labels, project.settings.paths.allow_absolute_manifest_paths)[
+            : project.settings.gates.report_sample_videos
+        ]
+        if labels
+        else []
+    )
     timed = ev.time_videos(project, videos)
     costs, suggested = timed if timed else ((), None)
     latency = sum(c.seconds_per_video for c in costs) * 1000.0 if costs else None
@@ -44,10 +50,21 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
     rerank, search_detail = ev.rerank_component(project, search)
     counts, samples = ev.quarantine_evidence(project)
     return ReportData(
-        TITLE, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"), _weights_kind(project, suggested),
-        ev.is_demo(project), tuple(c for c in (ev.tag2vec_component(project), mapper, rerank) if c is not None),
-        search_detail, ev.time_saved(project, mapper), costs, ev.contract_results(project), counts, samples,
-        ev.lineage(project), _examples(suggested), ev.top_tags(project), _staff_review(project),
+        TITLE,
+        datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
+        _weights_kind(project, suggested),
+        ev.is_demo(project),
+        tuple(c for c in (ev.tag2vec_component(project), mapper, rerank) if c is not None),
+        search_detail,
+        ev.time_saved(project, mapper),
+        costs,
+        ev.contract_results(project),
+        counts,
+        samples,
+        ev.lineage(project),
+        _examples(suggested),
+        ev.top_tags(project),
+        _staff_review(project),
     )
 
 
@@ -62,7 +79,11 @@ def _staff_review(project: Project) -> object | None:
 
 def _weights_kind(project: Project, suggested: object | None) -> str:
     """The weakest kind of CLIP weights behind the registered mapper and reranker (else the configured kind)."""
-    kinds = [found[0].tags.get("reeltag.encoder_weights") for found in map(ev.model_run, (project,) * 2, ("mapper", "reranker")) if found]
+    kinds = [
+        found[0].tags.get("reeltag.encoder_weights")
+        for found in map(ev.model_run, (project,) * 2, ("mapper", "reranker"))
+        if found
+    ]
     kinds = [k for k in kinds if k] + ([str(getattr(suggested, "encoder_weights"))] if suggested is not None else [])
     weak = [k for k in kinds if k in WEAK_WEIGHTS]
     if weak or kinds:
@@ -89,8 +110,9 @@ def build_report(project: Project, labels: str | None = None, search: str | None
     components = {j.component: j.decision.verdict for j in judgements}
     warnings = tuple(sorted({r for j in judgements for r in j.decision.reasons if r.startswith("warning:")}))
     run_id = _log(project, html_path, json_path, decision["verdict"], components, markdown)
-    return ReportResult(str(html_path), str(json_path), decision["verdict"], components, data.weights_kind, data.demo,
-                        warnings, markdown, run_id)
+    return ReportResult(
+        str(html_path), str(json_path), decision["verdict"], components, data.weights_kind, data.demo, warnings, markdown, run_id
+    )
 
 
 def decision_path(html: Path, chosen: bool) -> Path:

@@ -43,8 +43,12 @@ def labelled_videos(labels: str | Path, allow_absolute: bool = False) -> list[st
 def search_set(folder: str | Path) -> dict[str, Path]:
     """The search-set layout: ``base.run``, ``topics.txt``, ``qrels.txt``, ``manifest.csv`` in one folder."""
     folder = Path(folder)
-    return {"run_path": folder / "base.run", "topics_path": folder / "topics.txt", "qrels_path": folder / "qrels.txt",
-            "manifest_path": folder / "manifest.csv"}
+    return {
+        "run_path": folder / "base.run",
+        "topics_path": folder / "topics.txt",
+        "qrels_path": folder / "qrels.txt",
+        "manifest_path": folder / "manifest.csv",
+    }
 
 
 def strongest(methods: dict[str, dict[str, float]], candidates: tuple[str, ...], metric: str) -> str | None:
@@ -73,12 +77,20 @@ def tag2vec_component(project: Project) -> Component | None:
     model = strongest(methods, TAG2VEC_METHODS, f"hit_at_{k}") or "hybrid"
     gates = project.settings.gates
     return Component(
-        "tag2vec", "Tag suggestion from posts (Tag2Vec)", methods, model, strongest(methods, TAG2VEC_BASELINES, f"hit_at_{k}"),
+        "tag2vec",
+        "Tag suggestion from posts (Tag2Vec)",
+        methods,
+        model,
+        strongest(methods, TAG2VEC_BASELINES, f"hit_at_{k}"),
         (Threshold(f"hit_at_{k}", min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
-        chart_metrics=(f"hit_at_{k}", f"mrr_at_{k}"), n_eval=int(evaluation["queries"]),
-        min_eval=gates.min_eval_items, baselines=TAG2VEC_BASELINES,
-        notes=("Next-tag prediction on held-out posts (leave one tag out); the best Tag2Vec-based method against "
-               "the strongest baseline (popularity, co-occurrence).",),
+        chart_metrics=(f"hit_at_{k}", f"mrr_at_{k}"),
+        n_eval=int(evaluation["queries"]),
+        min_eval=gates.min_eval_items,
+        baselines=TAG2VEC_BASELINES,
+        notes=(
+            "Next-tag prediction on held-out posts (leave one tag out); the best Tag2Vec-based method against "
+            "the strongest baseline (popularity, co-occurrence).",
+        ),
     )
 
 
@@ -94,13 +106,22 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
     methods["mapper"] = {**methods.get("mapper", {}), **{k: v for k, v in guards.items() if v is not None}}
     gates = project.settings.gates
     return Component(
-        "mapper", "Tag suggestion for videos (mapper)", methods, "mapper", strongest(methods, MAPPER_BASELINES, "p_at_5"),
+        "mapper",
+        "Tag suggestion for videos (mapper)",
+        methods,
+        "mapper",
+        strongest(methods, MAPPER_BASELINES, "p_at_5"),
         tuple(Threshold(m, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta) for m in MAPPER_METRICS),
         (Guardrail("latency_ms", max_value=gates.max_latency_ms), Guardrail("coverage", min_value=gates.min_coverage)),
-        chart_metrics=("p_at_1", "p_at_5", "hit_at_10", "map"), n_eval=test_videos(labels) if labels else 0,
-        min_eval=gates.min_eval_items, uses_encoder=True, baselines=MAPPER_BASELINES,
-        notes=(f"mapper v{found[0].version} ({', '.join(found[0].aliases) or 'not promoted'}) on the held-out labelled "
-               "videos of its training run; the reference is the strongest baseline on P@5.",),
+        chart_metrics=("p_at_1", "p_at_5", "hit_at_10", "map"),
+        n_eval=test_videos(labels) if labels else 0,
+        min_eval=gates.min_eval_items,
+        uses_encoder=True,
+        baselines=MAPPER_BASELINES,
+        notes=(
+            f"mapper v{found[0].version} ({', '.join(found[0].aliases) or 'not promoted'}) on the held-out labelled "
+            "videos of its training run; the reference is the strongest baseline on P@5.",
+        ),
     )
 
 
@@ -161,31 +182,47 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     counts = "/".join(str(engine[k]) for k in ("wins", "losses", "ties"))
     ci = f"[{ci_low:.4f}, {ci_high:.4f}]" if ci_low is not None and ci_high is not None else "not measured"
     component = Component(
-        "rerank", "Search success with and without CLIPRerank", methods, CV, ENGINE,
+        "rerank",
+        "Search success with and without CLIPRerank",
+        methods,
+        CV,
+        ENGINE,
         (Threshold(measure, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
         chart_metrics=tuple(dict.fromkeys(k for v in methods.values() for k in v if "/" not in k)),
-        n_eval=int(engine["n_topics"]), min_eval=gates.min_eval_topics, uses_encoder=True,
+        n_eval=int(engine["n_topics"]),
+        min_eval=gates.min_eval_topics,
+        uses_encoder=True,
         warnings=tuple(ci_warnings(measure, ci_low)),
-        notes=(f"The gate compares cross-validated CLIPRerank (held-out topics, α chosen on other folds) with the engine's "
-               f"base run on the same topics: wins/losses/ties {counts}, mean Δ {measure} 95% CI {ci}. The "
-               "'registered setting' row re-applies the registered reranker (champion, else challenger) to every topic "
-               "(in-sample); the per-topic line and chart below compare that row with the engine.",),
+        notes=(
+            f"The gate compares cross-validated CLIPRerank (held-out topics, α chosen on other folds) with the engine's "
+            f"base run on the same topics: wins/losses/ties {counts}, mean Δ {measure} 95% CI {ci}. The "
+            "'registered setting' row re-applies the registered reranker (champion, else challenger) to every topic "
+            "(in-sample); the per-topic line and chart below compare that row with the engine.",
+        ),
     )
     return component, detail
 
 
-STALE_TUNE = ("the last rerank tune run predates the engine comparison (no result.json record of it); "
-              "re-run `reeltag rerank tune`")
+STALE_TUNE = "the last rerank tune run predates the engine comparison (no result.json record of it); re-run `reeltag rerank tune`"
 
 
 def _stale_component(project: Project) -> Component:
     """The last tune run cannot be judged against the engine: the section shows why, with NOT ENOUGH EVIDENCE."""
     gates = project.settings.gates
     return Component(
-        "rerank", "Search success with and without CLIPRerank", {ENGINE: {}, CV: {}}, CV, ENGINE, (),
-        min_eval=gates.min_eval_topics, uses_encoder=True, warnings=(STALE_TUNE,),
-        notes=("No verdict on CLIPRerank: the last tune run was logged by an older reeltag, without the record of its "
-               "comparison with the engine.",),
+        "rerank",
+        "Search success with and without CLIPRerank",
+        {ENGINE: {}, CV: {}},
+        CV,
+        ENGINE,
+        (),
+        min_eval=gates.min_eval_topics,
+        uses_encoder=True,
+        warnings=(STALE_TUNE,),
+        notes=(
+            "No verdict on CLIPRerank: the last tune run was logged by an older reeltag, without the record of its "
+            "comparison with the engine.",
+        ),
     )
 
 
@@ -204,15 +241,28 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
         rerank_run(quiet, files["run_path"], files["topics_path"], files["manifest_path"], out)
         base = evaluate_run(quiet, files["run_path"], files["qrels_path"], SEARCH_MEASURES)
         reranked = evaluate_run(quiet, out, files["qrels_path"], SEARCH_MEASURES)
-    methods = {ENGINE: {metric_key(m): v for m, v in base.mean.items()},
-               "cliprerank (registered setting)": {metric_key(m): v for m, v in reranked.mean.items()}}
+    methods = {
+        ENGINE: {metric_key(m): v for m, v in base.mean.items()},
+        "cliprerank (registered setting)": {metric_key(m): v for m, v in reranked.mean.items()},
+    }
     first = SEARCH_MEASURES[0]
     per_topic = {q: (base.per_topic[first][q], reranked.per_topic[first].get(q, 0.0)) for q in base.per_topic[first]}
     cfg = project.settings.rerank
-    paired = compare_paired({q: v[0] for q, v in per_topic.items()}, {q: v[1] for q, v in per_topic.items()},
-                            metric_key(first), cfg.bootstrap, cfg.seed)
-    return methods, SearchDetail(metric_key(first), per_topic, paired.ci_low, paired.ci_high, paired.confidence,
-                                 "registered setting vs engine (base run), in-sample on every topic")
+    paired = compare_paired(
+        {q: v[0] for q, v in per_topic.items()},
+        {q: v[1] for q, v in per_topic.items()},
+        metric_key(first),
+        cfg.bootstrap,
+        cfg.seed,
+    )
+    return methods, SearchDetail(
+        metric_key(first),
+        per_topic,
+        paired.ci_low,
+        paired.ci_high,
+        paired.confidence,
+        "registered setting vs engine (base run), in-sample on every topic",
+    )
 
 
 def contract_results(project: Project) -> tuple[ContractResult, ...]:
@@ -273,4 +323,6 @@ def time_saved(project: Project, mapper: Component | None) -> TimeSaved | None:
     p5 = mapper.methods.get("mapper", {}).get("p_at_5") if mapper else None
     if p5 is None:
         return None
-    return TimeSaved(project.settings.gates.minutes_per_manual_tag, 5 * p5, "P@5 × 5 suggestions: expected correct tags staff accept")
+    return TimeSaved(
+        project.settings.gates.minutes_per_manual_tag, 5 * p5, "P@5 × 5 suggestions: expected correct tags staff accept"
+    )

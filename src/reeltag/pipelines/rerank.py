@@ -154,8 +154,13 @@ def _quarantine(project: Project, issues: Sequence[Issue]) -> None:
     quarantine.record(project.paths.quarantine, records)
 
 
-def collect_features(project: Project, inputs: SearchInputs, depth: int, encoder: "ClipEncoder | None" = None,
-                     on_progress: Callable[[int], None] | None = None) -> CandidateFeatures:
+def collect_features(
+    project: Project,
+    inputs: SearchInputs,
+    depth: int,
+    encoder: "ClipEncoder | None" = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> CandidateFeatures:
     """Cached (or newly extracted) frame features of every head document, and the topics' text vectors."""
     from reeltag.pipelines.features import extract_features
     from reeltag.video.encoder import load_encoder
@@ -168,12 +173,27 @@ def collect_features(project: Project, inputs: SearchInputs, depth: int, encoder
     frames = {d: by_video[str(p)].frames for d, p in located.items() if str(p) in by_video}
     qids = [q for q in inputs.run.qids if q in inputs.topics.texts]
     vectors = encoder.encode_texts([inputs.topics.texts[q] for q in qids]) if qids else []
-    return CandidateFeatures(dict(zip(qids, vectors)), frames, batch.model_id, batch.weights_kind, batch.encoded,
-                             batch.cached, batch.quarantined, len(docids) - len(located))
+    return CandidateFeatures(
+        dict(zip(qids, vectors)),
+        frames,
+        batch.model_id,
+        batch.weights_kind,
+        batch.encoded,
+        batch.cached,
+        batch.quarantined,
+        len(docids) - len(located),
+    )
 
 
-def rerank_run(project: Project, run_path: Path, topics_path: Path, manifest_path: Path, output: Path,
-               encoder: "ClipEncoder | None" = None, on_progress: Callable[[int], None] | None = None) -> RerankResult:
+def rerank_run(
+    project: Project,
+    run_path: Path,
+    topics_path: Path,
+    manifest_path: Path,
+    output: Path,
+    encoder: "ClipEncoder | None" = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RerankResult:
     """Rerank the top-``rerank.depth`` of each topic with ``rerank.alpha``/pooling/normalisation; write a TREC run."""
     cfg = project.settings.rerank
     inputs = load_search_inputs(project, run_path, topics_path, manifest_path)
@@ -182,9 +202,19 @@ def rerank_run(project: Project, run_path: Path, topics_path: Path, manifest_pat
     setting = Setting(cfg.alpha, cfg.normalisation, cfg.pooling)
     write_run(output, rerank_prepared(prepared, setting, cfg.top_m, f"{RERANK_TAG}-{feats.encoder_weights}"))
     result = RerankResult(
-        Path(output), setting, cfg.depth, cfg.top_m, len(prepared.topics), len(prepared.passthrough),
-        prepared.candidates, prepared.without_video, feats.encoder_model_id, feats.encoder_weights,
-        feats.videos_encoded, feats.videos_cached, inputs.issues,
+        Path(output),
+        setting,
+        cfg.depth,
+        cfg.top_m,
+        len(prepared.topics),
+        len(prepared.passthrough),
+        prepared.candidates,
+        prepared.without_video,
+        feats.encoder_model_id,
+        feats.encoder_weights,
+        feats.videos_encoded,
+        feats.videos_cached,
+        inputs.issues,
     )
     return replace(result, run_id=_log_rerank(project, result))
 
@@ -192,8 +222,15 @@ def rerank_run(project: Project, run_path: Path, topics_path: Path, manifest_pat
 def _log_rerank(project: Project, result: RerankResult) -> str | None:
     tags = {"kind": "apply", "encoder_weights": result.encoder_weights, "encoder_model_id": result.encoder_model_id}
     with project.tracker.run("rerank", project.settings, tags=tags) as run:
-        project.tracker.log_metrics(run.run_id, {"apply/candidates": result.candidates, "apply/without_video": result.without_video,
-                                     "apply/topics": result.topics_reranked, "apply/input_issues": len(result.input_issues)})
+        project.tracker.log_metrics(
+            run.run_id,
+            {
+                "apply/candidates": result.candidates,
+                "apply/without_video": result.without_video,
+                "apply/topics": result.topics_reranked,
+                "apply/input_issues": len(result.input_issues),
+            },
+        )
         project.tracker.log_artifact(run.run_id, result.output, "runs")
     return run.run_id
 
@@ -202,21 +239,36 @@ def default_measures(qrels: Qrels) -> tuple[str, ...]:
     return DEFAULT_MEASURES + ((XINFAP,) if qrels.sampled else ())
 
 
-def evaluate_run(project: Project, run_path: Path, qrels_path: Path, measures: Sequence[str] | None = None,
-                 per_topic: bool = True) -> EvaluationResult:
+def evaluate_run(
+    project: Project, run_path: Path, qrels_path: Path, measures: Sequence[str] | None = None, per_topic: bool = True
+) -> EvaluationResult:
     """Mean (and per-topic) measures of a run; xinfAP is added by default for sampled qrels."""
     qrels = read_qrels(qrels_path)
     run = read_run(run_path)
     result = evaluate(run, qrels, measures or default_measures(qrels))
     return EvaluationResult(
-        Path(run_path), Path(qrels_path), qrels.sampled, result.measures, result.mean,
-        result.per_topic if per_topic else None, len(result.topics), result.missing_in_run, result.unknown_in_run,
-        result.no_relevant, run.issues + qrels.issues,
+        Path(run_path),
+        Path(qrels_path),
+        qrels.sampled,
+        result.measures,
+        result.mean,
+        result.per_topic if per_topic else None,
+        len(result.topics),
+        result.missing_in_run,
+        result.unknown_in_run,
+        result.no_relevant,
+        run.issues + qrels.issues,
     )
 
 
-def score_settings(prepared: Prepared, qrels: Qrels, settings: Sequence[Setting], top_m: int, measure: str,
-                   on_setting: Callable[[Setting, float], None] | None = None) -> dict[Setting, dict[str, float]]:
+def score_settings(
+    prepared: Prepared,
+    qrels: Qrels,
+    settings: Sequence[Setting],
+    top_m: int,
+    measure: str,
+    on_setting: Callable[[Setting, float], None] | None = None,
+) -> dict[Setting, dict[str, float]]:
     """Per-topic ``measure`` of the reranked run under every setting."""
     table = {}
     for setting in settings:
@@ -227,8 +279,15 @@ def score_settings(prepared: Prepared, qrels: Qrels, settings: Sequence[Setting]
     return table
 
 
-def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path: Path, manifest_path: Path,
-                encoder: "ClipEncoder | None" = None, on_progress: Callable[[int], None] | None = None) -> TuneResult:
+def tune_rerank(
+    project: Project,
+    run_path: Path,
+    topics_path: Path,
+    qrels_path: Path,
+    manifest_path: Path,
+    encoder: "ClipEncoder | None" = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> TuneResult:
     """Grid over α × normalisation × pooling, cross-validated over topics; register and gate the choice."""
     cfg = project.settings.rerank
     [measure] = check_measures([cfg.tune_measure])
@@ -243,23 +302,52 @@ def tune_rerank(project: Project, run_path: Path, topics_path: Path, qrels_path:
         engine = evaluate(inputs.run, qrels, [measure])
         topics = sorted(t for t in engine.topics if t in prepared.topics)
         cv = cross_validate(table, topics, cfg.cv_folds, cfg.seed)
-        versus_engine = compare_paired({t: engine.per_topic[measure][t] for t in topics}, cv.held_out,
-                                       metric_key(measure), cfg.bootstrap, cfg.seed)
-        evidence = TuneEvidence(run=inputs.run, prepared=prepared, qrels=qrels, measure=measure, top_m=cfg.top_m,
-                                held_out={t: cv.held_out[t] for t in topics}, encoder_weights=feats.encoder_weights)
-        params = RerankerParams(cv.chosen.alpha, cv.chosen.normalisation, cv.chosen.pooling, cfg.top_m, cfg.depth,
-                                feats.encoder_model_id, feats.encoder_weights)
+        versus_engine = compare_paired(
+            {t: engine.per_topic[measure][t] for t in topics}, cv.held_out, metric_key(measure), cfg.bootstrap, cfg.seed
+        )
+        evidence = TuneEvidence(
+            run=inputs.run,
+            prepared=prepared,
+            qrels=qrels,
+            measure=measure,
+            top_m=cfg.top_m,
+            held_out={t: cv.held_out[t] for t in topics},
+            encoder_weights=feats.encoder_weights,
+        )
+        params = RerankerParams(
+            cv.chosen.alpha,
+            cv.chosen.normalisation,
+            cv.chosen.pooling,
+            cfg.top_m,
+            cfg.depth,
+            feats.encoder_model_id,
+            feats.encoder_weights,
+        )
         _log_tuning(project, run, versus_engine, cv.chosen)
         found = register_reranker(project, run, params, evidence) if run.run_id else None
     outcome = found.outcome if found else gate_tuned(project, evidence, None)
     baseline, comparison = outcome.detail
     result = TuneResult(
-        chosen=cv.chosen, measure=measure, baseline=baseline.name, baseline_value=comparison.mean_a,
-        cross_validated=cv.mean, comparison=comparison, fold_choices=cv.fold_choices, settings_tried=len(settings),
-        topics=len(topics), depth=cfg.depth, candidates=prepared.candidates, without_video=prepared.without_video,
-        encoder_model_id=feats.encoder_model_id, encoder_weights=feats.encoder_weights, verdict=outcome.decision.verdict,
-        reasons=outcome.decision.reasons + _registration_notes(found), registered_version=found.version if found else None,
-        promoted=bool(found and found.promoted), input_issues=inputs.issues + qrels.issues, run_id=run.run_id,
+        chosen=cv.chosen,
+        measure=measure,
+        baseline=baseline.name,
+        baseline_value=comparison.mean_a,
+        cross_validated=cv.mean,
+        comparison=comparison,
+        fold_choices=cv.fold_choices,
+        settings_tried=len(settings),
+        topics=len(topics),
+        depth=cfg.depth,
+        candidates=prepared.candidates,
+        without_video=prepared.without_video,
+        encoder_model_id=feats.encoder_model_id,
+        encoder_weights=feats.encoder_weights,
+        verdict=outcome.decision.verdict,
+        reasons=outcome.decision.reasons + _registration_notes(found),
+        registered_version=found.version if found else None,
+        promoted=bool(found and found.promoted),
+        input_issues=inputs.issues + qrels.issues,
+        run_id=run.run_id,
         engine_comparison=versus_engine,
     )
     log_result(project, run.run_id, result)
@@ -284,10 +372,13 @@ def _nested_logger(project: Project, parent, measure: str) -> Callable[[Setting,
 
     def log(setting: Setting, value: float) -> None:
         trigger = project.settings.tracking.trigger
-        with project.tracker.run("rerank", trigger=trigger, parent=parent, name=f"{parent.name}-{setting.label}",
-                                 tags={"kind": "tune-setting"}) as child:
-            project.tracker.log_params(child.run_id, {"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation,
-                                        "rerank.pooling": setting.pooling})
+        with project.tracker.run(
+            "rerank", trigger=trigger, parent=parent, name=f"{parent.name}-{setting.label}", tags={"kind": "tune-setting"}
+        ) as child:
+            project.tracker.log_params(
+                child.run_id,
+                {"rerank.alpha": setting.alpha, "rerank.normalisation": setting.normalisation, "rerank.pooling": setting.pooling},
+            )
             project.tracker.log_metrics(child.run_id, {f"all/{name}": value})
 
     return log
@@ -298,20 +389,21 @@ def _log_tuning(project: Project, run: "RunInfo", versus_engine: PairedCompariso
     promotion comparison (vs the champion or the engine) is logged unprefixed by the registration-and-gate step."""
     engine = {f"{ENGINE_AB}{k}": v for k, v in comparison_log(versus_engine).items()}
     project.tracker.log_metrics(run.run_id, engine)
-    project.tracker.log_params(run.run_id, {"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation,
-                                            "chosen.pooling": chosen.pooling})
+    project.tracker.log_params(
+        run.run_id, {"chosen.alpha": chosen.alpha, "chosen.normalisation": chosen.normalisation, "chosen.pooling": chosen.pooling}
+    )
 
 
-def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path,
-                 measures: Sequence[str] | None = None) -> ABResult:
+def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path, measures: Sequence[str] | None = None) -> ABResult:
     """Paired per-topic comparison of B (challenger) against A (champion/base); logged to ``reeltag/ab``."""
     cfg = project.settings.rerank
     qrels = read_qrels(qrels_path)
     a, b = read_run(run_a), read_run(run_b)
     names = tuple(measures or default_measures(qrels))
     ea, eb = evaluate(a, qrels, names), evaluate(b, qrels, names)
-    comparisons = tuple(compare_paired(ea.per_topic[m], eb.per_topic[m], metric_key(m), cfg.bootstrap, cfg.seed)
-                        for m in ea.measures)
+    comparisons = tuple(
+        compare_paired(ea.per_topic[m], eb.per_topic[m], metric_key(m), cfg.bootstrap, cfg.seed) for m in ea.measures
+    )
     result = ABResult(Path(run_a), Path(run_b), Path(qrels_path), comparisons, a.issues + b.issues + qrels.issues, None)
     return replace(result, run_id=_log_ab(project, result))
 
@@ -320,6 +412,7 @@ def _log_ab(project: Project, result: ABResult) -> str | None:
     tags = {"run_a": result.run_a.name, "run_b": result.run_b.name, "qrels": result.qrels.name}
     with project.tracker.run("ab", project.settings, tags=tags) as run:
         for c in result.comparisons:
-            project.tracker.log_metrics(run.run_id, {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}),
-                                                     **c.metrics()})
+            project.tracker.log_metrics(
+                run.run_id, {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()}
+            )
     return run.run_id

@@ -55,18 +55,28 @@ class TuneEvidence:
 def find_baseline(evidence: TuneEvidence, champion: "VersionInfo | None") -> Baseline:
     """The champion reranker rescored on the same run and qrels, or the engine's own run without one."""
     if champion is None:
-        return Baseline(name="engine", values=evaluate(evidence.run, evidence.qrels, [evidence.measure]).per_topic[evidence.measure])
+        return Baseline(
+            name="engine", values=evaluate(evidence.run, evidence.qrels, [evidence.measure]).per_topic[evidence.measure]
+        )
     setting = setting_from_tags(champion.tags, f"{MODEL} v{champion.version}")
     reranked = rerank_prepared(evidence.prepared, setting, evidence.top_m)
-    return Baseline(name=f"champion v{champion.version}", values=evaluate(reranked, evidence.qrels, [evidence.measure]).per_topic[evidence.measure])
+    return Baseline(
+        name=f"champion v{champion.version}",
+        values=evaluate(reranked, evidence.qrels, [evidence.measure]).per_topic[evidence.measure],
+    )
 
 
 def gate_tuned(project: Project, evidence: TuneEvidence, champion: "VersionInfo | None") -> GateOutcome:
     """Paired comparison of the held-out values with the baseline on the same topics, and its decision."""
     cfg = project.settings.rerank
     baseline = find_baseline(evidence, champion)
-    comparison = compare_paired({t: baseline.values[t] for t in evidence.held_out}, evidence.held_out,
-                                metric_key(evidence.measure), cfg.bootstrap, cfg.seed)
+    comparison = compare_paired(
+        {t: baseline.values[t] for t in evidence.held_out},
+        evidence.held_out,
+        metric_key(evidence.measure),
+        cfg.bootstrap,
+        cfg.seed,
+    )
     decision = promotion_decision(comparison, evidence.encoder_weights, project.settings.gates)
     return GateOutcome(decision=decision, metrics=comparison_log(comparison), detail=(baseline, comparison))
 
@@ -93,8 +103,14 @@ def register_reranker(project: Project, run: "RunInfo", params: RerankerParams, 
         logged = tracker.log_model(run.run_id, {"params": write_params(Path(tmp) / PARAMS_FILE, params)}, loader=LOADER)
     tags: dict[str, Any] = {k: v for k, v in asdict(params).items() if k != "encoder_model_id"}
     mean = sum(evidence.held_out.values()) / max(len(evidence.held_out), 1)
-    tags.update({"alpha_weighs": ALPHA_WEIGHS, "depends_on.clip": params.encoder_model_id,
-                 f"cv_{metric_key(evidence.measure)}": f"{mean:.6f}"})
+    tags.update(
+        {
+            "alpha_weighs": ALPHA_WEIGHS,
+            "depends_on.clip": params.encoder_model_id,
+            f"cv_{metric_key(evidence.measure)}": f"{mean:.6f}",
+        }
+    )
     candidate = Candidate(model=MODEL, run=run, logged=logged, tags=tags)
-    return register_and_gate(project, candidate, lambda info: gate_tuned(project, evidence, info),
-                             tracker.by_alias(MODEL, "champion"))
+    return register_and_gate(
+        project, candidate, lambda info: gate_tuned(project, evidence, info), tracker.by_alias(MODEL, "champion")
+    )

@@ -64,10 +64,21 @@ def add_to_review(project: Project, inputs: Sequence[str | Path] = (), space: An
     store = ReviewStore(project.paths.review_db).create()
     store.set_vocabulary(_vocabulary(space))
     added, known = store.add_items(settings.queue, items)
-    return ReviewAdded(db=str(store.path), queue=settings.queue, inputs=result.inputs, added=added, already_queued=known,
-                       control=sum(i.control for i in items), quarantined=result.quarantined, quarantine=result.quarantine,
-                       skipped=result.skipped, mapper_version=result.mapper_version, tag2vec_version=result.tag2vec_version,
-                       encoder_id=result.encoder_id, encoder_weights=result.encoder_weights)
+    return ReviewAdded(
+        db=str(store.path),
+        queue=settings.queue,
+        inputs=result.inputs,
+        added=added,
+        already_queued=known,
+        control=sum(i.control for i in items),
+        quarantined=result.quarantined,
+        quarantine=result.quarantine,
+        skipped=result.skipped,
+        mapper_version=result.mapper_version,
+        tag2vec_version=result.tag2vec_version,
+        encoder_id=result.encoder_id,
+        encoder_weights=result.encoder_weights,
+    )
 
 
 def is_control(video_sha256: str, share: float, seed: int) -> bool:
@@ -101,12 +112,23 @@ def _inbox(project: Project) -> list[str | Path]:
 def _new_item(project: Project, video: Any, result: Any, splits: dict[Path, str]) -> NewItem:
     path = Path(video.video).resolve()
     sha, codec, review = sha256_file(path), probe_codec(path), project.settings.review
-    strip = None if browser_plays(codec) else str(write_strip(path, project.paths.review_db.parent / "strips" / f"{sha[:16]}.png"))
-    return NewItem(video=str(path), video_sha256=sha, split=splits.get(path, ""), control=is_control(sha, review.control_share,
-                   review.seed), suggestions=tuple((s.tag.lstrip("#"), float(s.score)) for s in video.tags), codec=codec,
-                   playable=browser_plays(codec), strip=strip, mapper_version=result.mapper_version,
-                   tag2vec_version=result.tag2vec_version, encoder_id=result.encoder_id,
-                   encoder_weights=result.encoder_weights)
+    strip = (
+        None if browser_plays(codec) else str(write_strip(path, project.paths.review_db.parent / "strips" / f"{sha[:16]}.png"))
+    )
+    return NewItem(
+        video=str(path),
+        video_sha256=sha,
+        split=splits.get(path, ""),
+        control=is_control(sha, review.control_share, review.seed),
+        suggestions=tuple((s.tag.lstrip("#"), float(s.score)) for s in video.tags),
+        codec=codec,
+        playable=browser_plays(codec),
+        strip=strip,
+        mapper_version=result.mapper_version,
+        tag2vec_version=result.tag2vec_version,
+        encoder_id=result.encoder_id,
+        encoder_weights=result.encoder_weights,
+    )
 
 
 def _vocabulary(space: Any) -> list[tuple[str, int]]:

@@ -34,9 +34,18 @@ class Ranked:
     ranking: str  # "fused (mapper, knn, text weights …)" or "mapper alone: <why>"
 
 
-def rank_videos(project: Project, mapped: np.ndarray, pooled: np.ndarray, videos: Sequence[str], index: TagIndex,
-                space: Any, versions: tuple[str, str], k: int, min_score: float | None,
-                texts: Mapping[str, str]) -> Ranked:
+def rank_videos(
+    project: Project,
+    mapped: np.ndarray,
+    pooled: np.ndarray,
+    videos: Sequence[str],
+    index: TagIndex,
+    space: Any,
+    versions: tuple[str, str],
+    k: int,
+    min_score: float | None,
+    texts: Mapping[str, str],
+) -> Ranked:
     """Fused ranking when a usable fusion exists, else the mapper's nearest tags (texts then unused, noted)."""
     fusion = load_fusion(project)
     why = _why_not(fusion, versions, str(space.version))
@@ -46,12 +55,17 @@ def rank_videos(project: Project, mapped: np.ndarray, pooled: np.ndarray, videos
     s, normalise = project.settings, label_normaliser(project, space)
     inputs = [read_text(texts.get(v), _rules(project), s.corpus.max_tags_per_post, s.text.max_chars) for v in videos]
     videos_in = Examples(pooled, Truth((), ()))
-    branches = branch_scores(mapped, videos_in, knn_truth(fusion, index.keys), index, inputs,
-                             load_project_text_model(project), normalise)
+    branches = branch_scores(
+        mapped, videos_in, knn_truth(fusion, index.keys), index, inputs, load_project_text_model(project), normalise
+    )
     idx, scores = top_k(fuse(branches.scores, fusion.weights, branches.scales), k)
-    tags = [[Suggestion(_hashed(index.surface[c]), index.keys[c], float(sc), branch=b)
-             for c, sc, b in zip(row_idx, row_sc, _leading(branches, fusion.weights, row, row_idx))]
-            for row, (row_idx, row_sc) in enumerate(zip(idx, scores))]
+    tags = [
+        [
+            Suggestion(_hashed(index.surface[c]), index.keys[c], float(sc), branch=b)
+            for c, sc, b in zip(row_idx, row_sc, _leading(branches, fusion.weights, row, row_idx))
+        ]
+        for row, (row_idx, row_sc) in enumerate(zip(idx, scores))
+    ]
     notes = [f"{note}: visual branches only" if note and v in texts else "" for v, note in zip(videos, branches.notes)]
     weights = ", ".join(f"{b} {w:.1f}" for b, w in fusion.weights.items())
     return Ranked(tags=tags, notes=notes, ranking=f"fused ({weights}); scores are fused z-scores, --min-score unused")

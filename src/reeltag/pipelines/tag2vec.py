@@ -155,16 +155,22 @@ def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateRe
     """Evaluate the champion (or ``version``) and the baselines on the held-out posts; logged to ``reeltag/tag2vec``."""
     space, split = fetch_space(project, version), load_split(project)
     evaluation = evaluate_space(project, space, reference_set(project, split, space.surface))
-    result = EvaluateResult(version=space.version, evaluation=evaluation,
-                            run_id=_log_evaluation(project, space.version, split, evaluation))
+    result = EvaluateResult(
+        version=space.version, evaluation=evaluation, run_id=_log_evaluation(project, space.version, split, evaluation)
+    )
     log_result(project, result.run_id, result)
     return result
 
 
 def _log_evaluation(project: Project, version: str, split: Split, evaluation: Evaluation) -> str | None:
     """The same ``test/…`` metrics a training run logs, tagged ``evaluated_version`` (``version`` is what a training run produced)."""
-    tags = {"kind": "evaluate", "evaluated_version": version, "corpus_hash": split.corpus_hash,
-            "recommender": evaluation.recommender, "warnings": " | ".join(evaluation_warnings(project, evaluation))}
+    tags = {
+        "kind": "evaluate",
+        "evaluated_version": version,
+        "corpus_hash": split.corpus_hash,
+        "recommender": evaluation.recommender,
+        "warnings": " | ".join(evaluation_warnings(project, evaluation)),
+    }
     with project.tracker.run(MODEL, project.settings, tags=tags) as run:
         project.tracker.log_metrics(run.run_id, evaluation.metrics())
     return run.run_id
@@ -230,26 +236,44 @@ def _gate_against(project: Project, challenger: Evaluation, ref: Reference, info
     """The challenger against one champion version (or none) on the same held-out queries."""
     space = fetch_space(project, info.version) if info else None
     old = evaluate_space(project, space, ref) if space else None
-    return GateOutcome(decision=gate(project, challenger, old), metrics=comparison(challenger, old),
-                       detail=(old, frozenset(space.tags) if space else None))
+    return GateOutcome(
+        decision=gate(project, challenger, old),
+        metrics=comparison(challenger, old),
+        detail=(old, frozenset(space.tags) if space else None),
+    )
 
 
-def _train_result(found: Registration, incremental: bool, fitted: _Fitted, space: TagSpace, split: Split,
-                  evaluation: Evaluation) -> TrainResult:
+def _train_result(
+    found: Registration, incremental: bool, fitted: _Fitted, space: TagSpace, split: Split, evaluation: Evaluation
+) -> TrainResult:
     old, old_tags = found.outcome.detail
     return TrainResult(
-        version=found.version, run_id=found.run_id, incremental=incremental, sentences_trained=fitted.sentences,
-        vocabulary=len(space.tags), new_tags=len(set(space.tags) - (old_tags or set())), corpus_hash=split.corpus_hash,
-        evaluation=evaluation, champion_before=found.compared_with, champion_metrics=old.metrics() if old else None,
-        verdict=found.decision.verdict, promoted=found.promoted,
+        version=found.version,
+        run_id=found.run_id,
+        incremental=incremental,
+        sentences_trained=fitted.sentences,
+        vocabulary=len(space.tags),
+        new_tags=len(set(space.tags) - (old_tags or set())),
+        corpus_hash=split.corpus_hash,
+        evaluation=evaluation,
+        champion_before=found.compared_with,
+        champion_metrics=old.metrics() if old else None,
+        verdict=found.decision.verdict,
+        promoted=found.promoted,
         reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),
-        champion_after=found.champion)
+        champion_after=found.champion,
+    )
 
 
 def _meta(project: Project, split: Split, champion: VersionInfo | None, incremental: bool, fitted: _Fitted) -> dict:
-    return {"corpus_hash": split.corpus_hash, "max_seq": int(split.train_seq.max(initial=-1)), "incremental": incremental,
-            "parent_version": champion.version if champion and incremental else None, "sentences": fitted.sentences,
-            "hybrid_pseudo_count": project.settings.tag2vec.hybrid_pseudo_count}
+    return {
+        "corpus_hash": split.corpus_hash,
+        "max_seq": int(split.train_seq.max(initial=-1)),
+        "incremental": incremental,
+        "parent_version": champion.version if champion and incremental else None,
+        "sentences": fitted.sentences,
+        "hybrid_pseudo_count": project.settings.tag2vec.hybrid_pseudo_count,
+    }
 
 
 def _fit(project: Project, split: Split, info: VersionInfo | None, incremental: bool, workdir: Path) -> _Fitted:
@@ -267,19 +291,27 @@ def _fit(project: Project, split: Split, info: VersionInfo | None, incremental: 
     since = int(champion.meta.get("max_seq", -1))
     new = [s for s, seq in zip(split.train, split.train_seq, strict=True) if seq > since]
     if not new:
-        raise BadInput(f"no training posts newer than champion v{champion.version} (seq > {since}): ingest and validate new posts")
+        raise BadInput(
+            f"no training posts newer than champion v{champion.version} (seq > {since}): ingest and validate new posts"
+        )
     surface = SurfaceForms.fit(new, keep=champion.surface)
     model = adapter.load_model(folder, project.paths)
     sentences = [surface.sentence(s) for s in new]
     return _Fitted(adapter.train_more(model, sentences, cfg, workdir), surface, len(sentences))
 
 
-def _record(project: Project, folder: Path, meta: dict, challenger: Evaluation, gate_against: Gate,
-            champion: VersionInfo | None) -> Registration:
+def _record(
+    project: Project, folder: Path, meta: dict, challenger: Evaluation, gate_against: Gate, champion: VersionInfo | None
+) -> Registration:
     """Log the run (metrics, native files + pyfunc), then the registration-and-gate step."""
     tracker = project.tracker
-    tags = {"kind": "train", "incremental": meta["incremental"], "corpus_hash": meta["corpus_hash"],
-            "parent_version": meta["parent_version"] or "", "recommender": challenger.recommender}
+    tags = {
+        "kind": "train",
+        "incremental": meta["incremental"],
+        "corpus_hash": meta["corpus_hash"],
+        "parent_version": meta["parent_version"] or "",
+        "recommender": challenger.recommender,
+    }
     with tracker.run(MODEL, project.settings, tags=tags) as run:
         tracker.log_metrics(run.run_id, challenger.metrics())
         logged = tracker.log_model(run.run_id, {MODEL: folder}, loader=LOADER)

@@ -31,8 +31,13 @@ from reeltag.tag2vec.evaluate import (
     score,
 )
 
-FIELDS = {"vector_size": "vector_sizes", "window": "windows", "negative": "negatives", "epochs": "epochs",
-          "min_count": "min_counts"}
+FIELDS = {
+    "vector_size": "vector_sizes",
+    "window": "windows",
+    "negative": "negatives",
+    "epochs": "epochs",
+    "min_count": "min_counts",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,11 +74,18 @@ def tune_tag2vec(project: Project) -> Tag2VecTuned:
         rows = [_score(project, parent, s, sentences, surface, vocab, queries) for s in tune_grid(project)]
         best = max(rows, key=lambda r: (r.hybrid.hit_at_k, r.hybrid.mrr_at_k))
         if parent is not None:
-            project.tracker.log_metrics(parent.run_id, metric_dict({"best_hybrid": best.hybrid}, project.settings.tag2vec.eval_k, "val"))
+            project.tracker.log_metrics(
+                parent.run_id, metric_dict({"best_hybrid": best.hybrid}, project.settings.tag2vec.eval_k, "val")
+            )
             project.tracker.set_tags(parent.run_id, {f"best.{k}": v for k, v in best.setting.items()})
     cooc = score(ranks(lambda c: cooccurrence_scores(vocab, c), queries, len(vocab.tags)), project.settings.tag2vec.eval_k)
-    return Tag2VecTuned(best=best.setting, settings=tuple(rows), cooccurrence=cooc, val_queries=len(queries.targets),
-                        run_id=parent.run_id if parent is not None else None)
+    return Tag2VecTuned(
+        best=best.setting,
+        settings=tuple(rows),
+        cooccurrence=cooc,
+        val_queries=len(queries.targets),
+        run_id=parent.run_id if parent is not None else None,
+    )
 
 
 def _val_split(project: Project) -> tuple[list[list[str]], list[list[str]]]:
@@ -84,8 +96,15 @@ def _val_split(project: Project) -> tuple[list[list[str]], list[list[str]]]:
     return [s for i, s in enumerate(split.train) if i not in val], [s for i, s in enumerate(split.train) if i in val]
 
 
-def _score(project: Project, parent: Any, setting: dict[str, int], sentences: list[list[str]], surface: SurfaceForms,
-           vocab: Vocabulary, queries: Queries) -> SettingScore:
+def _score(
+    project: Project,
+    parent: Any,
+    setting: dict[str, int],
+    sentences: list[list[str]],
+    surface: SurfaceForms,
+    vocab: Vocabulary,
+    queries: Queries,
+) -> SettingScore:
     """Train one setting, score it on the val queries, log it as a nested run of ``parent`` (when tracking)."""
     from reeltag.tag2vec.train import to_space, train_new
 
@@ -96,8 +115,15 @@ def _score(project: Project, parent: Any, setting: dict[str, int], sentences: li
     row = SettingScore(setting=setting, tag2vec_io=methods["tag2vec_io"], hybrid=methods["hybrid"])
     if parent is not None:
         label = "-".join(f"{k}{v}" for k, v in setting.items())
-        with project.tracker.run(MODEL, trigger=project.settings.tracking.trigger, parent=parent,
-                                 name=f"{parent.name}-{label}", tags={"kind": "tune-setting"}) as run:
+        with project.tracker.run(
+            MODEL,
+            trigger=project.settings.tracking.trigger,
+            parent=parent,
+            name=f"{parent.name}-{label}",
+            tags={"kind": "tune-setting"},
+        ) as run:
             project.tracker.log_params(run.run_id, {f"tag2vec.{k}": v for k, v in setting.items()})
-            project.tracker.log_metrics(run.run_id, metric_dict({"tag2vec_io": row.tag2vec_io, "hybrid": row.hybrid}, cfg.eval_k, "val"))
+            project.tracker.log_metrics(
+                run.run_id, metric_dict({"tag2vec_io": row.tag2vec_io, "hybrid": row.hybrid}, cfg.eval_k, "val")
+            )
     return row

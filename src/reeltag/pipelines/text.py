@@ -74,7 +74,9 @@ def evaluate_text_branch(project: Project, train: Sequence[Path], val: Sequence[
     sizes = {"train": len(train_posts), "val": len(val_posts), "test": len(test_posts)}
     queries = {"val": next(iter(val_scores.values())).posts, "test": next(iter(test_scores.values())).posts}
     tags = len(tag_vocabulary(train_posts + val_posts, project.settings.tag2vec.min_count))
-    return TextEvaluation(posts=sizes, queries=queries, tags=tags, val=val_scores, test=test_scores, chosen=chosen, baseline=baseline)
+    return TextEvaluation(
+        posts=sizes, queries=queries, tags=tags, val=val_scores, test=test_scores, chosen=chosen, baseline=baseline
+    )
 
 
 def train_text_model(project: Project, files: Sequence[Path]) -> TextModelTrained:
@@ -85,8 +87,9 @@ def train_text_model(project: Project, files: Sequence[Path]) -> TextModelTraine
     chosen = {m.label(): m for m in candidates(project.settings)}[best_method(val_scores, learned=True)]
     model = _fit(project.settings, posts)
     path = save_text_model(model, chosen, project.paths.models / "text" / MODEL_FILE)
-    return TextModelTrained(path=path, method=chosen.label(), posts=model.posts.shape[0], words=len(model.words),
-                            tags=len(model.tags), val=val_scores)
+    return TextModelTrained(
+        path=path, method=chosen.label(), posts=model.posts.shape[0], words=len(model.words), tags=len(model.tags), val=val_scores
+    )
 
 
 def load_project_text_model(project: Project) -> tuple[TextModel, TextMethod] | None:
@@ -106,8 +109,9 @@ def _fit(settings: Settings, posts: list[WordsAndTags]) -> TextModel:
     return fit_text_model(canonical, vocabulary, settings.text.min_word_count)
 
 
-def score_methods(settings: Settings, fit_posts: list[WordsAndTags], eval_posts: list[WordsAndTags],
-               methods: Sequence[TextMethod]) -> dict[str, TextScore]:
+def score_methods(
+    settings: Settings, fit_posts: list[WordsAndTags], eval_posts: list[WordsAndTags], methods: Sequence[TextMethod]
+) -> dict[str, TextScore]:
     model = _fit(settings, fit_posts)
     surface = SurfaceForms.fit(tags for _, tags in fit_posts)
     queries = make_text_queries(canonical_posts(eval_posts, surface), model.tags)

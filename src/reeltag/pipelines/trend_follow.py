@@ -74,12 +74,19 @@ def follow_trends(project: Project, path: Path, start: str, end: str | None = No
         rows = _walk(project, base, months, steps, Path(tmp))
     k = project.settings.tag2vec.eval_k
     mean = lambda field: {s: sum(getattr(r.scores[s], field) for r in rows) / len(rows) for s in STRATEGIES}
-    return TrendFollowing(start=start, base_posts=len(base), months=tuple(rows), mean_hit_at_k=mean("hit_at_k"),
-                          mean_known_share=mean("known_share"), k=k)
+    return TrendFollowing(
+        start=start,
+        base_posts=len(base),
+        months=tuple(rows),
+        mean_hit_at_k=mean("hit_at_k"),
+        mean_known_share=mean("known_share"),
+        k=k,
+    )
 
 
-def _walk(project: Project, base: list[list[str]], months: dict[str, list[list[str]]], steps: Sequence[str],
-          workdir: Path) -> list[MonthScores]:
+def _walk(
+    project: Project, base: list[list[str]], months: dict[str, list[list[str]]], steps: Sequence[str], workdir: Path
+) -> list[MonthScores]:
     from reeltag.tag2vec.train import to_space, train_more, train_new
 
     cfg, k = project.settings.tag2vec, project.settings.tag2vec.eval_k

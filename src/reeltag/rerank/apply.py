@@ -90,8 +90,9 @@ def ranking_of(topic: TopicCandidates, scored: Reranked) -> Ranking:
     head_scores = fused[order]
     floor = float(head_scores.min()) if len(head_scores) else 0.0
     tail_scores = tuple(floor - 1.0 - j for j in range(len(topic.tail)))
-    return Ranking(topic.qid, tuple(topic.docids[i] for i in order) + topic.tail.docids,
-                   tuple(float(s) for s in head_scores) + tail_scores)
+    return Ranking(
+        topic.qid, tuple(topic.docids[i] for i in order) + topic.tail.docids, tuple(float(s) for s in head_scores) + tail_scores
+    )
 
 
 def rerank_prepared(prepared: Prepared, setting: Setting, top_m: int, tag: str | None = None) -> Run:

@@ -149,7 +149,9 @@ def _unknown(path: Path, topics: Iterable[str], known: Iterable[str] | None) -> 
     if known is None:
         return []
     known_set = set(known)
-    return [Issue("unknown_topic", f"{path}", f"topic {qid} is not in the topics/qrels") for qid in topics if qid not in known_set]
+    return [
+        Issue("unknown_topic", f"{path}", f"topic {qid} is not in the topics/qrels") for qid in topics if qid not in known_set
+    ]
 
 
 def read_qrels(path: str | Path) -> Qrels:
@@ -213,7 +215,9 @@ def read_manifest(path: str | Path, allow_absolute: bool = False) -> Manifest:
     return Manifest(paths, tuple(issues))
 
 
-def _add_manifest_row(paths: dict[str, Path], docid: str, text: str, base: Path, allow_absolute: bool, where: str) -> Issue | None:
+def _add_manifest_row(
+    paths: dict[str, Path], docid: str, text: str, base: Path, allow_absolute: bool, where: str
+) -> Issue | None:
     if docid in paths:
         return Issue("duplicate", where, f"docid {docid} listed twice; first kept")
     target = Path(text).expanduser()

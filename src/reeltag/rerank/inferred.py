@@ -97,13 +97,13 @@ class _Walk:
 
     def expected_relevant(self) -> float:
         return sum(
-            n * (self.relevant[c] + RELEVANT_SMOOTHING) / (self.sampled[c] + SAMPLED_SMOOTHING)
-            for c, n in self.docs.items()
+            n * (self.relevant[c] + RELEVANT_SMOOTHING) / (self.sampled[c] + SAMPLED_SMOOTHING) for c, n in self.docs.items()
         )
 
 
-def summarise_pool(judgments: Mapping[str, int], strata: Mapping[str, int] | None = None,
-                   max_result_size: int = MAX_RESULT_SIZE) -> Pool:
+def summarise_pool(
+    judgments: Mapping[str, int], strata: Mapping[str, int] | None = None, max_result_size: int = MAX_RESULT_SIZE
+) -> Pool:
     """Steps 1-2 for one topic; ``strata=None`` (plain qrels) puts every judged shot in stratum 1."""
     strata = strata if strata is not None else {d: 1 for d in judgments}
     size = Counter(strata[d] for d in judgments)
@@ -112,8 +112,14 @@ def summarise_pool(judgments: Mapping[str, int], strata: Mapping[str, int] | Non
     for docid, rel in judgments.items():
         if rel > 0:
             per_grade[rel] += size[strata[docid]] / sampled[strata[docid]]
-    return Pool(judgments=judgments, strata=strata, size=size, sampled=sampled,
-                inferred_relevant=sum(per_grade.values()), ideal_dcg=_ideal_dcg(per_grade, max_result_size))
+    return Pool(
+        judgments=judgments,
+        strata=strata,
+        size=size,
+        sampled=sampled,
+        inferred_relevant=sum(per_grade.values()),
+        ideal_dcg=_ideal_dcg(per_grade, max_result_size),
+    )
 
 
 def _ideal_dcg(per_grade: Mapping[int, float], max_result_size: int) -> float:
@@ -140,8 +146,12 @@ def estimate(ranking: Sequence[str], pool: Pool, max_result_size: int = MAX_RESU
             walk.see(rank, pool.strata[docid], rel, above)
             above = walk.expected_relevant()
         expected.append(above)
-    return Estimates(inf_ap=_inf_ap(walk, pool, max_result_size), inf_ndcg=_inf_ndcg(walk, pool),
-                     expected_relevant=tuple(expected), inferred_relevant=pool.inferred_relevant)
+    return Estimates(
+        inf_ap=_inf_ap(walk, pool, max_result_size),
+        inf_ndcg=_inf_ndcg(walk, pool),
+        expected_relevant=tuple(expected),
+        inferred_relevant=pool.inferred_relevant,
+    )
 
 
 def _inf_ap(walk: _Walk, pool: Pool, max_result_size: int) -> float:

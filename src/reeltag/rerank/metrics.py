@@ -66,7 +66,9 @@ def check_measures(measures: Iterable[str]) -> tuple[str, ...]:
             try:
                 ir_measures.parse_measure(name)
             except (NameError, ValueError, SyntaxError) as exc:
-                raise BadInput(f"unknown measure {name!r} (try AP, P@10, R@100, nDCG@10, xinfAP, infNDCG, iP@10): {exc}") from None
+                raise BadInput(
+                    f"unknown measure {name!r} (try AP, P@10, R@100, nDCG@10, xinfAP, infNDCG, iP@10): {exc}"
+                ) from None
         out.append(name)
     return tuple(dict.fromkeys(out))
 
@@ -94,7 +96,10 @@ def evaluate(run: Run, qrels: Qrels, measures: Sequence[str] = DEFAULT_MEASURES)
     per_topic = {m: per_topic[m] for m in names}
     mean = {m: (sum(v.values()) / len(v) if v else float("nan")) for m, v in per_topic.items()}
     return Evaluation(
-        names, mean, per_topic, topics,
+        names,
+        mean,
+        per_topic,
+        topics,
         missing_in_run=tuple(q for q in topics if q not in run.rankings),
         unknown_in_run=tuple(sorted(q for q in run.rankings if q not in qrels.judgments)),
         no_relevant=tuple(sorted(q for q in qrels.judgments if q not in topics)),

@@ -61,7 +61,8 @@ def check_alpha_weighs(marker: Any, source: str, key: str) -> None:
             f"{source}: alpha_weighs={marker!r}, expected {ALPHA_WEIGHS!r}. This reranker was written by an older reeltag "
             "in which α weighed the engine score (now s = α·CLIP + (1−α)·engine), so its α would be read inverted. "
             "Re-tune it (reeltag rerank tune), or, to keep the same ranking, replace alpha with 1 − alpha and add "
-            f'{key}: "{ALPHA_WEIGHS}".')
+            f'{key}: "{ALPHA_WEIGHS}".'
+        )
 
 
 ALPHA_WEIGHS_TAG = tag("alpha_weighs")
@@ -85,8 +86,9 @@ class FusionModel:
         out = np.zeros(len(frame), dtype=np.float64)
         for _, rows in frame.groupby("qid", sort=False):
             idx = rows.index.to_numpy()
-            out[frame.index.get_indexer(idx)] = fuse(rows["base"].to_numpy(float), rows["clip"].to_numpy(float),
-                                                     self.params.alpha, self.params.normalisation)
+            out[frame.index.get_indexer(idx)] = fuse(
+                rows["base"].to_numpy(float), rows["clip"].to_numpy(float), self.params.alpha, self.params.normalisation
+            )
         return out
 
 

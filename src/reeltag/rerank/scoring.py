@@ -127,8 +127,15 @@ def ranking(fused: np.ndarray) -> np.ndarray:
     return np.argsort(-fused, kind="stable")
 
 
-def rerank(query: np.ndarray, base: np.ndarray, stack: FrameStack, alpha: float, pooling: str = "max",
-           top_m: int = 3, normalisation: str = "minmax") -> Reranked:
+def rerank(
+    query: np.ndarray,
+    base: np.ndarray,
+    stack: FrameStack,
+    alpha: float,
+    pooling: str = "max",
+    top_m: int = 3,
+    normalisation: str = "minmax",
+) -> Reranked:
     """Score every candidate of one query and order them."""
     clip = pool(frame_similarities(query, stack), stack.counts, pooling, top_m)
     fused = fuse(base, clip, alpha, normalisation)

@@ -94,9 +94,14 @@ def _add_page_routes(app: FastAPI, config: ReviewConfig) -> None:
 
 def _add_action_routes(app: FastAPI, config: ReviewConfig) -> None:
     @app.post("/items/{item_id}/actions", response_class=HTMLResponse)
-    def action(request: Request, item_id: int, kind: Annotated[str, Form()], rank: Annotated[int | None, Form()] = None,
-               tag: Annotated[str | None, Form(max_length=20_000)] = None,
-               x_csrf_token: Annotated[str | None, Header()] = None) -> str:
+    def action(
+        request: Request,
+        item_id: int,
+        kind: Annotated[str, Form()],
+        rank: Annotated[int | None, Form()] = None,
+        tag: Annotated[str | None, Form(max_length=20_000)] = None,
+        x_csrf_token: Annotated[str | None, Header()] = None,
+    ) -> str:
         name = _checked(request, config, x_csrf_token)
         typed = config.store.canonical(typed_tag(tag or "", config.rules)) if kind == "add" else None
         event = NewEvent(kind=kind, rank=rank, tag=typed)
@@ -104,15 +109,17 @@ def _add_action_routes(app: FastAPI, config: ReviewConfig) -> None:
         return _panel_html(request, config, config.store.item(item_id, config.queue), name)
 
     @app.post("/items/{item_id}/submit", response_class=HTMLResponse)
-    def submit(request: Request, item_id: int, seconds: Annotated[float, Form()],
-               x_csrf_token: Annotated[str | None, Header()] = None) -> str:
+    def submit(
+        request: Request, item_id: int, seconds: Annotated[float, Form()], x_csrf_token: Annotated[str | None, Header()] = None
+    ) -> str:
         name = _checked(request, config, x_csrf_token)
         q.submit(config.store, config.lease(name), item_id, seconds)
         return _panel_html(request, config, q.lease_next(config.store, config.lease(name)), name)
 
     @app.post("/undo", response_class=HTMLResponse)
-    def undo(request: Request, item_id: Annotated[int | None, Form()] = None,
-             x_csrf_token: Annotated[str | None, Header()] = None) -> str:
+    def undo(
+        request: Request, item_id: Annotated[int | None, Form()] = None, x_csrf_token: Annotated[str | None, Header()] = None
+    ) -> str:
         name = _checked(request, config, x_csrf_token)
         event = q.undo(config.store, config.lease(name), item_id)
         shown = config.store.item(event.item_id, config.queue) if event else q.lease_next(config.store, config.lease(name))
@@ -129,6 +136,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def _error_handler(describe: Any) -> Any:
     """An escaped HTML error box (never the request's input echoed back) with the status and reason."""
+
     def handle(request: Request, exc: Exception) -> Response:
         status, message = describe(exc)
         return HTMLResponse(render("error.html.j2", message=message), status_code=status, headers=ERROR_HEADERS)

@@ -32,7 +32,9 @@ class LabelsExport:
     labels_sha256: str
 
 
-def label_rows(items: tuple[Item, ...], states: dict[int, ItemState], suggested: dict[int, dict[int, str]]) -> list[tuple[Item, list[str]]]:
+def label_rows(
+    items: tuple[Item, ...], states: dict[int, ItemState], suggested: dict[int, dict[int, str]]
+) -> list[tuple[Item, list[str]]]:
     """Each decided item with its tags: accepted suggestions by rank, then added tags, each once."""
     rows = []
     for item in items:
@@ -66,15 +68,29 @@ def export_labels(store: ReviewStore, out: str | Path, queue: str | None = None)
     rows = label_rows(items, states_by_item(events), suggested)
     written = [(item, tags) for item, tags in rows if tags]
     text = labels_csv(written, out.parent)
-    db_hash = sha256_json([[e.id, e.item_id, e.reviewer, e.kind, e.tag, e.rank, e.seconds, e.undoes] for e in events]
-                          + [[i.id, i.video_sha256, i.queue] for i in items])[:16]
-    provenance = {"labels_source": "review", "review_db_hash": db_hash, "labels_sha256": sha256_text(text),
-                  "review_db": str(store.path), "exported_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    db_hash = sha256_json(
+        [[e.id, e.item_id, e.reviewer, e.kind, e.tag, e.rank, e.seconds, e.undoes] for e in events]
+        + [[i.id, i.video_sha256, i.queue] for i in items]
+    )[:16]
+    provenance = {
+        "labels_source": "review",
+        "review_db_hash": db_hash,
+        "labels_sha256": sha256_text(text),
+        "review_db": str(store.path),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     side = write_json_atomic(out.with_name(out.name + SUFFIX), provenance)
     write_text_atomic(out, text)
     pending = sum(i.status != "decided" for i in items)
-    return LabelsExport(out=str(out), provenance=str(side), rows=len(written), without_tags=len(rows) - len(written),
-                        pending=pending, review_db_hash=db_hash, labels_sha256=provenance["labels_sha256"])
+    return LabelsExport(
+        out=str(out),
+        provenance=str(side),
+        rows=len(written),
+        without_tags=len(rows) - len(written),
+        pending=pending,
+        review_db_hash=db_hash,
+        labels_sha256=provenance["labels_sha256"],
+    )
 
 
 def labels_provenance(labels: str | Path, labels_sha256: str) -> dict[str, str]:

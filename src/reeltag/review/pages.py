@@ -31,8 +31,11 @@ class Panel:
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    return Environment(loader=PackageLoader("reeltag.review", "templates"), undefined=StrictUndefined,
-                       autoescape=select_autoescape(default=True, default_for_string=True))
+    return Environment(
+        loader=PackageLoader("reeltag.review", "templates"),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
 
 
 def render(template: str, **context: Any) -> str:
@@ -46,8 +49,16 @@ def build_panel(store: ReviewStore, item: Item | None, queue: str, reviewer: str
         return Panel(item=None, chips=(), added=(), done=done, left=left, queue=queue, reviewer=reviewer, message=message)
     state = fold(store.events(item.id))
     suggestions = () if item.control else store.suggestions(item.id)
-    return Panel(item=item, chips=_chips(suggestions, state), added=state.added, done=done, left=left, queue=queue,
-                 reviewer=reviewer, message=message)
+    return Panel(
+        item=item,
+        chips=_chips(suggestions, state),
+        added=state.added,
+        done=done,
+        left=left,
+        queue=queue,
+        reviewer=reviewer,
+        message=message,
+    )
 
 
 def _chips(suggestions: tuple[tuple[int, str, float], ...], state: ItemState) -> tuple[tuple[int, str, float, str], ...]:

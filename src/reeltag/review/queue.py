@@ -47,12 +47,17 @@ def lease_next(store: ReviewStore, lease: Lease, now: float | None = None) -> It
     """The item this reviewer holds, else the next free one in ``lease.order``; None when the queue is done."""
     now = time.time() if now is None else now
     with store.transaction() as con:
-        row = con.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE queue = ? AND status = 'pending' AND leased_by = ? "
-                          "ORDER BY lease_until DESC LIMIT 1", (lease.queue, lease.reviewer)).fetchone()
+        row = con.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items WHERE queue = ? AND status = 'pending' AND leased_by = ? "
+            "ORDER BY lease_until DESC LIMIT 1",
+            (lease.queue, lease.reviewer),
+        ).fetchone()
         if row is None:
-            row = con.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE queue = ? AND status = 'pending' AND "
-                              f"(leased_by IS NULL OR lease_until < ?) ORDER BY {ORDERS[lease.order]} LIMIT 1",
-                              (lease.queue, now)).fetchone()
+            row = con.execute(
+                f"SELECT {ITEM_COLUMNS} FROM items WHERE queue = ? AND status = 'pending' AND "
+                f"(leased_by IS NULL OR lease_until < ?) ORDER BY {ORDERS[lease.order]} LIMIT 1",
+                (lease.queue, now),
+            ).fetchone()
         if row is None:
             return None
         _hold(con, int(row[0]), lease, now)
@@ -65,16 +70,18 @@ def act(store: ReviewStore, lease: Lease, item_id: int, event: NewEvent, now: fl
     with store.transaction() as con:
         item = _held(con, item_id, lease, now)
         if event.kind in ("accept", "reject"):
-            event = NewEvent(kind=event.kind, rank=event.rank, tag=_suggested_tag(con, item, event.rank),
-                             simulated=event.simulated)
+            event = NewEvent(
+                kind=event.kind, rank=event.rank, tag=_suggested_tag(con, item, event.rank), simulated=event.simulated
+            )
         elif event.kind != "add" or not event.tag:
             raise BadInput(f"unknown action {event.kind!r}: expected accept, reject or add")
         _hold(con, item_id, lease, now)
         return insert_event(con, item_id, lease.reviewer, event, now)
 
 
-def submit(store: ReviewStore, lease: Lease, item_id: int, seconds: float, simulated: bool = False,
-           now: float | None = None) -> Event:
+def submit(
+    store: ReviewStore, lease: Lease, item_id: int, seconds: float, simulated: bool = False, now: float | None = None
+) -> Event:
     """Decide the item (once): its live actions are the decision; ``seconds`` were spent on it, page visible."""
     if not (math.isfinite(seconds) and 0.0 <= seconds <= MAX_SECONDS):
         raise BadInput(f"seconds on the item must be between 0 and {MAX_SECONDS:.0f}, got {seconds!r}")

@@ -68,13 +68,25 @@ def staff_review(store: ReviewStore, min_items: int, seed: int = 0) -> StaffRevi
     without = [s.seconds or 0.0 for i, s in decided if i.control]
     saved, ci = _median_gap(np.asarray(without), np.asarray(with_s), seed)
     return StaffReview(
-        items_reviewed=len(decided), with_suggestions=len(with_s), control=len(without),
-        reviewers=tuple(sorted({s.reviewer or "" for _, s in decided})), simulated=any(s.simulated for _, s in decided),
-        suggested_by=tuple(sorted({f"mapper v{i.mapper_version} ({i.encoder_weights} encoder weights)" for i, _, _ in suggested})),
-        by_rank=_by_rank(suggested), precision_at=_precision(suggested), missed_tags=_missed(suggested),
-        median_seconds_with=_median(with_s), median_seconds_without=_median(without), saved_seconds=saved,
-        saved_seconds_ci=ci, minutes_saved_per_1000=None if saved is None else saved * 1000.0 / 60.0,
-        minutes_saved_ci=None if ci is None else (ci[0] * 1000.0 / 60.0, ci[1] * 1000.0 / 60.0), min_items=min_items)
+        items_reviewed=len(decided),
+        with_suggestions=len(with_s),
+        control=len(without),
+        reviewers=tuple(sorted({s.reviewer or "" for _, s in decided})),
+        simulated=any(s.simulated for _, s in decided),
+        suggested_by=tuple(
+            sorted({f"mapper v{i.mapper_version} ({i.encoder_weights} encoder weights)" for i, _, _ in suggested})
+        ),
+        by_rank=_by_rank(suggested),
+        precision_at=_precision(suggested),
+        missed_tags=_missed(suggested),
+        median_seconds_with=_median(with_s),
+        median_seconds_without=_median(without),
+        saved_seconds=saved,
+        saved_seconds_ci=ci,
+        minutes_saved_per_1000=None if saved is None else saved * 1000.0 / 60.0,
+        minutes_saved_ci=None if ci is None else (ci[0] * 1000.0 / 60.0, ci[1] * 1000.0 / 60.0),
+        min_items=min_items,
+    )
 
 
 Suggested = list[tuple[Item, ItemState, tuple[tuple[int, str, float], ...]]]

@@ -20,14 +20,26 @@ def review_app_for(project: Project, reviewer: str | None = None) -> Any:
 
     settings = project.settings.review
     store = ReviewStore(project.paths.review_db).create()
-    return create_review_app(ReviewConfig(store=store, queue=settings.queue, reviewer=reviewer or settings.reviewer,
-                                          lease_s=settings.lease_s, order=settings.order,
-                                          rules=tag_rules(project.settings.corpus)))
+    return create_review_app(
+        ReviewConfig(
+            store=store,
+            queue=settings.queue,
+            reviewer=reviewer or settings.reviewer,
+            lease_s=settings.lease_s,
+            order=settings.order,
+            rules=tag_rules(project.settings.corpus),
+        )
+    )
 
 
 def serve_review(project: Project, port: int | None = None, reviewer: str | None = None) -> None:
     """Serve until interrupted (Ctrl-C)."""
     import uvicorn
 
-    uvicorn.run(review_app_for(project, reviewer), host=HOST, port=port or project.settings.review.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        review_app_for(project, reviewer),
+        host=HOST,
+        port=port or project.settings.review.port,
+        log_level="warning",
+        access_log=False,
+    )

@@ -28,8 +28,13 @@ class SimulatedReview:
     added: int
 
 
-def simulate_reviewer(store: ReviewStore, queue: str, truth: Mapping[str, tuple[str, ...]], seed: int,
-                      canonical: Callable[[str], str] = lambda tag: tag) -> SimulatedReview:
+def simulate_reviewer(
+    store: ReviewStore,
+    queue: str,
+    truth: Mapping[str, tuple[str, ...]],
+    seed: int,
+    canonical: Callable[[str], str] = lambda tag: tag,
+) -> SimulatedReview:
     """Decide every pending item of ``queue``; ``truth`` maps a video path to its true (normalised) tags."""
     lease = q.Lease(queue=queue, reviewer=REVIEWER, lease_s=3600.0)
     rng, counts = np.random.default_rng(seed), {"decided": 0, "control": 0, "accepted": 0, "rejected": 0, "added": 0}

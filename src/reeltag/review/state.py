@@ -48,9 +48,16 @@ def fold(events: Sequence[Event]) -> ItemState:
     actions = [e.id for e in live if e.kind in ACTIONS]
     submits = [e for e in live if e.kind == "submit"]
     last = submits[-1] if submits else None
-    return ItemState(chips=chips, added=tuple(added), submitted=last is not None, seconds=last.seconds if last else None,
-                     reviewer=last.reviewer if last else None, simulated=bool(last and last.simulated),
-                     last_action=actions[-1] if actions else None, last_submit=last.id if last else None)
+    return ItemState(
+        chips=chips,
+        added=tuple(added),
+        submitted=last is not None,
+        seconds=last.seconds if last else None,
+        reviewer=last.reviewer if last else None,
+        simulated=bool(last and last.simulated),
+        last_action=actions[-1] if actions else None,
+        last_submit=last.id if last else None,
+    )
 
 
 def states_by_item(events: Sequence[Event]) -> dict[int, ItemState]:

@@ -42,8 +42,10 @@ CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
 """
 ORDERS = {"uncertain": "margin ASC, id ASC", "newest": "added_at DESC, id DESC"}
-ITEM_COLUMNS = ("id, queue, video, video_sha256, split, added_at, control, margin, codec, playable, strip, mapper_version, "
-                "tag2vec_version, encoder_id, encoder_weights, status, leased_by, lease_until")
+ITEM_COLUMNS = (
+    "id, queue, video, video_sha256, split, added_at, control, margin, codec, playable, strip, mapper_version, "
+    "tag2vec_version, encoder_id, encoder_weights, status, leased_by, lease_until"
+)
 
 
 class ReviewConflict(ReeltagError):
@@ -172,8 +174,9 @@ class ReviewStore:
     def set_vocabulary(self, counts: Sequence[tuple[str, int]]) -> None:
         """The Tag2Vec tags (surface forms) and their training counts, for autocomplete and canonical forms."""
         with self.transaction() as con:
-            con.executemany("INSERT OR REPLACE INTO vocab (tag, count, stem) VALUES (?, ?, ?)",
-                            [(tag, n, stem(tag)) for tag, n in counts])
+            con.executemany(
+                "INSERT OR REPLACE INTO vocab (tag, count, stem) VALUES (?, ?, ?)", [(tag, n, stem(tag)) for tag, n in counts]
+            )
 
     def canonical(self, tag: str) -> str:
         """The vocabulary's surface form of a normalised tag (``cats`` → ``cat``), else the tag itself."""
@@ -185,8 +188,9 @@ class ReviewStore:
         """Tags starting with ``prefix``, most frequent first."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with self._connect() as con:
-            rows = con.execute("SELECT tag FROM vocab WHERE tag LIKE ? ESCAPE '\\' ORDER BY count DESC, tag LIMIT ?",
-                               (escaped + "%", limit)).fetchall()
+            rows = con.execute(
+                "SELECT tag FROM vocab WHERE tag LIKE ? ESCAPE '\\' ORDER BY count DESC, tag LIMIT ?", (escaped + "%", limit)
+            ).fetchall()
         return tuple(r[0] for r in rows)
 
     def item(self, item_id: int, queue: str | None = None) -> Item:
@@ -220,11 +224,23 @@ class ReviewStore:
 
 def insert_event(con: sqlite3.Connection, item_id: int, reviewer: str, event: NewEvent, now: float) -> Event:
     """Append one event inside the caller's transaction."""
-    cur = con.execute("INSERT INTO events (item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (item_id, reviewer, event.kind, event.tag, event.rank,
-                                                             event.seconds, event.undoes, int(event.simulated), now))
-    return Event(id=int(cur.lastrowid or 0), item_id=item_id, reviewer=reviewer, kind=event.kind, tag=event.tag,
-                 rank=event.rank, seconds=event.seconds, undoes=event.undoes, simulated=event.simulated, at=now)
+    cur = con.execute(
+        "INSERT INTO events (item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (item_id, reviewer, event.kind, event.tag, event.rank, event.seconds, event.undoes, int(event.simulated), now),
+    )
+    return Event(
+        id=int(cur.lastrowid or 0),
+        item_id=item_id,
+        reviewer=reviewer,
+        kind=event.kind,
+        tag=event.tag,
+        rank=event.rank,
+        seconds=event.seconds,
+        undoes=event.undoes,
+        simulated=event.simulated,
+        at=now,
+    )
 
 
 def set_lease(con: sqlite3.Connection, item_id: int, reviewer: str | None, until: float | None) -> None:
@@ -240,8 +256,10 @@ def set_status(con: sqlite3.Connection, item_id: int, status: str) -> None:
 
 
 def read_events(con: sqlite3.Connection, where: str, args: Sequence[object]) -> tuple[Event, ...]:
-    rows = con.execute("SELECT id, item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at FROM events "
-                       f"WHERE {where} ORDER BY id", tuple(args)).fetchall()
+    rows = con.execute(
+        f"SELECT id, item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at FROM events WHERE {where} ORDER BY id",
+        tuple(args),
+    ).fetchall()
     return tuple(_event(r) for r in rows)
 
 
@@ -249,12 +267,29 @@ def _insert_item(con: sqlite3.Connection, queue: str, item: NewItem, now: float)
     cur = con.execute(
         "INSERT OR IGNORE INTO items (queue, video, video_sha256, split, added_at, control, margin, codec, playable, strip, "
         "mapper_version, tag2vec_version, encoder_id, encoder_weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (queue, item.video, item.video_sha256, item.split, now, int(item.control), item.margin, item.codec,
-         int(item.playable), item.strip, item.mapper_version, item.tag2vec_version, item.encoder_id, item.encoder_weights))
+        (
+            queue,
+            item.video,
+            item.video_sha256,
+            item.split,
+            now,
+            int(item.control),
+            item.margin,
+            item.codec,
+            int(item.playable),
+            item.strip,
+            item.mapper_version,
+            item.tag2vec_version,
+            item.encoder_id,
+            item.encoder_weights,
+        ),
+    )
     if cur.rowcount == 0:
         return 0
-    con.executemany("INSERT INTO suggestions (item_id, rank, tag, score) VALUES (?, ?, ?, ?)",
-                    [(cur.lastrowid, rank, tag, score) for rank, (tag, score) in enumerate(item.suggestions, 1)])
+    con.executemany(
+        "INSERT INTO suggestions (item_id, rank, tag, score) VALUES (?, ?, ?, ?)",
+        [(cur.lastrowid, rank, tag, score) for rank, (tag, score) in enumerate(item.suggestions, 1)],
+    )
     return 1
 
 
@@ -266,15 +301,40 @@ def read_item(con: sqlite3.Connection, item_id: int, queue: str | None) -> Item:
 
 
 def to_item(row: Sequence[object]) -> Item:
-    (id_, queue, video, sha, split, added, control, margin, codec, playable, strip, mv, tv, eid, ew, status, by,
-     until) = row
-    return Item(id=int(id_), queue=str(queue), video=str(video), video_sha256=str(sha), split=str(split),
-                added_at=float(added), control=bool(control), margin=float(margin), codec=str(codec),
-                playable=bool(playable), strip=strip, mapper_version=mv, tag2vec_version=tv, encoder_id=eid,
-                encoder_weights=ew, status=str(status), leased_by=by, lease_until=until)  # type: ignore[arg-type]
+    (id_, queue, video, sha, split, added, control, margin, codec, playable, strip, mv, tv, eid, ew, status, by, until) = row
+    return Item(
+        id=int(id_),
+        queue=str(queue),
+        video=str(video),
+        video_sha256=str(sha),
+        split=str(split),
+        added_at=float(added),
+        control=bool(control),
+        margin=float(margin),
+        codec=str(codec),
+        playable=bool(playable),
+        strip=strip,
+        mapper_version=mv,
+        tag2vec_version=tv,
+        encoder_id=eid,
+        encoder_weights=ew,
+        status=str(status),
+        leased_by=by,
+        lease_until=until,
+    )  # type: ignore[arg-type]
 
 
 def _event(row: Sequence[object]) -> Event:
     id_, item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at = row
-    return Event(id=int(id_), item_id=int(item_id), reviewer=str(reviewer), kind=str(kind), tag=tag, rank=rank,
-                 seconds=seconds, undoes=undoes, simulated=bool(simulated), at=float(at))  # type: ignore[arg-type]
+    return Event(
+        id=int(id_),
+        item_id=int(item_id),
+        reviewer=str(reviewer),
+        kind=str(kind),
+        tag=tag,
+        rank=rank,
+        seconds=seconds,
+        undoes=undoes,
+        simulated=bool(simulated),
+        at=float(at),
+    )  # type: ignore[arg-type]

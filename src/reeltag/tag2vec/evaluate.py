@@ -43,7 +43,7 @@ def make_queries(sentences: Sequence[Sequence[str]], vocab: Vocabulary) -> Queri
             continue
         posts += 1
         for i, target in enumerate(rows):
-            contexts.append(tuple(rows[:i] + rows[i + 1:]))
+            contexts.append(tuple(rows[:i] + rows[i + 1 :]))
             targets.append(target)
     return Queries(tuple(contexts), np.array(targets, dtype=np.int64), posts)
 
@@ -63,7 +63,10 @@ def chunks(contexts: Sequence[Sequence[int]], n_tags: int, budget: int) -> Itera
 
 def ranks(scorer: Scorer, queries: Queries, n_tags: int) -> np.ndarray:
     """1-based rank of each hidden tag among ``n_tags`` (``inf`` when it cannot be ranked)."""
-    out = [_chunk_ranks(scorer, queries.contexts[part], queries.targets[part]) for part in chunks(queries.contexts, n_tags, MEMORY_BUDGET)]
+    out = [
+        _chunk_ranks(scorer, queries.contexts[part], queries.targets[part])
+        for part in chunks(queries.contexts, n_tags, MEMORY_BUDGET)
+    ]
     return np.concatenate(out) if out else np.array([], dtype=np.float64)
 
 
@@ -97,7 +100,9 @@ def scorers(vocab: Vocabulary, space: TagSpace | None, hybrid_pseudo_count: floa
     return found
 
 
-def evaluate_methods(vocab: Vocabulary, queries: Queries, space: TagSpace | None, k: int, hybrid_pseudo_count: float) -> dict[str, MethodScore]:
+def evaluate_methods(
+    vocab: Vocabulary, queries: Queries, space: TagSpace | None, k: int, hybrid_pseudo_count: float
+) -> dict[str, MethodScore]:
     found = scorers(vocab, space, hybrid_pseudo_count)
     return {name: score(ranks(scorer, queries, len(vocab.tags)), k) for name, scorer in found.items()}
 

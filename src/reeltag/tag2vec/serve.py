@@ -41,8 +41,11 @@ class TagRecommender:
         rows = [r for r in known if r is not None]
         if not rows:
             return []
-        return self._top(hybrid_scores(vocab, aligned, [tuple(rows)], float(self.space.meta.get("hybrid_pseudo_count", 100.0)))[0],
-                         rows, vocab.tags)
+        return self._top(
+            hybrid_scores(vocab, aligned, [tuple(rows)], float(self.space.meta.get("hybrid_pseudo_count", 100.0)))[0],
+            rows,
+            vocab.tags,
+        )
 
     def _top(self, scores: np.ndarray, exclude: list[int], names: tuple[str, ...]) -> list[str]:
         scores = scores.astype(np.float64, copy=True)

@@ -78,5 +78,12 @@ def load_space(folder: Path, version: str = "") -> TagSpace:
         arrays = {key: data[key] for key in data.files}
     surface = SurfaceForms(json.loads((folder / SURFACE_FILE).read_text(encoding="utf-8")))
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    return TagSpace(tuple(str(t) for t in arrays["tags"]), arrays["vectors"], version or str(meta.get("version", "")),
-                    arrays.get("output_vectors"), arrays.get("counts"), surface, meta)
+    return TagSpace(
+        tuple(str(t) for t in arrays["tags"]),
+        arrays["vectors"],
+        version or str(meta.get("version", "")),
+        arrays.get("output_vectors"),
+        arrays.get("counts"),
+        surface,
+        meta,
+    )

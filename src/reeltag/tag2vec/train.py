@@ -37,9 +37,19 @@ def write_corpus_file(sentences: Sequence[Sequence[str]], path: Path) -> Path:
 
 
 def _params(cfg: Tag2VecSection) -> dict[str, Any]:
-    return {"vector_size": cfg.vector_size, "window": cfg.window, "min_count": cfg.min_count, "negative": cfg.negative,
-            "sample": cfg.sample, "epochs": cfg.epochs, "alpha": cfg.alpha, "workers": cfg.workers, "seed": cfg.seed,
-            "sg": 1, "hs": 0}
+    return {
+        "vector_size": cfg.vector_size,
+        "window": cfg.window,
+        "min_count": cfg.min_count,
+        "negative": cfg.negative,
+        "sample": cfg.sample,
+        "epochs": cfg.epochs,
+        "alpha": cfg.alpha,
+        "workers": cfg.workers,
+        "seed": cfg.seed,
+        "sg": 1,
+        "hs": 0,
+    }
 
 
 def train_new(sentences: Sequence[Sequence[str]], cfg: Tag2VecSection, workdir: Path) -> Word2Vec:

@@ -52,7 +52,7 @@ def _neighbour_sets(space: TagSpace, tags: list[str], k: int) -> list[set[str]]:
     """The ``k`` nearest tags of each tag, computed a memory budget's worth of rows at a time."""
     rows = np.array([space.index[t] for t in tags], dtype=np.int64)
     per_chunk = max(1, MEMORY_BUDGET // (BYTES_PER_CELL * max(len(space.tags), 1)))
-    return [found for start in range(0, len(rows), per_chunk) for found in _nearest(space, rows[start:start + per_chunk], k)]
+    return [found for start in range(0, len(rows), per_chunk) for found in _nearest(space, rows[start : start + per_chunk], k)]
 
 
 def _nearest(space: TagSpace, rows: np.ndarray, k: int) -> list[set[str]]:
@@ -79,9 +79,11 @@ def trend_report(old: TagSpace, new: TagSpace, k: int = 10, top: int = 20) -> Tr
     fresh = sorted((t for t in new_counts if t not in old_counts), key=lambda t: (-new_counts[t], t))
     common = sorted((t for t in new_counts if t in old_counts), key=lambda t: (-new_counts[t], t))
     return TrendReport(
-        from_version=old.version, to_version=new.version,
+        from_version=old.version,
+        to_version=new.version,
         new_tags=tuple(TagTrend(t, new_counts[t]) for t in fresh[:top]),
         rising_tags=rising(old_counts, new_counts, common, top),
         moved_tags=moved(old, new, common, k, top),
-        n_new=len(fresh), n_common=len(common),
+        n_new=len(fresh),
+        n_common=len(common),
     )

@@ -36,8 +36,14 @@ def candidate_columns(model_tags: Sequence[str], keys: Sequence[str], normalise:
     return np.array([col.get(normalise(t) or "", -1) for t in model_tags], dtype=np.int64)
 
 
-def text_branch(model: TextModel | None, method: TextMethod | None, texts: Sequence[TextInput], keys: Sequence[str],
-                normalise: Callable[[str], str | None], vectors: np.ndarray) -> TextBranch:
+def text_branch(
+    model: TextModel | None,
+    method: TextMethod | None,
+    texts: Sequence[TextInput],
+    keys: Sequence[str],
+    normalise: Callable[[str], str | None],
+    vectors: np.ndarray,
+) -> TextBranch:
     """Scores (videos × candidates) of the text branch and a note per video."""
     out, confidence, notes = np.zeros((len(texts), len(keys))), np.zeros(len(texts)), []
     columns = candidate_columns(model.tags, keys, normalise) if model is not None else np.zeros(0, np.int64)
@@ -54,8 +60,9 @@ def text_branch(model: TextModel | None, method: TextMethod | None, texts: Seque
     return TextBranch(scores=out, notes=tuple(notes), confidence=confidence)
 
 
-def _word_scores(model: TextModel | None, method: TextMethod | None, text: TextInput, columns: np.ndarray,
-                 width: int) -> tuple[np.ndarray | None, float]:
+def _word_scores(
+    model: TextModel | None, method: TextMethod | None, text: TextInput, columns: np.ndarray, width: int
+) -> tuple[np.ndarray | None, float]:
     """The words' scores on the candidate columns and their confidence (0 when no word is known)."""
     if model is None or method is None or not model.known_words(text.words):
         return None, 0.0

@@ -44,8 +44,8 @@ def score_text(scorer: Scorer, queries: TextQueries) -> TextScore:
     """Mean P@5, hit@10 and MRR@10 of ``scorer`` over the queries."""
     p5, hit, rr = [], [], []
     for start in range(0, len(queries.texts), CHUNK):
-        idx, _ = top_k(scorer(queries.texts[start:start + CHUNK]), 10)
-        for row, truth in zip(idx, queries.truth[start:start + CHUNK]):
+        idx, _ = top_k(scorer(queries.texts[start : start + CHUNK]), 10)
+        for row, truth in zip(idx, queries.truth[start : start + CHUNK]):
             relevant = np.isin(row, np.fromiter(truth, dtype=np.int64, count=len(truth)))
             p5.append(relevant[:5].sum() / 5.0)
             hit.append(bool(relevant.any()))

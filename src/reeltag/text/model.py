@@ -90,8 +90,14 @@ def fit_text_model(posts: Sequence[Post], tags: Sequence[str], min_word_count: i
     idf = np.log((1.0 + len(kept)) / (1.0 + np.asarray(binary.sum(axis=0)).ravel())) + 1.0
     post_tags = _binary_rows([ts for _, ts in kept], len(tags))
     counts = np.asarray(post_tags.sum(axis=0), dtype=np.float64).ravel()
-    return TextModel(words=words, tags=tuple(tags), idf=idf, posts=_unit_rows(binary.multiply(idf[None, :])),
-                     post_tags=post_tags, tag_counts=counts)
+    return TextModel(
+        words=words,
+        tags=tuple(tags),
+        idf=idf,
+        posts=_unit_rows(binary.multiply(idf[None, :])),
+        post_tags=post_tags,
+        tag_counts=counts,
+    )
 
 
 def _binary_rows(rows: Sequence[Sequence[int]], width: int) -> sparse.csr_matrix:
@@ -128,19 +134,35 @@ def _centroid(model: TextModel, q: sparse.csr_matrix, beta: float) -> np.ndarray
 def _knn(model: TextModel, q: sparse.csr_matrix, k: float) -> np.ndarray:
     sims = np.asarray((q @ model.posts.T).todense(), dtype=np.float32)
     idx, near = top_k(sims, int(k))
-    weights = sparse.csr_matrix((np.maximum(near, 0.0).ravel(), idx.ravel(), np.arange(0, idx.size + 1, idx.shape[1])),
-                                shape=sims.shape) if idx.size else sparse.csr_matrix(sims.shape, dtype=np.float32)
+    weights = (
+        sparse.csr_matrix(
+            (np.maximum(near, 0.0).ravel(), idx.ravel(), np.arange(0, idx.size + 1, idx.shape[1])), shape=sims.shape
+        )
+        if idx.size
+        else sparse.csr_matrix(sims.shape, dtype=np.float32)
+    )
     return np.asarray((weights @ model.post_tags).todense(), dtype=np.float64)
 
 
-_SCORERS = {"popularity": _popularity, "cooccurrence": _cooccurrence, "conditional": _conditional,
-            "centroid": _centroid, "knn": _knn}
+_SCORERS = {
+    "popularity": _popularity,
+    "cooccurrence": _cooccurrence,
+    "conditional": _conditional,
+    "centroid": _centroid,
+    "knn": _knn,
+}
 
 
 def save_text_model(model: TextModel, method: TextMethod, path: Path) -> Path:
     """One ``.npz`` (no pickle): vocabularies, IDF, the training posts' rows and the chosen method."""
-    arrays = {"words": np.array(model.words, dtype=str), "tags": np.array(model.tags, dtype=str), "idf": model.idf,
-              "tag_counts": model.tag_counts, "method": np.array([method.name]), "param": np.array([method.param])}
+    arrays = {
+        "words": np.array(model.words, dtype=str),
+        "tags": np.array(model.tags, dtype=str),
+        "idf": model.idf,
+        "tag_counts": model.tag_counts,
+        "method": np.array([method.name]),
+        "param": np.array([method.param]),
+    }
     for name in ("posts", "post_tags"):
         m = getattr(model, name)
         arrays.update({f"{name}_data": m.data, f"{name}_indices": m.indices, f"{name}_indptr": m.indptr})
@@ -153,7 +175,14 @@ def load_text_model(path: Path) -> tuple[TextModel, TextMethod]:
     with np.load(path, allow_pickle=False) as d:
         words, tags = tuple(str(w) for w in d["words"]), tuple(str(t) for t in d["tags"])
         matrix = lambda name, width: sparse.csr_matrix(
-            (d[f"{name}_data"], d[f"{name}_indices"], d[f"{name}_indptr"]), shape=(len(d[f"{name}_indptr"]) - 1, width))
-        model = TextModel(words=words, tags=tags, idf=d["idf"], posts=matrix("posts", len(words)),
-                          post_tags=matrix("post_tags", len(tags)), tag_counts=d["tag_counts"])
+            (d[f"{name}_data"], d[f"{name}_indices"], d[f"{name}_indptr"]), shape=(len(d[f"{name}_indptr"]) - 1, width)
+        )
+        model = TextModel(
+            words=words,
+            tags=tags,
+            idf=d["idf"],
+            posts=matrix("posts", len(words)),
+            post_tags=matrix("post_tags", len(tags)),
+            tag_counts=d["tag_counts"],
+        )
         return model, TextMethod(name=str(d["method"][0]), param=float(d["param"][0]))

@@ -12,5 +12,7 @@ class TrackingOff(ReeltagError):
 
 
 def needs_tracking(what: str) -> TrackingOff:
-    return TrackingOff(f"{what} needs the MLflow registry, but tracking is off (tracking.enabled = false; "
-                       "set it to true or REELTAG_TRACKING__ENABLED=true)")
+    return TrackingOff(
+        f"{what} needs the MLflow registry, but tracking is off (tracking.enabled = false; "
+        "set it to true or REELTAG_TRACKING__ENABLED=true)"
+    )

@@ -39,11 +39,15 @@ def digest_of(folder: Path) -> str:
 def verify_folder(folder: Path, expected: str | None, what: str) -> Path:
     """``folder`` when its files hash to ``expected``; :class:`IntegrityError` with the reason otherwise."""
     if not expected:
-        raise IntegrityError(f"{what} has no recorded native-file hash ({NATIVE_SHA256}): it was registered by an older "
-                             "reeltag; re-train it so its files can be verified before loading")
+        raise IntegrityError(
+            f"{what} has no recorded native-file hash ({NATIVE_SHA256}): it was registered by an older "
+            "reeltag; re-train it so its files can be verified before loading"
+        )
     if digest_of(folder) != expected:
-        raise IntegrityError(f"{what}: the files at {folder} do not match the sha256 recorded at registration; "
-                             "refusing to load them (the artifact store was changed after the version was registered)")
+        raise IntegrityError(
+            f"{what}: the files at {folder} do not match the sha256 recorded at registration; "
+            "refusing to load them (the artifact store was changed after the version was registered)"
+        )
     return folder
 
 
@@ -66,5 +70,7 @@ def check_artifact_location(uri: str, allowed: Iterable[Path], remote_schemes: I
         real = local.resolve()
         if any(real.is_relative_to(Path(root).resolve()) for root in allowed):
             return uri
-    raise IntegrityError(f"{what}: its artifacts are at {uri}, outside this project's stores; refusing to load them "
-                         "(add the location to tracking.artifact_roots if you trust it)")
+    raise IntegrityError(
+        f"{what}: its artifacts are at {uri}, outside this project's stores; refusing to load them "
+        "(add the location to tracking.artifact_roots if you trust it)"
+    )

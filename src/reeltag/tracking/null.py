@@ -20,8 +20,15 @@ class NullTracker(Tracker):
     enabled = False
 
     @contextmanager
-    def run(self, component: str, settings: Any = None, trigger: str | None = None, tags: Any = None,
-            parent: RunInfo | None = None, name: str | None = None) -> Iterator[RunInfo]:
+    def run(
+        self,
+        component: str,
+        settings: Any = None,
+        trigger: str | None = None,
+        tags: Any = None,
+        parent: RunInfo | None = None,
+        name: str | None = None,
+    ) -> Iterator[RunInfo]:
         trigger = trigger or (settings.tracking.trigger if settings else "manual")
         yield RunInfo(run_id=None, name=name or naming.run_name(component, trigger), experiment=naming.experiment_name(component))
 

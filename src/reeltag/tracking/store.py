@@ -89,14 +89,26 @@ class Tracker:
             return found.experiment_id if found else self.client.create_experiment(name, artifact_location=location)
 
     @contextmanager
-    def run(self, component: str, settings: Settings | None = None, trigger: str | None = None,
-            tags: Mapping[str, Any] | None = None, parent: RunInfo | None = None, name: str | None = None) -> Iterator[RunInfo]:
+    def run(
+        self,
+        component: str,
+        settings: Settings | None = None,
+        trigger: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        parent: RunInfo | None = None,
+        name: str | None = None,
+    ) -> Iterator[RunInfo]:
         """A run named per house rules (FINISHED when the block ends, FAILED when it raises); logs flattened
         config, ``config.json`` and its hash. ``parent`` makes it a nested run."""
         trigger = trigger or (settings.tracking.trigger if settings else "manual")
-        info = RunInfo(run_id=None, name=name or naming.run_name(component, trigger), experiment=naming.experiment_name(component))
-        all_tags = {naming.tag("trigger"): trigger, naming.tag("component"): component,
-                    **{naming.tag(k): str(v) for k, v in (tags or {}).items()}}
+        info = RunInfo(
+            run_id=None, name=name or naming.run_name(component, trigger), experiment=naming.experiment_name(component)
+        )
+        all_tags = {
+            naming.tag("trigger"): trigger,
+            naming.tag("component"): component,
+            **{naming.tag(k): str(v) for k, v in (tags or {}).items()},
+        }
         if parent is not None and parent.run_id:
             all_tags["mlflow.parentRunId"] = parent.run_id
         created = self.client.create_run(self.experiment_id(component), tags=all_tags, run_name=info.name)
@@ -119,12 +131,12 @@ class Tracker:
         now = int(time.time() * 1000)
         clean = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if v is not None]
         for start in range(0, len(clean), 1000):  # MLflow's batch limit
-            self.client.log_batch(run_id, metrics=clean[start:start + 1000])
+            self.client.log_batch(run_id, metrics=clean[start : start + 1000])
 
     def log_params(self, run_id: str | None, params: Mapping[str, Any]) -> None:
         clean = [Param(k, _param_value(v)) for k, v in params.items()]
         for start in range(0, len(clean), 100):  # MLflow's batch limit for params
-            self.client.log_batch(run_id, params=clean[start:start + 100])
+            self.client.log_batch(run_id, params=clean[start : start + 100])
 
     def set_tags(self, run_id: str | None, tags: Mapping[str, Any]) -> None:
         """Run tags, ``reeltag.`` prefixed."""
@@ -159,8 +171,12 @@ class Tracker:
         with tempfile.TemporaryDirectory(prefix="reeltag-model-") as tmp:
             native = _stage_native(artifacts, Path(tmp) / NATIVE_PATH)
             self.client.log_artifacts(run_id, str(native), NATIVE_PATH)
-            mlflow.pyfunc.save_model(Path(tmp) / PYFUNC_PATH, python_model=_LoaderModel(loader),
-                                     artifacts={k: str(v) for k, v in artifacts.items()}, pip_requirements=["reeltag"])
+            mlflow.pyfunc.save_model(
+                Path(tmp) / PYFUNC_PATH,
+                python_model=_LoaderModel(loader),
+                artifacts={k: str(v) for k, v in artifacts.items()},
+                pip_requirements=["reeltag"],
+            )
             self.client.log_artifacts(run_id, str(Path(tmp) / PYFUNC_PATH), PYFUNC_PATH)
             return LoggedModel(uri=f"runs:/{run_id}/{PYFUNC_PATH}", native_sha256=digest_of(native))
 
@@ -263,8 +279,12 @@ class Tracker:
 
     def runs(self, component: str, max_results: int = 100, tags: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Runs of a component (newest first) as plain dicts; ``tags`` filter on the server (``reeltag.`` prefixed)."""
-        found = self.client.search_runs([self.experiment_id(component)], filter_string=_tag_filter(tags or {}),
-                                        max_results=max_results, order_by=["attributes.start_time DESC"])
+        found = self.client.search_runs(
+            [self.experiment_id(component)],
+            filter_string=_tag_filter(tags or {}),
+            max_results=max_results,
+            order_by=["attributes.start_time DESC"],
+        )
         return [_run_dict(r) for r in found]
 
     def latest_run(self, component: str, tags: Mapping[str, str]) -> dict[str, Any] | None:
@@ -286,22 +306,31 @@ def _stage_native(artifacts: Mapping[str, str | Path], folder: Path) -> Path:
 
 def _tag_filter(tags: Mapping[str, str]) -> str:
     """``tags."reeltag.kind" = 'tune' AND …``; keys starting ``attributes.`` are run attributes."""
+
     def quote(value: str) -> str:
         return "'" + str(value).replace("'", "\\'") + "'"
 
-    parts = [f"{k} = {quote(v)}" if k.startswith("attributes.") else f'tags."{naming.tag(k)}" = {quote(v)}'
-             for k, v in tags.items()]
+    parts = [
+        f"{k} = {quote(v)}" if k.startswith("attributes.") else f'tags."{naming.tag(k)}" = {quote(v)}' for k, v in tags.items()
+    ]
     return " AND ".join(parts)
 
 
 def _run_dict(run: Any) -> dict[str, Any]:
-    return {"run_id": run.info.run_id, "name": run.info.run_name, "status": run.info.status,
-            "metrics": dict(run.data.metrics), "params": dict(run.data.params), "tags": dict(run.data.tags)}
+    return {
+        "run_id": run.info.run_id,
+        "name": run.info.run_name,
+        "status": run.info.status,
+        "metrics": dict(run.data.metrics),
+        "params": dict(run.data.params),
+        "tags": dict(run.data.tags),
+    }
 
 
 def _version_info(mv: Any) -> VersionInfo:
-    return VersionInfo(model=mv.name, version=str(mv.version), run_id=mv.run_id or "", tags=dict(mv.tags or {}),
-                       aliases=tuple(mv.aliases or ()))
+    return VersionInfo(
+        model=mv.name, version=str(mv.version), run_id=mv.run_id or "", tags=dict(mv.tags or {}), aliases=tuple(mv.aliases or ())
+    )
 
 
 def _param_value(value: Any) -> str:

@@ -49,8 +49,9 @@ class TrainConfig:
     seed: int = 0
 
 
-def sample_pair_frames(pairs: Sequence[Pair], side: int, per_pair: int, threads: int = 0,
-                       max_side: int = 7680) -> tuple[PairFrames, tuple[Rejected, ...]]:
+def sample_pair_frames(
+    pairs: Sequence[Pair], side: int, per_pair: int, threads: int = 0, max_side: int = 7680
+) -> tuple[PairFrames, tuple[Rejected, ...]]:
     """Up to ``per_pair`` uniform frames inside each pair's window; unreadable videos are returned rejected."""
     texts = sorted({p.text for p in pairs})
     lookup = {t: i for i, t in enumerate(texts)}
@@ -67,8 +68,9 @@ def sample_pair_frames(pairs: Sequence[Pair], side: int, per_pair: int, threads:
     return PairFrames(stacked, np.asarray(index, dtype=np.int64), tuple(texts)), tuple(rejected)
 
 
-def train_contrastive(encoder: ClipEncoder, data: PairFrames, cfg: TrainConfig,
-                      on_step: Callable[[int, float], None] | None = None) -> list[float]:
+def train_contrastive(
+    encoder: ClipEncoder, data: PairFrames, cfg: TrainConfig, on_step: Callable[[int, float], None] | None = None
+) -> list[float]:
     """``cfg.steps`` AdamW steps of the CLIP loss; returns the loss of every step."""
     if len(data.texts) < 2:
         raise ValueError("contrastive adaptation needs at least two distinct texts")

@@ -71,9 +71,14 @@ class FeatureCache:
 
     def put(self, features: CachedFeatures) -> Path:
         buffer = io.BytesIO()
-        np.savez(buffer, frames=features.frames.astype(np.float32), pooled=features.pooled.astype(np.float32),
-                 indices=np.asarray(features.indices, dtype=np.int64),
-                 timestamps_s=np.asarray(features.timestamps_s, dtype=np.float64), meta=np.array(_meta_json(features)))
+        np.savez(
+            buffer,
+            frames=features.frames.astype(np.float32),
+            pooled=features.pooled.astype(np.float32),
+            indices=np.asarray(features.indices, dtype=np.int64),
+            timestamps_s=np.asarray(features.timestamps_s, dtype=np.float64),
+            meta=np.array(_meta_json(features)),
+        )
         with atomic_path(self.path(features.key)) as tmp:
             tmp.write_bytes(buffer.getvalue())
         return self.path(features.key)
@@ -83,8 +88,14 @@ class FeatureCache:
 
 
 def _meta_json(features: CachedFeatures) -> str:
-    meta = {"model_id": features.model_id, "weights_kind": features.weights_kind, "sampling": features.sampling,
-            "video_sha256": features.video_sha256, "source": features.source, "format": CACHE_FORMAT}
+    meta = {
+        "model_id": features.model_id,
+        "weights_kind": features.weights_kind,
+        "sampling": features.sampling,
+        "video_sha256": features.video_sha256,
+        "source": features.source,
+        "format": CACHE_FORMAT,
+    }
     return json.dumps(meta, sort_keys=True)
 
 
@@ -92,8 +103,14 @@ def _load(key: str, path: Path) -> CachedFeatures:
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         return CachedFeatures(
-            key=key, frames=data["frames"], pooled=data["pooled"], indices=tuple(int(i) for i in data["indices"]),
-            timestamps_s=tuple(float(t) for t in data["timestamps_s"]), model_id=meta["model_id"],
-            weights_kind=meta["weights_kind"], sampling=meta["sampling"], video_sha256=meta["video_sha256"],
+            key=key,
+            frames=data["frames"],
+            pooled=data["pooled"],
+            indices=tuple(int(i) for i in data["indices"]),
+            timestamps_s=tuple(float(t) for t in data["timestamps_s"]),
+            model_id=meta["model_id"],
+            weights_kind=meta["weights_kind"],
+            sampling=meta["sampling"],
+            video_sha256=meta["video_sha256"],
             source=meta["source"],
         )

@@ -164,14 +164,22 @@ def build_model(resolved: ResolvedWeights, seed: int = 0, device: str = "cpu") -
         try:
             pretrained = str(resolved.checkpoint) if resolved.checkpoint else None
             model = oc.create_model(resolved.arch, pretrained=pretrained, device=device)
-        except (RuntimeError, KeyError, ValueError, OSError, pickle.UnpicklingError) as exc:  # unpickling: weights_only refused it
+        except (
+            RuntimeError,
+            KeyError,
+            ValueError,
+            OSError,
+            pickle.UnpicklingError,
+        ) as exc:  # unpickling: weights_only refused it
             raise BadInput(f"cannot load {resolved.checkpoint} into architecture {resolved.arch}: {exc}") from exc
     return model.eval()
 
 
 def _check_arch(arch: str) -> None:
     if arch not in open_clip_module().list_models():
-        raise BadInput(f"unknown open_clip architecture {arch!r}; reeltag's own: {sorted(p.stem for p in CONFIG_DIR.glob('*.json'))}")
+        raise BadInput(
+            f"unknown open_clip architecture {arch!r}; reeltag's own: {sorted(p.stem for p in CONFIG_DIR.glob('*.json'))}"
+        )
 
 
 def resolve_weights(clip: Any, root: Path) -> ResolvedWeights:
@@ -205,8 +213,10 @@ def download_pretrained(arch: str, tag: str) -> Path:
     cfg = oc.get_pretrained_cfg(arch, tag)
     if not cfg:
         known = oc.list_pretrained_tags_by_model(arch)
-        raise NotFound(f"clip weights {tag!r}: no such file, and not an open_clip pretrained tag of {arch} (tags: {known}); "
-                       f"'random' or a local checkpoint file also work")
+        raise NotFound(
+            f"clip weights {tag!r}: no such file, and not an open_clip pretrained tag of {arch} (tags: {known}); "
+            f"'random' or a local checkpoint file also work"
+        )
     cached = _hub_cached(cfg)
     if cached is not None:
         return cached

@@ -76,15 +76,18 @@ def _scan_folder(folder: Path) -> tuple[list[VideoInput], list[str]]:
     return videos, [str(p) for p in files if p.suffix.lower() not in VIDEO_SUFFIXES]
 
 
-def _keep_contained(folder: Path, found: list[VideoInput], allow_absolute: bool, videos: list[VideoInput],
-                    rejected: list[Rejected]) -> None:
+def _keep_contained(
+    folder: Path, found: list[VideoInput], allow_absolute: bool, videos: list[VideoInput], rejected: list[Rejected]
+) -> None:
     """A folder scan follows the manifests' rule: a symlink out of the folder counts as an absolute path."""
     base = resolve_path(folder)
     for video in found:
         if allow_absolute or video.path.is_relative_to(base):
             videos.append(video)
         else:
-            rejected.append(Rejected(str(video.path), f"a link in {folder} leads out of it (paths.allow_absolute_manifest_paths)"))
+            rejected.append(
+                Rejected(str(video.path), f"a link in {folder} leads out of it (paths.allow_absolute_manifest_paths)")
+            )
 
 
 def _read_manifest(manifest: Path, allow_absolute: bool, videos: list[VideoInput], rejected: list[Rejected]) -> None:
@@ -127,7 +130,9 @@ def manifest_path(base: Path, value: str, allow_absolute: bool) -> tuple[Path, s
     """``value`` resolved against ``base``, and why it is not allowed ("" when it is)."""
     path = Path(value).expanduser()
     if path.is_absolute():
-        return resolve_path(path), "" if allow_absolute else "absolute paths are not allowed (paths.allow_absolute_manifest_paths)"
+        return resolve_path(
+            path
+        ), "" if allow_absolute else "absolute paths are not allowed (paths.allow_absolute_manifest_paths)"
     resolved = resolve_path(base / path)
     if not resolved.is_relative_to(resolve_path(base)):
         return resolved, f"relative path {value!r} escapes the manifest's folder"

@@ -13,27 +13,27 @@ from pathlib import Path
 
 import httpx
 
-from reeltag.ab.paired import PairedComparison
+from reeltag.api.registry import load_reranker
 from reeltag.decisions.gates import Decision
-from reeltag.pipelines.rerank_gate import register_reranker
+from reeltag.pipelines.registry import GateOutcome, register_and_gate
+from reeltag.pipelines.rerank_gate import reranker_candidate
 from reeltag.project import Project
-from reeltag.rerank.model import RerankerParams, read_params
+from reeltag.rerank.model import RerankerParams
 
 NO_EVIDENCE = Decision(False, ("test setup: registered by hand",), "NOT ENOUGH EVIDENCE")
-FLAT = PairedComparison("map", 4, 0.5, 0.5, 0.0, 0.0, 0.0, 0.95, 1.0, 0, 4, 0, 0, 200)
 
 
 def champion_params(project: Project) -> RerankerParams:
-    info = project.tracker.by_alias("reranker", "champion")
-    return read_params(project.tracker.download_native(info) / "reranker.json")
+    return load_reranker(project, project.tracker.by_alias("reranker", "champion").version)
 
 
 def register_reranker_version(project: Project, **changes: object) -> str:
     """A new ``reeltag.reranker`` version: the champion's params with ``changes`` (not promoted)."""
     params = replace(champion_params(project), **changes)
     with project.tracker.run("rerank", project.settings, tags={"kind": "test"}) as run:
-        version, _ = register_reranker(project, run, params, NO_EVIDENCE, FLAT)
-    return version
+        candidate = reranker_candidate(project, run, params, {})
+        champion = project.tracker.by_alias("reranker", "champion")
+        return register_and_gate(project, candidate, lambda info: GateOutcome(decision=NO_EVIDENCE), champion).version
 
 
 def free_port() -> int:

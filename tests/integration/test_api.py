@@ -113,7 +113,9 @@ def test_alpha_zero_keeps_the_engine_order_and_unknown_docids_are_listed(client:
     assert data["results"][0]["docid"] == "not-in-the-catalogue" and data["results"][0]["clip"] is None
 
 
-def test_a_catalogue_video_without_cached_features_is_listed_and_queued(served_project, tmp_path: Path) -> None:
+def test_a_catalogue_video_without_cached_features_is_listed_and_queued(
+    served_project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = served_project.demo / "search"
     rows = (s / "manifest.csv").read_text().splitlines()
     docid, rel = rows[1].split(",")
@@ -123,6 +125,8 @@ def test_a_catalogue_video_without_cached_features_is_listed_and_queued(served_p
     catalogue.write_text(
         "\n".join([rows[0], f"new1,{fresh}"] + [f"{r.split(',')[0]},{s / r.split(',')[1]}" for r in rows[1:]]) + "\n"
     )
+    # the fresh video is named by absolute path (outside the catalogue's folder): allow it, here and in the CLI
+    monkeypatch.setenv("REELTAG_PATHS__ALLOW_ABSOLUTE_MANIFEST_PATHS", "true")
     project = Project.open(served_project.root, api={"catalogue": str(catalogue)})
     service = Service.start(project)
     body = {"query": "a red circle", "candidates": [{"docid": "new1", "score": 2.0}, {"docid": docid, "score": 1.0}]}

@@ -98,19 +98,16 @@ def promotion_decision(comparison: PairedComparison, encoder_weights: str, gates
 
 def register_reranker(project: Project, run: "RunInfo", params: RerankerParams, evidence: TuneEvidence) -> Registration:
     """Log the params file + pyfunc wrapper, then the registration-and-gate step against the current champion."""
-    tracker = project.tracker
-    with tempfile.TemporaryDirectory(prefix="reeltag-reranker-") as tmp:
-        logged = tracker.log_model(run.run_id, {"params": write_params(Path(tmp) / PARAMS_FILE, params)}, loader=LOADER)
-    tags: dict[str, Any] = {k: v for k, v in asdict(params).items() if k != "encoder_model_id"}
     mean = sum(evidence.held_out.values()) / max(len(evidence.held_out), 1)
-    tags.update(
-        {
-            "alpha_weighs": ALPHA_WEIGHS,
-            "depends_on.clip": params.encoder_model_id,
-            f"cv_{metric_key(evidence.measure)}": f"{mean:.6f}",
-        }
-    )
-    candidate = Candidate(model=MODEL, run=run, logged=logged, tags=tags)
-    return register_and_gate(
-        project, candidate, lambda info: gate_tuned(project, evidence, info), tracker.by_alias(MODEL, "champion")
-    )
+    candidate = reranker_candidate(project, run, params, {f"cv_{metric_key(evidence.measure)}": f"{mean:.6f}"})
+    gate = lambda info: gate_tuned(project, evidence, info)  # noqa: E731
+    return register_and_gate(project, candidate, gate, project.tracker.by_alias(MODEL, "champion"))
+
+
+def reranker_candidate(project: Project, run: "RunInfo", params: RerankerParams, tags: dict[str, str]) -> Candidate:
+    """``params`` logged as a reranker model of ``run`` (params file + pyfunc), with its registry tags."""
+    with tempfile.TemporaryDirectory(prefix="reeltag-reranker-") as tmp:
+        logged = project.tracker.log_model(run.run_id, {"params": write_params(Path(tmp) / PARAMS_FILE, params)}, loader=LOADER)
+    registry_tags: dict[str, Any] = {k: v for k, v in asdict(params).items() if k != "encoder_model_id"}
+    registry_tags.update({"alpha_weighs": ALPHA_WEIGHS, "depends_on.clip": params.encoder_model_id, **tags})
+    return Candidate(model=MODEL, run=run, logged=logged, tags=registry_tags)

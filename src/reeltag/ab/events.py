@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reeltag import durable_sqlite
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
   request_id TEXT PRIMARY KEY, experiment TEXT NOT NULL, user TEXT NOT NULL, variant TEXT NOT NULL,
@@ -61,18 +63,8 @@ class EventStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
-            con.execute("PRAGMA synchronous = FULL")
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
+        with durable_sqlite.connect(self.path) as con, durable_sqlite.immediate(con):
+            yield con
 
     def create(self) -> EventStore:
         """The folder, the schema and WAL mode (idempotent)."""

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reeltag import durable_sqlite
 from reeltag.corpus.tags import stem
 from reeltag.errors import NotFound, ReeltagError
 
@@ -130,25 +131,14 @@ class ReviewStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        try:
-            con.execute("PRAGMA busy_timeout = 30000")
-            con.execute("PRAGMA synchronous = FULL")
+        with durable_sqlite.connect(self.path, check_same_thread=False) as con:
             yield con
-        finally:
-            con.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on any error); the commit is durable when it returns."""
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        with self._connect() as con, durable_sqlite.immediate(con):
+            yield con
 
     def create(self) -> ReviewStore:
         """Create the folder, the schema and WAL mode (idempotent)."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+from api_helpers import free_port, stop_server  # noqa: F401 (the review tests import them from here)
+from api_helpers import start_server as start_process
 
 from reeltag.config import CorpusSection
 from reeltag.corpus.tags import TagRules
@@ -59,43 +62,8 @@ def corpus_rules() -> TagRules:
     return TagRules(frozenset(corpus.stop_tags), corpus.min_tag_len, corpus.max_tag_len)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(root: Path, port: int, timeout_s: float = 60.0) -> subprocess.Popen[bytes]:
+def start_server(root: Path, port: int, timeout_s: float = 60.0) -> subprocess.Popen:
     """``reeltag review --root ROOT --port PORT`` in a child process, once it answers on 127.0.0.1."""
-    import os
-    import sys
-    import time
-
-    import httpx
-
     cmd = [sys.executable, "-c", "from reeltag.cli import app; app()", "review", "--root", str(root), "--port", str(port)]
-    proc = subprocess.Popen(cmd, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"review server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/static/review.css", timeout=1.0).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    stop_server(proc)
-    raise RuntimeError(f"review server did not answer on port {port} within {timeout_s:.0f} s")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server by its own pid."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    log = root.parent / f"review-server-{port}.log"
+    return start_process(cmd, f"http://127.0.0.1:{port}/static/review.css", log, timeout_s)

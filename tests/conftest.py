@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from reeltag.tracking.naming import TELEMETRY_OFF
+
 REPO = Path(__file__).resolve().parents[1]
 KEPT_ENV = ("REELTAG_REAL_DATA", "REELTAG_SAMPLE_EVAL")  # paths to test inputs outside the repo, not settings
-TELEMETRY_OFF = {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
 def _real_data_dir() -> Path:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from reeltag.tracking.naming import TELEMETRY_OFF
+
 pytestmark = pytest.mark.scale
 REPO = Path(__file__).resolve().parents[2]
-TELEMETRY_OFF = {"DO_NOT_TRACK": "true", "MLFLOW_DISABLE_TELEMETRY": "true", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 POOL = "reeltag-test"
 BRINGUP_BUDGET_S = 180  # issue 18: "under ~2 minutes here"; slack for a loaded 2-core CI box
 FAST = """

@@ -10,12 +10,15 @@ import typer
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
 from reeltag.console import emit, progress
 
+FormatOpt = Annotated[str, typer.Option("--format", help="auto (by extension), jsonl, csv or txt.")]
+SourceNameOpt = Annotated[str | None, typer.Option("--source-name", help="Source name (default: each file's stem).")]
+
 
 @handles_errors
 def ingest(
     sources: Annotated[list[Path], typer.Argument(help="Post files: JSONL, CSV or plain text (one post per line).")],
-    fmt: Annotated[str, typer.Option("--format", help="auto (by extension), jsonl, csv or txt.")] = "auto",
-    source_name: Annotated[str | None, typer.Option("--source-name", help="Source name (default: each file's stem).")] = None,
+    fmt: FormatOpt = "auto",
+    source_name: SourceNameOpt = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -53,8 +56,8 @@ corpus_app = typer.Typer(help="The corpus store itself.", no_args_is_help=True)
 @handles_errors
 def repair(
     files: Annotated[list[Path] | None, typer.Argument(help="Post files ingested before: their watermarks are rebuilt.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="auto (by extension), jsonl, csv or txt.")] = "auto",
-    source_name: Annotated[str | None, typer.Option("--source-name", help="Source name (default: each file's stem).")] = None,
+    fmt: FormatOpt = "auto",
+    source_name: SourceNameOpt = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,

@@ -8,15 +8,17 @@ error is kept for ``/v1/models``, and the one that served before keeps serving.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from reeltag.api import registry
 from reeltag.project import Project
 from reeltag.rerank.model import RerankerParams
 
 log = logging.getLogger("reeltag.api")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,12 +80,8 @@ def _suggester(
     if None in wanted:
         errors["mapper"] = "no champion Tag2Vec and mapper yet: run `reeltag tag2vec train` and `reeltag mapper train`"
         return old
-    try:
-        return _load_suggester(project, encoder_id, str(wanted[0]))
-    except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old pair, say why)
-        errors["mapper"] = f"tag2vec v{wanted[0]} + mapper v{wanted[1]} not loaded ({type(exc).__name__}: {exc})"
-        log.error("champion swap refused: %s", errors["mapper"])
-        return old
+    what = f"tag2vec v{wanted[0]} + mapper v{wanted[1]}"
+    return _swapped("mapper", what, lambda: _load_suggester(project, encoder_id, str(wanted[0])), old, errors)
 
 
 def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> Suggester:
@@ -105,11 +103,16 @@ def _reranker(
     if version is None:
         errors["reranker"] = "no champion reranker yet: run `reeltag rerank tune` (or `reeltag promote reranker`)"
         return old
+    return _swapped("reranker", f"reranker v{version}", lambda: _load_reranker(project, encoder_id, version), old, errors)
+
+
+def _swapped(slot: str, what: str, load: Callable[[], T], old: T | None, errors: dict[str, str]) -> T | None:
+    """The newly loaded champion, or ``old`` when loading fails (the reason goes to ``errors[slot]`` and the log)."""
     try:
-        return _load_reranker(project, encoder_id, version)
+        return load()
     except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old one, say why)
-        errors["reranker"] = f"reranker v{version} not loaded ({type(exc).__name__}: {exc})"
-        log.error("champion swap refused: %s", errors["reranker"])
+        errors[slot] = f"{what} not loaded ({type(exc).__name__}: {exc})"
+        log.error("champion swap refused: %s", errors[slot])
         return old
 
 

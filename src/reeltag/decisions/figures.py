@@ -70,11 +70,41 @@ def cost_chart(costs: tuple[StageCost, ...]) -> str:
     return _png(fig)
 
 
+def daily_ci_chart(days: list[str], values: list[float], lows: list[float], highs: list[float], label: str, zero: float) -> str:
+    """One point per day with its 95% CI as an error bar (NaN ends: the point alone), against the no-effect line."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    v, lo, hi = (np.asarray(x, dtype=float) for x in (values, lows, highs))
+    above = lo > zero + 1e-9
+    colours = [WIN if a else LOSS if h < zero - 1e-9 else TIE for a, h in zip(above, hi)]
+    errors = np.nan_to_num(np.vstack([v - lo, hi - v]), nan=0.0)
+    for i, colour in enumerate(colours):
+        ax.errorbar([i], v[i : i + 1], yerr=errors[:, i : i + 1], fmt="o", color=colour, capsize=4)
+    ax.axhline(zero, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(days)), days, rotation=45, fontsize=7)
+    ax.set_ylabel(label)
+    ax.set_title(f"Daily {label} with 95% CI (green / red: CI above / below {zero:g})", fontsize=9)
+    return _png(fig)
+
+
+def online_chart(online: Any) -> str:
+    """The online experiment's headline per day (``OnlineSearch``: Δ success for split, win share for interleave)."""
+    rows = [d.headline for d in online.days]
+    nan = float("nan")
+    values, lows, highs = ([nan if r[i] is None else r[i] for r in rows] for i in (1, 2, 3))
+    zero = 0.5 if online.latest.method == "interleave" else 0.0
+    return daily_ci_chart([d.summary.day for d in online.days], values, lows, highs, rows[-1][0], zero)
+
+
 def all_charts(data: ReportData) -> dict[str, str]:
-    """Every chart the report shows, by name (``quality-<component>``, ``topics``, ``costs``)."""
+    """Every chart the report shows, by name (``quality-<component>``, ``topics``, ``costs``, ``online``)."""
     charts = {f"quality-{c.name}": quality_chart(c) for c in data.components if c.methods and c.chart_metrics}
     if data.search is not None and data.search.per_topic:
         charts["topics"] = topic_chart(data.search)
     if data.costs:
         charts["costs"] = cost_chart(data.costs)
+    if data.online_search is not None:
+        charts["online"] = online_chart(data.online_search)
     return charts

@@ -136,6 +136,7 @@ class ReportData:
     examples: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (video, suggested tags)
     top_tags: tuple[tuple[str, int], ...] = ()
     staff_review: Any = None  # reeltag.review.report.StaffReview: measured on staff decisions, when there are any
+    online_search: Any = None  # reeltag.pipelines.online_evidence.OnlineSearch: the online A/B days, when an experiment has data
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
         "metrics": {c.name: {m: dict(v) for m, v in c.methods.items()} for c in data.components},
         "time_saved_minutes_per_1000_videos": data.time_saved.minutes_per_1000_videos if data.time_saved else None,
         "staff_review": _staff_review_json(data.staff_review),
+        "online_search": _jsonable(data.online_search),
         "lineage": [
             {
                 "model": x.model,
@@ -207,11 +209,13 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
 
 
 def _staff_review_json(review: Any) -> dict[str, Any] | None:
-    if review is None:
-        return None
+    return None if review is None else {**_jsonable(review), "enough": review.enough}
+
+
+def _jsonable(found: Any) -> Any:
     from reeltag.console import jsonable
 
-    return {**jsonable(review), "enough": review.enough}
+    return jsonable(found)
 
 
 def markdown_summary(data: ReportData, judgements: Sequence[Judgement]) -> str:

@@ -4,7 +4,7 @@ and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -25,9 +25,11 @@ from reeltag.ab.online_stats import (
 from reeltag.config import AbOnlineSection
 from reeltag.decisions.gates import Decision, Guardrail, Threshold, ci_warnings, decide
 from reeltag.errors import NotFound
+from reeltag.pipelines.records import log_result
 from reeltag.project import Project
 
 CONTROL, TREATMENT = "engine", "champion"
+ONLINE_KIND = "online"  # the reeltag.kind tag of an ab-online day's run (the report queries it on the server)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,8 +153,9 @@ def _logged(project: Project, summary: OnlineSummary, decision: Decision) -> Onl
         "ab_day": summary.day,
         "ab_method": summary.method,
         "simulated": summary.simulated,
+        "kind": ONLINE_KIND,
     } | decision.run_tags
     with project.tracker.run("ab", project.settings, tags=tags, name=f"ab-online-{summary.experiment}-{summary.day}") as run:
         project.tracker.log_metrics(run.run_id, _metrics(summary))
-        project.tracker.log_dict(run.run_id, asdict(summary), "online_summary.json")
+        log_result(project, run.run_id, summary)
     return OnlineSummary(**{**summary.__dict__, "run_id": run.run_id})

@@ -14,6 +14,7 @@ from reeltag.decisions.figures import all_charts
 from reeltag.decisions.report import WEAK_WEIGHTS, ReportData, decision_json, judge, markdown_summary, render_html
 from reeltag.io import write_json_atomic, write_text_atomic
 from reeltag.pipelines import report_evidence as ev
+from reeltag.pipelines.online_evidence import online_judgement, online_search
 from reeltag.project import Project
 from reeltag.video.weights import weights_kind
 
@@ -65,6 +66,7 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
         _examples(suggested),
         ev.top_tags(project),
         _staff_review(project),
+        online_search(project),
     )
 
 
@@ -101,7 +103,7 @@ def _examples(suggested: object | None) -> tuple[tuple[str, tuple[str, ...]], ..
 def build_report(project: Project, labels: str | None = None, search: str | None = None, out: str | None = None) -> ReportResult:
     """Write the report and ``decision.json``; log both to MLflow ``reeltag/report``."""
     data = gather_evidence(project, labels, search)
-    judgements = [judge(data, c) for c in data.components]
+    judgements = [judge(data, c) for c in data.components] + online_judgement(data.online_search)
     html_path = Path(out) if out else project.paths.reports / "report.html"
     decision = decision_json(data, judgements)
     write_text_atomic(html_path, render_html(data, judgements, all_charts(data)))

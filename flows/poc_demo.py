@@ -2,25 +2,29 @@
 
 demo data → ingest-corpus (→ validate-data) → adapt-encoder (demo-trained from random init) →
 retrain-tag2vec → finetune-mapper (with its features) → tune-rerank → the simulated staff reviewer decides the
-labelled videos → poc-report (with the simulated staff-review section). The chain that retrain-tag2vec runs on a
-new champion, with the simulated review before its report.
+labelled videos → simulated users search and click through a real ``reeltag api`` process (``[ab.online]`` of
+the demo's toml) → ab-online aggregates their day → poc-report (with the simulated staff-review and online
+search sections). The chain that retrain-tag2vec runs on a new champion, with the simulations before its report.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Literal
 
 from prefect import flow, task
 
 from flows._common import IO_RETRIES, NO_CACHING
+from flows.ab_online import ab_online
 from flows.adapt_encoder import adapt_encoder
 from flows.finetune_mapper import finetune_mapper
 from flows.ingest_corpus import ingest_corpus
 from flows.poc_report import poc_report
 from flows.retrain_tag2vec import retrain_tag2vec
 from flows.tune_rerank import tune_rerank
-from reeltag.pipelines.demo import DemoInputs, DemoSummary, prepare_demo, summarise
+from reeltag.pipelines.ab_simulated import SimulatedExperiment, simulate_online_experiment
+from reeltag.pipelines.demo import SIMULATED_TRAFFIC, DemoInputs, DemoSummary, prepare_demo, summarise
 from reeltag.pipelines.review import simulate_demo_review
 from reeltag.project import Project
 
@@ -35,6 +39,13 @@ def demo_data_task(root: str, size: str, seed: int, quick: bool) -> DemoInputs:
 def simulated_review_task(root: str, labels: str) -> object:
     """The demo's simulated reviewer; a re-run finds every item decided and adds nothing."""
     return simulate_demo_review(Project.open(root), labels)
+
+
+@task(name="simulated-users", **NO_CACHING)
+def simulated_users_task(root: str, search: str, quick: bool, seed: int) -> SimulatedExperiment:
+    """The demo's simulated online A/B through a real API process; a re-run on the same UTC day sends nothing."""
+    queries, users = SIMULATED_TRAFFIC[quick]
+    return simulate_online_experiment(Project.open(root), Path(search), queries, users, seed)
 
 
 @flow(name="poc-demo", validate_parameters=True)
@@ -52,5 +63,6 @@ def poc_demo(
     finetune_mapper(root, labels=labels, report=False)
     tune_rerank(root, search=search, report=False)
     simulated_review_task(root, labels)
+    ab_online(root, day=simulated_users_task(root, search, quick, seed).day)
     poc_report(root, labels=labels, search=search)
     return summarise(Project.open(root), time.perf_counter() - started)

@@ -88,3 +88,8 @@ class ProjectPaths:
     def ab_events_db(self) -> Path:
         """Online A/B event store (SQLite, WAL): served requests and their append-only feedback events."""
         return self.data / "ab" / "events.db"
+
+    @property
+    def demo_log(self) -> Path:
+        """``reeltag demo``'s log: Prefect's and MLflow's records, library warnings, its API child's output."""
+        return self.data / "logs" / "demo.log"

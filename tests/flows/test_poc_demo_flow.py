@@ -12,7 +12,7 @@ pytestmark = pytest.mark.flow
 
 def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> None:
     from flows.poc_demo import poc_demo
-    from reeltag.pipelines.demo import CHECKPOINT, demo_toml
+    from reeltag.pipelines.demo import CHECKPOINT, SIMULATED_TRAFFIC, demo_toml
 
     root = tmp_path / "demo"
     summary = poc_demo(str(root), size="tiny", seed=1, quick=True)
@@ -26,3 +26,26 @@ def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> N
     review = decision["staff_review"]  # the simulated reviewer decided every labelled demo video
     assert review["simulated"] and review["reviewers"] == ["simulated"] and review["items_reviewed"] > 0
     assert "Staff review (simulated reviewer)" in Path(summary.report).read_text(encoding="utf-8")
+    _check_the_simulated_online_experiment(
+        root, decision, Path(summary.report).read_text(encoding="utf-8"), SIMULATED_TRAFFIC[True]
+    )
+
+
+def _check_the_simulated_online_experiment(root: Path, decision: dict, html: str, traffic: tuple[int, int]) -> None:
+    """Simulated users went through the real API (every request and event in the store, none refused), ab-online
+    aggregated their day, and the report shows it labelled simulated and never as a GO."""
+    from reeltag.ab.events import EventStore, read_log
+    from reeltag.pipelines.ab_simulated import DEMO_PROMOTION
+    from reeltag.project import Project
+
+    project = Project.open(root)
+    log = read_log(EventStore(project.paths.ab_events_db), "demo-search", 0.0, 2e10)
+    assert len(log.users) == traffic[0] and all(log.simulated) and len(set(log.users)) <= traffic[1] and log.event_type
+    with EventStore(project.paths.ab_events_db).reading() as con:
+        assert con.execute("SELECT COUNT(*) FROM refusals").fetchone()[0] == 0
+    online = decision["online_search"]
+    assert online["experiment"] == "demo-search" and [d["simulated"] for d in online["days"]] == [True]
+    assert online["days"][0]["summary"]["queries"] == traffic[0]
+    assert decision["components"]["online"]["verdict"] != "GO" and "Online search success (simulated users)" in html
+    reranker = project.tracker.by_alias("reranker", "champion")
+    assert reranker is not None and reranker.tags.get("reeltag.reason") == DEMO_PROMOTION

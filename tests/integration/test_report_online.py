@@ -28,7 +28,14 @@ def _fill_day(project: Project, day: date, clicked_share: dict[str, float], simu
     store = EventStore(project.paths.ab_events_db).create()
     store.record_requests(
         ServedRequest(
-            request_id=f"{day}-{u}", experiment="rep", user=u, variant=v, served=noon, docids=("a", "b", "c"), teams=None, simulated=simulated
+            request_id=f"{day}-{u}",
+            experiment="rep",
+            user=u,
+            variant=v,
+            served=noon,
+            docids=("a", "b", "c"),
+            teams=None,
+            simulated=simulated,
         )
         for v, u, _ in rows
     )
@@ -61,12 +68,12 @@ def test_the_section_shows_the_logged_figures_of_every_day(online_project: Proje
         pytest.approx(metrics[f"online/champion/{m}"], abs=5e-5) for m in ("queries", "success", "ctr", "rr", "abandonment")
     ]
     success = re.search(r"<tr><td>success</td>(.*?)</tr>", html).group(1)
-    expected = f"{metrics['delta/success']:+.4f}</td> <td class=\"num\">[{metrics['delta/success/ci_low']:+.4f}, "
+    expected = f'{metrics["delta/success"]:+.4f}</td> <td class="num">[{metrics["delta/success/ci_low"]:+.4f}, '
     assert expected in success and f"{metrics['delta/success/ci_high']:+.4f}]" in success
     assert f"p = {metrics['srm/p_value']:.4g}" in html and "no mismatch" in html
     days = re.search(r'<table id="online-days">(.*?)</table>', html).group(1)
     old_delta = next(d.delta for d in old.deltas if d.metric == "success")
-    assert days.index(old.day) < days.index(new.day) and f"<td class=\"num\">{old_delta:+.4f}</td>" in days
+    assert days.index(old.day) < days.index(new.day) and f'<td class="num">{old_delta:+.4f}</td>' in days
     assert f"<td>{tags['reeltag.decision']} (simulated)</td>" in days and 'id="chart-online"' in html
 
     decision = json.loads(Path(result.decision).read_text(encoding="utf-8"))

@@ -24,11 +24,13 @@ def quiet_environment() -> None:
 
 
 class StageLines(logging.Handler):
-    """Prints ``flow retrain-tag2vec: Completed (41 s)`` / ``  task train-tag2vec-0: Cached`` as runs finish."""
+    """Prints ``flow retrain-tag2vec: Completed (41 s)`` / ``  task train-tag2vec-0: Cached`` as runs finish: every
+    flow, the tasks of ``top`` (the demo flow itself), and the tasks of its sub-flows that did not simply complete
+    (cached, failed), so the terminal stays within about 40 lines."""
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, top: str = "poc-demo"):
         super().__init__(logging.INFO)
-        self.console, self.started = console, time.perf_counter()
+        self.console, self.started, self.top = console, time.perf_counter(), top
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -36,6 +38,8 @@ class StageLines(logging.Handler):
             return
         state = message[len(FINISHED) :].split("(", 1)[0]
         task = getattr(record, "task_run_name", None)
+        if task and state.strip() == "Completed" and getattr(record, "flow_name", None) != self.top:
+            return
         what = f"  task {task}" if task else f"flow {getattr(record, 'flow_name', None) or getattr(record, 'flow_run_name', '?')}"
         self.console.print(f"{what}: {state} ({time.perf_counter() - self.started:.0f} s)", markup=False, highlight=False)
 

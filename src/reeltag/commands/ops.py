@@ -11,7 +11,6 @@ import inspect
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -232,17 +231,10 @@ def promote(
     as_json: JsonOpt = False,
 ) -> None:
     """Manual override: make VERSION the champion (old champion → rollback); who, when and why are recorded as tags."""
-    tracker = open_project(root, config).tracker
-    info = registered_version(tracker, model, version)
-    move = tracker.promote(model, info.version)
-    record = {
-        "manual_promotion": "true",
-        "promoted_by": getpass.getuser(),
-        "reason": reason,
-        "promoted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    tracker.set_version_tags(model, info.version, record)
-    tracker.set_run_tags(info.run_id, record)
+    from reeltag.pipelines.registry import promote_by_hand
+
+    project = open_project(root, config)
+    move, record = promote_by_hand(project, model, registered_version(project.tracker, model, version), reason, getpass.getuser())
     emit({"model": move.model, "champion": move.champion, "rollback": move.rollback, **record}, as_json, title="promote")
 
 
@@ -292,7 +284,7 @@ def demo(
     quiet_environment()
     from flows.poc_demo import poc_demo  # imports Prefect, which sets up its logging: redirected below
 
-    log_file = project.paths.data / "logs" / "demo.log"
+    log_file = project.paths.demo_log
     typer.echo(f"reeltag demo ({size}, seed {seed}): Prefect and MLflow logs go to {log_file}", err=True)
     with demo_logging(log_file, Console(stderr=True)):
         summary = poc_demo(str(project.paths.root), size=size, seed=seed, quick=quick)

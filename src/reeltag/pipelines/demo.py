@@ -3,7 +3,7 @@
 ``prepare_demo`` writes the demo inputs and the demo project's ``reeltag.toml`` (trigger ``demo``; CLIP weights =
 the checkpoint the adaptation step will write). ``run_demo`` then calls the pipeline steps directly:
 ingest → validate → Tag2Vec → demo encoder adaptation → features → mapper → rerank tuning → simulated staff
-review → report.
+review → simulated online A/B (users through a real API process) and its ``ab-online`` day → report.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ QUICK_SECTIONS = (
     'tune_normalisations = ["minmax"]\ntune_poolings = ["max"]\nbootstrap = 200\n\n'
 )
 INPUTS = "inputs"
+# The simulated online A/B after tune-rerank (``[ab.online]`` of the demo's toml): (queries, users), quick or not
+DEMO_EXPERIMENT = '[ab.online]\nname = "demo-search"\nmethod = "split"\n\n'
+SIMULATED_TRAFFIC = {False: (300, 60), True: (80, 30)}
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class DemoInputs:
     search: Path
     checkpoint: Path
     size: str
+    quick: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def demo_toml(size: str, quick: bool = False) -> str:
     return (
         f'{TOML_HEADER} (size={size}{", quick" if quick else ""})\n[clip]\narch = "{DEMO_ARCH}"\n'
         f'weights = "{CHECKPOINT}"\n{QUICK_CLIP if quick else steps}\n{QUICK_SECTIONS if quick else ""}'
-        '[tracking]\ntrigger = "demo"\n'
+        f'{DEMO_EXPERIMENT}[tracking]\ntrigger = "demo"\n'
     )
 
 
@@ -94,9 +98,10 @@ def check_demo_root(root: Path) -> None:
 
 
 def _foreign_entries(root: Path) -> list[str]:
-    """What ``root`` holds besides hidden files and the Prefect state folder ``reeltag demo`` creates first."""
+    """What ``root`` holds besides hidden files and what ``reeltag demo`` creates first (Prefect state, its log)."""
     entries = [p for p in root.iterdir() if not p.name.startswith(".")]
-    return [p.name for p in entries if not (p.name == "data" and p.is_dir() and {q.name for q in p.iterdir()} <= {"prefect"})]
+    first = {"prefect", "logs"}
+    return [p.name for p in entries if not (p.name == "data" and p.is_dir() and {q.name for q in p.iterdir()} <= first)]
 
 
 def prepare_demo(root: str | Path, size: str = "small", seed: int = 1, quick: bool = False) -> DemoInputs:
@@ -116,6 +121,7 @@ def prepare_demo(root: str | Path, size: str = "small", seed: int = 1, quick: bo
         inputs / "search",
         root / CHECKPOINT,
         size,
+        quick,
     )
 
 
@@ -123,7 +129,19 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     """Every step called directly, in order (no orchestration)."""
     import time
 
-    from reeltag.pipelines import corpus, encoder, features, mapper, report, report_evidence, rerank, review, tag2vec
+    from reeltag.pipelines import (
+        ab_online,
+        ab_simulated,
+        corpus,
+        encoder,
+        features,
+        mapper,
+        report,
+        report_evidence,
+        rerank,
+        review,
+        tag2vec,
+    )
 
     started, project = time.perf_counter(), Project.open(inputs.root)
     corpus.ingest_posts(project, [inputs.posts])
@@ -134,6 +152,8 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     mapper.train_mapper(project, inputs.labels)
     rerank.tune_rerank(project, **report_evidence.search_set(inputs.search))
     review.simulate_demo_review(project, inputs.labels)
+    simulated = ab_simulated.simulate_online_experiment(project, inputs.search, *SIMULATED_TRAFFIC[inputs.quick])
+    ab_online.run_ab_online(project, simulated.day)
     report.build_report(project, labels=str(inputs.labels), search=str(inputs.search))
     return summarise(project, time.perf_counter() - started)
 

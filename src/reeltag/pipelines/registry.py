@@ -21,6 +21,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from reeltag.decisions.gates import Decision
 from reeltag.io import place_dir
 from reeltag.project import Project
 from reeltag.tracking.integrity import NATIVE_SHA256, IntegrityError, verify_folder
-from reeltag.tracking.records import ChampionMoved, LoggedModel, RunInfo, VersionInfo
+from reeltag.tracking.records import AliasMove, ChampionMoved, LoggedModel, RunInfo, VersionInfo
 
 MAX_REGATES = 3
 
@@ -161,3 +162,18 @@ def _matches(folder: Path, expected: str | None, what: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def promote_by_hand(project: Project, model: str, info: VersionInfo, reason: str, by: str) -> tuple[AliasMove, dict[str, str]]:
+    """A manual override (``reeltag promote``; the demo, to serve its simulated online experiment): ``info`` becomes
+    champion (old champion → rollback); who, when and why are recorded as version and run tags."""
+    move = project.tracker.promote(model, info.version)
+    record = {
+        "manual_promotion": "true",
+        "promoted_by": by,
+        "reason": reason,
+        "promoted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    project.tracker.set_version_tags(model, info.version, record)
+    project.tracker.set_run_tags(info.run_id, record)
+    return move, record

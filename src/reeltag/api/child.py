@@ -1,0 +1,69 @@
+"""A ``reeltag api`` child process of one project (the demo's simulated users query it through real HTTP):
+127.0.0.1 on a free port, in its own session, its output appended to a log file; ready when ``/readyz`` says the
+reranker is loaded; stopped by its own pid (SIGINT, then SIGKILL of its process group)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from reeltag.errors import ReeltagError
+
+CLI = "from reeltag.cli import app; app()"
+STARTUP_S = 180.0  # the child imports torch and open_clip and loads the champions: slow on a loaded machine
+STOP_S = 20.0
+
+
+@contextmanager
+def api_child(root: Path, log: Path, args: Sequence[str] = (), startup_s: float = STARTUP_S) -> Iterator[str]:
+    """The base URL of ``reeltag api --root root [args]`` serving on 127.0.0.1 until the block ends."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-c", CLI, "api", "--root", str(root), "--host", "127.0.0.1", "--port", str(port), *args]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_for_reranker(proc, url, startup_s, log)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def _wait_for_reranker(proc: subprocess.Popen, url: str, startup_s: float, log: Path) -> None:
+    deadline = time.monotonic() + startup_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ReeltagError(f"reeltag api exited with {proc.returncode} before it was ready; see {log}")
+        try:
+            ready = httpx.get(f"{url}/readyz", timeout=2.0)
+        except httpx.HTTPError:
+            ready = None
+        if ready is not None and ready.status_code == 200:
+            if not ready.json().get("rerank"):
+                raise ReeltagError(f"reeltag api serves no reranker (no reeltag.reranker champion): {ready.json()}")
+            return
+        time.sleep(0.5)
+    raise ReeltagError(f"reeltag api not ready after {startup_s:.0f} s; see {log}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=STOP_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=STOP_S)

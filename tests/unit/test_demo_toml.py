@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reeltag.pipelines.demo import DEMO_ARCH, demo_toml, write_demo_toml
 
 
@@ -38,3 +40,24 @@ def test_quick_settings_are_reduced_and_switching_back_rewrites_them(tmp_path: P
     assert quick["rerank"]["alpha_grid"] == [0.0, 0.5, 1.0] and quick["clip"]["arch"] == DEMO_ARCH
     write_demo_toml(tmp_path, "tiny")
     assert (tmp_path / "reeltag.toml").read_text() == demo_toml("tiny")
+
+
+def test_a_fresh_root_with_only_what_the_demo_command_made_first_is_accepted(tmp_path: Path) -> None:
+    from reeltag.errors import BadInput
+    from reeltag.pipelines.demo import check_demo_root
+
+    (tmp_path / "data" / "prefect").mkdir(parents=True)
+    (tmp_path / "data" / "logs").mkdir()
+    (tmp_path / "data" / "logs" / "demo.log").write_text("started\n", encoding="utf-8")
+    check_demo_root(tmp_path)  # `reeltag demo` opens its log before the flow checks the root again
+    (tmp_path / "data" / "corpus").mkdir()
+    with pytest.raises(BadInput, match="not a demo project"):
+        check_demo_root(tmp_path)
+
+
+def test_the_demo_toml_configures_the_simulated_online_experiment(tmp_path: Path) -> None:
+    from reeltag.project import Project
+
+    write_demo_toml(tmp_path, "tiny", quick=True)
+    online = Project.open(tmp_path).settings.ab.online
+    assert online.name == "demo-search" and online.method == "split" and set(online.variants) == {"engine", "champion"}

@@ -95,3 +95,33 @@ def test_no_experiment_data_no_section(project: Project) -> None:
     assert 'id="online-search"' not in _page(result.html)
     decision = json.loads(Path(result.decision).read_text(encoding="utf-8"))
     assert decision["online_search"] is None and "online" not in decision["components"]
+
+
+def test_an_interleaving_day_shows_the_logged_win_share(tmp_root: Path) -> None:
+    project = Project.open(tmp_root, tracking={"trigger": "test"}, ab={"online": {"name": "mix", "method": "interleave"}})
+    noon = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC).timestamp()
+    store = EventStore(project.paths.ab_events_db).create()
+    teams = ("champion", "engine", "champion")
+    store.record_requests(
+        ServedRequest(
+            request_id=f"r{i}",
+            experiment="mix",
+            user=f"u{i}",
+            variant="interleaved",
+            served=noon,
+            docids=("a", "b", "c"),
+            teams=teams,
+        )
+        for i in range(40)
+    )
+    clicked = [("b", 2) if i % 3 == 0 else ("a", 1) for i in range(40)]  # b: the engine's pick, a: the champion's
+    store.import_events((f"r{i}", Event(docid=d, type="click", position=p, ts=noon)) for i, (d, p) in enumerate(clicked))
+    metrics = project.tracker.run_data(run_ab_online(project, TODAY).run_id)["metrics"]
+    html = _page(build_report(project).html)
+    assert f"win share <strong>{metrics['interleave/win_share']:.4f}</strong>" in html
+    assert f"[{metrics['interleave/ci_low']:.4f}, {metrics['interleave/ci_high']:.4f}]" in html
+    assert (
+        f"champion won <strong>{metrics['interleave/wins']:.0f}</strong> queries, the engine {metrics['interleave/losses']:.0f}"
+        in html
+    )
+    assert "not applicable (interleaving" in html

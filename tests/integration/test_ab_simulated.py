@@ -8,7 +8,7 @@ the champion during the test is a CLIPRerank version with alpha = 0.9 (restored 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -56,18 +56,16 @@ def _simulated(served_project, tmp_path, method: str) -> Log:
 
 
 def _prefix(log: Log, n: int) -> Log:
-    keep = [i for i, q in enumerate(log.event_query) if q < n]
+    """The first ``n`` requests of ``log`` (and their event counts)."""
+    head = {f.name: getattr(log.counts, f.name)[:n] for f in fields(log.counts) if f.name != "top"}
     return replace(
         log,
         request_ids=log.request_ids[:n],
         users=log.users[:n],
         variants=log.variants[:n],
-        shown=log.shown[:n],
-        teams=log.teams[:n],
         simulated=log.simulated[:n],
-        event_query=tuple(log.event_query[i] for i in keep),
-        event_type=tuple(log.event_type[i] for i in keep),
-        event_position=tuple(log.event_position[i] for i in keep),
+        counts=replace(log.counts, **head),
+        team_clicks=log.team_clicks[:n],
     )
 
 

@@ -18,8 +18,12 @@ WATCHED = ("tag2vec", "mapper", "reranker")
 
 
 def champion_versions(project: Project) -> dict[str, str | None]:
-    """``model → version`` the ``champion`` alias points at now (None: no champion)."""
+    """``model → version`` the ``champion`` alias points at now (None: no champion), and ``challenger`` → the
+    reranker's ``challenger`` alias when the ``[ab.online]`` experiment has that variant."""
     found = {model: project.tracker.by_alias(model, "champion") for model in WATCHED}
+    online = project.settings.ab.online
+    if online.name and "challenger" in online.variants:
+        found["challenger"] = project.tracker.by_alias("reranker", "challenger")
     return {model: info.version if info else None for model, info in found.items()}
 
 

@@ -408,7 +408,7 @@ class Settings(BaseSettings):
     review: ReviewSection = ReviewSection()
     tracking: TrackingSection = TrackingSection()
     api: ApiSection = ApiSection()
-    ab: AbSection = AbSection()
+    ab: AbSection = Field(default_factory=AbSection)  # a factory: the default variants must not merge into a toml's
 
     text: TextSection = TextSection()
     tag2vec_tune: Tag2VecTuneSection = Tag2VecTuneSection()

@@ -96,11 +96,14 @@ def test_a_bootstrap_on_too_few_users_is_unbounded() -> None:
     assert success.delta == 1.0 and not success.significant
 
 
-def test_variants_are_two_of_engine_champion_and_challenger() -> None:
+def test_variants_are_two_of_engine_champion_and_challenger(tmp_path) -> None:
     from pydantic import ValidationError
 
     from reeltag.ab.serving import arms
-    from reeltag.config import AbOnlineSection
+    from reeltag.config import AbOnlineSection, load_settings
+
+    (tmp_path / "reeltag.toml").write_text('[ab.online]\nname = "x"\nvariants = { engine = 1, challenger = 1 }\n')
+    assert load_settings(tmp_path).ab.online.variants == {"engine": 1.0, "challenger": 1.0}  # not merged with the default
 
     assert arms(AbOnlineSection(name="x")) == ("engine", "champion")
     assert arms(AbOnlineSection(name="x", variants={"challenger": 1, "engine": 1})) == ("engine", "challenger")

@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 import pytest
 from ab_helpers import api_process, experiment_log
-from api_helpers import register_reranker_version
+from api_helpers import champion_params, register_reranker_version
 from test_api import search_requests
 
 from reeltag.ab.events import Log
@@ -100,6 +100,7 @@ class Figures:
     n_mixed: int | None
     reordered: int  # topics whose treatment ranking is not the engine's order
     topics: int
+    tuned_alpha: float  # what `rerank tune` chose on these encoder weights (the treatment is alpha 0.9 regardless)
 
 
 @contextmanager
@@ -131,6 +132,7 @@ def _experiments(served, tmp_path) -> Figures:
         n_mixed=_queries_to_significance(mixed, mixed_cfg),
         reordered=reordered,
         topics=len(search_requests(served.demo)),
+        tuned_alpha=champion_params(Project.open(served.root)).alpha,
     )
     _print(figures, Project.open(served.root).settings.clip.weights)
     return figures
@@ -139,7 +141,8 @@ def _experiments(served, tmp_path) -> Figures:
 def _print(f: Figures, weights: str) -> None:
     s, w = f.success, f.wins
     print(
-        f"\n[{weights} encoder weights] treatment reorders {f.reordered} of {f.topics} topics; split: success engine "
+        f"\n[{weights} encoder weights; tuned alpha {f.tuned_alpha}, treatment alpha 0.9] treatment reorders "
+        f"{f.reordered} of {f.topics} topics; split: success engine "
         f"{s.control:.3f} → treatment {s.treatment:.3f}, delta {s.delta:+.3f} [{s.ci_low:+.3f}, {s.ci_high:+.3f}], "
         f"SRM p {f.srm.p_value:.3f}; interleave win share {w.share:.3f} [{w.ci_low:.3f}, {w.ci_high:.3f}] "
         f"({w.wins} wins, {w.losses} losses, {w.ties} ties); queries to significance: split {f.n_split}, "

@@ -45,6 +45,11 @@ def arms(cfg: AbOnlineSection) -> tuple[str, str]:
     return control, next(v for v in cfg.variants if v != control)
 
 
+def uses_challenger(cfg: AbOnlineSection) -> bool:
+    """An experiment is configured and one of its variants is the registry's challenger."""
+    return bool(cfg.name) and "challenger" in cfg.variants
+
+
 def variant_of(cfg: AbOnlineSection, user: str) -> str:
     """The user's variant (``split``), or ``interleaved``."""
     return assign(salt_of(cfg), user, cfg.variants) if cfg.method == "split" else INTERLEAVED

@@ -101,8 +101,9 @@ def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> 
 
 NO_RERANKER = {
     "reranker": "no champion reranker yet: run `reeltag rerank tune` (or `reeltag promote reranker`)",
-    "challenger": "[ab.online] variants name challenger, but reeltag.reranker has no `challenger` alias: "
-    "tune one that passes its gate or set the alias, or drop the variant",
+    "challenger": "[ab.online] variants name challenger, but reeltag.reranker has no `challenger` alias (a version "
+    "that passes its gate gets it, with champion; `reeltag promote reranker --version N` then moves the champion "
+    "alone), or drop the variant",
 }
 
 

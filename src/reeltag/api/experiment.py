@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from reeltag.ab.events import Event, EventStore, ServedRequest
-from reeltag.ab.serving import SIMULATED_PREFIX, Arranged, arrange, in_window, rankings_needed, running, utc
+from reeltag.ab.serving import SIMULATED_PREFIX, Arranged, arrange, in_window, rankings_needed, running, uses_challenger, utc
 from reeltag.api.champions import NO_RERANKER, Champions
 from reeltag.api.schemas import (
     BodyRefused,
@@ -53,7 +53,7 @@ class Experiment:
 
     def require_arms(self, champions: Champions) -> None:
         """Refuse to serve an experiment whose challenger arm has no reranker (never a silent champion instead)."""
-        if self.cfg.name and "challenger" in self.cfg.variants and champions.challenger is None:
+        if uses_challenger(self.cfg) and champions.challenger is None:
             raise NotFound(
                 f"online experiment {self.cfg.name!r}: {champions.errors.get('challenger', NO_RERANKER['challenger'])}"
             )

@@ -300,15 +300,17 @@ class ApiSection(Section):
     )
 
 
-ONLINE_VARIANTS = ("engine", "champion")
+ONLINE_VARIANTS = ("engine", "champion", "challenger")  # challenger: the registry's `challenger` alias reranker
 
 
 class AbOnlineSection(Section):
-    """``[ab.online]``: the online search experiment (engine vs champion CLIPRerank); no name = none running."""
+    """``[ab.online]``: the online search experiment (engine vs champion CLIPRerank, or either against the
+    registry's challenger); no name = none running."""
 
     name: str = Field("", description="Experiment name (a slug); empty = no experiment, /v1/rerank as before.")
     variants: dict[str, float] = Field(
-        {"engine": 50.0, "champion": 50.0}, description="Variant → traffic share (any positive scale); engine and champion."
+        {"engine": 50.0, "champion": 50.0},
+        description="Variant → traffic share (any positive scale): two of engine, champion, challenger.",
     )
     method: Literal["split", "interleave"] = Field("split", description="split: one variant per user; interleave: team-draft.")
     salt: str = Field("", description="Hash salt of the assignment (default: the experiment name).")
@@ -324,7 +326,9 @@ class AbOnlineSection(Section):
     def _known_variants(cls, value: dict[str, float]) -> dict[str, float]:
         unknown = sorted(set(value) - set(ONLINE_VARIANTS))
         if unknown or len(value) != 2 or any(share <= 0 for share in value.values()):
-            raise ValueError(f"variants {value}: exactly engine and champion, each a positive share (unknown: {unknown})")
+            raise ValueError(
+                f"variants {value}: exactly two of {', '.join(ONLINE_VARIANTS)}, each a positive share (unknown: {unknown})"
+            )
         return value
 
 
@@ -404,7 +408,7 @@ class Settings(BaseSettings):
     review: ReviewSection = ReviewSection()
     tracking: TrackingSection = TrackingSection()
     api: ApiSection = ApiSection()
-    ab: AbSection = AbSection()
+    ab: AbSection = Field(default_factory=AbSection)  # a factory: the default variants must not merge into a toml's
 
     text: TextSection = TextSection()
     tag2vec_tune: Tag2VecTuneSection = Tag2VecTuneSection()

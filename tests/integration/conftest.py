@@ -14,7 +14,7 @@ API_GRID = {"alpha_grid": [0.0, 0.5, 1.0], "tune_normalisations": ["minmax"], "t
 
 @dataclass(frozen=True)
 class ServedProject:
-    """A project root with Tag2Vec, mapper and reranker champions (demo-trained encoder, tiny demo data)."""
+    """A project root with the champions the API serves (tiny demo data; `clip`: the encoder settings)."""
 
     root: Path
     demo: Path
@@ -27,23 +27,36 @@ def _promote_unless(project: Any, model: str, version: str | None, promoted: boo
         project.tracker.promote(model, version)
 
 
-@pytest.fixture(scope="session")
-def served_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any) -> ServedProject:
-    """Tag2Vec → mapper (tiny demo labels) → reranker (3-setting grid on the tiny search set); each promoted
-    by hand when the gate holds back on tiny data (test setup, like `reeltag promote`)."""
+def served_project_at(root: Path, clip: dict[str, Any], demo: Path, suggest: bool = True) -> ServedProject:
+    """Tag2Vec → mapper (tiny demo labels; skipped without ``suggest``) → reranker (3-setting grid on the tiny search
+    set) with the ``clip`` encoder settings; each promoted by hand when the gate holds back on tiny data (test setup,
+    like `reeltag promote`)."""
     from reeltag.pipelines.mapper import train_mapper
     from reeltag.pipelines.rerank import tune_rerank
     from reeltag.project import Project
 
-    root = tmp_path_factory.mktemp("api-project")
-    project = mapper_project_at(root, demo_encoder.clip, demo_tiny)
-    trained = train_mapper(project, demo_tiny / "labels.csv")
-    _promote_unless(project, "mapper", trained.version, trained.promoted)
-    s = demo_tiny / "search"
+    project = mapper_project_at(root, clip, demo)
+    if suggest:
+        trained = train_mapper(project, demo / "labels.csv")
+        _promote_unless(project, "mapper", trained.version, trained.promoted)
+    s = demo / "search"
     tuner = Project.open(root, rerank=API_GRID)
     tuned = tune_rerank(tuner, s / "base.run", s / "topics.txt", s / "qrels.txt", s / "manifest.csv")
     _promote_unless(project, "reranker", tuned.registered_version, tuned.promoted)
-    api = f'\n[api]\ncatalogue = "{s / "manifest.csv"}"\nvideo_root = "{demo_tiny}"\nreload_s = 0.5\n'
+    api = f'\n[api]\ncatalogue = "{s / "manifest.csv"}"\nvideo_root = "{demo}"\nreload_s = 0.5\n'
     toml = (root / "reeltag.toml").read_text(encoding="utf-8") + api
     (root / "reeltag.toml").write_text(toml, encoding="utf-8")
-    return ServedProject(root, demo_tiny, demo_encoder.clip, toml)
+    return ServedProject(root, demo, clip, toml)
+
+
+@pytest.fixture(scope="session")
+def served_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder: Any) -> ServedProject:
+    """Every champion the API serves, on the demo-trained encoder (see :func:`served_project_at`)."""
+    return served_project_at(tmp_path_factory.mktemp("api-project"), demo_encoder.clip, demo_tiny)
+
+
+@pytest.fixture(scope="session")
+def random_served_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path) -> ServedProject:
+    """The reranker champion only, tuned on RANDOM encoder weights of the same arch (the control of the online A/B)."""
+    clip = {"arch": "reeltag-tiny", "weights": "random"}
+    return served_project_at(tmp_path_factory.mktemp("api-project-random"), clip, demo_tiny, suggest=False)

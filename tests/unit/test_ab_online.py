@@ -1,5 +1,6 @@
-"""Online A/B, pure parts: stable salted-hash assignment, team-draft interleaving and its credit on hand-worked
-cases, the SRM guardrail, and the per-user bootstrap CI's coverage of a planted zero difference."""
+"""Online A/B, pure parts: stable salted-hash assignment, team-draft interleaving on hand-worked cases (its click
+credit: tests/unit/test_ab_aggregate.py), the SRM guardrail, and the per-user bootstrap CI's coverage of a planted
+zero difference."""
 
 from __future__ import annotations
 
@@ -8,15 +9,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from reeltag.ab.online import assign, credit, team_draft
-from reeltag.ab.online_stats import (
-    CLICK,
-    PLAY,
-    deltas,
-    outcomes,
-    sample_ratio,
-    win_share,
-)
+from reeltag.ab.events import QueryCounts
+from reeltag.ab.online import assign, team_draft
+from reeltag.ab.online_stats import deltas, outcomes, sample_ratio, win_share
 
 SHARES = {"engine": 30.0, "champion": 70.0}
 
@@ -58,21 +53,18 @@ def test_team_draft_shows_every_docid_once_when_one_ranking_is_shorter() -> None
     assert sorted(out.docids) == ["w", "x", "y", "z"] and len(out.teams) == 4
 
 
-def test_credit_goes_to_the_team_with_more_clicks() -> None:
-    teams = ("engine", "champion", "champion", "engine")
-    names = ("engine", "champion")
-    assert credit(teams, [2, 3], names) == "champion"
-    assert credit(teams, [1], names) == "engine"
-    assert credit(teams, [1, 2], names) is None and credit(teams, [], names) is None
-    assert credit(teams, [2, 2, 1], names) is None  # a repeated click on one result counts once
-
-
 def test_srm_flags_a_planted_45_55_split_and_not_a_hashed_50_50_one() -> None:
     shares = {"engine": 50.0, "champion": 50.0}
     assert sample_ratio({"engine": 4500, "champion": 5500}, shares, 0.001).mismatch
     hashed = Counter(assign("srm", f"u{i}", shares) for i in range(10_000))
     check = sample_ratio(hashed, shares, 0.001)
     assert not check.mismatch and check.p_value > 0.001
+
+
+def _one_click_each(clicked: np.ndarray, position: np.ndarray) -> QueryCounts:
+    """Counts of queries with at most one click each (at ``position``, within the top 10 of 10 shown)."""
+    n = clicked.astype(int)
+    return QueryCounts(top=10, shown=np.full(len(n), 10), events=n, engaged_top=n, clicks_top=n, first_click=position, engaged=n)
 
 
 def _planted_zero(seed: int, users: int = 150) -> bool:
@@ -82,8 +74,7 @@ def _planted_zero(seed: int, users: int = 150) -> bool:
     variant = np.where(user % 2 == 0, "engine", "champion")
     propensity = rng.uniform(0.2, 0.8, size=users)[user]  # users differ; variants do not
     clicked = rng.random(len(user)) < propensity
-    q = np.flatnonzero(clicked)
-    o = outcomes(user, np.full(len(user), 10), q, np.full(len(q), CLICK), rng.integers(1, 11, size=len(q)), top=10)
+    o = outcomes(user, _one_click_each(clicked, np.where(clicked, rng.integers(1, 11, size=len(user)), 0)))
     success = deltas(o, variant, "engine", "champion", n_boot=300, seed=seed)[0]
     return success.ci_low <= 0 <= success.ci_high
 
@@ -93,16 +84,6 @@ def test_bootstrap_ci_of_a_planted_zero_covers_zero_in_at_least_90_percent_of_20
     assert covered >= 180, covered
 
 
-def test_outcomes_on_a_hand_worked_log() -> None:
-    user, shown = np.array([0, 0, 1]), np.array([10, 3, 20])
-    # query 0: click at 2 and play at 5; query 1: a like only; query 2: click at 12 (outside the top 10)
-    eq, et, ep = np.array([0, 0, 1, 2]), np.array([CLICK, PLAY, 2, CLICK]), np.array([2, 5, 1, 12])
-    o = outcomes(user, shown, eq, et, ep, top=10)
-    assert o.num["success"].tolist() == [1, 0, 0] and o.num["abandonment"].tolist() == [0, 1, 0]
-    assert o.num["rr"].tolist() == pytest.approx([0.5, 0.0, 1 / 12]) and o.den["ctr"].tolist() == [10, 3, 10]
-    assert o.num["ctr"].tolist() == [1, 0, 0]
-
-
 def test_win_share_ci() -> None:
     assert win_share(70, 30, 5).significant and not win_share(52, 48, 0).significant
     assert not win_share(0, 0, 3).significant
@@ -110,6 +91,45 @@ def test_win_share_ci() -> None:
 
 def test_a_bootstrap_on_too_few_users_is_unbounded() -> None:
     user = np.arange(4)
-    o = outcomes(user, np.full(4, 10), np.array([1, 3]), np.array([CLICK, CLICK]), np.array([1, 1]), top=10)
+    o = outcomes(user, _one_click_each(np.array([False, True, False, True]), np.array([0, 1, 0, 1])))
     success = deltas(o, np.array(["engine", "champion"] * 2), "engine", "champion", n_boot=200, seed=0)[0]
     assert success.delta == 1.0 and not success.significant
+
+
+def test_variants_are_two_of_engine_champion_and_challenger(tmp_path) -> None:
+    from pydantic import ValidationError
+
+    from reeltag.ab.serving import arms
+    from reeltag.config import AbOnlineSection, load_settings
+
+    (tmp_path / "reeltag.toml").write_text('[ab.online]\nname = "x"\nvariants = { engine = 1, challenger = 1 }\n')
+    assert load_settings(tmp_path).ab.online.variants == {"engine": 1.0, "challenger": 1.0}  # not merged with the default
+
+    assert arms(AbOnlineSection(name="x")) == ("engine", "champion")
+    assert arms(AbOnlineSection(name="x", variants={"challenger": 1, "engine": 1})) == ("engine", "challenger")
+    assert arms(AbOnlineSection(name="x", variants={"challenger": 1, "champion": 1})) == ("champion", "challenger")
+    for bad in ({"engine": 1, "champion": 1, "challenger": 1}, {"engine": 1, "rival": 1}, {"challenger": 1}):
+        with pytest.raises(ValidationError, match="exactly two of engine, champion, challenger"):
+            AbOnlineSection(name="x", variants=bad)
+
+
+def test_a_challenger_arm_is_served_its_own_ranking() -> None:
+    from reeltag.ab.serving import arrange, rankings_needed
+    from reeltag.config import AbOnlineSection
+
+    split = AbOnlineSection(name="ch", variants={"champion": 50, "challenger": 50})
+    rankings = {"champion": ["a", "b", "c"], "challenger": ["c", "b", "a"]}
+    users = [f"u{i}" for i in range(40)]
+    for user in users:
+        (arm,) = rankings_needed(split, user)
+        shown = arrange(split, user, "r1", rankings)
+        assert shown.variant == arm and shown.docids == tuple(rankings[arm]) and shown.teams is None
+    assert {rankings_needed(split, u)[0] for u in users} == {"champion", "challenger"}
+    mixed = split.model_copy(update={"method": "interleave"})
+    assert rankings_needed(mixed, "u1") == ("champion", "challenger")
+    shown = arrange(mixed, "u1", "r1", rankings)
+    assert (
+        shown.variant == "interleaved"
+        and set(shown.teams) == {"champion", "challenger"}
+        and sorted(shown.docids) == ["a", "b", "c"]
+    )

@@ -1,5 +1,6 @@
 """Online experiment serving, pure: salted-hash assignment of a user to a variant and team-draft interleaving
-(Radlinski, Kurup & Joachims, CIKM 2008) with the per-query credit of clicks to teams."""
+(Radlinski, Kurup & Joachims, CIKM 2008); the per-query credit of clicks to teams is counted in the event store's
+SQL (``reeltag.ab.events.read_log``)."""
 
 from __future__ import annotations
 
@@ -60,15 +61,3 @@ def team_draft(a: tuple[str, Sequence[str]], b: tuple[str, Sequence[str]], coins
 
 def _first_unshown(ranking: Sequence[str], shown: Mapping[str, str]) -> str | None:
     return next((d for d in ranking if d not in shown), None)
-
-
-def credit(teams: Sequence[str], clicked_positions: Iterable[int], names: tuple[str, str]) -> str | None:
-    """The team whose drafted results got more clicks (positions 1-based); None for a tie or no click."""
-    counts = dict.fromkeys(names, 0)
-    for position in set(clicked_positions):
-        if 1 <= position <= len(teams):
-            counts[teams[position - 1]] += 1
-    first, second = names
-    if counts[first] == counts[second]:
-        return None
-    return first if counts[first] > counts[second] else second

@@ -1,4 +1,4 @@
-"""Online experiment statistics, pure (numpy + scipy): per-query outcomes from feedback events, per-variant
+"""Online experiment statistics, pure (numpy + scipy): per-query outcomes from feedback event counts, per-variant
 metrics, per-user bootstrap CIs of differences, interleaving win share with a binomial CI, and the
 sample-ratio-mismatch (SRM) chi-square guardrail."""
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from reeltag.ab.events import QueryCounts
+
 METRICS = ("success", "ctr", "rr", "abandonment")
-CLICK, PLAY, LIKE = 0, 1, 2
-EVENT_CODES = {"click": CLICK, "play": PLAY, "like": LIKE}
 RESAMPLE_CHUNK = 100
 MIN_USERS_PER_ARM = 10  # below this a per-user bootstrap CI means nothing: it is reported as (-inf, inf)
 
@@ -26,27 +26,18 @@ class Outcomes:
     den: Mapping[str, np.ndarray]
 
 
-def outcomes(
-    user: np.ndarray, shown: np.ndarray, event_query: np.ndarray, event_type: np.ndarray, event_position: np.ndarray, top: int
-) -> Outcomes:
-    """Success (a click or play at position ≤ top), CTR@top (clicks ≤ top / results shown ≤ top), reciprocal rank
-    of the first click (0 without one), abandonment (no click or play at all) per query; events index queries."""
-    n = len(user)
-    engaged = (event_type == CLICK) | (event_type == PLAY)
-    in_top = engaged & (event_position <= top)
-    clicks_top = np.bincount(event_query[(event_type == CLICK) & (event_position <= top)], minlength=n)
-    first = np.full(n, np.inf)
-    np.minimum.at(first, event_query[event_type == CLICK], event_position[event_type == CLICK])
-    success = np.bincount(event_query[in_top], minlength=n) > 0
-    abandoned = np.bincount(event_query[engaged], minlength=n) == 0
-    ones = np.ones(n)
+def outcomes(user: np.ndarray, counts: QueryCounts) -> Outcomes:
+    """Success (a click or play at position <= top), CTR@top (clicks <= top / results shown <= top), reciprocal rank
+    of the first click (0 without one), abandonment (no click or play at all) per query."""
+    ones = np.ones(len(user))
+    first = counts.first_click.astype(float)
     num = {
-        "success": success.astype(float),
-        "ctr": clicks_top.astype(float),
-        "rr": 1.0 / first,
-        "abandonment": abandoned.astype(float),
+        "success": (counts.engaged_top > 0).astype(float),
+        "ctr": counts.clicks_top.astype(float),
+        "rr": np.divide(1.0, first, out=np.zeros_like(first), where=first > 0),
+        "abandonment": (counts.engaged == 0).astype(float),
     }
-    den = {"success": ones, "ctr": np.minimum(shown, top).astype(float), "rr": ones, "abandonment": ones}
+    den = {"success": ones, "ctr": np.minimum(counts.shown, counts.top).astype(float), "rr": ones, "abandonment": ones}
     return Outcomes(user=user, num=num, den=den)
 
 

@@ -1,9 +1,9 @@
 """What an online experiment shows one request (pure): the window, the user's variant, or a team-draft
-interleaving of the engine's and the champion's rankings."""
+interleaving of the two arms' rankings (engine, champion or challenger: see :func:`arms`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,7 +16,7 @@ SIMULATED_PREFIX = "sim-"  # user ids of simulated users (demo and tests); their
 
 @dataclass(frozen=True, kw_only=True)
 class Arranged:
-    variant: str  # engine, champion, or interleaved
+    variant: str  # engine, champion, challenger, or interleaved
     docids: tuple[str, ...]
     teams: tuple[str, ...] | None
 
@@ -39,10 +39,34 @@ def salt_of(cfg: AbOnlineSection) -> str:
     return cfg.salt or cfg.name
 
 
-def arrange(cfg: AbOnlineSection, user: str, request_id: str, engine: Sequence[str], champion: Sequence[str]) -> Arranged:
-    """``split``: the ranking of the user's variant; ``interleave``: team-draft of both (coins seeded by the request)."""
-    if cfg.method == "split":
-        variant = assign(salt_of(cfg), user, cfg.variants)
-        return Arranged(variant=variant, docids=tuple(engine if variant == "engine" else champion), teams=None)
-    mixed = team_draft(("engine", engine), ("champion", champion), coin_flips(salt_of(cfg), request_id))
+def arms(cfg: AbOnlineSection) -> tuple[str, str]:
+    """(control, treatment): the engine when it is a variant, else the champion, is the control."""
+    control = "engine" if "engine" in cfg.variants else "champion"
+    return control, next(v for v in cfg.variants if v != control)
+
+
+def uses_challenger(cfg: AbOnlineSection) -> bool:
+    """An experiment is configured and one of its variants is the registry's challenger."""
+    return bool(cfg.name) and "challenger" in cfg.variants
+
+
+def variant_of(cfg: AbOnlineSection, user: str) -> str:
+    """The user's variant (``split``), or ``interleaved``."""
+    return assign(salt_of(cfg), user, cfg.variants) if cfg.method == "split" else INTERLEAVED
+
+
+def rankings_needed(cfg: AbOnlineSection, user: str) -> tuple[str, ...]:
+    """The variants whose rankings :func:`arrange` needs for this user."""
+    variant = variant_of(cfg, user)
+    return arms(cfg) if variant == INTERLEAVED else (variant,)
+
+
+def arrange(cfg: AbOnlineSection, user: str, request_id: str, rankings: Mapping[str, Sequence[str]]) -> Arranged:
+    """``split``: the ranking of the user's variant; ``interleave``: team-draft of the two arms' rankings (coins
+    seeded by the request); ``rankings`` holds (at least) the variants :func:`rankings_needed` names."""
+    variant = variant_of(cfg, user)
+    if variant != INTERLEAVED:
+        return Arranged(variant=variant, docids=tuple(rankings[variant]), teams=None)
+    a, b = arms(cfg)
+    mixed = team_draft((a, rankings[a]), (b, rankings[b]), coin_flips(salt_of(cfg), request_id))
     return Arranged(variant=INTERLEAVED, docids=mixed.docids, teams=mixed.teams)

@@ -37,6 +37,7 @@ def create_app(
         description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').",
     )
     app.state.service, app.state.experiment = service, Experiment.for_project(service.project)
+    app.state.experiment.require_arms(service.champions)
     for router in (routes_ops.router, routes_rerank.router, routes_suggest.router, feedback.router):
         app.include_router(router)
     for prefix, router in extra_routers:

@@ -44,14 +44,16 @@ class Champions:
     suggester: Suggester | None = None
     reranker: Reranker | None = None
     errors: dict[str, str] = field(default_factory=dict)  # model → why its champion is not (or no longer) served
+    challenger: Reranker | None = None  # the `challenger` alias reranker, loaded when [ab.online] has that variant
 
     @property
     def versions(self) -> dict[str, str | None]:
-        s, r = self.suggester, self.reranker
+        s, r, c = self.suggester, self.reranker, self.challenger
         return {
             "tag2vec": s.tag2vec_version if s else None,
             "mapper": s.mapper_version if s else None,
             "reranker": r.version if r else None,
+            "challenger": c.version if c else None,
         }
 
 
@@ -66,8 +68,11 @@ def load_champions(
     previous = previous or Champions()
     errors: dict[str, str] = {}
     suggester = _suggester(project, encoder_id, versions, previous, errors)
-    reranker = _reranker(project, encoder_id, versions.get("reranker"), previous, errors)
-    return Champions(suggester, reranker, errors)
+    reranker = _reranker(project, encoder_id, versions.get("reranker"), previous.reranker, errors)
+    challenger = previous.challenger
+    if "challenger" in versions:
+        challenger = _reranker(project, encoder_id, versions["challenger"], previous.challenger, errors, "challenger")
+    return Champions(suggester, reranker, errors, challenger)
 
 
 def _suggester(
@@ -94,16 +99,24 @@ def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> 
     return Suggester(space, mapper, str(space.version), str(mapper.info.version), now())
 
 
+NO_RERANKER = {
+    "reranker": "no champion reranker yet: run `reeltag rerank tune` (or `reeltag promote reranker`)",
+    "challenger": "[ab.online] variants name challenger, but reeltag.reranker has no `challenger` alias (a version "
+    "that passes its gate gets it, with champion; `reeltag promote reranker --version N` then moves the champion "
+    "alone), or drop the variant",
+}
+
+
 def _reranker(
-    project: Project, encoder_id: str, version: str | None, previous: Champions, errors: dict[str, str]
+    project: Project, encoder_id: str, version: str | None, old: Reranker | None, errors: dict[str, str], slot: str = "reranker"
 ) -> Reranker | None:
-    old = previous.reranker
+    """The reranker ``version`` (the ``slot`` alias: the champion or the challenger), or ``old`` unchanged."""
     if old is not None and old.version == version:
         return old
     if version is None:
-        errors["reranker"] = "no champion reranker yet: run `reeltag rerank tune` (or `reeltag promote reranker`)"
+        errors[slot] = NO_RERANKER[slot]
         return old
-    return _swapped("reranker", f"reranker v{version}", lambda: _load_reranker(project, encoder_id, version), old, errors)
+    return _swapped(slot, f"{slot} v{version}", lambda: _load_reranker(project, encoder_id, version), old, errors)
 
 
 def _swapped(slot: str, what: str, load: Callable[[], T], old: T | None, errors: dict[str, str]) -> T | None:

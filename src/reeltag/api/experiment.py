@@ -4,13 +4,15 @@ was shown), and validate /v1/feedback events against the request they answer bef
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
 from reeltag.ab.events import Event, EventStore, ServedRequest
-from reeltag.ab.serving import SIMULATED_PREFIX, arrange, in_window, running, utc
+from reeltag.ab.serving import SIMULATED_PREFIX, Arranged, arrange, in_window, rankings_needed, running, uses_challenger, utc
+from reeltag.api.champions import NO_RERANKER, Champions
 from reeltag.api.schemas import (
     BodyRefused,
     OnlineArm,
@@ -21,6 +23,7 @@ from reeltag.api.schemas import (
 )
 from reeltag.api.service import Refused
 from reeltag.config import AbOnlineSection
+from reeltag.errors import NotFound
 from reeltag.project import Project
 
 
@@ -48,32 +51,47 @@ class Experiment:
         store = EventStore(project.paths.ab_events_db)
         return cls(cfg, store.create() if cfg.name else store)
 
-    def arrange_response(self, req: RerankRequest, response: RerankResponse) -> RerankResponse:
-        """The answer for ``req.user``'s variant (or the interleaving), recorded before it is returned."""
+    def require_arms(self, champions: Champions) -> None:
+        """Refuse to serve an experiment whose challenger arm has no reranker (never a silent champion instead)."""
+        if uses_challenger(self.cfg) and champions.challenger is None:
+            raise NotFound(
+                f"online experiment {self.cfg.name!r}: {champions.errors.get('challenger', NO_RERANKER['challenger'])}"
+            )
+
+    def arrange_response(self, req: RerankRequest, score: Callable[[str], RerankResponse]) -> RerankResponse:
+        """The answer for ``req.user``'s variant (or the interleaving), recorded before it is returned; ``score(arm)``
+        reranks the request with the champion's or the challenger's reranker."""
         if req.user is None or not running(self.cfg, datetime.now(UTC)):
-            return response
-        by_docid = {r.docid: r for r in response.results}
-        engine = sorted(by_docid, key=lambda d: by_docid[d].engine_rank)
-        shown = arrange(self.cfg, req.user, response.request_id, engine, [r.docid for r in response.results])
-        self.store.record_requests(
-            [
-                ServedRequest(
-                    request_id=response.request_id,
-                    experiment=self.cfg.name,
-                    user=req.user,
-                    variant=shown.variant,
-                    served=time.time(),
-                    docids=shown.docids,
-                    teams=shown.teams,
-                    simulated=req.user.startswith(SIMULATED_PREFIX),
-                )
-            ]
-        )
+            return score("champion")
+        needed = [arm for arm in rankings_needed(self.cfg, req.user) if arm != "engine"] or ["champion"]
+        answers = {arm: score(arm) for arm in needed}  # the engine's order is every answer's engine_rank
+        base = answers[needed[-1]]  # the treatment's answer when two were scored
+        by_docid = {r.docid: r for r in base.results}
+        rankings = {arm: [r.docid for r in answer.results] for arm, answer in answers.items()}
+        rankings["engine"] = sorted(by_docid, key=lambda d: by_docid[d].engine_rank)
+        shown = arrange(self.cfg, req.user, base.request_id, rankings)
+        self._record(req.user, base.request_id, shown)
         results = [by_docid[d].model_copy(update={"rank": i + 1}) for i, d in enumerate(shown.docids)]
         info = OnlineArm(
             name=self.cfg.name, method=self.cfg.method, variant=shown.variant, teams=list(shown.teams) if shown.teams else None
         )
-        return response.model_copy(update={"results": results, "experiment": info})
+        return base.model_copy(update={"results": results, "experiment": info})
+
+    def _record(self, user: str, request_id: str, shown: Arranged) -> None:
+        self.store.record_requests(
+            [
+                ServedRequest(
+                    request_id=request_id,
+                    experiment=self.cfg.name,
+                    user=user,
+                    variant=shown.variant,
+                    served=time.time(),
+                    docids=shown.docids,
+                    teams=shown.teams,
+                    simulated=user.startswith(SIMULATED_PREFIX),
+                )
+            ]
+        )
 
     def accept_feedback(self, raw: bytes) -> dict[str, Any]:
         """Store the body's events, or refuse all of them with the reason (counted in the store)."""

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from reeltag.ab.serving import uses_challenger
 from reeltag.errors import NotFound
 from reeltag.project import Project
 from reeltag.rerank.model import PARAMS_FILE, RerankerParams, read_params
@@ -18,8 +19,11 @@ WATCHED = ("tag2vec", "mapper", "reranker")
 
 
 def champion_versions(project: Project) -> dict[str, str | None]:
-    """``model → version`` the ``champion`` alias points at now (None: no champion)."""
+    """``model → version`` the ``champion`` alias points at now (None: no champion), and ``challenger`` → the
+    reranker's ``challenger`` alias when the ``[ab.online]`` experiment has that variant."""
     found = {model: project.tracker.by_alias(model, "champion") for model in WATCHED}
+    if uses_challenger(project.settings.ab.online):
+        found["challenger"] = project.tracker.by_alias("reranker", "challenger")
     return {model: info.version if info else None for model, info in found.items()}
 
 

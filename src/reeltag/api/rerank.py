@@ -16,6 +16,8 @@ from reeltag.rerank.formats import Ranking, topic_ranking
 from reeltag.rerank.scoring import Reranked
 from reeltag.rerank.tuning import Setting
 
+SLOTS = {"champion": "reranker", "challenger": "challenger"}  # arm → the Champions field serving it
+
 
 def check_request(service: Service, req: RerankRequest) -> None:
     """Bounds from ``[api]``: candidate count, query and docid length, distinct docids."""
@@ -44,12 +46,14 @@ def engine_ranking(req: RerankRequest) -> Ranking:
     return topic_ranking(req.qid or "api", docs)
 
 
-def rerank(service: Service, req: RerankRequest) -> RerankResponse:
-    """Rerank one query's candidates with the champion serving when the request started."""
+def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankResponse:
+    """Rerank one query's candidates with the champion (or the challenger) reranker serving when the request
+    started; none loaded is a 503 with the reason."""
     check_request(service, req)
-    reranker = service.champions.reranker
+    slot = SLOTS[arm]
+    reranker = getattr(service.champions, slot)
     if reranker is None:
-        raise Refused(503, "reranker", service.champions.errors.get("reranker", "no champion reranker loaded"))
+        raise Refused(503, slot, service.champions.errors.get(slot, f"no {slot} reranker loaded"))
     p = reranker.params
     setting = Setting(req.alpha if req.alpha is not None else p.alpha, p.normalisation, p.pooling)
     engine, matrix = engine_ranking(req), service.matrix

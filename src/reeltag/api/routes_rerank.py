@@ -3,6 +3,8 @@ serializer directly (no intermediate Python dicts, no second validation of the r
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -22,6 +24,6 @@ BODY = {"requestBody": {"required": True, "content": {"application/json": {"sche
 )
 async def rerank_candidates(request: Request) -> Response:
     body = parse_body(RerankRequest, await request.body())
-    result = await run_in_threadpool(rerank.rerank, request.app.state.service, body)
-    result = await run_in_threadpool(request.app.state.experiment.arrange_response, body, result)
+    score = partial(rerank.rerank, request.app.state.service, body)  # score(arm): the champion's or challenger's answer
+    result = await run_in_threadpool(request.app.state.experiment.arrange_response, body, score)
     return Response(result.model_dump_json(), media_type="application/json")

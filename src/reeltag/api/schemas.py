@@ -49,7 +49,7 @@ class RerankedDoc(Strict):
 class OnlineArm(Strict):
     name: str
     method: str
-    variant: str = Field(description="engine, champion, or interleaved.")
+    variant: str = Field(description="engine, champion, challenger, or interleaved.")
     teams: list[str] | None = Field(description="Interleaving: the variant each result was drafted for.")
 
 

@@ -122,6 +122,7 @@ class Service:
                 "tag2vec": s.loaded_at if s else None,
                 "mapper": s.loaded_at if s else None,
                 "reranker": r.loaded_at if r else None,
+                "challenger": champs.challenger.loaded_at if champs.challenger else None,
             },
             "reranker": asdict(r.params) if r else None,
             "encoder": {"model_id": self.encoder.model_id, "weights_kind": self.encoder.weights_kind},

@@ -1,5 +1,6 @@
 """``ab-online``: one experiment day of the online search A/B from the event store → per-variant metrics,
-per-user bootstrap CIs of the differences (champion − engine), the interleaving win share, the SRM guardrail,
+per-user bootstrap CIs of the differences (treatment − control: champion − engine unless the experiment's variants
+name the challenger, see ``reeltag.ab.serving.arms``), the interleaving win share, the SRM guardrail,
 and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from reeltag.ab.events import EventStore, Log, read_log
-from reeltag.ab.online import credit
 from reeltag.ab.online_stats import (
-    EVENT_CODES,
     Delta,
     SampleRatio,
     WinShare,
@@ -22,13 +21,13 @@ from reeltag.ab.online_stats import (
     variant_metrics,
     win_share,
 )
+from reeltag.ab.serving import arms
 from reeltag.config import AbOnlineSection
 from reeltag.decisions.gates import Decision, Guardrail, Threshold, ci_warnings, decide
 from reeltag.errors import NotFound
 from reeltag.pipelines.records import log_result
 from reeltag.project import Project
 
-CONTROL, TREATMENT = "engine", "champion"
 ONLINE_KIND = "online"  # the reeltag.kind tag of an ab-online day's run (the report queries it on the server)
 
 
@@ -47,49 +46,42 @@ class OnlineSummary:
     verdict: str
     reasons: tuple[str, ...]
     run_id: str | None = None
+    arms: tuple[str, str] = ("engine", "champion")  # (control, treatment) of the deltas and the win share
 
 
 def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:
     """Metrics, deltas, win share and SRM of one log (the fields of :class:`OnlineSummary` but the verdict)."""
     user_codes = np.unique(np.array(log.users, dtype=object), return_inverse=True)[1]
-    o = outcomes(
-        user_codes,
-        np.array(log.shown),
-        np.array(log.event_query, dtype=int),
-        np.array([EVENT_CODES[t] for t in log.event_type], dtype=int),
-        np.array(log.event_position),
-        cfg.top,
-    )
+    o = outcomes(user_codes, log.counts)
     variant = np.array(log.variants, dtype=object)
     found = {
         "variants": {v: variant_metrics(o, variant, v) for v in sorted(set(log.variants))},
         "queries": len(log.users),
-        "events": len(log.event_type),
-        "simulated": any(log.simulated),
+        "events": int(log.counts.events.sum()),
+        "simulated": bool(log.simulated.any()),
         "deltas": (),
         "wins": None,
         "srm": None,
     }
     if cfg.method == "split":
-        found["deltas"] = deltas(o, variant, CONTROL, TREATMENT, cfg.bootstrap, seed)
-        found["srm"] = sample_ratio(_users_per_variant(log), cfg.variants, cfg.srm_p)
+        found["deltas"] = deltas(o, variant, *arms(cfg), cfg.bootstrap, seed)
+        found["srm"] = sample_ratio(_users_per_variant(log, arms(cfg)), cfg.variants, cfg.srm_p)
     else:
-        found["wins"] = _interleaving_wins(log)
+        found["wins"] = _interleaving_wins(log, arms(cfg))
     return found
 
 
-def _users_per_variant(log: Log) -> dict[str, int]:
+def _users_per_variant(log: Log, names: tuple[str, str]) -> dict[str, int]:
     first = dict(zip(log.users, log.variants))
-    return {v: sum(1 for x in first.values() if x == v) for v in (CONTROL, TREATMENT)}
+    return {v: sum(1 for x in first.values() if x == v) for v in names}
 
 
-def _interleaving_wins(log: Log) -> WinShare:
-    clicked: dict[int, list[int]] = {}
-    for q, t, p in zip(log.event_query, log.event_type, log.event_position):
-        if t in ("click", "play"):
-            clicked.setdefault(q, []).append(p)
-    won = [credit(log.teams[q] or (), positions, (CONTROL, TREATMENT)) for q, positions in clicked.items()]
-    wins, losses = won.count(TREATMENT), won.count(CONTROL)
+def _interleaving_wins(log: Log, names: tuple[str, str]) -> WinShare:
+    """A query is won by the team whose drafted results got more distinct clicks or plays (a tie: nobody's)."""
+    if log.teams != names:
+        raise ValueError(f"the log counts clicks for teams {log.teams}, not the experiment's arms {names}")
+    control, treatment = log.team_clicks[:, 0], log.team_clicks[:, 1]
+    wins, losses = int((treatment > control).sum()), int((control > treatment).sum())
     return win_share(wins, losses, len(log.users) - wins - losses)
 
 
@@ -110,7 +102,7 @@ def judge(found: dict, project: Project) -> Decision:
         [Threshold("success", tolerance=project.settings.gates.tolerance, min_abs_delta=0.0)],
         [Guardrail("srm_ok", min_value=1.0)],
         warnings=warnings,
-        reference="engine",
+        reference=arms(project.settings.ab.online)[0],
     )
 
 
@@ -121,10 +113,18 @@ def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> O
         raise NotFound("no online experiment configured ([ab.online] name is empty)")
     day = day or (datetime.now(UTC) - timedelta(days=1)).date()
     since = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-    found = summarise(read_log(EventStore(project.paths.ab_events_db).create(), cfg.name, since, since + 86_400), cfg, seed)
+    found = summarise(
+        read_log(EventStore(project.paths.ab_events_db).create(), cfg.name, since, since + 86_400, cfg.top), cfg, seed
+    )
     decision = judge(found, project)
     summary = OnlineSummary(
-        experiment=cfg.name, day=day.isoformat(), method=cfg.method, verdict=decision.verdict, reasons=decision.reasons, **found
+        experiment=cfg.name,
+        day=day.isoformat(),
+        method=cfg.method,
+        verdict=decision.verdict,
+        reasons=decision.reasons,
+        arms=arms(cfg),
+        **found,
     )
     return _logged(project, summary, decision)
 

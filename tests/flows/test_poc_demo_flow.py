@@ -40,7 +40,9 @@ def _check_the_simulated_online_experiment(root: Path, decision: dict, html: str
 
     project = Project.open(root)
     log = read_log(EventStore(project.paths.ab_events_db), "demo-search", 0.0, 2e10)
-    assert len(log.users) == traffic[0] and all(log.simulated) and len(set(log.users)) <= traffic[1] and log.counts.events.sum() > 0
+    assert (
+        len(log.users) == traffic[0] and all(log.simulated) and len(set(log.users)) <= traffic[1] and log.counts.events.sum() > 0
+    )
     with EventStore(project.paths.ab_events_db).reading() as con:
         assert con.execute("SELECT COUNT(*) FROM refusals").fetchone()[0] == 0
     online = decision["online_search"]

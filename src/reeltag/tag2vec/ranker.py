@@ -181,8 +181,8 @@ def labels(found: Candidates, targets: np.ndarray) -> np.ndarray:
 
 
 def sample_negatives(found: Candidates, y: np.ndarray, keep: int, rng: np.random.Generator) -> np.ndarray:
-    """Row indices to train on: every candidate of queries whose target is a candidate, at most ``keep``
-    non-targets each (seeded); queries without their target among the candidates teach nothing and are dropped."""
+    """Row indices to train on: per query whose hidden tag is a candidate, that candidate and at most ``keep`` of
+    the others (seeded sample); queries without their hidden tag among the candidates teach nothing and are dropped."""
     rows = []
     for q in np.unique(found.query):
         mine = np.flatnonzero(found.query == q)

@@ -372,6 +372,23 @@ class Tag2VecTuneSection(Section):
     )
 
 
+class TagRankerSection(Section):
+    """The learned leave-one-tag-out ranker (``reeltag.tag2vec.ranker``, issue 19): gradient-boosted trees on
+    per-candidate features, trained on training-post queries whose statistics come from the other folds."""
+
+    folds: int = Field(5, ge=2, le=20, description="Folds of the training posts (each fold's queries scored by the rest).")
+    candidates_per_signal: int = Field(
+        50, ge=10, le=1000, description="Top tags of each generating signal that become candidates, per query."
+    )
+    negatives_per_query: int = Field(
+        50, ge=1, le=10_000, description="Non-target candidates kept per training query (seeded sample)."
+    )
+    learning_rate: float = Field(0.05, gt=0.0, le=1.0, description="Boosting learning rate.")
+    max_iter: int = Field(200, ge=1, le=5000, description="Boosting iterations (trees), at most.")
+    max_leaf_nodes: int = Field(31, ge=2, le=1024, description="Leaves per tree.")
+    seed: int = Field(19, description="Seed of the fold split, the negative sample and the trees.")
+
+
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow (off: nothing is logged; steps that register say so).")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
@@ -412,6 +429,7 @@ class Settings(BaseSettings):
 
     text: TextSection = TextSection()
     tag2vec_tune: Tag2VecTuneSection = Tag2VecTuneSection()
+    tag_ranker: TagRankerSection = TagRankerSection()
 
     @classmethod
     def settings_customise_sources(

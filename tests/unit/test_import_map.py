@@ -42,6 +42,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.text.model",
     ),
     "matplotlib": ("reeltag.decisions.figures",),
+    "sklearn": ("reeltag.tag2vec.ranker_model",),
     "jinja2": ("reeltag.decisions.report", "reeltag.review.*"),
     "fastapi": ("reeltag.api.*", "reeltag.review.*"),
     "starlette": ("reeltag.api.*", "reeltag.review.*"),

@@ -8,7 +8,6 @@ posts with models fitted on train only. Tag2Vec is trained with the project's ``
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from reeltag.corpus.tags import SurfaceForms
+from reeltag.pipelines.recommend_ranker import RankerTraining, fit_tag_models, ranker_ranks, train_ranker
 from reeltag.pipelines.text import best_method, candidates, read_posts, score_methods
 from reeltag.project import Project
-from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary
-from reeltag.tag2vec.combined import Combination, rank_with, tune_weights
+from reeltag.tag2vec.baselines import Vocabulary
+from reeltag.tag2vec.combined import rank_with, tune_weights
 from reeltag.tag2vec.evaluate import (
     MethodScore,
     Queries,
@@ -28,6 +28,7 @@ from reeltag.tag2vec.evaluate import (
     score,
     scorers,
 )
+from reeltag.tag2vec.ranker import TagStats
 from reeltag.text.model import TextMethod, fit_text_model
 from reeltag.text.posts import WordsAndTags, canonical_posts
 
@@ -41,8 +42,10 @@ class RecommenderEvaluation:
     test: dict[str, MethodScore]  # every method on the test queries
     ratio_to_cooccurrence: dict[str, float]  # hit@k ÷ co-occurrence hit@k
     weights: dict[str, dict[str, float]]  # the learned combinations' weights (chosen on val)
-    val: dict[str, MethodScore]  # the learned combinations on val
-    offered: str  # the best method on val among hybrid and the combinations
+    val: dict[str, MethodScore]  # hybrid, the learned combinations and the ranker on val
+    offered: str  # the best method on val among all of ``val``
+    offered_tags_only: str  # the best on val among those that use the tags alone (not the post's words)
+    ranker: RankerTraining  # the learned ranker (``ranker_tags``), trained on folds of the training posts
     text_method: str
     k: int
 
@@ -50,7 +53,7 @@ class RecommenderEvaluation:
 @dataclass(frozen=True, eq=False)
 class _Models:
     vocab: Vocabulary
-    aligned: AlignedSpace
+    stats: TagStats
     surface: SurfaceForms
     text: object  # TextModel
     scorers: dict
@@ -72,13 +75,19 @@ def evaluate_recommenders(
         "combined_tags": tune_weights(cached, val_q, TAG_SIGNALS, step, k),
         "combined_text": tune_weights(cached, val_q, TEXT_SIGNALS, step, k),
     }
-    hybrid_val = score(ranks(tuned.scorers["hybrid"], val_q, len(tuned.vocab.tags)), k)
+    ranker, training = train_ranker(project, train)
+    val_scores = {
+        "hybrid": score(ranks(tuned.scorers["hybrid"], val_q, len(tuned.vocab.tags)), k),
+        **{n: c.val for n, c in combos.items()},
+        "ranker_tags": score(ranker_ranks(project, ranker, tuned.stats, val_q), k),
+    }
     final = _fit(project, [*train, *val])
     test_q, test_words = _queries(final, test)
     results = {name: score(ranks(fn, test_q, len(final.vocab.tags)), k) for name, fn in final.scorers.items()}
     for name, combo in combos.items():
         signals = lambda rows: _signals(final, test_q, test_words, text_method, rows)
         results[name] = score(rank_with(signals, test_q, combo.weights, len(final.vocab.tags)), k)
+    results["ranker_tags"] = score(ranker_ranks(project, ranker, final.stats, test_q), k)
     cooc = results["cooccurrence"].hit_at_k
     return RecommenderEvaluation(
         queries={"val": len(val_q.targets), "test": len(test_q.targets)},
@@ -86,8 +95,10 @@ def evaluate_recommenders(
         test=results,
         ratio_to_cooccurrence={n: r.hit_at_k / cooc for n, r in results.items()},
         weights={n: c.weights for n, c in combos.items()},
-        val={**{n: c.val for n, c in combos.items()}, "hybrid": hybrid_val},
-        offered=_offered(hybrid_val, combos),
+        val=val_scores,
+        offered=_best(val_scores),
+        offered_tags_only=_best({n: r for n, r in val_scores.items() if n != "combined_text"}),
+        ranker=training,
         text_method=text_method.label(),
         k=k,
     )
@@ -103,23 +114,16 @@ def evaluate_recommenders_on_files(
     return evaluate_recommenders(project, *posts, text_method=methods[chosen])
 
 
-def _offered(hybrid: MethodScore, combos: dict[str, Combination]) -> str:
-    pool = {"hybrid": hybrid, **{n: c.val for n, c in combos.items()}}
+def _best(pool: dict[str, MethodScore]) -> str:
     return max(pool, key=lambda n: (pool[n].hit_at_k, pool[n].mrr_at_k))
 
 
 def _fit(project: Project, posts: Sequence[WordsAndTags]) -> _Models:
-    from reeltag.tag2vec.train import to_space, train_new
-
-    surface = SurfaceForms.fit(tags for _, tags in posts)
-    canonical = canonical_posts(posts, surface)
-    vocab = Vocabulary.fit([tags for _, tags in canonical], project.settings.tag2vec.min_count)
-    with tempfile.TemporaryDirectory() as tmp:
-        space = to_space(train_new([list(t) for _, t in canonical if t], project.settings.tag2vec, Path(tmp)), surface)
-    text = fit_text_model(canonical, vocab.tags, project.settings.text.min_word_count)
-    return _Models(
-        vocab, AlignedSpace.of(space, vocab), surface, text, scorers(vocab, space, project.settings.tag2vec.hybrid_pseudo_count)
-    )
+    tags = fit_tag_models(project, posts)
+    canonical = canonical_posts(posts, tags.surface)
+    text = fit_text_model(canonical, tags.vocab.tags, project.settings.text.min_word_count)
+    pseudo_count = project.settings.tag2vec.hybrid_pseudo_count
+    return _Models(tags.vocab, tags.stats(pseudo_count), tags.surface, text, scorers(tags.vocab, tags.space, pseudo_count))
 
 
 def _queries(models: _Models, posts: Sequence[WordsAndTags]) -> tuple[Queries, list[tuple[str, ...]]]:

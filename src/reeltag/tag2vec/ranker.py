@@ -1,0 +1,205 @@
+"""Per-candidate features of the learned leave-one-tag-out ranker (pure numpy).
+
+For a query (a post's other tags) the candidates are the union of the top ``n`` tags of each generating signal
+(co-occurrence counts, summed P(t|q), two-hop random walk, Tag2Vec input-output, hybrid). Every candidate gets
+the value of each signal and its value ÷ the row maximum, its log rank in each generating list, log
+co-occurrence, log popularity and the log number of query tags. Signals: co-occurrence counts, P(t|c) summed
+and maxed over the query tags ``c``, the two-hop walk Σ_c Σ_m P(m|c)·P(t|m), the hybrid, Tag2Vec input-output
+and input-input (mean of the query and max over its tags), NPMI and Jaccard (max over the query tags). A
+classifier (:mod:`reeltag.tag2vec.ranker_model`) turns the features into one score per candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from reeltag.tag2vec.baselines import AlignedSpace, Contexts, Vocabulary, hybrid_scores
+from reeltag.tag2vec.evaluate import MEMORY_BUDGET, Queries, chunks
+
+SIGNALS = (
+    "cooc",
+    "cond_sum",
+    "cond_max",
+    "two_hop",
+    "hybrid",
+    "tag2vec_io",
+    "tag2vec_ii",
+    "tag2vec_ii_max",
+    "npmi_max",
+    "jaccard_max",
+)
+GENERATORS = ("cooc", "cond_sum", "two_hop", "tag2vec_io", "hybrid")
+FEATURES = (
+    *(f"{s}{suffix}" for s in SIGNALS for suffix in ("", "/max")),
+    *(f"log_rank_{g}" for g in GENERATORS),
+    "log1p_cooc",
+    "log_popularity",
+    "log_query_tags",
+)
+# The signal rows of one chunk hold ~20 (queries + context tags) × V float64 arrays, not the 6 that
+# MEMORY_BUDGET's cell size assumes for the plain scorers.
+CHUNK_BUDGET = MEMORY_BUDGET // 4
+
+
+@dataclass(frozen=True, eq=False)
+class TagStats:
+    """What the features are computed from: co-occurrences, the Tag2Vec space, the hybrid's λ and the walk."""
+
+    vocab: Vocabulary
+    aligned: AlignedSpace
+    pseudo_count: float
+    walk: object  # row-normalised co-occurrence (scipy sparse CSR): P(next tag | tag)
+
+    @classmethod
+    def of(cls, vocab: Vocabulary, aligned: AlignedSpace, pseudo_count: float) -> "TagStats":
+        rows = np.asarray(vocab.cooc.sum(axis=1)).ravel()
+        return cls(vocab, aligned, pseudo_count, vocab.cooc.multiply(1.0 / np.maximum(rows, 1.0)[:, None]).tocsr())
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Candidates:
+    """Candidate tags of consecutive queries: ``query[i]`` (0-based within the batch) proposes ``tag[i]``."""
+
+    query: np.ndarray
+    tag: np.ndarray
+    features: np.ndarray  # (candidates, len(FEATURES))
+
+
+def signal_rows(stats: TagStats, contexts: Contexts) -> dict[str, np.ndarray]:
+    """Every signal of :data:`SIGNALS` for each query (rows) and vocabulary tag (columns); context tags -inf."""
+    flat = np.array([c for context in contexts for c in context], dtype=np.int64)
+    starts = np.cumsum([0, *(len(c) for c in contexts[:-1])])
+    per_tag = _per_context_tag(stats, flat)
+    out = {name: np.add.reduceat(per_tag[name], starts, axis=0) for name in ("cooc", "cond_sum", "two_hop")}
+    out["cond_max"] = np.maximum.reduceat(per_tag["cond_sum"], starts, axis=0)
+    out |= {f"{name}_max": np.maximum.reduceat(per_tag[name], starts, axis=0) for name in ("npmi", "jaccard")}
+    out |= {"tag2vec_ii_max": np.maximum.reduceat(per_tag["tag2vec_ii"], starts, axis=0)}
+    out["cooc"] += 1e-6 * stats.vocab.counts / stats.vocab.counts.max()
+    out["hybrid"] = hybrid_scores(stats.vocab, stats.aligned, contexts, stats.pseudo_count)
+    out["tag2vec_io"] = stats.aligned.input_output(contexts)
+    out["tag2vec_ii"] = stats.aligned.input_input(contexts)
+    return _masked({name: out[name] for name in SIGNALS}, contexts)
+
+
+def _per_context_tag(stats: TagStats, flat: np.ndarray) -> dict[str, np.ndarray]:
+    """One row per context tag: its co-occurrences and what they give (P(t|c), NPMI, Jaccard, two hops, cosine)."""
+    counts = stats.vocab.counts
+    cooc = np.asarray(stats.vocab.cooc[flat].todense(), dtype=np.float64)
+    n_c, total = counts[flat][:, None], counts.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        joint = cooc / total
+        npmi = np.where(cooc > 0, np.log(joint / ((n_c / total) * (counts / total))) / -np.log(joint), 0.0)
+    unit = stats.aligned.unit
+    cosine = (unit[flat] @ unit.T).astype(np.float64)
+    cosine[:, ~stats.aligned.known] = -1.0
+    return {
+        "cooc": cooc,
+        "cond_sum": cooc / np.maximum(n_c, 1.0),
+        "two_hop": np.asarray((stats.walk[flat] @ stats.walk).todense(), dtype=np.float64),
+        "npmi": np.nan_to_num(npmi, nan=0.0, posinf=0.0, neginf=0.0),
+        "jaccard": cooc / (n_c + counts - cooc),
+        "tag2vec_ii": cosine,
+    }
+
+
+def _masked(signals: dict[str, np.ndarray], contexts: Contexts) -> dict[str, np.ndarray]:
+    rows = np.repeat(np.arange(len(contexts)), [len(c) for c in contexts])
+    cols = np.array([c for context in contexts for c in context], dtype=np.int64)
+    for matrix in signals.values():
+        matrix[rows, cols] = -np.inf
+    return signals
+
+
+def candidates(stats: TagStats, contexts: Contexts, per_signal: int) -> Candidates:
+    """The candidates of ``contexts`` (one batch) and their :data:`FEATURES`."""
+    return _candidates_of(stats, contexts, signal_rows(stats, contexts), per_signal)
+
+
+def _candidates_of(stats: TagStats, contexts: Contexts, signals: dict[str, np.ndarray], per_signal: int) -> Candidates:
+    order = {g: np.argsort(-signals[g], axis=1, kind="stable") for g in GENERATORS}
+    picked = [np.unique(np.concatenate([order[g][i, :per_signal] for g in GENERATORS])) for i in range(len(contexts))]
+    query = np.repeat(np.arange(len(contexts)), [len(p) for p in picked])
+    tag = np.concatenate(picked) if picked else np.array([], np.int64)
+    columns = [_value_columns(signals[s], query, tag) for s in SIGNALS]
+    columns.append(np.stack([np.log(_rank_of(order[g], query, tag)) for g in GENERATORS], axis=1))
+    log_cooc = np.log1p(np.maximum(signals["cooc"][query, tag], 0.0))
+    sizes = np.log(np.array([len(contexts[q]) for q in query], dtype=np.float64))
+    columns.append(np.stack([log_cooc, np.log(stats.vocab.counts[tag]), sizes], axis=1))
+    return Candidates(query=query, tag=tag, features=np.concatenate(columns, axis=1))
+
+
+def _value_columns(matrix: np.ndarray, query: np.ndarray, tag: np.ndarray) -> np.ndarray:
+    """A signal's value per candidate and the value ÷ its query's maximum (0 when that is not positive)."""
+    finite = np.where(np.isfinite(matrix), matrix, -np.inf)
+    row_max = finite.max(axis=1)
+    value = matrix[query, tag]
+    value = np.where(np.isfinite(value), value, 0.0)
+    top = row_max[query]
+    return np.stack([value, np.where(top > 0, value / np.where(top > 0, top, 1.0), 0.0)], axis=1)
+
+
+def _rank_of(order: np.ndarray, query: np.ndarray, tag: np.ndarray) -> np.ndarray:
+    """1-based position of each candidate in its query's ordering."""
+    position = np.empty_like(order)
+    position[np.arange(order.shape[0])[:, None], order] = np.arange(1, order.shape[1] + 1)
+    return position[query, tag].astype(np.float64)
+
+
+def batches(stats: TagStats, queries: Queries, per_signal: int) -> Iterator[tuple[slice, Candidates]]:
+    """The candidates of all queries, in memory-bounded consecutive batches."""
+    for part in chunks(queries.contexts, len(stats.vocab.tags), CHUNK_BUDGET):
+        yield part, candidates(stats, queries.contexts[part], per_signal)
+
+
+CandidateScorer = Callable[[np.ndarray], np.ndarray]  # features → one score per candidate
+
+
+def ranked_scores(stats: TagStats, contexts: Contexts, per_signal: int, score: CandidateScorer) -> np.ndarray:
+    """A (queries × V) score matrix: each candidate ``2 + score`` (a probability), every other tag its
+    co-occurrence ÷ the row maximum (in [0, 1], so below every candidate), context tags -inf. Computed in
+    batches of :data:`CHUNK_BUDGET`."""
+    parts = chunks(contexts, len(stats.vocab.tags), CHUNK_BUDGET)
+    return np.concatenate([_ranked_batch(stats, contexts[part], per_signal, score) for part in parts])
+
+
+def _ranked_batch(stats: TagStats, contexts: Contexts, per_signal: int, score: CandidateScorer) -> np.ndarray:
+    signals = signal_rows(stats, contexts)
+    found = _candidates_of(stats, contexts, signals, per_signal)
+    cooc = signals["cooc"]
+    row_max = np.where(np.isfinite(cooc), cooc, 0.0).max(axis=1, keepdims=True)
+    out = cooc / np.maximum(row_max, 1e-12)
+    out[found.query, found.tag] = 2.0 + score(found.features)
+    return out
+
+
+def labels(found: Candidates, targets: np.ndarray) -> np.ndarray:
+    """1 where a candidate is its query's hidden tag."""
+    return (found.tag == targets[found.query]).astype(np.int8)
+
+
+def sample_negatives(found: Candidates, y: np.ndarray, keep: int, rng: np.random.Generator) -> np.ndarray:
+    """Row indices to train on: per query whose hidden tag is a candidate, that candidate and at most ``keep`` of
+    the others (seeded sample); queries without their hidden tag among the candidates teach nothing and are dropped."""
+    rows = []
+    for q in np.unique(found.query):
+        mine = np.flatnonzero(found.query == q)
+        positive, negative = mine[y[mine] == 1], mine[y[mine] == 0]
+        if positive.size:
+            rows.extend([positive, rng.choice(negative, min(keep, negative.size), replace=False)])
+    return np.concatenate(rows) if rows else np.array([], np.int64)
+
+
+def training_rows(
+    stats: TagStats, queries: Queries, per_signal: int, keep: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of the (sub-sampled) candidates of every query."""
+    xs, ys = [], []
+    for part, found in batches(stats, queries, per_signal):
+        y = labels(found, queries.targets[part])
+        rows = sample_negatives(found, y, keep, rng)
+        xs.append(found.features[rows])
+        ys.append(y[rows])
+    return np.concatenate(xs), np.concatenate(ys)

@@ -1,0 +1,94 @@
+"""The learned leave-one-tag-out ranker: its features (pure) and, on a seeded corpus, that it beats every single
+signal it is built from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reeltag.config import TagRankerSection
+from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary
+from reeltag.tag2vec.evaluate import Queries, make_queries, ranks, score
+from reeltag.tag2vec.ranker import FEATURES, SIGNALS, TagStats, candidates, ranked_scores, signal_rows, training_rows
+from reeltag.tag2vec.ranker_model import fit_ranker_model
+
+TOPICS, PER_TOPIC, GLOBAL = 12, 25, ("g0", "g1", "g2")
+
+
+def _posts(rng: np.random.Generator, n: int) -> list[list[str]]:
+    """Topic posts: 1-3 tags of one topic (Zipf-like within it), each with its partner tag (2i, 2i+1) 60 % of the
+    time, half of the posts with a global popular tag: partners are direct co-occurrence's, the topic two hops'
+    and Tag2Vec's, the popular tags plain counts' trap."""
+    weights = 1.0 / np.arange(1, PER_TOPIC + 1)
+    posts = []
+    for _ in range(n):
+        topic = rng.integers(TOPICS)
+        picked = set(rng.choice(PER_TOPIC, size=rng.integers(1, 4), replace=False, p=weights / weights.sum()).tolist())
+        picked |= {i ^ 1 for i in picked if rng.random() < 0.6 and i ^ 1 < PER_TOPIC}
+        post = [f"t{topic}_{i}" for i in sorted(picked)]
+        posts.append(post + ([str(rng.choice(GLOBAL))] if rng.random() < 0.5 else []))
+    return posts
+
+
+def _space(vocab: Vocabulary, rng: np.random.Generator) -> AlignedSpace:
+    """Tag vectors near their topic's centre (what Tag2Vec learns on such a corpus), globals near the origin."""
+    centres = rng.normal(size=(TOPICS, 16))
+    rows = [centres[int(t[1 : t.index("_")])] if t.startswith("t") else np.zeros(16) for t in vocab.tags]
+    inputs = (np.array(rows) + 0.6 * rng.normal(size=(len(vocab.tags), 16))).astype(np.float32)
+    unit = inputs / np.linalg.norm(inputs, axis=1, keepdims=True)
+    return AlignedSpace(np.ones(len(vocab.tags), bool), inputs, unit, inputs.copy())
+
+
+@pytest.fixture(scope="module")
+def setting() -> tuple[TagStats, Queries, Queries]:
+    rng = np.random.default_rng(7)
+    vocab = Vocabulary.fit(_posts(rng, 600), min_count=2)
+    stats = TagStats.of(vocab, _space(vocab, rng), pseudo_count=20.0)
+    return stats, make_queries(_posts(rng, 400), vocab), make_queries(_posts(rng, 400), vocab)
+
+
+def test_features_match_their_definitions_on_one_query(setting) -> None:
+    stats, queries, _ = setting
+    context = queries.contexts[0]
+    signals = signal_rows(stats, [context])
+    dense = np.asarray(stats.vocab.cooc.todense(), dtype=np.float64)
+    cond = dense[list(context)] / stats.vocab.counts[list(context)][:, None]
+    walk = dense / dense.sum(axis=1, keepdims=True)
+    free = np.setdiff1d(np.arange(len(stats.vocab.tags)), context)
+    np.testing.assert_allclose(signals["cond_sum"][0, free], cond.sum(axis=0)[free])
+    np.testing.assert_allclose(signals["cond_max"][0, free], cond.max(axis=0)[free])
+    np.testing.assert_allclose(signals["two_hop"][0, free], (walk[list(context)] @ walk).sum(axis=0)[free], rtol=1e-6)
+    assert set(signals) == set(SIGNALS) and all(np.isneginf(m[0, list(context)]).all() for m in signals.values())
+
+
+def test_candidates_never_include_the_query_tags(setting) -> None:
+    stats, queries, _ = setting
+    found = candidates(stats, queries.contexts[:20], per_signal=10)
+    assert found.features.shape == (len(found.tag), len(FEATURES)) and np.isfinite(found.features).all()
+    assert not any(t in queries.contexts[q] for q, t in zip(found.query, found.tag))
+
+
+def test_ranked_scores_put_every_candidate_above_every_other_tag(setting) -> None:
+    stats, queries, _ = setting
+    found = candidates(stats, queries.contexts[:5], per_signal=10)
+    scores = ranked_scores(stats, queries.contexts[:5], 10, lambda x: np.full(len(x), 0.5))
+    mask = np.zeros_like(scores, bool)
+    mask[found.query, found.tag] = True
+    others = np.where(mask | np.isneginf(scores), -np.inf, scores).max(axis=1)
+    assert (scores[mask] == 2.5).all() and (others <= 1.0).all()
+
+
+def test_ranker_beats_every_single_signal_on_held_out_queries(setting) -> None:
+    stats, train_q, test_q = setting
+    cfg = TagRankerSection(max_iter=100)
+    x, y = training_rows(stats, train_q, 30, 30, np.random.default_rng(0))
+    model = fit_ranker_model(x, y, cfg)
+    n_tags = len(stats.vocab.tags)
+    learned = score(ranks(lambda c: ranked_scores(stats, c, 30, model.score), test_q, n_tags), 10).hit_at_k
+    single = {name: score(ranks(lambda c, n=name: signal_rows(stats, c)[n], test_q, n_tags), 10).hit_at_k for name in SIGNALS}
+    assert learned > max(single.values()) + 0.01, (learned, single)  # measured: 0.907 vs cond_sum 0.886
+
+
+def test_ranker_model_refuses_labels_of_one_kind() -> None:
+    with pytest.raises(ValueError, match="both kinds"):
+        fit_ranker_model(np.zeros((4, 2)), np.zeros(4, np.int8), TagRankerSection())

@@ -123,7 +123,8 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     """Every step called directly, in order (no orchestration)."""
     import time
 
-    from reeltag.pipelines import corpus, encoder, features, mapper, report, report_evidence, rerank, review, tag2vec
+    from reeltag.pipelines import corpus, encoder, features, mapper, report, rerank, review, tag2vec
+    from reeltag.rerank.formats import search_set
 
     started, project = time.perf_counter(), Project.open(inputs.root)
     corpus.ingest_posts(project, [inputs.posts])
@@ -132,7 +133,7 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     encoder.adapt_encoder(project, inputs.pairs, from_="random", out=inputs.checkpoint)
     features.extract_features(project, [inputs.labels])
     mapper.train_mapper(project, inputs.labels)
-    rerank.tune_rerank(project, **report_evidence.search_set(inputs.search))
+    rerank.tune_rerank(project, **search_set(inputs.search))
     review.simulate_demo_review(project, inputs.labels)
     report.build_report(project, labels=str(inputs.labels), search=str(inputs.search))
     return summarise(project, time.perf_counter() - started)

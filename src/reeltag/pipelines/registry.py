@@ -161,3 +161,9 @@ def _matches(folder: Path, expected: str | None, what: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def champion_version(project: Project, model: str) -> str | None:
+    """The version of ``reeltag.<model>`` the ``champion`` alias names (None before the first promotion)."""
+    info = project.tracker.by_alias(model, "champion")
+    return info.version if info else None

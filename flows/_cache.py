@@ -103,15 +103,15 @@ def videos_named_by(name: str) -> Derive:
     return digest
 
 
-def search_set_videos(name: str) -> Derive:
-    """Derived input: content hashes of the videos the search set's manifest (folder in input ``name``) names."""
+def search_set_content(name: str) -> Derive:
+    """Derived input: content hashes of the search set (folder in input ``name``): its run, topics, qrels and
+    manifest files and the videos the manifest names (other files in the folder do not count)."""
 
-    def digest(inputs: dict[str, Any]) -> list[list[str]]:
-        manifest = search_set(inputs[name])["manifest_path"]
-        if not manifest.is_file():
-            return []
-        paths = read_manifest(manifest, inputs["project"].settings.paths.allow_absolute_manifest_paths).paths
-        return [[docid, path_digest(path)] for docid, path in sorted(paths.items())]
+    def digest(inputs: dict[str, Any]) -> dict[str, Any]:
+        files = search_set(inputs[name])
+        manifest, allow = files["manifest_path"], inputs["project"].settings.paths.allow_absolute_manifest_paths
+        videos = read_manifest(manifest, allow).paths if manifest.is_file() else {}
+        return {**{k: path_digest(p) for k, p in files.items()}, "videos": {d: path_digest(p) for d, p in sorted(videos.items())}}
 
     return digest
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from flows._cache import ContentInputs, encoder_checkpoint, search_set_videos
+from flows._cache import ContentInputs, encoder_checkpoint, search_set_content
 from flows._common import check_served_paths, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, RerankSection, TrackingSection, VideoSection
@@ -13,7 +13,7 @@ from reeltag.pipelines.rerank import tune_rerank as tune_step
 from reeltag.project import Project
 from reeltag.rerank.formats import search_set
 
-TUNE_CACHE = ContentInputs(paths=("search",), derived={"videos": search_set_videos("search"), "encoder": encoder_checkpoint})
+TUNE_CACHE = ContentInputs(derived={"search_set": search_set_content("search"), "encoder": encoder_checkpoint})
 
 
 @task(name="tune-rerank", cache_policy=TUNE_CACHE)

@@ -73,3 +73,23 @@ def test_changing_a_labelled_videos_bytes_misses_the_feature_cache(labelled: tup
     assert run() == 1
     video.write_bytes(b"second take")
     assert run() == 2
+
+
+def test_tune_key_follows_the_search_sets_files_and_videos_only(tmp_path: Path) -> None:
+    from flows.tune_rerank import TUNE_CACHE
+
+    search = tmp_path / "search"
+    (search / "videos").mkdir(parents=True)
+    for name, text in (("base.run", "q1 Q0 d1 1 1.0 base\n"), ("topics.txt", "q1 a cat\n"), ("qrels.txt", "q1 0 d1 1\n")):
+        (search / name).write_text(text, encoding="utf-8")
+    (search / "manifest.csv").write_text("docid,path\nd1,videos/d1.mp4\n", encoding="utf-8")
+    video = search / "videos" / "d1.mp4"
+    video.write_bytes(b"first take")
+    inputs = {"project": Project.open(tmp_path / "project"), "search": str(search)}
+    first = TUNE_CACHE.key("tune-rerank", inputs)
+    (search / "reranked.run").write_text("an output someone wrote beside the set\n", encoding="utf-8")
+    assert TUNE_CACHE.key("tune-rerank", inputs) == first
+    video.write_bytes(b"second take")
+    second = TUNE_CACHE.key("tune-rerank", inputs)
+    (search / "qrels.txt").write_text("q1 0 d1 0\n", encoding="utf-8")
+    assert len({first, second, TUNE_CACHE.key("tune-rerank", inputs)}) == 3

@@ -57,7 +57,6 @@ def test_compare_shows_the_records_numbers_and_the_gates_decision(tmp_path: Path
 
 def test_compare_of_a_version_without_a_record_names_what_to_rerun(tmp_path: Path) -> None:
     project = Project.open(tmp_path / "root", tracking={"trigger": "test"})
-    _mapper_version(project, tmp_path, 0.4, GO)
     native = tmp_path / "old.txt"
     native.write_text("weights\n")
     with project.tracker.run("mapper", project.settings) as run:  # an older reeltag's run: no result.json
@@ -65,6 +64,22 @@ def test_compare_of_a_version_without_a_record_names_what_to_rerun(tmp_path: Pat
     outcome = GateOutcome(decision=Decision(False, ("old",), NO_GO))
     register_and_gate(project, Candidate(model="mapper", run=run, logged=logged, tags={}), lambda info: outcome, None)
     code, output = _compare(project.paths.root, "mapper")
-    assert code != 0 and "reeltag.mapper v2" in output and RESULT_FILE in output, output
+    assert code != 0 and "reeltag.mapper v1" in output and RESULT_FILE in output, output
     code, output = _compare(project.paths.root, "mappr")
     assert code == 2 and "unknown model 'mappr'" in output, output
+
+
+def test_every_layout_names_fields_of_the_result_its_model_logs() -> None:
+    """A renamed result field would silently drop out of ``compare``: the layouts must match the dataclasses."""
+    import dataclasses
+
+    from reeltag.pipelines.compare import LAYOUTS
+    from reeltag.pipelines.encoder import AdaptResult
+    from reeltag.pipelines.mapper import MapperTrained
+    from reeltag.pipelines.rerank import TuneResult
+    from reeltag.pipelines.tag2vec import TrainResult
+
+    results = {cls.__name__: cls for cls in (TrainResult, MapperTrained, TuneResult, AdaptResult)}
+    for model, layout in LAYOUTS.items():
+        fields = {f.name for f in dataclasses.fields(results[layout.kind])}
+        assert {*layout.sections, layout.decision, "reasons"} <= fields, model

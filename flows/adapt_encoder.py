@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, task
 
-from flows._common import cached_result, check_served_paths, content_key_except, output_key, project_for
+from flows._cache import ContentInputs, cached_result, videos_named_by, weights_digest
+from flows._common import check_served_paths, project_for
 from reeltag.config import ClipSection, TrackingSection, VideoSection
 from reeltag.io import sha256_file
 from reeltag.pipelines.encoder import AdaptResult
 from reeltag.pipelines.encoder import adapt_encoder as adapt_step
-from reeltag.pipelines.report_evidence import labelled_videos
 from reeltag.project import Project
 
 
-@task(name="adapt-encoder", cache_key_fn=content_key_except("out"))
-def adapt_task(project: Project, pairs: str, videos: list[str], from_: str | None, out: str | None) -> AdaptResult:
+def base_weights(inputs: dict[str, Any]) -> str:
+    """Derived input: the weights adaptation starts from (``from_``, else clip.weights), by content when a file."""
+    project = inputs["project"]
+    return weights_digest(project, inputs["from_"] or project.settings.clip.weights)
+
+
+ADAPT_CACHE = ContentInputs(
+    paths=("pairs",), outputs=("out",), derived={"videos": videos_named_by("pairs"), "base": base_weights}
+)
+
+
+@task(name="adapt-encoder", cache_policy=ADAPT_CACHE)
+def adapt_task(project: Project, pairs: str, from_: str | None, out: str | None) -> AdaptResult:
     """Cached on the pairs file, the videos it names, the base weights, the settings and the output path."""
     return adapt_step(project, pairs, from_=from_, out=out)
 
@@ -36,20 +48,14 @@ def adapt_encoder(
     project = project_for(root, clip=clip, video=video, tracking=tracking)
     pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
     check_served_paths(root, pairs=pairs, out=out)
-    args = {
-        "project": project,
-        "pairs": pairs,
-        "videos": labelled_videos(pairs, project.settings.paths.allow_absolute_manifest_paths),
-        "from_": from_,
-        "out": out,
-    }
+    args = {"project": project, "pairs": pairs, "from_": from_, "out": out}
     return adapt_task.with_options(refresh_cache=stale_output(args))(**args)
 
 
 def stale_output(args: dict) -> bool:
     """True when the checkpoint the cached result for these inputs names (``out``, or the default path it chose)
     is missing or holds other weights."""
-    cached = cached_result(adapt_task, output_key(adapt_task.name, args, ("out",)))
+    cached = cached_result(adapt_task, ADAPT_CACHE.key(adapt_task.name, args))
     if cached is None:
         return False
     checkpoint = Path(cached.checkpoint)

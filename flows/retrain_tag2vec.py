@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from prefect import flow, task
 
-from flows._common import check_served_paths, content_key, project_for
+from flows._cache import ContentInputs, validated_sentences
+from flows._common import check_served_paths, project_for
 from flows.finetune_mapper import finetune_mapper
 from flows.poc_report import poc_report
 from flows.tune_rerank import tune_rerank
 from flows.validate_data import validate_data
 from reeltag.config import CorpusSection, Tag2VecSection, TrackingSection
-from reeltag.pipelines.corpus import SENTENCES_FILE
 from reeltag.pipelines.tag2vec import TrainResult, train_tag2vec
 from reeltag.project import Project
 
+TRAIN_CACHE = ContentInputs(derived={"sentences": validated_sentences})
 
-@task(name="train-tag2vec", cache_key_fn=content_key)
-def train_task(project: Project, sentences: Path, incremental: bool) -> TrainResult:
+
+@task(name="train-tag2vec", cache_policy=TRAIN_CACHE)
+def train_task(project: Project, incremental: bool) -> TrainResult:
     """Cached on the validated sentences' content + settings: the same corpus is not trained twice."""
     return train_tag2vec(project, incremental=incremental)
 
@@ -40,7 +41,7 @@ def retrain_tag2vec(
     check_served_paths(root, labels=labels, search=search)
     project = project_for(root, corpus=corpus, tag2vec=tag2vec, tracking=tracking)
     validate_data(root, corpus=corpus, tracking=tracking)
-    result = train_task(project, project.paths.validation / SENTENCES_FILE, incremental)
+    result = train_task(project, incremental)
     if chain == "always" or (chain == "new-champion" and result.promoted):  # the gate's decision, not a metric
         finetune_mapper(root, labels=labels, tracking=tracking, report=False)
         tune_rerank(root, search=search, tracking=tracking, report=False)

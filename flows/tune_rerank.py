@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from flows._common import check_served_paths, content_key, encoder_weights_file, inbox, project_for
+from flows._cache import ContentInputs, encoder_checkpoint, search_set_content
+from flows._common import check_served_paths, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, RerankSection, TrackingSection, VideoSection
-from reeltag.pipelines.report_evidence import search_set
 from reeltag.pipelines.rerank import TuneResult
 from reeltag.pipelines.rerank import tune_rerank as tune_step
 from reeltag.project import Project
+from reeltag.rerank.formats import search_set
+
+TUNE_CACHE = ContentInputs(derived={"search_set": search_set_content("search"), "encoder": encoder_checkpoint})
 
 
-@task(name="tune-rerank", cache_key_fn=content_key)
-def tune_task(project: Project, search: str, encoder: str) -> TuneResult:
+@task(name="tune-rerank", cache_policy=TUNE_CACHE)
+def tune_task(project: Project, search: str) -> TuneResult:
     """Cached on the search set's content (run, topics, qrels, manifest, videos), the encoder and the settings."""
     return tune_step(project, **search_set(search))
 
@@ -32,7 +35,7 @@ def tune_rerank(
     check_served_paths(root, search=search)
     project = project_for(root, clip=clip, video=video, rerank=rerank, tracking=tracking)
     search = search or str(inbox(project, "search"))
-    result = tune_task(project, search, encoder_weights_file(project))
+    result = tune_task(project, search)
     if report:
         poc_report(root, search=search, tracking=tracking)
     return result

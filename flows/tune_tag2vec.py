@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from flows._common import content_key, project_for
+from flows._cache import ContentInputs, validated_sentences
+from flows._common import project_for
 from reeltag.config import Tag2VecSection, Tag2VecTuneSection, TrackingSection
-from reeltag.pipelines.corpus import SENTENCES_FILE
 from reeltag.pipelines.tag2vec_tune import Tag2VecTuned
 from reeltag.pipelines.tag2vec_tune import tune_tag2vec as tune_step
 from reeltag.project import Project
 
+TUNE_CACHE = ContentInputs(derived={"sentences": validated_sentences})
 
-@task(name="tune-tag2vec", cache_key_fn=content_key)
-def tune_task(project: Project, sentences: str) -> Tag2VecTuned:
+
+@task(name="tune-tag2vec", cache_policy=TUNE_CACHE)
+def tune_task(project: Project) -> Tag2VecTuned:
     """Cached on the validated sentences' content and the settings (grid included)."""
     return tune_step(project)
 
@@ -27,4 +29,4 @@ def tune_tag2vec(
 ) -> Tag2VecTuned:
     """Reports the best setting (by the hybrid's val hit@k); set it in ``[tag2vec]`` to train with it."""
     project = project_for(root, tag2vec=tag2vec, tag2vec_tune=tag2vec_tune, tracking=tracking)
-    return tune_task(project, str(project.paths.validation / SENTENCES_FILE))
+    return tune_task(project)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows._common import fingerprint, is_transient, project_for
+from flows._cache import fingerprint
+from flows._common import is_transient, project_for
 from reeltag.config import Tag2VecSection, TrackingSection
 from reeltag.errors import BadInput, ContractFailed
 

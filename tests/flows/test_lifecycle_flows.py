@@ -88,13 +88,14 @@ def test_corpus_text_in_the_report_is_escaped(lifecycle) -> None:
 def test_second_finetune_run_hits_the_cache(lifecycle, demo_tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same labels, videos, encoder and Tag2Vec champion: no feature extraction and no training happen."""
     import flows.finetune_mapper as module
+    from reeltag.pipelines import mapper as steps
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("re-encoded or re-trained although the inputs did not change")
 
     monkeypatch.setattr(module, "extract_features", must_not_run)
-    monkeypatch.setattr(module.steps, "train_mapper", must_not_run)
-    monkeypatch.setattr(module.steps, "finetune_mapper", must_not_run)
+    monkeypatch.setattr(steps, "train_mapper", must_not_run)
+    monkeypatch.setattr(steps, "finetune_mapper", must_not_run)
     root, _ = lifecycle
     before = Project.open(root).tracker.versions("mapper")
     state = module.finetune_mapper(str(root), labels=str(demo_tiny / "labels.csv"), report=False, return_state=True)

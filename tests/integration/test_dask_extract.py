@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reeltag.pipelines.features import extract_features, prefetched
+from reeltag.pipelines.features import extract_features
 from reeltag.project import Project
+from reeltag.video.extraction import prefetched
 
 pytestmark = pytest.mark.integration
 

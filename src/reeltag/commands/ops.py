@@ -165,60 +165,18 @@ def parse_crons(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True)
-class Comparison:
-    model: str
-    champion: str | None
-    challenger: str | None
-    metrics: dict[str, dict[str, float | None]]
-    challenger_decision: str | None
-    challenger_reasons: str | None
-
-
 @handles_errors
 def compare(
-    model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker or encoder.")],
     version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the newest).")] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Champion vs the newest version (or --version): their runs' metrics side by side and the gate's recorded decision."""
-    tracker = open_project(root, config).tracker
-    champion = tracker.by_alias(model, "champion")
-    newest = tracker.versions(model)[-1:] or [None]
-    other = registered_version(tracker, model, version) if version else newest[0]
-    if champion is None and other is None:
-        raise NotFound(f"no version of reeltag.{model} is registered yet")
-    runs = {
-        name: tracker.run_data(v.run_id) if v else {"metrics": {}, "tags": {}}
-        for name, v in (("champion", champion), ("challenger", other))
-    }
-    names = sorted(set(runs["champion"]["metrics"]) | set(runs["challenger"]["metrics"]))
-    table = {
-        n: {"champion": runs["champion"]["metrics"].get(n), "challenger": runs["challenger"]["metrics"].get(n)} for n in names
-    }
-    tags = runs["challenger"]["tags"]
-    emit(
-        Comparison(
-            model,
-            champion.version if champion else None,
-            other.version if other else None,
-            table,
-            tags.get("reeltag.decision"),
-            tags.get("reeltag.decision_reasons"),
-        ),
-        as_json,
-        title=f"compare {model}",
-    )
+    """Champion vs the newest version (or --version): their runs' result records side by side and the gate's decision."""
+    from reeltag.pipelines.compare import compare_versions
 
-
-def registered_version(tracker: Any, model: str, version: str) -> Any:
-    """The registry's record of ``reeltag.<model>`` VERSION, or :class:`NotFound` (not the registry's traceback)."""
-    try:
-        return tracker.version(model, version)
-    except Exception as exc:  # the registry's own error names the model and version
-        raise NotFound(f"reeltag.{model} version {version} not found: {exc}") from exc
+    emit(compare_versions(open_project(root, config), model, version), as_json, title=f"compare {model}")
 
 
 @handles_errors
@@ -231,10 +189,11 @@ def promote(
     as_json: JsonOpt = False,
 ) -> None:
     """Manual override: make VERSION the champion (old champion → rollback); who, when and why are recorded as tags."""
+    from reeltag.pipelines.compare import registered_version
     from reeltag.pipelines.registry import promote_by_hand
 
     project = open_project(root, config)
-    move, record = promote_by_hand(project, model, registered_version(project.tracker, model, version), reason, getpass.getuser())
+    move, record = promote_by_hand(project, model, registered_version(project, model, version), reason, getpass.getuser())
     emit({"model": move.model, "champion": move.champion, "rollback": move.rollback, **record}, as_json, title="promote")
 
 

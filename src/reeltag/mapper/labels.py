@@ -106,6 +106,21 @@ def resolve_video(video: str, base: Path, allow_absolute: bool = False) -> Path 
     return full
 
 
+def labelled_videos(labels: str | Path, allow_absolute: bool = False) -> list[str]:
+    """The video files a labels (or pairs) file names, sorted, once each (refused entries keep the reason's text)."""
+    base, out = Path(labels).parent, set()
+    for _, record in label_records(Path(labels)):
+        video = record.get("video") if isinstance(record, dict) else None
+        if video:
+            out.add(str(resolve_video(str(video), base, allow_absolute)))
+    return sorted(out)
+
+
+def count_test_videos(labels: str | Path) -> int:
+    """Rows of the labels file in the 'test' split."""
+    return sum(1 for _, r in label_records(Path(labels)) if isinstance(r, dict) and str(r.get("split", "")).strip() == "test")
+
+
 def split_tags(value: Any) -> list[str]:
     """``"#a #b"``, ``"#a,#b"`` or ``["#a", "#b"]`` → ``["#a", "#b"]``."""
     if value is None:

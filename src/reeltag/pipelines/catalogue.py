@@ -17,11 +17,11 @@ import numpy as np
 from reeltag import quarantine
 from reeltag.errors import UnreadableVideo
 from reeltag.io import sha256_text
-from reeltag.pipelines.features import feature_key_of
 from reeltag.project import Project
 from reeltag.rerank.catalogue import FeatureMatrix, build_matrix
 from reeltag.rerank.formats import Issue, read_manifest
 from reeltag.video.cache import FeatureCache
+from reeltag.video.extraction import feature_key_of
 from reeltag.video.sampling import Sampling
 
 

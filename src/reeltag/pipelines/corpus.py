@@ -1,23 +1,23 @@
-"""Corpus steps: ingest posts into the Parquet store; validate the store against its contracts."""
+"""Corpus steps: ingest posts into the Parquet store (the engine: :mod:`reeltag.corpus.ingestion`); validate the
+store against its contracts."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from reeltag import quarantine
 from reeltag.config import CorpusSection
 from reeltag.console import jsonable
 from reeltag.corpus import sentences, store
-from reeltag.corpus.posts import Post, Rejected, detect_format, iter_lines, iter_raw, read_header, to_post
+from reeltag.corpus.ingestion import Advance, Ingestion, ingest_file, start_ingestion
+from reeltag.corpus.posts import detect_format
 from reeltag.corpus.tags import TagRules
 from reeltag.errors import BadInput, ContractFailed, NotFound
 from reeltag.io import atomic_path, write_json_atomic
 from reeltag.project import Project
 
-Advance = Callable[[int], None]
 SENTENCES_FILE = "sentences.parquet"
 
 
@@ -37,42 +37,6 @@ class IngestSummary:
     corpus_hash: str
 
 
-@dataclass
-class _Ingestion:
-    """Mutable state of one ingest call (ids and content hashes already stored, counters)."""
-
-    folder: Path
-    rules: TagRules
-    max_tags: int
-    part_rows: int
-    seen_ids: set[str]
-    seen_hashes: set[str]
-    next_seq: int
-    counts: Counter[str] = field(default_factory=Counter)
-    rejected_tags: Counter[str] = field(default_factory=Counter)
-    parts: list[str] = field(default_factory=list)
-
-    def take(self, post: Post) -> bool:
-        """Keep a post unless its id or content was seen; count why not."""
-        if post.id in self.seen_ids:
-            self.counts["duplicates_by_id"] += 1
-            return False
-        if post.content_hash in self.seen_hashes:
-            self.counts["duplicates_by_content"] += 1
-            return False
-        self.seen_ids.add(post.id)
-        self.seen_hashes.add(post.content_hash)
-        return True
-
-    def flush(self, batch: list[Post]) -> None:
-        part = store.write_part(self.folder, batch, self.next_seq)
-        if part is not None:
-            self.parts.append(part.name)
-            self.next_seq += len(batch)
-            self.counts["added"] += len(batch)
-        batch.clear()
-
-
 def tag_rules(corpus: CorpusSection) -> TagRules:
     return TagRules(frozenset(corpus.stop_tags), corpus.min_tag_len, corpus.max_tag_len)
 
@@ -84,13 +48,13 @@ def ingest_posts(
     folder, corpus = project.paths.corpus, project.settings.corpus
     _check_files(files)
     with store.locked(folder):
-        state = _start(folder, corpus)
+        state = start_ingestion(folder, project.paths.quarantine, tag_rules(corpus), corpus.max_tags_per_post, corpus.part_rows)
         marks = store.load_watermarks(folder)
         sources = []
         for path in files:
             source = source_name or path.stem
             sources.append(source)
-            _ingest_file(project, state, marks, path, detect_format(path, fmt), source, advance or (lambda n: None))
+            ingest_file(state, marks, path, detect_format(path, fmt), source, advance or (lambda n: None))
         return _summary(state, files, sources)
 
 
@@ -100,71 +64,7 @@ def _check_files(files: Sequence[Path]) -> None:
         raise FileNotFoundError(f"post files not found: {', '.join(missing)}")
 
 
-def _start(folder: Path, corpus: CorpusSection) -> _Ingestion:
-    table = store.read_table(folder, ["id", "content_hash", "seq"])
-    seqs = table.column("seq").to_pylist()
-    return _Ingestion(
-        folder,
-        tag_rules(corpus),
-        corpus.max_tags_per_post,
-        corpus.part_rows,
-        set(table.column("id").to_pylist()),
-        set(table.column("content_hash").to_pylist()),
-        max(seqs) + 1 if seqs else 0,
-    )
-
-
-def _ingest_file(project: Project, state: _Ingestion, marks: dict, path: Path, fmt: str, source: str, advance: Advance) -> None:
-    key, digest = str(path.resolve()), store.PrefixDigest(path)
-    mark = store.valid_mark(marks.get(source, {}).get(key), path, digest)
-    header = read_header(path) if fmt == "csv" else None
-    batch: list[Post] = []
-    rejected: list[quarantine.QuarantineRecord] = []
-    offset, lines = (mark.offset, mark.lines) if mark else (0, 0)
-    for line, item in iter_raw(path, fmt, iter_lines(path, offset, lines + 1), header):  # type: ignore[arg-type]
-        advance(line.end - offset)
-        offset, lines = line.end, line.number
-        state.counts["lines_read"] += 1
-        _route(state, item, source, path, batch, rejected)
-        if len(batch) >= state.part_rows:
-            _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, digest.at(offset)))
-    _commit(project, state, marks, batch, rejected, source, key, store.Watermark(offset, lines, digest.at(offset)))
-
-
-def _route(state: _Ingestion, item: object, source: str, path: Path, batch: list[Post], rejected: list) -> None:
-    if isinstance(item, Rejected):
-        rejected.append(quarantine.QuarantineRecord("posts", str(path.parent / item.location), item.reason, source))
-        return
-    if item is None:
-        return
-    post = to_post(item, source, state.rules, state.max_tags, state.rejected_tags)  # type: ignore[arg-type]
-    if isinstance(post, Rejected):
-        rejected.append(quarantine.QuarantineRecord("posts", str(path.parent / post.location), post.reason, source))
-    elif post is None:
-        state.counts["without_hashtags"] += 1
-    elif state.take(post):
-        batch.append(post)
-
-
-def _commit(
-    project: Project,
-    state: _Ingestion,
-    marks: dict,
-    batch: list[Post],
-    rejected: list,
-    source: str,
-    key: str,
-    mark: store.Watermark,
-) -> None:
-    """Part first, then quarantine records, then the watermark: a crash never loses or doubles posts."""
-    state.flush(batch)
-    state.counts["quarantined"] += quarantine.record(project.paths.quarantine, rejected)
-    rejected.clear()
-    marks.setdefault(source, {})[key] = mark
-    store.save_watermarks(state.folder, marks)
-
-
-def _summary(state: _Ingestion, files: Iterable[Path], sources: list[str]) -> IngestSummary:
+def _summary(state: Ingestion, files: Iterable[Path], sources: list[str]) -> IngestSummary:
     c = state.counts
     return IngestSummary(
         files=tuple(str(f) for f in files),

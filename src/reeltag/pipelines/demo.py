@@ -137,11 +137,11 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
         features,
         mapper,
         report,
-        report_evidence,
         rerank,
         review,
         tag2vec,
     )
+    from reeltag.rerank.formats import search_set
 
     started, project = time.perf_counter(), Project.open(inputs.root)
     corpus.ingest_posts(project, [inputs.posts])
@@ -150,7 +150,7 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     encoder.adapt_encoder(project, inputs.pairs, from_="random", out=inputs.checkpoint)
     features.extract_features(project, [inputs.labels])
     mapper.train_mapper(project, inputs.labels)
-    rerank.tune_rerank(project, **report_evidence.search_set(inputs.search))
+    rerank.tune_rerank(project, **search_set(inputs.search))
     review.simulate_demo_review(project, inputs.labels)
     simulated = ab_simulated.simulate_online_experiment(project, inputs.search, *SIMULATED_TRAFFIC[inputs.quick])
     ab_online.run_ab_online(project, simulated.day)

@@ -1,4 +1,4 @@
-"""Step: videos → CLIP frame features, through the content-addressed cache.
+"""Step: videos → CLIP frame features, through the content-addressed cache (the engine: :mod:`reeltag.video.extraction`).
 
 ``extract_features(project, inputs)`` takes video files, folders or manifests. Cached videos are read back
 without decoding or loading the model; the encoder is built only on the first cache miss. Unreadable videos
@@ -7,47 +7,23 @@ go to ``data/quarantine/videos.jsonl`` with the reason and the batch goes on.
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from reeltag import quarantine
-from reeltag.errors import UnreadableVideo
-from reeltag.io import sha256_file
 from reeltag.project import Project
-from reeltag.video.cache import CachedFeatures, FeatureCache, feature_key, pool
-from reeltag.video.inputs import VideoInput, resolve_inputs
+from reeltag.video.cache import FeatureCache
+from reeltag.video.extraction import LazyEncoder, Quarantined, VideoFeatures, extract_videos
+from reeltag.video.inputs import resolve_inputs
 from reeltag.video.sampling import Sampling
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from reeltag.video.encoder import ClipEncoder, ResolvedWeights
 
 SOURCE = "features extract"
-
-
-@dataclass(frozen=True)
-class VideoFeatures:
-    """Features of one input video (frame vectors float32 [N, D], pooled [D])."""
-
-    video: str
-    docid: str | None
-    key: str
-    frames: np.ndarray
-    pooled: np.ndarray
-    timestamps_s: tuple[float, ...]
-    cached: bool
-
-
-@dataclass(frozen=True)
-class Quarantined:
-    item: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -101,26 +77,6 @@ class FeatureBatch:
         return {f.docid: f for f in self.features if f.docid is not None}
 
 
-class LazyEncoder:
-    """Builds the encoder on first use, so a fully cached batch never loads the model (thread-safe: the prefetch
-    thread may ask first)."""
-
-    def __init__(self, project: Project, encoder: ClipEncoder | None):
-        self.project, self._encoder, self._lock = project, encoder, threading.Lock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._encoder is not None
-
-    def get(self) -> ClipEncoder:
-        with self._lock:
-            if self._encoder is None:
-                from reeltag.video.encoder import load_encoder
-
-                self._encoder = load_encoder(self.project.settings.clip, self.project.paths)
-            return self._encoder
-
-
 def extract_features(
     project: Project,
     inputs: Iterable[str | Path],
@@ -140,7 +96,7 @@ def extract_features(
 
         outcome = extract_on_dask(project, resolved.videos, weights.model_id, on_progress)
     else:
-        outcome = extract_videos(project, resolved.videos, weights.model_id, encoder, on_progress)
+        outcome = extract_videos(resolved.videos, weights.model_id, on_progress=on_progress, **engine_inputs(project, encoder))
     bad = (*(Quarantined(r.item, r.reason) for r in resolved.rejected), *outcome.quarantine)
     quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("videos", q.item, q.reason, SOURCE) for q in bad])
     cached = sum(1 for f in outcome.features if f.cached)
@@ -158,148 +114,13 @@ def extract_features(
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExtractedVideos:
-    """What one extraction pass over resolved videos did (features in input order; no quarantine written yet)."""
-
-    features: tuple[VideoFeatures, ...]
-    quarantine: tuple[Quarantined, ...]
-    repaired: tuple[str, ...]  # cache entries that could not be read back and were re-encoded
-
-
-def extract_videos(
-    project: Project,
-    videos: Sequence[VideoInput],
-    model_id: str,
-    encoder: ClipEncoder | LazyEncoder | None = None,
-    on_progress: Callable[[int], None] | None = None,
-) -> ExtractedVideos:
-    """Cache hits read back, misses decoded by a prefetch thread (``video.prefetch_videos`` ahead) while the
-    encoder works on full batches; unreadable videos are returned, not raised. A :class:`LazyEncoder` may be
-    passed to keep one loaded model across calls (a Dask worker process)."""
-    lazy = encoder if isinstance(encoder, LazyEncoder) else LazyEncoder(project, encoder)
-    run = _Run(project, FeatureCache(project.paths.features), lazy, Sampling.from_settings(project.settings.video))
-    bad: list[Quarantined] = []
-    for prepared in prefetched(videos, lambda v: run.prepare(v, model_id), project.settings.video.prefetch_videos):
-        if prepared.error is not None:
-            bad.append(Quarantined(str(prepared.video.path), prepared.error))
-        else:
-            run.add(prepared)
-        if on_progress:
-            on_progress(1)
-    done = run.finish()
-    return ExtractedVideos(features=done, quarantine=tuple(bad), repaired=tuple(run.cache.unreadable))
-
-
-def prefetched(items: Iterable[Any], work: Callable[[Any], Any], depth: int) -> Iterator[Any]:
-    """``work(item)`` for every item, in order, computed up to ``depth`` items ahead in one background thread
-    (``depth = 0``: one at a time, no overlap). ``work`` must return its failures, not raise them."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reeltag-prefetch") as pool:
-        ahead: deque[Future[Any]] = deque()
-        for item in items:
-            ahead.append(pool.submit(work, item))
-            if len(ahead) > depth:
-                yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
+def engine_inputs(project: Project, encoder: ClipEncoder | LazyEncoder | None = None) -> dict[str, Any]:
+    """The project's encoder (built on first use), video settings and feature cache, as the engine takes them."""
+    lazy = encoder if isinstance(encoder, LazyEncoder) else LazyEncoder(project.settings.clip, project.paths, encoder)
+    return {"lazy": lazy, "video": project.settings.video, "cache": FeatureCache(project.paths.features)}
 
 
 def _resolve_weights(project: Project) -> ResolvedWeights:
     from reeltag.video.encoder import resolve_weights
 
     return resolve_weights(project.settings.clip, project.paths.root)
-
-
-def feature_key_of(path: Path, model_id: str, sampling: Sampling) -> tuple[str, str]:
-    """(cache key, video sha256) of a video file under an encoder and a sampling."""
-    if not path.is_file():
-        raise UnreadableVideo(f"{path}: not a file")
-    digest = sha256_file(path)
-    return feature_key(digest, model_id, sampling.key), digest
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """One video made ready in the prefetch thread: a cache hit, decoded frames of a miss, or why it is unreadable."""
-
-    video: VideoInput
-    key: str = ""
-    digest: str = ""
-    hit: CachedFeatures | None = None
-    sampled: Any = None  # VideoFrames
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class _Pending:
-    slot: int
-    video: VideoInput
-    key: str
-    digest: str
-    sampled: Any  # VideoFrames
-
-
-class _Run:
-    """One extraction: cache hits fill their slot at once; misses wait for a full encoder batch."""
-
-    def __init__(self, project: Project, cache: FeatureCache, lazy: LazyEncoder, sampling: Sampling):
-        self.project, self.cache, self.lazy, self.sampling = project, cache, lazy, sampling
-        self.slots: list[VideoFeatures | None] = []
-        self.pending: list[_Pending] = []
-
-    def prepare(self, video: VideoInput, model_id: str) -> _Prepared:
-        """Hash, cache lookup and (on a miss) decode: the part that runs ahead of the encoder."""
-        try:
-            key, digest = feature_key_of(video.path, model_id, self.sampling)
-            hit = self.cache.get(key)
-            return _Prepared(video, key, digest, hit=hit, sampled=None if hit is not None else self._decode(video))
-        except UnreadableVideo as exc:
-            return _Prepared(video, error=str(exc))
-
-    def add(self, prepared: _Prepared) -> None:
-        if prepared.hit is not None:
-            self.slots.append(_features(prepared.video, prepared.hit, cached=True))
-            return
-        self.pending.append(_Pending(len(self.slots), prepared.video, prepared.key, prepared.digest, prepared.sampled))
-        self.slots.append(None)
-        if sum(len(p.sampled.frames) for p in self.pending) >= self.project.settings.clip.batch_size:
-            self._flush()
-
-    def _decode(self, video: VideoInput) -> Any:
-        from reeltag.video.frames import read_frames
-
-        vs, side = self.project.settings.video, self.lazy.get().image_size
-        return read_frames(video.path, self.sampling, side, vs.decode_threads, vs.max_side)
-
-    def _flush(self) -> None:
-        if not self.pending:
-            return
-        encoder = self.lazy.get()
-        vectors = encoder.encode_images(np.concatenate([p.sampled.frames for p in self.pending]))
-        start = 0
-        for item in self.pending:
-            part = vectors[start : start + len(item.sampled.frames)]
-            start += len(part)
-            entry = CachedFeatures(
-                item.key,
-                part,
-                pool(part),
-                item.sampled.indices,
-                item.sampled.timestamps_s,
-                encoder.model_id,
-                encoder.weights_kind,
-                self.sampling.key,
-                item.digest,
-                str(item.video.path),
-            )
-            self.cache.put(entry)
-            self.slots[item.slot] = _features(item.video, entry, cached=False)
-        self.pending.clear()
-
-    def finish(self) -> tuple[VideoFeatures, ...]:
-        self._flush()
-        return tuple(f for f in self.slots if f is not None)
-
-
-def _features(video: VideoInput, entry: CachedFeatures, cached: bool) -> VideoFeatures:
-    return VideoFeatures(str(video.path), video.docid, entry.key, entry.frames, entry.pooled, entry.timestamps_s, cached)

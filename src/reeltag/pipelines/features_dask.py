@@ -17,15 +17,10 @@ from typing import Any
 from reeltag.config import Settings
 from reeltag.errors import ReeltagError
 from reeltag.io import sha256_json
-from reeltag.pipelines.features import (
-    ExtractedVideos,
-    LazyEncoder,
-    Quarantined,
-    VideoFeatures,
-    extract_videos,
-)
+from reeltag.pipelines.features import engine_inputs
 from reeltag.project import Project
 from reeltag.video.cache import FeatureCache
+from reeltag.video.extraction import ExtractedVideos, LazyEncoder, Quarantined, VideoFeatures, extract_videos
 from reeltag.video.inputs import VideoInput
 
 WORKER_TORCH_THREADS = 1
@@ -71,7 +66,7 @@ def extract_on_dask(
 def encode_chunk(chunk: Chunk) -> ChunkResult:
     """Runs on a Dask worker: extract the chunk's videos into the shared cache with this process's encoder."""
     project = Project(Settings.model_validate(chunk.settings)).with_settings(clip={"threads": WORKER_TORCH_THREADS})
-    out = extract_videos(project, chunk.videos, chunk.model_id, _worker_encoder(project))
+    out = extract_videos(chunk.videos, chunk.model_id, **engine_inputs(project, _worker_encoder(project)))
     keys = tuple((f.video, f.key, f.cached) for f in out.features)
     return ChunkResult(keys=keys, quarantine=out.quarantine, repaired=out.repaired, worker_pid=os.getpid())
 
@@ -79,7 +74,7 @@ def encode_chunk(chunk: Chunk) -> ChunkResult:
 def _worker_encoder(project: Project) -> LazyEncoder:
     fingerprint = sha256_json(project.settings.clip.model_dump(mode="json"))
     if fingerprint not in _WORKER_ENCODERS:
-        _WORKER_ENCODERS[fingerprint] = LazyEncoder(project, None)
+        _WORKER_ENCODERS[fingerprint] = LazyEncoder(project.settings.clip, project.paths)
     return _WORKER_ENCODERS[fingerprint]
 
 

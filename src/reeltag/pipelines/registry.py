@@ -177,3 +177,9 @@ def promote_by_hand(project: Project, model: str, info: VersionInfo, reason: str
     project.tracker.set_version_tags(model, info.version, record)
     project.tracker.set_run_tags(info.run_id, record)
     return move, record
+
+
+def champion_version(project: Project, model: str) -> str | None:
+    """The version of ``reeltag.<model>`` the ``champion`` alias names (None before the first promotion)."""
+    info = project.tracker.by_alias(model, "champion")
+    return info.version if info else None

@@ -13,6 +13,7 @@ from pathlib import Path
 from reeltag.decisions.figures import all_charts
 from reeltag.decisions.report import WEAK_WEIGHTS, ReportData, decision_json, judge, markdown_summary, render_html
 from reeltag.io import write_json_atomic, write_text_atomic
+from reeltag.mapper.labels import labelled_videos
 from reeltag.pipelines import report_evidence as ev
 from reeltag.pipelines.online_evidence import online_judgement, online_search
 from reeltag.project import Project
@@ -37,7 +38,7 @@ class ReportResult:
 def gather_evidence(project: Project, labels: str | None = None, search: str | None = None) -> ReportData:
     """Everything the report shows, measured now or read from MLflow and the stores."""
     videos = (
-        ev.labelled_videos(labels, project.settings.paths.allow_absolute_manifest_paths)[
+        labelled_videos(labels, project.settings.paths.allow_absolute_manifest_paths)[
             : project.settings.gates.report_sample_videos
         ]
         if labels

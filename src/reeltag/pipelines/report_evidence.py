@@ -17,7 +17,7 @@ from reeltag import quarantine
 from reeltag.decisions.gates import Guardrail, Threshold, ci_warnings
 from reeltag.decisions.report import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
 from reeltag.errors import NotFound
-from reeltag.mapper.labels import label_records, resolve_video
+from reeltag.mapper.labels import count_test_videos
 from reeltag.pipelines.records import read_result, require_result
 from reeltag.project import Project
 from reeltag.tracking.naming import ALIASES
@@ -28,27 +28,6 @@ MAPPER_METRICS = ("p_at_5", "hit_at_10")
 MAPPER_BASELINES = ("popularity", "knn", "zero_shot")
 TAG2VEC_METHODS = ("hybrid", "tag2vec_ii", "tag2vec_io")
 TAG2VEC_BASELINES = ("popularity", "cooccurrence")
-
-
-def labelled_videos(labels: str | Path, allow_absolute: bool = False) -> list[str]:
-    """The video files a labels (or pairs) file names, sorted, once each (refused entries keep the reason's text)."""
-    base, out = Path(labels).parent, set()
-    for _, record in label_records(Path(labels)):
-        video = record.get("video") if isinstance(record, dict) else None
-        if video:
-            out.add(str(resolve_video(str(video), base, allow_absolute)))
-    return sorted(out)
-
-
-def search_set(folder: str | Path) -> dict[str, Path]:
-    """The search-set layout: ``base.run``, ``topics.txt``, ``qrels.txt``, ``manifest.csv`` in one folder."""
-    folder = Path(folder)
-    return {
-        "run_path": folder / "base.run",
-        "topics_path": folder / "topics.txt",
-        "qrels_path": folder / "qrels.txt",
-        "manifest_path": folder / "manifest.csv",
-    }
 
 
 def strongest(methods: dict[str, dict[str, float]], candidates: tuple[str, ...], metric: str) -> str | None:
@@ -114,7 +93,7 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
         tuple(Threshold(m, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta) for m in MAPPER_METRICS),
         (Guardrail("latency_ms", max_value=gates.max_latency_ms), Guardrail("coverage", min_value=gates.min_coverage)),
         chart_metrics=("p_at_1", "p_at_5", "hit_at_10", "map"),
-        n_eval=test_videos(labels) if labels else 0,
+        n_eval=count_test_videos(labels) if labels else 0,
         min_eval=gates.min_eval_items,
         uses_encoder=True,
         baselines=MAPPER_BASELINES,
@@ -123,11 +102,6 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
             "videos of its training run; the reference is the strongest baseline on P@5.",
         ),
     )
-
-
-def test_videos(labels: str | Path) -> int:
-    """Rows of the labels file in the 'test' split."""
-    return sum(1 for _, r in label_records(Path(labels)) if isinstance(r, dict) and str(r.get("split", "")).strip() == "test")
 
 
 def time_videos(project: Project, videos: list[str]) -> tuple[tuple[StageCost, ...], Any] | None:
@@ -230,6 +204,7 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
     """Base run and the reranker's (champion, else challenger) run on every topic (tracking off: a measurement only)."""
     from reeltag.ab.paired import compare_paired
     from reeltag.pipelines.rerank import evaluate_run, rerank_run
+    from reeltag.rerank.formats import search_set
     from reeltag.rerank.metrics import metric_key
     from reeltag.rerank.model import setting_from_tags
 

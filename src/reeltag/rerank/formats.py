@@ -230,6 +230,17 @@ def _add_manifest_row(
     return None
 
 
+def search_set(folder: str | Path) -> dict[str, Path]:
+    """The search-set layout: ``base.run``, ``topics.txt``, ``qrels.txt``, ``manifest.csv`` in one folder."""
+    folder = Path(folder)
+    return {
+        "run_path": folder / "base.run",
+        "topics_path": folder / "topics.txt",
+        "qrels_path": folder / "qrels.txt",
+        "manifest_path": folder / "manifest.csv",
+    }
+
+
 def format_run(run: Run, tag: str | None = None) -> str:
     """TREC run text, topics sorted, ranks 1..n in each ranking's order."""
     name = tag or run.tag

@@ -1,0 +1,29 @@
+"""Step: fit the mapper on company labels the way its lineage asks: from scratch when the Tag2Vec space it would
+map into has no mapper champion yet, else fine-tune that champion (lineage, not metrics)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from reeltag.pipelines import mapper
+from reeltag.pipelines.registry import champion_version
+from reeltag.project import Project
+
+FitMode = Literal["auto", "train", "finetune"]
+
+
+def fit_mode(project: Project, mode: FitMode) -> Literal["train", "finetune"]:
+    """``mode`` itself unless 'auto'; then 'finetune' when the mapper champion was fitted on the current Tag2Vec
+    champion (``depends_on.tag2vec``), else 'train'."""
+    if mode != "auto":
+        return mode
+    champion = project.tracker.by_alias("mapper", "champion")
+    same_space = champion is not None and champion.tags.get("depends_on.tag2vec") == champion_version(project, "tag2vec")
+    return "finetune" if same_space else "train"
+
+
+def fit_mapper(project: Project, labels: str | Path, mode: FitMode = "auto") -> mapper.MapperTrained:
+    """Train or fine-tune (see :func:`fit_mode`), evaluate, register and gate the mapper."""
+    step = mapper.train_mapper if fit_mode(project, mode) == "train" else mapper.finetune_mapper
+    return step(project, labels)

@@ -178,7 +178,7 @@ class Comparison:
 
 @handles_errors
 def compare(
-    model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker, encoder or fusion.")],
     version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the newest).")] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
@@ -224,7 +224,7 @@ def registered_version(tracker: Any, model: str, version: str) -> Any:
 
 @handles_errors
 def promote(
-    model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker, encoder or fusion.")],
     version: Annotated[str, typer.Option("--version", help="The version to make champion.")],
     reason: Annotated[str, typer.Option("--reason", help="Why the gate is overridden (recorded).")] = "manual override",
     root: RootOpt = None,

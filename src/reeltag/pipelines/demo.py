@@ -2,7 +2,7 @@
 
 ``prepare_demo`` writes the demo inputs and the demo project's ``reeltag.toml`` (trigger ``demo``; CLIP weights =
 the checkpoint the adaptation step will write). ``run_demo`` then calls the pipeline steps directly:
-ingest → validate → Tag2Vec → demo encoder adaptation → features → mapper → rerank tuning → simulated staff
+ingest → validate → Tag2Vec → demo encoder adaptation → features → mapper → text model + fusion → rerank tuning → simulated staff
 review → report.
 """
 
@@ -123,7 +123,7 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     """Every step called directly, in order (no orchestration)."""
     import time
 
-    from reeltag.pipelines import corpus, encoder, features, mapper, report, report_evidence, rerank, review, tag2vec
+    from reeltag.pipelines import corpus, encoder, features, fusion, mapper, report, report_evidence, rerank, review, tag2vec
 
     started, project = time.perf_counter(), Project.open(inputs.root)
     corpus.ingest_posts(project, [inputs.posts])
@@ -132,6 +132,7 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     encoder.adapt_encoder(project, inputs.pairs, from_="random", out=inputs.checkpoint)
     features.extract_features(project, [inputs.labels])
     mapper.train_mapper(project, inputs.labels)
+    fusion.fit_text_and_fusion(project, inputs.posts, inputs.labels)
     rerank.tune_rerank(project, **report_evidence.search_set(inputs.search))
     review.simulate_demo_review(project, inputs.labels)
     report.build_report(project, labels=str(inputs.labels), search=str(inputs.search))

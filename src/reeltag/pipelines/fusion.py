@@ -118,3 +118,11 @@ def branch_scores(
 def _text_input(project: Project, text: str | None) -> TextInput:
     s = project.settings
     return read_text(text, tag_rules(s.corpus), s.corpus.max_tags_per_post, s.text.max_chars)
+
+
+def fit_text_and_fusion(project: Project, posts: str | Path, labels: str | Path) -> FusionFitted:
+    """The demo's step after the mapper: the text model on the posts, then the fusion on the labels."""
+    from reeltag.pipelines.text import train_text_model
+
+    train_text_model(project, [Path(posts)])
+    return fit_fusion(project, labels)

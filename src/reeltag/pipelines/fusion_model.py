@@ -20,7 +20,7 @@ import numpy as np
 from reeltag.decisions.gates import Threshold, decide
 from reeltag.mapper.evaluate import Examples, Truth
 from reeltag.mapper.fusion import FusionFit, fuse
-from reeltag.pipelines.records import log_result
+from reeltag.pipelines.records import log_result, read_result
 from reeltag.pipelines.registry import Candidate, GateOutcome, native_copy, register_and_gate
 from reeltag.project import Project
 
@@ -187,3 +187,19 @@ def knn_reference(fusion: Fusion, keys: Sequence[str]) -> Examples:
     """The fusion's kNN reference videos (features and tags) over the candidate ``keys``."""
     return Examples(fusion.train_features, Truth.from_tags(fusion.train_tags, keys))
 
+
+
+def report_figures(project: Project, mapper_version: str) -> tuple[dict[str, dict[str, float]], str]:
+    """The newest ``reeltag.fusion`` fitted for this mapper version: its fused and text-alone test figures (the
+    same held-out videos as the mapper's when fitted on the same labels) and a note; nothing when there is none."""
+    fitted = [v for v in project.tracker.versions(MODEL) if v.tags.get("depends_on.mapper") == mapper_version]
+    record = read_result(project, fitted[-1].run_id, "FusionFitted") if fitted else None
+    if record is None:
+        return {}, ""
+    info, weights = fitted[-1], ", ".join(f"{k} {v:.2f}" for k, v in record["weights"].items())
+    use = "what suggest uses" if "champion" in info.aliases else f"not used: {record['decision']}"
+    note = (
+        f"fusion: reeltag.fusion v{info.version} ({use}; weights {weights}, fitted on out-of-fold scores of the "
+        f"train + val videos); 'text' is its text branch alone."
+    )
+    return {"fusion": record["test"]["fused"], "text": record["test"]["text"]}, note

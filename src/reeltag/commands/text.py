@@ -58,7 +58,9 @@ def leave_one_out(
     emit(evaluate_recommenders_on_files(open_project(root, config), train, val, test), as_json, title="tag recommenders")
 
 
-fusion_app = typer.Typer(help="Fusion of the mapper, visual kNN and text branches (reeltag.fusion) for `suggest`.", no_args_is_help=True)
+fusion_app = typer.Typer(
+    help="Fusion of the mapper, visual kNN and text branches (reeltag.fusion) for `suggest`.", no_args_is_help=True
+)
 
 
 @fusion_app.command("fit")

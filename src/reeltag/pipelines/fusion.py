@@ -50,11 +50,16 @@ def fit_fusion(
     index, normalise = tag_index(space), label_normaliser(project, space)
     data = build_dataset(project, check_labels(project, labels, normalise), index, encoder, on_progress)
     require_splits(data, ("train", "val", "test"))
-    texts, text_model = table_texts(Path(labels), project.settings.paths.allow_absolute_manifest_paths), load_project_text_model(project)
+    texts, text_model = (
+        table_texts(Path(labels), project.settings.paths.allow_absolute_manifest_paths),
+        load_project_text_model(project),
+    )
     inputs = {split: [_text_input(project, texts.get(str(r.video))) for r in data.rows[split]] for split in data.rows}
     fit_set, test_set = _fit_branches(project, data, champion, index, inputs, text_model, normalise)
     settings = project.settings.text
-    fitted = fit_ranker(fit_set.scores, joined([data.splits["train"], data.splits["val"]]).truth, fit_set.scales, settings.fusion_l2)
+    fitted = fit_ranker(
+        fit_set.scores, joined([data.splits["train"], data.splits["val"]]).truth, fit_set.scales, settings.fusion_l2
+    )
     truth = data.splits["test"].truth
     test = {name: ranking_metrics(s, truth) for name, s in test_set.scores.items() if name in BRANCHES}
     test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), truth)

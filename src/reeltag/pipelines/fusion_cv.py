@@ -55,7 +55,9 @@ def out_of_fold(videos: Examples, args: object, index: TagIndex, settings: Mappe
     return OutOfFold(videos=videos, mapper=mapper, knn=knn, prior=prior)
 
 
-def _fold_mapper(args: object, index: TagIndex, train: Examples, stop: Examples, s: MapperSection, held: np.ndarray) -> np.ndarray:
+def _fold_mapper(
+    args: object, index: TagIndex, train: Examples, stop: Examples, s: MapperSection, held: np.ndarray
+) -> np.ndarray:
     from reeltag.mapper.model import TagMapper
     from reeltag.mapper.train import FitParams, fit, predict
 

@@ -188,7 +188,6 @@ def knn_reference(fusion: Fusion, keys: Sequence[str]) -> Examples:
     return Examples(fusion.train_features, Truth.from_tags(fusion.train_tags, keys))
 
 
-
 def report_figures(project: Project, mapper_version: str) -> tuple[dict[str, dict[str, float]], str]:
     """The newest ``reeltag.fusion`` fitted for this mapper version: its fused and text-alone test figures (the
     same held-out videos as the mapper's when fitted on the same labels) and a note; nothing when there is none."""

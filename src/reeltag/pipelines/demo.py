@@ -94,9 +94,10 @@ def check_demo_root(root: Path) -> None:
 
 
 def _foreign_entries(root: Path) -> list[str]:
-    """What ``root`` holds besides hidden files and the Prefect state folder ``reeltag demo`` creates first."""
+    """What ``root`` holds besides hidden files and the Prefect state and log folders ``reeltag demo`` creates first."""
     entries = [p for p in root.iterdir() if not p.name.startswith(".")]
-    return [p.name for p in entries if not (p.name == "data" and p.is_dir() and {q.name for q in p.iterdir()} <= {"prefect"})]
+    own = {"prefect", "logs"}
+    return [p.name for p in entries if not (p.name == "data" and p.is_dir() and {q.name for q in p.iterdir()} <= own)]
 
 
 def prepare_demo(root: str | Path, size: str = "small", seed: int = 1, quick: bool = False) -> DemoInputs:

@@ -26,4 +26,4 @@ def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> N
     review = decision["staff_review"]  # the simulated reviewer decided every labelled demo video
     assert review["simulated"] and review["reviewers"] == ["simulated"] and review["items_reviewed"] > 0
     assert "Staff review (simulated reviewer)" in Path(summary.report).read_text(encoding="utf-8")
-    assert "fusion: reeltag.fusion v1" in Path(summary.report).read_text(encoding="utf-8")  # fit-fusion ran, figures shown
+    assert "fusion: reeltag.fusion v1 (" in Path(summary.report).read_text(encoding="utf-8")  # fit-fusion ran, figures shown

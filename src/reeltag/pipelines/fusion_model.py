@@ -196,7 +196,8 @@ def report_figures(project: Project, mapper_version: str) -> tuple[dict[str, dic
     if record is None:
         return {}, ""
     info, weights = fitted[-1], ", ".join(f"{k} {v:.2f}" for k, v in record["weights"].items())
-    use = "what suggest uses" if "champion" in info.aliases else f"not used: {record['decision']}"
+    champion = project.tracker.by_alias(MODEL, "champion")  # a version list carries no aliases
+    use = "champion: what suggest uses" if champion and champion.version == info.version else f"not used: {record['decision']}"
     note = (
         f"fusion: reeltag.fusion v{info.version} ({use}; weights {weights}, fitted on out-of-fold scores of the "
         f"train + val videos); 'text' is its text branch alone."

@@ -1,10 +1,11 @@
 """poc-demo: the whole PoC on seeded demo data through the flows (what ``reeltag demo`` / ``make demo`` run).
 
 demo data → ingest-corpus (→ validate-data) → adapt-encoder (demo-trained from random init) →
-retrain-tag2vec → finetune-mapper (with its features) → tune-rerank → the simulated staff reviewer decides the
-labelled videos → simulated users search and click through a real ``reeltag api`` process (``[ab.online]`` of
-the demo's toml) → ab-online aggregates their day → poc-report (with the simulated staff-review and online
-search sections). The chain that retrain-tag2vec runs on a new champion, with the simulations before its report.
+retrain-tag2vec → finetune-mapper (with its features) → fit-fusion (text model + fusion) → tune-rerank → the
+simulated staff reviewer decides the labelled videos → simulated users search and click through a real
+``reeltag api`` process (``[ab.online]`` of the demo's toml) → ab-online aggregates their day → poc-report (with
+the simulated staff-review and online search sections). The chain that retrain-tag2vec runs on a new champion,
+with the simulations before its report.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from flows.retrain_tag2vec import retrain_tag2vec
 from flows.tune_rerank import tune_rerank
 from reeltag.pipelines.ab_simulated import SimulatedExperiment, simulate_online_experiment
 from reeltag.pipelines.demo import SIMULATED_TRAFFIC, DemoInputs, DemoSummary, prepare_demo, summarise
+from reeltag.pipelines.fusion import FusionFitted, fit_text_and_fusion
 from reeltag.pipelines.review import simulate_demo_review
 from reeltag.project import Project
 
@@ -33,6 +35,12 @@ from reeltag.project import Project
 def demo_data_task(root: str, size: str, seed: int, quick: bool) -> DemoInputs:
     """Seeded and skipped when already current, so no Prefect cache is needed."""
     return prepare_demo(root, size, seed, quick)
+
+
+@task(name="fit-fusion", **NO_CACHING)
+def fusion_task(root: str, posts: str, labels: str) -> FusionFitted:
+    """The text model on the demo posts, then the fusion ranker on the labels, registered and gated."""
+    return fit_text_and_fusion(Project.open(root), posts, labels)
 
 
 @task(name="simulated-review", **NO_CACHING)
@@ -61,6 +69,7 @@ def poc_demo(
     labels, search = str(inputs.labels), str(inputs.search)
     retrain_tag2vec(root, labels=labels, search=search, chain="never")
     finetune_mapper(root, labels=labels, report=False)
+    fusion_task(root, str(inputs.posts), labels)
     tune_rerank(root, search=search, report=False)
     simulated_review_task(root, labels)
     ab_online(root, day=simulated_users_task(root, search, quick, seed).day)

@@ -354,7 +354,13 @@ class TextSection(Section):
     )
     seed: int = Field(19, description="Seed of the `text train` validation split.")
     fusion_step: float = Field(
-        0.1, gt=0.0, le=0.5, description="Grid step of the branch weights (mapper, knn, text) fitted on validation videos."
+        0.1, gt=0.0, le=0.5, description="Grid step of the combination weights `tag2vec recommend` fits on validation posts."
+    )
+    fusion_folds: int = Field(
+        5, ge=3, le=50, description="Folds of the train + val videos whose out-of-fold scores `fusion fit` fits its ranker on."
+    )
+    fusion_l2: float = Field(
+        1.0, ge=0.0, le=1e6, description="L2 penalty of the fusion ranker (logistic regression on per-candidate z-scores)."
     )
 
 

@@ -25,10 +25,10 @@ def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> N
     assert (root / CHECKPOINT).is_file()
     review = decision["staff_review"]  # the simulated reviewer decided every labelled demo video
     assert review["simulated"] and review["reviewers"] == ["simulated"] and review["items_reviewed"] > 0
-    assert "Staff review (simulated reviewer)" in Path(summary.report).read_text(encoding="utf-8")
-    _check_the_simulated_online_experiment(
-        root, decision, Path(summary.report).read_text(encoding="utf-8"), SIMULATED_TRAFFIC[True]
-    )
+    html = Path(summary.report).read_text(encoding="utf-8")
+    assert "Staff review (simulated reviewer)" in html
+    assert "fusion: reeltag.fusion v1 (" in html  # fit-fusion ran, figures shown
+    _check_the_simulated_online_experiment(root, decision, html, SIMULATED_TRAFFIC[True])
 
 
 def _check_the_simulated_online_experiment(root: Path, decision: dict, html: str, traffic: tuple[int, int]) -> None:

@@ -169,6 +169,22 @@ def test_suggest_by_path_docid_and_upload_equal_the_cli(client: TestClient, serv
     assert [t for t, _ in by_docid] == [t for t, _ in _cli_suggestions(served_project.root, s / rel)]
 
 
+def test_suggest_text_without_a_fusion_is_noted_never_an_error(client: TestClient, served_project) -> None:
+    """No reeltag.fusion here: any text (good, empty, 100 kB, another script, emoji only) gets the mapper's tags,
+    each credited to the mapper, and a note saying the text was not used and why."""
+    video = str(next((served_project.demo / "videos").glob("label_*.mp4")).relative_to(served_project.demo))
+    plain = client.post("/v1/suggest", json={"video": video, "k": 5}).json()
+    assert plain["note"] == "" and plain["ranking"].startswith("mapper alone")
+    for text in ("Best day at the beach", "", "x" * 100_000, "Лучший день на пляже", "😀🔥❤️"):
+        got = client.post("/v1/suggest", json={"video": video, "k": 5, "text": text})
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert [t["tag"] for t in body["tags"]] == [t["tag"] for t in plain["tags"]]
+        assert {t["branch"] for t in body["tags"]} == {"mapper"} and "no fusion passed its gate" in body["note"]
+    bodies = client.get("/openapi.json").json()["paths"]["/v1/suggest"]["post"]["requestBody"]["content"]
+    assert all("text" in bodies[kind]["schema"]["properties"] for kind in ("application/json", "multipart/form-data"))
+
+
 GOOD = {"query": "a red circle", "candidates": [{"docid": "s0001", "score": 1.0}, {"docid": "s0002", "score": 0.5}]}
 
 

@@ -1,5 +1,6 @@
 """Fusion of the mapper, visual kNN and text branches on the small demo's labelled videos with their titles
-(demo-trained encoder; and random weights, where only the text knows anything), then `suggest --text`."""
+(demo-trained encoder; and random weights, where the text knows more than the pictures), then `suggest --text`
+and `/v1/suggest` with a text. Prints every held-out figure of the README's fusion rows."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from mapper_helpers import mapper_project_at, write_demo_labelled
 from typer.testing import CliRunner
 
+from reeltag.api.app import create_app
+from reeltag.api.service import Service
 from reeltag.cli import app
+from reeltag.project import Project
 
 pytestmark = pytest.mark.integration
 BRANCHES = {"mapper", "knn", "text"}
+BAD_TEXTS = ("", "x" * 100_000, "Лучший день на пляже", "😀🔥❤️")
 
 
 def reeltag(*args: str) -> dict[str, Any]:
@@ -34,12 +40,23 @@ def _fitted(root: Path, labelled: Path, demo_tiny: Path) -> dict[str, Any]:
         reeltag("promote", "mapper", "--version", trained["version"], "--reason", "fusion test", "--root", str(root))
     reeltag("text", "train", str(demo_tiny / "corpus" / "posts.jsonl"), "--root", str(root))
     fitted = reeltag("fusion", "fit", "--labels", str(labelled / "labels.csv"), "--root", str(root))
+    rounded = lambda d: {k: round(v, 3) for k, v in d.items()}  # noqa: E731
     print(
-        f"\nfusion ({fitted['encoder_weights']} encoder, {fitted['videos']} videos) weights {fitted['weights']}; val P@5 "
-        f"fused {fitted['val']['p_at_5']:.3f}; held-out P@5 { {m: round(v['p_at_5'], 3) for m, v in fitted['test'].items()} }; "
-        f"decision {fitted['decision']}"
+        f"\nfusion ({fitted['encoder_weights']} encoder, {fitted['videos']} videos) weights {rounded(fitted['weights'])}; "
+        f"importance (out-of-fold mAP drop) {rounded(fitted['importance'])}; out-of-fold P@5 {fitted['cv']['p_at_5']:.3f}; "
+        f"held-out P@5 {rounded({m: v['p_at_5'] for m, v in fitted['test'].items()})}; decision {fitted['decision']}"
     )
     return fitted
+
+
+def _beats_every_branch(fitted: dict[str, Any]) -> None:
+    p5 = {m: v["p_at_5"] for m, v in fitted["test"].items()}
+    assert p5["fused"] > max(p5["mapper"], p5["knn"], p5["text"]), p5
+
+
+def _text_importance_share(fitted: dict[str, Any]) -> float:
+    imp = fitted["importance"]
+    return imp["text"] / (imp["text"] + max(imp["mapper"], 0.0) + max(imp["knn"], 0.0))
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +65,17 @@ def trained(tmp_path_factory: pytest.TempPathFactory, labelled: Path, demo_tiny:
     return {"root": root, "fitted": _fitted(root, labelled, demo_tiny)}
 
 
-def test_fusion_is_fitted_on_val_and_measured_on_test(trained: dict[str, Any]) -> None:
+def test_fusion_fitted_out_of_fold_beats_every_branch_on_the_held_out_videos(trained: dict[str, Any]) -> None:
     fitted = trained["fitted"]
-    assert set(fitted["weights"]) == BRANCHES and sum(fitted["weights"].values()) == pytest.approx(1.0)
+    assert set(fitted["weights"]) == BRANCHES | {"prior"} and sum(map(abs, fitted["weights"].values())) == pytest.approx(1.0)
     assert set(fitted["test"]) == BRANCHES | {"fused"} and fitted["text_model"] is True
-    assert fitted["videos"]["val"] >= 8 and fitted["texts_used"]["test"] > 0
-    assert fitted["use_fused"] == (fitted["decision"] == "GO")
-    assert all(0.0 <= m["p_at_5"] <= 1.0 for m in fitted["test"].values())
+    assert fitted["texts_used"]["fit"] == fitted["videos"]["train"] + fitted["videos"]["val"]
+    assert fitted["texts_used"]["test"] > 0
+    _beats_every_branch(fitted)
+    assert fitted["decision"] == "GO" and fitted["use_fused"]
+    version = Project.open(trained["root"]).tracker.by_alias("fusion", "champion")
+    assert version is not None and version.version == fitted["version"]
+    assert version.tags["depends_on.mapper"] == fitted["mapper_version"]
 
 
 def test_suggest_with_text_names_each_tags_branch_and_notes_bad_text(trained: dict[str, Any], labelled: Path) -> None:
@@ -65,19 +86,41 @@ def test_suggest_with_text_names_each_tags_branch_and_notes_bad_text(trained: di
     assert good["ranking"].startswith("fused" if fused else "mapper alone")
     tags = good["videos"][0]["tags"]
     assert len(tags) == 5 and {t["branch"] for t in tags} <= BRANCHES
-    for bad in ("", "x" * 100_000, "Лучший день на пляже", "😀🔥❤️"):
+    for bad in BAD_TEXTS:
         out = reeltag("suggest", video, "--text", bad, "-k", "5", "--root", root)
         assert out["suggested"] == 1 and len(out["videos"][0]["tags"]) == 5
         assert out["videos"][0]["note"], f"no note for text {bad[:20]!r}"
 
 
-def test_random_weights_lean_on_text(tmp_path_factory: pytest.TempPathFactory, labelled: Path, demo_tiny: Path) -> None:
+def test_api_suggest_takes_a_text_and_names_each_tags_branch(trained: dict[str, Any], labelled: Path) -> None:
+    service = Service.start(Project.open(trained["root"], api={"video_root": str(labelled)}))
+    video = min((labelled / "videos").glob("label_*.mp4"))
+    with TestClient(create_app(service, watch=False)) as client:
+        good = client.post("/v1/suggest", json={"video": f"videos/{video.name}", "k": 5, "text": "Sky on fire"})
+        assert good.status_code == 200, good.text
+        assert good.json()["ranking"].startswith(f"fused v{trained['fitted']['version']}") and good.json()["note"] == ""
+        assert {t["branch"] for t in good.json()["tags"]} <= BRANCHES and len(good.json()["tags"]) == 5
+        for bad in BAD_TEXTS:
+            out = client.post("/v1/suggest", json={"video": f"videos/{video.name}", "k": 5, "text": bad})
+            assert out.status_code == 200 and len(out.json()["tags"]) == 5, out.text
+            assert "visual branches only" in out.json()["note"], bad[:20]
+        upload = client.post(
+            "/v1/suggest", files={"video": ("v.mp4", video.read_bytes(), "video/mp4")}, data={"k": "5", "text": "😀🔥❤️"}
+        )
+        assert upload.status_code == 200 and "visual branches only" in upload.json()["note"], upload.text
+
+
+def test_random_weights_lean_on_text(
+    tmp_path_factory: pytest.TempPathFactory, labelled: Path, demo_tiny: Path, trained: dict[str, Any]
+) -> None:
     root = mapper_project_at(
         tmp_path_factory.mktemp("fusion-random"), {"weights": "random", "arch": "reeltag-tiny"}, demo_tiny
     ).paths.root
     fitted = _fitted(root, labelled, demo_tiny)
-    assert fitted["encoder_weights"] == "random"
-    assert fitted["weights"]["text"] > 0.0  # the text branch earns weight on the validation videos
+    assert fitted["encoder_weights"] == "random" and fitted["decision"] == "NOT ENOUGH EVIDENCE"  # never GO
+    imp = fitted["importance"]
+    assert imp["text"] > max(imp["mapper"], 0.0) + max(imp["knn"], 0.0)  # text matters more than both visual branches
+    assert _text_importance_share(fitted) > _text_importance_share(trained["fitted"])  # and more than with demo weights
 
 
 @pytest.mark.slow
@@ -88,3 +131,4 @@ def test_full_demo_fusion_on_held_out_videos(
     root = mapper_project_at(tmp_path_factory.mktemp("fusion-full"), demo_encoder.clip, demo_tiny).paths.root
     fitted = _fitted(root, labelled, demo_tiny)
     assert fitted["videos"]["test"] >= 16 and fitted["texts_used"]["test"] > 0
+    _beats_every_branch(fitted)

@@ -1,4 +1,4 @@
-"""The alias policy of the one registration-and-gate step, the same for all four models (table-driven).
+"""The alias policy of the one registration-and-gate step, the same for all five models (table-driven).
 
 champion = in use; challenger = newest version that passed its gate; rollback = previous champion; a version
 that did not pass gets no alias and carries its decision as tags; a manual promote moves champion (old → rollback)
@@ -20,7 +20,7 @@ from reeltag.project import Project
 
 pytestmark = pytest.mark.integration
 
-MODELS = ("tag2vec", "mapper", "reranker", "encoder")
+MODELS = ("tag2vec", "mapper", "reranker", "encoder", "fusion")
 MANUAL = "manual promote of v2"
 # step → (champion, challenger, rollback) after it; every step but the manual one registers the next version
 POLICY = (

@@ -7,7 +7,7 @@ import pytest
 
 from reeltag.corpus.tags import TagRules
 from reeltag.mapper.evaluate import Truth, ranking_metrics
-from reeltag.mapper.fusion import fit_weights, fuse, leading_branch, weight_grid
+from reeltag.mapper.fusion import fit_ranker, fuse, label_prior, leading_branch, weight_grid
 from reeltag.text.branch import UNKNOWN_WORDS, text_branch
 from reeltag.text.model import TextMethod, fit_text_model
 from reeltag.text.words import read_text
@@ -26,25 +26,27 @@ def test_a_constant_branch_does_not_move_the_fused_ranking() -> None:
     assert np.argsort(-fused[0]).tolist() == np.argsort(-mapper[0]).tolist()
 
 
-def test_fit_weights_leans_on_the_branch_that_knows() -> None:
+def test_fit_ranker_leans_on_the_branch_that_knows() -> None:
     rng = np.random.default_rng(0)
     truth = Truth(tuple(frozenset({i % 6}) for i in range(12)), tuple([1] * 12))
     informative = np.eye(6)[[i % 6 for i in range(12)]] + 0.1 * rng.random((12, 6))
     noise = rng.random((12, 6))
-    fitted = fit_weights({"mapper": noise, "knn": noise[::-1].copy(), "text": informative}, truth, step=0.25)
-    assert fitted.weights["text"] >= 0.5 and fitted.val["hit_at_1"] == 1.0  # ties then keep more mapper weight
-    assert ranking_metrics(noise, truth)["hit_at_1"] < 1.0
+    fitted = fit_ranker({"mapper": noise, "knn": rng.random((12, 6)), "text": informative}, truth)
+    assert fitted.weights["text"] > max(abs(fitted.weights["mapper"]), abs(fitted.weights["knn"]))
+    assert sum(abs(w) for w in fitted.weights.values()) == pytest.approx(1.0)
+    assert fitted.cv["hit_at_1"] == 1.0 > ranking_metrics(noise, truth)["hit_at_1"]
+    assert fitted.importance["text"] > max(fitted.importance["mapper"], fitted.importance["knn"])
 
 
-def test_fit_weights_ties_keep_the_mapper() -> None:
-    same = np.tile(np.arange(6, dtype=float), (3, 1))
-    fitted = fit_weights({"mapper": same, "knn": same, "text": same}, Truth((frozenset({5}),) * 3, (1,) * 3), step=0.5)
-    assert fitted.weights["mapper"] == 1.0
+def test_label_prior_counts_the_labelled_videos_of_each_tag() -> None:
+    prior = label_prior(Truth((frozenset({0, 2}), frozenset({0})), (2, 1)), 4)
+    assert prior.tolist() == pytest.approx(np.log1p([2.0, 0.0, 1.0, 0.0]).tolist())
 
 
-def test_leading_branch_names_the_largest_contribution() -> None:
-    branches = {"mapper": np.array([[1.0, 0.0, 0.0]]), "text": np.array([[0.0, 1.0, 0.0]])}
-    assert leading_branch(branches, {"mapper": 0.5, "text": 0.5}, 0, [0, 1]) == ["mapper", "text"]
+def test_leading_branch_names_the_largest_contribution_never_the_prior() -> None:
+    branches = {"mapper": np.array([[1.0, 0.0, 0.0]]), "text": np.array([[0.0, 1.0, 0.0]]), "prior": np.array([[0.0, 9.0, 9.0]])}
+    weights = {"mapper": 0.4, "text": 0.4, "prior": 0.2}
+    assert leading_branch(branches, weights, 0, [0, 1, 2]) == ["mapper", "text", "mapper"]
 
 
 def _model():  # type: ignore[no-untyped-def]

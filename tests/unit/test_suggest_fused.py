@@ -1,4 +1,5 @@
-"""suggest's ranking with a fitted fusion (written by hand here) and without one (pure numpy, a tmp project)."""
+"""suggest's ranking with a champion fusion (its native files written by hand here, standing in for the registry's
+verified copy) and without one (pure numpy, a tmp project)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from reeltag.mapper.suggest import TagIndex
-from reeltag.pipelines.fusion import FUSION_FILE, KNN_FILE
+from reeltag.pipelines import suggest_fused
+from reeltag.pipelines.fusion_model import FUSION_FILE, KNN_FILE, read_fusion
 from reeltag.pipelines.suggest_fused import MAPPER_ALONE, rank_videos
 from reeltag.pipelines.text import MODEL_FILE
 from reeltag.project import Project
@@ -19,13 +22,12 @@ KEYS = ("ocean", "winter", "food", "party")
 SPACE = SimpleNamespace(version="3", surface=None)
 
 
-def _project(tmp_path: Path, use_fused: bool) -> Project:
+def _project(tmp_path: Path, use_fused: bool, monkeypatch: pytest.MonkeyPatch) -> Project:
     project = Project.open(tmp_path)
-    folder = project.paths.models / "fusion"
+    folder = tmp_path / "champion-copy"
     folder.mkdir(parents=True)
     meta = {
-        "weights": {"mapper": 0.3, "knn": 0.1, "text": 0.6},
-        "use_fused": use_fused,
+        "weights": {"mapper": 0.25, "knn": 0.1, "text": 0.6, "prior": 0.05},
         "mapper_version": "2",
         "tag2vec_version": "3",
         "encoder_id": "enc",
@@ -36,6 +38,8 @@ def _project(tmp_path: Path, use_fused: bool) -> Project:
         np.savez(fh, features=np.eye(2, 3, dtype=np.float32))
     posts = [(("beach",), ("ocean",)), (("snow",), ("winter",)), (("dinner",), ("food",))] * 2
     save_text_model(fit_text_model(posts, KEYS, 1), TextMethod(name="knn", param=2), project.paths.models / "text" / MODEL_FILE)
+    champion = read_fusion(folder, "1") if use_fused else None  # no champion: no fusion passed its gate
+    monkeypatch.setattr(suggest_fused, "load_fusion", lambda _project: champion)
     return project
 
 
@@ -45,22 +49,22 @@ def _rank(project: Project, texts: dict[str, str]):  # type: ignore[no-untyped-d
     return rank_videos(project, mapped, np.eye(2, 3), ["a.mp4", "b.mp4"], index, SPACE, ("2", "enc"), 3, None, texts)
 
 
-def test_fused_ranking_names_branches_and_notes_unusable_text(tmp_path: Path) -> None:
-    ranked = _rank(_project(tmp_path, use_fused=True), {"a.mp4": "dinner tonight", "b.mp4": "😀😀"})
-    assert ranked.ranking.startswith("fused")
+def test_fused_ranking_names_branches_and_notes_unusable_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ranked = _rank(_project(tmp_path, True, monkeypatch), {"a.mp4": "dinner tonight", "b.mp4": "😀😀"})
+    assert ranked.ranking.startswith("fused v1")
     assert ranked.tags[0][0].key == "food" and ranked.tags[0][0].branch == "text"  # the title wins over the mapper
     assert ranked.tags[1][0].key == "winter" and ranked.tags[1][0].branch in ("mapper", "knn")
     assert ranked.notes[0] == "" and "visual branches only" in ranked.notes[1]
 
 
-def test_without_a_usable_fusion_the_mapper_ranks_and_says_why(tmp_path: Path) -> None:
-    ranked = _rank(_project(tmp_path, use_fused=False), {"a.mp4": "dinner tonight"})
+def test_without_a_usable_fusion_the_mapper_ranks_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ranked = _rank(_project(tmp_path, False, monkeypatch), {"a.mp4": "dinner tonight"})
     assert ranked.ranking.startswith(MAPPER_ALONE) and ranked.tags[0][0].key == "winter"
     assert "gate" in ranked.notes[0] and ranked.notes[1] == ""  # b.mp4 had no text: nothing to note
-    other = _rank(_project(tmp_path / "other", use_fused=True), {})
+    other = _rank(_project(tmp_path / "other", True, monkeypatch), {})
     assert other.ranking.startswith("fused")
     stale = rank_videos(
-        _project(tmp_path / "stale", use_fused=True),
+        _project(tmp_path / "stale", True, monkeypatch),
         np.eye(2, 4),
         np.eye(2, 3),
         ["a.mp4", "b.mp4"],

@@ -14,7 +14,7 @@ from reeltag.api.schemas import SuggestRequest, SuggestResponse, parse_body
 from reeltag.api.service import Refused
 
 router = APIRouter()
-FORM_FIELDS = ("k", "exclude", "allow", "min_score")
+FORM_FIELDS = ("k", "exclude", "allow", "min_score", "text")
 BODIES = {
     "requestBody": {
         "required": True,
@@ -30,6 +30,7 @@ BODIES = {
                         "exclude": {"type": "string", "description": "JSON list or space-separated tags"},
                         "allow": {"type": "string", "description": "JSON list or space-separated tags"},
                         "min_score": {"type": "number"},
+                        "text": {"type": "string", "description": "Title/description of the video (optional)"},
                     },
                 }
             },
@@ -43,7 +44,7 @@ BODIES = {
     response_model=SuggestResponse,
     tags=["tags"],
     openapi_extra=BODIES,
-    summary="Ranked hashtags for one video: a catalogue docid, a path under api.video_root, or an upload.",
+    summary="Ranked hashtags for one video (a catalogue docid, a path under api.video_root, or an upload), with its optional text.",
 )
 async def suggest_tags(request: Request) -> SuggestResponse:
     service = request.app.state.service
@@ -64,6 +65,8 @@ async def suggest_tags(request: Request) -> SuggestResponse:
 
 def _field(name: str, value: Any) -> Any:
     """A form field as the JSON body would carry it: lists as JSON or space-separated, numbers as text."""
+    if name == "text":
+        return str(value)  # as sent: an empty or odd text is the text branch's to note, not a form error
     text = str(value).strip()
     if name not in ("exclude", "allow"):
         return text

@@ -68,11 +68,19 @@ class SuggestRequest(Strict):
     exclude: list[str] = Field(default_factory=list, max_length=10_000, description="Tags never suggested.")
     allow: list[str] | None = Field(None, max_length=1_000_000, description="Only these tags (when given).")
     min_score: float | None = Field(None, ge=-1.0, le=1.0, allow_inf_nan=False, description="Drop tags below this cosine.")
+    text: str | None = Field(
+        None,
+        max_length=1_000_000,
+        description="Title/description of the video (optional): the text branch when the fusion serves. Text it cannot "
+        "use (empty, over text.max_chars, no known word, emoji only) is not an error: the visual branches rank alone "
+        "and `note` says why.",
+    )
 
 
 class SuggestedTag(Strict):
     tag: str
-    score: float
+    score: float = Field(description="Cosine in the tag space (mapper alone) or fused z-score (fusion).")
+    branch: str = Field(description="Which branch produced the tag: mapper, knn or text.")
 
 
 class SuggestResponse(Strict):
@@ -84,6 +92,8 @@ class SuggestResponse(Strict):
     tag2vec_version: str
     encoder: str
     weights_kind: str
+    ranking: str = Field(description="'fused vN (weights)' when reeltag.fusion ranked, else 'mapper alone: <why>'.")
+    note: str = Field(description="Why the request's text was not used ('' when it was, or when none was sent).")
 
 
 class BodyRefused(ValueError):

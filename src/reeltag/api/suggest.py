@@ -1,5 +1,6 @@
 """``/v1/suggest`` without HTTP: a catalogue docid, a path under ``api.video_root`` or an uploaded file →
-``reeltag.pipelines.mapper.suggest_tags`` with the champions the API serves (the same code as ``reeltag suggest``)."""
+``reeltag.pipelines.mapper.suggest_tags`` with the champions the API serves (the same code as ``reeltag suggest``:
+the champion fusion with the request's ``text`` when it matches them, else the mapper alone, said in ``ranking``)."""
 
 from __future__ import annotations
 
@@ -53,11 +54,13 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest) -> S
             space=s.space,
             encoder=service.encoder,
             champion=s.mapper,
+            text=req.text,
         )
     if result.quarantined or not result.videos:
         reason = result.quarantine[0].reason if result.quarantine else "no frames"
         raise Refused(422, "video", f"{shown}: unreadable video ({reason}); quarantined")
-    tags = [SuggestedTag(tag=t.tag, score=t.score) for t in result.videos[0].tags]
+    found = result.videos[0]
+    tags = [SuggestedTag(tag=t.tag, score=t.score, branch=t.branch) for t in found.tags]
     return SuggestResponse(
         request_id=uuid.uuid4().hex,
         video=shown,
@@ -67,6 +70,8 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest) -> S
         tag2vec_version=result.tag2vec_version,
         encoder=result.encoder_id,
         weights_kind=result.encoder_weights,
+        ranking=result.ranking,
+        note=found.note,
     )
 
 

@@ -167,7 +167,7 @@ def parse_crons(pairs: list[str] | None) -> dict[str, str]:
 
 @handles_errors
 def compare(
-    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker or encoder.")],
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker, encoder or fusion.")],
     version: Annotated[str | None, typer.Option("--version", help="Version to compare (default: the newest).")] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
@@ -181,7 +181,7 @@ def compare(
 
 @handles_errors
 def promote(
-    model: Annotated[str, typer.Argument(help="tag2vec, mapper or reranker.")],
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker, encoder or fusion.")],
     version: Annotated[str, typer.Option("--version", help="The version to make champion.")],
     reason: Annotated[str, typer.Option("--reason", help="Why the gate is overridden (recorded).")] = "manual override",
     root: RootOpt = None,

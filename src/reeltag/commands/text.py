@@ -58,7 +58,9 @@ def leave_one_out(
     emit(evaluate_recommenders_on_files(open_project(root, config), train, val, test), as_json, title="tag recommenders")
 
 
-fusion_app = typer.Typer(help="Fusion of the mapper, visual kNN and text branches for `suggest`.", no_args_is_help=True)
+fusion_app = typer.Typer(
+    help="Fusion of the mapper, visual kNN and text branches (reeltag.fusion) for `suggest`.", no_args_is_help=True
+)
 
 
 @fusion_app.command("fit")
@@ -72,7 +74,8 @@ def fit(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fit branch weights on the validation videos of LABELS; every branch and the fusion on its test videos."""
+    """Fit the fusion ranker on out-of-fold scores of LABELS' train + val videos; every branch and the fusion on its
+    test videos; register reeltag.fusion (champion when it does not lose to the mapper alone)."""
     from reeltag.pipelines.fusion import fit_fusion
 
     result = fit_fusion(open_project(root, config, clip={"weights": weights}), labels)

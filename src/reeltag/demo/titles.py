@@ -1,7 +1,11 @@
 """Seeded titles for the demo's labelled videos (the ``text`` column of ``labels.csv``).
 
-A title is a phrase of one of the video's categories, as the demo's posts use them (``TITLE_ON_TOPIC`` of the
-videos), else a generic phrase that says nothing about the content, so text alone cannot tag every video.
+A title is what an uploader writes: it names some of the video's subjects, in the phrases the demo's posts use
+for them (each of the video's categories with ``NAMED``), sometimes adds a subject the video does not show
+(a distractor phrase with ``DISTRACTOR``: the uploader's day, not the pictures) and falls back to a generic phrase
+that says nothing about the content when it names nothing. It names subjects, never tags: which of a category's
+tags a video carries is drawn independently (:func:`reeltag.demo.plans.tags_for`), so a title never spells out
+the label set, and text alone cannot tag every video.
 """
 
 from __future__ import annotations
@@ -12,18 +16,24 @@ import numpy as np
 
 from reeltag.demo.corpus import GENERIC_PHRASES, PHRASES
 from reeltag.demo.plans import LabelledVideo
-from reeltag.demo.world import category_for_scene
+from reeltag.demo.world import CATEGORIES, category_for_scene
 
-TITLE_ON_TOPIC = 0.6
+NAMED = 0.6  # chance that the title names each of the video's categories
+DISTRACTOR = 0.25  # chance of a phrase about a category the video does not show
+
+
+def _phrase(rng: np.random.Generator, phrases: Sequence[str]) -> str:
+    return phrases[int(rng.integers(len(phrases)))]
 
 
 def video_title(rng: np.random.Generator, video: LabelledVideo) -> str:
-    categories = [c for c in (category_for_scene(s.scene) for s in video.plan.segments) if c is not None]
-    if categories and rng.random() < TITLE_ON_TOPIC:
-        phrases = PHRASES[categories[int(rng.integers(len(categories)))].name]
-    else:
-        phrases = GENERIC_PHRASES
-    return phrases[int(rng.integers(len(phrases)))]
+    shown = [c.name for c in (category_for_scene(s.scene) for s in video.plan.segments) if c is not None]
+    named = [name for name in dict.fromkeys(shown) if rng.random() < NAMED]
+    if rng.random() < DISTRACTOR:
+        absent = [c.name for c in CATEGORIES if c.name not in shown]
+        named.insert(int(rng.integers(len(named) + 1)), absent[int(rng.integers(len(absent)))])
+    parts = [_phrase(rng, PHRASES[name]) for name in named]
+    return ", ".join(parts) if parts else _phrase(rng, GENERIC_PHRASES)
 
 
 def video_titles(rng: np.random.Generator, videos: Sequence[LabelledVideo]) -> list[str]:

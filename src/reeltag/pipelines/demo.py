@@ -2,8 +2,9 @@
 
 ``prepare_demo`` writes the demo inputs and the demo project's ``reeltag.toml`` (trigger ``demo``; CLIP weights =
 the checkpoint the adaptation step will write). ``run_demo`` then calls the pipeline steps directly:
-ingest → validate → Tag2Vec → demo encoder adaptation → features → mapper → rerank tuning → simulated staff
-review → simulated online A/B (users through a real API process) and its ``ab-online`` day → report.
+ingest → validate → Tag2Vec → demo encoder adaptation → features → mapper → text model + fusion → rerank
+tuning → simulated staff review → simulated online A/B (users through a real API process) and its ``ab-online``
+day → report.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
         corpus,
         encoder,
         features,
+        fusion,
         mapper,
         report,
         rerank,
@@ -150,6 +152,7 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     encoder.adapt_encoder(project, inputs.pairs, from_="random", out=inputs.checkpoint)
     features.extract_features(project, [inputs.labels])
     mapper.train_mapper(project, inputs.labels)
+    fusion.fit_text_and_fusion(project, inputs.posts, inputs.labels)
     rerank.tune_rerank(project, **search_set(inputs.search))
     review.simulate_demo_review(project, inputs.labels)
     simulated = ab_simulated.simulate_online_experiment(project, inputs.search, *SIMULATED_TRAFFIC[inputs.quick])

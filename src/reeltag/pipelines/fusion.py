@@ -1,33 +1,24 @@
-"""Fusion steps: ``fit_fusion`` (weights of the mapper, visual kNN and text branches fitted on the labels'
-validation videos, every branch and the fusion measured on the test videos, gated against the mapper alone)
-and ``load_fusion`` (what ``suggest`` uses when the gate said GO and the models still match).
-
-Saved as ``data/models/fusion/fusion.json`` (weights, versions, metrics, decision, the kNN training videos'
-tags) and ``knn.npz`` (their pooled features).
+"""Fusion steps: ``fit_fusion`` fits the ranker of the mapper, visual kNN, text and label-prior scores on
+out-of-fold scores of the labels' train + validation videos (:mod:`reeltag.pipelines.fusion_cv`), measures every
+branch and the fusion on the test videos and registers it (:mod:`reeltag.pipelines.fusion_model`);
+``branch_scores`` is what ``suggest`` ranks with.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from reeltag.decisions.gates import Threshold, decide
-from reeltag.io import atomic_path, write_json_atomic
-from reeltag.mapper.evaluate import (
-    Examples,
-    Truth,
-    cosine_scores,
-    knn_scores,
-    ranking_metrics,
-)
-from reeltag.mapper.fusion import BRANCHES, fit_weights, fuse
+from reeltag.mapper.evaluate import Examples, cosine_scores, knn_scores, ranking_metrics
+from reeltag.mapper.fusion import BRANCHES, FEATURES, fit_ranker, fuse, label_prior
 from reeltag.mapper.suggest import TagIndex
 from reeltag.pipelines.corpus import tag_rules
+from reeltag.pipelines.fusion_cv import joined, out_of_fold
+from reeltag.pipelines.fusion_model import FusionFitted, register_fusion
 from reeltag.pipelines.mapper_data import (
     build_dataset,
     check_labels,
@@ -45,45 +36,13 @@ from reeltag.text.branch import text_branch
 from reeltag.text.sources import table_texts
 from reeltag.text.words import TextInput, read_text
 
-FUSION_FILE, KNN_FILE = "fusion.json", "knn.npz"
-
-
-@dataclass(frozen=True, kw_only=True)
-class FusionFitted:
-    weights: dict[str, float]  # per branch, fitted on the validation videos
-    val: dict[str, float]  # fused metrics on the validation videos
-    test: dict[str, dict[str, float]]  # mapper, knn, text and fused on the test videos
-    videos: dict[str, int]
-    texts_used: dict[str, int]  # videos per split whose text the text branch could use
-    decision: str
-    reasons: tuple[str, ...]
-    use_fused: bool  # what suggest does: the gate said GO
-    mapper_version: str
-    tag2vec_version: str
-    encoder_id: str
-    encoder_weights: str
-    text_model: bool  # whether a text model (`reeltag text train`) was there
-
-
-@dataclass(frozen=True, kw_only=True)
-class Fusion:
-    """A fitted fusion, ready for ``suggest``."""
-
-    weights: dict[str, float]
-    train_features: np.ndarray
-    train_tags: tuple[tuple[str, ...], ...]
-    use_fused: bool
-    mapper_version: str
-    tag2vec_version: str
-    encoder_id: str
-
 
 def fit_fusion(
     project: Project, labels: str | Path, space: Any = None, encoder: Any = None, on_progress: Callable[[int], None] | None = None
 ) -> FusionFitted:
-    """Fit the branch weights on the validation videos of ``labels``; measure every branch on its test videos."""
-    from reeltag.mapper.train import predict
-
+    """Fit the fusion ranker on out-of-fold scores of the non-test videos of ``labels``, measure every branch and
+    the fusion on its test videos, and register it through the one registration-and-gate step (GO: it does not
+    lose to the mapper alone)."""
     space = space or load_space(project)
     champion = load_champion(project, space, required=True)
     encoder = encoder or load_project_encoder(project)
@@ -95,66 +54,70 @@ def fit_fusion(
         table_texts(Path(labels), project.settings.paths.allow_absolute_manifest_paths),
         load_project_text_model(project),
     )
-    branches, used = {}, {}
-    for split in ("val", "test"):
-        inputs = [_text_input(project, texts.get(str(r.video))) for r in data.rows[split]]
-        mapped = predict(champion.model, data.splits[split].features)
-        branches[split] = branch_scores(mapped, data.splits[split], data.splits["train"], index, inputs, text_model, normalise)
-        used[split] = sum(1 for note in branches[split].notes if not note)
-    val, test_set = branches["val"], branches["test"]
-    fitted = fit_weights(val.scores, data.splits["val"].truth, project.settings.text.fusion_step, val.scales)
-    test = {name: ranking_metrics(s, data.splits["test"].truth) for name, s in test_set.scores.items()}
-    test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), data.splits["test"].truth)
-    decision = decide(
-        {"test/p_at_5": test["fused"]["p_at_5"]},
-        {"test/p_at_5": test["mapper"]["p_at_5"]},
-        [Threshold("test/p_at_5", tolerance=project.settings.gates.tolerance)],
-        reference="the mapper alone",
+    inputs = {split: [_text_input(project, texts.get(str(r.video))) for r in data.rows[split]] for split in data.rows}
+    fit_set, test_set = _fit_branches(project, data, champion, index, inputs, text_model, normalise)
+    settings = project.settings.text
+    fitted = fit_ranker(
+        fit_set.scores, joined([data.splits["train"], data.splits["val"]]).truth, fit_set.scales, settings.fusion_l2
     )
-    result = FusionFitted(
-        weights=fitted.weights,
-        val=fitted.val,
-        test=test,
-        videos={k: len(v) for k, v in data.rows.items()},
-        texts_used=used,
-        decision=decision.verdict,
-        reasons=decision.reasons,
-        use_fused=decision.go,
-        mapper_version=champion.info.version,
-        tag2vec_version=str(space.version),
-        encoder_id=data.features.model_id,
-        encoder_weights=data.features.weights_kind,
-        text_model=text_model is not None,
+    truth = data.splits["test"].truth
+    test = {name: ranking_metrics(s, truth) for name, s in test_set.scores.items() if name in BRANCHES}
+    test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), truth)
+    used = {"fit": _used(fit_set), "test": _used(test_set)}
+    return register_fusion(project, fitted, test, data, used, champion, space, text_model is not None)
+
+
+def _fit_branches(
+    project: Project, data: Any, champion: Any, index: TagIndex, inputs: dict, text_model: Any, normalise: Callable
+) -> tuple[Branches, Branches]:
+    """Out-of-fold branches of the train + val videos (what the ranker is fitted on) and the test videos' branches."""
+    from reeltag.mapper.train import predict
+
+    fit_on = joined([data.splits["train"], data.splits["val"]])
+    oof = out_of_fold(fit_on, champion.args, index, project.settings.mapper, project.settings.text.fusion_folds)
+    fit_set = branch_scores(
+        {"mapper": oof.mapper, "knn": oof.knn, "prior": oof.prior}, index, inputs["train"] + inputs["val"], text_model, normalise
     )
-    _save(project, result, data.splits["train"], [r.tags for r in data.rows["train"]])
-    return result
+    test = data.splits["test"]
+    mapped = predict(champion.model, test.features)
+    visual = visual_scores(mapped, test.features, data.splits["train"], index)
+    return fit_set, branch_scores(visual, index, inputs["test"], text_model, normalise)
+
+
+def _used(branches: "Branches") -> int:
+    return sum(1 for note in branches.notes if not note)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Branches:
-    scores: dict[str, np.ndarray]  # branch → (videos, candidates)
+    scores: dict[str, np.ndarray]  # feature (mapper, knn, text, prior) → (videos, candidates)
     scales: dict[str, np.ndarray]  # branch → per-video factor of its z-scores (the text branch's confidence)
     notes: tuple[str, ...]  # per video: why its text was not used ("" when it was)
 
 
+def visual_scores(mapped: np.ndarray, features: np.ndarray, reference: Examples, index: TagIndex) -> dict[str, np.ndarray]:
+    """The mapper's cosines, kNN votes of the ``reference`` videos and their labels' tag popularity."""
+    n = len(index.keys)
+    prior = np.broadcast_to(label_prior(reference.truth, n), (len(features), n))
+    return {
+        "mapper": cosine_scores(mapped, index.vectors),
+        "knn": knn_scores(reference.features, reference.truth, features, n),
+        "prior": np.array(prior),
+    }
+
+
 def branch_scores(
-    mapped: np.ndarray,
-    videos: Examples,
-    train: Examples,
+    visual: dict[str, np.ndarray],
     index: TagIndex,
     texts: Sequence[TextInput],
     text_model: Any,
     normalise: Callable[[str], str | None],
 ) -> Branches:
-    """Score matrices of the three branches for ``videos``, the text branch's confidence and notes."""
+    """The visual scores plus the text branch's, its confidence and notes."""
     model, method = text_model if text_model is not None else (None, None)
     text = text_branch(model, method, texts, index.keys, normalise, index.vectors)
-    scores = {
-        "mapper": cosine_scores(mapped, index.vectors),
-        "knn": knn_scores(train.features, train.truth, videos.features, len(index.keys)),
-        "text": text.scores,
-    }
-    return Branches(scores={b: scores[b] for b in BRANCHES}, scales={"text": text.confidence}, notes=text.notes)
+    scores = {**visual, "text": text.scores}
+    return Branches(scores={b: scores[b] for b in FEATURES}, scales={"text": text.confidence}, notes=text.notes)
 
 
 def _text_input(project: Project, text: str | None) -> TextInput:
@@ -162,40 +125,9 @@ def _text_input(project: Project, text: str | None) -> TextInput:
     return read_text(text, tag_rules(s.corpus), s.corpus.max_tags_per_post, s.text.max_chars)
 
 
-def _save(project: Project, result: FusionFitted, train: Examples, train_tags: Sequence[Sequence[str]]) -> None:
-    folder = project.paths.models / "fusion"
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / KNN_FILE) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, features=train.features)
-    write_json_atomic(folder / FUSION_FILE, {**asdict(result), "train_tags": [list(t) for t in train_tags]})
+def fit_text_and_fusion(project: Project, posts: str | Path, labels: str | Path) -> FusionFitted:
+    """The demo's step after the mapper: the text model on the posts, then the fusion on the labels."""
+    from reeltag.pipelines.text import train_text_model
 
-
-def load_fusion(project: Project) -> Fusion | None:
-    """The fitted fusion, or None when ``reeltag fusion fit`` has not run."""
-    folder = project.paths.models / "fusion"
-    if not (folder / FUSION_FILE).is_file() or not (folder / KNN_FILE).is_file():
-        return None
-    meta = json.loads((folder / FUSION_FILE).read_text(encoding="utf-8"))
-    with np.load(folder / KNN_FILE, allow_pickle=False) as d:
-        features = d["features"]
-    return Fusion(
-        weights=meta["weights"],
-        train_features=features,
-        train_tags=tuple(tuple(t) for t in meta["train_tags"]),
-        use_fused=bool(meta["use_fused"]),
-        mapper_version=meta["mapper_version"],
-        tag2vec_version=meta["tag2vec_version"],
-        encoder_id=meta["encoder_id"],
-    )
-
-
-def fusion_mismatch(fusion: Fusion, mapper_version: str, tag2vec_version: str, encoder_id: str) -> str:
-    """Why ``fusion`` cannot serve these models ("" when it can)."""
-    found = {"mapper": fusion.mapper_version, "Tag2Vec": fusion.tag2vec_version, "encoder": fusion.encoder_id}
-    wanted = {"mapper": mapper_version, "Tag2Vec": tag2vec_version, "encoder": encoder_id}
-    stale = [f"{k} {found[k]} (now {wanted[k]})" for k in found if found[k] != wanted[k]]
-    return f"fusion was fitted for {', '.join(stale)}: run `reeltag fusion fit --labels L`" if stale else ""
-
-
-def knn_truth(fusion: Fusion, keys: Sequence[str]) -> Examples:
-    return Examples(fusion.train_features, Truth.from_tags(fusion.train_tags, keys))
+    train_text_model(project, [Path(posts)])
+    return fit_fusion(project, labels)

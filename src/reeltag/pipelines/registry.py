@@ -1,4 +1,4 @@
-"""The one registration-and-gate step of every model (tag2vec, mapper, reranker, encoder) and its alias policy.
+"""The one registration-and-gate step of every model (tag2vec, mapper, reranker, encoder, fusion) and its alias policy.
 
 Alias policy (written here only):
 
@@ -48,7 +48,7 @@ Gate = Callable[["VersionInfo | None"], GateOutcome]
 
 @dataclass(frozen=True, kw_only=True)
 class Candidate:
-    model: str  # tag2vec | mapper | reranker | encoder
+    model: str  # tag2vec | mapper | reranker | encoder | fusion
     run: RunInfo
     logged: LoggedModel
     tags: Mapping[str, Any]  # version tags: lineage (depends_on.*), settings

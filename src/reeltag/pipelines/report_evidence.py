@@ -18,6 +18,7 @@ from reeltag.decisions.gates import Guardrail, Threshold, ci_warnings
 from reeltag.decisions.report import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
 from reeltag.errors import NotFound
 from reeltag.mapper.labels import count_test_videos
+from reeltag.pipelines.fusion_model import report_figures
 from reeltag.pipelines.records import read_result, require_result
 from reeltag.project import Project
 from reeltag.tracking.naming import ALIASES
@@ -80,7 +81,8 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
         return None
     version = found[0]
     record = require_result(project, version.run_id, "MapperTrained", f"reeltag.mapper v{version.version}")
-    methods = {method: dict(values) for method, values in record["test"].items()}
+    fused, fusion_note = report_figures(project, version.version)
+    methods = {method: dict(values) for method, values in record["test"].items()} | fused
     guards = {"latency_ms": latency_ms, "coverage": coverage}
     methods["mapper"] = {**methods.get("mapper", {}), **{k: v for k, v in guards.items() if v is not None}}
     gates = project.settings.gates
@@ -100,7 +102,8 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
         notes=(
             f"mapper v{found[0].version} ({', '.join(found[0].aliases) or 'not promoted'}) on the held-out labelled "
             "videos of its training run; the reference is the strongest baseline on P@5.",
-        ),
+        )
+        + ((fusion_note,) if fusion_note else ()),
     )
 
 

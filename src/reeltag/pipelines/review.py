@@ -43,6 +43,7 @@ class ReviewAdded:
     tag2vec_version: str
     encoder_id: str
     encoder_weights: str
+    ranking: str  # which suggester ranked: "fused vN (…)" or "mapper alone: <why>"
 
 
 def inbox_videos(project: Project) -> Path:
@@ -78,6 +79,7 @@ def add_to_review(project: Project, inputs: Sequence[str | Path] = (), space: An
         tag2vec_version=result.tag2vec_version,
         encoder_id=result.encoder_id,
         encoder_weights=result.encoder_weights,
+        ranking=result.ranking,
     )
 
 

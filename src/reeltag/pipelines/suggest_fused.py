@@ -1,5 +1,6 @@
-"""``suggest`` with every signal a video has: the fitted fusion (mapper, visual kNN, text) when its gate said
-GO and it matches the models in use, else the mapper alone; each tag says which branch produced it and each
+"""``suggest`` with every signal a video has: the champion ``reeltag.fusion`` (mapper, visual kNN, text, label
+prior; champion only after its gate said GO or a manual promote) when it matches the models in use, else the
+mapper alone; each tag says which branch produced it and each
 video why its text was not used (``note``)."""
 
 from __future__ import annotations
@@ -10,15 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from reeltag.mapper.evaluate import Examples, Truth
 from reeltag.mapper.fusion import fuse, leading_branch
 from reeltag.mapper.suggest import Suggestion, TagIndex, _hashed, nearest_tags, top_k
-from reeltag.pipelines.fusion import (
-    branch_scores,
-    fusion_mismatch,
-    knn_truth,
-    load_fusion,
-)
+from reeltag.pipelines.fusion import branch_scores, visual_scores
+from reeltag.pipelines.fusion_model import fusion_mismatch, knn_reference, load_fusion
 from reeltag.pipelines.mapper_data import label_normaliser
 from reeltag.pipelines.text import load_project_text_model
 from reeltag.project import Project
@@ -54,10 +50,8 @@ def rank_videos(
         return Ranked(tags=nearest_tags(mapped, index, k, min_score), notes=notes, ranking=f"{MAPPER_ALONE}: {why}")
     s, normalise = project.settings, label_normaliser(project, space)
     inputs = [read_text(texts.get(v), _rules(project), s.corpus.max_tags_per_post, s.text.max_chars) for v in videos]
-    videos_in = Examples(pooled, Truth((), ()))
-    branches = branch_scores(
-        mapped, videos_in, knn_truth(fusion, index.keys), index, inputs, load_project_text_model(project), normalise
-    )
+    visual = visual_scores(mapped, pooled, knn_reference(fusion, index.keys), index)
+    branches = branch_scores(visual, index, inputs, load_project_text_model(project), normalise)
     idx, scores = top_k(fuse(branches.scores, fusion.weights, branches.scales), k)
     tags = [
         [
@@ -67,8 +61,10 @@ def rank_videos(
         for row, (row_idx, row_sc) in enumerate(zip(idx, scores))
     ]
     notes = [f"{note}: visual branches only" if note and v in texts else "" for v, note in zip(videos, branches.notes)]
-    weights = ", ".join(f"{b} {w:.1f}" for b, w in fusion.weights.items())
-    return Ranked(tags=tags, notes=notes, ranking=f"fused ({weights}); scores are fused z-scores, --min-score unused")
+    weights = ", ".join(f"{b} {w:.2f}" for b, w in fusion.weights.items())
+    return Ranked(
+        tags=tags, notes=notes, ranking=f"fused v{fusion.version} ({weights}); scores are fused z-scores, --min-score unused"
+    )
 
 
 def _leading(branches: Any, weights: Mapping[str, float], row: int, columns: np.ndarray) -> list[str]:
@@ -77,9 +73,7 @@ def _leading(branches: Any, weights: Mapping[str, float], row: int, columns: np.
 
 def _why_not(fusion: Any, versions: tuple[str, str], tag2vec_version: str) -> str:
     if fusion is None:
-        return "no fitted fusion (run `reeltag fusion fit --labels L`)"
-    if not fusion.use_fused:
-        return "the fusion gate said it does not beat the mapper alone"
+        return "no fusion passed its gate (none fitted, or it lost to the mapper alone: `reeltag fusion fit --labels L`)"
     return fusion_mismatch(fusion, versions[0], tag2vec_version, versions[1])
 
 

@@ -8,25 +8,20 @@ from pathlib import Path
 import pytest
 
 from reeltag.errors import ContractFailed
+from reeltag.pipelines.demo import QUICK_SECTIONS  # the quick mapper and rerank settings
 from reeltag.project import Project
 
 pytestmark = pytest.mark.flow
 EVIL = "<script>alert(1)</script>"
 
-FAST = """
-[tag2vec]
-workers = 1
-[mapper]
-epochs = 40
-patience = 10
-[rerank]
-alpha_grid = [0.0, 0.5, 1.0]
-tune_normalisations = ["minmax"]
-tune_poolings = ["max"]
-bootstrap = 200
+FAST = (
+    "[tag2vec]\nworkers = 1\n"
+    + QUICK_SECTIONS
+    + """
 [tracking]
 trigger = "test"
 """
+)
 
 
 def _root(base: Path, clip: dict[str, str]) -> Path:

@@ -21,28 +21,23 @@ from pathlib import Path
 
 import pytest
 
+from reeltag.pipelines.demo import QUICK_SECTIONS  # the quick mapper and rerank settings
 from reeltag.tracking.naming import TELEMETRY_OFF
 
 pytestmark = pytest.mark.scale
 REPO = Path(__file__).resolve().parents[2]
 POOL = "reeltag-test"
 BRINGUP_BUDGET_S = 180  # issue 18: "under ~2 minutes here"; slack for a loaded 2-core CI box
-FAST = """
-[tag2vec]
-workers = 1
-[mapper]
-epochs = 40
-patience = 10
-[rerank]
-alpha_grid = [0.0, 0.5, 1.0]
-tune_normalisations = ["minmax"]
-tune_poolings = ["max"]
-bootstrap = 200
+FAST = (
+    "[tag2vec]\nworkers = 1\n"
+    + QUICK_SECTIONS
+    + """
 [schedules]
 ingest_corpus = "0 0 1 1 *"
 validate_data = "0 0 1 1 *"
 finetune_mapper = "0 0 1 1 *"
 """
+)
 FAIL_FAST_MLFLOW = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",

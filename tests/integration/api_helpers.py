@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from reeltag.api.child import free_port  # noqa: F401 (the tests import it from here)
+from reeltag.api.child import stop_process as stop_server
 from reeltag.api.registry import load_reranker
 from reeltag.decisions.gates import Decision
 from reeltag.pipelines.registry import GateOutcome, register_and_gate
@@ -36,12 +36,6 @@ def register_reranker_version(project: Project, **changes: object) -> str:
         return register_and_gate(project, candidate, lambda info: GateOutcome(decision=NO_EVIDENCE), champion).version
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(args: list[str], url: str, log: Path, timeout_s: float = 180.0) -> subprocess.Popen:
     """Start ``args`` in its own process group; wait until ``url`` answers 200 (or fail with the log's tail)."""
     src, venv_bin = str(Path(__file__).resolve().parents[2] / "src"), str(Path(sys.executable).parent)
@@ -63,18 +57,6 @@ def start_server(args: list[str], url: str, log: Path, timeout_s: float = 180.0)
         time.sleep(0.5)
     stop_server(proc)
     raise AssertionError(f"server not ready after {timeout_s} s: {log.read_text()[-3000:]}")
-
-
-def stop_server(proc: subprocess.Popen) -> int:
-    """Stop the server by its pid (SIGINT, then SIGKILL of its process group after 20 s)."""
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    return proc.returncode
 
 
 def python() -> str:

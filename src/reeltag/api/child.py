@@ -26,9 +26,7 @@ STOP_S = 20.0
 @contextmanager
 def api_child(root: Path, log: Path, args: Sequence[str] = (), startup_s: float = STARTUP_S) -> Iterator[str]:
     """The base URL of ``reeltag api --root root [args]`` serving on 127.0.0.1 until the block ends."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-c", CLI, "api", "--root", str(root), "--host", "127.0.0.1", "--port", str(port), *args]
     with log.open("ab") as out:
@@ -38,7 +36,14 @@ def api_child(root: Path, log: Path, args: Sequence[str] = (), startup_s: float 
         _wait_for_reranker(proc, url, startup_s, log)
         yield url
     finally:
-        _stop(proc)
+        stop_process(proc)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that is free now (the server binds it next)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _wait_for_reranker(proc: subprocess.Popen, url: str, startup_s: float, log: Path) -> None:
@@ -58,12 +63,14 @@ def _wait_for_reranker(proc: subprocess.Popen, url: str, startup_s: float, log: 
     raise ReeltagError(f"reeltag api not ready after {startup_s:.0f} s; see {log}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=STOP_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=STOP_S)
+def stop_process(proc: subprocess.Popen) -> int:
+    """Stop a server started in its own session by its pid: SIGINT, then SIGKILL of its process group after
+    ``STOP_S``; its exit code."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=STOP_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=STOP_S)
+    return proc.returncode

@@ -20,6 +20,7 @@ from reeltag.video.sampling import Sampling
 
 DECODE_ERRORS = (RuntimeError, decord.DECORDError, AssertionError, IndexError, ValueError)
 SNIFF_BYTES = 512
+PADDED_ROW_ERROR = "DECORDArrayCopyFromTo"  # decord's batch copy of a frame it mis-shaped (see _batch)
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,33 @@ def _choose(reader: "decord.VideoReader", sampling: Sampling, first: int, stop: 
 
 def _decode(reader: "decord.VideoReader", path: Path, indices: np.ndarray) -> np.ndarray:
     try:
-        frames = reader.get_batch([int(i) for i in indices]).asnumpy()
+        frames = _batch(reader, [int(i) for i in indices])
     except DECODE_ERRORS as exc:
         raise UnreadableVideo(f"{path}: frames cannot be decoded ({_reason(exc)})") from exc
     if frames.ndim != 4 or frames.shape[0] != len(indices) or frames.shape[-1] != 3:
         raise UnreadableVideo(f"{path}: decoder returned frames of shape {frames.shape}")
     return frames
+
+
+def _batch(reader: "decord.VideoReader", indices: list[int]) -> np.ndarray:
+    """The frames at ``indices``, (N, H, W, 3).
+
+    decord2 3.4 takes an RGB frame whose rows FFmpeg padded to a multiple of the width for a compact frame with
+    more channels (``linesize / width``): with FFmpeg's 64-byte alignment on AVX-512 CPUs, widths 32 and 96 come
+    back as (H, W, 6) and (H, W, 4) from ``reader[i]``, and ``get_batch`` fails copying them. Such a batch is read
+    frame by frame and each row cut back to its 3·W bytes: bit-identical to what a CPU without AVX-512 decodes.
+    """
+    try:
+        return reader.get_batch(indices).asnumpy()
+    except decord.DECORDError as exc:
+        if PADDED_ROW_ERROR not in str(exc):
+            raise
+    return np.stack([unpad_rows(reader[i].asnumpy()) for i in indices])
+
+
+def unpad_rows(frame: np.ndarray) -> np.ndarray:
+    """An RGB frame that decord shaped (H, W, C > 3) from padded rows, as (H, W, 3); other frames unchanged."""
+    height, width, channels = frame.shape
+    if channels <= 3:
+        return frame
+    return np.ascontiguousarray(frame.reshape(height, width * channels)[:, : 3 * width]).reshape(height, width, 3)

@@ -4,12 +4,20 @@ set -uo pipefail
 STATE="${1:?usage: deploy/down.sh STATE_DIR}"
 PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
 GRACE_S="${GRACE_S:-20}"
-alive() { kill -0 "$1" 2>/dev/null; }
-stop_pid() {  # stop_pid PID SIGNAL...: send each signal (to the process group the pid leads, else the pid), then KILL after GRACE_S
-  local pid="$1"; shift
-  for sig in "$@"; do kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null; sleep 1; done
-  for _ in $(seq 1 "$GRACE_S"); do alive "$pid" || return 0; sleep 1; done
-  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+alive() { kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"; }  # a zombie has stopped
+gone_within() {  # gone_within PID SECONDS: poll every 0.1 s; fails if the pid is still alive after SECONDS
+  local pid="$1" tick
+  for tick in $(seq 1 $(( $2 * 10 ))); do alive "$pid" || return 0; sleep 0.1; done
+  ! alive "$pid"
+}
+stop_pid() {  # stop_pid PID SIGNAL...: send each signal (to the process group the pid leads, else the pid) a second
+  local pid="$1"; shift  # apart while the pid lives, then wait up to GRACE_S and KILL
+  for sig in "$@"; do
+    alive "$pid" || return 0
+    kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null
+    gone_within "$pid" 1 && return 0
+  done
+  gone_within "$pid" "$GRACE_S" || { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null; }
 }
 [ -d "$STATE/pids" ] || exit 0
 for name in prefect-worker $(cd "$STATE/pids" && ls dask-worker-*.pid 2>/dev/null | sed 's/\.pid$//') dask-scheduler prefect-server mlflow; do

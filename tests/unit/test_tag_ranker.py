@@ -7,9 +7,19 @@ import numpy as np
 import pytest
 
 from reeltag.config import TagRankerSection
-from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary
+from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary, per_context
 from reeltag.tag2vec.evaluate import Queries, make_queries, ranks, score
-from reeltag.tag2vec.ranker import FEATURES, SIGNALS, TagStats, candidates, ranked_scores, signal_rows, training_rows
+from reeltag.tag2vec.ranker import (
+    FEATURES,
+    SIGNALS,
+    TagStats,
+    _rank_of,
+    _top_columns,
+    candidates,
+    ranked_scores,
+    signal_rows,
+    training_rows,
+)
 from reeltag.tag2vec.ranker_model import fit_ranker_model
 
 TOPICS, PER_TOPIC, GLOBAL = 12, 25, ("g0", "g1", "g2")
@@ -59,6 +69,20 @@ def test_features_match_their_definitions_on_one_query(setting) -> None:
     np.testing.assert_allclose(signals["cond_max"][0, free], cond.max(axis=0)[free])
     np.testing.assert_allclose(signals["two_hop"][0, free], (walk[list(context)] @ walk).sum(axis=0)[free], rtol=1e-6)
     assert set(signals) == set(SIGNALS) and all(np.isneginf(m[0, list(context)]).all() for m in signals.values())
+
+
+def test_per_context_sums_and_maxes_each_contexts_rows_and_gives_zeros_for_an_empty_one() -> None:
+    rows = np.array([[1.0, -2.0], [3.0, 5.0], [7.0, 0.5], [-1.0, -1.0]])
+    lengths = np.array([2, 0, 1, 1])
+    np.testing.assert_array_equal(per_context(np.add, rows, lengths), [[4.0, 3.0], [0.0, 0.0], [7.0, 0.5], [-1.0, -1.0]])
+    np.testing.assert_array_equal(per_context(np.maximum, rows, lengths), [[3.0, 5.0], [0.0, 0.0], [7.0, 0.5], [-1.0, -1.0]])
+
+
+def test_top_columns_break_ties_at_the_cut_towards_lower_columns_and_tied_tags_share_a_rank() -> None:
+    matrix = np.array([[3.0, 1.0, 3.0, 2.0, 3.0], [-np.inf, 0.0, 0.0, 0.0, 4.0]])
+    assert _top_columns(matrix, 2).tolist() == [[True, False, True, False, False], [False, True, False, False, True]]
+    query, tag = np.array([0, 0, 0, 1, 1, 1]), np.array([1, 3, 4, 0, 3, 4])
+    assert _rank_of(matrix, query, tag).tolist() == [5.0, 4.0, 1.0, 5.0, 2.0, 1.0]
 
 
 def test_candidates_never_include_the_query_tags(setting) -> None:

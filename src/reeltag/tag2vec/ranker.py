@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reeltag.tag2vec.baselines import AlignedSpace, Contexts, Vocabulary, hybrid_scores
+from reeltag.tag2vec.baselines import AlignedSpace, Contexts, Vocabulary, hybrid_scores, per_context
 from reeltag.tag2vec.evaluate import MEMORY_BUDGET, Queries, chunks
 
 SIGNALS = (
@@ -71,12 +71,12 @@ class Candidates:
 def signal_rows(stats: TagStats, contexts: Contexts) -> dict[str, np.ndarray]:
     """Every signal of :data:`SIGNALS` for each query (rows) and vocabulary tag (columns); context tags -inf."""
     flat = np.array([c for context in contexts for c in context], dtype=np.int64)
-    starts = np.cumsum([0, *(len(c) for c in contexts[:-1])])
+    lengths = np.array([len(c) for c in contexts], dtype=np.int64)
     per_tag = _per_context_tag(stats, flat)
-    out = {name: np.add.reduceat(per_tag[name], starts, axis=0) for name in ("cooc", "cond_sum", "two_hop")}
-    out["cond_max"] = np.maximum.reduceat(per_tag["cond_sum"], starts, axis=0)
-    out |= {f"{name}_max": np.maximum.reduceat(per_tag[name], starts, axis=0) for name in ("npmi", "jaccard")}
-    out |= {"tag2vec_ii_max": np.maximum.reduceat(per_tag["tag2vec_ii"], starts, axis=0)}
+    out = {name: per_context(np.add, per_tag[name], lengths) for name in ("cooc", "cond_sum", "two_hop")}
+    out["cond_max"] = per_context(np.maximum, per_tag["cond_sum"], lengths)
+    out |= {f"{name}_max": per_context(np.maximum, per_tag[name], lengths) for name in ("npmi", "jaccard")}
+    out |= {"tag2vec_ii_max": per_context(np.maximum, per_tag["tag2vec_ii"], lengths)}
     out["cooc"] += 1e-6 * stats.vocab.counts / stats.vocab.counts.max()
     out["hybrid"] = hybrid_scores(stats.vocab, stats.aligned, contexts, stats.pseudo_count)
     out["tag2vec_io"] = stats.aligned.input_output(contexts)
@@ -119,12 +119,10 @@ def candidates(stats: TagStats, contexts: Contexts, per_signal: int) -> Candidat
 
 
 def _candidates_of(stats: TagStats, contexts: Contexts, signals: dict[str, np.ndarray], per_signal: int) -> Candidates:
-    order = {g: np.argsort(-signals[g], axis=1, kind="stable") for g in GENERATORS}
-    picked = [np.unique(np.concatenate([order[g][i, :per_signal] for g in GENERATORS])) for i in range(len(contexts))]
-    query = np.repeat(np.arange(len(contexts)), [len(p) for p in picked])
-    tag = np.concatenate(picked) if picked else np.array([], np.int64)
+    picked = np.logical_or.reduce([_top_columns(signals[g], per_signal) for g in GENERATORS])
+    query, tag = np.nonzero(picked)  # by query, then tag
     columns = [_value_columns(signals[s], query, tag) for s in SIGNALS]
-    columns.append(np.stack([np.log(_rank_of(order[g], query, tag)) for g in GENERATORS], axis=1))
+    columns.append(np.stack([np.log(_rank_of(signals[g], query, tag)) for g in GENERATORS], axis=1))
     log_cooc = np.log1p(np.maximum(signals["cooc"][query, tag], 0.0))
     sizes = np.log(np.array([len(contexts[q]) for q in query], dtype=np.float64))
     columns.append(np.stack([log_cooc, np.log(stats.vocab.counts[tag]), sizes], axis=1))
@@ -141,11 +139,25 @@ def _value_columns(matrix: np.ndarray, query: np.ndarray, tag: np.ndarray) -> np
     return np.stack([value, np.where(top > 0, value / np.where(top > 0, top, 1.0), 0.0)], axis=1)
 
 
-def _rank_of(order: np.ndarray, query: np.ndarray, tag: np.ndarray) -> np.ndarray:
-    """1-based position of each candidate in its query's ordering."""
-    position = np.empty_like(order)
-    position[np.arange(order.shape[0])[:, None], order] = np.arange(1, order.shape[1] + 1)
-    return position[query, tag].astype(np.float64)
+def _top_columns(matrix: np.ndarray, n: int) -> np.ndarray:
+    """Mask of each row's ``n`` highest columns; ties at the cut go to the lower columns (a stable sort's order)."""
+    n = min(n, matrix.shape[1])
+    cut = -np.partition(-matrix, n - 1, axis=1)[:, n - 1 : n]  # each row's n-th highest value
+    above, tied = matrix > cut, matrix == cut
+    room = n - above.sum(axis=1, keepdims=True)
+    return above | (tied & (np.cumsum(tied, axis=1) <= room))
+
+
+def _rank_of(matrix: np.ndarray, query: np.ndarray, tag: np.ndarray) -> np.ndarray:
+    """Each candidate's rank in its query's row: 1 + the number of tags scored strictly above it (tied tags share
+    the best rank)."""
+    ascending = np.sort(matrix, axis=1)
+    value = matrix[query, tag]
+    below_or_tied = np.empty(len(query), dtype=np.int64)
+    for q in np.unique(query):
+        mine = query == q
+        below_or_tied[mine] = np.searchsorted(ascending[q], value[mine], side="right")
+    return (matrix.shape[1] - below_or_tied + 1).astype(np.float64)
 
 
 def batches(stats: TagStats, queries: Queries, per_signal: int) -> Iterator[tuple[slice, Candidates]]:

@@ -48,7 +48,7 @@ def _wait_for_completed_run(url: str, serve: subprocess.Popen, timeout_s: float)
             done = [r for r in _flow_runs(url) if r["state_type"] == "COMPLETED"]
             if done:
                 return done[0]
-        time.sleep(3)
+        time.sleep(1)
     raise AssertionError(f"no scheduled run completed within {timeout_s:.0f} s")
 
 
@@ -59,6 +59,7 @@ def test_serve_runs_a_scheduled_flow_and_stops_cleanly(tmp_path: Path) -> None:
     port, home = free_port(), root / "data" / "prefect"
     home.mkdir(parents=True)
     env = {k: v for k, v in prefect_env(home).items() if not k.startswith("PREFECT_API_URL")}
+    env["PREFECT_RUNNER_POLL_FREQUENCY"] = "2"  # the runner asks for due runs every 2 s, not 10: a shorter wait
     cmd = [str(Path(sys.executable).parent / "reeltag"), "serve", "--root", str(root), "--port", str(port)]
     log = open(tmp_path / "serve.log", "wb")
     serve = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -46,10 +46,17 @@ IO_RETRIES: dict[str, Any] = {
 NO_CACHING: dict[str, Any] = {"cache_policy": NO_CACHE}
 
 
+# Section fields a served run may not set: they would point the project's runs and registry at another store
+# or widen where model artifacts may be loaded from.
+SERVED_FIXED_FIELDS = {"tracking": ("uri", "artifact_roots")}
+
+
 def project_for(root: str, **sections: BaseModel | None) -> Project:
     """The project at ``root`` with the fields GIVEN in each section overriding its own (``None`` keeps the project's).
 
-    Only explicitly set fields count (``--param tag2vec.epochs=5`` keeps the project's ``vector_size``)."""
+    Only explicitly set fields count (``--param tag2vec.epochs=5`` keeps the project's ``vector_size``). Under
+    ``reeltag serve`` the sections are checked first (:func:`check_served_sections`)."""
+    check_served_sections(sections)
     project = Project.open(root)
     updates = {name: section.model_dump(exclude_unset=True) for name, section in sections.items() if section is not None}
     updates = {name: values for name, values in updates.items() if values}
@@ -70,6 +77,37 @@ def check_served_paths(root: str, **paths: str | list[str] | None) -> None:
         for item in [value] if isinstance(value, str) else value or []:
             if not resolve_path(item).is_relative_to(base):  # relative paths as the steps read them: from the cwd
                 raise BadInput(f"flow parameter {name}={item!r} lies outside the served project {base}")
+
+
+def check_served_sections(sections: dict[str, BaseModel | None]) -> None:
+    """Under ``reeltag serve``, section parameters may not set :data:`SERVED_FIXED_FIELDS`, and a ``clip.weights``
+    that names a file must lie under the served project (a checkpoint is read from it)."""
+    if not os.environ.get(SERVED_ROOT):
+        return
+    for name, fixed in SERVED_FIXED_FIELDS.items():
+        section = sections.get(name)
+        refused = sorted(set(fixed) & section.model_fields_set) if section is not None else []
+        if refused:
+            raise BadInput(f"flow parameter {name}.{refused[0]} cannot be set in a served run (it is the project's own)")
+    clip = sections.get("clip")
+    if clip is not None and "weights" in clip.model_fields_set:
+        check_served_weights(**{"clip.weights": clip.model_dump(include={"weights"})["weights"]})
+
+
+def check_served_weights(**weights: str | None) -> None:
+    """Under ``reeltag serve``, each encoder weights parameter that names a file (absolute, ``~``, or relative to the
+    root, as the encoder reads it) must lie under the served project; 'random' and pretrained tags pass."""
+    served = os.environ.get(SERVED_ROOT)
+    if not served:
+        return
+    base = resolve_path(served)
+    for name, value in weights.items():
+        if value is None or value == "random":
+            continue
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else base / path
+        if (path.exists() or "/" in value) and not resolve_path(path).is_relative_to(base):
+            raise BadInput(f"flow parameter {name}={value!r} lies outside the served project {base}")
 
 
 def inbox(project: Project, name: str) -> Path:

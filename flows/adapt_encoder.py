@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows._cache import ContentInputs, cached_result, videos_named_by, weights_digest
-from flows._common import check_served_paths, project_for
+from flows._common import check_served_paths, check_served_weights, project_for
 from reeltag.config import ClipSection, TrackingSection, VideoSection
 from reeltag.io import sha256_file
 from reeltag.pipelines.encoder import AdaptResult
@@ -48,6 +48,7 @@ def adapt_encoder(
     project = project_for(root, clip=clip, video=video, tracking=tracking)
     pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
     check_served_paths(root, pairs=pairs, out=out)
+    check_served_weights(from_=from_)
     args = {"project": project, "pairs": pairs, "from_": from_, "out": out}
     return adapt_task.with_options(refresh_cache=stale_output(args))(**args)
 

@@ -103,3 +103,43 @@ def test_paths_inside_the_served_root_and_cli_runs_pass(tmp_root: Path, monkeypa
     check_served_paths("/tmp", out="/etc/passwd")  # not served: `flows run` takes the user's own paths
     monkeypatch.setenv(server.SERVED_ROOT, str(tmp_root))
     check_served_paths(str(tmp_root), files=[str(tmp_root / "data" / "inbox" / "a.jsonl")], out=None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "sections", "match"),
+    [
+        ("tracking.uri set", {"tracking": {"uri": "sqlite:////tmp/elsewhere.db"}}, "tracking.uri cannot be set"),
+        ("tracking.artifact_roots widened", {"tracking": {"artifact_roots": ["/"]}}, "artifact_roots cannot be set"),
+        ("clip.weights outside the root", {"clip": {"weights": "/etc/hostname"}}, "clip.weights='/etc/hostname' lies outside"),
+        ("clip.weights relative out of it", {"clip": {"weights": "../other/ckpt.pt"}}, "lies outside"),
+    ],
+)
+def test_served_runs_cannot_point_sections_at_other_stores_or_checkpoints(
+    tmp_root: Path, monkeypatch: pytest.MonkeyPatch, tried, kind: str, sections: dict, match: str
+) -> None:
+    from flows._common import project_for
+    from reeltag.config import ClipSection, TrackingSection
+
+    tried.bad_input("flows", f"deployment section parameter: {kind}")
+    models = {"tracking": TrackingSection, "clip": ClipSection}
+    given = {name: models[name](**fields) for name, fields in sections.items()}
+    project_for(str(tmp_root), **given)  # `flows run` from the CLI: the user's own settings
+    monkeypatch.setenv(server.SERVED_ROOT, str(tmp_root))
+    with pytest.raises(BadInput, match=match):
+        project_for(str(tmp_root), **given)
+
+
+def test_served_adapt_run_reads_its_starting_checkpoint_only_from_under_the_root(
+    tmp_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows._common import check_served_weights, project_for
+    from flows.adapt_encoder import adapt_encoder
+    from reeltag.config import ClipSection
+
+    monkeypatch.setenv(server.SERVED_ROOT, str(tmp_root))
+    with pytest.raises(BadInput, match="from_='/etc/hostname' lies outside"):
+        adapt_encoder.fn(root=str(tmp_root), pairs=str(tmp_root / "pairs.jsonl"), from_="/etc/hostname")
+    (tmp_root / "models").mkdir(exist_ok=True)
+    (tmp_root / "models" / "ckpt.pt").write_bytes(b"")
+    check_served_weights(from_="models/ckpt.pt", other=str(tmp_root / "models" / "ckpt.pt"), tag="random")
+    project_for(str(tmp_root), clip=ClipSection(weights="models/ckpt.pt"))

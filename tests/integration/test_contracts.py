@@ -1,12 +1,17 @@
 """Contracts both ways: for every suite a good fixture passes and each bad fixture fails the expectation it should."""
 
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from reeltag.contracts.runner import validate_frame
-from reeltag.contracts.suites import REPO_CONTRACTS, load_suite, suite_path
+from reeltag.contracts.suites import SHIPPED_CONTRACTS, load_suite, suite_path
 from reeltag.errors import BadInput, NotFound
 
 pytestmark = pytest.mark.integration
@@ -117,9 +122,32 @@ def test_bad_sentences_fail_the_right_expectation(kind: str, expected: tuple, cr
 def test_project_copy_of_a_suite_wins_and_missing_ones_fall_back(tmp_path: Path) -> None:
     (tmp_path / "posts.json").write_text('{"name": "posts", "expectations": [], "meta": {"contract_version": "9"}}')
     assert suite_path("posts", tmp_path) == tmp_path / "posts.json"
-    assert suite_path("hashtag_sentences", tmp_path) == REPO_CONTRACTS / "hashtag_sentences.json"
+    assert suite_path("hashtag_sentences", tmp_path) == SHIPPED_CONTRACTS / "hashtag_sentences.json"
     with pytest.raises(NotFound):
         suite_path("nothing", tmp_path)
     (tmp_path / "broken.json").write_text('{"name": "broken", "expectations": []}')
     with pytest.raises(BadInput):
         load_suite("broken", tmp_path)
+
+
+def test_a_wheel_ships_the_contract_suites_and_an_install_from_it_finds_them(tmp_path: Path) -> None:
+    """Built from a copy of this checkout's sources (setuptools writes build/ beside them; no build isolation:
+    offline) and unpacked as site-packages would hold it; the installed reeltag then reads its suites from the
+    wheel's data_contracts/, not from a checkout."""
+    repo, source, site = Path(__file__).resolve().parents[2], tmp_path / "source", tmp_path / "site"
+    for name in ("src", "flows", "data_contracts"):
+        shutil.copytree(repo / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(repo / name, source / name)
+    build = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)]
+    subprocess.run(build, check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("reeltag-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = sorted(n for n in archive.namelist() if n.startswith("data_contracts/"))
+        archive.extractall(site)
+    assert shipped == sorted(f"data_contracts/{p.name}" for p in (repo / "data_contracts").glob("*.json"))
+    probe = "from reeltag.contracts.suites import load_suite, suite_path; load_suite('posts'); print(suite_path('posts'))"
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    found = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert Path(found.stdout.strip()) == site / "data_contracts" / "posts.json"

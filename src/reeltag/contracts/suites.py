@@ -4,9 +4,10 @@ A suite is ``<name>.json`` in GX 1.x shape (``name``, ``expectations`` of ``{typ
 ``meta.contract_version``. Each expectation's ``meta`` says ``critical`` (a failure stops later steps) and
 ``row_level`` (failing rows are quarantined with the reason).
 
-Where suites are looked up, per suite: ``<project root>/data_contracts/<name>.json`` first, then the repo's
-``data_contracts/`` (next to ``src/``; present in a source checkout and an editable install, which is what
-``make`` sets up). A project can override one suite and keep the others.
+Where suites are looked up, per suite: ``<project root>/data_contracts/<name>.json`` first, then the shipped
+``data_contracts/``: the repo's (next to ``src/``, in a source checkout and an editable install, which is what
+``make`` sets up) or, installed from a wheel, the one beside the ``reeltag`` package. A project can override one
+suite and keep the others.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from typing import Any
 
 from reeltag.errors import BadInput, NotFound
 
-REPO_CONTRACTS = Path(__file__).resolve().parents[3] / "data_contracts"
+_HERE = Path(__file__).resolve()
+# The source checkout's (src/reeltag/contracts/ → repo) or the wheel's (site-packages/reeltag/contracts/ → site-packages)
+SHIPPED_CONTRACTS = next(
+    (folder for folder in (_HERE.parents[3] / "data_contracts", _HERE.parents[2] / "data_contracts") if folder.is_dir()),
+    _HERE.parents[3] / "data_contracts",
+)
 
 
 def suite_path(name: str, contracts_dir: Path | None = None) -> Path:
-    """The file of suite ``name``: the project's copy when present, else the repo's."""
-    for folder in (contracts_dir, REPO_CONTRACTS):
+    """The file of suite ``name``: the project's copy when present, else the shipped one."""
+    for folder in (contracts_dir, SHIPPED_CONTRACTS):
         if folder is not None and (folder / f"{name}.json").is_file():
             return folder / f"{name}.json"
-    raise NotFound(f"data contract {name!r} not found in {contracts_dir} or {REPO_CONTRACTS}")
+    raise NotFound(f"data contract {name!r} not found in {contracts_dir} or {SHIPPED_CONTRACTS}")
 
 
 def load_suite(name: str, contracts_dir: Path | None = None) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import flow, task
 
-from flows._cache import ContentInputs, validated_sentences
+from flows._cache import ContentInputs, champion_of, validated_sentences
 from flows._common import check_served_paths, project_for
 from flows.finetune_mapper import finetune_mapper
 from flows.poc_report import poc_report
@@ -16,12 +16,19 @@ from reeltag.config import CorpusSection, Tag2VecSection, TrackingSection
 from reeltag.pipelines.tag2vec import TrainResult, train_tag2vec
 from reeltag.project import Project
 
-TRAIN_CACHE = ContentInputs(derived={"sentences": validated_sentences})
+
+def continued_champion(inputs: dict[str, Any]) -> Any:
+    """Derived input: the Tag2Vec champion an incremental training continues (none for a training from scratch)."""
+    return champion_of("tag2vec")(inputs) if inputs["incremental"] else None
+
+
+TRAIN_CACHE = ContentInputs(derived={"sentences": validated_sentences, "continues": continued_champion})
 
 
 @task(name="train-tag2vec", cache_policy=TRAIN_CACHE)
 def train_task(project: Project, incremental: bool) -> TrainResult:
-    """Cached on the validated sentences' content + settings: the same corpus is not trained twice."""
+    """Cached on the validated sentences' content + settings (+ the champion an incremental run continues): the
+    same corpus is not trained twice on the same start."""
     return train_tag2vec(project, incremental=incremental)
 
 

@@ -93,3 +93,19 @@ def test_tune_key_follows_the_search_sets_files_and_videos_only(tmp_path: Path) 
     second = TUNE_CACHE.key("tune-rerank", inputs)
     (search / "qrels.txt").write_text("q1 0 d1 0\n", encoding="utf-8")
     assert len({first, second, TUNE_CACHE.key("tune-rerank", inputs)}) == 3
+
+
+def test_an_incremental_training_key_follows_the_champion_it_continues(
+    labelled: tuple[Project, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows._cache
+    from flows.retrain_tag2vec import TRAIN_CACHE
+
+    project = labelled[0]
+    champion = {"tag2vec": "1"}
+    monkeypatch.setattr(flows._cache, "champion_version", lambda _project, model: champion[model])
+    keys = lambda: {mode: TRAIN_CACHE.key("train-tag2vec", {"project": project, "incremental": mode}) for mode in (True, False)}  # noqa: E731
+    first = keys()
+    champion["tag2vec"] = "2"  # another champion since: an incremental run would continue from it
+    second = keys()
+    assert second[True] != first[True] and second[False] == first[False]

@@ -82,3 +82,19 @@ def test_the_engine_comparison_comes_from_the_record_not_the_metric_names(tmp_pa
 def test_a_ci_not_measured_is_a_warning(tmp_path: Path) -> None:
     component, _ = rerank_component(_project(tmp_path, _tune_record(ci_low=None, ci_high=None)), None)
     assert component is not None and any("not measured" in w for w in component.warnings)
+
+
+def test_the_gate_row_keeps_the_tune_topics_and_the_current_search_set_gets_its_own_engine_row(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """After the search set changed since tuning, the engine's figure the gate compares (the tune run's topics) is
+    not mixed with the engine's figures on today's set: each sits beside its own CLIPRerank row."""
+    import reeltag.pipelines.report_evidence as evidence
+
+    today = {evidence.ENGINE_NOW: {"map": 0.5, "p_10": 0.6}, "cliprerank (registered setting)": {"map": 0.7, "p_10": 0.8}}
+    monkeypatch.setattr(evidence, "_apply_champion", lambda project, search: (dict(today), None))
+    component, _ = rerank_component(_project(tmp_path, _tune_record()), "search-folder")
+    assert component is not None and component.reference == ENGINE
+    assert component.methods[ENGINE] == {"map": 0.3} and component.methods[CV]["map"] == 0.4
+    assert component.methods[evidence.ENGINE_NOW] == today[evidence.ENGINE_NOW]
+    assert component.gains == {"map": 0.4 - 0.3}

@@ -136,7 +136,8 @@ def _scratch_project(project: Project, root: Path) -> Project:
 
 
 CV = "cliprerank (cross-validated)"
-ENGINE = "engine (base run)"
+ENGINE = "engine (base run)"  # on the tune run's topics, beside the cross-validated row: what the gate compares
+ENGINE_NOW = "engine (base run, current search set)"  # beside the registered setting re-applied to today's set
 
 
 def rerank_component(project: Project, search: str | None) -> tuple[Component | None, SearchDetail | None]:
@@ -152,9 +153,9 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     cv = {measure: engine["mean_b"], f"ci_low/{measure}": ci_low if ci_low is not None else float("nan")}
     methods = {ENGINE: {measure: engine["mean_a"]}, CV: cv}
     detail = None
-    if search is not None:
+    if search is not None:  # the search set may have changed since tuning: its rows stay apart from the gate's
         applied, detail = _apply_champion(project, Path(search))
-        methods = {ENGINE: {**applied.pop(ENGINE), measure: methods[ENGINE][measure]}, CV: cv, **applied}
+        methods = {**methods, **applied}
     gates = project.settings.gates
     counts = "/".join(str(engine[k]) for k in ("wins", "losses", "ties"))
     ci = f"[{ci_low:.4f}, {ci_high:.4f}]" if ci_low is not None and ci_high is not None else "not measured"
@@ -174,7 +175,8 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
             f"The gate compares cross-validated CLIPRerank (held-out topics, α chosen on other folds) with the engine's "
             f"base run on the same topics: wins/losses/ties {counts}, mean Δ {measure} 95% CI {ci}. The "
             "'registered setting' row re-applies the registered reranker (champion, else challenger) to every topic "
-            "(in-sample); the per-topic line and chart below compare that row with the engine.",
+            "of the current search set (in-sample), beside the engine on that set; the per-topic line and chart below "
+            "compare those two rows.",
         ),
     )
     return component, detail
@@ -220,7 +222,7 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
         base = evaluate_run(quiet, files["run_path"], files["qrels_path"], SEARCH_MEASURES)
         reranked = evaluate_run(quiet, out, files["qrels_path"], SEARCH_MEASURES)
     methods = {
-        ENGINE: {metric_key(m): v for m, v in base.mean.items()},
+        ENGINE_NOW: {metric_key(m): v for m, v in base.mean.items()},
         "cliprerank (registered setting)": {metric_key(m): v for m, v in reranked.mean.items()},
     }
     first = SEARCH_MEASURES[0]

@@ -1,7 +1,8 @@
-"""Helpers for the API tests: register a reranker version by hand, start and stop a server process."""
+"""Helpers for the API tests: register a reranker or fusion version by hand, start and stop a server process."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,12 +11,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 from reeltag.api.child import free_port  # noqa: F401 (the tests import it from here)
 from reeltag.api.child import stop_process as stop_server
 from reeltag.api.registry import load_reranker
 from reeltag.decisions.gates import Decision
-from reeltag.pipelines.registry import GateOutcome, register_and_gate
+from reeltag.pipelines.fusion_model import FUSION_FILE, KNN_FILE, _log_native
+from reeltag.pipelines.registry import Candidate, GateOutcome, native_copy, register_and_gate
 from reeltag.pipelines.rerank_gate import reranker_candidate
 from reeltag.project import Project
 from reeltag.rerank.model import RerankerParams
@@ -33,6 +36,20 @@ def register_reranker_version(project: Project, **changes: object) -> str:
     with project.tracker.run("rerank", project.settings, tags={"kind": "test"}) as run:
         candidate = reranker_candidate(project, run, params, {})
         champion = project.tracker.by_alias("reranker", "champion")
+        return register_and_gate(project, candidate, lambda info: GateOutcome(decision=NO_EVIDENCE), champion).version
+
+
+def register_fusion_version(project: Project, **changes: object) -> str:
+    """A new ``reeltag.fusion`` version: the champion's ``fusion.json`` with ``changes`` (None drops a key), the
+    same kNN features (not promoted)."""
+    champion = project.tracker.by_alias("fusion", "champion")
+    folder = native_copy(project, champion) / "fusion"
+    meta = json.loads((folder / FUSION_FILE).read_text(encoding="utf-8")) | changes
+    with np.load(folder / KNN_FILE, allow_pickle=False) as stored:
+        features = stored["features"]
+    with project.tracker.run("fusion", project.settings, tags={"kind": "test"}) as run:
+        logged = _log_native(project, run.run_id, {k: v for k, v in meta.items() if v is not None}, features)
+        candidate = Candidate(model="fusion", run=run, logged=logged, tags={"kind": "test"})
         return register_and_gate(project, candidate, lambda info: GateOutcome(decision=NO_EVIDENCE), champion).version
 
 

@@ -61,6 +61,8 @@ def test_health_ready_and_models(client: TestClient, served_project) -> None:
     tracker = Project.open(served_project.root).tracker
     for model in ("tag2vec", "mapper", "reranker"):
         assert models["serving"][model] == tracker.by_alias(model, "champion").version
+    assert models["serving"]["fusion"] is None and models["loaded_at"]["fusion"] is None and models["fusion"] is None
+    assert "no fusion passed its gate" in models["errors"]["fusion"]
     assert models["encoder"]["weights_kind"] == "demo-trained" and models["catalogue"]["cached"] == 24
     assert client.get("/docs").status_code == 200 and "/v1/rerank" in client.get("/openapi.json").json()["paths"]
 

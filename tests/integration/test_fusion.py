@@ -1,6 +1,7 @@
 """Fusion of the mapper, visual kNN and text branches on the small demo's labelled videos with their titles
 (demo-trained encoder; and random weights, where the text knows more than the pictures), then `suggest --text`
-and `/v1/suggest` with a text. Prints every held-out figure of the README's fusion rows."""
+and `/v1/suggest` with a text (the API holds the champion fusion and swaps it on refresh). Prints every
+held-out figure of the README's fusion rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_helpers import register_fusion_version
 from fastapi.testclient import TestClient
 from mapper_helpers import mapper_project_at, write_demo_labelled
 from typer.testing import CliRunner
@@ -108,6 +110,64 @@ def test_api_suggest_takes_a_text_and_names_each_tags_branch(trained: dict[str, 
             "/v1/suggest", files={"video": ("v.mp4", video.read_bytes(), "video/mp4")}, data={"k": "5", "text": "😀🔥❤️"}
         )
         assert upload.status_code == 200 and "visual branches only" in upload.json()["note"], upload.text
+
+
+def _counting_fusion_look_ups(project: Project, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``project.tracker.by_alias`` calls for ``reeltag.fusion`` (the aliases), appended as they happen."""
+    asked: list[str] = []
+    by_alias = project.tracker.by_alias
+
+    def counted(model: str, alias: str) -> Any:
+        if model == "fusion":
+            asked.append(alias)
+        return by_alias(model, alias)
+
+    monkeypatch.setattr(project.tracker, "by_alias", counted)
+    return asked
+
+
+def test_the_api_holds_the_champion_fusion_and_swaps_it_on_refresh(
+    trained: dict[str, Any], labelled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded once: requests never ask the registry for it; /v1/models lists it; a promoted version is served
+    from the next refresh on, one that fails to load leaves the old one serving (error listed), and one fitted
+    for another mapper is held but not used (`ranking` says why)."""
+    registrar, old = Project.open(trained["root"]), trained["fitted"]["version"]
+    service = Service.start(Project.open(trained["root"], api={"video_root": str(labelled)}))
+    asked = _counting_fusion_look_ups(service.project, monkeypatch)
+    body = {"video": f"videos/{min((labelled / 'videos').glob('label_*.mp4')).name}", "k": 5, "text": "Sky on fire"}
+    new = register_fusion_version(registrar, weights={"mapper": 1.0, "knn": 0.0, "text": 0.0, "prior": 0.0})
+    broken, stale = register_fusion_version(registrar, weights=None), register_fusion_version(registrar, mapper_version="999")
+    try:
+        with TestClient(create_app(service, watch=False)) as client:
+            rank = lambda: client.post("/v1/suggest", json=body).json()["ranking"]  # noqa: E731
+            assert [rank() for _ in range(3)] == [rank()] * 3 and rank().startswith(f"fused v{old} (")
+            models = client.get("/v1/models").json()
+            registrar.tracker.promote("fusion", new)
+            assert rank().startswith(f"fused v{old} (") and asked == []  # promoted, not yet refreshed
+            assert service.refresh() is True and asked == ["champion"]
+            swapped, swapped_models = rank(), client.get("/v1/models").json()
+            registrar.tracker.promote("fusion", broken)
+            assert service.refresh() is False and rank() == swapped
+            broken_models = client.get("/v1/models").json()
+            registrar.tracker.promote("fusion", stale)
+            assert service.refresh() is True
+            stale_ranking, stale_models = rank(), client.get("/v1/models").json()
+            metrics = client.get("/metrics").text
+    finally:
+        registrar.tracker.promote("fusion", old)
+    assert models["serving"]["fusion"] == old and models["loaded_at"]["fusion"] and "fusion" not in models["errors"]
+    assert models["fusion"]["weights"] == trained["fitted"]["weights"] and models["fusion"]["not_used"] == ""
+    assert models["fusion"]["fitted_for"]["mapper"] == models["serving"]["mapper"]
+    assert swapped.startswith(f"fused v{new} (mapper 1.00, knn 0.00, text 0.00, prior 0.00)")
+    assert swapped_models["serving"]["fusion"] == new and swapped_models["loaded_at"]["fusion"] > models["loaded_at"]["fusion"]
+    assert broken_models["serving"]["fusion"] == new
+    assert broken_models["errors"]["fusion"] == f"fusion v{broken} not loaded (KeyError: 'weights')"
+    mapper = models["serving"]["mapper"]
+    assert stale_models["serving"]["fusion"] == stale and f"mapper 999 (now {mapper})" in stale_models["fusion"]["not_used"]
+    assert stale_ranking == f"mapper alone: {stale_models['fusion']['not_used']}"
+    assert 'reeltag_api_champion_refused_total{model="fusion"} 1.0' in metrics
+    assert 'refused_total{model="reranker"}' not in metrics  # no reranker here: absent, not refused
 
 
 def test_random_weights_lean_on_text(

@@ -12,7 +12,7 @@ import pytest
 
 from reeltag.mapper.suggest import TagIndex
 from reeltag.pipelines import suggest_fused
-from reeltag.pipelines.fusion_model import FUSION_FILE, KNN_FILE, read_fusion
+from reeltag.pipelines.fusion_model import FUSION_FILE, KNN_FILE, NoFusion, read_fusion
 from reeltag.pipelines.suggest_fused import MAPPER_ALONE, rank_videos
 from reeltag.pipelines.text import MODEL_FILE
 from reeltag.project import Project
@@ -38,15 +38,15 @@ def _project(tmp_path: Path, use_fused: bool, monkeypatch: pytest.MonkeyPatch) -
         np.savez(fh, features=np.eye(2, 3, dtype=np.float32))
     posts = [(("beach",), ("ocean",)), (("snow",), ("winter",)), (("dinner",), ("food",))] * 2
     save_text_model(fit_text_model(posts, KEYS, 1), TextMethod(name="knn", param=2), project.paths.models / "text" / MODEL_FILE)
-    champion = read_fusion(folder, "1") if use_fused else None  # no champion: no fusion passed its gate
+    champion = read_fusion(folder, "1") if use_fused else NoFusion()  # no champion: no fusion passed its gate
     monkeypatch.setattr(suggest_fused, "load_fusion", lambda _project: champion)
     return project
 
 
-def _rank(project: Project, texts: dict[str, str]):  # type: ignore[no-untyped-def]
+def _rank(project: Project, texts: dict[str, str], fusion=None):  # type: ignore[no-untyped-def]
     index = TagIndex.build(KEYS, np.eye(4))
     mapped = np.array([[0.0, 1.0, 0.1, 0.0], [0.0, 1.0, 0.1, 0.0]])  # the mapper says winter for both
-    return rank_videos(project, mapped, np.eye(2, 3), ["a.mp4", "b.mp4"], index, SPACE, ("2", "enc"), 3, None, texts)
+    return rank_videos(project, mapped, np.eye(2, 3), ["a.mp4", "b.mp4"], index, SPACE, ("2", "enc"), 3, None, texts, fusion)
 
 
 def test_fused_ranking_names_branches_and_notes_unusable_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,3 +76,14 @@ def test_without_a_usable_fusion_the_mapper_ranks_and_says_why(tmp_path: Path, m
         {},
     )
     assert "mapper 2 (now 5)" in stale.ranking
+
+
+def test_a_given_fusion_ranks_without_the_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API passes the fusion it holds (or why it holds none): ``load_fusion`` is not called."""
+    held = read_fusion(_project(tmp_path, True, monkeypatch).paths.root / "champion-copy", "7")
+    project = _project(tmp_path / "none", False, monkeypatch)
+    monkeypatch.setattr(suggest_fused, "load_fusion", lambda _project: pytest.fail("the registry was asked"))
+    assert _rank(project, {"a.mp4": "dinner tonight"}, held).ranking.startswith("fused v7")
+    absent = _rank(project, {"a.mp4": "dinner tonight"}, NoFusion("fusion v8 not loaded (KeyError: 'weights')"))
+    assert absent.ranking == f"{MAPPER_ALONE}: fusion v8 not loaded (KeyError: 'weights')"
+    assert absent.notes[0] == "text not used: fusion v8 not loaded (KeyError: 'weights')"

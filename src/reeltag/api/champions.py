@@ -11,9 +11,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from reeltag.api import registry
+from reeltag.pipelines.fusion_model import NO_FUSION
 from reeltag.project import Project
 from reeltag.rerank.model import RerankerParams
 
@@ -40,20 +42,31 @@ class Reranker:
 
 
 @dataclass(frozen=True)
+class HeldFusion:
+    """The champion ``reeltag.fusion``; ``/v1/suggest`` ranks with it while it fits the served mapper and Tag2Vec."""
+
+    fusion: Any  # pipelines.fusion_model.Fusion
+    version: str
+    loaded_at: str
+
+
+@dataclass(frozen=True)
 class Champions:
     suggester: Suggester | None = None
     reranker: Reranker | None = None
     errors: dict[str, str] = field(default_factory=dict)  # model → why its champion is not (or no longer) served
     challenger: Reranker | None = None  # the `challenger` alias reranker, loaded when [ab.online] has that variant
+    fusion: HeldFusion | None = None
 
     @property
     def versions(self) -> dict[str, str | None]:
-        s, r, c = self.suggester, self.reranker, self.challenger
+        s, r, c, f = self.suggester, self.reranker, self.challenger, self.fusion
         return {
             "tag2vec": s.tag2vec_version if s else None,
             "mapper": s.mapper_version if s else None,
             "reranker": r.version if r else None,
             "challenger": c.version if c else None,
+            "fusion": f.version if f else None,
         }
 
 
@@ -68,11 +81,13 @@ def load_champions(
     previous = previous or Champions()
     errors: dict[str, str] = {}
     suggester = _suggester(project, encoder_id, versions, previous, errors)
-    reranker = _reranker(project, encoder_id, versions.get("reranker"), previous.reranker, errors)
+    rerank = partial(_load_reranker, project, encoder_id)
+    reranker = _by_version("reranker", versions.get("reranker"), previous.reranker, errors, rerank)
     challenger = previous.challenger
     if "challenger" in versions:
-        challenger = _reranker(project, encoder_id, versions["challenger"], previous.challenger, errors, "challenger")
-    return Champions(suggester, reranker, errors, challenger)
+        challenger = _by_version("challenger", versions["challenger"], previous.challenger, errors, rerank)
+    fusion = _by_version("fusion", versions.get("fusion"), previous.fusion, errors, partial(_load_fusion, project))
+    return Champions(suggester=suggester, reranker=reranker, errors=errors, challenger=challenger, fusion=fusion)
 
 
 def _suggester(
@@ -99,24 +114,23 @@ def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> 
     return Suggester(space, mapper, str(space.version), str(mapper.info.version), now())
 
 
-NO_RERANKER = {
+NO_CHAMPION = {  # slot → why it serves none
     "reranker": "no champion reranker yet: run `reeltag rerank tune` (or `reeltag promote reranker`)",
     "challenger": "[ab.online] variants name challenger, but reeltag.reranker has no `challenger` alias (a version "
     "that passes its gate gets it, with champion; `reeltag promote reranker --version N` then moves the champion "
     "alone), or drop the variant",
+    "fusion": NO_FUSION,
 }
 
 
-def _reranker(
-    project: Project, encoder_id: str, version: str | None, old: Reranker | None, errors: dict[str, str], slot: str = "reranker"
-) -> Reranker | None:
-    """The reranker ``version`` (the ``slot`` alias: the champion or the challenger), or ``old`` unchanged."""
+def _by_version(slot: str, version: str | None, old: T | None, errors: dict[str, str], load: Callable[[str], T]) -> T | None:
+    """The ``slot`` alias's ``version`` (reranker, challenger or fusion) as ``load`` reads it, or ``old`` unchanged."""
     if old is not None and old.version == version:
         return old
     if version is None:
-        errors[slot] = NO_RERANKER[slot]
+        errors[slot] = NO_CHAMPION[slot]
         return old
-    return _swapped(slot, f"{slot} v{version}", lambda: _load_reranker(project, encoder_id, version), old, errors)
+    return _swapped(slot, f"{slot} v{version}", lambda: load(version), old, errors)
 
 
 def _swapped(slot: str, what: str, load: Callable[[], T], old: T | None, errors: dict[str, str]) -> T | None:
@@ -138,3 +152,9 @@ def _load_reranker(project: Project, encoder_id: str, version: str) -> Reranker:
         )
     log.info("serving reranker v%s (alpha %s, %s, %s)", version, params.alpha, params.normalisation, params.pooling)
     return Reranker(params, version, now())
+
+
+def _load_fusion(project: Project, version: str) -> HeldFusion:
+    fusion = registry.load_fusion(project, version)
+    log.info("serving fusion v%s (%s)", version, ", ".join(f"{b} {w:.2f}" for b, w in fusion.weights.items()))
+    return HeldFusion(fusion, version, now())

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from reeltag.ab.events import Event, EventStore, ServedRequest
 from reeltag.ab.serving import SIMULATED_PREFIX, Arranged, arrange, in_window, rankings_needed, running, uses_challenger, utc
-from reeltag.api.champions import NO_RERANKER, Champions
+from reeltag.api.champions import NO_CHAMPION, Champions
 from reeltag.api.schemas import (
     BodyRefused,
     OnlineArm,
@@ -55,7 +55,7 @@ class Experiment:
         """Refuse to serve an experiment whose challenger arm has no reranker (never a silent champion instead)."""
         if uses_challenger(self.cfg) and champions.challenger is None:
             raise NotFound(
-                f"online experiment {self.cfg.name!r}: {champions.errors.get('challenger', NO_RERANKER['challenger'])}"
+                f"online experiment {self.cfg.name!r}: {champions.errors.get('challenger', NO_CHAMPION['challenger'])}"
             )
 
     def arrange_response(self, req: RerankRequest, score: Callable[[str], RerankResponse]) -> RerankResponse:

@@ -15,7 +15,7 @@ from reeltag.errors import NotFound
 from reeltag.project import Project
 from reeltag.rerank.model import PARAMS_FILE, RerankerParams, read_params
 
-WATCHED = ("tag2vec", "mapper", "reranker")
+WATCHED = ("tag2vec", "mapper", "reranker", "fusion")
 
 
 def champion_versions(project: Project) -> dict[str, str | None]:
@@ -47,3 +47,13 @@ def load_reranker(project: Project, version: str) -> RerankerParams:
         raise NotFound(f"reeltag.reranker version {version} not found")
     with tempfile.TemporaryDirectory(prefix="reeltag-api-reranker-") as tmp:
         return read_params(Path(project.tracker.download_native(info, tmp)) / PARAMS_FILE)
+
+
+def load_fusion(project: Project, version: str) -> Any:
+    """One registered ``reeltag.fusion`` version (its verified local copy)."""
+    from reeltag.pipelines.fusion_model import fusion_version
+
+    info = project.tracker.version("fusion", version)
+    if info is None:
+        raise NotFound(f"reeltag.fusion version {version} not found")
+    return fusion_version(project, info)

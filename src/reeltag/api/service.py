@@ -12,10 +12,11 @@ from dataclasses import asdict
 from typing import Any
 
 from reeltag.api import registry
-from reeltag.api.champions import Champions, load_champions, now
+from reeltag.api.champions import Champions, Suggester, load_champions, now
 from reeltag.api.metrics import ApiMetrics
 from reeltag.api.textcache import QueryVectors
 from reeltag.pipelines.catalogue import Catalogue, load_catalogue
+from reeltag.pipelines.fusion_model import fusion_mismatch
 from reeltag.project import Project
 from reeltag.rerank.catalogue import FeatureMatrix, build_matrix
 
@@ -73,7 +74,7 @@ class Service:
         before = self.champions
         after = load_champions(self.project, self.encoder.model_id, versions, before)
         self.champions = after  # one reference assignment: a request sees the old or the new object, never a mix
-        self._count_swaps(before, after)
+        self._count_swaps(before, after, versions)
         return after.versions != before.versions
 
     def _refresh_catalogue(self) -> None:
@@ -87,12 +88,13 @@ class Service:
         with self._queue_lock:
             self._queued.difference_update(self.catalogue.matrix.index)
 
-    def _count_swaps(self, before: Champions, after: Champions) -> None:
+    def _count_swaps(self, before: Champions, after: Champions, wanted: dict[str, str | None]) -> None:
         for model, version in after.versions.items():
             if version != before.versions[model]:
                 self.metrics.swaps.labels(model).inc()
         for model in after.errors:
-            self.metrics.refused.labels(model).inc()
+            if wanted.get(model) is not None:  # a named version that failed to load, not an absent champion
+                self.metrics.refused.labels(model).inc()
 
     def _encode_query(self, text: str) -> Any:
         with self.encoder_lock:
@@ -115,7 +117,7 @@ class Service:
 
     def models(self) -> dict[str, Any]:
         champs = self.champions
-        s, r = champs.suggester, champs.reranker
+        s, r, f = champs.suggester, champs.reranker, champs.fusion
         return {
             "serving": champs.versions,
             "loaded_at": {
@@ -123,13 +125,26 @@ class Service:
                 "mapper": s.loaded_at if s else None,
                 "reranker": r.loaded_at if r else None,
                 "challenger": champs.challenger.loaded_at if champs.challenger else None,
+                "fusion": f.loaded_at if f else None,
             },
             "reranker": asdict(r.params) if r else None,
+            "fusion": _fusion_detail(f.fusion, s, self.encoder.model_id) if f else None,
             "encoder": {"model_id": self.encoder.model_id, "weights_kind": self.encoder.weights_kind},
             "catalogue": _catalogue_counts(self.catalogue),
             "errors": dict(champs.errors),
             "started_at": self.started_at,
         }
+
+
+def _fusion_detail(fusion: Any, suggester: Suggester | None, encoder_id: str) -> dict[str, Any]:
+    """The held fusion's weights, the models it was fitted for, and why ``/v1/suggest`` does not rank with it
+    ("" when it does)."""
+    if suggester is None:
+        unused = "no champion Tag2Vec and mapper served"
+    else:
+        unused = fusion_mismatch(fusion, suggester.mapper_version, suggester.tag2vec_version, encoder_id)
+    fitted_for = {"mapper": fusion.mapper_version, "tag2vec": fusion.tag2vec_version, "encoder": fusion.encoder_id}
+    return {"weights": dict(fusion.weights), "fitted_for": fitted_for, "not_used": unused}
 
 
 def _catalogue_counts(catalogue: Catalogue | None) -> dict[str, Any]:

@@ -1,15 +1,19 @@
 """``/v1/suggest`` without HTTP: a catalogue docid, a path under ``api.video_root`` or an uploaded file →
 ``reeltag.pipelines.mapper.suggest_tags`` with the champions the API serves (the same code as ``reeltag suggest``:
-the champion fusion with the request's ``text`` when it matches them, else the mapper alone, said in ``ranking``)."""
+the held champion fusion with the request's ``text`` when it matches them, else the mapper alone, said in
+``ranking``)."""
 
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from reeltag import quarantine
+from reeltag.api.champions import Champions
 from reeltag.api.schemas import SuggestedTag, SuggestRequest, SuggestResponse
 from reeltag.api.service import Refused, Service
+from reeltag.pipelines.fusion_model import NO_FUSION, NoFusion
 from reeltag.security import resolve_path
 from reeltag.video.inputs import sniff_container
 
@@ -55,6 +59,7 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest) -> S
             encoder=service.encoder,
             champion=s.mapper,
             text=req.text,
+            fusion=_fusion(champs),
         )
     if result.quarantined or not result.videos:
         reason = result.quarantine[0].reason if result.quarantine else "no frames"
@@ -73,6 +78,12 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest) -> S
         ranking=result.ranking,
         note=found.note,
     )
+
+
+def _fusion(champs: Champions) -> Any:
+    """The fusion the request ranks with: the held champion, else why there is none (the mapper then ranks alone)."""
+    held = champs.fusion
+    return held.fusion if held is not None else NoFusion(champs.errors.get("fusion", NO_FUSION))
 
 
 def suggest_upload(service: Service, data: bytes, filename: str, req: SuggestRequest) -> SuggestResponse:

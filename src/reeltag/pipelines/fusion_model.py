@@ -23,10 +23,12 @@ from reeltag.mapper.fusion import FusionFit, fuse
 from reeltag.pipelines.records import log_result, read_result
 from reeltag.pipelines.registry import Candidate, GateOutcome, native_copy, register_and_gate
 from reeltag.project import Project
+from reeltag.tracking.records import VersionInfo
 
 MODEL = "fusion"
 FUSION_FILE, KNN_FILE = "fusion.json", "knn.npz"
 GATE_METRIC = "test/fused/p_at_5"
+NO_FUSION = "no fusion passed its gate (none fitted, or it lost to the mapper alone: `reeltag fusion fit --labels L`)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +66,13 @@ class Fusion:
     def predict(self, branches: Mapping[str, np.ndarray]) -> np.ndarray:
         """Fused scores of per-feature score matrices (the pyfunc wrapper's entry point)."""
         return fuse(branches, self.weights)
+
+
+@dataclass(frozen=True)
+class NoFusion:
+    """No fusion to rank with, and why: the mapper ranks alone and ``ranking`` says so."""
+
+    reason: str = NO_FUSION
 
 
 def register_fusion(
@@ -169,10 +178,15 @@ def load_pyfunc(artifacts: dict[str, str]) -> Fusion:
     return read_fusion(Path(artifacts[MODEL]), "pyfunc")
 
 
-def load_fusion(project: Project) -> Fusion | None:
-    """The champion ``reeltag.fusion`` (verified local copy), or None when no fusion passed its gate."""
+def load_fusion(project: Project) -> Fusion | NoFusion:
+    """The champion ``reeltag.fusion`` (verified local copy), or :class:`NoFusion` when no fusion passed its gate."""
     info = project.tracker.by_alias(MODEL, "champion")
-    return read_fusion(native_copy(project, info) / MODEL, info.version) if info is not None else None
+    return fusion_version(project, info) if info is not None else NoFusion()
+
+
+def fusion_version(project: Project, info: VersionInfo) -> Fusion:
+    """One registered ``reeltag.fusion`` version, read from its verified local copy."""
+    return read_fusion(native_copy(project, info) / MODEL, info.version)
 
 
 def fusion_mismatch(fusion: Fusion, mapper_version: str, tag2vec_version: str, encoder_id: str) -> str:

@@ -176,11 +176,13 @@ def suggest_tags(
     champion: Champion | None = None,
     text: str | None = None,
     texts: Mapping[str, str] | None = None,
+    fusion: Any = None,
 ) -> SuggestResult:
     """Ranked tags (surface forms, cosine scores) for every readable video; unreadable ones are quarantined.
 
     ``space`` and ``champion`` (the champion mapper of that space) are loaded from the registry unless given
-    (the API passes the ones it serves). ``text`` (every video's) or ``texts`` (by video path; manifests'
+    (the API passes the ones it serves), and so is the champion fusion unless ``fusion`` is given (the API's held
+    one, or a ``NoFusion`` saying why it has none). ``text`` (every video's) or ``texts`` (by video path; manifests'
     title/description/text columns too) feed the text branch when a fitted fusion is in use."""
     from reeltag.mapper.train import predict
     from reeltag.pipelines.features import extract_features
@@ -204,6 +206,7 @@ def suggest_tags(
         k or project.settings.mapper.k,
         min_score,
         _texts(project, inputs, names, text, texts),
+        fusion,
     )
     videos = tuple(VideoSuggestions(f.video, tuple(r), n) for f, r, n in zip(batch.features, ranked.tags, ranked.notes))
     counts = feature_counts(batch)

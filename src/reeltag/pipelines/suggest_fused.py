@@ -14,7 +14,7 @@ import numpy as np
 from reeltag.mapper.fusion import fuse, leading_branch
 from reeltag.mapper.suggest import Suggestion, TagIndex, _hashed, nearest_tags, top_k
 from reeltag.pipelines.fusion import branch_scores, visual_scores
-from reeltag.pipelines.fusion_model import fusion_mismatch, knn_reference, load_fusion
+from reeltag.pipelines.fusion_model import Fusion, NoFusion, fusion_mismatch, knn_reference, load_fusion
 from reeltag.pipelines.mapper_data import label_normaliser
 from reeltag.pipelines.text import load_project_text_model
 from reeltag.project import Project
@@ -41,9 +41,13 @@ def rank_videos(
     k: int,
     min_score: float | None,
     texts: Mapping[str, str],
+    fusion: Fusion | NoFusion | None = None,
 ) -> Ranked:
-    """Fused ranking when a usable fusion exists, else the mapper's nearest tags (texts then unused, noted)."""
-    fusion = load_fusion(project)
+    """Fused ranking when a usable fusion exists, else the mapper's nearest tags (texts then unused, noted).
+
+    ``fusion``: the one the caller holds (the API's champion, or :class:`NoFusion` with why it has none); None
+    loads the champion from the registry."""
+    fusion = fusion or load_fusion(project)
     why = _why_not(fusion, versions, str(space.version))
     if why:
         notes = [f"text not used: {why}" if v in texts else "" for v in videos]
@@ -71,9 +75,9 @@ def _leading(branches: Any, weights: Mapping[str, float], row: int, columns: np.
     return leading_branch(branches.scores, weights, row, columns.tolist(), branches.scales)
 
 
-def _why_not(fusion: Any, versions: tuple[str, str], tag2vec_version: str) -> str:
-    if fusion is None:
-        return "no fusion passed its gate (none fitted, or it lost to the mapper alone: `reeltag fusion fit --labels L`)"
+def _why_not(fusion: Fusion | NoFusion, versions: tuple[str, str], tag2vec_version: str) -> str:
+    if isinstance(fusion, NoFusion):
+        return fusion.reason
     return fusion_mismatch(fusion, versions[0], tag2vec_version, versions[1])
 
 

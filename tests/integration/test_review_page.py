@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from review_helpers import corpus_rules, filled_store, write_h264
+from review_items import review_item
 
 from reeltag.review.app import ReviewConfig, create_review_app
 from reeltag.review.state import fold
-from reeltag.review.store import NewItem, ReviewStore
+from reeltag.review.store import ReviewStore
 
 pytestmark = pytest.mark.integration
 
@@ -20,19 +21,10 @@ pytestmark = pytest.mark.integration
 def store(tmp_path: Path) -> ReviewStore:
     filled = filled_store(tmp_path, 3)
     other = write_h264(tmp_path / "videos" / "other.mp4", seed=99)
-    hostile = NewItem(
-        video=str(other),
-        video_sha256="f" * 64,
-        split="",
-        control=False,
+    hostile = review_item(
+        other,
+        "f" * 64,
         suggestions=(("<b>bold</b>", 0.9), ("plain", 0.1)),
-        codec="h264",
-        playable=True,
-        strip=None,
-        mapper_version="1",
-        tag2vec_version="1",
-        encoder_id="e",
-        encoder_weights="random",
     )
     filled.add_items("elsewhere", [hostile])
     return filled

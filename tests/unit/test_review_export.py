@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from review_items import review_item
 
 from reeltag.io import sha256_file
 from reeltag.review import queue as q
@@ -16,19 +17,8 @@ from reeltag.review.store import NewEvent, NewItem, ReviewStore
 
 
 def item(name: str, control: bool = False) -> NewItem:
-    return NewItem(
-        video=f"/v/{name}.mp4",
-        video_sha256=name * 8,
-        split="test",
-        control=control,
-        suggestions=(("cat", 0.9), ("dog", 0.5), ("sun", 0.4)),
-        codec="h264",
-        playable=True,
-        strip=None,
-        mapper_version="1",
-        tag2vec_version="1",
-        encoder_id="e",
-        encoder_weights="random",
+    return review_item(
+        f"/v/{name}.mp4", name * 8, split="test", control=control, suggestions=(("cat", 0.9), ("dog", 0.5), ("sun", 0.4))
     )
 
 

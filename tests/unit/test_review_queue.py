@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from review_items import review_item
 
 from reeltag.corpus.tags import TagRules
 from reeltag.errors import BadInput, NotFound
@@ -17,20 +18,7 @@ from reeltag.review.typed import typed_tag
 
 def item(name: str, scores: tuple[float, ...], control: bool = False) -> NewItem:
     tags = tuple(f"{name}{i}" for i in range(len(scores)))
-    return NewItem(
-        video=f"/v/{name}.mp4",
-        video_sha256=name * 8,
-        split="train",
-        control=control,
-        suggestions=tuple(zip(tags, scores)),
-        codec="h264",
-        playable=True,
-        strip=None,
-        mapper_version="1",
-        tag2vec_version="1",
-        encoder_id="e",
-        encoder_weights="random",
-    )
+    return review_item(f"/v/{name}.mp4", name * 8, split="train", control=control, suggestions=tuple(zip(tags, scores)))
 
 
 @pytest.fixture

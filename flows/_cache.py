@@ -23,6 +23,7 @@ from reeltag.io import sha256_file, sha256_json
 from reeltag.mapper.labels import labelled_videos
 from reeltag.pipelines.corpus import SENTENCES_FILE
 from reeltag.pipelines.registry import champion_version
+from reeltag.pipelines.text import text_model_path
 from reeltag.project import Project
 from reeltag.rerank.formats import read_manifest, search_set
 
@@ -135,6 +136,11 @@ def champion_of(model: str) -> Derive:
 def validated_sentences(inputs: dict[str, Any]) -> Any:
     """Derived input: the content of the validated sentences the Tag2Vec steps train on."""
     return path_digest(inputs["project"].paths.validation / SENTENCES_FILE)
+
+
+def text_model_file(inputs: dict[str, Any]) -> Any:
+    """Derived input: the content of the text model ``reeltag text train`` saved (``missing:…`` when none)."""
+    return path_digest(text_model_path(inputs["project"]))
 
 
 def cached_result(task: Any, key: str) -> Any | None:

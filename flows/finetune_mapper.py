@@ -1,20 +1,23 @@
-"""finetune-mapper: (re)fit the video → tag-space mapper on company labels, gate it; then the report.
+"""finetune-mapper: (re)fit the video → tag-space mapper on company labels, gate it, refit the fusion; the report.
 
 ``mode='auto'`` trains from scratch when there is no mapper champion for the current Tag2Vec champion
-(its space changed) and fine-tunes the champion otherwise (``reeltag.pipelines.mapper_fit``). The fit is cached on
-the labels file, the videos it names, the encoder checkpoint, the Tag2Vec champion and the settings: an unchanged
-hourly check does nothing.
+(its space changed) and fine-tunes the champion otherwise (``reeltag.pipelines.mapper_fit``). Then ``fusion``
+refits the fusion on the same labels when its champion does not fit the mapper, Tag2Vec and encoder in use
+(``reeltag.pipelines.fusion.refit_fusion``; too few labelled videos is logged, not raised). The steps are cached on
+the labels file, the videos it names, the encoder checkpoint, the champions they build on (and the text model) and
+the settings: an unchanged hourly check does nothing.
 """
 
 from __future__ import annotations
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 
-from flows._cache import ContentInputs, champion_of, encoder_checkpoint, videos_named_by
+from flows._cache import ContentInputs, champion_of, encoder_checkpoint, text_model_file, videos_named_by
 from flows._common import IO_RETRIES, check_served_paths, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, MapperSection, TrackingSection, VideoSection
 from reeltag.pipelines.features import ExtractSummary, extract_features
+from reeltag.pipelines.fusion import FusionRefit, refit_fusion
 from reeltag.pipelines.mapper import MapperTrained
 from reeltag.pipelines.mapper_fit import FitMode, fit_mapper
 from reeltag.project import Project
@@ -22,6 +25,10 @@ from reeltag.project import Project
 LABELLED_VIDEOS = {"videos": videos_named_by("labels"), "encoder": encoder_checkpoint}
 FEATURES_CACHE = ContentInputs(paths=("labels",), derived=LABELLED_VIDEOS)
 FIT_CACHE = ContentInputs(paths=("labels",), derived={**LABELLED_VIDEOS, "tag2vec": champion_of("tag2vec")})
+FUSION_CACHE = ContentInputs(
+    paths=("labels",),
+    derived={**FIT_CACHE.derived, "mapper": champion_of("mapper"), "text_model": text_model_file},
+)
 
 
 @task(name="extract-features", cache_policy=FEATURES_CACHE, **IO_RETRIES)
@@ -36,12 +43,21 @@ def fit_task(project: Project, labels: str, mode: FitMode) -> MapperTrained:
     return fit_mapper(project, labels, mode)
 
 
+@task(name="fit-fusion", cache_policy=FUSION_CACHE)
+def fusion_task(project: Project, labels: str) -> FusionRefit:
+    """Refit the fusion when its champion does not fit the models in use; logs what it did or why not, in one line."""
+    refit = refit_fusion(project, labels)
+    get_run_logger().info(refit.note)
+    return refit
+
+
 @flow(name="finetune-mapper", validate_parameters=True)
 def finetune_mapper(
     root: str = ".",
     labels: str | None = None,
     mode: FitMode = "auto",
     report: bool = True,
+    fusion: bool = True,
     clip: ClipSection | None = None,
     video: VideoSection | None = None,
     mapper: MapperSection | None = None,
@@ -52,6 +68,8 @@ def finetune_mapper(
     labels = labels or str(inbox(project, "labels.csv"))
     features_task(project, labels)
     result = fit_task(project, labels, mode)
+    if fusion:
+        fusion_task(project, labels)
     if report:
         poc_report(root, labels=labels, tracking=tracking)
     return result

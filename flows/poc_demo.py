@@ -68,7 +68,7 @@ def poc_demo(
     adapt_encoder(root, pairs=str(inputs.pairs), from_="random", out=str(inputs.checkpoint))
     labels, search = str(inputs.labels), str(inputs.search)
     retrain_tag2vec(root, labels=labels, search=search, chain="never")
-    finetune_mapper(root, labels=labels, report=False)
+    finetune_mapper(root, labels=labels, report=False, fusion=False)  # fit-fusion below, after the text model
     fusion_task(root, str(inputs.posts), labels)
     tune_rerank(root, search=search, report=False)
     simulated_review_task(root, labels)

@@ -23,3 +23,7 @@ class BadInput(ReeltagError):
 
 class NotFound(ReeltagError):
     """A model, alias or file a command needs does not exist yet."""
+
+
+class TooFewVideos(ReeltagError):
+    """Too few usable labelled videos for a step: a split without any, fewer than the fusion's folds."""

@@ -48,6 +48,19 @@ def test_fit_key_follows_the_labelled_videos_bytes_not_their_neighbours(labelled
     assert FIT_CACHE.key("fit-mapper", inputs) != first
 
 
+def test_fusion_key_follows_the_text_model(labelled: tuple[Project, Path, Path]) -> None:
+    """The fusion step reads the text model too: training one (or another) changes its key, not the mapper fit's."""
+    from flows.finetune_mapper import FIT_CACHE, FUSION_CACHE
+    from reeltag.pipelines.text import text_model_path
+
+    project, labels, _ = labelled
+    inputs = {"project": project, "labels": str(labels)}
+    fusion_key, fit_key = FUSION_CACHE.key("fit-fusion", inputs), FIT_CACHE.key("fit-mapper", inputs)
+    text_model_path(project).parent.mkdir(parents=True)
+    text_model_path(project).write_bytes(b"a text model")
+    assert FUSION_CACHE.key("fit-fusion", inputs) != fusion_key and FIT_CACHE.key("fit-mapper", inputs) == fit_key
+
+
 @pytest.mark.flow
 def test_changing_a_labelled_videos_bytes_misses_the_feature_cache(labelled: tuple[Project, Path, Path]) -> None:
     """The real extract-features policy on a counting task, run through Prefect: hit, hit after an unrelated

@@ -1,4 +1,5 @@
-"""retrain-tag2vec chains finetune-mapper → tune-rerank → poc-report on demo data; caching; contract stop."""
+"""retrain-tag2vec chains finetune-mapper (and its fusion refit) → tune-rerank → poc-report on demo data; caching;
+contract stop."""
 
 from __future__ import annotations
 
@@ -80,22 +81,41 @@ def test_corpus_text_in_the_report_is_escaped(lifecycle) -> None:
     assert EVIL not in page
 
 
+def test_chain_refits_the_fusion_for_the_new_mapper_champion(lifecycle) -> None:
+    """finetune-mapper made mapper v1 champion, then its fit-fusion step fitted the fusion for it on the same labels
+    and gated it: a GO makes it the champion that fits the models in use (on the tiny demo fused and mapper P@5 tie,
+    which the gate's tolerance passes; either way the fitted version is the gate's to promote, not the flow's)."""
+    from reeltag.pipelines.fusion_model import champion_fusion_mismatch
+
+    root, _ = lifecycle
+    project = Project.open(root)
+    mapper = project.tracker.by_alias("mapper", "champion")
+    [fusion] = project.tracker.versions("fusion")
+    assert mapper is not None and fusion.tags["depends_on.mapper"] == mapper.version
+    decision = fusion.tags["reeltag.decision"]
+    assert decision in ("GO", "NO-GO", "NOT ENOUGH EVIDENCE"), fusion.tags
+    champion = project.tracker.by_alias("fusion", "champion")
+    assert (champion is not None and champion.version == fusion.version) == (decision == "GO"), fusion.tags
+    assert (champion_fusion_mismatch(project) == "") == (decision == "GO")
+
+
 def test_second_finetune_run_hits_the_cache(lifecycle, demo_tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same labels, videos, encoder and Tag2Vec champion: no feature extraction and no training happen."""
+    """Same labels, videos, encoder and champions: no feature extraction, no training and no fusion step happen."""
     import flows.finetune_mapper as module
     from reeltag.pipelines import mapper as steps
 
     def must_not_run(*args, **kwargs):
-        raise AssertionError("re-encoded or re-trained although the inputs did not change")
+        raise AssertionError("re-encoded, re-trained or re-fused although the inputs did not change")
 
     monkeypatch.setattr(module, "extract_features", must_not_run)
     monkeypatch.setattr(steps, "train_mapper", must_not_run)
     monkeypatch.setattr(steps, "finetune_mapper", must_not_run)
+    monkeypatch.setattr(module, "refit_fusion", must_not_run)
     root, _ = lifecycle
-    before = Project.open(root).tracker.versions("mapper")
+    before = {model: Project.open(root).tracker.versions(model) for model in ("mapper", "fusion")}
     state = module.finetune_mapper(str(root), labels=str(demo_tiny / "labels.csv"), report=False, return_state=True)
     assert state.is_completed(), state.message
-    assert Project.open(root).tracker.versions("mapper") == before
+    assert {model: Project.open(root).tracker.versions(model) for model in before} == before
 
 
 def test_failing_contract_stops_retrain_before_training(tmp_path: Path, demo_tiny: Path) -> None:

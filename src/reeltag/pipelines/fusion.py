@@ -1,6 +1,7 @@
 """Fusion steps: ``fit_fusion`` fits the ranker of the mapper, visual kNN, text and label-prior scores on
 out-of-fold scores of the labels' train + validation videos (:mod:`reeltag.pipelines.fusion_cv`), measures every
 branch and the fusion on the test videos and registers it (:mod:`reeltag.pipelines.fusion_model`);
+``refit_fusion`` fits it only when its champion does not fit the models in use (the finetune-mapper flow);
 ``branch_scores`` is what ``suggest`` ranks with.
 """
 
@@ -13,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from reeltag.errors import TooFewVideos
 from reeltag.mapper.evaluate import Examples, cosine_scores, knn_scores, ranking_metrics
 from reeltag.mapper.fusion import BRANCHES, FEATURES, fit_ranker, fuse, label_prior
 from reeltag.mapper.suggest import TagIndex
 from reeltag.pipelines.corpus import tag_rules
 from reeltag.pipelines.fusion_cv import joined, out_of_fold
-from reeltag.pipelines.fusion_model import FusionFitted, register_fusion
+from reeltag.pipelines.fusion_model import FusionFitted, champion_fusion_mismatch, register_fusion
 from reeltag.pipelines.mapper_data import (
     build_dataset,
     check_labels,
@@ -28,6 +30,7 @@ from reeltag.pipelines.mapper_data import (
     load_space,
     require_encoder,
     require_splits,
+    space_champion,
     tag_index,
 )
 from reeltag.pipelines.text import load_project_text_model
@@ -50,6 +53,7 @@ def fit_fusion(
     index, normalise = tag_index(space), label_normaliser(project, space)
     data = build_dataset(project, check_labels(project, labels, normalise), index, encoder, on_progress)
     require_splits(data, ("train", "val", "test"))
+    _require_folds(data, project.settings.text.fusion_folds)
     texts, text_model = (
         table_texts(Path(labels), project.settings.paths.allow_absolute_manifest_paths),
         load_project_text_model(project),
@@ -65,6 +69,43 @@ def fit_fusion(
     test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), truth)
     used = {"fit": _used(fit_set), "test": _used(test_set)}
     return register_fusion(project, fitted, test, data, used, champion, space, text_model is not None)
+
+
+def _require_folds(data: Any, folds: int) -> None:
+    """Every out-of-fold fold needs a video of its own."""
+    fit_on = len(data.rows["train"]) + len(data.rows["val"])
+    if fit_on < folds:
+        raise TooFewVideos(
+            f"{data.labels.source}: {fit_on} usable train + val videos, fewer than the fusion's {folds} folds "
+            "([text] fusion_folds): label more videos"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FusionRefit:
+    fitted: FusionFitted | None  # None when nothing was fitted
+    note: str  # one line: the fitted version and its gate's verdict, or why nothing was fitted
+
+
+def refit_fusion(project: Project, labels: str | Path) -> FusionRefit:
+    """Fit the fusion on ``labels`` when the champion fusion cannot serve the models in use
+    (:func:`champion_fusion_mismatch`). What the data lacks (a mapper champion for the Tag2Vec champion, enough
+    labelled videos) is said in the note, not raised."""
+    if space_champion(project) is None:
+        return FusionRefit(fitted=None, note="fusion not fitted: no mapper champion for the Tag2Vec champion")
+    stale = champion_fusion_mismatch(project)
+    if not stale:
+        return FusionRefit(fitted=None, note="fusion not refitted: its champion fits the mapper, Tag2Vec and encoder in use")
+    try:
+        fitted = fit_fusion(project, labels)
+    except TooFewVideos as short:
+        return FusionRefit(fitted=None, note=f"fusion not fitted ({stale}): {short}")
+    text = "" if fitted.text_model else " without a text model (`reeltag text train`)"
+    use = "champion" if fitted.use_fused else "not used"
+    return FusionRefit(
+        fitted=fitted,
+        note=f"fusion v{fitted.version} fitted for mapper v{fitted.mapper_version}{text}: {fitted.decision}, {use} ({stale})",
+    )
 
 
 def _fit_branches(

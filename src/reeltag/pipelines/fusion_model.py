@@ -21,7 +21,7 @@ from reeltag.decisions.gates import Threshold, decide
 from reeltag.mapper.evaluate import Examples, Truth
 from reeltag.mapper.fusion import FusionFit, fuse
 from reeltag.pipelines.records import log_result, read_result
-from reeltag.pipelines.registry import Candidate, GateOutcome, native_copy, register_and_gate
+from reeltag.pipelines.registry import Candidate, GateOutcome, champion_version, native_copy, register_and_gate
 from reeltag.project import Project
 from reeltag.tracking.records import VersionInfo
 
@@ -195,6 +195,18 @@ def fusion_mismatch(fusion: Fusion, mapper_version: str, tag2vec_version: str, e
     wanted = {"mapper": mapper_version, "Tag2Vec": tag2vec_version, "encoder": encoder_id}
     stale = [f"{k} {found[k]} (now {wanted[k]})" for k in found if found[k] != wanted[k]]
     return f"fusion v{fusion.version} was fitted for {', '.join(stale)}: run `reeltag fusion fit --labels L`" if stale else ""
+
+
+def champion_fusion_mismatch(project: Project) -> str:
+    """Why the champion fusion cannot serve the mapper and Tag2Vec champions and the configured encoder ("" when
+    it can): what ``suggest`` would fall back to the mapper alone for."""
+    from reeltag.pipelines.mapper_data import configured_model_id
+
+    fusion = load_fusion(project)
+    if fusion is None:
+        return "there is no fusion champion"
+    mapper, tag2vec = champion_version(project, "mapper"), champion_version(project, "tag2vec")
+    return fusion_mismatch(fusion, str(mapper), str(tag2vec), configured_model_id(project))
 
 
 def knn_reference(fusion: Fusion, keys: Sequence[str]) -> Examples:

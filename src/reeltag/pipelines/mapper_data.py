@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from reeltag import quarantine
-from reeltag.errors import ContractFailed, NotFound, ReeltagError
+from reeltag.errors import ContractFailed, NotFound, ReeltagError, TooFewVideos
 from reeltag.io import sha256_file
 from reeltag.mapper.evaluate import Examples, Truth
 from reeltag.mapper.labels import LabelRow, Normalise, assign_splits, label_records, normalise_tags, parse_record, split_tags
@@ -187,7 +187,7 @@ def feature_counts(batch: "FeatureBatch") -> FeatureCounts:
 def require_splits(data: Dataset, names: Sequence[str]) -> None:
     empty = [n for n in names if not data.rows[n]]
     if empty:
-        raise ReeltagError(
+        raise TooFewVideos(
             f"{data.labels.source}: no usable videos in split(s) {', '.join(empty)} "
             "(leave 'split' empty to have one assigned, or label more videos)"
         )
@@ -202,6 +202,15 @@ def load_champion(project: Project, space: TagSpace, required: bool, strict: boo
             raise NotFound("no champion mapper yet: run `reeltag mapper train --labels LABELS` first")
         return None
     return load_version(project, info, space, strict)
+
+
+def space_champion(project: Project) -> "VersionInfo | None":
+    """The mapper champion when it was fitted on the current Tag2Vec champion (``depends_on.tag2vec``), else None."""
+    from reeltag.pipelines.registry import champion_version
+
+    champion = project.tracker.by_alias(MODEL, "champion")
+    same_space = champion is not None and champion.tags.get("depends_on.tag2vec") == champion_version(project, "tag2vec")
+    return champion if same_space else None
 
 
 def load_version(project: Project, info: "VersionInfo", space: TagSpace, strict: bool = True) -> Champion | None:

@@ -7,20 +7,17 @@ from pathlib import Path
 from typing import Literal
 
 from reeltag.pipelines import mapper
-from reeltag.pipelines.registry import champion_version
+from reeltag.pipelines.mapper_data import space_champion
 from reeltag.project import Project
 
 FitMode = Literal["auto", "train", "finetune"]
 
 
 def fit_mode(project: Project, mode: FitMode) -> Literal["train", "finetune"]:
-    """``mode`` itself unless 'auto'; then 'finetune' when the mapper champion was fitted on the current Tag2Vec
-    champion (``depends_on.tag2vec``), else 'train'."""
+    """``mode`` itself unless 'auto'; then 'finetune' when there is a :func:`space_champion`, else 'train'."""
     if mode != "auto":
         return mode
-    champion = project.tracker.by_alias("mapper", "champion")
-    same_space = champion is not None and champion.tags.get("depends_on.tag2vec") == champion_version(project, "tag2vec")
-    return "finetune" if same_space else "train"
+    return "finetune" if space_champion(project) is not None else "train"
 
 
 def fit_mapper(project: Project, labels: str | Path, mode: FitMode = "auto") -> mapper.MapperTrained:

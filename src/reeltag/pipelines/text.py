@@ -86,15 +86,20 @@ def train_text_model(project: Project, files: Sequence[Path]) -> TextModelTraine
     val_scores = score_methods(project.settings, fit_part, val_part, candidates(project.settings))
     chosen = {m.label(): m for m in candidates(project.settings)}[best_method(val_scores, learned=True)]
     model = _fit(project.settings, posts)
-    path = save_text_model(model, chosen, project.paths.models / "text" / MODEL_FILE)
+    path = save_text_model(model, chosen, text_model_path(project))
     return TextModelTrained(
         path=path, method=chosen.label(), posts=model.posts.shape[0], words=len(model.words), tags=len(model.tags), val=val_scores
     )
 
 
+def text_model_path(project: Project) -> Path:
+    """Where ``reeltag text train`` saves the text model."""
+    return project.paths.models / "text" / MODEL_FILE
+
+
 def load_project_text_model(project: Project) -> tuple[TextModel, TextMethod] | None:
     """The model ``reeltag text train`` saved, or None when there is none."""
-    path = project.paths.models / "text" / MODEL_FILE
+    path = text_model_path(project)
     return load_text_model(path) if path.is_file() else None
 
 

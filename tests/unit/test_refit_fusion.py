@@ -80,5 +80,5 @@ def test_a_new_mapper_champion_makes_the_champion_fusion_stale(monkeypatch: pyte
     assert champion_fusion_mismatch(object()) == ""  # type: ignore[arg-type]
     champions["mapper"] = "5"
     assert champion_fusion_mismatch(object()) == STALE  # type: ignore[arg-type]
-    monkeypatch.setattr(fusion_model, "load_fusion", lambda project: None)
-    assert champion_fusion_mismatch(object()) == "there is no fusion champion"  # type: ignore[arg-type]
+    monkeypatch.setattr(fusion_model, "load_fusion", lambda project: fusion_model.NoFusion())
+    assert champion_fusion_mismatch(object()) == fusion_model.NO_FUSION  # type: ignore[arg-type]

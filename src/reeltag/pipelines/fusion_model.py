@@ -203,8 +203,8 @@ def champion_fusion_mismatch(project: Project) -> str:
     from reeltag.pipelines.mapper_data import configured_model_id
 
     fusion = load_fusion(project)
-    if fusion is None:
-        return "there is no fusion champion"
+    if isinstance(fusion, NoFusion):
+        return fusion.reason
     mapper, tag2vec = champion_version(project, "mapper"), champion_version(project, "tag2vec")
     return fusion_mismatch(fusion, str(mapper), str(tag2vec), configured_model_id(project))
 

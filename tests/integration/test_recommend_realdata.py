@@ -32,5 +32,5 @@ def test_tweeteval_emoji_leave_one_out_combination_beats_cooccurrence(real_data:
     assert out["offered_tags_only"] == "ranker_tags" and out["ranker"]["queries"] > 15_000, out["val"]  # chosen on val
     for metric in ("hit_at_k", "mrr_at_k"):  # the learned tags-only ranker beats the hybrid, which beats co-occurrence
         assert test["ranker_tags"][metric] > test["hybrid"][metric] > test["cooccurrence"][metric], test
-    if ratio["ranker_tags"] < 1.10:  # measured 1.101x-1.106x, not guaranteed (gensim training varies; README says so)
+    if ratio["ranker_tags"] < 1.10:  # measured 1.097x-1.106x: not reliably met (gensim training varies; README says so)
         pytest.xfail(f"tags-only target 1.10x not met: ranker_tags {ratio['ranker_tags']:.3f}x co-occurrence hit@10")

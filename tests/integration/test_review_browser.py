@@ -45,7 +45,12 @@ def chip_state(page, rank: int) -> str:
 
 
 def wait_chip(page, rank: int, state: str) -> None:
+    """The panel shows the chip in ``state`` and htmx has settled it: the swapped-in panel's inputs (the tag
+    autocomplete) get their triggers only after the settle, so typing before it would send no request."""
     page.wait_for_selector(f'#chips .chip[data-rank="{rank}"][data-state="{state}"]', timeout=15_000)
+    page.wait_for_function(
+        "!document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')", timeout=15_000
+    )
 
 
 def test_review_in_chromium(tmp_path: Path, browser_page) -> None:

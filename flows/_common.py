@@ -63,14 +63,19 @@ def project_for(root: str, **sections: BaseModel | None) -> Project:
     return project.with_settings(**updates) if updates else project
 
 
+def _served_base() -> Path | None:
+    """The project root ``reeltag serve`` serves (set for the flow runs it starts); None outside a served run."""
+    served = os.environ.get(SERVED_ROOT)
+    return resolve_path(served) if served else None
+
+
 def check_served_paths(root: str, **paths: str | list[str] | None) -> None:
     """Under ``reeltag serve``, a run's ``root`` must be the served project's and its path parameters must lie
     under it: anyone who reaches the Prefect API can start a deployment with any parameters (``root=/other``,
     ``out=~/.bashrc``). Runs started from the CLI (``flows run``) carry the user's own paths and are not checked."""
-    served = os.environ.get(SERVED_ROOT)
-    if not served:
+    base = _served_base()
+    if base is None:
         return
-    base = resolve_path(served)
     if resolve_path(root) != base:
         raise BadInput(f"flow parameter root={root!r} is not the served project {base}")
     for name, value in paths.items():
@@ -82,7 +87,7 @@ def check_served_paths(root: str, **paths: str | list[str] | None) -> None:
 def check_served_sections(sections: dict[str, BaseModel | None]) -> None:
     """Under ``reeltag serve``, section parameters may not set :data:`SERVED_FIXED_FIELDS`, and a ``clip.weights``
     that names a file must lie under the served project (a checkpoint is read from it)."""
-    if not os.environ.get(SERVED_ROOT):
+    if _served_base() is None:
         return
     for name, fixed in SERVED_FIXED_FIELDS.items():
         section = sections.get(name)
@@ -97,10 +102,9 @@ def check_served_sections(sections: dict[str, BaseModel | None]) -> None:
 def check_served_weights(**weights: str | None) -> None:
     """Under ``reeltag serve``, each encoder weights parameter that names a file (absolute, ``~``, or relative to the
     root, as the encoder reads it) must lie under the served project; 'random' and pretrained tags pass."""
-    served = os.environ.get(SERVED_ROOT)
-    if not served:
+    base = _served_base()
+    if base is None:
         return
-    base = resolve_path(served)
     for name, value in weights.items():
         if value is None or value == "random":
             continue

@@ -7,7 +7,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: venv test demo bench clean clean-data
+.PHONY: venv test demo bench docs clean clean-data
 
 venv: $(STAMP)
 
@@ -25,6 +25,11 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The docs site (mkdocs.yml, docs/), built strictly into a temporary folder as CI does; to browse it while
+# editing: `.venv/bin/mkdocs serve` (http://127.0.0.1:8000/).
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir "$$(mktemp -d)"
 
 # Build outputs only. The project's data (corpus, quarantine, inbox, Prefect state) and the demo project are
 # never removed by `clean`: that is `clean-data`, asked for by name.

@@ -96,7 +96,7 @@ def aggregation_s(n_events: int = 1_000_000, n_requests: int = 100_000, users: i
             (f"q{q}", Event(docid=f"d{p - 1}", type=str(k), position=int(p), ts=0.0))
             for q, p, k in zip(query.tolist(), position.tolist(), kind)
         )
-        from reeltag.pipelines.ab_online import summarise
+        from reeltag.ab.online_day import summarise
 
         started = time.perf_counter()
         log = read_log(store, "bench", 0.0, 2e10, EXPERIMENT.top)

@@ -67,9 +67,9 @@ def bench_service(root: Path) -> Any:
     """The serving state the child process runs: synthetic catalogue, champions set in memory."""
     from reeltag.api.champions import Champions, Reranker, now
     from reeltag.api.service import Service
-    from reeltag.pipelines.catalogue import Catalogue
     from reeltag.project import Project
     from reeltag.rerank.catalogue import build_matrix
+    from reeltag.rerank.catalogue_loader import Catalogue
     from reeltag.rerank.model import RerankerParams
     from reeltag.video.encoder import load_encoder
 
@@ -89,8 +89,8 @@ def bench_service(root: Path) -> Any:
 
 def _suggester(encoder: Any, loaded_at: str) -> Any:
     from reeltag.api.champions import Suggester
+    from reeltag.mapper.data import Champion
     from reeltag.mapper.model import MapperArgs, TagMapper
-    from reeltag.pipelines.mapper_data import Champion
     from reeltag.tag2vec.space import TagSpace
 
     args = MapperArgs(DIM, TAG_DIM, 256, "ranking", 0.1, encoder_id=encoder.model_id)
@@ -197,7 +197,7 @@ def bare_numpy(frames: np.ndarray, query: np.ndarray, base: np.ndarray) -> np.nd
 def in_process_ms(bodies: list[dict[str, Any]], rounds: int) -> tuple[list[float], list[float]]:
     """Scoring ms per request, the API's path (matrix gather + reeltag's scoring) and the bare numpy floor,
     interleaved request by request over ``DISTINCT`` cycled candidate lists."""
-    from reeltag.api.rerank import engine_ranking
+    from reeltag.api.rerank_service import engine_ranking
     from reeltag.api.schemas import RerankRequest
     from reeltag.rerank.apply import ranking_of, score_topic
     from reeltag.rerank.catalogue import build_matrix, prepare_candidates

@@ -18,13 +18,13 @@ from typing import Any
 
 def _prepare(root: Path) -> Any:
     """The tiny demo with ``reeltag demo --quick``'s reduced settings."""
-    from reeltag.pipelines.demo import prepare_demo
+    from reeltag.demo.steps import prepare_demo
 
     return prepare_demo(root, size="tiny", seed=1, quick=True)
 
 
 def _direct(root: Path) -> float:
-    from reeltag.pipelines.demo import run_demo
+    from reeltag.demo.steps import run_demo
 
     inputs = _prepare(root)
     started = time.perf_counter()

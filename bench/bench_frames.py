@@ -30,8 +30,8 @@ def _videos(folder: Path, n: int) -> list[Path]:
 
 
 def _pipeline_fps(arch: str, encoder: Any, videos: list[Path], scratch: Path) -> tuple[float, int]:
-    from reeltag.pipelines.features import extract_features
     from reeltag.project import Project
+    from reeltag.video.steps import extract_features
 
     project = Project.open(Path(tempfile.mkdtemp(dir=scratch)), clip={"arch": arch})
     started = time.perf_counter()

@@ -26,7 +26,7 @@ MAX_PASSES = 2  # peak RSS barely varies between passes; a 1,000-video pass take
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from reeltag.pipelines.features import extract_features
+from reeltag.video.steps import extract_features
 from reeltag.project import Project
 started = time.perf_counter()
 batch = extract_features(Project.open(sys.argv[1]), [sys.argv[2]])

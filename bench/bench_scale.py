@@ -31,8 +31,8 @@ def _videos(folder: Path, n: int) -> list[Path]:
 
 
 def _fps(scratch: Path, videos: list[Path], encoder: Any = None, **sections: Any) -> float:
-    from reeltag.pipelines.features import extract_features
     from reeltag.project import Project
+    from reeltag.video.steps import extract_features
 
     project = Project.open(Path(tempfile.mkdtemp(dir=scratch)), **sections)
     started = time.perf_counter()

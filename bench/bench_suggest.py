@@ -24,7 +24,7 @@ import numpy as np
 
 from reeltag.config import ClipSection
 from reeltag.mapper.model import MapperArgs, TagMapper
-from reeltag.mapper.suggest import TagIndex, nearest_tags
+from reeltag.mapper.nearest import TagIndex, nearest_tags
 from reeltag.mapper.train import predict
 from reeltag.paths import ProjectPaths
 from reeltag.video.sampling import Sampling

@@ -1,6 +1,6 @@
 """P3: Tag2Vec training throughput, words/s through reeltag ÷ bare gensim on the same corpus file.
 
-The corpus is the seeded demo hashtag corpus (``reeltag.demo.corpus``, ``N_POSTS`` posts), parsed and
+The corpus is the seeded demo hashtag corpus (``reeltag.demo.hashtag_corpus``, ``N_POSTS`` posts), parsed and
 normalised by reeltag and written to one corpus file. "reeltag" is :func:`reeltag.tag2vec.train.train_new` with
 the default settings; "gensim" is bare ``Word2Vec`` with the same parameters on that file through the same path
 (``corpus_file=`` when ``tag2vec.corpus_file`` is on, else ``LineSentence``); both gensim paths are timed, for the
@@ -28,8 +28,8 @@ def demo_sentences(folder: Path, n_posts: int = N_POSTS) -> list[list[str]]:
 
     from reeltag.config import CorpusSection
     from reeltag.corpus.posts import Post, iter_lines, iter_raw, to_post
-    from reeltag.demo.corpus import write_corpus
-    from reeltag.pipelines.corpus import tag_rules
+    from reeltag.corpus.steps import tag_rules
+    from reeltag.demo.hashtag_corpus import write_corpus
 
     summary = write_corpus(folder, np.random.default_rng(3), n_posts, 0)
     rules, rejected, out = tag_rules(CorpusSection()), Counter(), []

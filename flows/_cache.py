@@ -19,13 +19,13 @@ from prefect.cache_policies import CachePolicy
 from prefect.context import TaskRunContext
 from pydantic import BaseModel
 
+from reeltag.corpus.steps import SENTENCES_FILE
 from reeltag.io import sha256_file, sha256_json
 from reeltag.mapper.labels import labelled_videos
-from reeltag.pipelines.corpus import SENTENCES_FILE
-from reeltag.pipelines.registry import champion_version
-from reeltag.pipelines.text import text_model_path
 from reeltag.project import Project
+from reeltag.registry.policy import champion_version
 from reeltag.rerank.formats import read_manifest, search_set
+from reeltag.text.steps import text_model_path
 
 # Settings that say why or when a step runs, not what it computes: never part of a cache key.
 NOT_OUTPUT_SETTINGS: dict[str, Any] = {"root": True, "schedules": True, "tracking": {"trigger"}}

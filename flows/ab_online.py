@@ -9,8 +9,8 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from flows._common import IO_RETRIES, NO_CACHING, project_for
+from reeltag.ab.online_day import OnlineSummary, run_ab_online
 from reeltag.config import TrackingSection
-from reeltag.pipelines.ab_online import OnlineSummary, run_ab_online
 
 
 @task(name="summarise-online-day", **IO_RETRIES, **NO_CACHING)

@@ -11,9 +11,9 @@ from flows._cache import ContentInputs, cached_result, videos_named_by, weights_
 from flows._common import check_served_paths, check_served_weights, project_for
 from reeltag.config import ClipSection, TrackingSection, VideoSection
 from reeltag.io import sha256_file
-from reeltag.pipelines.encoder import AdaptResult
-from reeltag.pipelines.encoder import adapt_encoder as adapt_step
 from reeltag.project import Project
+from reeltag.video.adapt_encoder import AdaptResult
+from reeltag.video.adapt_encoder import adapt_encoder as adapt_step
 
 
 def base_weights(inputs: dict[str, Any]) -> str:

@@ -1,9 +1,9 @@
 """finetune-mapper: (re)fit the video → tag-space mapper on company labels, gate it, refit the fusion; the report.
 
 ``mode='auto'`` trains from scratch when there is no mapper champion for the current Tag2Vec champion
-(its space changed) and fine-tunes the champion otherwise (``reeltag.pipelines.mapper_fit``). Then ``fusion``
+(its space changed) and fine-tunes the champion otherwise (``reeltag.mapper.fit``). Then ``fusion``
 refits the fusion on the same labels when its champion does not fit the mapper, Tag2Vec and encoder in use
-(``reeltag.pipelines.fusion.refit_fusion``; too few labelled videos is logged, not raised). The steps are cached on
+(``reeltag.suggest.fusion_fit.refit_fusion``; too few labelled videos is logged, not raised). The steps are cached on
 the labels file, the videos it names, the encoder checkpoint, the champions they build on (and the text model) and
 the settings: an unchanged hourly check does nothing.
 """
@@ -16,11 +16,11 @@ from flows._cache import ContentInputs, champion_of, encoder_checkpoint, text_mo
 from flows._common import IO_RETRIES, check_served_paths, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, MapperSection, TrackingSection, VideoSection
-from reeltag.pipelines.features import ExtractSummary, extract_features
-from reeltag.pipelines.fusion import FusionRefit, refit_fusion
-from reeltag.pipelines.mapper import MapperTrained
-from reeltag.pipelines.mapper_fit import FitMode, fit_mapper
+from reeltag.mapper.fit import FitMode, fit_mapper
+from reeltag.mapper.steps import MapperTrained
 from reeltag.project import Project
+from reeltag.suggest.fusion_fit import FusionRefit, refit_fusion
+from reeltag.video.steps import ExtractSummary, extract_features
 
 LABELLED_VIDEOS = {"videos": videos_named_by("labels"), "encoder": encoder_checkpoint}
 FEATURES_CACHE = ContentInputs(paths=("labels",), derived=LABELLED_VIDEOS)

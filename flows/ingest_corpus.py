@@ -9,7 +9,7 @@ from prefect import flow, task
 from flows._common import IO_RETRIES, NO_CACHING, check_served_paths, inbox, project_for
 from flows.validate_data import validate_data
 from reeltag.config import CorpusSection, TrackingSection
-from reeltag.pipelines.corpus import IngestSummary, ingest_posts
+from reeltag.corpus.steps import IngestSummary, ingest_posts
 from reeltag.project import Project
 
 

@@ -24,11 +24,11 @@ from flows.ingest_corpus import ingest_corpus
 from flows.poc_report import poc_report
 from flows.retrain_tag2vec import retrain_tag2vec
 from flows.tune_rerank import tune_rerank
-from reeltag.pipelines.ab_simulated import SimulatedExperiment, simulate_online_experiment
-from reeltag.pipelines.demo import SIMULATED_TRAFFIC, DemoInputs, DemoSummary, prepare_demo, summarise
-from reeltag.pipelines.fusion import FusionFitted, fit_text_and_fusion
-from reeltag.pipelines.review import simulate_demo_review
+from reeltag.demo.online_experiment import SimulatedExperiment, simulate_online_experiment
+from reeltag.demo.simulated_reviewer import simulate_demo_review
+from reeltag.demo.steps import SIMULATED_TRAFFIC, DemoInputs, DemoSummary, prepare_demo, summarise
 from reeltag.project import Project
+from reeltag.suggest.fusion_fit import FusionFitted, fit_text_and_fusion
 
 
 @task(name="demo-data", **IO_RETRIES, **NO_CACHING)
@@ -60,7 +60,7 @@ def simulated_users_task(root: str, search: str, quick: bool, seed: int) -> Simu
 def poc_demo(
     root: str = "demo-out", size: Literal["tiny", "small", "full"] = "small", seed: int = 1, quick: bool = False
 ) -> DemoSummary:
-    """``quick``: reduced settings for a smoke run (see ``reeltag.pipelines.demo.QUICK_SECTIONS``)."""
+    """``quick``: reduced settings for a smoke run (see ``reeltag.demo.steps.QUICK_SECTIONS``)."""
     started = time.perf_counter()
     inputs = demo_data_task(root, size, seed, quick)
     root = str(inputs.root)

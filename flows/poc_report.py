@@ -9,8 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows._common import IO_RETRIES, NO_CACHING, check_served_paths, inbox, project_for
 from reeltag.config import GatesSection, TrackingSection
-from reeltag.pipelines.report import ReportResult, build_report
 from reeltag.project import Project
+from reeltag.report.steps import ReportResult, build_report
 
 
 @task(name="build-report", **IO_RETRIES, **NO_CACHING)

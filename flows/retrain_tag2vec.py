@@ -13,8 +13,8 @@ from flows.poc_report import poc_report
 from flows.tune_rerank import tune_rerank
 from flows.validate_data import validate_data
 from reeltag.config import CorpusSection, Tag2VecSection, TrackingSection
-from reeltag.pipelines.tag2vec import TrainResult, train_tag2vec
 from reeltag.project import Project
+from reeltag.tag2vec.steps import TrainResult, train_tag2vec
 
 
 def continued_champion(inputs: dict[str, Any]) -> Any:

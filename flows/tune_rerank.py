@@ -8,10 +8,10 @@ from flows._cache import ContentInputs, encoder_checkpoint, search_set_content
 from flows._common import check_served_paths, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, RerankSection, TrackingSection, VideoSection
-from reeltag.pipelines.rerank import TuneResult
-from reeltag.pipelines.rerank import tune_rerank as tune_step
 from reeltag.project import Project
 from reeltag.rerank.formats import search_set
+from reeltag.rerank.steps import TuneResult
+from reeltag.rerank.steps import tune_rerank as tune_step
 
 TUNE_CACHE = ContentInputs(derived={"search_set": search_set_content("search"), "encoder": encoder_checkpoint})
 

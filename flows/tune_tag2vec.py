@@ -7,9 +7,9 @@ from prefect import flow, task
 from flows._cache import ContentInputs, validated_sentences
 from flows._common import project_for
 from reeltag.config import Tag2VecSection, Tag2VecTuneSection, TrackingSection
-from reeltag.pipelines.tag2vec_tune import Tag2VecTuned
-from reeltag.pipelines.tag2vec_tune import tune_tag2vec as tune_step
 from reeltag.project import Project
+from reeltag.tag2vec.tune import Tag2VecTuned
+from reeltag.tag2vec.tune import tune_tag2vec as tune_step
 
 TUNE_CACHE = ContentInputs(derived={"sentences": validated_sentences})
 

@@ -6,7 +6,7 @@ from prefect import flow, task
 
 from flows._common import NO_CACHING, check_served_paths, project_for
 from reeltag.config import CorpusSection, TrackingSection
-from reeltag.pipelines.corpus import ValidateResult, validate_corpus
+from reeltag.corpus.steps import ValidateResult, validate_corpus
 from reeltag.project import Project
 
 

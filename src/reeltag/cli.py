@@ -1,4 +1,5 @@
-"""The one Typer app ``reeltag``. Sub-commands live in ``reeltag.commands.*`` and register here.
+"""The one Typer app ``reeltag``. Sub-commands live in ``reeltag.commands.*`` and register here; the commands that
+run Prefect flows live in ``flows/`` (the top layer) and register through the ``reeltag.commands`` entry points.
 
 Heavy libraries are imported inside command bodies, so ``reeltag --help`` stays fast.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from importlib.metadata import entry_points
 
 import typer
 
@@ -20,12 +22,14 @@ COMMAND_MODULES = (
     "reeltag.commands.corpus",
     "reeltag.commands.tag2vec",
     "reeltag.commands.rerank",
-    "reeltag.commands.ops",
+    "reeltag.commands.registry",
+    "reeltag.commands.report",
     "reeltag.commands.review",
     "reeltag.commands.api",
     "reeltag.commands.text",
-    "reeltag.commands.scale",
+    "reeltag.commands.suggest",
 )
+PLUGIN_GROUP = "reeltag.commands"  # entry points adding commands from above src/reeltag (the flow commands in flows/)
 
 app = typer.Typer(
     name="reeltag",
@@ -53,3 +57,5 @@ def main(
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
+for _plugin in entry_points(group=PLUGIN_GROUP):
+    _plugin.load()(app)

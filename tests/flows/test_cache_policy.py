@@ -51,7 +51,7 @@ def test_fit_key_follows_the_labelled_videos_bytes_not_their_neighbours(labelled
 def test_fusion_key_follows_the_text_model(labelled: tuple[Project, Path, Path]) -> None:
     """The fusion step reads the text model too: training one (or another) changes its key, not the mapper fit's."""
     from flows.finetune_mapper import FIT_CACHE, FUSION_CACHE
-    from reeltag.pipelines.text import text_model_path
+    from reeltag.text.steps import text_model_path
 
     project, labels, _ = labelled
     inputs = {"project": project, "labels": str(labels)}

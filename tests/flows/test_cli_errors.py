@@ -54,7 +54,7 @@ def test_flows_run_names_an_invalid_parameter_value(run_cli, param: str, named: 
 
 
 def test_demo_instructions_use_the_venv_for_both_uis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reeltag.commands.ops import demo_instructions
+    from flows.cli import demo_instructions
     from reeltag.project import Project
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))

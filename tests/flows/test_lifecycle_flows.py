@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from reeltag.demo.steps import QUICK_SECTIONS  # the quick mapper and rerank settings
 from reeltag.errors import ContractFailed
-from reeltag.pipelines.demo import QUICK_SECTIONS  # the quick mapper and rerank settings
 from reeltag.project import Project
 
 pytestmark = pytest.mark.flow
@@ -85,7 +85,7 @@ def test_chain_refits_the_fusion_for_the_new_mapper_champion(lifecycle) -> None:
     """finetune-mapper made mapper v1 champion, then its fit-fusion step fitted the fusion for it on the same labels
     and gated it: a GO makes it the champion that fits the models in use (on the tiny demo fused and mapper P@5 tie,
     which the gate's tolerance passes; either way the fitted version is the gate's to promote, not the flow's)."""
-    from reeltag.pipelines.fusion_model import champion_fusion_mismatch
+    from reeltag.suggest.fusion_model import champion_fusion_mismatch
 
     root, _ = lifecycle
     project = Project.open(root)
@@ -102,7 +102,7 @@ def test_chain_refits_the_fusion_for_the_new_mapper_champion(lifecycle) -> None:
 def test_second_finetune_run_hits_the_cache(lifecycle, demo_tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same labels, videos, encoder and champions: no feature extraction, no training and no fusion step happen."""
     import flows.finetune_mapper as module
-    from reeltag.pipelines import mapper as steps
+    from reeltag.mapper import steps
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("re-encoded, re-trained or re-fused although the inputs did not change")
@@ -121,7 +121,7 @@ def test_second_finetune_run_hits_the_cache(lifecycle, demo_tiny: Path, monkeypa
 def test_failing_contract_stops_retrain_before_training(tmp_path: Path, demo_tiny: Path) -> None:
     from flows.retrain_tag2vec import retrain_tag2vec
     from reeltag.contracts.suites import load_suite
-    from reeltag.pipelines.corpus import ingest_posts
+    from reeltag.corpus.steps import ingest_posts
 
     root = _root(tmp_path / "project", {"weights": "random"})
     suite = load_suite("posts")

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.flow
 
 def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> None:
     from flows.poc_demo import poc_demo
-    from reeltag.pipelines.demo import CHECKPOINT, SIMULATED_TRAFFIC, demo_toml
+    from reeltag.demo.steps import CHECKPOINT, SIMULATED_TRAFFIC, demo_toml
 
     root = tmp_path / "demo"
     summary = poc_demo(str(root), size="tiny", seed=1, quick=True)
@@ -35,7 +35,7 @@ def _check_the_simulated_online_experiment(root: Path, decision: dict, html: str
     """Simulated users went through the real API (every request and event in the store, none refused), ab-online
     aggregated their day, and the report shows it labelled simulated and never as a GO."""
     from reeltag.ab.events import EventStore, read_log
-    from reeltag.pipelines.ab_simulated import DEMO_PROMOTION
+    from reeltag.demo.online_experiment import DEMO_PROMOTION
     from reeltag.project import Project
 
     project = Project.open(root)

@@ -26,9 +26,9 @@ def reeltag(*args: str) -> dict:
 @pytest.fixture(scope="module")
 def champion_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, demo_encoder) -> Project:
     """Tag2Vec and mapper champions on the tiny demo (the steps called directly)."""
-    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
-    from reeltag.pipelines.mapper import train_mapper
-    from reeltag.pipelines.tag2vec import train_tag2vec
+    from reeltag.corpus.steps import ingest_posts, validate_corpus
+    from reeltag.mapper.steps import train_mapper
+    from reeltag.tag2vec.steps import train_tag2vec
 
     root = tmp_path_factory.mktemp("review-loop") / "project"
     root.mkdir()
@@ -50,7 +50,7 @@ def champion_project(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path, 
 
 def test_finetune_flow_on_the_review_export(champion_project: Project, demo_tiny: Path) -> None:
     from flows.finetune_mapper import finetune_mapper
-    from reeltag.pipelines.review import simulate_demo_review
+    from reeltag.demo.simulated_reviewer import simulate_demo_review
 
     project, root = champion_project, str(champion_project.paths.root)
     added = reeltag("review", "add", str(demo_tiny / "labels.csv"), "--root", root)

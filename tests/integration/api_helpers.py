@@ -13,15 +13,15 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from reeltag.api.child import free_port  # noqa: F401 (the tests import it from here)
-from reeltag.api.child import stop_process as stop_server
-from reeltag.api.registry import load_reranker
-from reeltag.decisions.gates import Decision
-from reeltag.pipelines.fusion_model import FUSION_FILE, KNN_FILE, _log_native
-from reeltag.pipelines.registry import Candidate, GateOutcome, native_copy, register_and_gate
-from reeltag.pipelines.rerank_gate import reranker_candidate
+from reeltag.api.loaders import load_reranker
+from reeltag.demo.api_child import free_port  # noqa: F401 (the tests import it from here)
+from reeltag.demo.api_child import stop_process as stop_server
 from reeltag.project import Project
+from reeltag.registry.gates import Decision
+from reeltag.registry.policy import Candidate, GateOutcome, native_copy, register_and_gate
+from reeltag.rerank.gate import reranker_candidate
 from reeltag.rerank.model import RerankerParams
+from reeltag.suggest.fusion_model import FUSION_FILE, KNN_FILE, _log_native
 
 NO_EVIDENCE = Decision(False, ("test setup: registered by hand",), "NOT ENOUGH EVIDENCE")
 

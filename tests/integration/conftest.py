@@ -31,9 +31,9 @@ def served_project_at(root: Path, clip: dict[str, Any], demo: Path, suggest: boo
     """Tag2Vec → mapper (tiny demo labels; skipped without ``suggest``) → reranker (3-setting grid on the tiny search
     set) with the ``clip`` encoder settings; each promoted by hand when the gate holds back on tiny data (test setup,
     like `reeltag promote`)."""
-    from reeltag.pipelines.mapper import train_mapper
-    from reeltag.pipelines.rerank import tune_rerank
+    from reeltag.mapper.steps import train_mapper
     from reeltag.project import Project
+    from reeltag.rerank.steps import tune_rerank
 
     project = mapper_project_at(root, clip, demo)
     if suggest:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from reeltag.config import Tag2VecSection
+from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms, extract_hashtags, normalise_tags, split_tag_field
-from reeltag.pipelines.corpus import tag_rules
 from reeltag.project import Project
 
 
@@ -42,8 +42,8 @@ def demo_space(demo: Path, project: Project, workdir: Path, version: str = "1"):
 def register_tag2vec_champion(project: Project, posts: Path) -> str:
     """The real Tag2Vec path on the demo posts: ingest → validate → train; promoted explicitly when the gate
     holds back on tiny data (test setup: the mapper needs a Tag2Vec champion to depend on)."""
-    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
-    from reeltag.pipelines.tag2vec import train_tag2vec
+    from reeltag.corpus.steps import ingest_posts, validate_corpus
+    from reeltag.tag2vec.steps import train_tag2vec
 
     ingest_posts(project, [posts])
     validate_corpus(project)

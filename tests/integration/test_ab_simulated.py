@@ -22,10 +22,10 @@ from api_helpers import champion_params, register_reranker_version
 from test_api import search_requests
 
 from reeltag.ab.events import Log
+from reeltag.ab.online_day import run_ab_online, summarise
 from reeltag.ab.online_stats import Delta, SampleRatio, WinShare
-from reeltag.ab.simulate import simulate_users
 from reeltag.config import AbOnlineSection
-from reeltag.pipelines.ab_online import run_ab_online, summarise
+from reeltag.demo.simulated_users import simulate_users
 from reeltag.project import Project
 from reeltag.rerank.formats import read_qrels
 

@@ -50,7 +50,7 @@ def test_demo_trained_encoder_is_far_above_chance_on_held_out_segments(demo_enco
 
 
 def test_adapting_real_weights_gives_adapted_weights(demo_encoder, demo_tiny: Path, tmp_path: Path) -> None:
-    from reeltag.pipelines.encoder import adapt_encoder
+    from reeltag.video.adapt_encoder import adapt_encoder
 
     bare = shutil.copy(demo_encoder.checkpoint, tmp_path / "user-weights.pt")  # no sidecar: taken as 'real'
     project = Project.open(tmp_path, tracking={"enabled": False}, clip={"adapt_batch_size": 4})

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from reeltag.api.app import create_app
 from reeltag.api.service import Service
 from reeltag.project import Project
-from reeltag.rerank.scoring import fuse
+from reeltag.rerank.scoring import blend
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -150,8 +150,8 @@ def test_the_registered_reranker_pyfunc_serves_through_mlflow_models_serve(serve
     p = champion_params(project)
     expected = np.concatenate(
         [
-            fuse(np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.9, np.nan]), p.alpha, p.normalisation),
-            fuse(np.array([5.0, 4.0]), np.array([0.3, 0.2]), p.alpha, p.normalisation),
+            blend(np.array([3.0, 2.0, 1.0]), np.array([0.1, 0.9, np.nan]), p.alpha, p.normalisation),
+            blend(np.array([5.0, 4.0]), np.array([0.3, 0.2]), p.alpha, p.normalisation),
         ]
     )
     assert np.asarray(got.json()["predictions"], dtype=float) == pytest.approx(expected)

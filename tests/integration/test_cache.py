@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from reeltag import quarantine
 from reeltag.cli import app
-from reeltag.pipelines.features import extract_features
 from reeltag.project import Project
+from reeltag.video.steps import extract_features
 
 pytestmark = pytest.mark.integration
 BAD = ("zero-byte.mp4", "notes.mp4", "truncated.mp4", "corrupt.mp4")

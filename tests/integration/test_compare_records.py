@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from reeltag.cli import app
-from reeltag.decisions.gates import GO, NO_GO, Decision
-from reeltag.pipelines.records import RESULT_FILE, SCHEMA
-from reeltag.pipelines.registry import Candidate, GateOutcome, register_and_gate
 from reeltag.project import Project
+from reeltag.registry.gates import GO, NO_GO, Decision
+from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate
+from reeltag.tracking.results import RESULT_FILE, SCHEMA
 
 pytestmark = pytest.mark.integration
 
@@ -73,11 +73,11 @@ def test_every_layout_names_fields_of_the_result_its_model_logs() -> None:
     """A renamed result field would silently drop out of ``compare``: the layouts must match the dataclasses."""
     import dataclasses
 
-    from reeltag.pipelines.compare import LAYOUTS
-    from reeltag.pipelines.encoder import AdaptResult
-    from reeltag.pipelines.mapper import MapperTrained
-    from reeltag.pipelines.rerank import TuneResult
-    from reeltag.pipelines.tag2vec import TrainResult
+    from reeltag.mapper.steps import MapperTrained
+    from reeltag.registry.compare import LAYOUTS
+    from reeltag.rerank.steps import TuneResult
+    from reeltag.tag2vec.steps import TrainResult
+    from reeltag.video.adapt_encoder import AdaptResult
 
     results = {cls.__name__: cls for cls in (TrainResult, MapperTrained, TuneResult, AdaptResult)}
     for model, layout in LAYOUTS.items():

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reeltag.pipelines.features import extract_features
 from reeltag.project import Project
 from reeltag.video.extraction import prefetched
+from reeltag.video.steps import extract_features
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 from reeltag import quarantine
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.errors import ContractFailed
-from reeltag.pipelines.mapper_data import check_labels, label_normaliser
+from reeltag.mapper.data import check_labels, label_normaliser
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

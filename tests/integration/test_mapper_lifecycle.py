@@ -121,10 +121,11 @@ def test_suggest_gives_ranked_surface_forms_and_honours_options(
 
 
 def test_a_mapper_for_another_tag2vec_version_is_refused(lifecycle: dict[str, Any], mapper_project, demo_small: Path) -> None:
-    from reeltag.pipelines.mapper import finetune_mapper, suggest_tags
-    from reeltag.pipelines.mapper_data import load_space
+    from reeltag.mapper.data import load_champion_space
+    from reeltag.mapper.steps import finetune_mapper
+    from reeltag.suggest.steps import suggest_tags
 
-    other = replace(load_space(mapper_project), version="999")
+    other = replace(load_champion_space(mapper_project), version="999")
     with pytest.raises(ReeltagError, match="trained against Tag2Vec version .* champion is version 999"):
         finetune_mapper(mapper_project, demo_small / "labels_shifted.csv", space=other)
     with pytest.raises(ReeltagError, match="mapper train"):
@@ -158,10 +159,10 @@ def test_every_real_clip_gets_suggestions_and_bad_files_are_quarantined(
 def test_registered_pyfunc_serves_the_champion(lifecycle: dict[str, Any], mapper_project) -> None:
     import numpy as np
 
+    from reeltag.mapper.data import load_champion, load_champion_space
     from reeltag.mapper.train import predict
-    from reeltag.pipelines.mapper_data import load_champion, load_space
 
-    champion = load_champion(mapper_project, load_space(mapper_project), required=True)
+    champion = load_champion(mapper_project, load_champion_space(mapper_project), required=True)
     features = np.random.default_rng(0).normal(size=(3, champion.args.in_dim)).astype(np.float32)
     served = mapper_project.tracker.load_pyfunc("mapper", "champion").predict(features)
     assert served.shape == (3, champion.args.out_dim)

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from reeltag.cli import app
-from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH, Decision
-from reeltag.pipelines.registry import Candidate, GateOutcome, register_and_gate
 from reeltag.project import Project
+from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Decision
+from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from reeltag.ab.events import Event, EventStore, ServedRequest
-from reeltag.pipelines.ab_online import run_ab_online
-from reeltag.pipelines.report import build_report
+from reeltag.ab.online_day import run_ab_online
 from reeltag.project import Project
+from reeltag.report.steps import build_report
 
 pytestmark = pytest.mark.integration
 TODAY = datetime.now(UTC).date()

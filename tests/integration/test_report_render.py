@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reeltag.decisions.gates import Guardrail, Threshold
-from reeltag.decisions.report import (
+from reeltag.registry.gates import Guardrail, Threshold
+from reeltag.report.judgement import (
     Component,
     ContractResult,
     Lineage,
@@ -94,7 +94,7 @@ def synthetic_report() -> ReportData:
 
 
 def _render(tmp_path: Path) -> tuple[Path, ReportData, str]:
-    from reeltag.decisions.figures import all_charts
+    from reeltag.report.figures import all_charts
 
     data = synthetic_report()
     judgements = [judge(data, c) for c in data.components]

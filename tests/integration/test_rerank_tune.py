@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reeltag.pipelines.rerank import tune_rerank
 from reeltag.project import Project
-from reeltag.rerank.scoring import fuse
+from reeltag.rerank.scoring import blend
+from reeltag.rerank.steps import tune_rerank
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,7 @@ def test_demo_trained_encoder_beats_the_engine_on_held_out_topics(demo_tiny: Pat
     rows = pd.DataFrame({"qid": ["a", "a", "a", "b"], "base": [3.0, 2.0, 1.0, 5.0], "clip": [0.1, np.nan, 0.9, 0.2]})
     tracker.promote("reranker", version.version)  # by hand, as `reeltag promote` would (4 topics: not enough evidence)
     predicted = tracker.load_pyfunc("reranker", "champion").predict(rows)
-    expected = fuse(rows["base"].to_numpy()[:3], rows["clip"].to_numpy()[:3], result.chosen.alpha, result.chosen.normalisation)
+    expected = blend(rows["base"].to_numpy()[:3], rows["clip"].to_numpy()[:3], result.chosen.alpha, result.chosen.normalisation)
     assert np.asarray(predicted)[:3] == pytest.approx(expected)
 
 
@@ -74,8 +74,8 @@ def test_random_encoder_gives_no_trustworthy_gain(demo_tiny: Path, tmp_path: Pat
 def test_report_judges_the_reranker_against_the_engine_even_with_a_champion(
     demo_tiny: Path, demo_encoder, tmp_path: Path
 ) -> None:
-    from reeltag.decisions.gates import GO, decide
-    from reeltag.pipelines.report_evidence import rerank_component
+    from reeltag.registry.gates import GO, decide
+    from reeltag.report.evidence import rerank_component
 
     project = Project.open(
         tmp_path / "root", tracking={"trigger": "test"}, rerank=GRID, clip=demo_encoder.clip, gates={"min_eval_topics": 1}

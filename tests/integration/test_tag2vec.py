@@ -34,8 +34,8 @@ class Lifecycle:
 
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory, demo_tiny: Path) -> Lifecycle:
-    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
-    from reeltag.pipelines.tag2vec import train_tag2vec
+    from reeltag.corpus.steps import ingest_posts, validate_corpus
+    from reeltag.tag2vec.steps import train_tag2vec
 
     project = Project.open(tmp_path_factory.mktemp("t2v"), tracking={"trigger": "test"}, tag2vec=MEDIOCRE)
     ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
@@ -78,7 +78,7 @@ def test_better_challenger_is_promoted_and_old_champion_is_rollback(lifecycle: L
 
 
 def test_incremental_training_adds_new_tags_and_keeps_old_vocabulary(lifecycle: Lifecycle) -> None:
-    from reeltag.pipelines.tag2vec import fetch_space
+    from reeltag.tag2vec.steps import fetch_space
 
     project = lifecycle.project
     old, new = fetch_space(project, "3"), fetch_space(project, lifecycle.incremental.version)
@@ -93,7 +93,7 @@ def test_champion_helper_and_pyfunc_serve_the_champion(lifecycle: Lifecycle) -> 
     import numpy as np
     import pandas as pd
 
-    from reeltag.pipelines.tag2vec import load_champion_tag2vec
+    from reeltag.tag2vec.steps import load_champion_tag2vec
 
     project = lifecycle.project
     space, version = load_champion_tag2vec(project)
@@ -150,7 +150,7 @@ def test_cli_evaluate_logs_one_run_with_the_figures_it_returns(lifecycle: Lifecy
 
 
 def test_evaluate_logs_nothing_when_tracking_is_off(lifecycle: Lifecycle) -> None:
-    from reeltag.pipelines.tag2vec import evaluate_tag2vec
+    from reeltag.tag2vec.steps import evaluate_tag2vec
 
     before = len(lifecycle.project.tracker.runs("tag2vec"))
     result = evaluate_tag2vec(lifecycle.project.with_settings(tracking={"enabled": False}), "3")

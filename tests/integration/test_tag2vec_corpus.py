@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reeltag import quarantine
+from reeltag.corpus.steps import ingest_posts, validate_corpus
 from reeltag.errors import ContractFailed, NotFound
-from reeltag.pipelines.corpus import ingest_posts, validate_corpus
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +60,7 @@ def test_validate_writes_sentences_summary_and_mlflow_run(project, demo_tiny: Pa
 
 
 def test_critical_contract_failure_stops_training(project, tmp_path: Path) -> None:
-    from reeltag.pipelines.tag2vec import train_tag2vec
+    from reeltag.tag2vec.steps import train_tag2vec
 
     few = tmp_path / "few.txt"
     few.write_text("#aa #bb\n#bb #cc\n#cc #aa\n", encoding="utf-8")
@@ -87,7 +87,7 @@ def test_cli_ingest_and_validate_exit_codes(tmp_root: Path, demo_tiny: Path, tmp
 
 def test_missing_heldout_source_is_a_clear_error(project, demo_tiny: Path) -> None:
     from reeltag.errors import BadInput
-    from reeltag.pipelines.tag2vec import load_split
+    from reeltag.tag2vec.steps import load_split
 
     ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])
     validate_corpus(project)

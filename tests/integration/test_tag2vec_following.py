@@ -21,8 +21,8 @@ def _post(rng: np.random.Generator, topic: str, extra: str | None = None) -> tup
 
 
 def test_tune_tag2vec_logs_one_nested_run_per_setting(tmp_root: Path, demo_tiny: Path) -> None:
-    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
-    from reeltag.pipelines.tag2vec_tune import tune_tag2vec
+    from reeltag.corpus.steps import ingest_posts, validate_corpus
+    from reeltag.tag2vec.tune import tune_tag2vec
 
     (tmp_root / "reeltag.toml").write_text(
         '[tracking]\ntrigger = "test"\n[tag2vec]\nworkers = 1\n[tag2vec_tune]\n'
@@ -39,8 +39,8 @@ def test_tune_tag2vec_logs_one_nested_run_per_setting(tmp_root: Path, demo_tiny:
 
 
 def test_leave_one_out_combination_with_text_uses_the_words(tmp_root: Path) -> None:
-    from reeltag.pipelines.recommend import evaluate_recommenders
     from reeltag.text.model import TextMethod
+    from reeltag.text.recommenders import evaluate_recommenders
 
     (tmp_root / "reeltag.toml").write_text(
         "[tag2vec]\nworkers = 1\nepochs = 5\nvector_size = 8\nmin_count = 1\n"
@@ -61,7 +61,7 @@ def test_leave_one_out_combination_with_text_uses_the_words(tmp_root: Path) -> N
 
 
 def test_follow_trends_incremental_and_retrain_know_the_new_tags(tmp_root: Path, tmp_path: Path) -> None:
-    from reeltag.pipelines.trend_follow import follow_trends
+    from reeltag.tag2vec.follow import follow_trends
 
     (tmp_root / "reeltag.toml").write_text("[tag2vec]\nworkers = 1\nepochs = 5\nvector_size = 8\n", encoding="utf-8")
     rng, lines = np.random.default_rng(2), []

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from reeltag.project import Project
-from reeltag.tracking.errors import TrackingOff
 from reeltag.tracking.integrity import NATIVE_SHA256, digest_of
 from reeltag.tracking.null import NullTracker
+from reeltag.tracking.off import TrackingOff
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from reeltag.pipelines.mapper import _previous
-from reeltag.pipelines.mapper_data import LabelCheck
-from reeltag.pipelines.records import RESULT_FILE, SCHEMA
-from reeltag.pipelines.report_evidence import CV, rerank_component
+from reeltag.mapper.data import LabelCheck
+from reeltag.mapper.steps import _previous
 from reeltag.project import Project
+from reeltag.report.evidence import CV, rerank_component
+from reeltag.tracking.results import RESULT_FILE, SCHEMA
 
 pytestmark = pytest.mark.integration
 

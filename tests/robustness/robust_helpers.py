@@ -53,9 +53,9 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def train_first_tag2vec(root: Path, toml: str, posts: Path) -> Path:
     """``root`` with ``reeltag.toml`` = ``toml``, ``posts`` ingested and validated, and a Tag2Vec champion (v1)."""
-    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
-    from reeltag.pipelines.tag2vec import train_tag2vec
+    from reeltag.corpus.steps import ingest_posts, validate_corpus
     from reeltag.project import Project
+    from reeltag.tag2vec.steps import train_tag2vec
 
     (root / "reeltag.toml").write_text(toml, encoding="utf-8")
     project = Project.open(root)

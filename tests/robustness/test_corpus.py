@@ -13,8 +13,8 @@ import pytest
 
 from reeltag import quarantine
 from reeltag.corpus import store
+from reeltag.corpus.steps import IngestSummary, ingest_posts
 from reeltag.io import sha256_file
-from reeltag.pipelines.corpus import IngestSummary, ingest_posts
 from reeltag.project import Project
 
 pytestmark = pytest.mark.robustness

@@ -70,7 +70,7 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def _rerun_completes(root: Path, before: Registry) -> None:
     """The same step again, in-process: it registers the next version and leaves a loadable champion."""
-    from reeltag.pipelines.tag2vec import fetch_space, train_tag2vec
+    from reeltag.tag2vec.steps import fetch_space, train_tag2vec
 
     project = Project.open(root)
     result = train_tag2vec(project)
@@ -188,7 +188,7 @@ def test_two_trainings_at_once_both_register_and_the_store_stays_intact(trained:
 
 def test_sigkill_during_ingest_loses_and_doubles_no_post(tmp_root: Path, tmp_path: Path, tried) -> None:
     """Killed after a few of 25 Parquet parts are written: the re-run stores every post exactly once."""
-    from reeltag.pipelines.corpus import ingest_posts
+    from reeltag.corpus.steps import ingest_posts
 
     tried.fault("SIGKILL of an ingest between parts")
     posts = tmp_path / "many.jsonl"
@@ -238,7 +238,7 @@ def test_full_disk_is_a_clear_error_and_leaves_no_partial_file(demo_tiny: Path, 
     tried.fault("disk full while writing the corpus store")
     tried.fault("disk full while appending to the quarantine")
     from reeltag import quarantine
-    from reeltag.pipelines.corpus import ingest_posts
+    from reeltag.corpus.steps import ingest_posts
 
     project = Project.open(tmp_root, tracking={"enabled": False})
     ingest_posts(project, [demo_tiny / "corpus" / "posts.jsonl"])

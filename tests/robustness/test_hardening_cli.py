@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 from reeltag import quarantine
 from reeltag.cli import app
 from reeltag.corpus.posts import read_header
-from reeltag.decisions.figures import quality_chart, topic_chart
-from reeltag.decisions.report import Component, SearchDetail
 from reeltag.errors import BadInput
 from reeltag.mapper.labels import read_labels
+from reeltag.report.figures import quality_chart, topic_chart
+from reeltag.report.judgement import Component, SearchDetail
 from reeltag.video.inputs import resolve_inputs
 
 pytestmark = pytest.mark.robustness

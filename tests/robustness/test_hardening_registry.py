@@ -2,7 +2,7 @@
 compare-and-swap. Each test reproduces the finding (it failed before the fix) and checks what must happen instead.
 
 The Tag2Vec cases run the real ``reeltag`` CLI on a copy of one project that holds a champion trained on the
-tiny demo corpus; the registry cases use :func:`reeltag.pipelines.registry.register_and_gate` on dummy models.
+tiny demo corpus; the registry cases use :func:`reeltag.registry.policy.register_and_gate` on dummy models.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ import pytest
 from robust_helpers import cli_env as _env  # noqa: I001 (tests/robustness helper)
 from robust_helpers import reeltag_cmd, train_first_tag2vec
 
-from reeltag.decisions.gates import GO, NO_GO, Decision
 from reeltag.io import place_dir
-from reeltag.pipelines.registry import (
+from reeltag.project import Project
+from reeltag.registry.gates import GO, NO_GO, Decision
+from reeltag.registry.policy import (
     Candidate,
     GateOutcome,
     native_copy,
     register_and_gate,
 )
-from reeltag.project import Project
 from reeltag.tracking.integrity import IntegrityError
 
 pytestmark = [pytest.mark.robustness, pytest.mark.integration]
@@ -84,7 +84,7 @@ def test_swapped_model_bytes_in_the_artifact_store_are_refused_before_unpickling
 ) -> None:
     """Before: the incremental training downloaded the replaced ``word2vec.model`` and unpickled it."""
     tried.bad_input("registry", "model file in the artifact store replaced after registration")
-    from reeltag.pipelines.corpus import ingest_posts, validate_corpus
+    from reeltag.corpus.steps import ingest_posts, validate_corpus
 
     project = Project.open(trained)
     ingest_posts(project, [demo_tiny / "corpus" / "posts_new.jsonl"])  # newer posts: the incremental run loads the model
@@ -100,7 +100,7 @@ def test_swapped_model_bytes_in_the_artifact_store_are_refused_before_unpickling
 
 def test_a_changed_local_copy_is_fetched_again_from_the_store(trained: Path, tried) -> None:
     tried.bad_input("registry", "local model copy changed on disk")
-    from reeltag.pipelines.tag2vec import fetch_space
+    from reeltag.tag2vec.steps import fetch_space
 
     project = Project.open(trained)
     space = fetch_space(project)
@@ -114,7 +114,7 @@ def test_artifacts_outside_the_project_stores_are_refused_unless_configured(trai
     """The run's artifact location in ``mlflow.db`` is pointed at a foreign folder (a copied project whose
     source folder now holds other bytes): refused; trusted once listed in ``tracking.artifact_roots``."""
     tried.bad_input("registry", "artifact location outside the project's stores")
-    from reeltag.pipelines.tag2vec import fetch_space
+    from reeltag.tag2vec.steps import fetch_space
 
     tag = fetch_space(Project.open(trained)).tags[0]
     foreign = tmp_path / "foreign"
@@ -142,7 +142,7 @@ def test_artifacts_outside_the_project_stores_are_refused_unless_configured(trai
 
 SPACE_DIMS = """
 import sys
-from reeltag.pipelines.tag2vec import fetch_space
+from reeltag.tag2vec.steps import fetch_space
 from reeltag.project import Project
 print(fetch_space(Project.open(sys.argv[1])).vectors.shape[1])
 """
@@ -152,7 +152,7 @@ def test_after_a_store_reset_the_new_v1_is_not_served_from_the_old_copy(trained:
     """Before: copies were ``data/models/tag2vec/v1``, so the new v1 (16 dimensions) was read from the old copy
     (2 dimensions)."""
     tried.bad_input("registry", "store reset: a new v1 beside an old local copy")
-    from reeltag.pipelines.tag2vec import fetch_space
+    from reeltag.tag2vec.steps import fetch_space
 
     assert fetch_space(Project.open(trained)).vectors.shape[1] == 2  # the old copy is in place
     shutil.rmtree(trained / "mlruns")  # (new processes below: mlflow caches an open store per URI)

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 import reeltag
 from reeltag import quarantine
 from reeltag.cli import app
+from reeltag.corpus import steps as corpus
 from reeltag.corpus import store
-from reeltag.pipelines import corpus
-from reeltag.pipelines.corpus import ingest_posts, validate_corpus
+from reeltag.corpus.steps import ingest_posts, validate_corpus
 from reeltag.project import Project
 
 pytestmark = pytest.mark.robustness
@@ -31,7 +31,7 @@ INGEST_CHILD = """
 import json, sys, time
 from dataclasses import asdict
 from pathlib import Path
-from reeltag.pipelines.corpus import ingest_posts
+from reeltag.corpus.steps import ingest_posts
 from reeltag.project import Project
 root, posts, go = sys.argv[1:4]
 project = Project.open(root, corpus={"part_rows": 150}, tracking={"enabled": False})

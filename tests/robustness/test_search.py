@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from reeltag import quarantine
 from reeltag.cli import app
 from reeltag.errors import BadInput
-from reeltag.pipelines.rerank import evaluate_run, load_search_inputs, rerank_run
 from reeltag.project import Project
 from reeltag.rerank.apply import prepare, rerank_prepared
+from reeltag.rerank.steps import evaluate_run, load_search_inputs, rerank_run
 from reeltag.rerank.tuning import Setting
 
 pytestmark = pytest.mark.robustness

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reeltag.decisions.gates import Threshold
-from reeltag.decisions.report import Component, ContractResult, Lineage, ReportData, judge, render_html
 from reeltag.errors import BadInput
 from reeltag.mapper.labels import read_labels
+from reeltag.registry.gates import Threshold
+from reeltag.report.judgement import Component, ContractResult, Lineage, ReportData, judge, render_html
 from reeltag.rerank.formats import read_manifest
 from reeltag.video.inputs import resolve_inputs
 

@@ -118,7 +118,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     files = _make_files(folder)
     (folder / "manifest.csv").write_text("docid,path\nd-missing,not-there.mp4\nd-good,good.mp4\n", encoding="utf-8")
     project = Project.open(tmp_path_factory.mktemp("project"), tracking={"trigger": "test"})
-    from reeltag.pipelines.features import extract_features
+    from reeltag.video.steps import extract_features
 
     extract_features(project, [files["good"]])
     before = {str(p): sha256_file(p) for p in sorted(project.paths.features.rglob("*.npz"))}
@@ -225,9 +225,9 @@ def test_huge_frames_are_refused_without_decoding_the_clip(batch: Batch) -> None
 
 
 def test_a_damaged_cache_entry_is_reported_and_encoded_again(batch: Batch, tmp_path: Path, tried) -> None:
-    from reeltag.pipelines.features import extract_features
     from reeltag.video.cache import FeatureCache
     from reeltag.video.encoder import load_encoder
+    from reeltag.video.steps import extract_features
 
     tried.bad_input("video", "damaged feature-cache entry")
     project = Project.open(tmp_path / "project", tracking={"trigger": "test"})

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reeltag.pipelines.demo import QUICK_SECTIONS  # the quick mapper and rerank settings
+from reeltag.demo.steps import QUICK_SECTIONS  # the quick mapper and rerank settings
 from reeltag.tracking.naming import TELEMETRY_OFF
 
 pytestmark = pytest.mark.scale
@@ -203,7 +203,7 @@ def test_flow_completes_through_the_worker_although_a_dask_worker_was_killed(poo
     assert not _alive(pool_run.killed_pid)
     from distributed import Client
 
-    from reeltag.pipelines.features_dask import loaded_encoders
+    from reeltag.video.dask_chunks import loaded_encoders
 
     with Client(topology.env["DASK_SCHEDULER"], timeout=30) as client:
         loaded = client.run(loaded_encoders)

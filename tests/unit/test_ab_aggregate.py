@@ -11,9 +11,9 @@ import pytest
 
 from reeltag.ab.events import Event, EventStore, Log, QueryCounts, ServedRequest, read_log
 from reeltag.ab.online import assign
+from reeltag.ab.online_day import summarise
 from reeltag.ab.online_stats import Outcomes, deltas, outcomes, sample_ratio, variant_metrics, win_share
 from reeltag.config import AbOnlineSection
-from reeltag.pipelines.ab_online import summarise
 
 TEAMS = ("engine", "champion")
 

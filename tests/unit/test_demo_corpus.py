@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from reeltag.demo.corpus import END, START, TREND_FROM, corpus_lines, new_lines, parse_iso
+from reeltag.demo.hashtag_corpus import END, START, TREND_FROM, corpus_lines, new_lines, parse_iso
 from reeltag.demo.world import CATEGORIES, NEW_TAGS, TREND_TAGS
 
 TAG = re.compile(r"#\w+")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reeltag.demo.corpus import GENERIC_PHRASES, PHRASES
+from reeltag.demo.hashtag_corpus import GENERIC_PHRASES, PHRASES
 from reeltag.demo.plans import plan_labelled
 from reeltag.demo.titles import video_titles
 from reeltag.demo.world import category_for_scene

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reeltag.pipelines.demo import DEMO_ARCH, demo_toml, write_demo_toml
+from reeltag.demo.steps import DEMO_ARCH, demo_toml, write_demo_toml
 
 
 def test_absent_toml_is_written_with_the_demo_architecture(tmp_path: Path) -> None:
@@ -43,8 +43,8 @@ def test_quick_settings_are_reduced_and_switching_back_rewrites_them(tmp_path: P
 
 
 def test_a_fresh_root_with_only_what_the_demo_command_made_first_is_accepted(tmp_path: Path) -> None:
+    from reeltag.demo.steps import check_demo_root
     from reeltag.errors import BadInput
-    from reeltag.pipelines.demo import check_demo_root
 
     (tmp_path / "data" / "prefect").mkdir(parents=True)
     (tmp_path / "data" / "logs").mkdir()

@@ -1,4 +1,4 @@
-from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH, Guardrail, Threshold, comparison_metrics, decide
+from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Guardrail, Threshold, comparison_metrics, decide
 
 RULE = Threshold("test/hit_at_10", tolerance=0.01)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 IMPORT_MAP: dict[str, tuple[str, ...]] = {
     "mlflow": ("reeltag.tracking.store",),
-    "prefect": ("reeltag.commands.ops",),  # inside the flow commands only; flows/ is Prefect's own folder
+    "prefect": (),  # never in src/reeltag: the flow commands are flows/cli.py, plugged into the CLI by an entry point
     "great_expectations": ("reeltag.contracts.runner",),
     "gensim": ("reeltag.tag2vec.train",),
     "open_clip": ("reeltag.video.encoder",),
@@ -32,8 +32,8 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.video.torchvision_compat",
     ),
     "torchvision": ("reeltag.video.encoder", "reeltag.video.torchvision_compat"),
-    "pandas": ("reeltag.corpus.sentences", "reeltag.pipelines.mapper_data", "reeltag.rerank.model", "reeltag.contracts.runner"),
-    "pyarrow": ("reeltag.corpus.store", "reeltag.pipelines.corpus", "reeltag.pipelines.corpus_repair"),
+    "pandas": ("reeltag.corpus.sentences", "reeltag.mapper.data", "reeltag.rerank.model", "reeltag.contracts.runner"),
+    "pyarrow": ("reeltag.corpus.store", "reeltag.corpus.steps", "reeltag.corpus.repair"),
     "scipy": (
         "reeltag.tag2vec.baselines",
         "reeltag.ab.paired",
@@ -41,9 +41,9 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.tag2vec.following",
         "reeltag.text.model",
     ),
-    "matplotlib": ("reeltag.decisions.figures",),
+    "matplotlib": ("reeltag.report.figures",),
     "sklearn": ("reeltag.tag2vec.ranker_model",),
-    "jinja2": ("reeltag.decisions.report", "reeltag.review.*"),
+    "jinja2": ("reeltag.report.judgement", "reeltag.review.*"),
     "fastapi": ("reeltag.api.*", "reeltag.review.*"),
     "starlette": ("reeltag.api.*", "reeltag.review.*"),
     "uvicorn": ("reeltag.api.*", "reeltag.review.*"),

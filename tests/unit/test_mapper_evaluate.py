@@ -9,12 +9,12 @@ from reeltag.mapper.evaluate import (
     average_precision,
     best_fusion_weight,
     compare_methods,
-    fuse,
     knn_scores,
     method_scores,
     popularity_scores,
     prefixed,
     ranking_metrics,
+    with_zero_shot,
 )
 
 VOCAB = ["a", "b", "c", "d"]
@@ -55,7 +55,7 @@ def test_fusion_weight_picks_the_informative_source() -> None:
     bad = np.array([[0, 0, 1.0, 0], [0, 0, 0, 1.0]])
     assert best_fusion_weight(good, bad, truth, metric="p_at_1") == 1.0
     assert best_fusion_weight(bad, good, truth, metric="p_at_1") <= 0.5  # 0.5 ties (equal z-scores)
-    assert np.allclose(fuse(good, bad, 1.0).argmax(1), [0, 1])
+    assert np.allclose(with_zero_shot(good, bad, 1.0).argmax(1), [0, 1])
 
 
 def test_prefixed_names() -> None:

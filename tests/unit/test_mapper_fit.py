@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from reeltag.pipelines.mapper_fit import fit_mode
+from reeltag.mapper.fit import fit_mode
 from reeltag.tracking.records import VersionInfo
 
 

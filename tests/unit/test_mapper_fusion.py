@@ -7,7 +7,8 @@ import pytest
 
 from reeltag.corpus.tags import TagRules
 from reeltag.mapper.evaluate import Truth, ranking_metrics
-from reeltag.mapper.fusion import fit_ranker, fuse, label_prior, leading_branch, weight_grid
+from reeltag.ranking import fuse, weight_grid
+from reeltag.suggest.fusion import fit_ranker, label_prior, leading_branch
 from reeltag.text.branch import UNKNOWN_WORDS, text_branch
 from reeltag.text.model import TextMethod, fit_text_model
 from reeltag.text.words import read_text
@@ -95,7 +96,7 @@ def test_the_newton_logistic_regression_equals_scikit_learns() -> None:
     rows reaches the same coefficients as reeltag's 25 Newton steps."""
     from sklearn.linear_model import LogisticRegression
 
-    from reeltag.mapper.fusion import _newton_logistic
+    from reeltag.suggest.fusion import _newton_logistic
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(400, 4))

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from reeltag.errors import BadInput
-from reeltag.mapper.suggest import TagIndex, nearest_tags, top_k
+from reeltag.mapper.nearest import TagIndex, nearest_tags
+from reeltag.ranking import top_k
 
 
 def _index() -> TagIndex:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reeltag.commands.ops import parse_params
+from flows.cli import parse_params
 from reeltag.errors import BadInput
 
 

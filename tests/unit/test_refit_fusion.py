@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from reeltag.errors import ReeltagError, TooFewVideos
-from reeltag.pipelines import fusion, fusion_model, mapper_data
-from reeltag.pipelines.fusion_model import Fusion, champion_fusion_mismatch
+from reeltag.mapper import data as mapper_data
+from reeltag.suggest import fusion_fit as fusion
+from reeltag.suggest import fusion_model
+from reeltag.suggest.fusion_model import Fusion, champion_fusion_mismatch
 
 FITTED = SimpleNamespace(version="2", mapper_version="5", text_model=False, decision="GO", use_fused=True)
 STALE = "fusion v1 was fitted for mapper 4 (now 5): run `reeltag fusion fit --labels L`"

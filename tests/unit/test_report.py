@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH, Threshold
-from reeltag.decisions.report import (
+from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Threshold
+from reeltag.report.judgement import (
     Component,
     ReportData,
     TimeSaved,
@@ -113,7 +113,7 @@ def test_gains_over_every_baseline_on_the_first_gated_metric_are_shown() -> None
 def test_a_ci_of_the_gain_that_includes_zero_is_not_enough_evidence_not_no_go() -> None:
     from dataclasses import replace
 
-    from reeltag.decisions.gates import ci_warnings
+    from reeltag.registry.gates import ci_warnings
 
     component = replace(_component(), warnings=tuple(ci_warnings("p_at_5", -0.01)))
     decision = judge(ReportData("PoC", "now", "real", False, (component,)), component).decision

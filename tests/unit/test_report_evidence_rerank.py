@@ -7,12 +7,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from reeltag.decisions.figures import all_charts
-from reeltag.decisions.gates import NOT_ENOUGH
-from reeltag.decisions.report import ReportData, decision_json, judge, render_html
-from reeltag.pipelines.records import SCHEMA
-from reeltag.pipelines.report_evidence import CV, ENGINE, STALE_TUNE, rerank_component
 from reeltag.project import Project
+from reeltag.registry.gates import NOT_ENOUGH
+from reeltag.report.evidence import CV, ENGINE, STALE_TUNE, rerank_component
+from reeltag.report.figures import all_charts
+from reeltag.report.judgement import ReportData, decision_json, judge, render_html
+from reeltag.tracking.results import SCHEMA
 
 
 class _Tracker:
@@ -89,7 +89,7 @@ def test_the_gate_row_keeps_the_tune_topics_and_the_current_search_set_gets_its_
 ) -> None:
     """After the search set changed since tuning, the engine's figure the gate compares (the tune run's topics) is
     not mixed with the engine's figures on today's set: each sits beside its own CLIPRerank row."""
-    import reeltag.pipelines.report_evidence as evidence
+    import reeltag.report.evidence as evidence
 
     today = {evidence.ENGINE_NOW: {"map": 0.5, "p_10": 0.6}, "cliprerank (registered setting)": {"map": 0.7, "p_10": 0.8}}
     monkeypatch.setattr(evidence, "_apply_champion", lambda project, search: (dict(today), None))

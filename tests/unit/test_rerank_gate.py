@@ -2,8 +2,8 @@
 
 from reeltag.ab.paired import compare_paired
 from reeltag.config import GatesSection
-from reeltag.decisions.gates import GO, NO_GO, NOT_ENOUGH
-from reeltag.pipelines.rerank_gate import promotion_decision
+from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH
+from reeltag.rerank.gate import promotion_decision
 
 GATES = GatesSection(min_eval_topics=10)
 

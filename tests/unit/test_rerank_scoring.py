@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reeltag.rerank.scoring import frame_similarities, fuse, normalise, pool, rerank, stack_frames
+from reeltag.rerank.scoring import blend, frame_similarities, normalise, pool, rerank, stack_frames
 
 Q = np.array([1.0, 0.0])
 RELEVANT, OTHER = np.array([1.0, 0.0]), np.array([0.0, 1.0])
@@ -37,7 +37,7 @@ def test_alpha_zero_keeps_engine_order_and_alpha_one_follows_clip() -> None:
 
 
 def test_alpha_weighs_the_clip_score() -> None:
-    fused = fuse(np.array([2.0, 0.0]), np.array([0.0, 1.0]), alpha=0.8)
+    fused = blend(np.array([2.0, 0.0]), np.array([0.0, 1.0]), alpha=0.8)
     assert fused == pytest.approx([0.2, 0.8])  # α·norm(clip) + (1−α)·norm(engine)
 
 
@@ -47,21 +47,21 @@ def test_ties_keep_engine_order() -> None:
 
 
 def test_missing_video_keeps_its_normalised_base_score() -> None:
-    fused = fuse(np.array([4.0, 2.0, 0.0]), np.array([np.nan, 1.0, 0.0]), alpha=0.3)
+    fused = blend(np.array([4.0, 2.0, 0.0]), np.array([np.nan, 1.0, 0.0]), alpha=0.3)
     assert fused[0] == pytest.approx(1.0)  # its own normalised engine score S
     assert fused[1] == pytest.approx(0.3 * 1.0 + 0.7 * 0.5)
 
 
 def test_missing_video_is_not_promoted_even_by_clip_alone() -> None:
-    fused = fuse(np.array([1.0, 2.0, 3.0]), np.array([np.nan, 0.5, 0.0]), alpha=1.0)
+    fused = blend(np.array([1.0, 2.0, 3.0]), np.array([np.nan, 0.5, 0.0]), alpha=1.0)
     assert fused == pytest.approx([0.0, 1.0, 0.0])
 
 
 def test_nonfinite_base_scores_count_as_the_worst() -> None:
-    fused = fuse(np.array([2.0, np.nan, 1.0]), np.array([0.0, 0.0, 0.0]), alpha=0.0)
+    fused = blend(np.array([2.0, np.nan, 1.0]), np.array([0.0, 0.0, 0.0]), alpha=0.0)
     assert fused == pytest.approx([1.0, 0.0, 0.0])
     with pytest.raises(ValueError):
-        fuse(np.array([1.0]), np.array([1.0]), alpha=1.5)
+        blend(np.array([1.0]), np.array([1.0]), alpha=1.5)
 
 
 def test_direction_adding_a_relevant_frame_raises_the_clip_score() -> None:

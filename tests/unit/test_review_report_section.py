@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from reeltag.decisions.report import ReportData, TimeSaved, decision_json, render_html
-from reeltag.review.report import RankAcceptance, StaffReview
+from reeltag.report.judgement import ReportData, TimeSaved, decision_json, render_html
+from reeltag.report.staff_review import RankAcceptance, StaffReview
 
 
 def measured(items: int, simulated: bool = False) -> StaffReview:

@@ -10,13 +10,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from reeltag.mapper.suggest import TagIndex
-from reeltag.pipelines import suggest_fused
-from reeltag.pipelines.fusion_model import FUSION_FILE, KNN_FILE, NoFusion, read_fusion
-from reeltag.pipelines.suggest_fused import MAPPER_ALONE, rank_videos
-from reeltag.pipelines.text import MODEL_FILE
+from reeltag.mapper.nearest import TagIndex
 from reeltag.project import Project
+from reeltag.suggest import rank_tags as suggest_fused
+from reeltag.suggest.fusion_model import FUSION_FILE, KNN_FILE, NoFusion, read_fusion
+from reeltag.suggest.rank_tags import MAPPER_ALONE, VisualInputs, rank_videos
 from reeltag.text.model import TextMethod, fit_text_model, save_text_model
+from reeltag.text.steps import MODEL_FILE
 
 KEYS = ("ocean", "winter", "food", "party")
 SPACE = SimpleNamespace(version="3", surface=None)
@@ -46,7 +46,10 @@ def _project(tmp_path: Path, use_fused: bool, monkeypatch: pytest.MonkeyPatch) -
 def _rank(project: Project, texts: dict[str, str], fusion=None):  # type: ignore[no-untyped-def]
     index = TagIndex.build(KEYS, np.eye(4))
     mapped = np.array([[0.0, 1.0, 0.1, 0.0], [0.0, 1.0, 0.1, 0.0]])  # the mapper says winter for both
-    return rank_videos(project, mapped, np.eye(2, 3), ["a.mp4", "b.mp4"], index, SPACE, ("2", "enc"), 3, None, texts, fusion)
+    visual = VisualInputs(mapped=mapped, pooled=np.eye(2, 3), videos=["a.mp4", "b.mp4"])
+    return rank_videos(
+        project, visual, index=index, space=SPACE, versions=("2", "enc"), k=3, min_score=None, texts=texts, fusion=fusion
+    )
 
 
 def test_fused_ranking_names_branches_and_notes_unusable_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,15 +68,13 @@ def test_without_a_usable_fusion_the_mapper_ranks_and_says_why(tmp_path: Path, m
     assert other.ranking.startswith("fused")
     stale = rank_videos(
         _project(tmp_path / "stale", True, monkeypatch),
-        np.eye(2, 4),
-        np.eye(2, 3),
-        ["a.mp4", "b.mp4"],
-        TagIndex.build(KEYS, np.eye(4)),
-        SPACE,
-        ("5", "enc"),
-        3,
-        None,
-        {},
+        VisualInputs(mapped=np.eye(2, 4), pooled=np.eye(2, 3), videos=["a.mp4", "b.mp4"]),
+        index=TagIndex.build(KEYS, np.eye(4)),
+        space=SPACE,
+        versions=("5", "enc"),
+        k=3,
+        min_score=None,
+        texts={},
     )
     assert "mapper 2 (now 5)" in stale.ranking
 

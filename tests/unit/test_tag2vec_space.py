@@ -7,7 +7,7 @@ import pandas as pd
 
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
-from reeltag.tag2vec.serve import TagRecommender, load_pyfunc
+from reeltag.tag2vec.pyfunc import TagRecommender, load_pyfunc
 from reeltag.tag2vec.space import TagSpace, load_space, save_space
 
 TAGS = ("cats", "kitten", "dog", "puppy", "car")

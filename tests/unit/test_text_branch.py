@@ -104,8 +104,8 @@ def test_saved_model_round_trips(tmp_path: Path) -> None:
 
 def test_text_modules_import_no_heavy_library() -> None:
     code = (
-        "import sys, reeltag.text.words, reeltag.text.model, reeltag.text.metrics, reeltag.text.posts, "
-        "reeltag.pipelines.text, reeltag.commands.text; "
+        "import sys, reeltag.text.words, reeltag.text.model, reeltag.text.metrics, reeltag.text.post_words, "
+        "reeltag.text.steps, reeltag.commands.text; "
         "print([m for m in ('gensim', 'torch', 'mlflow', 'open_clip', 'prefect', 'great_expectations') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

@@ -43,7 +43,7 @@ class PairedComparison:
     def metrics(self) -> dict[str, float]:
         """Statistics for MLflow and gates: ``ci_low/<m>``, ``ci_high/<m>``, ``wilcoxon_p/<m>``, wins/ties/losses.
 
-        Means and deltas come from :func:`reeltag.decisions.gates.comparison_metrics` (B = challenger).
+        Means and deltas come from :func:`reeltag.registry.gates.comparison_metrics` (B = challenger).
         """
         m = self.metric
         return {

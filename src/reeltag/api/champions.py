@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from reeltag.api import registry
-from reeltag.pipelines.fusion_model import NO_FUSION
+from reeltag.api import loaders
 from reeltag.project import Project
 from reeltag.rerank.model import RerankerParams
+from reeltag.suggest.fusion_model import NO_FUSION
 
 log = logging.getLogger("reeltag.api")
 T = TypeVar("T")
@@ -105,10 +105,10 @@ def _suggester(
 
 
 def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> Suggester:
-    from reeltag.pipelines.mapper_data import require_encoder
+    from reeltag.mapper.data import require_encoder
 
-    space = registry.load_space(project, tag2vec_version)
-    mapper = registry.load_mapper(project, space)
+    space = loaders.load_tag2vec(project, tag2vec_version)
+    mapper = loaders.load_mapper(project, space)
     require_encoder(mapper, encoder_id)
     log.info("serving tag2vec v%s + mapper v%s", space.version, mapper.info.version)
     return Suggester(space, mapper, str(space.version), str(mapper.info.version), now())
@@ -144,7 +144,7 @@ def _swapped(slot: str, what: str, load: Callable[[], T], old: T | None, errors:
 
 
 def _load_reranker(project: Project, encoder_id: str, version: str) -> Reranker:
-    params = registry.load_reranker(project, version)
+    params = loaders.load_reranker(project, version)
     if params.encoder_model_id != encoder_id:
         raise ValueError(
             f"it was tuned with encoder {params.encoder_model_id}, the API serves {encoder_id}: "
@@ -155,6 +155,6 @@ def _load_reranker(project: Project, encoder_id: str, version: str) -> Reranker:
 
 
 def _load_fusion(project: Project, version: str) -> HeldFusion:
-    fusion = registry.load_fusion(project, version)
+    fusion = loaders.load_fusion(project, version)
     log.info("serving fusion v%s (%s)", version, ", ".join(f"{b} {w:.2f}" for b, w in fusion.weights.items()))
     return HeldFusion(fusion, version, now())

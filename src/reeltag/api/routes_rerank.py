@@ -8,7 +8,7 @@ from functools import partial
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from reeltag.api import rerank
+from reeltag.api import rerank_service as rerank
 from reeltag.api.schemas import RerankRequest, RerankResponse, parse_body
 
 router = APIRouter()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from reeltag.api import suggest
+from reeltag.api import suggest_service as suggest
 from reeltag.api.schemas import SuggestRequest, SuggestResponse, parse_body
 from reeltag.api.service import Refused
 

@@ -11,14 +11,14 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
-from reeltag.api import registry
+from reeltag.api import loaders
 from reeltag.api.champions import Champions, Suggester, load_champions, now
 from reeltag.api.metrics import ApiMetrics
 from reeltag.api.textcache import QueryVectors
-from reeltag.pipelines.catalogue import Catalogue, load_catalogue
-from reeltag.pipelines.fusion_model import fusion_mismatch
 from reeltag.project import Project
 from reeltag.rerank.catalogue import FeatureMatrix, build_matrix
+from reeltag.rerank.catalogue_loader import Catalogue, load_catalogue
+from reeltag.suggest.fusion_model import fusion_mismatch
 
 log = logging.getLogger("reeltag.api")
 
@@ -67,7 +67,7 @@ class Service:
         """Reload the catalogue if features of its missing documents appeared; load the champions the registry
         names now, if they changed since the last attempt. True if a champion was swapped."""
         self._refresh_catalogue()
-        versions = registry.champion_versions(self.project)
+        versions = loaders.champion_versions(self.project)
         if versions == self._attempted:
             return False
         self._attempted = versions
@@ -107,7 +107,7 @@ class Service:
 
     def queue_missing(self, docids: list[str]) -> int:
         """Queue catalogue documents without cached features once each (unknown docids have no video to queue)."""
-        from reeltag.pipelines.catalogue import queue_features
+        from reeltag.rerank.catalogue_loader import queue_features
 
         paths = self.catalogue.paths if self.catalogue else {}
         with self._queue_lock:

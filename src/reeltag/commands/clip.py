@@ -45,7 +45,7 @@ def adapt(
     as_json: JsonOpt = False,
 ) -> None:
     """Fine-tune a CLIP encoder on (frame, text) pairs; save a checkpoint, log it and register reeltag.encoder."""
-    from reeltag.pipelines.encoder import adapt_encoder
+    from reeltag.video.adapt_encoder import adapt_encoder
 
     project = open_project(root, config, clip={"adapt_batch_size": batch_size})
     total = steps or project.settings.clip.adapt_steps
@@ -68,8 +68,8 @@ def extract(
     as_json: JsonOpt = False,
 ) -> None:
     """Encode sampled frames of every video (cached videos are not decoded again); bad videos are quarantined."""
-    from reeltag.pipelines.features import extract_features
     from reeltag.video.inputs import resolve_inputs
+    from reeltag.video.steps import extract_features
 
     require_existing(inputs)
     project = open_project(

@@ -18,6 +18,9 @@ from reeltag.tracking.reach import unreachable_server
 RootOpt = Annotated[Path | None, typer.Option("--root", help="Project root (default: current directory).")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default: <root>/reeltag.toml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object with the result.")]
+WeightsOpt = Annotated[
+    str | None, typer.Option("--weights", help="CLIP weights: 'random' or a checkpoint file (default: clip.weights).")
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -24,7 +24,7 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Add new posts to the corpus store (data/corpus/); bad rows go to data/quarantine/posts.jsonl with the reason."""
-    from reeltag.pipelines.corpus import ingest_posts
+    from reeltag.corpus.steps import ingest_posts
 
     project = open_project(root, config)
     total = sum(p.stat().st_size for p in sources if p.is_file())
@@ -41,7 +41,7 @@ def validate(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the data contracts on the corpus; quarantine failing rows; exit 3 on a critical failure."""
-    from reeltag.pipelines.corpus import validate_corpus
+    from reeltag.corpus.steps import validate_corpus
 
     project = open_project(root, config)
     with progress("validate", None, enabled=not as_json):
@@ -63,7 +63,7 @@ def repair(
     as_json: JsonOpt = False,
 ) -> None:
     """Drop duplicate posts, renumber seq, drop watermarks that no longer match, rebuild those of FILES."""
-    from reeltag.pipelines.corpus_repair import repair_corpus
+    from reeltag.corpus.repair import repair_corpus
 
     project = open_project(root, config)
     with progress("repair", None, enabled=not as_json):

@@ -69,7 +69,7 @@ def apply(
     as_json: JsonOpt = False,
 ) -> None:
     """Rerank the top-k of every topic of RUN with CLIP frame features; write a TREC run."""
-    from reeltag.pipelines.rerank import rerank_run
+    from reeltag.rerank.steps import rerank_run
 
     overrides: dict[str, Any] = {"alpha": alpha, "depth": depth, "pooling": pooling, "normalisation": normalisation}
     project = open_project(root, config, rerank=overrides, clip={"weights": weights})
@@ -94,7 +94,7 @@ def tune(
     as_json: JsonOpt = False,
 ) -> None:
     """Grid over α × normalisation × pooling, cross-validated over topics; register reeltag.reranker."""
-    from reeltag.pipelines.rerank import tune_rerank
+    from reeltag.rerank.steps import tune_rerank
 
     overrides: dict[str, Any] = {"depth": depth, "tune_measure": measure, "cv_folds": folds}
     project = open_project(root, config, rerank=overrides, clip={"weights": weights})
@@ -114,7 +114,7 @@ def evaluate(
     as_json: JsonOpt = False,
 ) -> None:
     """AP/MAP, P@k, R@k, nDCG@k (ir-measures) and NIST's xinfAP, infNDCG, iP@k (sample_eval.pl) of a run."""
-    from reeltag.pipelines.rerank import evaluate_run
+    from reeltag.rerank.steps import evaluate_run
 
     result = evaluate_run(open_project(root, config), run, qrels, _measures(measures), per_topic)
     if as_json or not result.per_topic:
@@ -146,7 +146,7 @@ def ab(
     as_json: JsonOpt = False,
 ) -> None:
     """Paired per-topic A/B of two runs: mean delta (B − A), bootstrap 95% CI, Wilcoxon p, wins/ties/losses."""
-    from reeltag.pipelines.rerank import compare_runs
+    from reeltag.rerank.steps import compare_runs
 
     result = compare_runs(open_project(root, config), run_a, run_b, qrels, _measures(measures))
     if as_json:

@@ -57,7 +57,7 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Enqueue videos with the champion mapper's suggestions (unreadable files are quarantined)."""
-    from reeltag.pipelines.review import add_to_review
+    from reeltag.review.steps import add_to_review
 
     emit(add_to_review(open_project(root, config), inputs or ()), as_json, title="review add")
 

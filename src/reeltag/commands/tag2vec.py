@@ -38,7 +38,7 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train skip-gram Tag2Vec on the validated sentences, register it, promote it if it passes the gate."""
-    from reeltag.pipelines.tag2vec import train_tag2vec
+    from reeltag.tag2vec.steps import train_tag2vec
 
     project = open_project(root, config, tag2vec={"epochs": epochs})
     with progress("train tag2vec", None, enabled=not as_json):
@@ -51,7 +51,7 @@ def train(
 def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """hit@k and MRR@k on held-out posts: Tag2Vec (input-input, input-output), popularity, co-occurrence, hybrid;
     logged as one MLflow run in reeltag/tag2vec."""
-    from reeltag.pipelines.tag2vec import evaluate_tag2vec
+    from reeltag.tag2vec.steps import evaluate_tag2vec
 
     project = open_project(root, config)
     with progress("evaluate", None, enabled=not as_json):
@@ -86,7 +86,7 @@ def neighbors(
     as_json: JsonOpt = False,
 ) -> None:
     """The k nearest tags (cosine) in the champion's (or a version's) tag space."""
-    from reeltag.pipelines.tag2vec import tag_neighbours
+    from reeltag.tag2vec.steps import tag_neighbours
 
     emit(tag_neighbours(open_project(root, config), tag, k, version), as_json, title=f"neighbours of {tag}")
 
@@ -102,7 +102,7 @@ def trends(
     as_json: JsonOpt = False,
 ) -> None:
     """New tags, fastest-rising tags and tags whose neighbours changed most between two versions."""
-    from reeltag.pipelines.tag2vec import tag_trends
+    from reeltag.tag2vec.steps import tag_trends
 
     emit(tag_trends(open_project(root, config), from_version, to_version, top), as_json, title="tag2vec trends")
 
@@ -118,7 +118,7 @@ def follow(
     as_json: JsonOpt = False,
 ) -> None:
     """Frozen vs incremental vs full retrain, month by month: next-month hit@k and share of next-month tags known."""
-    from reeltag.pipelines.trend_follow import follow_trends
+    from reeltag.tag2vec.follow import follow_trends
 
     emit(follow_trends(open_project(root, config), posts, start, end), as_json, title="trend following")
 

@@ -2,7 +2,7 @@
 
 Layout under ``out`` (see the modules for the formats): ``videos/``, ``labels.csv``, ``labels_shifted.csv``,
 ``segments.jsonl``, ``pairs.jsonl`` (:mod:`reeltag.demo.videos`); ``corpus/posts.jsonl``, ``corpus/posts_new.jsonl``
-(:mod:`reeltag.demo.corpus`); ``search/...`` (:mod:`reeltag.demo.search`); and ``demo.json``: seed, size,
+(:mod:`reeltag.demo.hashtag_corpus`); ``search/...`` (:mod:`reeltag.demo.search`); and ``demo.json``: seed, size,
 counts and the sha256 of every file written. Same seed and size give byte-identical files; a re-run whose
 ``demo.json`` and files still match does nothing (``DemoSummary.skipped``).
 """
@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from reeltag.demo.corpus import CorpusSummary, write_corpus
+from reeltag.demo.hashtag_corpus import CorpusSummary, write_corpus
 from reeltag.demo.search import SearchSummary, write_search_set
 from reeltag.demo.videos import VideoSetSummary, write_video_sets
 from reeltag.errors import BadInput

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from reeltag.demo.corpus import GENERIC_PHRASES, PHRASES
+from reeltag.demo.hashtag_corpus import GENERIC_PHRASES, PHRASES
 from reeltag.demo.plans import LabelledVideo
 from reeltag.demo.world import CATEGORIES, category_for_scene
 

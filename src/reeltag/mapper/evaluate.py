@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reeltag.mapper.suggest import top_k, unit_rows
+from reeltag.ranking import fuse, top_k, unit_rows
 
 KS = (1, 5, 10)
 
@@ -93,15 +93,9 @@ def cosine_scores(vectors: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     return unit_rows(vectors) @ unit_rows(candidates).T
 
 
-def zscore_rows(scores: np.ndarray) -> np.ndarray:
-    mean = scores.mean(axis=1, keepdims=True)
-    std = scores.std(axis=1, keepdims=True)
-    return (scores - mean) / np.maximum(std, 1e-9)
-
-
-def fuse(mapper: np.ndarray, zero_shot: np.ndarray, weight: float) -> np.ndarray:
-    """``weight``·z(mapper) + (1−``weight``)·z(zero-shot), z per video."""
-    return weight * zscore_rows(mapper) + (1.0 - weight) * zscore_rows(zero_shot)
+def with_zero_shot(mapper: np.ndarray, zero_shot: np.ndarray, weight: float) -> np.ndarray:
+    """``weight``·z(mapper) + (1−``weight``)·z(zero-shot), z per video: :func:`reeltag.ranking.fuse` of the two."""
+    return fuse({"mapper": mapper, "zero_shot": zero_shot}, {"mapper": weight, "zero_shot": 1.0 - weight})
 
 
 def best_fusion_weight(
@@ -112,7 +106,7 @@ def best_fusion_weight(
     grid: Sequence[float] = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0),
 ) -> float:
     """The grid weight with the best ``metric`` (chosen on validation videos; ties → more mapper)."""
-    results = [(ranking_metrics(fuse(mapper, zero_shot, w), truth)[metric], w) for w in grid]
+    results = [(ranking_metrics(with_zero_shot(mapper, zero_shot, w), truth)[metric], w) for w in grid]
     return max(results)[1]
 
 
@@ -140,5 +134,5 @@ def compare_methods(scores: Mapping[str, np.ndarray], truth: Truth, fusion_weigh
     """Metrics of every method, plus ``fused`` (mapper + zero-shot) when a fusion weight was chosen."""
     out = {name: ranking_metrics(matrix, truth) for name, matrix in scores.items()}
     if fusion_weight is not None and "zero_shot" in scores:
-        out["fused"] = ranking_metrics(fuse(scores["mapper"], scores["zero_shot"], fusion_weight), truth)
+        out["fused"] = ranking_metrics(with_zero_shot(scores["mapper"], scores["zero_shot"], fusion_weight), truth)
     return out

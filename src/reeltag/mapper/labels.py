@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -174,3 +175,19 @@ def assign_splits(
         split = "test" if u < test_fraction else "val" if u < test_fraction + val_fraction else "train"
         out.append(LabelRow(row.video, row.tags, split, row.surface))
     return tuple(out)
+
+
+PROVENANCE_SUFFIX = ".provenance.json"  # beside a labels file that `review export` wrote
+
+
+def labels_provenance(labels: str | Path, labels_sha256: str) -> dict[str, str]:
+    """Run tags naming where labels came from: ``review`` (with the store's hash) when the provenance file beside
+    them describes exactly this content, else ``file``."""
+    side = Path(labels).with_name(Path(labels).name + PROVENANCE_SUFFIX)
+    try:
+        found = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"labels_source": "file"}
+    if not isinstance(found, dict) or found.get("labels_sha256") != labels_sha256:
+        return {"labels_source": "file"}
+    return {"labels_source": str(found.get("labels_source", "file")), "review_db_hash": str(found.get("review_db_hash", ""))}

@@ -20,7 +20,7 @@ import torch
 from reeltag.io import atomic_path, write_json_atomic
 from reeltag.mapper.evaluate import Examples, Truth, cosine_scores, ranking_metrics
 from reeltag.mapper.model import LOSSES, MapperArgs, TagMapper, loss_value
-from reeltag.mapper.suggest import unit_rows
+from reeltag.ranking import unit_rows
 
 STATE_FILE, ARGS_FILE = "mapper.pt", "args.json"
 SELECT_METRIC = "p_at_5"

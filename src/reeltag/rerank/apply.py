@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reeltag.rerank.formats import Ranking, Run
-from reeltag.rerank.scoring import FrameStack, Reranked, frame_similarities, fuse, pool, ranking, stack_frames
+from reeltag.rerank.scoring import FrameStack, Reranked, blend, frame_similarities, pool, ranking, stack_frames
 from reeltag.rerank.tuning import Setting
 
 
@@ -76,7 +76,7 @@ def prepare(run: Run, queries: Mapping[str, np.ndarray], frames: Mapping[str, np
 def score_topic(topic: TopicCandidates, setting: Setting, top_m: int) -> Reranked:
     """The head's pooled CLIP score, fused score and order (best first) under one setting."""
     clip = pool(topic.sims, topic.counts, setting.pooling, top_m)
-    fused = fuse(topic.base, clip, setting.alpha, setting.normalisation)
+    fused = blend(topic.base, clip, setting.alpha, setting.normalisation)
     return Reranked(ranking(fused), fused, clip)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from reeltag.errors import BadInput
 from reeltag.io import write_json_atomic
-from reeltag.rerank.scoring import fuse
+from reeltag.rerank.scoring import blend
 from reeltag.rerank.tuning import Setting
 from reeltag.tracking.naming import tag
 
@@ -86,7 +86,7 @@ class FusionModel:
         out = np.zeros(len(frame), dtype=np.float64)
         for _, rows in frame.groupby("qid", sort=False):
             idx = rows.index.to_numpy()
-            out[frame.index.get_indexer(idx)] = fuse(
+            out[frame.index.get_indexer(idx)] = blend(
                 rows["base"].to_numpy(float), rows["clip"].to_numpy(float), self.params.alpha, self.params.normalisation
             )
         return out

@@ -106,7 +106,7 @@ def normalise(x: np.ndarray, method: str = "minmax") -> np.ndarray:
     return np.where(finite, out, np.nan)
 
 
-def fuse(base: np.ndarray, clip: np.ndarray, alpha: float, normalisation: str = "minmax") -> np.ndarray:
+def blend(base: np.ndarray, clip: np.ndarray, alpha: float, normalisation: str = "minmax") -> np.ndarray:
     """``α·norm(M) + (1−α)·norm(S)``, M = pooled CLIP score (``clip``), S = engine score (``base``).
 
     Non-finite S → the worst S of the query; no M (no frames) → the candidate's own normalised S, so the
@@ -138,5 +138,5 @@ def rerank(
 ) -> Reranked:
     """Score every candidate of one query and order them."""
     clip = pool(frame_similarities(query, stack), stack.counts, pooling, top_m)
-    fused = fuse(base, clip, alpha, normalisation)
+    fused = blend(base, clip, alpha, normalisation)
     return Reranked(ranking(fused), fused, clip)

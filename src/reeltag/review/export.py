@@ -2,23 +2,21 @@
 
 A decided item's tags are its accepted suggestions (by rank) and the tags the reviewer added. Beside the CSV,
 ``<labels>.provenance.json`` says the labels came from staff review and holds a content hash of the review
-store; the mapper steps read it (:func:`labels_provenance`) and tag their runs ``reeltag.labels_source=review``.
+store; the mapper steps read it (:func:`reeltag.mapper.labels.labels_provenance`) and tag their runs ``reeltag.labels_source=review``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reeltag.io import sha256_json, sha256_text, write_json_atomic, write_text_atomic
+from reeltag.mapper.labels import PROVENANCE_SUFFIX as SUFFIX
 from reeltag.review.state import ItemState, states_by_item
 from reeltag.review.store import Item, ReviewStore
-
-SUFFIX = ".provenance.json"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,16 +89,3 @@ def export_labels(store: ReviewStore, out: str | Path, queue: str | None = None)
         review_db_hash=db_hash,
         labels_sha256=provenance["labels_sha256"],
     )
-
-
-def labels_provenance(labels: str | Path, labels_sha256: str) -> dict[str, str]:
-    """Run tags naming where labels came from: ``review`` (with the store's hash) when the provenance file beside
-    them describes exactly this content, else ``file``."""
-    side = Path(labels).with_name(Path(labels).name + SUFFIX)
-    try:
-        found = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"labels_source": "file"}
-    if not isinstance(found, dict) or found.get("labels_sha256") != labels_sha256:
-        return {"labels_source": "file"}
-    return {"labels_source": str(found.get("labels_source", "file")), "review_db_hash": str(found.get("review_db_hash", ""))}

@@ -15,7 +15,7 @@ HOST = "127.0.0.1"
 
 def review_app_for(project: Project, reviewer: str | None = None) -> Any:
     """The review FastAPI app over the project's review store (created when missing)."""
-    from reeltag.pipelines.corpus import tag_rules
+    from reeltag.corpus.steps import tag_rules
     from reeltag.review.app import ReviewConfig, create_review_app
 
     settings = project.settings.review

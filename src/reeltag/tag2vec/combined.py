@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reeltag.mapper.fusion import weight_grid
+from reeltag.ranking import weight_grid
 from reeltag.tag2vec.evaluate import MethodScore, Queries, ranks, score
 
 Signals = Callable[[Sequence[int]], dict[str, np.ndarray]]  # query rows → signal name → (len, V) scores

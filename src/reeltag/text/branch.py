@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reeltag.mapper.evaluate import zscore_rows
+from reeltag.ranking import zscore_rows
 from reeltag.text.model import TextMethod, TextModel
 from reeltag.text.words import TextInput
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reeltag.mapper.suggest import top_k
+from reeltag.ranking import top_k
 
 CHUNK = 1024
 Scorer = Callable[[Sequence[Sequence[str]]], np.ndarray]

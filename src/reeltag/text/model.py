@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from reeltag.io import atomic_path
-from reeltag.mapper.suggest import top_k
+from reeltag.ranking import top_k
 
 Post = tuple[Sequence[str], Sequence[str]]  # (words, tags)
 METHODS = ("popularity", "cooccurrence", "conditional", "centroid", "knn")

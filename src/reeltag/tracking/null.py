@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from reeltag.tracking import naming
-from reeltag.tracking.errors import needs_tracking
+from reeltag.tracking.off import needs_tracking
 from reeltag.tracking.records import RunInfo
 from reeltag.tracking.store import Tracker
 

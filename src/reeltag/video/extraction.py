@@ -3,7 +3,7 @@
 Cache hits are read back without decoding; misses are hashed, looked up and decoded by a prefetch thread
 (``video.prefetch_videos`` ahead) while the encoder works on full ``clip.batch_size`` batches across videos.
 The encoder is built only on the first miss (:class:`LazyEncoder`). Unreadable videos are returned, not raised:
-the caller (``reeltag.pipelines.features``) records the quarantine.
+the caller (``reeltag.video.steps``) records the quarantine.
 """
 
 from __future__ import annotations

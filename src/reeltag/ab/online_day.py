@@ -1,0 +1,161 @@
+"""``ab-online``: one experiment day of the online search A/B from the event store → per-variant metrics,
+per-user bootstrap CIs of the differences (treatment − control: champion − engine unless the experiment's variants
+name the challenger, see ``reeltag.ab.serving.arms``), the interleaving win share, the SRM guardrail,
+and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from reeltag.ab.events import EventStore, Log, read_log
+from reeltag.ab.online_stats import (
+    Delta,
+    SampleRatio,
+    WinShare,
+    deltas,
+    outcomes,
+    sample_ratio,
+    variant_metrics,
+    win_share,
+)
+from reeltag.ab.serving import arms
+from reeltag.config import AbOnlineSection
+from reeltag.errors import NotFound
+from reeltag.project import Project
+from reeltag.registry.gates import Decision, Guardrail, Threshold, ci_warnings, decide
+from reeltag.tracking.results import log_result
+
+ONLINE_KIND = "online"  # the reeltag.kind tag of an ab-online day's run (the report queries it on the server)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnlineSummary:
+    experiment: str
+    day: str
+    method: str
+    queries: int
+    events: int
+    simulated: bool
+    variants: dict[str, dict[str, float]]
+    deltas: tuple[Delta, ...]
+    wins: WinShare | None
+    srm: SampleRatio | None
+    verdict: str
+    reasons: tuple[str, ...]
+    run_id: str | None = None
+    arms: tuple[str, str] = ("engine", "champion")  # (control, treatment) of the deltas and the win share
+
+
+def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:
+    """Metrics, deltas, win share and SRM of one log (the fields of :class:`OnlineSummary` but the verdict)."""
+    user_codes = np.unique(np.array(log.users, dtype=object), return_inverse=True)[1]
+    o = outcomes(user_codes, log.counts)
+    variant = np.array(log.variants, dtype=object)
+    found = {
+        "variants": {v: variant_metrics(o, variant, v) for v in sorted(set(log.variants))},
+        "queries": len(log.users),
+        "events": int(log.counts.events.sum()),
+        "simulated": bool(log.simulated.any()),
+        "deltas": (),
+        "wins": None,
+        "srm": None,
+    }
+    if cfg.method == "split":
+        found["deltas"] = deltas(o, variant, *arms(cfg), cfg.bootstrap, seed)
+        found["srm"] = sample_ratio(_users_per_variant(log, arms(cfg)), cfg.variants, cfg.srm_p)
+    else:
+        found["wins"] = _interleaving_wins(log, arms(cfg))
+    return found
+
+
+def _users_per_variant(log: Log, names: tuple[str, str]) -> dict[str, int]:
+    first = dict(zip(log.users, log.variants))
+    return {v: sum(1 for x in first.values() if x == v) for v in names}
+
+
+def _interleaving_wins(log: Log, names: tuple[str, str]) -> WinShare:
+    """A query is won by the team whose drafted results got more distinct clicks or plays (a tie: nobody's)."""
+    if log.teams != names:
+        raise ValueError(f"the log counts clicks for teams {log.teams}, not the experiment's arms {names}")
+    control, treatment = log.team_clicks[:, 0], log.team_clicks[:, 1]
+    wins, losses = int((treatment > control).sum()), int((control > treatment).sum())
+    return win_share(wins, losses, len(log.users) - wins - losses)
+
+
+def judge(found: dict, project: Project) -> Decision:
+    """GO needs a success gain whose CI is above 0 (or a win share whose CI is above ½), no SRM, real users."""
+    warnings = ["simulated users (demo or test traffic)"] if found["simulated"] else []
+    if found["wins"] is not None:
+        w: WinShare = found["wins"]
+        metrics, reference = {"win_share": w.share}, {"win_share": 0.5}
+        warnings += ci_warnings("win_share - 0.5", w.ci_low - 0.5)
+        return decide(metrics, reference, [Threshold("win_share", min_abs_delta=0.0)], warnings=warnings, reference="a tie")
+    success = next(d for d in found["deltas"] if d.metric == "success")
+    srm_ok = 0.0 if found["srm"].mismatch else 1.0
+    warnings += ci_warnings("delta/success", success.ci_low)
+    return decide(
+        {"success": success.treatment, "srm_ok": srm_ok},
+        {"success": success.control},
+        [Threshold("success", tolerance=project.settings.gates.tolerance, min_abs_delta=0.0)],
+        [Guardrail("srm_ok", min_value=1.0)],
+        warnings=warnings,
+        reference=arms(project.settings.ab.online)[0],
+    )
+
+
+def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> OnlineSummary:
+    """Summarise, judge and log one UTC day of the configured experiment (default: yesterday)."""
+    cfg = project.settings.ab.online
+    if not cfg.name:
+        raise NotFound("no online experiment configured ([ab.online] name is empty)")
+    day = day or (datetime.now(UTC) - timedelta(days=1)).date()
+    since = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+    found = summarise(
+        read_log(EventStore(project.paths.ab_events_db).create(), cfg.name, since, since + 86_400, cfg.top), cfg, seed
+    )
+    decision = judge(found, project)
+    summary = OnlineSummary(
+        experiment=cfg.name,
+        day=day.isoformat(),
+        method=cfg.method,
+        verdict=decision.verdict,
+        reasons=decision.reasons,
+        arms=arms(cfg),
+        **found,
+    )
+    return _logged(project, summary, decision)
+
+
+def _metrics(s: OnlineSummary) -> dict[str, float]:
+    out = {f"online/{v}/{m}": x for v, row in s.variants.items() for m, x in row.items()}
+    for d in s.deltas:
+        out |= {f"delta/{d.metric}": d.delta, f"delta/{d.metric}/ci_low": d.ci_low, f"delta/{d.metric}/ci_high": d.ci_high}
+    if s.wins is not None:
+        out |= {
+            "interleave/win_share": s.wins.share,
+            "interleave/ci_low": s.wins.ci_low,
+            "interleave/ci_high": s.wins.ci_high,
+            "interleave/wins": s.wins.wins,
+            "interleave/losses": s.wins.losses,
+            "interleave/ties": s.wins.ties,
+        }
+    if s.srm is not None:
+        out |= {"srm/p_value": s.srm.p_value, "srm/mismatch": float(s.srm.mismatch)}
+    return {k: float(v) for k, v in out.items() if np.isfinite(v)}
+
+
+def _logged(project: Project, summary: OnlineSummary, decision: Decision) -> OnlineSummary:
+    tags = {
+        "ab_experiment": summary.experiment,
+        "ab_day": summary.day,
+        "ab_method": summary.method,
+        "simulated": summary.simulated,
+        "kind": ONLINE_KIND,
+    } | decision.run_tags
+    with project.tracker.run("ab", project.settings, tags=tags, name=f"ab-online-{summary.experiment}-{summary.day}") as run:
+        project.tracker.log_metrics(run.run_id, _metrics(summary))
+        log_result(project.tracker, run.run_id, summary)
+    return OnlineSummary(**{**summary.__dict__, "run_id": run.run_id})

@@ -1,1 +1,0 @@
-"""Decisions: pure gates (metrics + thresholds → Decision) and the go/no-go report."""

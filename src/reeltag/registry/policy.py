@@ -1,0 +1,185 @@
+"""The one registration-and-gate step of every model (tag2vec, mapper, reranker, encoder, fusion) and its alias policy.
+
+Alias policy (written here only):
+
+- ``champion``: the version in use. It moves only on a GO, by compare-and-swap: the promotion happens only if the
+  champion is still the one the gate compared against (under the store's alias lock). If another version became
+  champion meanwhile (a concurrent training, a manual ``reeltag promote``), the new version is gated again against
+  that one, up to :data:`MAX_REGATES` times, and promoted only on a GO; otherwise it is refused with the reason.
+- ``challenger``: the newest version that passed its gate (set together with ``champion``).
+- ``rollback``: the previous champion (moved by the promotion).
+- A version that did not pass (NO-GO, NOT ENOUGH EVIDENCE, or a refused promotion) gets no alias; it carries its
+  decision as version tags (``reeltag.decision``, ``reeltag.decision_reasons``) and its run has them too.
+- A manual ``reeltag promote`` makes any version champion (old champion → rollback) and leaves ``challenger``.
+
+Local copies of a version's native files live under ``data/models/<model>/<run id>/`` and are verified against
+the sha256 recorded at registration before anything in them is loaded.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from reeltag.io import place_dir
+from reeltag.project import Project
+from reeltag.registry.gates import Decision
+from reeltag.tracking.integrity import NATIVE_SHA256, IntegrityError, verify_folder
+from reeltag.tracking.records import AliasMove, ChampionMoved, LoggedModel, RunInfo, VersionInfo
+
+MAX_REGATES = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateOutcome:
+    """A gate's decision against one champion (or none), the comparison metrics to log, and model-specific detail."""
+
+    decision: Decision
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    detail: Any = None
+
+
+Gate = Callable[["VersionInfo | None"], GateOutcome]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    model: str  # tag2vec | mapper | reranker | encoder | fusion
+    run: RunInfo
+    logged: LoggedModel
+    tags: Mapping[str, Any]  # version tags: lineage (depends_on.*), settings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registration:
+    version: str
+    run_id: str
+    outcome: GateOutcome  # the final gate (after any re-gate)
+    compared_with: str | None  # champion version the final gate compared against
+    promoted: bool
+    champion: str | None  # after this step
+    rollback: str | None
+    regates: int  # how often the champion moved under the gate
+    refusal: str | None = None  # why a GO was not promoted
+
+    @property
+    def decision(self) -> Decision:
+        return self.outcome.decision
+
+
+def register_and_gate(project: Project, candidate: Candidate, gate: Gate, champion: VersionInfo | None) -> Registration:
+    """Gate against ``champion``, register the version with its decision, then apply the alias policy."""
+    outcome = gate(champion)
+    _record_outcome(project, candidate.run, outcome, champion)
+    tags = {**candidate.tags, "decision": outcome.decision.verdict}
+    info = project.tracker.register(candidate.model, candidate.logged, candidate.run.run_id, tags)
+    found = _promote(project, candidate, info.version, gate, outcome, champion)
+    project.tracker.set_version_tags(candidate.model, info.version, found.decision.run_tags)
+    project.tracker.set_run_tags(
+        candidate.run.run_id, {"version": info.version, "promoted": found.promoted, "promotion_refused": found.refusal or ""}
+    )
+    return found
+
+
+def _record_outcome(project: Project, run: RunInfo, outcome: GateOutcome, champion: VersionInfo | None) -> None:
+    tracker = project.tracker
+    tracker.log_metrics(run.run_id, outcome.metrics)
+    tracker.set_tags(run.run_id, {**outcome.decision.run_tags, "compared_with": champion.version if champion else "none"})
+    tracker.log_dict(
+        run.run_id,
+        {
+            "verdict": outcome.decision.verdict,
+            "reasons": list(outcome.decision.reasons),
+            "compared_with": champion.version if champion else None,
+        },
+        "decision.json",
+    )
+
+
+def _promote(
+    project: Project, candidate: Candidate, version: str, gate: Gate, outcome: GateOutcome, champion: VersionInfo | None
+) -> Registration:
+    """Compare-and-swap promotion on GO; a moved champion is gated again (bounded)."""
+    tracker, model = project.tracker, candidate.model
+    found = Registration(
+        version=version,
+        run_id=candidate.run.run_id,
+        outcome=outcome,
+        compared_with=champion.version if champion else None,
+        promoted=False,
+        champion=champion.version if champion else None,
+        rollback=None,
+        regates=0,
+    )
+    while found.decision.go:
+        try:
+            move = tracker.promote(model, version, expected=found.compared_with, with_challenger=True)
+            return replace(found, promoted=True, champion=move.champion, rollback=move.rollback)
+        except ChampionMoved as moved:
+            if found.regates >= MAX_REGATES:
+                return replace(found, champion=moved.current, refusal=f"the champion kept moving ({MAX_REGATES} re-gates)")
+            current = tracker.version(model, moved.current) if moved.current else None
+            outcome = gate(current)
+            _record_outcome(project, candidate.run, outcome, current)
+            found = replace(
+                found, outcome=outcome, compared_with=moved.current, champion=moved.current, regates=found.regates + 1
+            )
+    if found.regates and not found.decision.go:
+        return replace(
+            found, refusal=f"champion moved to v{found.compared_with} during the gate; against it: {found.decision.verdict}"
+        )
+    return found
+
+
+def native_copy(project: Project, info: VersionInfo) -> Path:
+    """A verified local copy of a version's ``native/`` files: ``data/models/<model>/<run id>/``.
+
+    Keyed by run id (a reset store's new "v1" is another run, never the old copy); verified against the
+    version's recorded sha256 each time, so a changed or stale copy is fetched again and changed artifacts in
+    the store are refused.
+    """
+    model = info.model.removeprefix("reeltag.")
+    target = project.paths.models / model / info.run_id
+    expected, what = info.tags.get(NATIVE_SHA256), f"{info.model} v{info.version}"
+    if target.is_dir():
+        try:
+            return verify_folder(target, expected, what)
+        except IntegrityError:
+            if not expected:
+                raise
+            shutil.rmtree(target)  # a copy that no longer matches: fetch it again (and verify that)
+    fetch = lambda tmp: verify_folder(project.tracker.download_native(info, tmp / "dl"), expected, what)  # noqa: E731
+    return place_dir(target, fetch, keep_existing=lambda found: _matches(found, expected, what))
+
+
+def _matches(folder: Path, expected: str | None, what: str) -> bool:
+    try:
+        verify_folder(folder, expected, what)
+    except IntegrityError:
+        return False
+    return True
+
+
+def promote_by_hand(project: Project, model: str, info: VersionInfo, reason: str, by: str) -> tuple[AliasMove, dict[str, str]]:
+    """A manual override (``reeltag promote``; the demo, to serve its simulated online experiment): ``info`` becomes
+    champion (old champion → rollback); who, when and why are recorded as version and run tags."""
+    move = project.tracker.promote(model, info.version)
+    record = {
+        "manual_promotion": "true",
+        "promoted_by": by,
+        "reason": reason,
+        "promoted_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    project.tracker.set_version_tags(model, info.version, record)
+    project.tracker.set_run_tags(info.run_id, record)
+    return move, record
+
+
+def champion_version(project: Project, model: str) -> str | None:
+    """The version of ``reeltag.<model>`` the ``champion`` alias names (None before the first promotion)."""
+    info = project.tracker.by_alias(model, "champion")
+    return info.version if info else None

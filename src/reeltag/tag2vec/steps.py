@@ -1,0 +1,319 @@
+"""Tag2Vec steps: train (full or incremental) + register + gate, evaluate, neighbours, trends, champion loading."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reeltag.corpus.sentences import heldout_mask, tag_lists
+from reeltag.corpus.steps import SENTENCES_FILE, read_sentences
+from reeltag.corpus.tags import SurfaceForms
+from reeltag.errors import BadInput, NotFound
+from reeltag.io import sha256_file
+from reeltag.project import Project
+from reeltag.registry.gates import Decision, Threshold, comparison_metrics, decide
+from reeltag.registry.policy import Candidate, Gate, GateOutcome, Registration, native_copy, register_and_gate
+from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
+from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, metric_dict, recommender
+from reeltag.tag2vec.space import TagSpace, load_space, save_space
+from reeltag.tag2vec.trends import TrendReport, trend_report
+from reeltag.tracking.off import needs_tracking
+from reeltag.tracking.results import log_result
+
+if TYPE_CHECKING:
+    from reeltag.tracking.store import VersionInfo
+
+MODEL = "tag2vec"
+LOADER = "reeltag.tag2vec.pyfunc:load_pyfunc"
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[list[str]]  # normalised tags of the training posts
+    test: list[list[str]]  # normalised tags of the held-out posts
+    train_seq: np.ndarray  # ingestion order of each training post
+    corpus_hash: str  # hash of the validated sentences file
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    methods: dict[str, MethodScore]
+    recommender: str
+    queries: int
+    heldout_posts: int
+    vocabulary: int
+    k: int
+
+    def metrics(self) -> dict[str, float]:
+        return {**metric_dict(self.methods, self.k), "test/queries": float(self.queries)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainResult:
+    version: str
+    run_id: str
+    incremental: bool
+    sentences_trained: int
+    vocabulary: int
+    new_tags: int
+    corpus_hash: str
+    evaluation: Evaluation
+    champion_before: str | None
+    champion_metrics: dict[str, float] | None
+    verdict: str
+    promoted: bool
+    reasons: tuple[str, ...]
+    champion_after: str | None
+
+
+def load_split(project: Project) -> Split:
+    """Validated sentences split into training and held-out posts (``corpus.heldout_sources`` or ``corpus.split``)."""
+    frame = read_sentences(project)
+    mask = heldout_mask(frame, project.settings.corpus)
+    _check_split(mask, project.settings.corpus.heldout_sources)
+    digest = sha256_file(project.paths.validation / SENTENCES_FILE)[:16]
+    return Split(tag_lists(frame["tags"][~mask]), tag_lists(frame["tags"][mask]), frame["seq"][~mask].to_numpy(), digest)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What every method and model is scored on: the training vocabulary and the held-out queries."""
+
+    vocab: Vocabulary
+    queries: Queries
+
+
+def _check_split(mask: np.ndarray, heldout_sources: tuple[str, ...]) -> None:
+    if not mask.any():
+        where = f"from corpus.heldout_sources {list(heldout_sources)}" if heldout_sources else "held out"
+        raise BadInput(f"no validated posts {where}: ingest them (--source-name) and run `reeltag validate`")
+    if mask.all():
+        raise BadInput("every validated post is held out: nothing is left to train on")
+
+
+def reference_set(project: Project, split: Split, surface: SurfaceForms) -> Reference:
+    """Training vocabulary (counts, co-occurrences) and leave-one-tag-out queries, both in ``surface`` forms."""
+    vocab = Vocabulary.fit([surface.sentence(s) for s in split.train], project.settings.tag2vec.min_count)
+    return Reference(vocab, make_queries([surface.sentence(s) for s in split.test], vocab))
+
+
+def evaluate_space(project: Project, space: TagSpace | None, ref: Reference) -> Evaluation:
+    """Every method on the same queries (a model is looked up by stem, so its own surface forms do not matter)."""
+    cfg = project.settings.tag2vec
+    methods = evaluate_methods(ref.vocab, ref.queries, space, cfg.eval_k, cfg.hybrid_pseudo_count)
+    return Evaluation(methods, recommender(methods), len(ref.queries.targets), ref.queries.posts, len(ref.vocab.tags), cfg.eval_k)
+
+
+def gate_thresholds(project: Project) -> list[Threshold]:
+    k, tolerance = project.settings.tag2vec.eval_k, project.settings.gates.tolerance
+    return [Threshold(f"test/tag2vec_io_{name}_at_{k}", tolerance=tolerance) for name in ("hit", "mrr")]
+
+
+def evaluation_warnings(project: Project, evaluation: Evaluation) -> list[str]:
+    """What makes the figures less trustworthy (too few held-out queries)."""
+    if evaluation.queries < project.settings.tag2vec.min_eval_queries:
+        return [f"only {evaluation.queries} held-out queries (< tag2vec.min_eval_queries)"]
+    return []
+
+
+def gate(project: Project, challenger: Evaluation, champion: Evaluation | None) -> Decision:
+    warnings = evaluation_warnings(project, challenger)
+    return decide(challenger.metrics(), champion.metrics() if champion else None, gate_thresholds(project), warnings=warnings)
+
+
+def fetch_space(project: Project, version: str | None = None, alias: str = "champion") -> TagSpace:
+    """A registered version (or the alias) as a :class:`TagSpace`; files cached under ``data/models/tag2vec/``."""
+    info = project.tracker.version(MODEL, version) if version else project.tracker.by_alias(MODEL, alias)
+    if info is None:
+        raise NotFound(f"no {alias} of reeltag.{MODEL} yet: run `reeltag tag2vec train` first")
+    return load_space(native_folder(project, info), info.version)
+
+
+def native_folder(project: Project, info: VersionInfo) -> Path:
+    """The verified local copy of a version's Tag2Vec files (see :func:`reeltag.registry.policy.native_copy`)."""
+    return native_copy(project, info) / MODEL
+
+
+def load_champion_tag2vec(project: Project) -> tuple[TagSpace, str]:
+    """The champion tag space and its registry version (mappers must be trained against this version)."""
+    space = fetch_space(project)
+    return space, space.version
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluateResult:
+    version: str
+    evaluation: Evaluation
+    run_id: str | None  # None when tracking is off
+
+
+def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateResult:
+    """Evaluate the champion (or ``version``) and the baselines on the held-out posts; logged to ``reeltag/tag2vec``."""
+    space, split = fetch_space(project, version), load_split(project)
+    evaluation = evaluate_space(project, space, reference_set(project, split, space.surface))
+    result = EvaluateResult(
+        version=space.version, evaluation=evaluation, run_id=_log_evaluation(project, space.version, split, evaluation)
+    )
+    log_result(project.tracker, result.run_id, result)
+    return result
+
+
+def _log_evaluation(project: Project, version: str, split: Split, evaluation: Evaluation) -> str | None:
+    """The same ``test/…`` metrics a training run logs, tagged ``evaluated_version`` (``version`` is what a training run produced)."""
+    tags = {
+        "kind": "evaluate",
+        "evaluated_version": version,
+        "corpus_hash": split.corpus_hash,
+        "recommender": evaluation.recommender,
+        "warnings": " | ".join(evaluation_warnings(project, evaluation)),
+    }
+    with project.tracker.run(MODEL, project.settings, tags=tags) as run:
+        project.tracker.log_metrics(run.run_id, evaluation.metrics())
+    return run.run_id
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    tag: str
+    version: str
+    neighbours: tuple[tuple[str, float], ...]
+
+
+def tag_neighbours(project: Project, tag: str, k: int = 10, version: str | None = None) -> Neighbours:
+    space = fetch_space(project, version)
+    row = space.index_of(tag)
+    if row is None:
+        raise BadInput(f"tag {tag!r} is not in the vocabulary of reeltag.{MODEL} v{space.version}")
+    return Neighbours(space.tags[row], space.version, tuple(space.neighbours(tag, k)))
+
+
+def tag_trends(project: Project, from_version: str, to_version: str, top: int = 20) -> TrendReport:
+    old, new = fetch_space(project, from_version), fetch_space(project, to_version)
+    return trend_report(old, new, project.settings.tag2vec.neighbours_k, top)
+
+
+def comparison(challenger: Evaluation, champion: Evaluation | None) -> dict[str, float]:
+    return comparison_metrics(challenger.metrics(), champion.metrics() if champion else None)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    model: object  # gensim Word2Vec, kept opaque outside the adapter
+    surface: SurfaceForms
+    sentences: int
+
+
+def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
+    """Train (or continue the champion), then the registration-and-gate step: evaluate against the champion on
+    the same held-out posts, register, promote on GO (compare-and-swap); decision and reasons are tags."""
+    from reeltag.tag2vec import train as adapter
+
+    if not project.tracker.enabled:
+        raise needs_tracking("tag2vec train (it registers and gates the model)")
+    split, champion = load_split(project), project.tracker.by_alias(MODEL, "champion")
+    with tempfile.TemporaryDirectory(prefix="reeltag-tag2vec-") as tmp:
+        fitted = _fit(project, split, champion, incremental, Path(tmp))
+        space = adapter.to_space(fitted.model, fitted.surface, meta=_meta(project, split, champion, incremental, fitted))
+        ref = reference_set(project, split, fitted.surface)
+        challenger_eval = evaluate_space(project, space, ref)
+        space.meta["recommender"] = challenger_eval.recommender
+        folder = Path(tmp) / MODEL
+        adapter.save_model(fitted.model, folder)
+        save_space(space, folder)
+        save_vocabulary(ref.vocab, folder)
+        gate_against = lambda info: _gate_against(project, challenger_eval, ref, info)  # noqa: E731
+        found = _record(project, folder, space.meta, challenger_eval, gate_against, champion)
+    result = _train_result(found, incremental, fitted, space, split, challenger_eval)
+    log_result(project.tracker, result.run_id, result)
+    return result
+
+
+def _gate_against(project: Project, challenger: Evaluation, ref: Reference, info: VersionInfo | None) -> GateOutcome:
+    """The challenger against one champion version (or none) on the same held-out queries."""
+    space = fetch_space(project, info.version) if info else None
+    old = evaluate_space(project, space, ref) if space else None
+    return GateOutcome(
+        decision=gate(project, challenger, old),
+        metrics=comparison(challenger, old),
+        detail=(old, frozenset(space.tags) if space else None),
+    )
+
+
+def _train_result(
+    found: Registration, incremental: bool, fitted: _Fitted, space: TagSpace, split: Split, evaluation: Evaluation
+) -> TrainResult:
+    old, old_tags = found.outcome.detail
+    return TrainResult(
+        version=found.version,
+        run_id=found.run_id,
+        incremental=incremental,
+        sentences_trained=fitted.sentences,
+        vocabulary=len(space.tags),
+        new_tags=len(set(space.tags) - (old_tags or set())),
+        corpus_hash=split.corpus_hash,
+        evaluation=evaluation,
+        champion_before=found.compared_with,
+        champion_metrics=old.metrics() if old else None,
+        verdict=found.decision.verdict,
+        promoted=found.promoted,
+        reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),
+        champion_after=found.champion,
+    )
+
+
+def _meta(project: Project, split: Split, champion: VersionInfo | None, incremental: bool, fitted: _Fitted) -> dict:
+    return {
+        "corpus_hash": split.corpus_hash,
+        "max_seq": int(split.train_seq.max(initial=-1)),
+        "incremental": incremental,
+        "parent_version": champion.version if champion and incremental else None,
+        "sentences": fitted.sentences,
+        "hybrid_pseudo_count": project.settings.tag2vec.hybrid_pseudo_count,
+    }
+
+
+def _fit(project: Project, split: Split, info: VersionInfo | None, incremental: bool, workdir: Path) -> _Fitted:
+    from reeltag.tag2vec import train as adapter
+
+    cfg = project.settings.tag2vec
+    if not incremental:
+        surface = SurfaceForms.fit(split.train)
+        sentences = [surface.sentence(s) for s in split.train]
+        return _Fitted(adapter.train_new(sentences, cfg, workdir), surface, len(sentences))
+    if info is None:
+        raise NotFound(f"--incremental needs a champion of reeltag.{MODEL}: train without --incremental first")
+    folder = native_folder(project, info)  # verified against the sha256 recorded at registration
+    champion = load_space(folder, info.version)
+    since = int(champion.meta.get("max_seq", -1))
+    new = [s for s, seq in zip(split.train, split.train_seq, strict=True) if seq > since]
+    if not new:
+        raise BadInput(
+            f"no training posts newer than champion v{champion.version} (seq > {since}): ingest and validate new posts"
+        )
+    surface = SurfaceForms.fit(new, keep=champion.surface)
+    model = adapter.load_model(folder, project.paths)
+    sentences = [surface.sentence(s) for s in new]
+    return _Fitted(adapter.train_more(model, sentences, cfg, workdir), surface, len(sentences))
+
+
+def _record(
+    project: Project, folder: Path, meta: dict, challenger: Evaluation, gate_against: Gate, champion: VersionInfo | None
+) -> Registration:
+    """Log the run (metrics, native files + pyfunc), then the registration-and-gate step."""
+    tracker = project.tracker
+    tags = {
+        "kind": "train",
+        "incremental": meta["incremental"],
+        "corpus_hash": meta["corpus_hash"],
+        "parent_version": meta["parent_version"] or "",
+        "recommender": challenger.recommender,
+    }
+    with tracker.run(MODEL, project.settings, tags=tags) as run:
+        tracker.log_metrics(run.run_id, challenger.metrics())
+        logged = tracker.log_model(run.run_id, {MODEL: folder}, loader=LOADER)
+    candidate = Candidate(model=MODEL, run=run, logged=logged, tags={"corpus_hash": meta["corpus_hash"]})
+    return register_and_gate(project, candidate, gate_against, champion)

@@ -7,7 +7,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: venv test demo bench docs clean clean-data
+.PHONY: venv test demo bench bench-all docs clean clean-data
 
 venv: $(STAMP)
 
@@ -23,8 +23,12 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/reeltag demo
 
+# the headline ratios (about ten minutes here); bench-all adds memory at 200k tags, the API load, the pool and Dask
 bench: $(STAMP)
 	$(PY) -m bench
+
+bench-all: $(STAMP)
+	$(PY) -m bench --all
 
 # The docs site (mkdocs.yml, docs/), built strictly into a temporary folder as CI does; to browse it while
 # editing: `.venv/bin/mkdocs serve` (http://127.0.0.1:8000/).

@@ -1,6 +1,9 @@
-"""Run every benchmark side by side and print one table of ratios and medians (also as JSON).
+"""Run the benchmarks side by side and print one table of ratios and medians (also as JSON).
 
-    python -m bench [--repeats N] [--only P1,P3] [--json-out bench/results/latest.json]
+    python -m bench [--all] [--repeats N] [--only P1,P3] [--json-out bench/results/latest.json]
+
+The default (``make bench``) is the headline set, about ten minutes on a 2-core machine; ``--all`` (``make
+bench-all``) adds the long ones: memory at 200k tags (M1), the full HTTP load (P7), the work pool (P6w) and Dask (P8).
 
 Each benchmark module exposes ``run(repeats) -> dict`` returning ``{"figure": ..., "ratio": ..., ...}``
 rows; numbers are medians over ``repeats`` measured in the same process, so ratios compare like with like.
@@ -17,19 +20,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+HEADLINE, LONG = "headline", "long"
 BENCHMARKS = (
-    ("P1", "bench.bench_frames"),
-    ("P2", "bench.bench_rerank"),
-    ("P3", "bench.bench_tag2vec"),
-    ("P4", "bench.bench_suggest"),
-    ("P5", "bench.bench_rss"),
-    ("P6", "bench.bench_flows"),
-    ("R1", "bench.bench_review"),
-    ("P7", "bench.bench_api"),
-    ("M1", "bench.bench_memory"),
-    ("A1", "bench.bench_ab"),
-    ("P6w", "bench.bench_pool"),
-    ("P8", "bench.bench_scale"),
+    ("P1", "bench.bench_frames", HEADLINE),
+    ("P2", "bench.bench_rerank", HEADLINE),
+    ("P3", "bench.bench_tag2vec", HEADLINE),
+    ("P4", "bench.bench_suggest", HEADLINE),
+    ("P5", "bench.bench_rss", HEADLINE),
+    ("P6", "bench.bench_flows", HEADLINE),
+    ("R1", "bench.bench_review", HEADLINE),
+    ("A1", "bench.bench_ab", HEADLINE),
+    ("P7", "bench.bench_api", LONG),
+    ("M1", "bench.bench_memory", LONG),
+    ("P6w", "bench.bench_pool", LONG),
+    ("P8", "bench.bench_scale", LONG),
 )
 
 
@@ -56,10 +60,15 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _wanted(code: str, kind: str, only: set[str], everything: bool) -> bool:
+    return code in only if only else (everything or kind == HEADLINE)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", default="", help="comma-separated ids, e.g. P1,P3")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--all", action="store_true", help="also the long benchmarks (M1, P7, P6w, P8)")
+    parser.add_argument("--only", default="", help="comma-separated ids, e.g. P1,P3 (any set)")
     parser.add_argument("--json-out", default="bench/results/latest.json")
     args = parser.parse_args(argv)
     for key, value in {
@@ -69,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     }.items():
         os.environ.setdefault(key, value)
     wanted = {x.strip() for x in args.only.split(",") if x.strip()}
-    rows = [_run_one(code, module, args.repeats) for code, module in BENCHMARKS if not wanted or code in wanted]
+    chosen = [(code, module) for code, module, kind in BENCHMARKS if _wanted(code, kind, wanted, args.all)]
+    rows = [_run_one(code, module, args.repeats) for code, module in chosen]
     print(_table(rows))
     out = Path(args.json_out)
     out.parent.mkdir(parents=True, exist_ok=True)

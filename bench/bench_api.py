@@ -77,12 +77,30 @@ def bench_service(root: Path) -> Any:
     encoder = load_encoder(project.settings.clip.model_copy(update={"arch": "ViT-B-32", "threads": 1}), project.paths)
     frames = catalogue_frames()
     catalogue = Catalogue(
-        root / "catalogue.csv", {d: root / f"{d}.mp4" for d in frames}, build_matrix(frames, DIM), (), encoder.model_id, (), None
+        manifest=root / "catalogue.csv",
+        paths={d: root / f"{d}.mp4" for d in frames},
+        matrix=build_matrix(frames, DIM),
+        not_cached=(),
+        model_id=encoder.model_id,
+        issues=(),
+        matrix_file=None,
     )
     service = Service(project, encoder, catalogue)
     service.champions = Champions(
-        _suggester(encoder, now()),
-        Reranker(RerankerParams(ALPHA, "minmax", "max", 3, CANDIDATES, encoder.model_id, encoder.weights_kind), "bench", now()),
+        suggester=_suggester(encoder, now()),
+        reranker=Reranker(
+            RerankerParams(
+                alpha=ALPHA,
+                normalisation="minmax",
+                pooling="max",
+                top_m=3,
+                depth=CANDIDATES,
+                encoder_model_id=encoder.model_id,
+                encoder_weights=encoder.weights_kind,
+            ),
+            "bench",
+            now(),
+        ),
     )
     return service
 
@@ -93,11 +111,13 @@ def _suggester(encoder: Any, loaded_at: str) -> Any:
     from reeltag.mapper.model import MapperArgs, TagMapper
     from reeltag.tag2vec.space import TagSpace
 
-    args = MapperArgs(DIM, TAG_DIM, 256, "ranking", 0.1, encoder_id=encoder.model_id)
+    args = MapperArgs(in_dim=DIM, out_dim=TAG_DIM, hidden=256, loss="ranking", temperature=0.1, encoder_id=encoder.model_id)
     tags = tuple(f"t{i}" for i in range(100_000))
-    space = TagSpace(tags, np.random.default_rng(3).normal(size=(len(tags), TAG_DIM)).astype(np.float32), "bench")
+    space = TagSpace(
+        tags=tags, vectors=np.random.default_rng(3).normal(size=(len(tags), TAG_DIM)).astype(np.float32), version="bench"
+    )
     mapper = Champion(SimpleNamespace(version="bench"), TagMapper(args).eval(), args)
-    return Suggester(space, mapper, "bench", "bench", loaded_at)
+    return Suggester(space=space, mapper=mapper, tag2vec_version="bench", mapper_version="bench", loaded_at=loaded_at)
 
 
 def serve(root: Path, port: int) -> None:

@@ -55,7 +55,9 @@ def spaces(n_tags: int, dim: int, seed: int = 7) -> tuple[Any, Any]:
     old = rng.standard_normal((n_tags, dim), dtype=np.float32)
     moved = old + 0.3 * rng.standard_normal((n_tags, dim), dtype=np.float32)
     fresh = tags[: n_tags - n_tags // 100] + tuple(f"new{i}" for i in range(n_tags // 100))
-    return TagSpace(tags, old, "1", None, counts), TagSpace(fresh, moved, "2", None, counts)
+    return TagSpace(tags=tags, vectors=old, version="1", output_vectors=None, counts=counts), TagSpace(
+        tags=fresh, vectors=moved, version="2", output_vectors=None, counts=counts
+    )
 
 
 def evaluation_inputs(n_tags: int, dim: int, posts: int, seed: int = 7) -> tuple[Any, Any, Any]:
@@ -77,7 +79,13 @@ def evaluation_inputs(n_tags: int, dim: int, posts: int, seed: int = 7) -> tuple
     vocab = Vocabulary(tags, np.sort(rng.zipf(1.5, n_tags).astype(np.float64))[::-1], cooc)
     held_out = [[tags[i] for i in rng.integers(0, n_tags, size=rng.integers(2, 6))] for _ in range(posts)]
     vectors = rng.standard_normal((n_tags, dim), dtype=np.float32)
-    space = TagSpace(tags, vectors, "1", rng.standard_normal((n_tags, dim), dtype=np.float32), vocab.counts)
+    space = TagSpace(
+        tags=tags,
+        vectors=vectors,
+        version="1",
+        output_vectors=rng.standard_normal((n_tags, dim), dtype=np.float32),
+        counts=vocab.counts,
+    )
     return vocab, make_queries(held_out, vocab), space
 
 

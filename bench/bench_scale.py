@@ -79,16 +79,16 @@ def cache_entry_bytes(frames: int, dims: int) -> int:
 
     vectors = np.random.default_rng(0).standard_normal((frames, dims)).astype(np.float32)
     entry = CachedFeatures(
-        "0" * 40,
-        vectors,
-        pool(vectors),
-        tuple(range(frames)),
-        tuple(float(i) for i in range(frames)),
-        "ViT-B-32@" + "0" * 16,
-        "real",
-        f"uniform{frames}",
-        "0" * 64,
-        "/archive/videos/000000/0000000.mp4",
+        key="0" * 40,
+        frames=vectors,
+        pooled=pool(vectors),
+        indices=tuple(range(frames)),
+        timestamps_s=tuple(float(i) for i in range(frames)),
+        model_id="ViT-B-32@" + "0" * 16,
+        weights_kind="real",
+        sampling=f"uniform{frames}",
+        video_sha256="0" * 64,
+        source="/archive/videos/000000/0000000.mp4",
     )
     with tempfile.TemporaryDirectory() as tmp:
         return FeatureCache(Path(tmp)).put(entry).stat().st_size

@@ -103,7 +103,7 @@ def run(repeats: int = 5, n_tags: int = 100_000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="reeltag-bench-suggest-") as tmp:
         video = make_video(Path(tmp) / "ten_seconds.mp4")
         encoder = load_encoder(ClipSection(arch="ViT-B-32", weights="random", threads=2), ProjectPaths.at(tmp))
-        mapper = TagMapper(MapperArgs(512, TAG_DIM, 256, "ranking", 0.1)).eval()
+        mapper = TagMapper(MapperArgs(in_dim=512, out_dim=TAG_DIM, hidden=256, loss="ranking", temperature=0.1)).eval()
         index = _tag_index(n_tags)
         one_suggestion(video, encoder, mapper, index)  # warm-up: first forward pass, page cache
         runs = [one_suggestion(video, encoder, mapper, index) for _ in range(repeats)]

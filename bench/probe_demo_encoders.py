@@ -43,7 +43,7 @@ def train(arch: str, pairs_file: Path, steps: int, seed: int) -> tuple[Any, floa
     encoder = load_encoder(clip, ProjectPaths.at(pairs_file.parent))
     data, _ = sample_pair_frames(read_pairs(pairs_file).pairs, encoder.image_size, clip.adapt_frames_per_pair)
     started = time.perf_counter()
-    train_contrastive(encoder, data, TrainConfig(steps, clip.adapt_batch_size, 1e-3, seed=seed))
+    train_contrastive(encoder, data, TrainConfig(steps=steps, batch_size=clip.adapt_batch_size, lr=1e-3, seed=seed))
     return encoder, time.perf_counter() - started
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from prefect.cache_policies import CachePolicy
 from prefect.context import TaskRunContext
@@ -26,6 +26,9 @@ from reeltag.project import Project
 from reeltag.registry.policy import champion_version
 from reeltag.rerank.formats import read_manifest, search_set
 from reeltag.text.steps import text_model_path
+
+if TYPE_CHECKING:
+    from prefect.results import ResultStore
 
 # Settings that say why or when a step runs, not what it computes: never part of a cache key.
 NOT_OUTPUT_SETTINGS: dict[str, Any] = {"root": True, "schedules": True, "tracking": {"trigger"}}
@@ -148,7 +151,8 @@ def cached_result(task: Any, key: str) -> Any | None:
     from prefect.results import get_result_store
 
     try:
-        store = get_result_store().update_for_task(task)
+        # called from sync code, Prefect's async_dispatch returns the store itself (not the coroutine of its async twin)
+        store = cast("ResultStore", get_result_store().update_for_task(task))
         return store.read(key).result if store.exists(key) else None
     except Exception:  # noqa: BLE001 (an unreadable record is a cache miss)
         return None

@@ -50,10 +50,10 @@ def adapt_encoder(
     check_served_paths(root, pairs=pairs, out=out)
     check_served_weights(from_=from_)
     args = {"project": project, "pairs": pairs, "from_": from_, "out": out}
-    return adapt_task.with_options(refresh_cache=stale_output(args))(**args)
+    return adapt_task.with_options(refresh_cache=stale_output(args))(project=project, pairs=pairs, from_=from_, out=out)
 
 
-def stale_output(args: dict) -> bool:
+def stale_output(args: dict[str, Any]) -> bool:
     """True when the checkpoint the cached result for these inputs names (``out``, or the default path it chose)
     is missing or holds other weights."""
     cached = cached_result(adapt_task, ADAPT_CACHE.key(adapt_task.name, args))

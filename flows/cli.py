@@ -14,7 +14,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeGuard, cast
 
 import typer
 from rich.console import Console
@@ -24,6 +24,11 @@ from reeltag.commands.demo_log import demo_logging, quiet_environment
 from reeltag.console import emit
 from reeltag.errors import BadInput, NotFound
 from reeltag.project import Project
+
+if TYPE_CHECKING:
+    from prefect.states import State
+
+    from reeltag.demo.generate import DemoSizeName
 
 flows_app = typer.Typer(help="Prefect flows: list schedules, run one now.", no_args_is_help=True)
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="k=v (JSON values; dotted keys for config sections).")]
@@ -107,7 +112,8 @@ def run_flow(
     from prefect.exceptions import ParameterBindError, ParameterTypeError
 
     try:
-        state = flow(**{"root": str(project.paths.root), **params}, return_state=True)
+        # a Flow[..., Any] matches Prefect's first __call__ overload (a NoReturn flow: None); return_state gives a State
+        state = cast("State[Any]", flow(**{"root": str(project.paths.root), **params}, return_state=True))
         result = state.result(raise_on_failure=True)
     except (ParameterBindError, ParameterTypeError) as exc:
         raise BadInput(f"flow {name}: invalid --param: {one_line(str(exc))}") from exc
@@ -180,7 +186,7 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole PoC on demo data through the Prefect flows and say where the report and the runs are."""
-    if size not in DEMO_SIZES:
+    if not _is_demo_size(size):
         raise BadInput(f"--size {size!r}: expected one of {', '.join(DEMO_SIZES)}")
     from reeltag.demo.steps import check_demo_root
 
@@ -199,7 +205,11 @@ def demo(
         typer.echo(demo_instructions(project, log_file))
 
 
-DEMO_SIZES = ("tiny", "small", "full")  # reeltag.demo.generate.DemoSizeName (not imported: it pulls in video writers)
+DEMO_SIZES: tuple[DemoSizeName, ...] = ("tiny", "small", "full")  # not imported from there: it pulls in video writers
+
+
+def _is_demo_size(size: str) -> TypeGuard[DemoSizeName]:
+    return size in DEMO_SIZES
 
 
 def demo_instructions(project: Project, log_file: Path) -> str:

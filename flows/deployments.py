@@ -34,7 +34,7 @@ FLOWS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScheduleRow:
     flow: str
     cron: str
@@ -42,7 +42,7 @@ class ScheduleRow:
     next_runs: tuple[str, ...]
 
 
-def load_flow(name: str) -> Flow:
+def load_flow(name: str) -> Flow[..., Any]:
     if name not in FLOWS:
         raise KeyError(f"unknown flow {name!r}; flows: {', '.join(FLOWS)}")
     module, attr = FLOWS[name].split(":")
@@ -64,7 +64,10 @@ def next_runs(cron: str, tz: str, n: int = 3, now: datetime | None = None) -> tu
 
 def schedule_table(settings: Settings, n: int = 3) -> list[ScheduleRow]:
     tz = settings.schedules.timezone
-    return [ScheduleRow(name, cron_of(settings, name), tz, next_runs(cron_of(settings, name), tz, n)) for name in FLOWS]
+    return [
+        ScheduleRow(flow=name, cron=cron_of(settings, name), timezone=tz, next_runs=next_runs(cron_of(settings, name), tz, n))
+        for name in FLOWS
+    ]
 
 
 def deployment_parameters(settings: Settings) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from reeltag.demo.online_experiment import SimulatedExperiment, simulate_online_
 from reeltag.demo.simulated_reviewer import simulate_demo_review
 from reeltag.demo.steps import SIMULATED_TRAFFIC, DemoInputs, DemoSummary, prepare_demo, summarise
 from reeltag.project import Project
-from reeltag.suggest.fusion_fit import FusionFitted, fit_text_and_fusion
+from reeltag.suggest.fusion_fit import fit_text_and_fusion
+from reeltag.suggest.fusion_model import FusionFitted
 
 
 @task(name="demo-data", **IO_RETRIES, **NO_CACHING)

@@ -19,7 +19,8 @@ TUNE_CACHE = ContentInputs(derived={"search_set": search_set_content("search"), 
 @task(name="tune-rerank", cache_policy=TUNE_CACHE)
 def tune_task(project: Project, search: str) -> TuneResult:
     """Cached on the search set's content (run, topics, qrels, manifest, videos), the encoder and the settings."""
-    return tune_step(project, **search_set(search))
+    files = search_set(search)
+    return tune_step(project, files["run_path"], files["topics_path"], files["qrels_path"], files["manifest_path"])
 
 
 @flow(name="tune-rerank", validate_parameters=True)

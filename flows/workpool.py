@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect import Flow
 from prefect.client.orchestration import get_client
@@ -74,7 +74,8 @@ def deploy_to_pool(settings: Settings, pool: str, source: Path | None = None) ->
 
 def _deploy_one(settings: Settings, name: str, pool: str, folder: Path) -> PoolDeployment:
     cron, tz = cron_of(settings, name), settings.schedules.timezone
-    flow: Flow[Any, Any] = Flow.from_source(source=str(folder), entrypoint=file_entrypoint(name))
+    # called from sync code, Prefect's async_dispatch returns the flow itself (not the coroutine of its async twin)
+    flow = cast("Flow[Any, Any]", Flow.from_source(source=str(folder), entrypoint=file_entrypoint(name)))
     deployment_id = flow.deploy(
         f"{name}-pool",
         work_pool_name=pool,

@@ -71,9 +71,17 @@ def error(message: str, as_json: bool) -> None:
 def progress(description: str, total: int | None, enabled: bool = True) -> Iterator[Advance]:
     """A rich progress bar on stderr; yields ``advance(n)``. Disabled → a no-op callback."""
     if not enabled:
-        yield lambda n=1: None
+
+        def nothing(n: int = 1) -> None:
+            return None
+
+        yield nothing
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance

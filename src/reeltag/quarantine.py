@@ -16,7 +16,7 @@ from typing import Any
 from filelock import FileLock
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QuarantineRecord:
     kind: str  # posts, videos, labels, search…
     item: str  # file path, post id or "file:line"

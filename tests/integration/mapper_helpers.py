@@ -70,5 +70,12 @@ def write_demo_labelled(out: Path, size: str = "small") -> Path:
     from reeltag.demo.videos import write_video_sets
 
     spec = SIZES[size]
-    write_video_sets(out, stream(1, "videos"), spec.labelled_per_category, spec.shifted_per_category, 0, spec.duration_s)
+    write_video_sets(
+        out,
+        stream(1, "videos"),
+        n_per_category=spec.labelled_per_category,
+        n_shifted_per_category=spec.shifted_per_category,
+        n_caption=0,
+        duration_s=spec.duration_s,
+    )
     return out

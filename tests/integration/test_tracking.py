@@ -113,3 +113,13 @@ def test_tracking_off_is_a_null_tracker_that_logs_nothing_and_refuses_registry_w
     assert run.run_id is None and not (tmp_path / "a" / "mlruns").exists()
     with pytest.raises(TrackingOff, match="tracking is off"):
         project.tracker.promote("tag2vec", "1")
+
+
+def test_versions_logged_before_the_package_move_still_load() -> None:
+    from reeltag.suggest.fusion_model import load_pyfunc as fusion_loader
+    from reeltag.tag2vec.pyfunc import load_pyfunc as tag2vec_loader
+    from reeltag.tracking.store import loader_function
+
+    assert loader_function("reeltag.tag2vec.serve:load_pyfunc") is tag2vec_loader
+    assert loader_function("reeltag.pipelines.fusion_model:load_pyfunc") is fusion_loader
+    assert loader_function("reeltag.mapper.train:load_pyfunc").__module__ == "reeltag.mapper.train"

@@ -105,10 +105,10 @@ def test_a_non_utf8_labels_file_or_manifest_is_one_clear_error(tmp_path: Path, t
 
 def test_a_torn_quarantine_line_is_counted_not_fatal(tmp_path: Path, tried) -> None:
     tried.fault("torn line in data/quarantine/posts.jsonl")
-    quarantine.record(tmp_path, [quarantine.QuarantineRecord("posts", "a.jsonl:1", "invalid JSON")])
+    quarantine.record(tmp_path, [quarantine.QuarantineRecord(kind="posts", item="a.jsonl:1", reason="invalid JSON")])
     with open(tmp_path / "posts.jsonl", "ab") as fh:
         fh.write(b'{"kind": "posts", "item": "a.jsonl:2", "rea')
-    quarantine.record(tmp_path, [quarantine.QuarantineRecord("posts", "a.jsonl:3", "missing id")])
+    quarantine.record(tmp_path, [quarantine.QuarantineRecord(kind="posts", item="a.jsonl:3", reason="missing id")])
     rows = quarantine.read(tmp_path, "posts")
     assert quarantine.counts(tmp_path) == {"posts": 2}
     assert [r["item"] for r in rows] == ["a.jsonl:1", "posts.jsonl:2"]
@@ -120,4 +120,14 @@ def test_tex_in_topic_ids_and_titles_is_drawn_literally(tried) -> None:
     tried.bad_input("report", "TeX/mathtext in a topic id or title")
     evil = r"$\nosuchcmd$"
     assert topic_chart(SearchDetail(label=evil, metric="AP", per_topic={evil: (0.1, 0.2), "q2": (0.3, 0.3)}))
-    assert quality_chart(Component("tag2vec", evil, {evil: {"m": 0.5}}, evil, evil, (), chart_metrics=("m",)))
+    assert quality_chart(
+        Component(
+            name="tag2vec",
+            title=evil,
+            methods={evil: {"m": 0.5}},
+            model=evil,
+            reference=evil,
+            thresholds=(),
+            chart_metrics=("m",),
+        )
+    )

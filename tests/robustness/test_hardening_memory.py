@@ -36,7 +36,13 @@ def _peak(call: Callable[[], Any]) -> tuple[Any, float]:
 def _space(n_tags: int, version: str, seed: int) -> TagSpace:
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((n_tags, 8), dtype=np.float32)
-    return TagSpace(tuple(f"t{i}" for i in range(n_tags)), vectors, version, vectors.copy(), np.arange(n_tags, 0, -1.0))
+    return TagSpace(
+        tags=tuple(f"t{i}" for i in range(n_tags)),
+        vectors=vectors,
+        version=version,
+        output_vectors=vectors.copy(),
+        counts=np.arange(n_tags, 0, -1.0),
+    )
 
 
 def test_the_trend_report_holds_a_budget_of_similarities_not_2000_full_rows(tried) -> None:

@@ -26,26 +26,26 @@ def test_every_user_text_in_the_report_is_escaped(tried) -> None:
     """Titles, tags, video names, quarantine items and reasons, contract failures, lineage: all from users."""
     tried.bad_input("report", "HTML/script in user text shown in the report")
     component = Component(
-        "mapper",
-        EVIL,
-        {"model": {EVIL: 0.5}, "baseline": {EVIL: 0.2}},
-        "model",
-        "baseline",
-        (Threshold(EVIL, min_abs_delta=0.05),),
+        name="mapper",
+        title=EVIL,
+        methods={"model": {EVIL: 0.5}, "baseline": {EVIL: 0.2}},
+        model="model",
+        reference="baseline",
+        thresholds=(Threshold(metric=EVIL, min_abs_delta=0.05),),
         notes=(EVIL,),
         n_eval=500,
         min_eval=1,
     )
     data = ReportData(
-        EVIL,
-        EVIL,
-        "real",
-        False,
-        (component,),
-        contracts=(ContractResult(EVIL, False, (EVIL,), EVIL),),
+        title=EVIL,
+        generated_at=EVIL,
+        weights_kind="real",
+        demo=False,
+        components=(component,),
+        contracts=(ContractResult(suite=EVIL, success=False, failed=(EVIL,), when=EVIL),),
         quarantine={EVIL: 1},
         quarantine_samples=((EVIL, EVIL, EVIL),),
-        lineage=(Lineage(EVIL, "1", (EVIL,), EVIL, {EVIL: EVIL}),),
+        lineage=(Lineage(model=EVIL, version="1", aliases=(EVIL,), run_id=EVIL, depends_on={EVIL: EVIL}),),
         examples=((EVIL, (EVIL,)),),
         top_tags=((EVIL, 3),),
     )
@@ -88,7 +88,7 @@ def test_a_hostile_clip_checkpoint_is_refused_without_running_its_code(tmp_path:
     tried.bad_input("security", "pickle payload in a CLIP checkpoint")
     path, marker = _hostile_checkpoint(tmp_path)
     with pytest.raises(BadInput, match="cannot load"):
-        build_model(ResolvedWeights("reeltag-tiny", path, "reeltag-tiny@x", "real"))
+        build_model(ResolvedWeights(arch="reeltag-tiny", checkpoint=path, model_id="reeltag-tiny@x", weights_kind="real"))
     assert not marker.exists()
 
 

@@ -137,3 +137,35 @@ def test_reeltag_api_refuses_a_non_local_host_without_a_token(tmp_path: Path) ->
 
     result = CliRunner().invoke(app, ["api", "--host", "0.0.0.0", "--root", str(tmp_path)])
     assert result.exit_code == 2 and "REELTAG_API__TOKEN" in result.output
+
+
+def test_an_api_suggest_extracts_in_this_process_even_when_the_project_uses_dask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from functools import partial
+    from types import SimpleNamespace
+
+    from reeltag.api import suggest_service
+    from reeltag.api.schemas import SuggestRequest
+    from reeltag.project import Project
+    from reeltag.suggest import steps
+    from reeltag.video.executors import extract_locally
+    from reeltag.video.steps import executor_for
+
+    project = Project.open(tmp_path, video={"executor": "dask"})
+    assert executor_for(project).__name__ == "extract_on_dask"  # the batch default for this project
+    seen = {}
+
+    def fake_suggest_tags(*_args: object, **kwargs: object) -> object:
+        seen.update(kwargs)
+        raise BadInput("stop here")
+
+    monkeypatch.setattr(steps, "suggest_tags", fake_suggest_tags)
+    champions = SimpleNamespace(suggester=SimpleNamespace(space=None, mapper=None), fusion=None, errors={})
+    service = SimpleNamespace(project=project, champions=champions, encoder_lock=threading.Lock(), encoder="the API's")
+    with pytest.raises(BadInput):
+        suggest_service.suggest(service, tmp_path / "v.mp4", "v.mp4", SuggestRequest(video="v.mp4"))  # type: ignore[arg-type]
+    executor = seen["executor"]
+    assert isinstance(executor, partial) and executor.func is extract_locally
+    assert executor.keywords == {"encoder": "the API's"}

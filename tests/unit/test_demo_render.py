@@ -33,7 +33,7 @@ def test_category_colour_is_visible_in_every_frame(category) -> None:  # type: i
 
 
 def test_shapes_are_distinct_at_the_same_pose() -> None:
-    masks = {s: shape_mask(s, 96, 96, 48.0, 48.0, 26.0, 0.3) for s in SHAPES}
+    masks = {s: shape_mask(s, 96, 96, cx=48.0, cy=48.0, r=26.0, angle=0.3) for s in SHAPES}
     for a in SHAPES:
         for b in SHAPES:
             if a < b:
@@ -44,23 +44,27 @@ def test_shapes_are_distinct_at_the_same_pose() -> None:
 
 @pytest.mark.parametrize("motion,sign", [("left", -1), ("right", 1)])
 def test_horizontal_motion_moves_the_shape(motion: str, sign: int) -> None:
-    frames = frames_for_segment(Scene("red", "circle", "grey", motion), 4, 160, 128, 10, seed=0)
+    frames = frames_for_segment(Scene(colour="red", shape="circle", background="grey", motion=motion), 4, 160, 128, 10, seed=0)
     xs = [centroid_x(colour_mask(f[None], "red")[0]) for f in frames]
     assert all(sign * (b - a) > 0 for a, b in zip(xs, xs[1:]))
 
 
 def test_static_stays_and_pulse_and_rotate_change() -> None:
-    static = colour_mask(frames_for_segment(Scene("red", "square"), 6, 96, 96, 10, seed=2), "red")
+    static = colour_mask(frames_for_segment(Scene(colour="red", shape="square"), 6, 96, 96, 10, seed=2), "red")
     assert all(np.array_equal(static[0], m) for m in static)
-    pulse = colour_mask(frames_for_segment(Scene("red", "circle", "grey", "pulse"), 6, 96, 96, 10, seed=2), "red")
+    pulse = colour_mask(
+        frames_for_segment(Scene(colour="red", shape="circle", background="grey", motion="pulse"), 6, 96, 96, 10, seed=2), "red"
+    )
     assert len({int(m.sum()) for m in pulse}) > 1
-    rotate = colour_mask(frames_for_segment(Scene("red", "star", "dark", "rotate"), 6, 96, 96, 10, seed=2), "red")
+    rotate = colour_mask(
+        frames_for_segment(Scene(colour="red", shape="star", background="dark", motion="rotate"), 6, 96, 96, 10, seed=2), "red"
+    )
     assert not np.array_equal(rotate[0], rotate[3])
 
 
 @pytest.mark.parametrize("background", ["grey", "dark", "checker", "noise", "gradient"])
 def test_backgrounds_differ(background: str) -> None:
-    frame = frames_for_segment(Scene("red", "circle", background), 1, 96, 96, 10, seed=3)[0]
+    frame = frames_for_segment(Scene(colour="red", shape="circle", background=background), 1, 96, 96, 10, seed=3)[0]
     backdrop = frame[~colour_mask(frame[None], "red")[0]].astype(float)
     spread = backdrop.std()
     assert (spread < 1.0) == (background in ("grey", "dark"))

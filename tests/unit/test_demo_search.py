@@ -71,7 +71,7 @@ def test_hard_negatives_share_colour_or_shape_but_never_the_combo() -> None:
 
 def test_base_score_is_holistic() -> None:
     def seg(colour: str, shape: str, start: int) -> SegmentPlan:
-        return SegmentPlan(Scene(colour, shape), start, start + 10, 0)
+        return SegmentPlan(scene=Scene(colour=colour, shape=shape), start_frame=start, end_frame=start + 10, seed=0)
 
     relevant = [seg("orange", "circle", 0), seg("blue", "square", 10), seg("green", "ring", 20)]
     split = [seg("orange", "square", 0), seg("blue", "circle", 10), seg("green", "ring", 20)]

@@ -43,10 +43,13 @@ def test_extra_tags_are_new_to_the_world() -> None:
 
 
 def test_caption_says_what_is_visible() -> None:
-    text = caption(Scene("red", "circle", "grey", "left"))
+    text = caption(Scene(colour="red", shape="circle", background="grey", motion="left"))
     assert text == "a red circle moving left on a grey background"
-    assert caption(Scene("orange", "ring", "checker")) == "an orange ring on a checkered background"
-    assert caption(Scene("blue", "stripes", "noise", "rotate")) == "blue stripes rotating on a noisy background"
+    assert caption(Scene(colour="orange", shape="ring", background="checker")) == "an orange ring on a checkered background"
+    assert (
+        caption(Scene(colour="blue", shape="stripes", background="noise", motion="rotate"))
+        == "blue stripes rotating on a noisy background"
+    )
 
 
 @pytest.mark.parametrize("category", CATEGORIES, ids=lambda c: c.name)
@@ -74,8 +77,9 @@ def test_category_captions_and_topics_are_distinct() -> None:
     ],
 )
 def test_invalid_scenes_are_refused(bad: tuple[str, str, str, str]) -> None:
+    colour, shape, background, motion = bad
     with pytest.raises(ValueError):
-        Scene(*bad)
+        Scene(colour=colour, shape=shape, background=background, motion=motion)
 
 
 def test_rotation_only_where_visible() -> None:

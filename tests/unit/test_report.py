@@ -19,12 +19,12 @@ STRONG = {"model": {"p_at_5": 0.5}, "baseline": {"p_at_5": 0.2}}
 
 def _component(methods=STRONG, n_eval: int = 500, uses_encoder: bool = True) -> Component:
     return Component(
-        "mapper",
-        "Tag suggestion",
-        methods,
-        "model",
-        "baseline",
-        (Threshold("p_at_5", min_abs_delta=0.05),),
+        name="mapper",
+        title="Tag suggestion",
+        methods=methods,
+        model="model",
+        reference="baseline",
+        thresholds=(Threshold(metric="p_at_5", min_abs_delta=0.05),),
         chart_metrics=("p_at_5",),
         n_eval=n_eval,
         min_eval=100,
@@ -33,7 +33,7 @@ def _component(methods=STRONG, n_eval: int = 500, uses_encoder: bool = True) -> 
 
 
 def _data(weights: str = "real", demo: bool = False, **kw) -> ReportData:
-    return ReportData("PoC", "now", weights, demo, (_component(**kw),))
+    return ReportData(title="PoC", generated_at="now", weights_kind=weights, demo=demo, components=(_component(**kw),))
 
 
 def test_strong_evidence_on_real_weights_is_go() -> None:
@@ -80,7 +80,15 @@ def test_time_saved_is_acceptance_times_minutes() -> None:
 
 def test_html_escapes_corpus_text() -> None:
     evil = "<script>alert(1)</script>"
-    data = ReportData("PoC", "now", "real", False, (_component(),), top_tags=((evil, 3),), examples=(("v.mp4", (evil,)),))
+    data = ReportData(
+        title="PoC",
+        generated_at="now",
+        weights_kind="real",
+        demo=False,
+        components=(_component(),),
+        top_tags=((evil, 3),),
+        examples=(("v.mp4", (evil,)),),
+    )
     page = render_html(data, [judge(data, data.components[0])], {})
     assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -96,16 +104,16 @@ def test_gains_are_model_minus_reference_and_shown() -> None:
 def test_gains_over_every_baseline_on_the_first_gated_metric_are_shown() -> None:
     methods = {"model": {"p_at_5": 0.5}, "baseline": {"p_at_5": 0.2}, "popularity": {"p_at_5": 0.1}, "other": {"map": 0.3}}
     component = Component(
-        "mapper",
-        "Tag suggestion",
-        methods,
-        "model",
-        "baseline",
-        (Threshold("p_at_5"),),
+        name="mapper",
+        title="Tag suggestion",
+        methods=methods,
+        model="model",
+        reference="baseline",
+        thresholds=(Threshold(metric="p_at_5"),),
         baselines=("popularity", "baseline", "other", "absent"),
     )
     assert component.gains_over_baselines == {"popularity": 0.5 - 0.1, "baseline": 0.5 - 0.2}
-    data = ReportData("PoC", "now", "real", False, (component,))
+    data = ReportData(title="PoC", generated_at="now", weights_kind="real", demo=False, components=(component,))
     page = render_html(data, [judge(data, component)], {})
     assert "<code>popularity</code> <strong>+0.4000</strong>" in page
 
@@ -116,10 +124,17 @@ def test_a_ci_of_the_gain_that_includes_zero_is_not_enough_evidence_not_no_go() 
     from reeltag.registry.gates import ci_warnings
 
     component = replace(_component(), warnings=tuple(ci_warnings("p_at_5", -0.01)))
-    decision = judge(ReportData("PoC", "now", "real", False, (component,)), component).decision
+    decision = judge(
+        ReportData(title="PoC", generated_at="now", weights_kind="real", demo=False, components=(component,)), component
+    ).decision
     assert (
         decision.verdict == NOT_ENOUGH and "warning: the 95% CI of the p_at_5 gain is not above 0 (low -0.01)" in decision.reasons
     )
     worse = replace(component, methods={"model": {"p_at_5": 0.1}, "baseline": {"p_at_5": 0.2}})
-    assert judge(ReportData("PoC", "now", "real", False, (worse,)), worse).decision.verdict == NO_GO
+    assert (
+        judge(
+            ReportData(title="PoC", generated_at="now", weights_kind="real", demo=False, components=(worse,)), worse
+        ).decision.verdict
+        == NO_GO
+    )
     assert ci_warnings("p_at_5", 0.02) == []

@@ -58,7 +58,7 @@ def test_a_tune_run_without_a_result_record_is_not_enough_evidence_and_the_repor
     assert component is not None and detail is None
     assert component.model == CV and component.reference == ENGINE and STALE_TUNE in component.warnings
     assert "re-run `reeltag rerank tune`" in STALE_TUNE
-    data = ReportData("PoC", "now", "real", False, (component,))
+    data = ReportData(title="PoC", generated_at="now", weights_kind="real", demo=False, components=(component,))
     judgement = judge(data, component)
     assert judgement.decision.verdict == NOT_ENOUGH
     assert any(STALE_TUNE in r for r in judgement.decision.reasons)

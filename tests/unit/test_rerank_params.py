@@ -9,7 +9,15 @@ from reeltag.errors import BadInput
 from reeltag.rerank.model import PARAMS_FILE, RerankerParams, load_reranker, read_params, setting_from_tags, write_params
 from reeltag.rerank.tuning import Setting
 
-PARAMS = RerankerParams(0.3, "minmax", "max", 50, 100, "reeltag-tiny", "random")
+PARAMS = RerankerParams(
+    alpha=0.3,
+    normalisation="minmax",
+    pooling="max",
+    top_m=50,
+    depth=100,
+    encoder_model_id="reeltag-tiny",
+    encoder_weights="random",
+)
 
 
 def test_params_round_trip_with_the_alpha_marker(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import pytest
 from review_items import review_item
 
 from reeltag.io import sha256_file
+from reeltag.mapper.labels import labels_provenance
 from reeltag.report.staff_review import staff_review
 from reeltag.review import queue as q
-from reeltag.mapper.labels import labels_provenance
 from reeltag.review.export import export_labels
 from reeltag.review.store import NewEvent, NewItem, ReviewStore
 

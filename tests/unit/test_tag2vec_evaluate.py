@@ -60,7 +60,14 @@ def _planted_space(vocab: Vocabulary) -> TagSpace:
     """Tags of the beach cluster point one way, city tags the other; output vectors equal input vectors."""
     beach = {"beach", "sea", "sand", "sun"}
     vectors = np.array([[1.0, 0.1 * i] if t in beach else [-1.0, 0.1 * i] for i, t in enumerate(vocab.tags)], dtype=np.float32)
-    return TagSpace(vocab.tags, vectors, "7", vectors.copy(), vocab.counts, SurfaceForms.fit([vocab.tags]))
+    return TagSpace(
+        tags=vocab.tags,
+        vectors=vectors,
+        version="7",
+        output_vectors=vectors.copy(),
+        counts=vocab.counts,
+        surface=SurfaceForms.fit([vocab.tags]),
+    )
 
 
 def test_all_methods_are_scored_on_the_same_queries() -> None:
@@ -76,7 +83,14 @@ def test_a_space_that_lacks_tags_misses_them() -> None:
     vocab = Vocabulary.fit(TRAIN, min_count=2)
     full = _planted_space(vocab)
     keep = [i for i, t in enumerate(full.tags) if t != "sea"]
-    partial = TagSpace(tuple(full.tags[i] for i in keep), full.vectors[keep], "8", full.vectors[keep], None, full.surface)
+    partial = TagSpace(
+        tags=tuple(full.tags[i] for i in keep),
+        vectors=full.vectors[keep],
+        version="8",
+        output_vectors=full.vectors[keep],
+        counts=None,
+        surface=full.surface,
+    )
     aligned = AlignedSpace.of(partial, vocab)
     assert not aligned.known[vocab.index["sea"]]
     queries = make_queries([["beach", "sea"]], vocab)

@@ -16,7 +16,15 @@ VECTORS = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0.1, 0.9, 0], [0, 0, 1
 
 def _space() -> TagSpace:
     surface = SurfaceForms.fit([list(TAGS), ["cats"]])
-    return TagSpace(TAGS, VECTORS, "3", VECTORS * 2, np.array([5, 4, 3, 2, 1]), surface, {"corpus_hash": "abc"})
+    return TagSpace(
+        tags=TAGS,
+        vectors=VECTORS,
+        version="3",
+        output_vectors=VECTORS * 2,
+        counts=np.array([5, 4, 3, 2, 1]),
+        surface=surface,
+        meta={"corpus_hash": "abc"},
+    )
 
 
 def test_lookup_accepts_any_spelling_of_a_tag() -> None:

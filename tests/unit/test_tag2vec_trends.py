@@ -8,7 +8,14 @@ from reeltag.tag2vec.trends import trend_report
 
 
 def _space(version: str, tags: tuple[str, ...], vectors: list[list[float]], counts: list[int]) -> TagSpace:
-    return TagSpace(tags, np.array(vectors, dtype=np.float32), version, None, np.array(counts), SurfaceForms())
+    return TagSpace(
+        tags=tags,
+        vectors=np.array(vectors, dtype=np.float32),
+        version=version,
+        output_vectors=None,
+        counts=np.array(counts),
+        surface=SurfaceForms(),
+    )
 
 
 def test_new_rising_and_moved_tags() -> None:

@@ -46,7 +46,7 @@ def _space(vocab: Vocabulary, rng: np.random.Generator) -> AlignedSpace:
     rows = [centres[int(t[1 : t.index("_")])] if t.startswith("t") else np.zeros(16) for t in vocab.tags]
     inputs = (np.array(rows) + 0.6 * rng.normal(size=(len(vocab.tags), 16))).astype(np.float32)
     unit = inputs / np.linalg.norm(inputs, axis=1, keepdims=True)
-    return AlignedSpace(np.ones(len(vocab.tags), bool), inputs, unit, inputs.copy())
+    return AlignedSpace(known=np.ones(len(vocab.tags), bool), inputs=inputs, unit=unit, outputs=inputs.copy())
 
 
 @pytest.fixture(scope="module")

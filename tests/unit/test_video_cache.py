@@ -10,7 +10,16 @@ from reeltag.video.cache import CachedFeatures, FeatureCache, feature_key, pool
 def _entry(key: str) -> CachedFeatures:
     frames = np.eye(3, 4, dtype=np.float32)
     return CachedFeatures(
-        key, frames, pool(frames), (0, 5, 9), (0.0, 0.5, 0.9), "tiny@abc", "random", "uniform3", "f" * 64, "a.mp4"
+        key=key,
+        frames=frames,
+        pooled=pool(frames),
+        indices=(0, 5, 9),
+        timestamps_s=(0.0, 0.5, 0.9),
+        model_id="tiny@abc",
+        weights_kind="random",
+        sampling="uniform3",
+        video_sha256="f" * 64,
+        source="a.mp4",
     )
 
 

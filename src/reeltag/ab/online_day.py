@@ -92,14 +92,16 @@ def judge(found: dict, project: Project) -> Decision:
         w: WinShare = found["wins"]
         metrics, reference = {"win_share": w.share}, {"win_share": 0.5}
         warnings += ci_warnings("win_share - 0.5", w.ci_low - 0.5)
-        return decide(metrics, reference, [Threshold("win_share", min_abs_delta=0.0)], warnings=warnings, reference="a tie")
+        return decide(
+            metrics, reference, [Threshold(metric="win_share", min_abs_delta=0.0)], warnings=warnings, reference="a tie"
+        )
     success = next(d for d in found["deltas"] if d.metric == "success")
     srm_ok = 0.0 if found["srm"].mismatch else 1.0
     warnings += ci_warnings("delta/success", success.ci_low)
     return decide(
         {"success": success.treatment, "srm_ok": srm_ok},
         {"success": success.control},
-        [Threshold("success", tolerance=project.settings.gates.tolerance, min_abs_delta=0.0)],
+        [Threshold(metric="success", tolerance=project.settings.gates.tolerance, min_abs_delta=0.0)],
         [Guardrail("srm_ok", min_value=1.0)],
         warnings=warnings,
         reference=arms(project.settings.ab.online)[0],

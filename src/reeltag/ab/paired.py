@@ -19,7 +19,7 @@ TIE_TOLERANCE = 1e-12
 BOOTSTRAP_BLOCK = 8 * 2**20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PairedComparison:
     metric: str
     n_topics: int

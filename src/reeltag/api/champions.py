@@ -12,23 +12,38 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from reeltag.api import loaders
 from reeltag.project import Project
 from reeltag.rerank.model import RerankerParams
 from reeltag.suggest.fusion_model import NO_FUSION
 
+if TYPE_CHECKING:
+    from reeltag.mapper.data import Champion
+    from reeltag.suggest.fusion_model import Fusion
+    from reeltag.tag2vec.space import TagSpace
+
 log = logging.getLogger("reeltag.api")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+class Versioned(Protocol):
+    """A held champion of one alias slot (reranker, challenger, fusion): swapped when its version changes."""
+
+    @property
+    def version(self) -> str: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Suggester:
     """The Tag2Vec champion and the champion mapper trained against it (they swap together)."""
 
-    space: Any  # TagSpace
-    mapper: Any  # pipelines.mapper_data.Champion
+    space: TagSpace
+    mapper: Champion
     tag2vec_version: str
     mapper_version: str
     loaded_at: str
@@ -45,12 +60,12 @@ class Reranker:
 class HeldFusion:
     """The champion ``reeltag.fusion``; ``/v1/suggest`` ranks with it while it fits the served mapper and Tag2Vec."""
 
-    fusion: Any  # pipelines.fusion_model.Fusion
+    fusion: Fusion
     version: str
     loaded_at: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Champions:
     suggester: Suggester | None = None
     reranker: Reranker | None = None
@@ -111,7 +126,9 @@ def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> 
     mapper = loaders.load_mapper(project, space)
     require_encoder(mapper, encoder_id)
     log.info("serving tag2vec v%s + mapper v%s", space.version, mapper.info.version)
-    return Suggester(space, mapper, str(space.version), str(mapper.info.version), now())
+    return Suggester(
+        space=space, mapper=mapper, tag2vec_version=str(space.version), mapper_version=str(mapper.info.version), loaded_at=now()
+    )
 
 
 NO_CHAMPION = {  # slot → why it serves none
@@ -123,7 +140,7 @@ NO_CHAMPION = {  # slot → why it serves none
 }
 
 
-def _by_version(slot: str, version: str | None, old: T | None, errors: dict[str, str], load: Callable[[str], T]) -> T | None:
+def _by_version(slot: str, version: str | None, old: V | None, errors: dict[str, str], load: Callable[[str], V]) -> V | None:
     """The ``slot`` alias's ``version`` (reranker, challenger or fusion) as ``load`` reads it, or ``old`` unchanged."""
     if old is not None and old.version == version:
         return old

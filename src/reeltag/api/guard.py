@@ -50,7 +50,8 @@ class Guard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if self.token and scope["path"] not in OPEN_PATHS:
             problem = token_problem(headers, self.token)
@@ -72,7 +73,8 @@ class Guard:
 
 
 async def _read_capped(receive: Receive, cap: int) -> bytes | None:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

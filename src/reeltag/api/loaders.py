@@ -38,7 +38,7 @@ def load_tag2vec(project: Project, version: str) -> TagSpace:
     return fetch_space(project, version)
 
 
-def load_mapper(project: Project, space: TagSpace) -> Champion | None:
+def load_mapper(project: Project, space: TagSpace) -> Champion:
     """The champion mapper; refused when it was trained against another Tag2Vec version than ``space``."""
     from reeltag.mapper.data import load_champion
 

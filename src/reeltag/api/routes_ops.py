@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from reeltag.api.service import Service
 
 router = APIRouter()
 
@@ -30,7 +33,8 @@ def readyz(request: Request) -> Response:
 
 @router.get("/v1/models", tags=["ops"], summary="Champion versions serving now, weights kind, when each was loaded.")
 def models(request: Request) -> dict[str, Any]:
-    return request.app.state.service.models()
+    service: Service = request.app.state.service
+    return service.models()
 
 
 @router.get("/metrics", tags=["ops"], summary="Prometheus text: requests, latency, query cache, missing features.")

@@ -6,6 +6,7 @@ the held champion fusion with the request's ``text`` when it matches them, else 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from reeltag.api.schemas import SuggestedTag, SuggestRequest, SuggestResponse
 from reeltag.api.service import Refused, Service
 from reeltag.security import resolve_path
 from reeltag.suggest.fusion_model import NO_FUSION, NoFusion
+from reeltag.video.executors import extract_locally
 from reeltag.video.inputs import sniff_container
 
 SOURCE = "api upload"
@@ -60,6 +62,7 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest) -> S
             champion=s.mapper,
             text=req.text,
             fusion=_fusion(champs),
+            executor=partial(extract_locally, encoder=service.encoder),
         )
     if result.quarantined or not result.videos:
         reason = result.quarantine[0].reason if result.quarantine else "no frames"
@@ -95,7 +98,10 @@ def suggest_upload(service: Service, data: bytes, filename: str, req: SuggestReq
     suffix = sniff_container(data[:512])
     if suffix is None:
         reason = "not a video: its first bytes match no known container (mp4/mov, mkv/webm, avi, flv, mpeg, ts)"
-        quarantine.record(service.project.paths.quarantine, [quarantine.QuarantineRecord("videos", shown, reason, SOURCE)])
+        quarantine.record(
+            service.project.paths.quarantine,
+            [quarantine.QuarantineRecord(kind="videos", item=shown, reason=reason, source=SOURCE)],
+        )
         raise Refused(415, "video", f"{shown}: {reason}; quarantined")
     folder = service.project.paths.api / "uploads"
     folder.mkdir(parents=True, exist_ok=True)

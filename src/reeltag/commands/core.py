@@ -33,7 +33,7 @@ KEY_LIBRARIES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Info:
     reeltag: str
     versions: dict[str, str | None]

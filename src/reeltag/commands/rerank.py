@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
 from reeltag.console import console, emit, progress
 
+if TYPE_CHECKING:
+    from typer._click.core import Context  # Typer's own copy of click, which TyperGroup is typed against
+
 
 class _DefaultApply(TyperGroup):
     """Route ``rerank RUN ...`` to ``rerank apply RUN ...``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["apply", *args]
         return super().parse_args(ctx, args)

@@ -15,7 +15,7 @@ tag2vec_app = typer.Typer(help="Tag2Vec: train, evaluate, neighbours, trends.", 
 VersionOpt = Annotated[str | None, typer.Option("--version", help="Registry version (default: the champion).")]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvaluateOutput:
     version: str
     k: int
@@ -60,15 +60,15 @@ def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt
     note = "leave-one-tag-out over held-out posts with >=2 known tags; ties count against the hidden tag"
     emit(
         EvaluateOutput(
-            result.version,
-            ev.k,
-            ev.queries,
-            ev.heldout_posts,
-            ev.vocabulary,
-            ev.recommender,
-            {name: asdict(score) for name, score in ev.methods.items()},
-            note,
-            result.run_id,
+            version=result.version,
+            k=ev.k,
+            queries=ev.queries,
+            heldout_posts=ev.heldout_posts,
+            vocabulary=ev.vocabulary,
+            recommender=ev.recommender,
+            methods={name: asdict(score) for name, score in ev.methods.items()},
+            note=note,
+            run_id=result.run_id,
         ),
         as_json,
         title="tag2vec evaluate",

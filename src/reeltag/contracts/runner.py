@@ -18,7 +18,7 @@ import pandas as pd
 from reeltag.contracts.suites import load_suite
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExpectationResult:
     type: str
     column: str | None
@@ -36,7 +36,7 @@ class ExpectationResult:
         return f"{self.type}{column} failed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ValidationSummary:
     suite: str
     contract_version: str
@@ -87,7 +87,7 @@ def _run(spec: dict[str, Any], frame: pd.DataFrame) -> list[Any]:
     asset = context.data_sources.add_pandas("reeltag").add_dataframe_asset("frame")
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
     outcome = batch.validate(suite, result_format={"result_format": "COMPLETE"})
-    by_id = {r.expectation_config.id: r for r in outcome.results}
+    by_id = {r.expectation_config.id: r for r in outcome.results if r.expectation_config is not None}
     return [by_id[e.id] for e in suite.expectations]
 
 

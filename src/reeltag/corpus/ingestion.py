@@ -21,7 +21,7 @@ from reeltag.corpus.tags import TagRules
 Advance = Callable[[int], None]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Ingestion:
     """Mutable state of one ingest call (ids and content hashes already stored, counters)."""
 
@@ -63,14 +63,14 @@ def start_ingestion(folder: Path, quarantine_folder: Path, rules: TagRules, max_
     table = store.read_table(folder, ["id", "content_hash", "seq"])
     seqs = table.column("seq").to_pylist()
     return Ingestion(
-        folder,
-        quarantine_folder,
-        rules,
-        max_tags,
-        part_rows,
-        set(table.column("id").to_pylist()),
-        set(table.column("content_hash").to_pylist()),
-        max(seqs) + 1 if seqs else 0,
+        folder=folder,
+        quarantine=quarantine_folder,
+        rules=rules,
+        max_tags=max_tags,
+        part_rows=part_rows,
+        seen_ids=set(table.column("id").to_pylist()),
+        seen_hashes=set(table.column("content_hash").to_pylist()),
+        next_seq=max(seqs) + 1 if seqs else 0,
     )
 
 
@@ -88,19 +88,39 @@ def ingest_file(state: Ingestion, marks: dict, path: Path, fmt: str, source: str
         state.counts["lines_read"] += 1
         _route(state, item, source, path, batch, rejected)
         if len(batch) >= state.part_rows:
-            _commit(state, marks, batch, rejected, source, key, store.Watermark(offset, lines, digest.at(offset)))
-    _commit(state, marks, batch, rejected, source, key, store.Watermark(offset, lines, digest.at(offset)))
+            _commit(
+                state,
+                marks=marks,
+                batch=batch,
+                rejected=rejected,
+                source=source,
+                key=key,
+                mark=store.Watermark(offset, lines, digest.at(offset)),
+            )
+    _commit(
+        state,
+        marks=marks,
+        batch=batch,
+        rejected=rejected,
+        source=source,
+        key=key,
+        mark=store.Watermark(offset, lines, digest.at(offset)),
+    )
 
 
 def _route(state: Ingestion, item: object, source: str, path: Path, batch: list[Post], rejected: list) -> None:
     if isinstance(item, Rejected):
-        rejected.append(quarantine.QuarantineRecord("posts", str(path.parent / item.location), item.reason, source))
+        rejected.append(
+            quarantine.QuarantineRecord(kind="posts", item=str(path.parent / item.location), reason=item.reason, source=source)
+        )
         return
     if item is None:
         return
     post = to_post(item, source, state.rules, state.max_tags, state.rejected_tags)  # type: ignore[arg-type]
     if isinstance(post, Rejected):
-        rejected.append(quarantine.QuarantineRecord("posts", str(path.parent / post.location), post.reason, source))
+        rejected.append(
+            quarantine.QuarantineRecord(kind="posts", item=str(path.parent / post.location), reason=post.reason, source=source)
+        )
     elif post is None:
         state.counts["without_hashtags"] += 1
     elif state.take(post):
@@ -108,7 +128,7 @@ def _route(state: Ingestion, item: object, source: str, path: Path, batch: list[
 
 
 def _commit(
-    state: Ingestion, marks: dict, batch: list[Post], rejected: list, source: str, key: str, mark: store.Watermark
+    state: Ingestion, *, marks: dict, batch: list[Post], rejected: list, source: str, key: str, mark: store.Watermark
 ) -> None:
     """Part first, then quarantine records, then the watermark: a crash never loses or doubles posts."""
     state.flush(batch)

@@ -27,7 +27,7 @@ MAX_LINE_BYTES = 4 * MAX_LINE_CHARS + 2  # more bytes than this are more than MA
 _WORDS = re.compile(r"\w+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Line:
     number: int  # 1-based line number in the file
     end: int  # byte offset just after this line
@@ -35,7 +35,7 @@ class Line:
     overlong: int = 0  # bytes of a line over MAX_LINE_BYTES (not read into memory; its text is None), else 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RawPost:
     location: str  # "file:line"
     id: Any
@@ -45,7 +45,7 @@ class RawPost:
     derived_id: bool = False  # plain text has no id: "<source>:<file>:<line>" is used
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Post:
     id: str
     created_at: str | None  # ISO-8601 UTC or None when the source has no time
@@ -81,7 +81,11 @@ def iter_lines(path: Path, start: int = 0, first_line: int = 1) -> Iterator[Line
         while raw := fh.readline(MAX_LINE_BYTES):
             rest = _skip_rest_of_line(fh) if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n") else 0
             offset += len(raw) + rest
-            yield Line(number, offset, None, len(raw) + rest) if rest else Line(number, offset, _decode(raw))
+            yield (
+                Line(number=number, end=offset, text=None, overlong=len(raw) + rest)
+                if rest
+                else Line(number=number, end=offset, text=_decode(raw))
+            )
             number += 1
 
 
@@ -131,7 +135,7 @@ def iter_raw(
 
 def _parse_line(fmt: Format, text: str, where: str, header: list[str]) -> RawPost | Rejected:
     if fmt == "txt":
-        return RawPost(where, where, None, text, None, derived_id=True)
+        return RawPost(location=where, id=where, created_at=None, text=text, hashtags=None, derived_id=True)
     if fmt == "csv":
         return _parse_csv(text, where, header)
     obj, problem = parse_json_line(text)
@@ -139,7 +143,9 @@ def _parse_line(fmt: Format, text: str, where: str, header: list[str]) -> RawPos
         return Rejected(where, problem)
     if not isinstance(obj, dict):
         return Rejected(where, "not a JSON object")
-    return RawPost(where, obj.get("id"), obj.get("created_at"), obj.get("text"), obj.get("hashtags"))
+    return RawPost(
+        location=where, id=obj.get("id"), created_at=obj.get("created_at"), text=obj.get("text"), hashtags=obj.get("hashtags")
+    )
 
 
 def _parse_csv(text: str, where: str, header: list[str]) -> RawPost | Rejected:
@@ -148,7 +154,13 @@ def _parse_csv(text: str, where: str, header: list[str]) -> RawPost | Rejected:
         return Rejected(where, f"CSV row has {len(row)} fields, header has {len(header)}")
     record = dict(zip(header, row))
     body = next((record[c] for c in TEXT_COLUMNS if c in record), None)
-    return RawPost(where, record.get("id") or None, record.get("created_at") or None, body, record.get("hashtags") or None)
+    return RawPost(
+        location=where,
+        id=record.get("id") or None,
+        created_at=record.get("created_at") or None,
+        text=body,
+        hashtags=record.get("hashtags") or None,
+    )
 
 
 def parse_time(value: Any) -> str | None:
@@ -176,7 +188,15 @@ def to_post(raw: RawPost, source: str, rules: TagRules, max_tags: int, rejected_
     tags, reasons = normalise_tags(raw_tags, rules, max_tags)
     rejected_tags.update(reasons)
     pid = f"{source}:{raw.id}" if raw.derived_id else str(raw.id)
-    return Post(pid, created, source, tuple(raw_tags), tuple(tags), content_hash(text, tags, rules), raw.location)
+    return Post(
+        id=pid,
+        created_at=created,
+        source=source,
+        raw_tags=tuple(raw_tags),
+        tags=tuple(tags),
+        content_hash=content_hash(text, tags, rules),
+        location=raw.location,
+    )
 
 
 def _problem(raw: RawPost) -> str:

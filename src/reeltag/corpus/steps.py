@@ -21,7 +21,7 @@ from reeltag.project import Project
 SENTENCES_FILE = "sentences.parquet"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IngestSummary:
     files: tuple[str, ...]
     sources: tuple[str, ...]
@@ -82,7 +82,7 @@ def _summary(state: Ingestion, files: Iterable[Path], sources: list[str]) -> Ing
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SuiteReport:
     suite: str
     contract_version: str
@@ -93,7 +93,7 @@ class SuiteReport:
     quarantined_posts: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ValidateResult:
     ok: bool
     suites: tuple[SuiteReport, ...]
@@ -136,13 +136,13 @@ def _validate_store(project: Project, dataset: str) -> ValidateResult:
 
 def _suite_report(summary, quarantined: int) -> SuiteReport:  # noqa: ANN001 (ValidationSummary, imported lazily)
     return SuiteReport(
-        summary.suite,
-        summary.contract_version,
-        summary.rows,
-        summary.success,
-        summary.critical_failed,
-        tuple(summary.failures()),
-        quarantined,
+        suite=summary.suite,
+        contract_version=summary.contract_version,
+        rows=summary.rows,
+        success=summary.success,
+        critical_failed=summary.critical_failed,
+        failures=tuple(summary.failures()),
+        quarantined_posts=quarantined,
     )
 
 
@@ -157,7 +157,7 @@ def _quarantine_rows(project: Project, suite: str, reasons: dict[int, tuple[str,
     quarantine.record(
         project.paths.quarantine,
         [
-            quarantine.QuarantineRecord(kind, pid, "; ".join(dict.fromkeys(why)), source.get(pid, ""))
+            quarantine.QuarantineRecord(kind=kind, item=pid, reason="; ".join(dict.fromkeys(why)), source=source.get(pid, ""))
             for pid, why in by_id.items()
             if pid not in known
         ],
@@ -178,7 +178,11 @@ def _finish(project: Project, posts, reports: tuple[SuiteReport, ...], bad_ids: 
         write_json_atomic(folder / f"{report.suite}.json", jsonable(report))
     n_sentences = 0 if critical or not write else len(kept)
     result = ValidateResult(
-        not critical, reports, n_sentences, str(target) if n_sentences else None, _log_validation(project, reports)
+        ok=not critical,
+        suites=reports,
+        sentences=n_sentences,
+        sentences_path=str(target) if n_sentences else None,
+        run_id=_log_validation(project, reports),
     )
     if critical:
         failed = [f for r in reports for f in r.failures if "(critical)" in f]
@@ -196,7 +200,7 @@ def _write_sentences(target: Path, kept) -> None:  # noqa: ANN001
 
 
 def _log_validation(project: Project, reports: tuple[SuiteReport, ...]) -> str | None:
-    tags = {f"contract.{r.suite}": r.contract_version for r in reports}
+    tags: dict[str, str | bool] = {f"contract.{r.suite}": r.contract_version for r in reports}
     tags["critical_failed"] = any(r.critical_failed for r in reports)
     with project.tracker.run("data-validation", project.settings, tags=tags) as run:
         for r in reports:

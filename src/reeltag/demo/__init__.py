@@ -1,7 +1,11 @@
-"""Seeded demo data: labelled videos, a hashtag corpus and a search set with planted signals.
+"""The demo: seeded data with planted signals, simulated reviewer and users, and the whole PoC run on it.
 
-``from reeltag.demo import generate_demo`` is the entry point. Names are resolved lazily so that importing
-the pure ``reeltag.demo.world`` pulls in neither numpy nor imageio-ffmpeg.
+Data: ``world`` (what a demo video shows; pure), ``plans`` + ``render`` + ``videos`` + ``titles`` (labelled videos),
+``hashtag_corpus`` (posts), ``search`` (a search set), ``generate`` (all of it from one seed; ``from reeltag.demo
+import generate_demo`` is the entry point). Simulation: ``simulated_reviewer``, ``simulated_users`` (a cascade click
+model), ``api_child`` (a ``reeltag api`` child process they query), ``online_experiment``. The run: ``steps``
+(``prepare_demo``, ``run_demo``: every step called directly). Names are resolved lazily so that importing the pure
+``reeltag.demo.world`` pulls in neither numpy nor imageio-ffmpeg.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ OWNED = (
 )  # what generate_demo writes under ``out``
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoSize:
     """How much to generate (video counts are per category or per topic; durations in seconds)."""
 
@@ -58,13 +58,49 @@ class DemoSize:
 
 
 SIZES: dict[str, DemoSize] = {
-    "tiny": DemoSize(3, 3, 8, (2.0, 3.0), 4, 3, 2, 4, (3.0, 3.6), 600, 100),
-    "small": DemoSize(6, 3, 512, (2.0, 5.0), 6, 4, 2, 4, (3.0, 5.0), 1500, 150),
-    "full": DemoSize(12, 6, 1024, (2.0, 6.0), 8, 5, 2, 4, (3.0, 6.0), 3000, 300),
+    "tiny": DemoSize(
+        labelled_per_category=3,
+        shifted_per_category=3,
+        caption_videos=8,
+        duration_s=(2.0, 3.0),
+        search_topics=4,
+        search_relevant=3,
+        search_negatives=2,
+        search_fillers=4,
+        search_duration_s=(3.0, 3.6),
+        posts=600,
+        new_posts=100,
+    ),
+    "small": DemoSize(
+        labelled_per_category=6,
+        shifted_per_category=3,
+        caption_videos=512,
+        duration_s=(2.0, 5.0),
+        search_topics=6,
+        search_relevant=4,
+        search_negatives=2,
+        search_fillers=4,
+        search_duration_s=(3.0, 5.0),
+        posts=1500,
+        new_posts=150,
+    ),
+    "full": DemoSize(
+        labelled_per_category=12,
+        shifted_per_category=6,
+        caption_videos=1024,
+        duration_s=(2.0, 6.0),
+        search_topics=8,
+        search_relevant=5,
+        search_negatives=2,
+        search_fillers=4,
+        search_duration_s=(3.0, 6.0),
+        posts=3000,
+        new_posts=300,
+    ),
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoSummary:
     """What :func:`generate_demo` wrote (paths absolute) and how long it took."""
 
@@ -136,14 +172,14 @@ def _spec_record(size: str) -> dict[str, Any]:
 
 def summary_from_record(root: Path, record: dict[str, Any], seconds: float) -> DemoSummary:
     return DemoSummary(
-        root,
-        record["seed"],
-        record["size"],
-        _from_record(VideoSetSummary, record["videos"], root),
-        _from_record(CorpusSummary, record["corpus"], root),
-        _from_record(SearchSummary, record["search"], root),
-        root / RECORD,
-        seconds,
+        root=root,
+        seed=record["seed"],
+        size=record["size"],
+        videos=_from_record(VideoSetSummary, record["videos"], root),
+        corpus=_from_record(CorpusSummary, record["corpus"], root),
+        search=_from_record(SearchSummary, record["search"], root),
+        record=root / RECORD,
+        seconds=seconds,
         skipped=True,
     )
 
@@ -162,22 +198,22 @@ def write_sets(root: Path, seed: int, spec: DemoSize, workers: int) -> tuple[Vid
     videos = write_video_sets(
         root,
         stream(seed, "videos"),
-        spec.labelled_per_category,
-        spec.shifted_per_category,
-        spec.caption_videos,
-        spec.duration_s,
-        workers,
+        n_per_category=spec.labelled_per_category,
+        n_shifted_per_category=spec.shifted_per_category,
+        n_caption=spec.caption_videos,
+        duration_s=spec.duration_s,
+        workers=workers,
     )
     corpus = write_corpus(root, stream(seed, "corpus"), spec.posts, spec.new_posts)
     search = write_search_set(
         root,
         stream(seed, "search"),
-        spec.search_topics,
-        spec.search_relevant,
-        spec.search_negatives,
-        spec.search_fillers,
-        spec.search_duration_s,
-        workers,
+        n_topics=spec.search_topics,
+        n_pos=spec.search_relevant,
+        n_neg=spec.search_negatives,
+        n_filler=spec.search_fillers,
+        duration_s=spec.search_duration_s,
+        workers=workers,
     )
     return videos, corpus, search
 
@@ -207,4 +243,13 @@ def generate_demo(
         "files": file_hashes(root),
     }
     write_json_atomic(root / RECORD, record)
-    return DemoSummary(root, seed, size, videos, corpus, search, root / RECORD, time.perf_counter() - started)
+    return DemoSummary(
+        root=root,
+        seed=seed,
+        size=size,
+        videos=videos,
+        corpus=corpus,
+        search=search,
+        record=root / RECORD,
+        seconds=time.perf_counter() - started,
+    )

@@ -51,7 +51,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
 GENERIC_PHRASES: tuple[str, ...] = ("Check this out", "Good vibes", "Had to share", "Throwback")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CorpusSummary:
     """What :func:`write_corpus` wrote: line counts by kind and the two files."""
 
@@ -192,5 +192,12 @@ def write_corpus(root: Path, rng: np.random.Generator, n_posts: int, n_new: int)
     posts = write_text_atomic(root / "corpus" / "posts.jsonl", "\n".join(lines) + "\n")
     posts_new = write_text_atomic(root / "corpus" / "posts_new.jsonl", "\n".join(fresh) + "\n")
     return CorpusSummary(
-        len(lines), counts["clean"], counts["duplicates"], counts["spam"], counts["malformed"], len(fresh), posts, posts_new
+        n_lines=len(lines),
+        n_clean=counts["clean"],
+        n_duplicates=counts["duplicates"],
+        n_spam=counts["spam"],
+        n_malformed=counts["malformed"],
+        n_new=len(fresh),
+        posts=posts,
+        posts_new=posts_new,
     )

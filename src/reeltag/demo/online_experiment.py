@@ -45,14 +45,21 @@ def simulate_online_experiment(project: Project, search: Path, queries: int, use
     if not name:
         raise BadInput("no online experiment configured ([ab.online] name is empty): nothing to simulate")
     served = _served_on(project, name, day)
-    found = {"experiment": name, "day": day, "already_served": served}
     if served:
-        return SimulatedExperiment(queries=0, clicks=0, refused=0, promoted=None, **found)
+        return SimulatedExperiment(experiment=name, day=day, already_served=served, queries=0, clicks=0, refused=0, promoted=None)
     promoted = _serving_reranker(project)
     catalogue = ("--catalogue", str(search / "manifest.csv"))
     with api_child(project.paths.root, project.paths.demo_log, catalogue) as url:
         sent = _send(url, search, queries, users, seed)
-    return SimulatedExperiment(queries=sent.queries, clicks=sent.clicks, refused=sent.refused, promoted=promoted, **found)
+    return SimulatedExperiment(
+        experiment=name,
+        day=day,
+        already_served=served,
+        queries=sent.queries,
+        clicks=sent.clicks,
+        refused=sent.refused,
+        promoted=promoted,
+    )
 
 
 def _send(url: str, search: Path, queries: int, users: int, seed: int) -> Simulated:

@@ -28,7 +28,7 @@ FRAME_RATES: tuple[int, ...] = (8, 10, 12)
 MIN_SEGMENT_S = 0.6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SegmentPlan:
     """One scene shown over frames [start_frame, end_frame); ``seed`` fixes its look."""
 
@@ -47,7 +47,7 @@ class SegmentPlan:
         return found.name if found else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoPlan:
     """A video file (``path`` relative to its set's folder) made of consecutive segments."""
 
@@ -90,9 +90,9 @@ def plan_video(rng: np.random.Generator, path: str, scenes: Sequence[Scene], dur
     n_frames = round(rng.uniform(low, max(low, duration_s[1])) * fps)
     segments, start = [], 0
     for scene, length in zip(scenes, segment_lengths(rng, n_frames, len(scenes))):
-        segments.append(SegmentPlan(scene, start, start + length, int(rng.integers(2**31))))
+        segments.append(SegmentPlan(scene=scene, start_frame=start, end_frame=start + length, seed=int(rng.integers(2**31))))
         start += length
-    return VideoPlan(path, width, height, fps, tuple(segments))
+    return VideoPlan(path=path, width=width, height=height, fps=fps, segments=tuple(segments))
 
 
 def draw_segment_count(rng: np.random.Generator, duration_s: tuple[float, float]) -> int:
@@ -162,7 +162,7 @@ def with_random_setting(rng: np.random.Generator, colour: str, shape: str) -> Sc
     """``colour`` ``shape`` on a random background with a random visible motion."""
     motions = allowed_motions(shape)
     background = list(BACKGROUNDS)[int(rng.integers(len(BACKGROUNDS)))]
-    return Scene(colour, shape, background, motions[int(rng.integers(len(motions)))])
+    return Scene(colour=colour, shape=shape, background=background, motion=motions[int(rng.integers(len(motions)))])
 
 
 def plan_caption_videos(rng: np.random.Generator, n_videos: int, duration_s: tuple[float, float]) -> list[VideoPlan]:

@@ -18,7 +18,7 @@ from reeltag.demo.world import Scene
 Mask = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Look:
     """Per-segment variation drawn from the segment's seed (fractions of the frame, radians, Hz)."""
 
@@ -67,15 +67,15 @@ def draw_look(scene: Scene, seed: int) -> Look:
     rng = np.random.default_rng([seed, 7])
     angle = 0.0 if scene.shape in _FIXED_ORIENTATION else float(rng.uniform(0, 2 * np.pi))
     jitter = rng.integers(-12, 13, size=3)
-    rgb = tuple(int(np.clip(c + j, 0, 255)) for c, j in zip(scene.rgb, jitter))
+    red, green, blue = (int(np.clip(c + j, 0, 255)) for c, j in zip(scene.rgb, jitter))
     return Look(
         cx=float(rng.uniform(0.35, 0.65)),
         cy=float(rng.uniform(0.4, 0.6)),
         radius=float(rng.uniform(0.22, 0.3)),
         angle=angle,
         phase=float(rng.uniform(0, 2 * np.pi)),
-        rgb=rgb,
-        noise_seed=int(rng.integers(0, 2**31)),  # type: ignore[arg-type]
+        rgb=(red, green, blue),
+        noise_seed=int(rng.integers(0, 2**31)),
     )
 
 
@@ -113,7 +113,7 @@ def pose(motion: str, look: Look, t: float, width: int, height: int) -> tuple[fl
     return float(cx), float(cy), float(r), float(angle)
 
 
-def shape_mask(shape: str, width: int, height: int, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
+def shape_mask(shape: str, width: int, height: int, *, cx: float, cy: float, r: float, angle: float) -> np.ndarray:
     """Boolean (height, width) mask of ``shape`` centred at (cx, cy) with radius r, turned by angle."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
     dx, dy = (xx - cx) / r, (yy - cy) / r
@@ -130,6 +130,6 @@ def frames_for_segment(scene: Scene, n_frames: int, width: int, height: int, fps
     for i in range(n_frames):
         cx, cy, r, angle = pose(scene.motion, look, i / fps, width, height)
         frame = base.copy()
-        frame[shape_mask(scene.shape, width, height, cx, cy, r, angle)] = colour
+        frame[shape_mask(scene.shape, width, height, cx=cx, cy=cy, r=r, angle=angle)] = colour
         out[i] = frame.astype(np.uint8)
     return out

@@ -75,7 +75,7 @@ class SearchDoc:
     qid: str | None  # the topic this doc is relevant to, if any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchSummary:
     """What :func:`write_search_set` wrote (paths absolute)."""
 
@@ -182,6 +182,7 @@ def manifest_text(docs: Sequence[SearchDoc]) -> str:
 def write_search_set(
     root: Path,
     rng: np.random.Generator,
+    *,
     n_topics: int,
     n_pos: int,
     n_neg: int,
@@ -200,13 +201,13 @@ def write_search_set(
     write_text_atomic(folder / "qrels.txt", qrels_text(topics, docs))
     write_text_atomic(folder / "segments.jsonl", jsonl_text(r for d in docs for r in segment_rows(d.plan, "search", d.docid)))
     return SearchSummary(
-        len(topics),
-        len(docs),
-        sum(d.qid is not None for d in docs),
-        folder / "topics.txt",
-        folder / "manifest.csv",
-        folder / "base.run",
-        folder / "qrels.txt",
-        folder / "segments.jsonl",
-        folder / "videos",
+        n_topics=len(topics),
+        n_videos=len(docs),
+        n_relevant=sum(d.qid is not None for d in docs),
+        topics_txt=folder / "topics.txt",
+        manifest_csv=folder / "manifest.csv",
+        base_run=folder / "base.run",
+        qrels=folder / "qrels.txt",
+        segments_jsonl=folder / "segments.jsonl",
+        videos_dir=folder / "videos",
     )

@@ -34,7 +34,7 @@ DEMO_EXPERIMENT = '[ab.online]\nname = "demo-search"\nmethod = "split"\n\n'
 SIMULATED_TRAFFIC = {False: (300, 60), True: (80, 30)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoInputs:
     root: Path
     posts: Path
@@ -46,7 +46,7 @@ class DemoInputs:
     quick: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoSummary:
     root: str
     report: str
@@ -115,14 +115,14 @@ def prepare_demo(root: str | Path, size: str = "small", seed: int = 1, quick: bo
     generate_demo(inputs, seed=seed, size=size)
     write_demo_toml(root, size, quick)
     return DemoInputs(
-        root,
-        inputs / "corpus" / "posts.jsonl",
-        inputs / "labels.csv",
-        inputs / "pairs.jsonl",
-        inputs / "search",
-        root / CHECKPOINT,
-        size,
-        quick,
+        root=root,
+        posts=inputs / "corpus" / "posts.jsonl",
+        labels=inputs / "labels.csv",
+        pairs=inputs / "pairs.jsonl",
+        search=inputs / "search",
+        checkpoint=root / CHECKPOINT,
+        size=size,
+        quick=quick,
     )
 
 
@@ -151,7 +151,8 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     features.extract_features(project, [inputs.labels])
     mapper.train_mapper(project, inputs.labels)
     fusion.fit_text_and_fusion(project, inputs.posts, inputs.labels)
-    rerank.tune_rerank(project, **search_set(inputs.search))
+    files = search_set(inputs.search)
+    rerank.tune_rerank(project, files["run_path"], files["topics_path"], files["qrels_path"], files["manifest_path"])
     simulate_demo_review(project, inputs.labels)
     simulated = ab_simulated.simulate_online_experiment(project, inputs.search, *SIMULATED_TRAFFIC[inputs.quick])
     ab_online.run_ab_online(project, simulated.day)
@@ -165,12 +166,12 @@ def summarise(project: Project, seconds: float) -> DemoSummary:
     decision = json.loads(decision_path.read_text(encoding="utf-8"))
     components = {name: c["verdict"] for name, c in decision["components"].items()}
     return DemoSummary(
-        str(project.paths.root),
-        str(project.paths.reports / "report.html"),
-        str(decision_path),
-        decision["verdict"],
-        components,
-        decision["weights_kind"],
-        project.tracker.uri,
-        round(seconds, 1),
+        root=str(project.paths.root),
+        report=str(project.paths.reports / "report.html"),
+        decision=str(decision_path),
+        verdict=decision["verdict"],
+        components=components,
+        weights_kind=decision["weights_kind"],
+        tracking_uri=project.tracker.uri,
+        seconds=round(seconds, 1),
     )

@@ -54,7 +54,7 @@ X264_PARAMS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoSetSummary:
     """What :func:`write_video_sets` wrote (paths absolute)."""
 
@@ -138,6 +138,7 @@ def adaptation_pairs(rows: Iterable[dict[str, object]]) -> list[dict[str, object
 def write_video_sets(
     root: Path,
     rng: np.random.Generator,
+    *,
     n_per_category: int,
     n_shifted_per_category: int,
     n_caption: int,
@@ -157,13 +158,13 @@ def write_video_sets(
     write_text_atomic(root / "segments.jsonl", jsonl_text(rows))
     write_text_atomic(root / "pairs.jsonl", jsonl_text(adaptation_pairs(rows)))
     return VideoSetSummary(
-        len(labelled),
-        len(shifted),
-        len(captions),
-        len(rows),
-        root / "labels.csv",
-        root / "labels_shifted.csv",
-        root / "segments.jsonl",
-        root / "pairs.jsonl",
-        root / "videos",
+        n_labelled=len(labelled),
+        n_shifted=len(shifted),
+        n_caption=len(captions),
+        n_segments=len(rows),
+        labels_csv=root / "labels.csv",
+        shifted_csv=root / "labels_shifted.csv",
+        segments_jsonl=root / "segments.jsonl",
+        pairs_jsonl=root / "pairs.jsonl",
+        videos_dir=root / "videos",
     )

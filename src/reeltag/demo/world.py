@@ -45,7 +45,7 @@ ROTATABLE: frozenset[str] = frozenset({"triangle", "cross", "star", "stripes"})
 _PLURAL_SHAPES = frozenset({"stripes"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scene:
     """One visible thing: a ``colour`` ``shape`` with ``motion`` on a ``background`` texture."""
 
@@ -76,7 +76,7 @@ def _check_scene(scene: Scene) -> None:
         raise ValueError(f"a {scene.shape} cannot rotate visibly")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Category:
     """A named scene and the hashtags two companies use for it (with '#')."""
 
@@ -92,55 +92,55 @@ class Category:
 
 
 def _cat(name: str, scene: Scene, tags: str, shifted: str) -> Category:
-    return Category(name, scene, tuple(tags.split()), tuple(shifted.split()))
+    return Category(name=name, scene=scene, tags=tuple(tags.split()), shifted_tags=tuple(shifted.split()))
 
 
 CATEGORIES: tuple[Category, ...] = (
     _cat(
         "sunset",
-        Scene("orange", "circle", "gradient", "static"),
+        Scene(colour="orange", shape="circle", background="gradient", motion="static"),
         "#sunset #goldenhour #sky #evening #sun #dusk",
         "#sunset #sky #sundown #duskvibes #eveningglow",
     ),
     _cat(
         "ocean",
-        Scene("blue", "stripes", "noise", "right"),
+        Scene(colour="blue", shape="stripes", background="noise", motion="right"),
         "#ocean #waves #beach #sea #surf #seaside",
         "#ocean #beach #coastline #surfsup #saltwater",
     ),
     _cat(
         "forest",
-        Scene("green", "triangle", "checker", "static"),
+        Scene(colour="green", shape="triangle", background="checker", motion="static"),
         "#forest #nature #trees #hiking #woods",
         "#nature #hiking #woodland #greenery #trailtime",
     ),
     _cat(
         "fitness",
-        Scene("red", "square", "grey", "bounce"),
+        Scene(colour="red", shape="square", background="grey", motion="bounce"),
         "#fitness #gym #workout #fitfam #training #gains",
         "#fitness #workout #fitlife #sweat #legday",
     ),
     _cat(
         "party",
-        Scene("purple", "star", "dark", "rotate"),
+        Scene(colour="purple", shape="star", background="dark", motion="rotate"),
         "#party #nightlife #dance #club #dj",
         "#party #dance #nightout #ravelife #weekendvibes",
     ),
     _cat(
         "winter",
-        Scene("cyan", "cross", "grey", "pulse"),
+        Scene(colour="cyan", shape="cross", background="grey", motion="pulse"),
         "#winter #snow #cold #snowday #frost",
         "#winter #snow #wintervibes #snowfall #freezing",
     ),
     _cat(
         "food",
-        Scene("yellow", "ring", "checker", "static"),
+        Scene(colour="yellow", shape="ring", background="checker", motion="static"),
         "#food #foodie #yummy #dinner #instafood #delicious",
         "#food #foodie #eats #homecooking #foodporn",
     ),
     _cat(
         "love",
-        Scene("pink", "diamond", "gradient", "pulse"),
+        Scene(colour="pink", shape="diamond", background="gradient", motion="pulse"),
         "#love #wedding #couple #romance #heart",
         "#love #couple #relationshipgoals #together #bride",
     ),

@@ -1,14 +1,12 @@
-"""What the mapper steps share: the Tag2Vec space as a tag index, checked labels, labelled features, the champion.
-
-Kept apart from :mod:`reeltag.mapper.steps` so each module stays small; the steps themselves live there.
-"""
+"""The mapper's inputs and champion, shared by its steps and by :mod:`reeltag.suggest`: the Tag2Vec space as a tag
+index, company labels checked by their contract, labelled features per split, and the champion mapper."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -32,7 +30,7 @@ CONTRACT = "company_labels"
 SOURCE = "mapper labels"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LabelCheck:
     """The ``company_labels`` contract and parsing: how many rows were kept and why others were quarantined."""
 
@@ -51,7 +49,7 @@ class CheckedLabels:
     rows: tuple[LabelRow, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureCounts:
     videos: int
     encoded: int
@@ -61,7 +59,7 @@ class FeatureCounts:
     weights_kind: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dataset:
     """Labelled videos with features, per split, as rows of the tag index."""
 
@@ -120,9 +118,17 @@ def check_labels(project: Project, path: str | Path, normalise: Normalise) -> Ch
     for i, (line, record) in enumerate(records):
         parsed = _row_outcome(parse_record(record, path.parent, normalise, allow_absolute), row_reasons.get(i, ()))
         (bad.append((f"{path}:{line}", parsed)) if isinstance(parsed, str) else rows.append(parsed))
-    quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("labels", i, r, SOURCE) for i, r in bad])
+    quarantine.record(
+        project.paths.quarantine, [quarantine.QuarantineRecord(kind="labels", item=i, reason=r, source=SOURCE) for i, r in bad]
+    )
     check = LabelCheck(
-        str(path), sha256_file(path), len(records), len(rows), len(bad), summary.contract_version, tuple(summary.failures())
+        source=str(path),
+        sha256=sha256_file(path),
+        rows=len(records),
+        kept=len(rows),
+        quarantined=len(bad),
+        contract_version=summary.contract_version,
+        failures=tuple(summary.failures()),
     )
     return CheckedLabels(check, assign_splits(rows, project.settings.mapper.seed))
 
@@ -170,11 +176,18 @@ def build_dataset(
         feats = np.stack([v.pooled for v in videos]) if videos else np.zeros((0, 0), np.float32)
         truth = Truth.from_tags([r.tags for r in rows[name]], index.keys)
         splits[name] = Examples(feats.astype(np.float32), truth, tuple(v.frames for v in videos))
-    return Dataset(labels.check, feature_counts(batch), splits, rows)
+    return Dataset(labels=labels.check, features=feature_counts(batch), splits=splits, rows=rows)
 
 
 def feature_counts(batch: "FeatureBatch") -> FeatureCounts:
-    return FeatureCounts(len(batch.features), batch.encoded, batch.cached, batch.quarantined, batch.model_id, batch.weights_kind)
+    return FeatureCounts(
+        videos=len(batch.features),
+        encoded=batch.encoded,
+        cached=batch.cached,
+        quarantined=batch.quarantined,
+        model_id=batch.model_id,
+        weights_kind=batch.weights_kind,
+    )
 
 
 def require_splits(data: Dataset, names: Sequence[str]) -> None:
@@ -186,6 +199,10 @@ def require_splits(data: Dataset, names: Sequence[str]) -> None:
         )
 
 
+@overload
+def load_champion(project: Project, space: TagSpace, required: Literal[True], strict: Literal[True] = ...) -> Champion: ...
+@overload
+def load_champion(project: Project, space: TagSpace, required: bool, strict: bool = True) -> Champion | None: ...
 def load_champion(project: Project, space: TagSpace, required: bool, strict: bool = True) -> Champion | None:
     """The champion mapper. One trained against another Tag2Vec version than ``space`` is refused (``strict``)
     or ignored (training from scratch: it cannot be compared in another space)."""
@@ -206,6 +223,10 @@ def space_champion(project: Project) -> "VersionInfo | None":
     return champion if same_space else None
 
 
+@overload
+def load_version(project: Project, info: "VersionInfo", space: TagSpace, strict: Literal[True] = ...) -> Champion: ...
+@overload
+def load_version(project: Project, info: "VersionInfo", space: TagSpace, strict: bool) -> Champion | None: ...
 def load_version(project: Project, info: "VersionInfo", space: TagSpace, strict: bool = True) -> Champion | None:
     """One registered mapper from its verified local copy (None when not ``strict`` and it lives in another space)."""
     from reeltag.mapper.train import load_mapper

@@ -28,7 +28,7 @@ _TAG_SEP = re.compile(r"[\s,;|]+")
 Normalise = Callable[[str], str | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LabelRow:
     """One labelled video: ``video`` resolved against the label file's folder, tags normalised (ordered, unique)."""
 
@@ -93,7 +93,7 @@ def parse_record(record: Any, base: Path, normalise: Normalise, allow_absolute: 
     tags, surface = normalise_tags(split_tags(record.get("tags")), normalise)
     if not tags:
         return f"no usable tags after normalisation in {str(record.get('tags'))[:80]!r}"
-    return LabelRow(resolved, tags, split, surface)
+    return LabelRow(video=resolved, tags=tags, split=split, surface=surface)
 
 
 def resolve_video(video: str, base: Path, allow_absolute: bool = False) -> Path | str:
@@ -173,7 +173,7 @@ def assign_splits(
             continue
         u = int(hashlib.sha256(f"{seed}:{row.video.name}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         split = "test" if u < test_fraction else "val" if u < test_fraction + val_fraction else "train"
-        out.append(LabelRow(row.video, row.tags, split, row.surface))
+        out.append(LabelRow(video=row.video, tags=row.tags, split=split, surface=row.surface))
     return tuple(out)
 
 

@@ -16,7 +16,7 @@ from torch import nn
 LOSSES = ("regression", "ranking")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MapperArgs:
     """Everything needed to rebuild a mapper and to know what it depends on (saved as ``args.json``)."""
 

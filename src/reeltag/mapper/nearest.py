@@ -40,7 +40,7 @@ class TagIndex:
         return TagIndex(tuple(self.keys[i] for i in keep), tuple(self.surface[i] for i in keep), self.vectors[idx])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Suggestion:
     tag: str  # surface form, with '#'
     key: str  # normalised tag
@@ -64,11 +64,11 @@ def nearest_tags(
 
 def _row(index: TagIndex, idx: np.ndarray, scores: np.ndarray, min_score: float | None) -> list[Suggestion]:
     return [
-        Suggestion(_hashed(index.surface[i]), index.keys[i], float(s))
+        Suggestion(tag=with_hash(index.surface[i]), key=index.keys[i], score=float(s))
         for i, s in zip(idx, scores)
         if min_score is None or s >= min_score
     ]
 
 
-def _hashed(tag: str) -> str:
+def with_hash(tag: str) -> str:
     return tag if tag.startswith("#") else f"#{tag}"

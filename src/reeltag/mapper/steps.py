@@ -42,7 +42,7 @@ from reeltag.project import Project
 from reeltag.registry.gates import Decision, Guardrail, Threshold, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate
 from reeltag.tag2vec.space import TagSpace
-from reeltag.tracking.off import needs_tracking
+from reeltag.tracking.off import needs_tracking, tracked_run_id
 from reeltag.tracking.results import log_result, read_result
 
 GATE_METRIC = "test/mapper/p_at_5"
@@ -157,7 +157,18 @@ def _fit_register(
     data = build_dataset(project, checked, index, encoder, on_progress)
     require_splits(data, ("train", "val", "test"))
     fitted, scores = _fit(project, mode, data, index, space, champion)
-    return _register(project, mode, data, index, space, encoder, fitted, scores, champion, (inputs_hash, base_hash))
+    return _register(
+        project,
+        mode=mode,
+        data=data,
+        index=index,
+        space=space,
+        encoder=encoder,
+        fitted=fitted,
+        scores=scores,
+        champion=champion,
+        hashes=(inputs_hash, base_hash),
+    )
 
 
 def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: TagSpace, champion: Champion | None) -> Any:
@@ -166,27 +177,34 @@ def _fit(project: Project, mode: str, data: Dataset, index: TagIndex, space: Tag
 
     ms, train, val = project.settings.mapper, data.splits["train"], data.splits["val"]
     params = FitParams(
-        ms.epochs,
-        ms.patience,
-        ms.finetune_lr if mode == "finetune" else ms.lr,
-        ms.weight_decay,
-        ms.seed,
+        epochs=ms.epochs,
+        patience=ms.patience,
+        lr=ms.finetune_lr if mode == "finetune" else ms.lr,
+        weight_decay=ms.weight_decay,
+        seed=ms.seed,
         augment=ms.augment_pools,
     )
-    lineage = {
-        "tag2vec_version": str(space.version),
-        "encoder_id": data.features.model_id,
-        "encoder_weights": data.features.weights_kind,
-    }
+    tag2vec_version, encoder_id, encoder_weights = str(space.version), data.features.model_id, data.features.weights_kind
     if mode == "finetune" and champion is not None:
-        fitted = fit(replace(champion.args, **lineage), index.vectors, train, val, params, init=champion.model.state_dict())
+        args = replace(champion.args, tag2vec_version=tag2vec_version, encoder_id=encoder_id, encoder_weights=encoder_weights)
+        fitted = fit(args, index.vectors, train, val, params, init=champion.model.state_dict())
         return fitted, {fitted.args.loss: fitted.val_score}
-    args = MapperArgs(train.features.shape[1], index.vectors.shape[1], ms.hidden, ms.loss, ms.temperature, **lineage)
+    args = MapperArgs(
+        in_dim=train.features.shape[1],
+        out_dim=index.vectors.shape[1],
+        hidden=ms.hidden,
+        loss=ms.loss,
+        temperature=ms.temperature,
+        tag2vec_version=tag2vec_version,
+        encoder_id=encoder_id,
+        encoder_weights=encoder_weights,
+    )
     return fit_best(args, index.vectors, train, val, params)
 
 
 def _register(
     project: Project,
+    *,
     mode: str,
     data: Dataset,
     index: TagIndex,
@@ -221,9 +239,10 @@ def _register(
     tags = {**_lineage(space, data, mode), "inputs_hash": hashes[0], "inputs_base": hashes[1], "loss": fitted.args.loss}
     with tracker.run("mapper", project.settings, tags=tags) as run:
         tracker.log_metrics(run.run_id, {f"val/{loss}/p_at_5": v for loss, v in scores.items()} | prefixed(test, "test"))
+        run_id = tracked_run_id(run.run_id, "logging a model")  # tracking off: refused as log_model refuses it
         with tempfile.TemporaryDirectory() as tmp:
             logged = tracker.log_model(
-                run.run_id, {"mapper": save_mapper(Path(tmp) / "mapper", fitted)}, "reeltag.mapper.train:load_pyfunc"
+                run_id, {"mapper": save_mapper(Path(tmp) / "mapper", fitted)}, "reeltag.mapper.train:load_pyfunc"
             )
     lineage = {
         "depends_on.tag2vec": str(space.version),
@@ -240,7 +259,7 @@ def _register(
     )
     result = MapperTrained(
         mode=mode,
-        run_id=run.run_id,
+        run_id=run_id,
         version=found.version,
         reused=False,
         loss=fitted.args.loss,
@@ -282,9 +301,9 @@ def _decide(
 ) -> Decision:
     g = project.settings.gates
     rules = [
-        Threshold(GATE_METRIC, tolerance=g.tolerance, min_abs_delta=g.min_abs_delta, min_rel_delta=g.min_rel_delta),
-        Threshold("test/mapper/map", tolerance=g.tolerance),
-        Threshold("test/mapper_minus_popularity/p_at_5", min_value=0.0),
+        Threshold(metric=GATE_METRIC, tolerance=g.tolerance, min_abs_delta=g.min_abs_delta, min_rel_delta=g.min_rel_delta),
+        Threshold(metric="test/mapper/map", tolerance=g.tolerance),
+        Threshold(metric="test/mapper_minus_popularity/p_at_5", min_value=0.0),
     ]
     warnings = ["encoder weights are random: suggestions carry no visual meaning"] if weights == "random" else []
     rails = [Guardrail("coverage", min_value=g.min_coverage)]  # share of the labelled videos that could be read

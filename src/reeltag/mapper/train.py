@@ -26,7 +26,7 @@ STATE_FILE, ARGS_FILE = "mapper.pt", "args.json"
 SELECT_METRIC = "p_at_5"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FitParams:
     epochs: int
     patience: int
@@ -37,7 +37,7 @@ class FitParams:
     augment: int = 0  # extra inputs per training video: mean-pools of random frame subsets
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Fitted:
     args: MapperArgs
     state: dict[str, torch.Tensor]
@@ -84,13 +84,22 @@ def _fit(
     best = (validation_score(model, tags, val), 0, copy.deepcopy(model.state_dict()))
     epoch = 0
     for epoch in range(1, params.epochs + 1):
-        _epoch(model, optimiser, x, y, tag_t, args, params, torch.Generator().manual_seed(params.seed + epoch))
+        _epoch(
+            model,
+            optimiser,
+            x=x,
+            y=y,
+            tags=tag_t,
+            args=args,
+            params=params,
+            gen=torch.Generator().manual_seed(params.seed + epoch),
+        )
         score = validation_score(model, tags, val)
         if score > best[0]:
             best = (score, epoch, copy.deepcopy(model.state_dict()))
         elif epoch - best[1] >= params.patience:
             break
-    return Fitted(args, best[2], best[1], epoch, best[0])
+    return Fitted(args=args, state=best[2], best_epoch=best[1], epochs_run=epoch, val_score=best[0])
 
 
 def fit_best(
@@ -125,6 +134,7 @@ def subset_pools(data: Examples, copies: int, seed: int, min_frames: int = 3) ->
 def _epoch(
     model: TagMapper,
     optimiser: torch.optim.Optimizer,
+    *,
     x: torch.Tensor,
     y: torch.Tensor,
     tags: torch.Tensor,

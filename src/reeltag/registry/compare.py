@@ -46,7 +46,7 @@ def compare_versions(project: Project, model: str, version: str | None = None) -
     """The champion vs ``version`` (default: the newest version): their records' numbers and the other's decision."""
     layout = _layout(model)
     champion = project.tracker.by_alias(model, "champion")
-    other = registered_version(project, model, version) if version else (project.tracker.versions(model)[-1:] or [None])[0]
+    other = registered_version(project, model, version) if version else next(reversed(project.tracker.versions(model)), None)
     if champion is None and other is None:
         raise NotFound(f"no version of reeltag.{model} is registered yet")
     records = {name: _record(project, model, layout, v) for name, v in (("champion", champion), ("challenger", other))}

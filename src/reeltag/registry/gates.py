@@ -15,7 +15,7 @@ CI_FLOOR = 1e-9  # a CI's lower end must be above 0: a CI touching 0 is no evide
 TIE_EPS = 1e-9  # gains (and shortfalls against a required gain) smaller than this are float noise: a tie
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Threshold:
     """A rule on one metric. Unset fields are not checked."""
 

@@ -29,6 +29,8 @@ from reeltag.io import place_dir
 from reeltag.project import Project
 from reeltag.registry.gates import Decision
 from reeltag.tracking.integrity import NATIVE_SHA256, IntegrityError, verify_folder
+from reeltag.tracking.naming import registered_model_name
+from reeltag.tracking.off import tracked_run_id
 from reeltag.tracking.records import AliasMove, ChampionMoved, LoggedModel, RunInfo, VersionInfo
 
 MAX_REGATES = 3
@@ -76,11 +78,12 @@ def register_and_gate(project: Project, candidate: Candidate, gate: Gate, champi
     outcome = gate(champion)
     _record_outcome(project, candidate.run, outcome, champion)
     tags = {**candidate.tags, "decision": outcome.decision.verdict}
-    info = project.tracker.register(candidate.model, candidate.logged, candidate.run.run_id, tags)
-    found = _promote(project, candidate, info.version, gate, outcome, champion)
+    run_id = tracked_run_id(candidate.run.run_id, f"registering {registered_model_name(candidate.model)}")
+    info = project.tracker.register(candidate.model, candidate.logged, run_id, tags)
+    found = _promote(project, candidate, info.version, gate, outcome, champion, run_id=run_id)
     project.tracker.set_version_tags(candidate.model, info.version, found.decision.run_tags)
     project.tracker.set_run_tags(
-        candidate.run.run_id, {"version": info.version, "promoted": found.promoted, "promotion_refused": found.refusal or ""}
+        run_id, {"version": info.version, "promoted": found.promoted, "promotion_refused": found.refusal or ""}
     )
     return found
 
@@ -101,13 +104,20 @@ def _record_outcome(project: Project, run: RunInfo, outcome: GateOutcome, champi
 
 
 def _promote(
-    project: Project, candidate: Candidate, version: str, gate: Gate, outcome: GateOutcome, champion: VersionInfo | None
+    project: Project,
+    candidate: Candidate,
+    version: str,
+    gate: Gate,
+    outcome: GateOutcome,
+    champion: VersionInfo | None,
+    *,
+    run_id: str,
 ) -> Registration:
     """Compare-and-swap promotion on GO; a moved champion is gated again (bounded)."""
     tracker, model = project.tracker, candidate.model
     found = Registration(
         version=version,
-        run_id=candidate.run.run_id,
+        run_id=run_id,
         outcome=outcome,
         compared_with=champion.version if champion else None,
         promoted=False,

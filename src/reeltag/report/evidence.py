@@ -21,6 +21,7 @@ from reeltag.registry.gates import Guardrail, Threshold, ci_warnings
 from reeltag.report.judgement import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
 from reeltag.suggest.fusion_model import report_figures
 from reeltag.tracking.naming import ALIASES
+from reeltag.tracking.records import VersionInfo
 from reeltag.tracking.results import read_result, require_result
 
 MODELS = ("tag2vec", "mapper", "reranker")
@@ -37,7 +38,7 @@ def strongest(methods: dict[str, dict[str, float]], candidates: tuple[str, ...],
     return max(found, key=lambda m: methods[m][metric]) if found else None
 
 
-def model_run(project: Project, model: str) -> tuple[Any, dict[str, Any]] | None:
+def model_run(project: Project, model: str) -> tuple[VersionInfo, dict[str, Any]] | None:
     """The champion's version and run, else the challenger's, else the newest version (none passed its gate)."""
     found = project.tracker.by_alias(model, "champion") or project.tracker.by_alias(model, "challenger")
     if found is None:
@@ -59,12 +60,12 @@ def tag2vec_component(project: Project) -> Component | None:
     model = strongest(methods, TAG2VEC_METHODS, f"hit_at_{k}") or "hybrid"
     gates = project.settings.gates
     return Component(
-        "tag2vec",
-        "Tag suggestion from posts (Tag2Vec)",
-        methods,
-        model,
-        strongest(methods, TAG2VEC_BASELINES, f"hit_at_{k}"),
-        (Threshold(f"hit_at_{k}", min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
+        name="tag2vec",
+        title="Tag suggestion from posts (Tag2Vec)",
+        methods=methods,
+        model=model,
+        reference=strongest(methods, TAG2VEC_BASELINES, f"hit_at_{k}"),
+        thresholds=(Threshold(metric=f"hit_at_{k}", min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
         chart_metrics=(f"hit_at_{k}", f"mrr_at_{k}"),
         n_eval=int(evaluation["queries"]),
         min_eval=gates.min_eval_items,
@@ -89,13 +90,15 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
     methods["mapper"] = {**methods.get("mapper", {}), **{k: v for k, v in guards.items() if v is not None}}
     gates = project.settings.gates
     return Component(
-        "mapper",
-        "Tag suggestion for videos (mapper)",
-        methods,
-        "mapper",
-        strongest(methods, MAPPER_BASELINES, "p_at_5"),
-        tuple(Threshold(m, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta) for m in MAPPER_METRICS),
-        (Guardrail("latency_ms", max_value=gates.max_latency_ms), Guardrail("coverage", min_value=gates.min_coverage)),
+        name="mapper",
+        title="Tag suggestion for videos (mapper)",
+        methods=methods,
+        model="mapper",
+        reference=strongest(methods, MAPPER_BASELINES, "p_at_5"),
+        thresholds=tuple(
+            Threshold(metric=m, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta) for m in MAPPER_METRICS
+        ),
+        guardrails=(Guardrail("latency_ms", max_value=gates.max_latency_ms), Guardrail("coverage", min_value=gates.min_coverage)),
         chart_metrics=("p_at_1", "p_at_5", "hit_at_10", "map"),
         n_eval=count_test_videos(labels) if labels else 0,
         min_eval=gates.min_eval_items,
@@ -162,12 +165,16 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     counts = "/".join(str(engine[k]) for k in ("wins", "losses", "ties"))
     ci = f"[{ci_low:.4f}, {ci_high:.4f}]" if ci_low is not None and ci_high is not None else "not measured"
     component = Component(
-        "rerank",
-        "Search success with and without CLIPRerank",
-        methods,
-        CV,
-        ENGINE,
-        (Threshold(measure, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),),
+        name="rerank",
+        title="Search success with and without CLIPRerank",
+        methods=methods,
+        model=CV,
+        reference=ENGINE,
+        thresholds=(
+            Threshold(
+                metric=measure, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta
+            ),
+        ),
         chart_metrics=tuple(dict.fromkeys(k for v in methods.values() for k in v if "/" not in k)),
         n_eval=int(engine["n_topics"]),
         min_eval=gates.min_eval_topics,
@@ -191,12 +198,12 @@ def _stale_component(project: Project) -> Component:
     """The last tune run cannot be judged against the engine: the section shows why, with NOT ENOUGH EVIDENCE."""
     gates = project.settings.gates
     return Component(
-        "rerank",
-        "Search success with and without CLIPRerank",
-        {ENGINE: {}, CV: {}},
-        CV,
-        ENGINE,
-        (),
+        name="rerank",
+        title="Search success with and without CLIPRerank",
+        methods={ENGINE: {}, CV: {}},
+        model=CV,
+        reference=ENGINE,
+        thresholds=(),
         min_eval=gates.min_eval_topics,
         uses_encoder=True,
         warnings=(STALE_TUNE,),
@@ -215,7 +222,10 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
     from reeltag.rerank.model import setting_from_tags
     from reeltag.rerank.steps import evaluate_run, rerank_run
 
-    version = (model_run(project, "reranker") or (None,))[0]
+    found = model_run(project, "reranker")
+    if found is None:
+        raise NotFound("no reeltag.reranker version to re-apply to the search set: run `reeltag rerank tune` first")
+    version = found[0]
     setting = asdict(setting_from_tags(version.tags, f"reranker v{version.version}"))
     quiet = project.with_settings(rerank=setting, tracking={"enabled": False})
     with tempfile.TemporaryDirectory(prefix="reeltag-report-") as tmp:
@@ -228,6 +238,7 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
         "cliprerank (registered setting)": {metric_key(m): v for m, v in reranked.mean.items()},
     }
     first = SEARCH_MEASURES[0]
+    assert base.per_topic is not None and reranked.per_topic is not None  # evaluate_run's default: per topic too
     per_topic = {q: (base.per_topic[first][q], reranked.per_topic[first].get(q, 0.0)) for q in base.per_topic[first]}
     cfg = project.settings.rerank
     paired = compare_paired(
@@ -238,12 +249,12 @@ def _apply_champion(project: Project, search: Path) -> tuple[dict[str, dict[str,
         cfg.seed,
     )
     return methods, SearchDetail(
-        metric_key(first),
-        per_topic,
-        paired.ci_low,
-        paired.ci_high,
-        paired.confidence,
-        "registered setting vs engine (base run), in-sample on every topic",
+        metric=metric_key(first),
+        per_topic=per_topic,
+        ci_low=paired.ci_low,
+        ci_high=paired.ci_high,
+        ci_level=paired.confidence,
+        label="registered setting vs engine (base run), in-sample on every topic",
     )
 
 
@@ -256,7 +267,14 @@ def contract_results(project: Project) -> tuple[ContractResult, ...]:
         report = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(report, dict) and "suite" in report:
             when = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(path.stat().st_mtime))
-            out.append(ContractResult(str(report["suite"]), bool(report.get("success")), tuple(report.get("failures", ())), when))
+            out.append(
+                ContractResult(
+                    suite=str(report["suite"]),
+                    success=bool(report.get("success")),
+                    failed=tuple(report.get("failures", ())),
+                    when=when,
+                )
+            )
     return tuple(out)
 
 
@@ -279,7 +297,7 @@ def lineage(project: Project) -> tuple[Lineage, ...]:
             key = (info.model, info.version)
             aliases = (rows[key].aliases if key in rows else ()) + (alias,)
             depends = {k: v for k, v in info.tags.items() if k.startswith("depends_on.") or k == "reeltag.encoder_weights"}
-            rows[key] = Lineage(info.model, info.version, aliases, info.run_id, depends)
+            rows[key] = Lineage(model=info.model, version=info.version, aliases=aliases, run_id=info.run_id, depends_on=depends)
     return tuple(rows.values())
 
 

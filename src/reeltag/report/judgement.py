@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Decision, Guardrail, Threshold, decide
+
+if TYPE_CHECKING:  # online_evidence imports this module; staff_review needs the review store
+    from jinja2 import Environment
+
+    from reeltag.report.online_evidence import OnlineSearch
+    from reeltag.report.staff_review import StaffReview
 
 WEAK_WEIGHTS = ("random", "demo-trained")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Component:
     """One model's evidence: every method measured on the SAME evaluation data (model and baselines)."""
 
@@ -59,7 +65,7 @@ class Component:
         return tuple(dict.fromkeys([*self.chart_metrics, *gated]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchDetail:
     """Per-topic effect of reranking on ``metric`` with a bootstrap confidence interval of the mean delta."""
 
@@ -102,7 +108,7 @@ class StageCost:
         return self.seconds_per_video * self.cores * 1000.0 / 3600.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContractResult:
     suite: str
     success: bool
@@ -110,7 +116,7 @@ class ContractResult:
     when: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Lineage:
     model: str
     version: str
@@ -119,7 +125,7 @@ class Lineage:
     depends_on: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReportData:
     title: str
     generated_at: str
@@ -135,8 +141,8 @@ class ReportData:
     lineage: tuple[Lineage, ...] = ()
     examples: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (video, suggested tags)
     top_tags: tuple[tuple[str, int], ...] = ()
-    staff_review: Any = None  # reeltag.report.staff_review.StaffReview: measured on staff decisions, when there are any
-    online_search: Any = None  # reeltag.report.online_evidence.OnlineSearch: the online A/B days, when an experiment has data
+    staff_review: StaffReview | None = None  # measured on staff decisions, when there are any
+    online_search: OnlineSearch | None = None  # the online A/B days, when an experiment has data
 
 
 @dataclass(frozen=True)
@@ -208,7 +214,7 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
     }
 
 
-def _staff_review_json(review: Any) -> dict[str, Any] | None:
+def _staff_review_json(review: StaffReview | None) -> dict[str, Any] | None:
     return None if review is None else {**_jsonable(review), "enough": review.enough}
 
 
@@ -235,7 +241,7 @@ def markdown_summary(data: ReportData, judgements: Sequence[Judgement]) -> str:
 
 
 @cache
-def _environment() -> Any:
+def _environment() -> Environment:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     return Environment(loader=PackageLoader("reeltag.report", "templates"), autoescape=True, undefined=StrictUndefined)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reeltag.io import write_json_atomic, write_text_atomic
 from reeltag.mapper.labels import labelled_videos
@@ -19,10 +20,13 @@ from reeltag.report.judgement import WEAK_WEIGHTS, ReportData, decision_json, ju
 from reeltag.report.online_evidence import online_judgement, online_search
 from reeltag.video.weights import weights_kind
 
+if TYPE_CHECKING:
+    from reeltag.report.staff_review import StaffReview
+
 TITLE = "reeltag PoC go/no-go"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReportResult:
     html: str
     decision: str
@@ -52,26 +56,26 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
     rerank, search_detail = ev.rerank_component(project, search)
     counts, samples = ev.quarantine_evidence(project)
     return ReportData(
-        TITLE,
-        datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
-        _weights_kind(project, suggested),
-        ev.is_demo(project),
-        tuple(c for c in (ev.tag2vec_component(project), mapper, rerank) if c is not None),
-        search_detail,
-        ev.time_saved(project, mapper),
-        costs,
-        ev.contract_results(project),
-        counts,
-        samples,
-        ev.lineage(project),
-        _examples(suggested),
-        ev.top_tags(project),
-        _staff_review(project),
-        online_search(project),
+        title=TITLE,
+        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
+        weights_kind=_weights_kind(project, suggested),
+        demo=ev.is_demo(project),
+        components=tuple(c for c in (ev.tag2vec_component(project), mapper, rerank) if c is not None),
+        search=search_detail,
+        time_saved=ev.time_saved(project, mapper),
+        costs=costs,
+        contracts=ev.contract_results(project),
+        quarantine=counts,
+        quarantine_samples=samples,
+        lineage=ev.lineage(project),
+        examples=_examples(suggested),
+        top_tags=ev.top_tags(project),
+        staff_review=_staff_review(project),
+        online_search=online_search(project),
     )
 
 
-def _staff_review(project: Project) -> object | None:
+def _staff_review(project: Project) -> StaffReview | None:
     """Measured staff-review evidence (``reeltag.report.staff_review``), when the project has a review store."""
     from reeltag.report.staff_review import staff_review
     from reeltag.review.store import ReviewStore
@@ -82,12 +86,12 @@ def _staff_review(project: Project) -> object | None:
 
 def _weights_kind(project: Project, suggested: object | None) -> str:
     """The weakest kind of CLIP weights behind the registered mapper and reranker (else the configured kind)."""
-    kinds = [
+    tagged = [
         found[0].tags.get("reeltag.encoder_weights")
         for found in map(ev.model_run, (project,) * 2, ("mapper", "reranker"))
         if found
     ]
-    kinds = [k for k in kinds if k] + ([str(getattr(suggested, "encoder_weights"))] if suggested is not None else [])
+    kinds = [k for k in tagged if k] + ([str(getattr(suggested, "encoder_weights"))] if suggested is not None else [])
     weak = [k for k in kinds if k in WEAK_WEIGHTS]
     if weak or kinds:
         return (weak or kinds)[0]
@@ -114,7 +118,15 @@ def build_report(project: Project, labels: str | None = None, search: str | None
     warnings = tuple(sorted({r for j in judgements for r in j.decision.reasons if r.startswith("warning:")}))
     run_id = _log(project, html_path, json_path, decision["verdict"], components, markdown)
     return ReportResult(
-        str(html_path), str(json_path), decision["verdict"], components, data.weights_kind, data.demo, warnings, markdown, run_id
+        html=str(html_path),
+        decision=str(json_path),
+        verdict=decision["verdict"],
+        components=components,
+        weights_kind=data.weights_kind,
+        demo_data=data.demo,
+        warnings=warnings,
+        markdown=markdown,
+        run_id=run_id,
     )
 
 

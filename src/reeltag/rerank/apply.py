@@ -18,7 +18,7 @@ from reeltag.rerank.scoring import FrameStack, Reranked, blend, frame_similariti
 from reeltag.rerank.tuning import Setting
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TopicCandidates:
     """One topic's head (engine order) with its frame similarities, and its untouched tail."""
 
@@ -63,7 +63,9 @@ def topic_from_stack(rank: Ranking, query: np.ndarray, stack: FrameStack, depth:
     head = rank.docids[:depth]
     tail = Ranking(rank.qid, rank.docids[depth:], rank.scores[depth:])
     base = np.array(rank.scores[:depth], dtype=np.float64)
-    return TopicCandidates(rank.qid, head, base, frame_similarities(query, stack), stack.counts, tail)
+    return TopicCandidates(
+        qid=rank.qid, docids=head, base=base, sims=frame_similarities(query, stack), counts=stack.counts, tail=tail
+    )
 
 
 def prepare(run: Run, queries: Mapping[str, np.ndarray], frames: Mapping[str, np.ndarray], depth: int) -> Prepared:

@@ -22,7 +22,7 @@ from reeltag.rerank.scoring import FrameStack
 EMPTY_ROW = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureMatrix:
     """Frame vectors of every catalogue document with features; row 0 is the empty row."""
 
@@ -67,7 +67,7 @@ def build_matrix(frames: Mapping[str, np.ndarray], dim: int, path: Path | None =
         vectors[row, : len(f)] = f
         counts[row], index[docid] = len(f), row
     norms = np.sqrt(np.einsum("rfk,rfk->rf", vectors, vectors))
-    return FeatureMatrix(index, vectors, norms, counts)
+    return FeatureMatrix(index=index, vectors=vectors, norms=norms, counts=counts)
 
 
 def prepare_candidates(matrix: FeatureMatrix, rank: Ranking, query: np.ndarray, depth: int) -> TopicCandidates:

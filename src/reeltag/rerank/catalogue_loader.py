@@ -25,7 +25,7 @@ from reeltag.video.extraction import feature_key_of
 from reeltag.video.sampling import Sampling
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Catalogue:
     manifest: Path
     paths: dict[str, Path]  # docid → video file
@@ -48,7 +48,16 @@ def load_catalogue(project: Project, manifest: Path, model_id: str, dim: int) ->
     mapped = _mmap_path(project, manifest, model_id, len(frames) * _width(frames) * dim * 4)
     matrix = build_matrix(frames, dim, mapped)
     missing = tuple(d for d in read.paths if d not in frames)
-    return Catalogue(Path(manifest), dict(read.paths), matrix, missing, model_id, read.issues, mapped, tuple(pending))
+    return Catalogue(
+        manifest=Path(manifest),
+        paths=dict(read.paths),
+        matrix=matrix,
+        not_cached=missing,
+        model_id=model_id,
+        issues=read.issues,
+        matrix_file=mapped,
+        pending=tuple(pending),
+    )
 
 
 def cached_frames(project: Project, paths: dict[str, Path], model_id: str) -> tuple[dict[str, np.ndarray], list[Path]]:

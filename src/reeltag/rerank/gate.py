@@ -87,7 +87,9 @@ def comparison_log(c: PairedComparison) -> dict[str, float]:
 
 def promotion_decision(comparison: PairedComparison, encoder_weights: str, gates: GatesSection) -> Decision:
     m = comparison.metric
-    thresholds = [Threshold(m, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta)]
+    thresholds = [
+        Threshold(metric=m, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta)
+    ]
     warnings = ci_warnings(m, comparison.ci_low, comparison.confidence)
     if encoder_weights == "random":
         warnings.append("CLIP encoder weights are random (no text-image alignment)")

@@ -34,7 +34,7 @@ of at most 1000 shots and at most 1000 relevant ones.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -77,15 +77,15 @@ class Estimates:
         return self.expected_relevant[min(k, len(self.expected_relevant)) - 1] / k
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Walk:
     """Per-stratum counts of the shots seen so far while walking a ranking (step 3; mutable working state)."""
 
     docs: Counter[int] = field(default_factory=Counter)
     sampled: Counter[int] = field(default_factory=Counter)
     relevant: Counter[int] = field(default_factory=Counter)
-    precision_sum: Counter[int] = field(default_factory=Counter)
-    gain: Counter[int] = field(default_factory=Counter)
+    precision_sum: defaultdict[int, float] = field(default_factory=lambda: defaultdict(float))
+    gain: defaultdict[int, float] = field(default_factory=lambda: defaultdict(float))
 
     def see(self, rank: int, stratum: int, rel: int, expected_above: float) -> None:
         if rel > 0:
@@ -108,7 +108,7 @@ def summarise_pool(
     strata = strata if strata is not None else {d: 1 for d in judgments}
     size = Counter(strata[d] for d in judgments)
     sampled = Counter(strata[d] for d, r in judgments.items() if r >= 0)
-    per_grade: Counter[int] = Counter()
+    per_grade: defaultdict[int, float] = defaultdict(float)
     for docid, rel in judgments.items():
         if rel > 0:
             per_grade[rel] += size[strata[docid]] / sampled[strata[docid]]

@@ -30,7 +30,7 @@ INFERRED_PRECISION = "iP"
 _ALIASES = {"MAP": "AP", "map": "AP", "infAP": XINFAP}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Evaluation:
     """Mean and per-topic values of each measure (``per_topic[measure][qid]``)."""
 
@@ -96,10 +96,10 @@ def evaluate(run: Run, qrels: Qrels, measures: Sequence[str] = DEFAULT_MEASURES)
     per_topic = {m: per_topic[m] for m in names}
     mean = {m: (sum(v.values()) / len(v) if v else float("nan")) for m, v in per_topic.items()}
     return Evaluation(
-        names,
-        mean,
-        per_topic,
-        topics,
+        measures=names,
+        mean=mean,
+        per_topic=per_topic,
+        topics=topics,
         missing_in_run=tuple(q for q in topics if q not in run.rankings),
         unknown_in_run=tuple(sorted(q for q in run.rankings if q not in qrels.judgments)),
         no_relevant=tuple(sorted(q for q in qrels.judgments if q not in topics)),

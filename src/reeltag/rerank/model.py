@@ -28,7 +28,7 @@ PARAMS_FILE = "reranker.json"
 ALPHA_WEIGHS = "clip"  # the α convention marker: s = α·CLIP + (1−α)·engine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RerankerParams:
     alpha: float
     normalisation: str

@@ -55,7 +55,8 @@ def stack_frames(frames: Sequence[np.ndarray | None], dim: int) -> FrameStack:
     """Pad per-candidate frame matrices (n_i, dim) into one array; ``None`` or empty = no video."""
     counts = np.array([0 if f is None else len(f) for f in frames], dtype=np.int64)
     if len(frames) and counts.min() > 0 and counts.min() == counts.max():
-        vectors = np.stack(frames).astype(np.float32, copy=False)  # the usual case: same frames per video
+        # the usual case: same frames per video (none is None here)
+        vectors = np.stack([f for f in frames if f is not None]).astype(np.float32, copy=False)
     else:
         vectors = np.zeros((len(frames), max(int(counts.max(initial=0)), 1), dim), dtype=np.float32)
         for i, f in enumerate(frames):

@@ -49,7 +49,7 @@ SOURCE = "rerank"
 RERANK_TAG = "cliprerank"  # run tag column: cliprerank-<kind of CLIP weights>
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchInputs:
     run: Run
     topics: Topics
@@ -57,7 +57,7 @@ class SearchInputs:
     issues: tuple[Issue, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CandidateFeatures:
     """Query vectors per topic and frame vectors per candidate document, from one encoder."""
 
@@ -71,7 +71,7 @@ class CandidateFeatures:
     docs_not_in_manifest: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RerankResult:
     output: Path
     setting: Setting
@@ -89,7 +89,7 @@ class RerankResult:
     run_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvaluationResult:
     run: Path
     qrels: Path
@@ -129,7 +129,7 @@ class TuneResult:
     engine_comparison: PairedComparison | None = None  # the same held-out values vs the engine (what the report judges)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ABResult:
     run_a: Path
     run_b: Path
@@ -146,11 +146,13 @@ def load_search_inputs(project: Project, run_path: Path, topics_path: Path, mani
     manifest = read_manifest(manifest_path, project.settings.paths.allow_absolute_manifest_paths)
     issues = topics.issues + run.issues + manifest.issues
     _quarantine(project, issues)
-    return SearchInputs(run, topics, manifest, issues)
+    return SearchInputs(run=run, topics=topics, manifest=manifest, issues=issues)
 
 
 def _quarantine(project: Project, issues: Sequence[Issue]) -> None:
-    records = [quarantine.QuarantineRecord("search", i.item, f"{i.kind}: {i.detail}", SOURCE) for i in issues]
+    records = [
+        quarantine.QuarantineRecord(kind="search", item=i.item, reason=f"{i.kind}: {i.detail}", source=SOURCE) for i in issues
+    ]
     quarantine.record(project.paths.quarantine, records)
 
 
@@ -172,16 +174,16 @@ def collect_features(
     by_video = batch.by_video()
     frames = {d: by_video[str(p)].frames for d, p in located.items() if str(p) in by_video}
     qids = [q for q in inputs.run.qids if q in inputs.topics.texts]
-    vectors = encoder.encode_texts([inputs.topics.texts[q] for q in qids]) if qids else []
+    vectors: np.ndarray | list[np.ndarray] = encoder.encode_texts([inputs.topics.texts[q] for q in qids]) if qids else []
     return CandidateFeatures(
-        dict(zip(qids, vectors)),
-        frames,
-        batch.model_id,
-        batch.weights_kind,
-        batch.encoded,
-        batch.cached,
-        batch.quarantined,
-        len(docids) - len(located),
+        queries=dict(zip(qids, vectors)),
+        frames=frames,
+        encoder_model_id=batch.model_id,
+        encoder_weights=batch.weights_kind,
+        videos_encoded=batch.encoded,
+        videos_cached=batch.cached,
+        videos_unreadable=batch.quarantined,
+        docs_not_in_manifest=len(docids) - len(located),
     )
 
 
@@ -202,19 +204,19 @@ def rerank_run(
     setting = Setting(cfg.alpha, cfg.normalisation, cfg.pooling)
     write_run(output, rerank_prepared(prepared, setting, cfg.top_m, f"{RERANK_TAG}-{feats.encoder_weights}"))
     result = RerankResult(
-        Path(output),
-        setting,
-        cfg.depth,
-        cfg.top_m,
-        len(prepared.topics),
-        len(prepared.passthrough),
-        prepared.candidates,
-        prepared.without_video,
-        feats.encoder_model_id,
-        feats.encoder_weights,
-        feats.videos_encoded,
-        feats.videos_cached,
-        inputs.issues,
+        output=Path(output),
+        setting=setting,
+        depth=cfg.depth,
+        top_m=cfg.top_m,
+        topics_reranked=len(prepared.topics),
+        topics_passed_through=len(prepared.passthrough),
+        candidates=prepared.candidates,
+        without_video=prepared.without_video,
+        encoder_model_id=feats.encoder_model_id,
+        encoder_weights=feats.encoder_weights,
+        videos_encoded=feats.videos_encoded,
+        videos_cached=feats.videos_cached,
+        input_issues=inputs.issues,
     )
     return replace(result, run_id=_log_rerank(project, result))
 
@@ -247,17 +249,17 @@ def evaluate_run(
     run = read_run(run_path)
     result = evaluate(run, qrels, measures or default_measures(qrels))
     return EvaluationResult(
-        Path(run_path),
-        Path(qrels_path),
-        qrels.sampled,
-        result.measures,
-        result.mean,
-        result.per_topic if per_topic else None,
-        len(result.topics),
-        result.missing_in_run,
-        result.unknown_in_run,
-        result.no_relevant,
-        run.issues + qrels.issues,
+        run=Path(run_path),
+        qrels=Path(qrels_path),
+        sampled=qrels.sampled,
+        measures=result.measures,
+        mean=result.mean,
+        per_topic=result.per_topic if per_topic else None,
+        topics=len(result.topics),
+        missing_in_run=result.missing_in_run,
+        unknown_in_run=result.unknown_in_run,
+        no_relevant=result.no_relevant,
+        input_issues=run.issues + qrels.issues,
     )
 
 
@@ -315,13 +317,13 @@ def tune_rerank(
             encoder_weights=feats.encoder_weights,
         )
         params = RerankerParams(
-            cv.chosen.alpha,
-            cv.chosen.normalisation,
-            cv.chosen.pooling,
-            cfg.top_m,
-            cfg.depth,
-            feats.encoder_model_id,
-            feats.encoder_weights,
+            alpha=cv.chosen.alpha,
+            normalisation=cv.chosen.normalisation,
+            pooling=cv.chosen.pooling,
+            top_m=cfg.top_m,
+            depth=cfg.depth,
+            encoder_model_id=feats.encoder_model_id,
+            encoder_weights=feats.encoder_weights,
         )
         _log_tuning(project, run, versus_engine, cv.chosen)
         found = register_reranker(project, run, params, evidence) if run.run_id else None
@@ -404,7 +406,14 @@ def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path, m
     comparisons = tuple(
         compare_paired(ea.per_topic[m], eb.per_topic[m], metric_key(m), cfg.bootstrap, cfg.seed) for m in ea.measures
     )
-    result = ABResult(Path(run_a), Path(run_b), Path(qrels_path), comparisons, a.issues + b.issues + qrels.issues, None)
+    result = ABResult(
+        run_a=Path(run_a),
+        run_b=Path(run_b),
+        qrels=Path(qrels_path),
+        comparisons=comparisons,
+        input_issues=a.issues + b.issues + qrels.issues,
+        run_id=None,
+    )
     return replace(result, run_id=_log_ab(project, result))
 
 

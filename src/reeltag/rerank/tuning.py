@@ -27,7 +27,7 @@ class Setting:
         return f"alpha{self.alpha:.2f}-{self.normalisation}-{self.pooling}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CrossValidation:
     chosen: Setting  # selected on every topic (what gets registered)
     fold_choices: tuple[Setting, ...]
@@ -82,4 +82,6 @@ def cross_validate(table: Mapping[Setting, Mapping[str, float]], topics: Sequenc
         choice = select(table, [t for t in topics if t not in fold])
         choices.append(choice)
         held_out.update({t: float(table[choice][t]) for t in fold})
-    return CrossValidation(select(table, topics), tuple(choices), folds, dict(sorted(held_out.items())))
+    return CrossValidation(
+        chosen=select(table, topics), fold_choices=tuple(choices), folds=folds, held_out=dict(sorted(held_out.items()))
+    )

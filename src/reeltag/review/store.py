@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reeltag import durable_sqlite
 from reeltag.corpus.tags import stem
@@ -290,7 +291,7 @@ def read_item(con: sqlite3.Connection, item_id: int, queue: str | None) -> Item:
     return to_item(row)
 
 
-def to_item(row: Sequence[object]) -> Item:
+def to_item(row: Sequence[Any]) -> Item:  # a row of ITEM_COLUMNS: SQLite hands back untyped values
     (id_, queue, video, sha, split, added, control, margin, codec, playable, strip, mv, tv, eid, ew, status, by, until) = row
     return Item(
         id=int(id_),
@@ -311,10 +312,10 @@ def to_item(row: Sequence[object]) -> Item:
         status=str(status),
         leased_by=by,
         lease_until=until,
-    )  # type: ignore[arg-type]
+    )
 
 
-def _event(row: Sequence[object]) -> Event:
+def _event(row: Sequence[Any]) -> Event:
     id_, item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at = row
     return Event(
         id=int(id_),
@@ -327,4 +328,4 @@ def _event(row: Sequence[object]) -> Event:
         undoes=undoes,
         simulated=bool(simulated),
         at=float(at),
-    )  # type: ignore[arg-type]
+    )

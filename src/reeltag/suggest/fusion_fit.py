@@ -60,7 +60,9 @@ def fit_fusion(
         load_project_text_model(project),
     )
     inputs = {split: [_text_input(project, texts.get(str(r.video))) for r in data.rows[split]] for split in data.rows}
-    fit_set, test_set = _fit_branches(project, data, champion, index, inputs, text_model, normalise)
+    fit_set, test_set = _fit_branches(
+        project, data=data, champion=champion, index=index, inputs=inputs, text_model=text_model, normalise=normalise
+    )
     settings = project.settings.text
     fitted = fit_ranker(
         fit_set.scores, joined([data.splits["train"], data.splits["val"]]).truth, fit_set.scales, settings.fusion_l2
@@ -69,7 +71,9 @@ def fit_fusion(
     test = {name: ranking_metrics(s, truth) for name, s in test_set.scores.items() if name in BRANCHES}
     test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), truth)
     used = {"fit": _used(fit_set), "test": _used(test_set)}
-    return register_fusion(project, fitted, test, data, used, champion, space, text_model is not None)
+    return register_fusion(
+        project, fitted, test=test, data=data, used=used, champion=champion, space=space, text=text_model is not None
+    )
 
 
 def _require_folds(data: Any, folds: int) -> None:
@@ -110,7 +114,14 @@ def refit_fusion(project: Project, labels: str | Path) -> FusionRefit:
 
 
 def _fit_branches(
-    project: Project, data: Any, champion: Any, index: TagIndex, inputs: dict, text_model: Any, normalise: Callable
+    project: Project,
+    *,
+    data: Any,
+    champion: Any,
+    index: TagIndex,
+    inputs: dict[str, list[TextInput]],
+    text_model: Any,
+    normalise: Callable[[str], str | None],
 ) -> tuple[Branches, Branches]:
     """Out-of-fold branches of the train + val videos (what the ranker is fitted on) and the test videos' branches."""
     from reeltag.mapper.train import predict

@@ -23,7 +23,8 @@ from reeltag.ranking import fuse
 from reeltag.registry.gates import Threshold, decide
 from reeltag.registry.policy import Candidate, GateOutcome, champion_version, native_copy, register_and_gate
 from reeltag.suggest.fusion import FusionFit
-from reeltag.tracking.records import VersionInfo
+from reeltag.tracking.off import tracked_run_id
+from reeltag.tracking.records import LoggedModel, VersionInfo
 from reeltag.tracking.results import log_result, read_result
 
 MODEL = "fusion"
@@ -77,7 +78,15 @@ class NoFusion:
 
 
 def register_fusion(
-    project: Project, fitted: FusionFit, test: dict, data: Any, used: dict[str, int], champion: Any, space: Any, text: bool
+    project: Project,
+    fitted: FusionFit,
+    *,
+    test: dict[str, dict[str, float]],
+    data: Any,
+    used: dict[str, int],
+    champion: Any,
+    space: Any,
+    text: bool,
 ) -> FusionFitted:
     """Log the fit, register it and gate it against the mapper alone on the same test videos."""
     lineage = {
@@ -100,7 +109,8 @@ def register_fusion(
     with tracker.run(MODEL, project.settings, tags=lineage) as run:
         tracker.log_params(run.run_id, {f"fusion.weight.{k}": round(v, 4) for k, v in fitted.weights.items()})
         tracker.log_metrics(run.run_id, _metrics(fitted, test))
-        logged = _log_native(project, run.run_id, meta, data.splits["train"].features)
+        run_id = tracked_run_id(run.run_id, "logging a model")  # tracking off: refused as log_model refuses it
+        logged = _log_native(project, run_id, meta, data.splits["train"].features)
     gate = _gate(project, test, data.features.weights_kind)
     found = register_and_gate(
         project, Candidate(model=MODEL, run=run, logged=logged, tags=lineage), gate, tracker.by_alias(MODEL, "champion")
@@ -116,7 +126,7 @@ def register_fusion(
         reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),
         use_fused=found.promoted,
         version=found.version,
-        run_id=run.run_id,
+        run_id=run_id,
         mapper_version=champion.info.version,
         tag2vec_version=str(space.version),
         encoder_id=data.features.model_id,
@@ -140,7 +150,7 @@ def _gate(project: Project, test: dict[str, dict[str, float]], weights_kind: str
         decision = decide(
             {GATE_METRIC: fused},
             {GATE_METRIC: mapper},
-            [Threshold(GATE_METRIC, tolerance=project.settings.gates.tolerance)],
+            [Threshold(metric=GATE_METRIC, tolerance=project.settings.gates.tolerance)],
             warnings=warnings,
             reference="the mapper alone",
         )
@@ -149,7 +159,7 @@ def _gate(project: Project, test: dict[str, dict[str, float]], weights_kind: str
     return gate
 
 
-def _log_native(project: Project, run_id: str, meta: dict[str, Any], features: np.ndarray) -> Any:
+def _log_native(project: Project, run_id: str, meta: dict[str, Any], features: np.ndarray) -> LoggedModel:
     with tempfile.TemporaryDirectory(prefix="reeltag-fusion-") as tmp:
         folder = Path(tmp) / MODEL
         folder.mkdir()

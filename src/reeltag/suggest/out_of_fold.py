@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from reeltag.config import MapperSection
 from reeltag.mapper.evaluate import Examples, Truth, cosine_scores, knn_scores
 from reeltag.mapper.nearest import TagIndex
 from reeltag.suggest.fusion import label_prior
+
+if TYPE_CHECKING:
+    from reeltag.mapper.model import MapperArgs  # (that module imports torch)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -40,7 +44,7 @@ def subset(data: Examples, rows: np.ndarray) -> Examples:
     return Examples(data.features[rows], truth, frames)
 
 
-def out_of_fold(videos: Examples, args: object, index: TagIndex, settings: MapperSection, folds: int) -> OutOfFold:
+def out_of_fold(videos: Examples, args: MapperArgs, index: TagIndex, settings: MapperSection, folds: int) -> OutOfFold:
     """Out-of-fold mapper cosines, kNN votes and label prior of ``videos`` (``args``: the champion's mapper)."""
     fold = np.arange(len(videos.features)) % folds
     mapper, knn = np.zeros((len(fold), len(index.keys))), np.zeros((len(fold), len(index.keys)))
@@ -56,13 +60,15 @@ def out_of_fold(videos: Examples, args: object, index: TagIndex, settings: Mappe
 
 
 def _fold_mapper(
-    args: object, index: TagIndex, train: Examples, stop: Examples, s: MapperSection, held: np.ndarray
+    args: MapperArgs, index: TagIndex, train: Examples, stop: Examples, s: MapperSection, held: np.ndarray
 ) -> np.ndarray:
     from reeltag.mapper.model import TagMapper
     from reeltag.mapper.train import FitParams, fit, predict
 
-    params = FitParams(s.epochs, s.patience, s.lr, s.weight_decay, s.seed, augment=s.augment_pools)
-    fitted = fit(args, index.vectors, train, stop, params)  # type: ignore[arg-type]
+    params = FitParams(
+        epochs=s.epochs, patience=s.patience, lr=s.lr, weight_decay=s.weight_decay, seed=s.seed, augment=s.augment_pools
+    )
+    fitted = fit(args, index.vectors, train, stop, params)
     model = TagMapper(fitted.args)
     model.load_state_dict(fitted.state)
     return cosine_scores(predict(model, held), index.vectors)

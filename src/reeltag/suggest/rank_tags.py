@@ -7,21 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from reeltag.mapper.data import label_normaliser
-from reeltag.mapper.nearest import Suggestion, TagIndex, _hashed, nearest_tags
+from reeltag.mapper.nearest import Suggestion, TagIndex, nearest_tags, with_hash
 from reeltag.project import Project
 from reeltag.ranking import fuse, top_k
 from reeltag.suggest.fusion import leading_branch
-from reeltag.suggest.fusion_fit import branch_scores, visual_scores
+from reeltag.suggest.fusion_fit import Branches, branch_scores, visual_scores
 from reeltag.suggest.fusion_model import Fusion, NoFusion, fusion_mismatch, knn_reference, load_fusion
 from reeltag.text.steps import load_project_text_model
 from reeltag.text.words import read_text
 
 if TYPE_CHECKING:
+    from reeltag.corpus.tags import TagRules
     from reeltag.tag2vec.space import TagSpace
 
 MAPPER_ALONE = "mapper alone"
@@ -61,17 +62,17 @@ def rank_videos(
     loads the champion from the registry."""
     fusion, mapped, pooled, videos = fusion or load_fusion(project), visual.mapped, visual.pooled, visual.videos
     why = _why_not(fusion, versions, str(space.version))
-    if why:
+    if why or isinstance(fusion, NoFusion):
         notes = [f"text not used: {why}" if v in texts else "" for v in videos]
         return Ranked(tags=nearest_tags(mapped, index, k, min_score), notes=notes, ranking=f"{MAPPER_ALONE}: {why}")
     s, normalise = project.settings, label_normaliser(project, space)
     inputs = [read_text(texts.get(v), _rules(project), s.corpus.max_tags_per_post, s.text.max_chars) for v in videos]
-    visual = visual_scores(mapped, pooled, knn_reference(fusion, index.keys), index)
-    branches = branch_scores(visual, index, inputs, load_project_text_model(project), normalise)
+    scored = visual_scores(mapped, pooled, knn_reference(fusion, index.keys), index)
+    branches = branch_scores(scored, index, inputs, load_project_text_model(project), normalise)
     idx, scores = top_k(fuse(branches.scores, fusion.weights, branches.scales), k)
     tags = [
         [
-            Suggestion(_hashed(index.surface[c]), index.keys[c], float(sc), branch=b)
+            Suggestion(tag=with_hash(index.surface[c]), key=index.keys[c], score=float(sc), branch=b)
             for c, sc, b in zip(row_idx, row_sc, _leading(branches, fusion.weights, row, row_idx))
         ]
         for row, (row_idx, row_sc) in enumerate(zip(idx, scores))
@@ -83,7 +84,7 @@ def rank_videos(
     )
 
 
-def _leading(branches: Any, weights: Mapping[str, float], row: int, columns: np.ndarray) -> list[str]:
+def _leading(branches: Branches, weights: Mapping[str, float], row: int, columns: np.ndarray) -> list[str]:
     return leading_branch(branches.scores, weights, row, columns.tolist(), branches.scales)
 
 
@@ -93,7 +94,7 @@ def _why_not(fusion: Fusion | NoFusion, versions: tuple[str, str], tag2vec_versi
     return fusion_mismatch(fusion, versions[0], tag2vec_version, versions[1])
 
 
-def _rules(project: Project) -> Any:
+def _rules(project: Project) -> TagRules:
     from reeltag.corpus.steps import tag_rules
 
     return tag_rules(project.settings.corpus)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reeltag.suggest.fusion_model import Fusion, NoFusion
     from reeltag.tag2vec.space import TagSpace
     from reeltag.video.encoder import ClipEncoder
+    from reeltag.video.executors import Executor
 
 Progress = Callable[[int], None] | None
 
@@ -73,13 +74,16 @@ def suggest_tags(
     text: str | None = None,
     texts: Mapping[str, str] | None = None,
     fusion: Fusion | NoFusion | None = None,
+    executor: Executor | None = None,
 ) -> SuggestResult:
     """Ranked tags (surface forms, cosine scores) for every readable video; unreadable ones are quarantined.
 
     ``space`` and ``champion`` (the champion mapper of that space) are loaded from the registry unless given
     (the API passes the ones it serves), and so is the champion fusion unless ``fusion`` is given (the API's held
     one, or a ``NoFusion`` saying why it has none). ``text`` (every video's) or ``texts`` (by video path; manifests'
-    title/description/text columns too) feed the text branch when a fitted fusion is in use."""
+    title/description/text columns too) feed the text branch when a fitted fusion is in use. ``executor`` runs the
+    frame extraction (default: the project's ``video.executor``; the API passes this process's, so one request never
+    goes to a Dask cluster)."""
     from reeltag.mapper.train import predict
     from reeltag.video.steps import extract_features
 
@@ -87,7 +91,7 @@ def suggest_tags(
     champion = champion or load_champion(project, space, required=True)
     require_encoder(champion, encoder.model_id if encoder is not None else configured_model_id(project))
     index = _restricted(project, space, exclude, allow)
-    batch = extract_features(project, list(inputs), on_progress, encoder=encoder)
+    batch = extract_features(project, list(inputs), on_progress, encoder=encoder, executor=executor)
     pooled = np.stack([f.pooled for f in batch.features]) if batch.features else np.zeros((0, champion.args.in_dim))
     names = [f.video for f in batch.features]
     ranked = rank_videos(
@@ -137,5 +141,8 @@ def _texts(
 
 def _restricted(project: Project, space: TagSpace, exclude: Sequence[str], allow: Sequence[str] | None) -> TagIndex:
     normalise = label_normaliser(project, space)
-    keys = lambda raw: [t for t in (normalise(r) for r in raw) if t]  # noqa: E731
+
+    def keys(raw: Sequence[str]) -> list[str]:
+        return [t for t in (normalise(r) for r in raw) if t]
+
     return tag_index(space).restrict(keys(allow) if allow is not None else None, keys(exclude))

@@ -23,6 +23,7 @@ from reeltag.tag2vec.space import TagSpace
 VOCABULARY_FILE = "cooccurrence.npz"
 
 Contexts = Sequence[Sequence[int]]
+CsrMatrix = sparse.csr_matrix  # named here for the modules that use one without importing scipy (the import map)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +43,8 @@ class Vocabulary:
         freq = Counter(t for s in sentences for t in set(s))
         tags = tuple(sorted((t for t, n in freq.items() if n >= min_count), key=lambda t: (-freq[t], t)))
         index = {t: i for i, t in enumerate(tags)}
-        rows, cols = [], []
+        rows: list[int] = []
+        cols: list[int] = []
         for s in sentences:
             ids = sorted({index[t] for t in s if t in index})
             for a in ids:
@@ -86,7 +88,7 @@ def _context_sum(matrix: sparse.csr_matrix, contexts: Contexts) -> np.ndarray:
     return np.asarray((selector @ matrix).todense(), dtype=np.float64)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class AlignedSpace:
     """A :class:`TagSpace` re-indexed onto a reference vocabulary (unknown tags get no vector)."""
 
@@ -101,7 +103,7 @@ class AlignedSpace:
         known = rows >= 0
         pick = lambda m: np.where(known[:, None], m[np.maximum(rows, 0)], 0.0).astype(np.float32)  # noqa: E731
         outputs = pick(space.output_vectors) if space.output_vectors is not None else None
-        return cls(known, pick(space.vectors), pick(space.unit_vectors), outputs)
+        return cls(known=known, inputs=pick(space.vectors), unit=pick(space.unit_vectors), outputs=outputs)
 
     def _mask(self, scores: np.ndarray) -> np.ndarray:
         scores[:, ~self.known] = -np.inf

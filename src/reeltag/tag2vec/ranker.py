@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reeltag.tag2vec.baselines import AlignedSpace, Contexts, Vocabulary, hybrid_scores, per_context
+from reeltag.tag2vec.baselines import AlignedSpace, Contexts, CsrMatrix, Vocabulary, hybrid_scores, per_context
 from reeltag.tag2vec.evaluate import MEMORY_BUDGET, Queries, chunks
 
 SIGNALS = (
@@ -44,19 +44,24 @@ FEATURES = (
 CHUNK_BUDGET = MEMORY_BUDGET // 4
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class TagStats:
     """What the features are computed from: co-occurrences, the Tag2Vec space, the hybrid's λ and the walk."""
 
     vocab: Vocabulary
     aligned: AlignedSpace
     pseudo_count: float
-    walk: object  # row-normalised co-occurrence (scipy sparse CSR): P(next tag | tag)
+    walk: CsrMatrix  # row-normalised co-occurrence: P(next tag | tag)
 
     @classmethod
     def of(cls, vocab: Vocabulary, aligned: AlignedSpace, pseudo_count: float) -> "TagStats":
         rows = np.asarray(vocab.cooc.sum(axis=1)).ravel()
-        return cls(vocab, aligned, pseudo_count, vocab.cooc.multiply(1.0 / np.maximum(rows, 1.0)[:, None]).tocsr())
+        return cls(
+            vocab=vocab,
+            aligned=aligned,
+            pseudo_count=pseudo_count,
+            walk=vocab.cooc.multiply(1.0 / np.maximum(rows, 1.0)[:, None]).tocsr(),
+        )
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -124,7 +129,7 @@ def _candidates_of(stats: TagStats, contexts: Contexts, signals: dict[str, np.nd
     columns = [_value_columns(signals[s], query, tag) for s in SIGNALS]
     columns.append(np.stack([np.log(_rank_of(signals[g], query, tag)) for g in GENERATORS], axis=1))
     log_cooc = np.log1p(np.maximum(signals["cooc"][query, tag], 0.0))
-    sizes = np.log(np.array([len(contexts[q]) for q in query], dtype=np.float64))
+    sizes = np.log(np.array([len(contexts[q]) for q in query.tolist()], dtype=np.float64))
     columns.append(np.stack([log_cooc, np.log(stats.vocab.counts[tag]), sizes], axis=1))
     return Candidates(query=query, tag=tag, features=np.concatenate(columns, axis=1))
 

@@ -7,16 +7,19 @@ tag"; its probability is the candidate's score. It early-stops on a seeded 10 % 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from reeltag.config import TagRankerSection
 
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
 
 @dataclass(frozen=True, eq=False)
 class RankerModel:
-    classifier: Any  # a fitted HistGradientBoostingClassifier
+    classifier: HistGradientBoostingClassifier  # fitted
     trees: int
 
     def score(self, features: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from reeltag.io import atomic_path, write_json_atomic
 SPACE_FILE, SURFACE_FILE, META_FILE = "space.npz", "surface_forms.json", "meta.json"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class TagSpace:
     """Tags (surface forms), their vectors and the registry version they came from."""
 
@@ -66,8 +66,10 @@ def save_space(space: TagSpace, folder: Path) -> None:
         arrays["output_vectors"] = space.output_vectors
     if space.counts is not None:
         arrays["counts"] = space.counts
+    # Any: typed as arrays, a ** mapping could also fill savez's allow_pickle (bool) in mypy's eyes
+    stored: dict[str, Any] = {k: (v.astype(str) if k == "tags" else v) for k, v in arrays.items()}
     with atomic_path(folder / SPACE_FILE) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **{k: (v.astype(str) if k == "tags" else v) for k, v in arrays.items()})
+        np.savez(fh, **stored)
     write_json_atomic(folder / SURFACE_FILE, dict(space.surface.by_stem))
     write_json_atomic(folder / META_FILE, space.meta)
 
@@ -79,11 +81,11 @@ def load_space(folder: Path, version: str = "") -> TagSpace:
     surface = SurfaceForms(json.loads((folder / SURFACE_FILE).read_text(encoding="utf-8")))
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     return TagSpace(
-        tuple(str(t) for t in arrays["tags"]),
-        arrays["vectors"],
-        version or str(meta.get("version", "")),
-        arrays.get("output_vectors"),
-        arrays.get("counts"),
-        surface,
-        meta,
+        tags=tuple(str(t) for t in arrays["tags"]),
+        vectors=arrays["vectors"],
+        version=version or str(meta.get("version", "")),
+        output_vectors=arrays.get("output_vectors"),
+        counts=arrays.get("counts"),
+        surface=surface,
+        meta=meta,
     )

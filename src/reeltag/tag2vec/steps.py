@@ -31,7 +31,7 @@ MODEL = "tag2vec"
 LOADER = "reeltag.tag2vec.pyfunc:load_pyfunc"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Split:
     train: list[list[str]]  # normalised tags of the training posts
     test: list[list[str]]  # normalised tags of the held-out posts
@@ -39,7 +39,7 @@ class Split:
     corpus_hash: str  # hash of the validated sentences file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Evaluation:
     methods: dict[str, MethodScore]
     recommender: str
@@ -76,7 +76,12 @@ def load_split(project: Project) -> Split:
     mask = heldout_mask(frame, project.settings.corpus)
     _check_split(mask, project.settings.corpus.heldout_sources)
     digest = sha256_file(project.paths.validation / SENTENCES_FILE)[:16]
-    return Split(tag_lists(frame["tags"][~mask]), tag_lists(frame["tags"][mask]), frame["seq"][~mask].to_numpy(), digest)
+    return Split(
+        train=tag_lists(frame["tags"][~mask]),
+        test=tag_lists(frame["tags"][mask]),
+        train_seq=frame["seq"][~mask].to_numpy(),
+        corpus_hash=digest,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,12 +110,19 @@ def evaluate_space(project: Project, space: TagSpace | None, ref: Reference) -> 
     """Every method on the same queries (a model is looked up by stem, so its own surface forms do not matter)."""
     cfg = project.settings.tag2vec
     methods = evaluate_methods(ref.vocab, ref.queries, space, cfg.eval_k, cfg.hybrid_pseudo_count)
-    return Evaluation(methods, recommender(methods), len(ref.queries.targets), ref.queries.posts, len(ref.vocab.tags), cfg.eval_k)
+    return Evaluation(
+        methods=methods,
+        recommender=recommender(methods),
+        queries=len(ref.queries.targets),
+        heldout_posts=ref.queries.posts,
+        vocabulary=len(ref.vocab.tags),
+        k=cfg.eval_k,
+    )
 
 
 def gate_thresholds(project: Project) -> list[Threshold]:
     k, tolerance = project.settings.tag2vec.eval_k, project.settings.gates.tolerance
-    return [Threshold(f"test/tag2vec_io_{name}_at_{k}", tolerance=tolerance) for name in ("hit", "mrr")]
+    return [Threshold(metric=f"test/tag2vec_io_{name}_at_{k}", tolerance=tolerance) for name in ("hit", "mrr")]
 
 
 def evaluation_warnings(project: Project, evaluation: Evaluation) -> list[str]:

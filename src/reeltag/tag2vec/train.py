@@ -97,4 +97,12 @@ def to_space(model: Word2Vec, surface: SurfaceForms, version: str = "", meta: di
     tags = tuple(wv.index_to_key)
     counts = np.array([wv.get_vecattr(t, "count") for t in tags], dtype=np.int64)
     output = np.array(model.syn1neg, dtype=np.float32) if model.negative else None
-    return TagSpace(tags, np.array(wv.vectors, dtype=np.float32), version, output, counts, surface, dict(meta or {}))
+    return TagSpace(
+        tags=tags,
+        vectors=np.array(wv.vectors, dtype=np.float32),
+        version=version,
+        output_vectors=output,
+        counts=counts,
+        surface=surface,
+        meta=dict(meta or {}),
+    )

@@ -25,7 +25,7 @@ class TagTrend:
     value: float  # count (new), share ratio (rising) or neighbour overlap (moved)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrendReport:
     from_version: str
     to_version: str

@@ -71,7 +71,10 @@ def tune_tag2vec(project: Project) -> Tag2VecTuned:
     queries = make_queries([surface.sentence(s) for s in val_part], vocab)
     tracked = project.settings.tracking.enabled
     with project.tracker.run(MODEL, project.settings, tags={"kind": "tune"}) if tracked else nullcontext(None) as parent:
-        rows = [_score(project, parent, s, sentences, surface, vocab, queries) for s in tune_grid(project)]
+        rows = [
+            _score(project, parent=parent, setting=s, sentences=sentences, surface=surface, vocab=vocab, queries=queries)
+            for s in tune_grid(project)
+        ]
         best = max(rows, key=lambda r: (r.hybrid.hit_at_k, r.hybrid.mrr_at_k))
         if parent is not None:
             project.tracker.log_metrics(
@@ -98,6 +101,7 @@ def _val_split(project: Project) -> tuple[list[list[str]], list[list[str]]]:
 
 def _score(
     project: Project,
+    *,
     parent: Any,
     setting: dict[str, int],
     sentences: list[list[str]],

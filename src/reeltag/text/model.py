@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -155,7 +156,7 @@ _SCORERS = {
 
 def save_text_model(model: TextModel, method: TextMethod, path: Path) -> Path:
     """One ``.npz`` (no pickle): vocabularies, IDF, the training posts' rows and the chosen method."""
-    arrays = {
+    arrays: dict[str, Any] = {  # Any: typed as arrays, ** could also fill savez_compressed's allow_pickle (bool)
         "words": np.array(model.words, dtype=str),
         "tags": np.array(model.tags, dtype=str),
         "idf": model.idf,

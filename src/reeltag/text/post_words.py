@@ -43,7 +43,9 @@ def _posts(files: Sequence[Path], rules: TagRules, max_tags: int) -> Iterator[tu
         fmt = detect_format(path)
         header = read_header(path) if fmt == "csv" else None
         for _, raw in iter_raw(path, fmt, iter_lines(path), header):
-            post = to_post(raw, path.name, rules, max_tags, ignored) if isinstance(raw, RawPost) else None
+            if not isinstance(raw, RawPost):
+                continue
+            post = to_post(raw, path.name, rules, max_tags, ignored)
             if isinstance(post, Post):
                 yield raw, post
 

@@ -50,7 +50,7 @@ class RecommenderEvaluation:
     k: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class _Models:
     vocab: Vocabulary
     stats: TagStats
@@ -111,7 +111,7 @@ def evaluate_recommenders_on_files(
     posts = [read_posts(project.settings, files) for files in (train, val, test)]
     methods = {m.label(): m for m in candidates(project.settings)}
     chosen = best_method(score_methods(project.settings, posts[0], posts[1], tuple(methods.values())), learned=True)
-    return evaluate_recommenders(project, *posts, text_method=methods[chosen])
+    return evaluate_recommenders(project, posts[0], posts[1], posts[2], text_method=methods[chosen])
 
 
 def _best(pool: dict[str, MethodScore]) -> str:
@@ -123,12 +123,21 @@ def _fit(project: Project, posts: Sequence[WordsAndTags]) -> _Models:
     canonical = canonical_posts(posts, tags.surface)
     text = fit_text_model(canonical, tags.vocab.tags, project.settings.text.min_word_count)
     pseudo_count = project.settings.tag2vec.hybrid_pseudo_count
-    return _Models(tags.vocab, tags.stats(pseudo_count), tags.surface, text, scorers(tags.vocab, tags.space, pseudo_count))
+    return _Models(
+        vocab=tags.vocab,
+        stats=tags.stats(pseudo_count),
+        surface=tags.surface,
+        text=text,
+        scorers=scorers(tags.vocab, tags.space, pseudo_count),
+    )
 
 
 def _queries(models: _Models, posts: Sequence[WordsAndTags]) -> tuple[Queries, list[tuple[str, ...]]]:
     """Leave-one-tag-out queries of each post (:func:`reeltag.tag2vec.evaluate.make_queries`) and their post's words."""
-    contexts, targets, words, n_posts = [], [], [], 0
+    contexts: list[tuple[int, ...]] = []
+    targets: list[int] = []
+    words: list[tuple[str, ...]] = []
+    n_posts = 0
     for post_words, tags in canonical_posts(posts, models.surface):
         one = make_queries([tags], models.vocab)
         contexts.extend(one.contexts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +121,7 @@ def score_methods(
     model = _fit(settings, fit_posts)
     surface = SurfaceForms.fit(tags for _, tags in fit_posts)
     queries = make_text_queries(canonical_posts(eval_posts, surface), model.tags)
-    return {m.label(): score_text(lambda texts, m=m: model.scores(m, texts), queries) for m in methods}
+    return {m.label(): score_text(partial(model.scores, m), queries) for m in methods}
 
 
 def best_method(scores: dict[str, TextScore], learned: bool) -> str:

@@ -16,3 +16,11 @@ def needs_tracking(what: str) -> TrackingOff:
         f"{what} needs the MLflow registry, but tracking is off (tracking.enabled = false; "
         "set it to true or REELTAG_TRACKING__ENABLED=true)"
     )
+
+
+def tracked_run_id(run_id: str | None, what: str) -> str:
+    """``run_id`` of a run that ``what`` (a model, a registration) must be logged to: None is a run made with
+    tracking off, which has nowhere to log it."""
+    if run_id is None:
+        raise needs_tracking(what)
+    return run_id

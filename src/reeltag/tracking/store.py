@@ -22,12 +22,14 @@ from typing import Any
 import mlflow
 from filelock import FileLock
 from mlflow.entities import Metric, Param
+from mlflow.pyfunc.model import PythonModel
 from mlflow.tracking import MlflowClient
 
 from reeltag.config import Settings, TrackingSection
 from reeltag.paths import ProjectPaths
 from reeltag.tracking import naming
 from reeltag.tracking.integrity import NATIVE_SHA256, check_artifact_location, digest_of
+from reeltag.tracking.off import tracked_run_id
 from reeltag.tracking.records import (
     UNCHECKED,
     AliasMove,
@@ -39,9 +41,20 @@ from reeltag.tracking.records import (
 
 PYFUNC_PATH, NATIVE_PATH = "model", "native"
 REMOTE_SCHEMES = ("mlflow-artifacts",)  # a tracking server's own artifact store
+# loader modules of versions logged before the one-package-per-capability move (issue 24), read where they are now
+MOVED_LOADERS = {
+    "reeltag.tag2vec.serve": "reeltag.tag2vec.pyfunc",
+    "reeltag.pipelines.fusion_model": "reeltag.suggest.fusion_model",
+}
 
 
-class _LoaderModel(mlflow.pyfunc.PythonModel):
+def loader_function(loader: str) -> Any:
+    """``module:function`` → the function, for a module that moved too."""
+    module, func = loader.split(":")
+    return getattr(importlib.import_module(MOVED_LOADERS.get(module, module)), func)
+
+
+class _LoaderModel(PythonModel):
     """Generic pyfunc wrapper: loads reeltag's native files with a ``module:function`` loader."""
 
     def __init__(self, loader: str):
@@ -49,8 +62,7 @@ class _LoaderModel(mlflow.pyfunc.PythonModel):
         self._model: Any = None
 
     def load_context(self, context: Any) -> None:
-        module, func = self.loader.split(":")
-        self._model = getattr(importlib.import_module(module), func)(dict(context.artifacts))
+        self._model = loader_function(self.loader)(dict(context.artifacts))
 
     def predict(self, context, model_input, params=None):  # noqa: ANN001 (mlflow reads type hints as a schema)
         return self._model.predict(model_input)
@@ -112,15 +124,16 @@ class Tracker:
         if parent is not None and parent.run_id:
             all_tags["mlflow.parentRunId"] = parent.run_id
         created = self.client.create_run(self.experiment_id(component), tags=all_tags, run_name=info.name)
-        info = RunInfo(run_id=created.info.run_id, name=info.name, experiment=info.experiment)
+        run_id: str = created.info.run_id
+        info = RunInfo(run_id=run_id, name=info.name, experiment=info.experiment)
         try:
             if settings is not None:
-                self._log_config(info.run_id, settings)
+                self._log_config(run_id, settings)
             yield info
         except BaseException:
-            self.client.set_terminated(info.run_id, "FAILED")
+            self.client.set_terminated(run_id, "FAILED")
             raise
-        self.client.set_terminated(info.run_id, "FINISHED")
+        self.client.set_terminated(run_id, "FINISHED")
 
     def _log_config(self, run_id: str, settings: Settings) -> None:
         self.log_params(run_id, {k: v for k, v in settings.flat().items() if k != "root"})
@@ -131,20 +144,20 @@ class Tracker:
         now = int(time.time() * 1000)
         clean = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if v is not None]
         for start in range(0, len(clean), 1000):  # MLflow's batch limit
-            self.client.log_batch(run_id, metrics=clean[start : start + 1000])
+            self.client.log_batch(tracked_run_id(run_id, "logging metrics"), metrics=clean[start : start + 1000])
 
     def log_params(self, run_id: str | None, params: Mapping[str, Any]) -> None:
         clean = [Param(k, _param_value(v)) for k, v in params.items()]
         for start in range(0, len(clean), 100):  # MLflow's batch limit for params
-            self.client.log_batch(run_id, params=clean[start : start + 100])
+            self.client.log_batch(tracked_run_id(run_id, "logging params"), params=clean[start : start + 100])
 
     def set_tags(self, run_id: str | None, tags: Mapping[str, Any]) -> None:
         """Run tags, ``reeltag.`` prefixed."""
         for key, value in tags.items():
-            self.client.set_tag(run_id, naming.tag(key), str(value))
+            self.client.set_tag(tracked_run_id(run_id, "tagging a run"), naming.tag(key), str(value))
 
     def log_dict(self, run_id: str | None, obj: Any, artifact_file: str) -> None:
-        self.client.log_dict(run_id, obj, artifact_file)
+        self.client.log_dict(tracked_run_id(run_id, f"logging {artifact_file}"), obj, artifact_file)
 
     def read_dict(self, run_id: str, artifact_file: str) -> Any:
         """A JSON artifact of a run, or None when the run has none."""
@@ -156,18 +169,19 @@ class Tracker:
             return json.loads(Path(path).read_text(encoding="utf-8"))
 
     def log_text(self, run_id: str | None, text: str, artifact_file: str) -> None:
-        self.client.log_text(run_id, text, artifact_file)
+        self.client.log_text(tracked_run_id(run_id, f"logging {artifact_file}"), text, artifact_file)
 
     def log_artifact(self, run_id: str | None, path: str | Path, artifact_path: str | None = None) -> None:
-        path = Path(path)
+        path, logged_to = Path(path), tracked_run_id(run_id, "logging an artifact")
         if path.is_dir():
-            self.client.log_artifacts(run_id, str(path), artifact_path)
+            self.client.log_artifacts(logged_to, str(path), artifact_path)
         else:
-            self.client.log_artifact(run_id, str(path), artifact_path)
+            self.client.log_artifact(logged_to, str(path), artifact_path)
 
-    def log_model(self, run_id: str, artifacts: Mapping[str, str | Path], loader: str) -> LoggedModel:
+    def log_model(self, run_id: str | None, artifacts: Mapping[str, str | Path], loader: str) -> LoggedModel:
         """Native files under ``native/`` (a folder as ``native/<key>/``, a file by its name), their sha256
         recorded, plus a pyfunc wrapper under ``model/``."""
+        run_id = tracked_run_id(run_id, "logging a model")
         with tempfile.TemporaryDirectory(prefix="reeltag-model-") as tmp:
             native = _stage_native(artifacts, Path(tmp) / NATIVE_PATH)
             self.client.log_artifacts(run_id, str(native), NATIVE_PATH)

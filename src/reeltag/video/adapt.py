@@ -40,7 +40,7 @@ class PairFrames:
         return int(len(self.frames))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     steps: int
     batch_size: int

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reeltag import quarantine
 from reeltag.errors import BadInput
@@ -25,6 +25,9 @@ from reeltag.registry.policy import Candidate, GateOutcome, Registration, regist
 from reeltag.tracking.off import NOT_REGISTERED
 from reeltag.tracking.results import log_result
 from reeltag.video.inputs import Rejected
+
+if TYPE_CHECKING:
+    from reeltag.video.adapt import PairFrames  # (that module imports torch)
 
 COMPONENT, MODEL = "encoder", "encoder"
 SOURCE = "clip adapt"
@@ -52,10 +55,10 @@ class AdaptResult:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Data:
-    train: Any  # PairFrames
-    heldout: Any
+    train: PairFrames
+    heldout: PairFrames
     n_train: int
     n_heldout: int
     rejected: tuple[Rejected, ...]
@@ -140,13 +143,17 @@ def _prepare(project: Project, pairs_file: Path, encoder: Any) -> _Data:
     if train_frames.n_frames == 0 or len(train_frames.texts) < 2:
         raise BadInput(f"{pairs_file}: contrastive adaptation needs readable pairs with at least two distinct texts")
     return _Data(
-        train_frames, held_frames, len(train) - len(bad_train), len(held) - len(bad_held), found.rejected + bad_train + bad_held
+        train=train_frames,
+        heldout=held_frames,
+        n_train=len(train) - len(bad_train),
+        n_heldout=len(held) - len(bad_held),
+        rejected=found.rejected + bad_train + bad_held,
     )
 
 
 def _quarantine(project: Project, rows: Sequence[Rejected], videos: Sequence[Rejected]) -> None:
-    records = [quarantine.QuarantineRecord("pairs", r.item, r.reason, SOURCE) for r in rows]
-    records += [quarantine.QuarantineRecord("videos", r.item, r.reason, SOURCE) for r in videos]
+    records = [quarantine.QuarantineRecord(kind="pairs", item=r.item, reason=r.reason, source=SOURCE) for r in rows]
+    records += [quarantine.QuarantineRecord(kind="videos", item=r.item, reason=r.reason, source=SOURCE) for r in videos]
     quarantine.record(project.paths.quarantine, records)
 
 
@@ -158,7 +165,7 @@ def _train(
     clip = project.settings.clip
     lr = clip.adapt_lr or (1e-3 if base_kind == "random" else 1e-5)
     before, chance = zero_shot_accuracy(encoder, data.heldout)
-    cfg = TrainConfig(steps, clip.adapt_batch_size, lr, seed=clip.seed)
+    cfg = TrainConfig(steps=steps, batch_size=clip.adapt_batch_size, lr=lr, seed=clip.seed)
     losses = train_contrastive(encoder, data.train, cfg, (lambda step, loss: on_progress(1)) if on_progress else None)
     after, _ = zero_shot_accuracy(encoder, data.heldout)
     train_acc, train_chance = zero_shot_accuracy(encoder, data.train)
@@ -203,8 +210,8 @@ def gate_adapted(project: Project, result: AdaptResult) -> GateOutcome:
     and above chance; demo-trained weights or too few held-out pairs are warnings (never promoted)."""
     gates, acc = project.settings.gates, "heldout/zero_shot_acc"
     rules = [
-        Threshold(acc, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
-        Threshold("heldout/above_chance", min_value=TIE_EPS),
+        Threshold(metric=acc, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta),
+        Threshold(metric="heldout/above_chance", min_value=TIE_EPS),
     ]
     warnings = (
         [f"{result.weights_kind} weights (trained from random init): no general visual meaning"]

@@ -22,7 +22,7 @@ from reeltag.io import atomic_path, sha256_json
 CACHE_FORMAT = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CachedFeatures:
     """Features of one video under one encoder and sampling."""
 

@@ -100,4 +100,12 @@ def _load(cache: FeatureCache, video: str, key: str, cached: bool, docid: str | 
             f"{video}: a Dask worker reported cache entry {key} but it is missing or unreadable in "
             f"{cache.folder} (is the feature cache shared between the workers and this machine?)"
         )
-    return VideoFeatures(video, docid, key, entry.frames, entry.pooled, entry.timestamps_s, cached)
+    return VideoFeatures(
+        video=video,
+        docid=docid,
+        key=key,
+        frames=entry.frames,
+        pooled=entry.pooled,
+        timestamps_s=entry.timestamps_s,
+        cached=cached,
+    )

@@ -52,7 +52,7 @@ def make_clip_loss() -> Any:
     return open_clip_module().loss.ClipLoss()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ResolvedWeights:
     arch: str
     checkpoint: Path | None  # None = random init
@@ -185,16 +185,23 @@ def _check_arch(arch: str) -> None:
 def resolve_weights(clip: Any, root: Path) -> ResolvedWeights:
     """Which checkpoint file ``clip.weights`` names (downloading a pretrained tag if the network allows)."""
     if clip.weights == "random":
-        return ResolvedWeights(clip.arch, None, f"{clip.arch}@random-seed{clip.seed}", weights_kind("random", clip.weights_kind))
+        return ResolvedWeights(
+            arch=clip.arch,
+            checkpoint=None,
+            model_id=f"{clip.arch}@random-seed{clip.seed}",
+            weights_kind=weights_kind("random", clip.weights_kind),
+        )
     path = Path(clip.weights).expanduser()
     path = path if path.is_absolute() else root / path
     if path.is_file():
         arch = checkpoint_arch(path, clip.arch)
         kind = weights_kind(str(path), clip.weights_kind, root)
-        return ResolvedWeights(arch, path, f"{arch}@{sha256_file(path)[:16]}", kind)
+        return ResolvedWeights(arch=arch, checkpoint=path, model_id=f"{arch}@{sha256_file(path)[:16]}", weights_kind=kind)
     downloaded = download_pretrained(clip.arch, clip.weights)
     kind = weights_kind(clip.weights, clip.weights_kind, root)
-    return ResolvedWeights(clip.arch, downloaded, f"{clip.arch}@{sha256_file(downloaded)[:16]}", kind)
+    return ResolvedWeights(
+        arch=clip.arch, checkpoint=downloaded, model_id=f"{clip.arch}@{sha256_file(downloaded)[:16]}", weights_kind=kind
+    )
 
 
 def checkpoint_arch(path: Path, default: str) -> str:

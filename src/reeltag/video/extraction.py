@@ -28,9 +28,10 @@ from reeltag.video.sampling import Sampling
 
 if TYPE_CHECKING:
     from reeltag.video.encoder import ClipEncoder
+    from reeltag.video.frames import VideoFrames
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoFeatures:
     """Features of one input video (frame vectors float32 [N, D], pooled [D])."""
 
@@ -124,7 +125,7 @@ def feature_key_of(path: Path, model_id: str, sampling: Sampling) -> tuple[str, 
     return feature_key(digest, model_id, sampling.key), digest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Prepared:
     """One video made ready in the prefetch thread: a cache hit, decoded frames of a miss, or why it is unreadable."""
 
@@ -132,17 +133,17 @@ class _Prepared:
     key: str = ""
     digest: str = ""
     hit: CachedFeatures | None = None
-    sampled: Any = None  # VideoFrames
+    sampled: VideoFrames | None = None
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Pending:
     slot: int
     video: VideoInput
     key: str
     digest: str
-    sampled: Any  # VideoFrames
+    sampled: VideoFrames
 
 
 class _Run:
@@ -158,15 +159,22 @@ class _Run:
         try:
             key, digest = feature_key_of(video.path, model_id, self.sampling)
             hit = self.cache.get(key)
-            return _Prepared(video, key, digest, hit=hit, sampled=None if hit is not None else self._decode(video))
+            return _Prepared(
+                video=video, key=key, digest=digest, hit=hit, sampled=None if hit is not None else self._decode(video)
+            )
         except UnreadableVideo as exc:
-            return _Prepared(video, error=str(exc))
+            return _Prepared(video=video, error=str(exc))
 
     def add(self, prepared: _Prepared) -> None:
         if prepared.hit is not None:
             self.slots.append(_features(prepared.video, prepared.hit, cached=True))
             return
-        self.pending.append(_Pending(len(self.slots), prepared.video, prepared.key, prepared.digest, prepared.sampled))
+        assert prepared.sampled is not None  # a miss is decoded in the prefetch thread (an unreadable one never gets here)
+        self.pending.append(
+            _Pending(
+                slot=len(self.slots), video=prepared.video, key=prepared.key, digest=prepared.digest, sampled=prepared.sampled
+            )
+        )
         self.slots.append(None)
         if sum(len(p.sampled.frames) for p in self.pending) >= self.lazy.clip.batch_size:
             self._flush()
@@ -187,16 +195,16 @@ class _Run:
             part = vectors[start : start + len(item.sampled.frames)]
             start += len(part)
             entry = CachedFeatures(
-                item.key,
-                part,
-                pool(part),
-                item.sampled.indices,
-                item.sampled.timestamps_s,
-                encoder.model_id,
-                encoder.weights_kind,
-                self.sampling.key,
-                item.digest,
-                str(item.video.path),
+                key=item.key,
+                frames=part,
+                pooled=pool(part),
+                indices=item.sampled.indices,
+                timestamps_s=item.sampled.timestamps_s,
+                model_id=encoder.model_id,
+                weights_kind=encoder.weights_kind,
+                sampling=self.sampling.key,
+                video_sha256=item.digest,
+                source=str(item.video.path),
             )
             self.cache.put(entry)
             self.slots[item.slot] = _features(item.video, entry, cached=False)
@@ -208,4 +216,12 @@ class _Run:
 
 
 def _features(video: VideoInput, entry: CachedFeatures, cached: bool) -> VideoFeatures:
-    return VideoFeatures(str(video.path), video.docid, entry.key, entry.frames, entry.pooled, entry.timestamps_s, cached)
+    return VideoFeatures(
+        video=str(video.path),
+        docid=video.docid,
+        key=entry.key,
+        frames=entry.frames,
+        pooled=entry.pooled,
+        timestamps_s=entry.timestamps_s,
+        cached=cached,
+    )

@@ -23,7 +23,7 @@ SNIFF_BYTES = 512
 PADDED_ROW_ERROR = "DECORDArrayCopyFromTo"  # decord's batch copy of a frame it mis-shaped (see _batch)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoFrames:
     """Sampled frames of one video: uint8 [N, H, W, 3] plus where they came from."""
 
@@ -37,7 +37,7 @@ class VideoFrames:
     height: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoMeta:
     n_total: int
     fps: float
@@ -84,7 +84,7 @@ def probe_video(path: Path, max_side: int) -> VideoMeta:
     fps = float(reader.get_avg_fps())
     if not np.isfinite(fps) or fps <= 0:
         raise UnreadableVideo(f"{path}: invalid frame rate {fps}")
-    return VideoMeta(len(reader), fps, width, height)
+    return VideoMeta(n_total=len(reader), fps=fps, width=width, height=height)
 
 
 def _open(path: Path, threads: int = 0, width: int = -1, height: int = -1) -> "decord.VideoReader":
@@ -122,7 +122,16 @@ def read_frames(
     frames = _decode(reader, path, indices)
     frames = sp.center_crop(frames, side) if side else frames
     stamps = tuple(round(float(i) / meta.fps, 4) for i in indices)
-    return VideoFrames(str(path), frames, tuple(int(i) for i in indices), stamps, meta.fps, meta.n_total, meta.width, meta.height)
+    return VideoFrames(
+        path=str(path),
+        frames=frames,
+        indices=tuple(int(i) for i in indices),
+        timestamps_s=stamps,
+        fps=meta.fps,
+        n_total=meta.n_total,
+        width=meta.width,
+        height=meta.height,
+    )
 
 
 def _choose(reader: "decord.VideoReader", sampling: Sampling, first: int, stop: int, fps: float) -> np.ndarray:

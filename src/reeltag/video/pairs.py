@@ -22,7 +22,7 @@ from reeltag.video.inputs import PATH_KEYS, Rejected, manifest_path, manifest_ro
 TEXT_KEYS = ("text", "caption", "tags")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Pair:
     video: Path
     text: str
@@ -71,14 +71,14 @@ def _pair(base: Path, row: dict[str, object], allow_absolute: bool) -> Pair | st
 
 def _timed(path: Path, text: str, start: object, end: object) -> Pair | str:
     if start in (None, "") and end in (None, ""):
-        return Pair(path, text)
+        return Pair(video=path, text=text)
     try:
         start_s, end_s = float(str(start)), float(str(end))
     except ValueError:
         return f"bad start_s/end_s: {start!r}, {end!r}"
     if not 0.0 <= start_s < end_s:
         return f"bad segment times: start_s={start_s} end_s={end_s}"
-    return Pair(path, text, start_s, end_s)
+    return Pair(video=path, text=text, start_s=start_s, end_s=end_s)
 
 
 def split_by_video(pairs: Sequence[Pair], holdout: float) -> tuple[tuple[Pair, ...], tuple[Pair, ...]]:

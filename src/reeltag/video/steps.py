@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 SOURCE = "features extract"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExtractSummary:
     videos: int
     encoded: int
@@ -41,7 +41,7 @@ class ExtractSummary:
     sampling: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureBatch:
     """What :func:`extract_features` did: features, and how many were encoded, cached or quarantined."""
 
@@ -59,16 +59,16 @@ class FeatureBatch:
     def summary(self) -> ExtractSummary:
         """Counts and reasons without the arrays (what the CLI prints)."""
         return ExtractSummary(
-            len(self.features),
-            self.encoded,
-            self.cached,
-            self.quarantined,
-            self.quarantine,
-            self.skipped,
-            self.repaired,
-            self.model_id,
-            self.weights_kind,
-            self.sampling,
+            videos=len(self.features),
+            encoded=self.encoded,
+            cached=self.cached,
+            quarantined=self.quarantined,
+            quarantine=self.quarantine,
+            skipped=self.skipped,
+            repaired=self.repaired,
+            model_id=self.model_id,
+            weights_kind=self.weights_kind,
+            sampling=self.sampling,
         )
 
     def by_video(self) -> dict[str, VideoFeatures]:
@@ -97,19 +97,22 @@ def extract_features(
     run = executor or executor_for(project, encoder)
     outcome = run(project, resolved.videos, weights.model_id, on_progress)
     bad = (*(Quarantined(r.item, r.reason) for r in resolved.rejected), *outcome.quarantine)
-    quarantine.record(project.paths.quarantine, [quarantine.QuarantineRecord("videos", q.item, q.reason, SOURCE) for q in bad])
+    quarantine.record(
+        project.paths.quarantine,
+        [quarantine.QuarantineRecord(kind="videos", item=q.item, reason=q.reason, source=SOURCE) for q in bad],
+    )
     cached = sum(1 for f in outcome.features if f.cached)
     return FeatureBatch(
-        outcome.features,
-        len(outcome.features) - cached,
-        cached,
-        len(bad),
-        bad,
-        resolved.skipped,
-        outcome.repaired,
-        weights.model_id,
-        weights.weights_kind,
-        Sampling.from_settings(project.settings.video).key,
+        features=outcome.features,
+        encoded=len(outcome.features) - cached,
+        cached=cached,
+        quarantined=len(bad),
+        quarantine=bad,
+        skipped=resolved.skipped,
+        repaired=outcome.repaired,
+        model_id=weights.model_id,
+        weights_kind=weights.weights_kind,
+        sampling=Sampling.from_settings(project.settings.video).key,
     )
 
 

@@ -59,3 +59,18 @@ def test_adapting_real_weights_gives_adapted_weights(demo_encoder, demo_tiny: Pa
     assert result.metrics["train/lr"] == 1e-5 and result.run_id is None
     reloaded = load_encoder(Project.open(tmp_path, clip={"weights": str(result.checkpoint)}).settings.clip, project.paths)
     assert reloaded.weights_kind == "adapted" and reloaded.model_id == result.model_id
+
+
+def test_the_same_weights_save_to_the_same_bytes(tmp_path: Path) -> None:
+    """An adapted checkpoint's sha256 is recorded as the encoder's id: saving the same weights twice (each through
+    its own temp file) must give the same file."""
+    import torch
+
+    from reeltag.io import sha256_file
+    from reeltag.video.adapt import save_checkpoint
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    first = save_checkpoint(model, tmp_path / "a" / "enc.pt", {"kind": "demo-trained"})
+    second = save_checkpoint(model, tmp_path / "b" / "enc.pt", {"kind": "demo-trained"})
+    assert sha256_file(first) == sha256_file(second)

@@ -116,6 +116,6 @@ def zero_shot_accuracy(encoder: ClipEncoder, data: PairFrames) -> tuple[float, f
 def save_checkpoint(model: Any, target: Path, sidecar: dict[str, Any]) -> Path:
     """``state_dict`` to ``target`` (atomic) and the sidecar JSON beside it (written first)."""
     write_json_atomic(sidecar_path(target), sidecar)
-    with atomic_path(target) as tmp:
-        torch.save(model.state_dict(), tmp)
+    with atomic_path(target) as tmp, open(tmp, "wb") as out:
+        torch.save(model.state_dict(), out)  # a file object: the zip's record names do not carry the temp file's name
     return target

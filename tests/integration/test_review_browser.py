@@ -1,4 +1,5 @@
-"""Real headless Chromium (Playwright driving Debian's ``/usr/bin/chromium``) on the review page: the H.264 video
+"""Real headless Chromium (Playwright driving Debian's ``/usr/bin/chromium``) on the review page: the reviewer
+chooses a name once in the page's form (a signed cookie carries it; the page's CSPs allow htmx), the H.264 video
 plays, keys accept/reject chips, a tag is added through the autocomplete (typing it must not fire the keys),
 Enter moves on, ``u`` undoes; the events and the exported labels hold exactly those decisions."""
 
@@ -40,6 +41,15 @@ def browser_page():
             browser.close()
 
 
+def sign_in(page, url: str, name: str) -> None:
+    """Open the page, choose the reviewer name once (the form), and wait for the first item's panel."""
+    page.goto(url)
+    page.fill("#reviewer-name", name)
+    page.click("#signin button[type=submit]")
+    page.wait_for_selector("#item[data-item-id]", timeout=30_000)
+    assert page.locator("#signin").count() == 0 and f"reviewer {name}" in page.inner_text("#progress")
+
+
 def chip_state(page, rank: int) -> str:
     return page.get_attribute(f'#chips .chip[data-rank="{rank}"]', "data-state")
 
@@ -57,7 +67,7 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
     store, port, page = filled_store(tmp_path, 3), free_port(), browser_page
     proc = start_server(tmp_path, port)
     try:
-        page.goto(f"http://127.0.0.1:{port}/?reviewer=ann")
+        sign_in(page, f"http://127.0.0.1:{port}/", "ann")
         page.wait_for_function(
             "document.getElementById('player') && document.getElementById('player').readyState >= 2", timeout=30_000
         )
@@ -149,7 +159,7 @@ def test_real_videos_play_or_show_their_frame_strip(tmp_path: Path, real_data: P
     proc = start_server(tmp_path, port)
     seen = {}
     try:
-        page.goto(f"http://127.0.0.1:{port}/")
+        sign_in(page, f"http://127.0.0.1:{port}/", "staff")
         for _ in videos:
             item = store.item(int(page.get_attribute("#item", "data-item-id")))
             if item.playable:

@@ -27,7 +27,7 @@ def serve(
         int | None, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1 (default: review.port, 8010).")
     ] = None,
     reviewer: Annotated[
-        str | None, typer.Option("--reviewer", help="Reviewer name on the events (default: review.reviewer).")
+        str | None, typer.Option("--reviewer", help="Reviewer name the page offers (default: review.reviewer).")
     ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
@@ -35,7 +35,8 @@ def serve(
     """Serve the review page on 127.0.0.1 (without a sub-command); Ctrl-C stops it."""
     if ctx.invoked_subcommand is not None:
         return
-    from reeltag.review.server import HOST, serve_review
+    from reeltag.api.server import serve_review
+    from reeltag.review.server import HOST
 
     project = open_project(root, config, review={"port": port, "reviewer": reviewer})
     typer.echo(

@@ -25,11 +25,11 @@ class TimedH11(H11Protocol):
     header_s: float = 10.0
     body_s: float = 60.0
     max_connections: int = 256
+    _deadline: asyncio.TimerHandle | None = None
+    _watched: Any = None  # the client-side h11 state the deadline is for
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._deadline: asyncio.TimerHandle | None = None
-        self._watched: Any = None
         if len(self.connections) > self.max_connections:
             transport.close()  # no log line: a flood of them is the attack
             return
@@ -55,8 +55,8 @@ class TimedH11(H11Protocol):
             self._deadline = self.loop.call_later(limit, self.transport.close)
 
     def _stop(self) -> None:
-        if getattr(self, "_deadline", None) is not None:
-            self._deadline.cancel()  # type: ignore[union-attr]
+        if self._deadline is not None:
+            self._deadline.cancel()
             self._deadline = None
 
 

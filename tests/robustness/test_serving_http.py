@@ -132,6 +132,20 @@ def test_a_claimed_name_cannot_be_taken_by_another_browser(tmp_path: Path, tried
     assert store.item(decided).status == "decided" and [e.kind for e in store.events(decided)] == ["submit"]
 
 
+def test_a_released_name_leaves_its_old_cookie_and_can_be_chosen_again(tmp_path: Path) -> None:
+    from robust_helpers import invoke_cli
+
+    store = review_store(tmp_path)
+    old = review_client(store)
+    csrf = sign_in(old, "ann")
+    next_item(old, csrf)
+    assert invoke_cli("review", "release", "ann", "--root", str(tmp_path)).exit_code == 0
+    assert old.post("/next", headers=csrf).status_code == 403
+    sign_in(review_client(store), "ann")
+    missing = invoke_cli("review", "release", "nobody", "--root", str(tmp_path))
+    assert missing.exit_code == 2 and "nobody" in missing.output
+
+
 def test_a_name_is_set_once_per_browser(tmp_path: Path) -> None:
     client = review_client(review_store(tmp_path))
     csrf = sign_in(client, "ann")

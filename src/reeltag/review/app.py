@@ -103,7 +103,7 @@ def _add_reviewer_routes(app: FastAPI, config: ReviewConfig) -> None:
         if visitor.name:
             raise ReviewConflict(f"this browser already reviews as {visitor.name!r}; a name is chosen once")
         chosen = ident.checked_name(name)
-        if not config.store.claim_reviewer(chosen):
+        if not config.store.claim_reviewer(chosen, visitor.browser):
             raise ReviewConflict(f"the reviewer name {chosen!r} is already taken by another browser: choose another")
         claimed = ident.Visitor(browser=visitor.browser, name=chosen)
         return _with_cookie(HTMLResponse("", headers={"HX-Refresh": "true"}), config, claimed)
@@ -170,7 +170,11 @@ def _invalid_request(exc: RequestValidationError) -> tuple[int, str]:
 
 
 def _visitor(request: Request, config: ReviewConfig) -> ident.Visitor | None:
-    return ident.read_cookie(config.secret, request.cookies.get(ident.COOKIE))
+    """The browser of a cookie this server signed, with its name while the store has it claimed by that browser."""
+    visitor = ident.read_cookie(config.secret, request.cookies.get(ident.COOKIE))
+    if visitor and visitor.name and config.store.claimed_by(visitor.name) != visitor.browser:
+        return ident.Visitor(browser=visitor.browser)  # released (reeltag review release): choose a name again
+    return visitor
 
 
 def _with_cookie(response: Response, config: ReviewConfig, visitor: ident.Visitor) -> Response:

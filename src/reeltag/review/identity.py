@@ -1,7 +1,8 @@
 """Who a reviewer is: a name claimed once by a POST with the page's CSRF token, then carried by a signed cookie.
 
 The cookie holds a random browser id and the claimed name (empty before the claim), signed with HMAC-SHA256 under
-``review.secret`` or a key generated once into ``data/review/secret.key`` (mode 0600). A page's CSRF token is the
+``review.secret`` or a key generated once into ``data/review/secret.key`` (mode 0600); the store records which
+browser claimed each name, so ``reeltag review release NAME`` takes a name back from its cookie. A page's CSRF token is the
 HMAC of its browser id; every POST needs it in ``X-CSRF-Token``. Names are 1-64 of ``A-Z a-z 0-9 _ . @ -``, whole.
 """
 

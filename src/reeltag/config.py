@@ -337,7 +337,7 @@ class ApiSection(Section):
     body_timeout_s: float = Field(
         60.0, gt=0.0, le=3600.0, description="A request's body must arrive within this of its headers, s."
     )
-    max_header_kb: int = Field(64, ge=1, le=10_000, description="Largest request head (line and headers), KiB.")
+    max_header_kb: int = Field(16, ge=1, le=10_000, description="Largest request head (line and headers), KiB.")
 
     @field_validator("token")
     @classmethod

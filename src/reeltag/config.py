@@ -329,7 +329,12 @@ class ApiSection(Section):
         le=100_000,
         description="Open connections each server (reeltag api, reeltag review) keeps; more are closed at once, connections.",
     )
-    limit_concurrency: int = Field(64, ge=1, le=100_000, description="Requests in flight before uvicorn answers 503, requests.")
+    limit_concurrency: int = Field(
+        128,
+        ge=1,
+        le=100_000,
+        description="Requests in flight (or open connections) at which uvicorn answers a new request 503, requests.",
+    )
     keep_alive_s: int = Field(5, ge=1, le=3600, description="An idle keep-alive connection is closed after this, s.")
     header_timeout_s: float = Field(
         10.0, gt=0.0, le=3600.0, description="A request's headers must arrive within this of its first byte, s."

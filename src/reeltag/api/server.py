@@ -16,14 +16,14 @@ def serve(project: Project, host: str, port: int, log_level: str = "info") -> No
     """Load the champions, then serve until interrupted."""
     token = project.settings.api.token
     check_bind(host, token.get_secret_value() if token else None)
-    uvicorn_server(api_app_for(project), project, host=host, port=port, log_level=log_level, lifespan="on").run()
+    _run(uvicorn_server(api_app_for(project), project, host=host, port=port, log_level=log_level, lifespan="on"))
 
 
 def serve_review(project: Project) -> None:
     """``reeltag review``: the staff review app alone on 127.0.0.1, until interrupted (Ctrl-C)."""
     from reeltag.review.server import HOST
 
-    uvicorn_server(review_server_app(project), project, host=HOST, port=project.settings.review.port, log_level="warning").run()
+    _run(uvicorn_server(review_server_app(project), project, host=HOST, port=project.settings.review.port, log_level="warning"))
 
 
 def review_server_app(project: Project) -> Any:
@@ -53,6 +53,14 @@ def uvicorn_server(app: Any, project: Project, *, host: str, port: int, log_leve
         h11_max_incomplete_event_size=cfg.max_header_kb * 1024,
     )
     return uvicorn.Server(config)
+
+
+def _run(server: Any) -> None:
+    """Serve until interrupted; Ctrl-C (SIGINT, re-raised by uvicorn after its graceful shutdown) is a clean stop."""
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
 
 
 def api_app_for(project: Project, watch: bool = True) -> Any:

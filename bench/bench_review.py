@@ -80,8 +80,9 @@ def _reviewer(base: str, name: str) -> list[float]:
 
     latencies: list[float] = []
     with httpx.Client(base_url=base, timeout=60.0) as http:
-        page = http.get("/", params={"reviewer": name}).text
-        headers, item = {"X-CSRF-Token": CSRF.search(page).group(1)}, ITEM.search(page)  # type: ignore[union-attr]
+        headers = {"X-CSRF-Token": CSRF.search(http.get("/").text).group(1)}  # type: ignore[union-attr]
+        http.post("/reviewer", data={"name": name}, headers=headers).raise_for_status()  # the name, chosen once
+        item = ITEM.search(http.post("/next", headers=headers).text)
         while item is not None:
             http.post(f"/items/{item.group(1)}/actions", data={"kind": "accept", "rank": "1"}, headers=headers)
             started = time.perf_counter()

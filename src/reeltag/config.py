@@ -253,6 +253,9 @@ class SchedulesSection(Section):
         return value
 
 
+MIN_TOKEN_CHARS, MIN_SECRET_CHARS = 12, 32  # api.token, review.secret
+
+
 class ReviewSection(Section):
     """Staff review (``reeltag review``): the queue, its leases and the control items."""
 
@@ -260,7 +263,7 @@ class ReviewSection(Section):
     reviewer: str = Field(
         "staff",
         pattern=r"^[A-Za-z0-9_.@-]{1,64}$",
-        description="Reviewer name recorded on every event (1-64 of A-Z a-z 0-9 _ . @ -).",
+        description="Reviewer name the page offers; each browser chooses its name once (1-64 of A-Z a-z 0-9 _ . @ -).",
     )
     queue: str = Field("default", min_length=1, max_length=64, description="Queue name items are added to and served from.")
     order: Literal["uncertain", "newest"] = Field(
@@ -272,6 +275,21 @@ class ReviewSection(Section):
     )
     k: int = Field(8, ge=1, le=9, description="Suggested tags shown per item (keys 1-9 select one), tags.")
     seed: int = Field(5, description="Seed of the control-item draw and of the demo's simulated reviewer.")
+    cookie_days: int = Field(
+        400, ge=1, le=400, description="Lifetime of the cookie that carries a browser's reviewer name, days."
+    )
+    secret: SecretStr | None = Field(
+        None,
+        description="HMAC key (at least 32 characters) signing reviewer cookies and CSRF tokens "
+        "(REELTAG_REVIEW__SECRET); unset = a random key generated once into data/review/secret.key (mode 0600).",
+    )
+
+    @field_validator("secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_CHARS:
+            raise ValueError(f"review.secret needs at least {MIN_SECRET_CHARS} characters (or leave it unset)")
+        return value
 
 
 class ApiSection(Section):
@@ -280,7 +298,14 @@ class ApiSection(Section):
     host: str = Field("127.0.0.1", description="Bind address; any other than 127.0.0.1/localhost/::1 needs api.token.")
     port: int = Field(8008, ge=0, le=65535, description="TCP port (0 = any free port).")
     token: SecretStr | None = Field(
-        None, description="Bearer token every route but /healthz needs when set (REELTAG_API__TOKEN); never logged."
+        None,
+        description="Bearer token every route but /healthz needs when set (REELTAG_API__TOKEN): at least 12 "
+        "characters, no whitespace; never logged.",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        (),
+        description="Host header names (without port) requests may carry; empty = the bind host plus localhost, "
+        "127.0.0.1 and ::1. Anything else is refused 400 (DNS rebinding).",
     )
     catalogue: Path | None = Field(None, description="Manifest CSV docid,path of the searchable videos (rerank features).")
     video_root: Path | None = Field(None, description="Folder /v1/suggest may read videos from by path; unset = docids only.")
@@ -298,6 +323,34 @@ class ApiSection(Section):
         le=1_000_000.0,
         description="Catalogue feature matrices larger than this are memory-mapped from data/api/, MiB.",
     )
+    max_connections: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Open connections each server (reeltag api, reeltag review) keeps; more are closed at once, connections.",
+    )
+    limit_concurrency: int = Field(
+        128,
+        ge=1,
+        le=100_000,
+        description="Requests in flight (or open connections) at which uvicorn answers a new request 503, requests.",
+    )
+    keep_alive_s: int = Field(5, ge=1, le=3600, description="An idle keep-alive connection is closed after this, s.")
+    header_timeout_s: float = Field(
+        10.0, gt=0.0, le=3600.0, description="A request's headers must arrive within this of its first byte, s."
+    )
+    body_timeout_s: float = Field(
+        60.0, gt=0.0, le=3600.0, description="A request's body must arrive within this of its headers, s."
+    )
+    max_header_kb: int = Field(16, ge=1, le=10_000, description="Largest request head (line and headers), KiB.")
+
+    @field_validator("token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        text = value.get_secret_value() if value is not None else ""
+        if value is not None and (len(text) < MIN_TOKEN_CHARS or any(c.isspace() for c in text)):
+            raise ValueError(f"api.token needs at least {MIN_TOKEN_CHARS} characters and no whitespace")
+        return value
 
 
 ONLINE_VARIANTS = ("engine", "champion", "challenger")  # challenger: the registry's `challenger` alias reranker

@@ -16,6 +16,10 @@ class ProjectPaths:
     def at(cls, root: str | Path) -> "ProjectPaths":
         return cls(Path(root).expanduser().resolve())
 
+    def under_root(self, path: str | Path) -> Path:
+        """A setting's path: relative ones are under the project root, not the current folder."""
+        return self.root / Path(path).expanduser()
+
     @property
     def data(self) -> Path:
         return self.root / "data"

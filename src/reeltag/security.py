@@ -3,12 +3,17 @@
 gensim ``.kv``/``.model`` files (and any other pickle) run code when loaded, so they are loaded only from
 the project's own stores (``data/models/`` and ``mlruns/``) unless the user says ``--trust``. torch state dicts
 are loaded with ``weights_only=True`` (safe by construction) and need no guard.
+
+:class:`SecurityHeaders` (pure ASGI) gives every response of reeltag's servers ``X-Content-Type-Options: nosniff``
+and a Content-Security-Policy that forbids framing (``frame-ancestors 'none'``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from reeltag.errors import BadInput
 from reeltag.paths import ProjectPaths
@@ -44,3 +49,30 @@ def check_trusted(path: str | Path, paths: ProjectPaths, trust: bool = False) ->
         f"({', '.join(str(s) for s in own_stores(paths))}); loading it can run arbitrary code. "
         "Pass --trust only if you trust where the file came from."
     )
+
+
+FRAMELESS = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+SELF_ONLY = f"default-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; {FRAMELESS}"
+Message = MutableMapping[str, Any]
+
+
+class SecurityHeaders:
+    """ASGI middleware: ``nosniff`` and the ``csp`` on every HTTP response that has none yet (an inner app's own
+    stricter policy, e.g. the review pages mounted in the API, is kept)."""
+
+    def __init__(self, app: Any, csp: str = FRAMELESS) -> None:
+        self.app, self.csp = app, csp
+
+    async def __call__(self, scope: Message, receive: Any, send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", self.csp.encode())]
+                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

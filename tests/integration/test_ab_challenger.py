@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_helpers import register_reranker_version
+from api_helpers import LOCAL, register_reranker_version
 from fastapi.testclient import TestClient
 from test_api import search_requests
 from typer.testing import CliRunner
@@ -46,7 +46,7 @@ def _reordered_by_alpha_09(client: TestClient, served_project) -> tuple[dict, li
 
 def test_users_assigned_the_challenger_get_its_ranking(served_project, challenger) -> None:
     project = Project.open(served_project.root, ab={"online": {"name": "ch-split", "variants": VARIANTS}})
-    with TestClient(create_app(Service.start(project), watch=False)) as client:
+    with TestClient(create_app(Service.start(project), watch=False), base_url=LOCAL) as client:
         assert client.get("/v1/models").json()["serving"]["challenger"] == challenger
         body, same_alpha = _reordered_by_alpha_09(client, served_project)
         answers = [client.post("/v1/rerank", json={**body, "user": f"u{i}"}).json() for i in range(24)]

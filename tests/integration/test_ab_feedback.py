@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from ab_helpers import api_process, experiment_log
+from api_helpers import LOCAL
 from fastapi.testclient import TestClient
 from test_api import search_requests
 
@@ -26,7 +27,7 @@ NOW = datetime.now(UTC)
 def client(served_project):
     window = {"start": NOW - timedelta(hours=1), "end": NOW + timedelta(hours=6)}
     project = Project.open(served_project.root, ab={"online": {"name": "fb-checks", **window}})
-    with TestClient(create_app(Service.start(project), watch=False)) as c:
+    with TestClient(create_app(Service.start(project), watch=False), base_url=LOCAL) as c:
         yield c
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_helpers import LOCAL
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -34,7 +35,7 @@ def service(served_project) -> Service:
 
 @pytest.fixture(scope="module")
 def client(service: Service):
-    with TestClient(create_app(service, watch=False)) as c:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as c:
         yield c
 
 
@@ -132,7 +133,7 @@ def test_a_catalogue_video_without_cached_features_is_listed_and_queued(
     project = Project.open(served_project.root, api={"catalogue": str(catalogue)})
     service = Service.start(project)
     body = {"query": "a red circle", "candidates": [{"docid": "new1", "score": 2.0}, {"docid": docid, "score": 1.0}]}
-    with TestClient(create_app(service, watch=False)) as c:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as c:
         before = c.post("/v1/rerank", json=body).json()
         queued = [json.loads(line) for line in project.paths.feature_queue.read_text().splitlines()]
         reeltag("features", "extract", str(project.paths.feature_queue), "--root", str(served_project.root))
@@ -280,7 +281,7 @@ def test_a_non_local_host_needs_the_token(served_project) -> None:
     with pytest.raises(BadInput, match="REELTAG_API__TOKEN"):
         check_bind("0.0.0.0", None)
     project = Project.open(served_project.root, api={"host": "0.0.0.0", "token": "s3cret-token"})
-    with TestClient(create_app(Service.start(project), watch=False)) as c:
+    with TestClient(create_app(Service.start(project), watch=False), base_url=LOCAL) as c:
         assert c.get("/healthz").status_code == 200  # health needs no token
         missing = c.post("/v1/rerank", json=GOOD)
         wrong = c.post("/v1/rerank", json=GOOD, headers={"Authorization": "Bearer nope"})

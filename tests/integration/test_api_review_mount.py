@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from api_helpers import LOCAL
 from fastapi.testclient import TestClient
 
 from reeltag.api.server import api_app_for
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_review_page_answers_through_the_api_app(served_project) -> None:
-    with TestClient(api_app_for(Project.open(served_project.root), watch=False)) as client:
+    with TestClient(api_app_for(Project.open(served_project.root), watch=False), base_url=LOCAL) as client:
         page = client.get("/review/")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert "reeltag_reviewer" in page.headers.get("set-cookie", "")

@@ -15,6 +15,7 @@ import httpx
 import numpy as np
 import pytest
 from api_helpers import (
+    LOCAL,
     champion_params,
     free_port,
     register_reranker_version,
@@ -97,7 +98,7 @@ def test_a_champion_that_fails_to_load_leaves_the_old_one_serving(served_project
     project.tracker.promote("reranker", bad)
     try:
         assert service.refresh() is False
-        with TestClient(create_app(service, watch=False)) as client:
+        with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
             models = client.get("/v1/models").json()
             served = client.post("/v1/rerank", json=BODY)
     finally:

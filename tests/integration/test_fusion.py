@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import register_fusion_version
+from api_helpers import LOCAL, register_fusion_version
 from fastapi.testclient import TestClient
 from mapper_helpers import mapper_project_at, write_demo_labelled
 from typer.testing import CliRunner
@@ -97,7 +97,7 @@ def test_suggest_with_text_names_each_tags_branch_and_notes_bad_text(trained: di
 def test_api_suggest_takes_a_text_and_names_each_tags_branch(trained: dict[str, Any], labelled: Path) -> None:
     service = Service.start(Project.open(trained["root"], api={"video_root": str(labelled)}))
     video = min((labelled / "videos").glob("label_*.mp4"))
-    with TestClient(create_app(service, watch=False)) as client:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
         good = client.post("/v1/suggest", json={"video": f"videos/{video.name}", "k": 5, "text": "Sky on fire"})
         assert good.status_code == 200, good.text
         assert good.json()["ranking"].startswith(f"fused v{trained['fitted']['version']}") and good.json()["note"] == ""
@@ -139,7 +139,7 @@ def test_the_api_holds_the_champion_fusion_and_swaps_it_on_refresh(
     new = register_fusion_version(registrar, weights={"mapper": 1.0, "knn": 0.0, "text": 0.0, "prior": 0.0})
     broken, stale = register_fusion_version(registrar, weights=None), register_fusion_version(registrar, mapper_version="999")
     try:
-        with TestClient(create_app(service, watch=False)) as client:
+        with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
             rank = lambda: client.post("/v1/suggest", json=body).json()["ranking"]  # noqa: E731
             assert [rank() for _ in range(3)] == [rank()] * 3 and rank().startswith(f"fused v{old} (")
             models = client.get("/v1/models").json()

@@ -1,4 +1,5 @@
-"""Real headless Chromium (Playwright driving Debian's ``/usr/bin/chromium``) on the review page: the H.264 video
+"""Real headless Chromium (Playwright driving Debian's ``/usr/bin/chromium``) on the review page: the reviewer
+chooses a name once in the page's form (a signed cookie carries it; the page's CSPs allow htmx), the H.264 video
 plays, keys accept/reject chips, a tag is added through the autocomplete (typing it must not fire the keys),
 Enter moves on, ``u`` undoes; the events and the exported labels hold exactly those decisions."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,25 @@ def browser_page():
             browser.close()
 
 
+def wait_true(page, expression: str, timeout: int) -> None:
+    """Poll ``expression`` until it is true (ms ``timeout``). Playwright's ``wait_for_function`` evaluates its
+    predicate with ``eval`` inside the page, which the review page's CSP (``script-src 'self'``) refuses; an
+    ``evaluate`` goes through the DevTools protocol, which the CSP does not govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {timeout} ms: {expression}"
+        time.sleep(0.05)
+
+
+def sign_in(page, url: str, name: str) -> None:
+    """Open the page, choose the reviewer name once (the form), and wait for the first item's panel."""
+    page.goto(url)
+    page.fill("#reviewer-name", name)
+    page.click("#signin button[type=submit]")
+    page.wait_for_selector("#item[data-item-id]", timeout=30_000)
+    assert page.locator("#signin").count() == 0 and f"reviewer {name}" in page.inner_text("#progress")
+
+
 def chip_state(page, rank: int) -> str:
     return page.get_attribute(f'#chips .chip[data-rank="{rank}"]', "data-state")
 
@@ -48,19 +69,17 @@ def wait_chip(page, rank: int, state: str) -> None:
     """The panel shows the chip in ``state`` and htmx has settled it: the swapped-in panel's inputs (the tag
     autocomplete) get their triggers only after the settle, so typing before it would send no request."""
     page.wait_for_selector(f'#chips .chip[data-rank="{rank}"][data-state="{state}"]', timeout=15_000)
-    page.wait_for_function(
-        "!document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')", timeout=15_000
-    )
+    wait_true(page, "!document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping, .htmx-request')", timeout=15_000)
 
 
 def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
     store, port, page = filled_store(tmp_path, 3), free_port(), browser_page
     proc = start_server(tmp_path, port)
+    refused: list[str] = []  # what the page's CSP blocked (htmx must work without inline code or eval)
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     try:
-        page.goto(f"http://127.0.0.1:{port}/?reviewer=ann")
-        page.wait_for_function(
-            "document.getElementById('player') && document.getElementById('player').readyState >= 2", timeout=30_000
-        )
+        sign_in(page, f"http://127.0.0.1:{port}/", "ann")
+        wait_true(page, "document.getElementById('player') && document.getElementById('player').readyState >= 2", timeout=30_000)
         first = int(page.get_attribute("#item", "data-item-id"))
         suggested = {rank: tag for rank, tag, _ in store.suggestions(first)}
         for key, rank, state in (("a", 1, "accepted"), ("a", 2, "accepted"), ("x", 3, "rejected")):
@@ -75,7 +94,7 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
         assert chip_state(page, 3) == "rejected" and page.inner_text("#added") == "#cathedral"
         page.keyboard.press("Escape")
         page.keyboard.press("Enter")
-        page.wait_for_function(f"document.getElementById('item').dataset.itemId !== '{first}'", timeout=15_000)
+        wait_true(page, f"document.getElementById('item').dataset.itemId !== '{first}'", timeout=15_000)
         second = int(page.get_attribute("#item", "data-item-id"))
         assert "done" in page.inner_text("#progress") and page.inner_text("#done") == "1"
         page.keyboard.press("1")
@@ -88,6 +107,7 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
         stop_server(proc)
 
     assert_non_blank(shot)
+    assert refused == []
     events = [(e.item_id, e.kind, e.rank, e.tag) for e in store.events()]
     assert events[:5] == [
         (first, "accept", 1, suggested[1]),
@@ -149,17 +169,17 @@ def test_real_videos_play_or_show_their_frame_strip(tmp_path: Path, real_data: P
     proc = start_server(tmp_path, port)
     seen = {}
     try:
-        page.goto(f"http://127.0.0.1:{port}/")
+        sign_in(page, f"http://127.0.0.1:{port}/", "staff")
         for _ in videos:
             item = store.item(int(page.get_attribute("#item", "data-item-id")))
             if item.playable:
-                page.wait_for_function("document.getElementById('player').readyState >= 2", timeout=30_000)
+                wait_true(page, "document.getElementById('player').readyState >= 2", timeout=30_000)
             else:
-                page.wait_for_function("document.getElementById('strip').naturalWidth > 0", timeout=30_000)
+                wait_true(page, "document.getElementById('strip').naturalWidth > 0", timeout=30_000)
                 assert "cannot play" in page.inner_text("#codec-note")
             seen[item.codec] = item.playable
             page.keyboard.press("Enter")
-            page.wait_for_function(f"document.getElementById('item').dataset.itemId !== '{item.id}'", timeout=15_000)
+            wait_true(page, f"document.getElementById('item').dataset.itemId !== '{item.id}'", timeout=15_000)
     finally:
         stop_server(proc)
     assert seen == {"h264": True, "vp8": True, "mpeg4": False}

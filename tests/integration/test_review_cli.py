@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from review_helpers import filled_store
+from review_session import item_id, next_panel, sign_in
 from typer.testing import CliRunner
 
 from reeltag.cli import app
@@ -36,7 +36,9 @@ def test_the_app_mounts_under_a_prefix(tmp_root: Path) -> None:
     client = TestClient(parent)
     page = client.get("/review/")
     assert page.status_code == 200 and 'src="/review/static/htmx.min.js"' in page.text
-    item = re.search(r'data-item-id="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    assert f'src="/review/items/{item}/video"' in page.text
+    assert 'hx-post="/review/reviewer"' in page.text
+    panel = next_panel(client, sign_in(client, "ann", prefix="/review"), prefix="/review")
+    item = item_id(panel)
+    assert f'src="/review/items/{item}/video"' in panel
     assert client.get(f"/review/items/{item}/video").status_code == 200
     assert client.get("/review/static/htmx.min.js").text.startswith("/*! htmx 2.0.11")

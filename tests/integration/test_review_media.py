@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from review_helpers import corpus_rules, write_h264
 from review_items import review_item
+from review_session import next_panel, sign_in
 
 from reeltag.io import sha256_file
 from reeltag.review.app import ReviewConfig, create_review_app
@@ -60,7 +61,7 @@ def test_unplayable_item_shows_the_strip_and_a_note(tmp_path: Path) -> None:
     )
     config = ReviewConfig(store=store, queue="default", reviewer="ann", lease_s=60.0, order="uncertain", rules=corpus_rules())
     client = TestClient(create_review_app(config))
-    html = client.get("/").text
+    html = next_panel(client, sign_in(client, "ann"))
     assert "<video" not in html and 'id="strip"' in html and "hevc, which this browser cannot play" in html
     shown = client.get("/items/1/strip")
     assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"

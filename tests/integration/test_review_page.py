@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from review_helpers import corpus_rules, filled_store, write_h264
 from review_items import review_item
+from review_session import item_id, next_panel, page_csrf, sign_in
 
 from reeltag.review.app import ReviewConfig, create_review_app
 from reeltag.review.state import fold
@@ -36,12 +37,12 @@ def client(store: ReviewStore) -> TestClient:
     return TestClient(create_review_app(config))
 
 
-def open_page(client: TestClient) -> tuple[int, dict[str, str]]:
-    page = client.get("/")
-    assert page.status_code == 200
-    token = re.search(r'data-csrf="([0-9a-f]{64})"', page.text).group(1)  # type: ignore[union-attr]
-    item = int(re.search(r'data-item-id="(\d+)"', page.text).group(1))  # type: ignore[union-attr]
-    return item, {"X-CSRF-Token": token}
+def open_page(client: TestClient, name: str = "ann") -> tuple[int, dict[str, str]]:
+    """Sign in as ``name`` and lease the first item: its id and the CSRF headers."""
+    csrf = sign_in(client, name)
+    item = item_id(next_panel(client, csrf))
+    assert item is not None
+    return item, csrf
 
 
 def test_actions_submit_and_undo_through_http(client: TestClient, store: ReviewStore) -> None:
@@ -94,7 +95,7 @@ def test_hostile_forged_or_missing_csrf_token_is_refused(client: TestClient, sto
         answer = client.post(f"/items/{item}/actions", data={"kind": "accept", "rank": "1"}, headers=headers)
         assert answer.status_code == 403 and "CSRF" in answer.text
     other = TestClient(client.app)  # another reviewer's cookie with ann's token
-    other.get("/", params={"reviewer": "bob"})
+    sign_in(other, "bob")
     assert other.post(f"/items/{item}/submit", data={"seconds": "1"}, headers=csrf).status_code == 403
     assert not store.events(item)
 
@@ -142,10 +143,12 @@ def test_hostile_invalid_fields_are_not_echoed(client: TestClient) -> None:
 
 def test_stored_strings_are_escaped_in_the_page(store: ReviewStore) -> None:
     config = ReviewConfig(store=store, queue="elsewhere", reviewer="ann", lease_s=60.0, order="uncertain", rules=corpus_rules())
-    page = TestClient(create_review_app(config)).get("/").text
+    client = TestClient(create_review_app(config))
+    page = next_panel(client, sign_in(client, "ann"))
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold" not in page
 
 
 def test_bad_reviewer_name_is_refused(client: TestClient) -> None:
-    answer = client.get("/", params={"reviewer": "<img src=x>"})
+    csrf = page_csrf(client)
+    answer = client.post("/reviewer", data={"name": "<img src=x>"}, headers=csrf)
     assert answer.status_code == 400 and "<img" not in answer.text

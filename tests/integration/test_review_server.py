@@ -4,7 +4,6 @@ once, and a SIGKILL between two decisions loses no acknowledged event."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -13,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 from review_helpers import filled_store, free_port, start_server, stop_server
+from review_session import item_id, next_panel, sign_in
 
 from reeltag.review.state import states_by_item
 from reeltag.review.store import ReviewStore
 
 pytestmark = pytest.mark.integration
-ITEM = re.compile(r'data-item-id="(\d+)"')
 
 
 class Reviewer:
@@ -26,15 +25,8 @@ class Reviewer:
 
     def __init__(self, base: str, name: str) -> None:
         self.http = httpx.Client(base_url=base, timeout=30.0)
-        page = self.http.get("/", params={"reviewer": name})
-        page.raise_for_status()
-        self.csrf = {"X-CSRF-Token": re.search(r'data-csrf="([0-9a-f]+)"', page.text).group(1)}  # type: ignore[union-attr]
-        self.item = self._item(page.text)
-
-    @staticmethod
-    def _item(html: str) -> int | None:
-        found = ITEM.search(html)
-        return int(found.group(1)) if found else None
+        self.csrf = sign_in(self.http, name)
+        self.item = item_id(next_panel(self.http, self.csrf))
 
     def decide(self) -> int:
         """Accept suggestion 1 of the shown item and submit it; the acknowledged item id."""
@@ -43,7 +35,7 @@ class Reviewer:
         self.http.post(f"/items/{done}/actions", data={"kind": "accept", "rank": "1"}, headers=self.csrf).raise_for_status()
         answer = self.http.post(f"/items/{done}/submit", data={"seconds": "1.5"}, headers=self.csrf)
         answer.raise_for_status()
-        self.item = self._item(answer.text)
+        self.item = item_id(answer.text)
         return done
 
     def review_all(self) -> list[int]:
@@ -87,8 +79,8 @@ def test_sigkill_between_two_decisions_loses_no_acknowledged_event(server, tmp_p
     try:
         states = states_by_item(ReviewStore(store.path).events())
         assert all(states[i].submitted and states[i].chips == {1: "accepted"} for i in acknowledged)
-        again = Reviewer(f"http://127.0.0.1:{port}", "ann")
-        assert again.item not in acknowledged
-        assert 'done <strong id="done">2</strong>' in again.http.get("/").text
+        panel = next_panel(ann.http, ann.csrf)  # the restarted server knows ann's cookie (its key is on disk)
+        assert item_id(panel) not in acknowledged
+        assert 'done <strong id="done">2</strong>' in panel
     finally:
         stop_server(restarted)

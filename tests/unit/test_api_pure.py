@@ -92,7 +92,8 @@ def _call(guard: Guard, path: str, body: bytes, headers: list[tuple[bytes, bytes
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "path": path, "headers": headers}
+    sent_headers = [(b"host", b"127.0.0.1:8008"), (b"content-type", b"application/json"), *headers]
+    scope = {"type": "http", "method": "POST", "path": path, "headers": sent_headers}
     asyncio.run(guard(scope, receive, send))
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
@@ -103,7 +104,7 @@ def test_guard_caps_bodies_without_a_content_length_and_replays_small_ones() -> 
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": body})
 
-    guard = Guard(echo, None, max_body=5000, max_upload=100_000)
+    guard = Guard(echo, token=None, max_body=5000, max_upload=100_000, hosts=frozenset({"127.0.0.1"}))
     assert _call(guard, "/v1/rerank", b"x" * 4000, []) == (200, b"x" * 4000)
     status, body = _call(guard, "/v1/rerank", b"x" * 6000, [])
     assert status == 413 and b"body over 5000 bytes" in body

@@ -2,7 +2,8 @@
 
 Modules: ``loaders`` (the only registry access), ``champions`` (load and swap), ``service`` (the serving state),
 ``suggest_service`` and ``rerank_service`` (a request → the same domain functions as the CLI), ``schemas`` (request/response bodies), ``metrics`` (the only
-prometheus_client import), ``guard`` (token, body size, host rules), ``routes_*`` (one router each),
-``app`` (the FastAPI app and its mount point for extra routers), ``server`` (uvicorn). fastapi and uvicorn
-are imported only in ``routes_*``, ``app`` and ``server``.
+prometheus_client import), ``guard`` (Host allow-list, token, JSON-only routes, body size, bind rule), ``routes_*`` (one router each),
+``app`` (the FastAPI app and its mount point for extra routers), ``connections`` (read deadlines and the connection
+cap uvicorn's h11 protocol lacks), ``server`` (uvicorn with those limits, for ``reeltag api`` and ``reeltag review``).
+fastapi and uvicorn are imported only in ``routes_*``, ``app``, ``connections`` and ``server``.
 """

@@ -20,6 +20,7 @@ from reeltag.api.schemas import BodyRefused
 from reeltag.api.service import Refused, Service
 from reeltag.api.watcher import Watcher
 from reeltag.errors import ReeltagError
+from reeltag.security import SecurityHeaders
 
 
 def create_app(
@@ -28,8 +29,8 @@ def create_app(
     watch: bool = True,
     mounts: Sequence[tuple[str, Any]] = (),
 ) -> Any:
-    """The ASGI app: metrics outermost, then the guard (token, body cap), then FastAPI; ``mounts`` are
-    self-contained sub-apps (the staff review app at ``/review``)."""
+    """The ASGI app: metrics outermost, then nosniff and CSP headers, the guard (Host, token, content type, body
+    cap), then FastAPI; ``mounts`` are self-contained sub-apps (the staff review app at ``/review``)."""
     app = FastAPI(
         title="reeltag API",
         version=__version__,
@@ -47,8 +48,7 @@ def create_app(
     _add_error_bodies(app)
     cfg = service.project.settings.api
     token = cfg.token.get_secret_value() if cfg.token else None
-    guarded = Guard(app, token, cfg.max_body_kb * 1024, int(cfg.max_upload_mb * 2**20))
-    return Measured(guarded, service)
+    return Measured(SecurityHeaders(Guard.of(app, cfg, cfg.host, token)), service)
 
 
 def _lifespan(service: Service, watch: bool) -> Any:

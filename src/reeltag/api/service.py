@@ -49,7 +49,8 @@ class Service:
         from reeltag.video.encoder import load_encoder
 
         encoder = encoder or load_encoder(project.settings.clip, project.paths)
-        manifest = project.settings.api.catalogue
+        listed = project.settings.api.catalogue
+        manifest = project.paths.under_root(listed) if listed else None  # relative: under the root, not the cwd
         catalogue = load_catalogue(project, manifest, encoder.model_id, encoder.embed_dim) if manifest else None
         service = cls(project, encoder, catalogue)
         service.refresh()

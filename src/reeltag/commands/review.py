@@ -1,4 +1,5 @@
-"""``reeltag review [--port] [--reviewer]`` (the page), ``review add VIDEOS|FOLDER|MANIFEST``, ``review export``."""
+"""``reeltag review [--port] [--reviewer]`` (the page), ``review add VIDEOS|FOLDER|MANIFEST``, ``review export``,
+``review release NAME``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from reeltag.commands.common import (
     open_project,
 )
 from reeltag.console import emit
+from reeltag.errors import NotFound
 
 review_app = typer.Typer(help="Staff review: a web page to accept, reject and add suggested tags.", invoke_without_command=True)
 
@@ -27,7 +29,7 @@ def serve(
         int | None, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1 (default: review.port, 8010).")
     ] = None,
     reviewer: Annotated[
-        str | None, typer.Option("--reviewer", help="Reviewer name on the events (default: review.reviewer).")
+        str | None, typer.Option("--reviewer", help="Reviewer name the page offers (default: review.reviewer).")
     ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
@@ -35,7 +37,8 @@ def serve(
     """Serve the review page on 127.0.0.1 (without a sub-command); Ctrl-C stops it."""
     if ctx.invoked_subcommand is not None:
         return
-    from reeltag.review.server import HOST, serve_review
+    from reeltag.api.server import serve_review
+    from reeltag.review.server import HOST
 
     project = open_project(root, config, review={"port": port, "reviewer": reviewer})
     typer.echo(
@@ -79,6 +82,23 @@ def export(
     emit(
         export_labels(ReviewStore(project.paths.review_db), target, project.settings.review.queue), as_json, title="review export"
     )
+
+
+@review_app.command("release")
+@handles_errors
+def release(
+    name: Annotated[str, typer.Argument(help="A reviewer name a browser claimed (its cookie was lost).")],
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Free a claimed reviewer name: the browser that claimed it no longer acts as it; the next to choose it does."""
+    from reeltag.review.store import ReviewStore
+
+    store = ReviewStore(open_project(root, config).paths.review_db).require()
+    if not store.release_reviewer(name):
+        raise NotFound(f"no browser has claimed the reviewer name {name[:64]!r}")
+    emit({"released": name, "db": str(store.path)}, as_json, title="review release")
 
 
 def register(app: typer.Typer) -> None:

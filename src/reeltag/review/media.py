@@ -1,7 +1,9 @@
-"""What the review page needs of a video file: its codec (can Chromium play it?) and, when not, a frame strip.
+"""What the review page needs of a video file: its media type, its codec (can Chromium play it?) and, when not,
+a frame strip.
 
-The codec is read by imageio-ffmpeg's probe; frames come from the decord adapter (``reeltag.video.frames``);
-the strip is a PNG written atomically.
+The media type comes from an allow-list of suffixes, and the file's first bytes must be that container (a file
+named ``x.html`` or a page named ``x.mp4`` is refused, never served as HTML). The codec is read by imageio-ffmpeg's
+probe; frames come from the decord adapter (``reeltag.video.frames``); the strip is a PNG written atomically.
 """
 
 from __future__ import annotations
@@ -11,8 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
+from reeltag.errors import BadInput
 from reeltag.io import atomic_path
+from reeltag.video.inputs import sniff_container
 
+# Suffix → (media type served, the container its first bytes must announce per ``sniff_container``).
+MEDIA_TYPES = {
+    ".mp4": ("video/mp4", ".mp4"),
+    ".m4v": ("video/mp4", ".mp4"),
+    ".mov": ("video/quicktime", ".mp4"),
+    ".webm": ("video/webm", ".mkv"),
+    ".mkv": ("video/x-matroska", ".mkv"),
+    ".avi": ("video/x-msvideo", ".avi"),
+    ".mpg": ("video/mpeg", ".mpg"),
+    ".mpeg": ("video/mpeg", ".mpg"),
+    ".ts": ("video/mp2t", ".ts"),
+    ".flv": ("video/x-flv", ".flv"),
+}
 # Video codecs Chromium decodes out of the box (HEVC/H.265 is not among them).
 BROWSER_CODECS = ("h264", "vp8", "vp9", "av1", "theora")
 STRIP_FRAMES, STRIP_SIDE = 6, 128
@@ -29,6 +46,24 @@ def probe_codec(path: str | Path) -> str:
     except (OSError, RuntimeError, StopIteration):
         return "unknown"
     return re.split(r"[^a-z0-9]", str(meta.get("codec", "unknown")).lower(), maxsplit=1)[0] or "unknown"
+
+
+class UnsupportedMedia(BadInput):
+    """A video whose name or bytes are not an allowed container (HTTP 415)."""
+
+
+def video_media_type(path: str | Path) -> str:
+    """The media type ``path`` is served with: its suffix's, when its first bytes are that container."""
+    path = Path(path)
+    known = MEDIA_TYPES.get(path.suffix.lower())
+    if known is None:
+        allowed = " ".join(MEDIA_TYPES)
+        raise UnsupportedMedia(f"{path.name[:200]}: {path.suffix[:20]!r} is not an allowed video container ({allowed})")
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if sniff_container(head) != known[1]:
+        raise UnsupportedMedia(f"{path.name[:200]}: its bytes are not a {path.suffix.lower()} container")
+    return known[0]
 
 
 def browser_plays(codec: str) -> bool:

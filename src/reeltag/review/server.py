@@ -1,7 +1,5 @@
-"""Build the review app for a project and serve it on 127.0.0.1 (uvicorn).
-
-``review_app_for(project)`` is what ``reeltag api`` mounts at ``/review``; ``serve_review`` is ``reeltag review``.
-"""
+"""Build the review app for a project (``reeltag api`` mounts it at ``/review``; ``reeltag review`` serves it
+alone on 127.0.0.1 through :func:`reeltag.api.server.serve_review`)."""
 
 from __future__ import annotations
 
@@ -11,15 +9,18 @@ from reeltag.project import Project
 from reeltag.review.store import ReviewStore
 
 HOST = "127.0.0.1"
+SECRET_FILE = "secret.key"
 
 
 def review_app_for(project: Project, reviewer: str | None = None) -> Any:
-    """The review FastAPI app over the project's review store (created when missing)."""
+    """The review FastAPI app over the project's review store (created when missing) and its cookie key."""
     from reeltag.corpus.steps import tag_rules
     from reeltag.review.app import ReviewConfig, create_review_app
+    from reeltag.review.identity import load_secret
 
     settings = project.settings.review
     store = ReviewStore(project.paths.review_db).create()
+    configured = settings.secret.get_secret_value() if settings.secret else None
     return create_review_app(
         ReviewConfig(
             store=store,
@@ -28,18 +29,7 @@ def review_app_for(project: Project, reviewer: str | None = None) -> Any:
             lease_s=settings.lease_s,
             order=settings.order,
             rules=tag_rules(project.settings.corpus),
+            secret=load_secret(project.paths.review_db.parent / SECRET_FILE, configured),
+            cookie_days=settings.cookie_days,
         )
-    )
-
-
-def serve_review(project: Project, port: int | None = None, reviewer: str | None = None) -> None:
-    """Serve until interrupted (Ctrl-C)."""
-    import uvicorn
-
-    uvicorn.run(
-        review_app_for(project, reviewer),
-        host=HOST,
-        port=port or project.settings.review.port,
-        log_level="warning",
-        access_log=False,
     )

@@ -1,6 +1,7 @@
 """Step ``add_to_review``: enqueue videos with the champion mapper's suggestions for staff review.
 
-Each item records the suggestions (tag, score, rank), the mapper, Tag2Vec and encoder versions and the kind of
+Only videos the page can serve are added: an allowed suffix whose first bytes are that container (others are
+listed in ``skipped`` with the reason). Each item records the suggestions (tag, score, rank), the mapper, Tag2Vec and encoder versions and the kind of
 encoder weights; a seeded share ``review.control_share`` of items are control items (shown without suggestions).
 The Tag2Vec vocabulary goes into the store for the page's autocomplete.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from reeltag.errors import BadInput
 from reeltag.io import sha256_file
 from reeltag.project import Project
-from reeltag.review.media import browser_plays, probe_codec, write_strip
+from reeltag.review.media import browser_plays, probe_codec, video_media_type, write_strip
 from reeltag.review.store import NewItem, ReviewStore
 from reeltag.video.inputs import (
     MANIFEST_SUFFIXES,
@@ -61,7 +62,8 @@ def add_to_review(project: Project, inputs: Sequence[str | Path] = (), space: An
     settings = project.settings.review
     result = suggest_tags(project, inputs, k=settings.k, space=space, encoder=encoder)
     splits = manifest_splits(inputs)
-    items = [_new_item(project, video, result, splits) for video in result.videos]
+    served, refused = _servable(result.videos)
+    items = [_new_item(project, video, result, splits) for video in served]
     store = ReviewStore(project.paths.review_db).create()
     store.set_vocabulary(_vocabulary(space))
     added, known = store.add_items(settings.queue, items)
@@ -74,7 +76,7 @@ def add_to_review(project: Project, inputs: Sequence[str | Path] = (), space: An
         control=sum(i.control for i in items),
         quarantined=result.quarantined,
         quarantine=result.quarantine,
-        skipped=result.skipped,
+        skipped=(*result.skipped, *refused),
         mapper_version=result.mapper_version,
         tag2vec_version=result.tag2vec_version,
         encoder_id=result.encoder_id,
@@ -109,6 +111,18 @@ def _inbox(project: Project) -> list[str | Path]:
     if not folder.is_dir():
         raise BadInput(f"nothing to add: give videos, folders or manifests, or put videos in {folder}")
     return [folder]
+
+
+def _servable(videos: Sequence[Any]) -> tuple[list[Any], tuple[str, ...]]:
+    """The videos the page may serve (an allowed suffix whose bytes are that container), and why the others not."""
+    served, refused = [], []
+    for video in videos:
+        try:
+            video_media_type(video.video)
+            served.append(video)
+        except BadInput as exc:
+            refused.append(f"{video.video}: not added ({exc})")
+    return served, tuple(refused)
 
 
 def _new_item(project: Project, video: Any, result: Any, splits: dict[Path, str]) -> NewItem:

@@ -1,4 +1,5 @@
-"""The review store (the one writer of ``data/review/review.db``): items, suggestions, vocabulary, events.
+"""The review store (the one writer of ``data/review/review.db``): items, suggestions, vocabulary, events and
+the reviewer names browsers have claimed.
 
 SQLite in WAL mode with ``synchronous=FULL``: a write returns only after it is durable, so an acknowledged event
 survives a killed server. The ``events`` table is append-only (triggers refuse UPDATE and DELETE; undo is an
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS events (
   kind TEXT NOT NULL, tag TEXT, rank INTEGER, seconds REAL, undoes INTEGER, simulated INTEGER NOT NULL DEFAULT 0,
   at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS events_item ON events (item_id, id);
+CREATE TABLE IF NOT EXISTS reviewers (name TEXT PRIMARY KEY, browser TEXT NOT NULL, claimed_at REAL NOT NULL);
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
@@ -168,6 +170,27 @@ class ReviewStore:
             con.executemany(
                 "INSERT OR REPLACE INTO vocab (tag, count, stem) VALUES (?, ?, ?)", [(tag, n, stem(tag)) for tag, n in counts]
             )
+
+    def claim_reviewer(self, name: str, browser: str, now: float | None = None) -> bool:
+        """Record ``name`` as claimed by ``browser`` (the id its cookie carries); False when already claimed."""
+        with self.transaction() as con:
+            cur = con.execute(
+                "INSERT OR IGNORE INTO reviewers (name, browser, claimed_at) VALUES (?, ?, ?)",
+                (name, browser, time.time() if now is None else now),
+            )
+        return cur.rowcount == 1
+
+    def claimed_by(self, name: str) -> str | None:
+        """The browser id that claimed ``name``; None when unclaimed (never, or released)."""
+        with self._connect() as con:
+            row = con.execute("SELECT browser FROM reviewers WHERE name = ?", (name,)).fetchone()
+        return str(row[0]) if row else None
+
+    def release_reviewer(self, name: str) -> bool:
+        """Free ``name`` (its browser's cookie no longer carries it); False when it was not claimed."""
+        with self.transaction() as con:
+            cur = con.execute("DELETE FROM reviewers WHERE name = ?", (name,))
+        return cur.rowcount == 1
 
     def canonical(self, tag: str) -> str:
         """The vocabulary's surface form of a normalised tag (``cats`` → ``cat``), else the tag itself."""

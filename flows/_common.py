@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,18 +47,33 @@ IO_RETRIES: dict[str, Any] = {
 NO_CACHING: dict[str, Any] = {"cache_policy": NO_CACHE}
 
 
-# Section fields a served run may not set: they would point the project's runs and registry at another store
-# or widen where model artifacts may be loaded from.
-SERVED_FIXED_FIELDS = {"tracking": ("uri", "artifact_roots")}
+# Section fields a served run may set only to the served project's own value: the tracking ones would point the
+# project's runs and registry at another store or widen where model artifacts may be loaded from; the video ones
+# would choose where extraction runs (a Dask scheduler anywhere, whose answers the run unpickles; 1,024 workers).
+SERVED_OWN_FIELDS = {"tracking": ("uri", "artifact_roots"), "video": ("executor", "dask_address", "dask_workers")}
+PathParam = str | list[str] | None
 
 
-def project_for(root: str, **sections: BaseModel | None) -> Project:
+def project_for(
+    root: str,
+    *,
+    paths: Mapping[str, PathParam] | None = None,
+    weights: Mapping[str, str | None] | None = None,
+    **sections: BaseModel | None,
+) -> Project:
     """The project at ``root`` with the fields GIVEN in each section overriding its own (``None`` keeps the project's).
 
     Only explicitly set fields count (``--param tag2vec.epochs=5`` keeps the project's ``vector_size``). Under
-    ``reeltag serve`` the sections are checked first (:func:`check_served_sections`)."""
-    check_served_sections(sections)
+    ``reeltag serve`` the run is checked first, here and only here: ``root`` is the served project's, the ``paths``
+    parameters lie under it, so do ``weights`` files and ``clip.weights``, and :data:`SERVED_OWN_FIELDS` keep the
+    project's own values."""
+    base = _served_base()
+    if base is not None:
+        check_served_paths(base, root, paths or {})
+        check_served_weights(base, {**(weights or {}), **_clip_weights(sections)})
     project = Project.open(root)
+    if base is not None:
+        check_served_sections(project, sections)
     updates = {name: section.model_dump(exclude_unset=True) for name, section in sections.items() if section is not None}
     updates = {name: values for name, values in updates.items() if values}
     return project.with_settings(**updates) if updates else project
@@ -69,13 +85,10 @@ def _served_base() -> Path | None:
     return resolve_path(served) if served else None
 
 
-def check_served_paths(root: str, **paths: str | list[str] | None) -> None:
-    """Under ``reeltag serve``, a run's ``root`` must be the served project's and its path parameters must lie
-    under it: anyone who reaches the Prefect API can start a deployment with any parameters (``root=/other``,
-    ``out=~/.bashrc``). Runs started from the CLI (``flows run``) carry the user's own paths and are not checked."""
-    base = _served_base()
-    if base is None:
-        return
+def check_served_paths(base: Path, root: str, paths: Mapping[str, PathParam]) -> None:
+    """A served run's ``root`` must be the served project's and its path parameters must lie under it: anyone who
+    reaches the Prefect API can start a deployment with any parameters (``root=/other``, ``out=~/.bashrc``). Runs
+    started from the CLI (``flows run``) carry the user's own paths and are not checked."""
     if resolve_path(root) != base:
         raise BadInput(f"flow parameter root={root!r} is not the served project {base}")
     for name, value in paths.items():
@@ -84,27 +97,16 @@ def check_served_paths(root: str, **paths: str | list[str] | None) -> None:
                 raise BadInput(f"flow parameter {name}={item!r} lies outside the served project {base}")
 
 
-def check_served_sections(sections: dict[str, BaseModel | None]) -> None:
-    """Under ``reeltag serve``, section parameters may not set :data:`SERVED_FIXED_FIELDS`, and a ``clip.weights``
-    that names a file must lie under the served project (a checkpoint is read from it)."""
-    if _served_base() is None:
-        return
-    for name, fixed in SERVED_FIXED_FIELDS.items():
-        section = sections.get(name)
-        refused = sorted(set(fixed) & section.model_fields_set) if section is not None else []
-        if refused:
-            raise BadInput(f"flow parameter {name}.{refused[0]} cannot be set in a served run (it is the project's own)")
+def _clip_weights(sections: Mapping[str, BaseModel | None]) -> dict[str, str | None]:
     clip = sections.get("clip")
-    if clip is not None and "weights" in clip.model_fields_set:
-        check_served_weights(**{"clip.weights": clip.model_dump(include={"weights"})["weights"]})
+    if clip is None or "weights" not in clip.model_fields_set:
+        return {}
+    return {"clip.weights": clip.model_dump(include={"weights"})["weights"]}
 
 
-def check_served_weights(**weights: str | None) -> None:
-    """Under ``reeltag serve``, each encoder weights parameter that names a file (absolute, ``~``, or relative to the
-    root, as the encoder reads it) must lie under the served project; 'random' and pretrained tags pass."""
-    base = _served_base()
-    if base is None:
-        return
+def check_served_weights(base: Path, weights: Mapping[str, str | None]) -> None:
+    """Each encoder weights parameter of a served run that names a file (absolute, ``~``, or relative to the root,
+    as the encoder reads it) must lie under the served project; 'random' and pretrained tags pass."""
     for name, value in weights.items():
         if value is None or value == "random":
             continue
@@ -112,6 +114,21 @@ def check_served_weights(**weights: str | None) -> None:
         path = path if path.is_absolute() else base / path
         if (path.exists() or "/" in value) and not resolve_path(path).is_relative_to(base):
             raise BadInput(f"flow parameter {name}={value!r} lies outside the served project {base}")
+
+
+def check_served_sections(project: Project, sections: Mapping[str, BaseModel | None]) -> None:
+    """A served run's section parameters may set :data:`SERVED_OWN_FIELDS` only to the served project's own values
+    (its ``reeltag.toml`` and environment: what ``reeltag serve`` was started with)."""
+    for name, fields in SERVED_OWN_FIELDS.items():
+        section = sections.get(name)
+        given = section.model_dump(include=set(fields) & section.model_fields_set) if section is not None else {}
+        own = getattr(project.settings, name).model_dump(include=set(given))
+        changed = sorted(field for field in given if given[field] != own[field])
+        if changed:
+            raise BadInput(
+                f"flow parameter {name}.{changed[0]} cannot be set in a served run (only to the served project's own "
+                "value: set it in its reeltag.toml and restart `reeltag serve`)"
+            )
 
 
 def inbox(project: Project, name: str) -> Path:

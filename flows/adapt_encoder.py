@@ -8,10 +8,11 @@ from typing import Any
 from prefect import flow, task
 
 from flows._cache import ContentInputs, cached_result, videos_named_by, weights_digest
-from flows._common import check_served_paths, check_served_weights, project_for
+from flows._common import project_for
 from reeltag.config import ClipSection, TrackingSection, VideoSection
 from reeltag.io import sha256_file
 from reeltag.project import Project
+from reeltag.security import resolve_path
 from reeltag.video.adapt_encoder import AdaptResult
 from reeltag.video.adapt_encoder import adapt_encoder as adapt_step
 
@@ -45,10 +46,9 @@ def adapt_encoder(
 ) -> AdaptResult:
     """A missing output checkpoint, or one that is not the checkpoint the cached result describes (another
     run wrote there since), refreshes the cache: the step must write it again."""
-    project = project_for(root, clip=clip, video=video, tracking=tracking)
-    pairs = str(Path(pairs) if Path(pairs).is_absolute() else project.paths.root / pairs)
-    check_served_paths(root, pairs=pairs, out=out)
-    check_served_weights(from_=from_)
+    pairs = str(resolve_path(root) / pairs)  # relative to the project root (an absolute one stays as it is)
+    served = {"pairs": pairs, "out": out}
+    project = project_for(root, paths=served, weights={"from_": from_}, clip=clip, video=video, tracking=tracking)
     args = {"project": project, "pairs": pairs, "from_": from_, "out": out}
     return adapt_task.with_options(refresh_cache=stale_output(args))(project=project, pairs=pairs, from_=from_, out=out)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 
 from flows._cache import ContentInputs, champion_of, encoder_checkpoint, text_model_file, videos_named_by
-from flows._common import IO_RETRIES, check_served_paths, inbox, project_for
+from flows._common import IO_RETRIES, inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, MapperSection, TrackingSection, VideoSection
 from reeltag.mapper.fit import FitMode, fit_mapper
@@ -63,8 +63,7 @@ def finetune_mapper(
     mapper: MapperSection | None = None,
     tracking: TrackingSection | None = None,
 ) -> MapperTrained:
-    check_served_paths(root, labels=labels)
-    project = project_for(root, clip=clip, video=video, mapper=mapper, tracking=tracking)
+    project = project_for(root, paths={"labels": labels}, clip=clip, video=video, mapper=mapper, tracking=tracking)
     labels = labels or str(inbox(project, "labels.csv"))
     features_task(project, labels)
     result = fit_task(project, labels, mode)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from flows._common import IO_RETRIES, NO_CACHING, check_served_paths, inbox, project_for
+from flows._common import IO_RETRIES, NO_CACHING, inbox, project_for
 from flows.validate_data import validate_data
 from reeltag.config import CorpusSection, TrackingSection
 from reeltag.corpus.steps import IngestSummary, ingest_posts
@@ -32,8 +32,7 @@ def ingest_corpus(
     tracking: TrackingSection | None = None,
 ) -> IngestSummary:
     """Ingest, then validate (a contract failure fails this flow too)."""
-    check_served_paths(root, files=files)
-    project = project_for(root, corpus=corpus, tracking=tracking)
+    project = project_for(root, paths={"files": files}, corpus=corpus, tracking=tracking)
     summary = ingest_task(project, files if files is not None else inbox_files(project), source_name)
     validate_data(root, corpus=corpus, tracking=tracking)
     return summary

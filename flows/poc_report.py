@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows._common import IO_RETRIES, NO_CACHING, check_served_paths, inbox, project_for
+from flows._common import IO_RETRIES, NO_CACHING, inbox, project_for
 from reeltag.config import GatesSection, TrackingSection
 from reeltag.project import Project
 from reeltag.report.steps import ReportResult, build_report
@@ -33,8 +33,7 @@ def poc_report(
     gates: GatesSection | None = None,
     tracking: TrackingSection | None = None,
 ) -> ReportResult:
-    check_served_paths(root, labels=labels, search=search, out=out)
-    project = project_for(root, gates=gates, tracking=tracking)
+    project = project_for(root, paths={"labels": labels, "search": search, "out": out}, gates=gates, tracking=tracking)
     labels = labels or _if_present(inbox(project, "labels.csv"))
     result = report_task(project, labels, search or _if_present(inbox(project, "search")), out)
     create_markdown_artifact(result.markdown, key="poc-report", description=f"PoC verdict: {result.verdict}")

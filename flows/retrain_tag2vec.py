@@ -7,7 +7,7 @@ from typing import Any, Literal
 from prefect import flow, task
 
 from flows._cache import ContentInputs, champion_of, validated_sentences
-from flows._common import check_served_paths, project_for
+from flows._common import project_for
 from flows.finetune_mapper import finetune_mapper
 from flows.poc_report import poc_report
 from flows.tune_rerank import tune_rerank
@@ -45,8 +45,7 @@ def retrain_tag2vec(
 ) -> TrainResult:
     """A failing contract raises in ``validate_data`` and nothing is trained. ``chain`` says when the mapper,
     rerank and report flows follow (on a new champion by default; the demo runs them ``always``)."""
-    check_served_paths(root, labels=labels, search=search)
-    project = project_for(root, corpus=corpus, tag2vec=tag2vec, tracking=tracking)
+    project = project_for(root, paths={"labels": labels, "search": search}, corpus=corpus, tag2vec=tag2vec, tracking=tracking)
     validate_data(root, corpus=corpus, tracking=tracking)
     result = train_task(project, incremental)
     if chain == "always" or (chain == "new-champion" and result.promoted):  # the gate's decision, not a metric

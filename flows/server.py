@@ -26,7 +26,7 @@ from reeltag.tracking.naming import TELEMETRY_OFF
 
 CSRF = "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"  # Prefect 3.8's name (prefect.settings.models.server.api)
 SERVER_AUTH, CLIENT_AUTH = "PREFECT_SERVER_API_AUTH_STRING", "PREFECT_API_AUTH_STRING"
-SERVED_ROOT = "REELTAG_SERVED_ROOT"  # set by `reeltag serve` for the flow runs it starts (flows._common.check_served_paths)
+SERVED_ROOT = "REELTAG_SERVED_ROOT"  # set by `reeltag serve` for the flow runs it starts (flows._common.project_for checks them)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, task
 
 from flows._cache import ContentInputs, encoder_checkpoint, search_set_content
-from flows._common import check_served_paths, inbox, project_for
+from flows._common import inbox, project_for
 from flows.poc_report import poc_report
 from reeltag.config import ClipSection, RerankSection, TrackingSection, VideoSection
 from reeltag.project import Project
@@ -33,8 +33,7 @@ def tune_rerank(
     rerank: RerankSection | None = None,
     tracking: TrackingSection | None = None,
 ) -> TuneResult:
-    check_served_paths(root, search=search)
-    project = project_for(root, clip=clip, video=video, rerank=rerank, tracking=tracking)
+    project = project_for(root, paths={"search": search}, clip=clip, video=video, rerank=rerank, tracking=tracking)
     search = search or str(inbox(project, "search"))
     result = tune_task(project, search)
     if report:

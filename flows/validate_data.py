@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from flows._common import NO_CACHING, check_served_paths, project_for
+from flows._common import NO_CACHING, project_for
 from reeltag.config import CorpusSection, TrackingSection
 from reeltag.corpus.steps import ValidateResult, validate_corpus
 from reeltag.project import Project
@@ -21,6 +21,5 @@ def validate_data(
     root: str = ".", corpus: CorpusSection | None = None, tracking: TrackingSection | None = None
 ) -> ValidateResult:
     """Contracts on the store; failing rows are quarantined; ContractFailed stops every later step."""
-    check_served_paths(root)
     project = project_for(root, corpus=corpus, tracking=tracking)
     return validate_task(project)

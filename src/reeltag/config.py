@@ -316,6 +316,12 @@ class ApiSection(Section):
     max_body_kb: int = Field(1024, ge=1, le=1_000_000, description="Largest JSON request body, in KiB.")
     max_upload_mb: float = Field(50.0, gt=0.0, le=10_000.0, description="Largest uploaded video, in MiB.")
     reload_s: float = Field(5.0, gt=0.0, le=86_400.0, description="Seconds between checks of the registry's champion aliases.")
+    retry_max_s: float = Field(
+        300.0,
+        gt=0.0,
+        le=86_400.0,
+        description="Longest wait before retrying a champion that failed to load (first after reload_s, then doubling), seconds.",
+    )
     query_cache_size: int = Field(4096, ge=0, le=10_000_000, description="Query text vectors kept (LRU), entries.")
     mmap_above_mb: float = Field(
         512.0,

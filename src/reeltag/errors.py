@@ -27,3 +27,8 @@ class NotFound(ReeltagError):
 
 class TooFewVideos(ReeltagError):
     """Too few usable labelled videos for a step: a split without any, fewer than the fusion's folds."""
+
+
+class RegistryUnavailable(ReeltagError):
+    """The model registry could not be read (no tracking store, a locked or broken database, an MLflow error):
+    not the same as "no champion", which is a registry that was read and names none."""

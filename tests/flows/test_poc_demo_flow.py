@@ -16,7 +16,7 @@ def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> N
 
     root = tmp_path / "demo"
     summary = poc_demo(str(root), size="tiny", seed=1, quick=True)
-    assert (root / "reeltag.toml").read_text(encoding="utf-8") == demo_toml("tiny", quick=True)
+    assert (root / "reeltag.toml").read_text(encoding="utf-8") == demo_toml(root.resolve(), "tiny", quick=True)
 
     assert Path(summary.report).is_file() and Path(summary.decision).is_file()
     decision = json.loads(Path(summary.decision).read_text(encoding="utf-8"))

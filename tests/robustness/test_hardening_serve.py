@@ -98,11 +98,11 @@ def test_served_flow_runs_keep_path_parameters_under_the_project_root(
 
 
 def test_paths_inside_the_served_root_and_cli_runs_pass(tmp_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows._common import check_served_paths
+    from flows._common import project_for
 
-    check_served_paths("/tmp", out="/etc/passwd")  # not served: `flows run` takes the user's own paths
+    project_for(str(tmp_root), paths={"out": "/etc/passwd"})  # not served: `flows run` takes the user's own paths
     monkeypatch.setenv(server.SERVED_ROOT, str(tmp_root))
-    check_served_paths(str(tmp_root), files=[str(tmp_root / "data" / "inbox" / "a.jsonl")], out=None)
+    project_for(str(tmp_root), paths={"files": [str(tmp_root / "data" / "inbox" / "a.jsonl")], "out": None})
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_served_runs_cannot_point_sections_at_other_stores_or_checkpoints(
 def test_served_adapt_run_reads_its_starting_checkpoint_only_from_under_the_root(
     tmp_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows._common import check_served_weights, project_for
+    from flows._common import project_for
     from flows.adapt_encoder import adapt_encoder
     from reeltag.config import ClipSection
 
@@ -141,5 +141,6 @@ def test_served_adapt_run_reads_its_starting_checkpoint_only_from_under_the_root
         adapt_encoder.fn(root=str(tmp_root), pairs=str(tmp_root / "pairs.jsonl"), from_="/etc/hostname")
     (tmp_root / "models").mkdir(exist_ok=True)
     (tmp_root / "models" / "ckpt.pt").write_bytes(b"")
-    check_served_weights(from_="models/ckpt.pt", other=str(tmp_root / "models" / "ckpt.pt"), tag="random")
+    weights = {"from_": "models/ckpt.pt", "other": str(tmp_root / "models" / "ckpt.pt"), "tag": "random"}
+    project_for(str(tmp_root), weights=weights)
     project_for(str(tmp_root), clip=ClipSection(weights="models/ckpt.pt"))

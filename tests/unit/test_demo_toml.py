@@ -12,7 +12,7 @@ from reeltag.demo.steps import DEMO_ARCH, demo_toml, write_demo_toml
 def test_absent_toml_is_written_with_the_demo_architecture(tmp_path: Path) -> None:
     write_demo_toml(tmp_path, "small")
     text = (tmp_path / "reeltag.toml").read_text()
-    assert text == demo_toml("small") and f'arch = "{DEMO_ARCH}"' in text
+    assert text == demo_toml(tmp_path, "small") and f'arch = "{DEMO_ARCH}"' in text
     assert not (tmp_path / "reeltag.toml.bak").exists()
 
 
@@ -20,7 +20,7 @@ def test_stale_demo_toml_is_replaced_and_backed_up(tmp_path: Path) -> None:
     old = "# written by `reeltag demo` (size=small)\n[clip]\nadapt_steps = 120\n"
     (tmp_path / "reeltag.toml").write_text(old)
     write_demo_toml(tmp_path, "full")
-    assert (tmp_path / "reeltag.toml").read_text() == demo_toml("full")
+    assert (tmp_path / "reeltag.toml").read_text() == demo_toml(tmp_path, "full")
     assert (tmp_path / "reeltag.toml.bak").read_text() == old
 
 
@@ -36,10 +36,10 @@ def test_quick_settings_are_reduced_and_switching_back_rewrites_them(tmp_path: P
 
     write_demo_toml(tmp_path, "tiny", quick=True)
     quick = tomllib.loads((tmp_path / "reeltag.toml").read_text())
-    assert quick["clip"]["adapt_steps"] < tomllib.loads(demo_toml("tiny"))["clip"]["adapt_steps"]
+    assert quick["clip"]["adapt_steps"] < tomllib.loads(demo_toml(tmp_path, "tiny"))["clip"]["adapt_steps"]
     assert quick["rerank"]["alpha_grid"] == [0.0, 0.5, 1.0] and quick["clip"]["arch"] == DEMO_ARCH
     write_demo_toml(tmp_path, "tiny")
-    assert (tmp_path / "reeltag.toml").read_text() == demo_toml("tiny")
+    assert (tmp_path / "reeltag.toml").read_text() == demo_toml(tmp_path, "tiny")
 
 
 def test_a_fresh_root_with_only_what_the_demo_command_made_first_is_accepted(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 A request takes the current :class:`Champions` when it starts and finishes on it, whatever is swapped in
 meanwhile. :func:`load_champions` reloads only what changed; a champion that fails to load is logged, its
-error is kept for ``/v1/models``, and the one that served before keeps serving.
+error is kept for ``/v1/models``, its slot is marked ``failed`` (the service retries it and is not ready meanwhile),
+and the one that served before keeps serving.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Champions:
     suggester: Suggester | None = None
     reranker: Reranker | None = None
     errors: dict[str, str] = field(default_factory=dict)  # model → why its champion is not (or no longer) served
+    failed: frozenset[str] = frozenset()  # slots whose named version failed to load (the one before still serves)
     challenger: Reranker | None = None  # the `challenger` alias reranker, loaded when [ab.online] has that variant
     fusion: HeldFusion | None = None
 
@@ -93,30 +95,44 @@ def load_champions(
     project: Project, encoder_id: str, versions: dict[str, str | None], previous: Champions | None = None
 ) -> Champions:
     """The champions ``versions`` names; unchanged ones are taken from ``previous``."""
-    previous = previous or Champions()
-    errors: dict[str, str] = {}
-    suggester = _suggester(project, encoder_id, versions, previous, errors)
+    previous, outcome = previous or Champions(), _Outcome()
+    suggester = _suggester(project, encoder_id, versions, previous, outcome)
     rerank = partial(_load_reranker, project, encoder_id)
-    reranker = _by_version("reranker", versions.get("reranker"), previous.reranker, errors, rerank)
+    reranker = _by_version("reranker", versions.get("reranker"), previous.reranker, outcome, rerank)
     challenger = previous.challenger
     if "challenger" in versions:
-        challenger = _by_version("challenger", versions["challenger"], previous.challenger, errors, rerank)
-    fusion = _by_version("fusion", versions.get("fusion"), previous.fusion, errors, partial(_load_fusion, project))
-    return Champions(suggester=suggester, reranker=reranker, errors=errors, challenger=challenger, fusion=fusion)
+        challenger = _by_version("challenger", versions["challenger"], previous.challenger, outcome, rerank)
+    fusion = _by_version("fusion", versions.get("fusion"), previous.fusion, outcome, partial(_load_fusion, project))
+    return Champions(
+        suggester=suggester,
+        reranker=reranker,
+        errors=outcome.errors,
+        failed=frozenset(outcome.failed),
+        challenger=challenger,
+        fusion=fusion,
+    )
+
+
+@dataclass
+class _Outcome:
+    """What one :func:`load_champions` call could not serve: why (per slot), and which named versions failed."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
 
 
 def _suggester(
-    project: Project, encoder_id: str, versions: dict[str, str | None], previous: Champions, errors: dict[str, str]
+    project: Project, encoder_id: str, versions: dict[str, str | None], previous: Champions, outcome: _Outcome
 ) -> Suggester | None:
     old = previous.suggester
     wanted = (versions.get("tag2vec"), versions.get("mapper"))
     if old is not None and wanted == (old.tag2vec_version, old.mapper_version):
         return old
     if None in wanted:
-        errors["mapper"] = "no champion Tag2Vec and mapper yet: run `reeltag tag2vec train` and `reeltag mapper train`"
+        outcome.errors["mapper"] = "no champion Tag2Vec and mapper yet: run `reeltag tag2vec train` and `reeltag mapper train`"
         return old
     what = f"tag2vec v{wanted[0]} + mapper v{wanted[1]}"
-    return _swapped("mapper", what, lambda: _load_suggester(project, encoder_id, str(wanted[0])), old, errors)
+    return _swapped("mapper", what, lambda: _load_suggester(project, encoder_id, str(wanted[0])), old, outcome)
 
 
 def _load_suggester(project: Project, encoder_id: str, tag2vec_version: str) -> Suggester:
@@ -140,23 +156,25 @@ NO_CHAMPION = {  # slot → why it serves none
 }
 
 
-def _by_version(slot: str, version: str | None, old: V | None, errors: dict[str, str], load: Callable[[str], V]) -> V | None:
+def _by_version(slot: str, version: str | None, old: V | None, outcome: _Outcome, load: Callable[[str], V]) -> V | None:
     """The ``slot`` alias's ``version`` (reranker, challenger or fusion) as ``load`` reads it, or ``old`` unchanged."""
     if old is not None and old.version == version:
         return old
     if version is None:
-        errors[slot] = NO_CHAMPION[slot]
+        outcome.errors[slot] = NO_CHAMPION[slot]
         return old
-    return _swapped(slot, f"{slot} v{version}", lambda: load(version), old, errors)
+    return _swapped(slot, f"{slot} v{version}", lambda: load(version), old, outcome)
 
 
-def _swapped(slot: str, what: str, load: Callable[[], T], old: T | None, errors: dict[str, str]) -> T | None:
-    """The newly loaded champion, or ``old`` when loading fails (the reason goes to ``errors[slot]`` and the log)."""
+def _swapped(slot: str, what: str, load: Callable[[], T], old: T | None, outcome: _Outcome) -> T | None:
+    """The newly loaded champion, or ``old`` when loading fails (the reason goes to ``outcome.errors[slot]`` and the
+    log, the slot to ``outcome.failed``)."""
     try:
         return load()
-    except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old one, say why)
-        errors[slot] = f"{what} not loaded ({type(exc).__name__}: {exc})"
-        log.error("champion swap refused: %s", errors[slot])
+    except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old one, say why, retry later)
+        outcome.errors[slot] = f"{what} not loaded ({type(exc).__name__}: {exc})"
+        outcome.failed.add(slot)
+        log.error("champion swap refused: %s", outcome.errors[slot])
         return old
 
 

@@ -25,7 +25,9 @@ WATCHED = ("tag2vec", "mapper", "reranker", "fusion")
 
 def champion_versions(project: Project) -> dict[str, str | None]:
     """``model → version`` the ``champion`` alias points at now (None: no champion), and ``challenger`` → the
-    reranker's ``challenger`` alias when the ``[ab.online]`` experiment has that variant."""
+    reranker's ``challenger`` alias when the ``[ab.online]`` experiment has that variant. A registry that cannot be
+    read (a missing store is not created) raises :class:`~reeltag.errors.RegistryUnavailable`."""
+    project.tracker.require_store()
     found = {model: project.tracker.by_alias(model, "champion") for model in WATCHED}
     if uses_challenger(project.settings.ab.online):
         found["challenger"] = project.tracker.by_alias("reranker", "challenger")

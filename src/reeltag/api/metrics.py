@@ -6,6 +6,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -14,7 +15,8 @@ LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.
 
 
 class ApiMetrics:
-    """Request counts by route and status, latency histograms, query-vector cache, missing features, swaps."""
+    """Request counts by route and status, latency histograms, query-vector cache, missing features, swaps, champions
+    that failed to load (attempts, pending), registry read errors."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -30,7 +32,16 @@ class ApiMetrics:
         self.query_cache = Counter("reeltag_api_query_cache", "Query text vectors: hit or miss.", ["result"], registry=reg)
         self.missing = Counter("reeltag_api_missing_features", "Rerank candidates without cached features.", registry=reg)
         self.swaps = Counter("reeltag_api_champion_swaps", "Champions swapped in while serving.", ["model"], registry=reg)
-        self.refused = Counter("reeltag_api_champion_refused", "Champions that failed to load.", ["model"], registry=reg)
+        self.refused = Counter("reeltag_api_champion_refused", "Champion load attempts that failed.", ["model"], registry=reg)
+        self.pending = Gauge(
+            "reeltag_api_champion_pending",
+            "1 while the champion the registry names failed to load (retried with backoff) and an older one serves.",
+            ["model"],
+            registry=reg,
+        )
+        self.registry_errors = Counter(
+            "reeltag_api_registry_errors", "Champion checks that could not read the registry.", registry=reg
+        )
 
     def observe(self, route: str, status: int, seconds: float) -> None:
         self.requests.labels(route, str(status)).inc()

@@ -18,15 +18,20 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["ops"], summary="Champions are loaded (503 until at least one capability can serve).")
+@router.get(
+    "/readyz",
+    tags=["ops"],
+    summary="Champions are loaded: 503 until a capability can serve, and while a named champion failed to load.",
+)
 def readyz(request: Request) -> Response:
-    service = request.app.state.service
+    service: Service = request.app.state.service
     champs = service.champions
     body = {
         "ready": service.ready,
         "rerank": champs.reranker is not None,
         "suggest": champs.suggester is not None,
-        "errors": dict(champs.errors),
+        "errors": service.errors(),
+        "pending": service.pending(),
     }
     return JSONResponse(body, status_code=200 if service.ready else 503)
 

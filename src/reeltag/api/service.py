@@ -1,7 +1,9 @@
 """The serving state: project, encoder, catalogue, the current champions; no HTTP here.
 
 :meth:`Service.start` loads everything once. Requests read ``service.champions`` once and finish on that
-object; :meth:`Service.refresh` (the watcher, every ``api.reload_s``) swaps in new champions atomically.
+object; :meth:`Service.refresh` (the watcher, every ``api.reload_s``) swaps in new champions atomically, retries a
+champion that failed to load (backoff: :class:`~reeltag.api.watcher.Backoff`) and keeps a registry that cannot be
+read apart from "no champion" (:meth:`Service.errors`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from reeltag.api import loaders
 from reeltag.api.champions import Champions, Suggester, load_champions, now
 from reeltag.api.metrics import ApiMetrics
 from reeltag.api.textcache import QueryVectors
+from reeltag.api.watcher import Backoff
+from reeltag.errors import RegistryUnavailable
 from reeltag.project import Project
 from reeltag.rerank.catalogue import FeatureMatrix, build_matrix
 from reeltag.rerank.catalogue_loader import Catalogue, load_catalogue
 from reeltag.suggest.fusion_model import fusion_mismatch
 
 log = logging.getLogger("reeltag.api")
+NO_CATALOGUE = (
+    "api.catalogue is not set: /v1/rerank has no cached frame features, so it lists every candidate in `missing` "
+    "with clip null and returns the engine's order; set [api] catalogue = MANIFEST (or `reeltag api --catalogue MANIFEST`)"
+)
 
 
 class Refused(Exception):
@@ -38,6 +46,8 @@ class Service:
         self.encoder_lock = threading.Lock()  # torch modules are not promised to be thread-safe
         self.queries = QueryVectors(self._encode_query, project.settings.api.query_cache_size)
         self.champions = Champions()
+        self.registry_error: str | None = None  # why the registry could not be read at the last check
+        self.retry = Backoff(first_s=project.settings.api.reload_s, max_s=project.settings.api.retry_max_s)
         self._attempted: dict[str, str | None] | None = None
         self._queued: set[str] = set()
         self._queue_lock = threading.Lock()
@@ -52,6 +62,8 @@ class Service:
         listed = project.settings.api.catalogue
         manifest = project.paths.under_root(listed) if listed else None  # relative: under the root, not the cwd
         catalogue = load_catalogue(project, manifest, encoder.model_id, encoder.embed_dim) if manifest else None
+        if catalogue is None:
+            log.warning(NO_CATALOGUE)
         service = cls(project, encoder, catalogue)
         service.refresh()
         return service
@@ -62,21 +74,39 @@ class Service:
 
     @property
     def ready(self) -> bool:
-        return self.champions.reranker is not None or self.champions.suggester is not None
+        """A capability can serve, and every champion the registry names is the one serving (none failed to load)."""
+        champs = self.champions
+        return (champs.reranker is not None or champs.suggester is not None) and not champs.failed
 
     def refresh(self) -> bool:
         """Reload the catalogue if features of its missing documents appeared; load the champions the registry
-        names now, if they changed since the last attempt. True if a champion was swapped."""
+        names now if they changed since the last attempt, or when the retry of one that failed is due. True if a
+        champion was swapped."""
         self._refresh_catalogue()
-        versions = loaders.champion_versions(self.project)
-        if versions == self._attempted:
+        versions = self._named_versions()
+        changed = versions != self._attempted
+        if versions is None or not (changed or self.retry.due()):
             return False
         self._attempted = versions
         before = self.champions
         after = load_champions(self.project, self.encoder.model_id, versions, before)
         self.champions = after  # one reference assignment: a request sees the old or the new object, never a mix
-        self._count_swaps(before, after, versions)
+        self.retry.record(failed=bool(after.failed), restart=changed)
+        self._count_swaps(before, after)
         return after.versions != before.versions
+
+    def _named_versions(self) -> dict[str, str | None] | None:
+        """The versions the registry names now; None when it cannot be read (the reason kept for /readyz)."""
+        try:
+            versions = loaders.champion_versions(self.project)
+        except RegistryUnavailable as exc:
+            if str(exc) != self.registry_error:
+                log.error("champion check: %s", exc)
+            self.registry_error = str(exc)
+            self.metrics.registry_errors.inc()
+            return None
+        self.registry_error = None
+        return versions
 
     def _refresh_catalogue(self) -> None:
         old = self.catalogue
@@ -89,13 +119,27 @@ class Service:
         with self._queue_lock:
             self._queued.difference_update(self.catalogue.matrix.index)
 
-    def _count_swaps(self, before: Champions, after: Champions, wanted: dict[str, str | None]) -> None:
+    def _count_swaps(self, before: Champions, after: Champions) -> None:
         for model, version in after.versions.items():
             if version != before.versions[model]:
                 self.metrics.swaps.labels(model).inc()
-        for model in after.errors:
-            if wanted.get(model) is not None:  # a named version that failed to load, not an absent champion
-                self.metrics.refused.labels(model).inc()
+            self.metrics.pending.labels(model).set(1.0 if model in after.failed else 0.0)
+        for model in after.failed:  # a named version that failed to load, not an absent champion
+            self.metrics.refused.labels(model).inc()
+
+    def errors(self) -> dict[str, str]:
+        """Why something is not served: per champion slot, ``registry`` when it cannot be read, ``catalogue``
+        when none is configured."""
+        extra = {"registry": self.registry_error, "catalogue": NO_CATALOGUE if self.catalogue is None else None}
+        return {**self.champions.errors, **{key: why for key, why in extra.items() if why}}
+
+    def pending(self) -> dict[str, dict[str, Any]]:
+        """Slots whose named champion failed to load: the version named, the one serving, seconds to the retry."""
+        champs, named = self.champions, self._attempted or {}
+        return {
+            slot: {"named": named.get(slot), "serving": champs.versions.get(slot), "retry_in_s": self.retry.retry_in_s()}
+            for slot in sorted(champs.failed)
+        }
 
     def _encode_query(self, text: str) -> Any:
         with self.encoder_lock:
@@ -132,7 +176,8 @@ class Service:
             "fusion": _fusion_detail(f.fusion, s, self.encoder.model_id) if f else None,
             "encoder": {"model_id": self.encoder.model_id, "weights_kind": self.encoder.weights_kind},
             "catalogue": _catalogue_counts(self.catalogue),
-            "errors": dict(champs.errors),
+            "errors": self.errors(),
+            "pending": self.pending(),
             "started_at": self.started_at,
         }
 
@@ -150,8 +195,9 @@ def _fusion_detail(fusion: Any, suggester: Suggester | None, encoder_id: str) ->
 
 def _catalogue_counts(catalogue: Catalogue | None) -> dict[str, Any]:
     if catalogue is None:
-        return {"documents": 0, "cached": 0, "memory_mapped": False}
+        return {"configured": False, "documents": 0, "cached": 0, "memory_mapped": False}
     return {
+        "configured": True,
         "documents": len(catalogue.paths),
         "cached": catalogue.matrix.documents,
         "memory_mapped": catalogue.matrix_file is not None,

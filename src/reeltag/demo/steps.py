@@ -1,7 +1,8 @@
 """The whole PoC on seeded demo data, step by step (the flows run the same steps; ``bench_flows`` compares them).
 
 ``prepare_demo`` writes the demo inputs and the demo project's ``reeltag.toml`` (trigger ``demo``; CLIP weights =
-the checkpoint the adaptation step will write). ``run_demo`` then calls the pipeline steps directly:
+the checkpoint the adaptation step will write; ``[api]`` catalogue = the demo search set's manifest and video root =
+its labelled videos, so ``reeltag api --root <demo root>`` reranks and suggests as it is). ``run_demo`` then calls the pipeline steps directly:
 ingest → validate → Tag2Vec → demo encoder adaptation → features → mapper → text model + fusion → rerank
 tuning → simulated staff review → simulated online A/B (users through a real API process) and its ``ab-online``
 day → report.
@@ -58,14 +59,23 @@ class DemoSummary:
     seconds: float
 
 
-def demo_toml(size: str, quick: bool = False) -> str:
-    """Settings of the demo project (the toml the demo writes; see :func:`write_demo_toml` for when it is kept)."""
+def demo_toml(root: Path, size: str, quick: bool = False) -> str:
+    """Settings of the demo project at ``root`` (the toml the demo writes; see :func:`write_demo_toml` for when it
+    is kept)."""
     steps = f"adapt_steps = {dict(tiny=120, small=400, full=600)[size]}\n"
     return (
         f'{TOML_HEADER} (size={size}{", quick" if quick else ""})\n[clip]\narch = "{DEMO_ARCH}"\n'
         f'weights = "{CHECKPOINT}"\n{QUICK_CLIP if quick else steps}\n{QUICK_SECTIONS if quick else ""}'
-        f'{DEMO_EXPERIMENT}[tracking]\ntrigger = "demo"\n'
+        f'{demo_api_section(root)}{DEMO_EXPERIMENT}[tracking]\ntrigger = "demo"\n'
     )
+
+
+def demo_api_section(root: Path) -> str:
+    """``[api]`` of the demo: the search set's manifest as the catalogue, the labelled videos as the video root
+    (absolute: ``reeltag api`` reads both from its working folder, wherever it starts)."""
+    inputs = Path(root) / INPUTS
+    catalogue, videos = json.dumps(str(inputs / "search" / "manifest.csv")), json.dumps(str(inputs / "videos"))
+    return f"[api]\ncatalogue = {catalogue}\nvideo_root = {videos}\n\n"
 
 
 def write_demo_toml(root: Path, size: str, quick: bool = False) -> None:
@@ -74,7 +84,7 @@ def write_demo_toml(root: Path, size: str, quick: bool = False) -> None:
     A demo-written file that differs from this size's (another size, an older reeltag) is replaced and the old
     text kept in ``reeltag.toml.bak``. To keep edits to it, delete its first line.
     """
-    target, wanted = root / "reeltag.toml", demo_toml(size, quick)
+    target, wanted = root / "reeltag.toml", demo_toml(root, size, quick)
     current = target.read_text(encoding="utf-8") if target.is_file() else None
     if current == wanted or (current is not None and not current.startswith(TOML_HEADER)):
         return

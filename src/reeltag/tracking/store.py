@@ -26,6 +26,7 @@ from mlflow.pyfunc.model import PythonModel
 from mlflow.tracking import MlflowClient
 
 from reeltag.config import Settings, TrackingSection
+from reeltag.errors import RegistryUnavailable
 from reeltag.paths import ProjectPaths
 from reeltag.tracking import naming
 from reeltag.tracking.integrity import NATIVE_SHA256, check_artifact_location, digest_of
@@ -40,6 +41,7 @@ from reeltag.tracking.records import (
 )
 
 PYFUNC_PATH, NATIVE_PATH = "model", "native"
+SQLITE = "sqlite:///"
 REMOTE_SCHEMES = ("mlflow-artifacts",)  # a tracking server's own artifact store
 # loader modules of versions logged before the one-package-per-capability move (issue 24), read where they are now
 MOVED_LOADERS = {
@@ -84,11 +86,31 @@ class Tracker:
 
     @cached_property
     def client(self) -> MlflowClient:
+        """The store's client; a store that cannot be opened (not a database, locked, unreachable) raises
+        :class:`RegistryUnavailable` with MLflow's reason."""
         self.paths.mlruns.mkdir(parents=True, exist_ok=True)
         with self._store_lock():  # opening a new store creates its sqlite schema: two processes must not both do it
-            client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-            client.search_registered_models(max_results=1)
+            try:
+                client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+                client.search_registered_models(max_results=1)
+            except Exception as exc:  # noqa: BLE001 (MLflow, SQLAlchemy and driver errors alike: the store is unusable)
+                raise RegistryUnavailable(f"tracking store {self.uri} cannot be opened: {one_line(exc)}") from exc
         return client
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of a ``sqlite:///`` tracking URI (None for a tracking server)."""
+        return Path(self.uri.removeprefix(SQLITE)) if self.uri.startswith(SQLITE) else None
+
+    def require_store(self) -> None:
+        """Raise :class:`RegistryUnavailable` when the tracking store is a SQLite file that does not exist: opening
+        it would create an empty store, and a reader (the API) would take that for "no champion yet"."""
+        db = self.sqlite_file
+        if db is not None and not db.is_file():
+            raise RegistryUnavailable(
+                f"no tracking store at {db} (tracking.uri {self.uri}): wrong --root, or nothing trained and registered "
+                "here yet (`reeltag tag2vec train`, `reeltag rerank tune`, or `reeltag demo`)"
+            )
 
     def experiment_id(self, component: str) -> str:
         name = naming.experiment_name(component)
@@ -220,11 +242,16 @@ class Tracker:
         return sorted((_version_info(mv) for mv in found), key=lambda v: int(v.version))
 
     def by_alias(self, model: str, alias: str) -> VersionInfo | None:
+        """The version ``alias`` points at; None when the model or the alias does not exist. Any other failure
+        (store locked, broken, unreachable) raises :class:`RegistryUnavailable`: it is not "no champion"."""
         name = naming.registered_model_name(model)
+        client = self.client
         try:
-            return _version_info(self.client.get_model_version_by_alias(name, alias))
-        except mlflow.exceptions.MlflowException:
-            return None
+            return _version_info(client.get_model_version_by_alias(name, alias))
+        except mlflow.exceptions.MlflowException as exc:
+            if _is_absent(exc):
+                return None
+            raise RegistryUnavailable(f"registry error reading {name}@{alias}: {one_line(exc)}") from exc
 
     def set_alias(self, model: str, alias: str, version: str | int) -> None:
         if alias not in naming.ALIASES:
@@ -305,6 +332,17 @@ class Tracker:
         """The newest FINISHED run of a component with these tags (a server-side query, never a scan)."""
         found = self.runs(component, max_results=1, tags={**tags, "attributes.status": "FINISHED"})
         return found[0] if found else None
+
+
+def _is_absent(exc: mlflow.exceptions.MlflowException) -> bool:
+    """MLflow's answer for a registered model that does not exist, or an alias it does not have."""
+    missing_alias = exc.error_code == "INVALID_PARAMETER_VALUE" and "alias" in exc.message and "not found" in exc.message
+    return exc.error_code == "RESOURCE_DOES_NOT_EXIST" or missing_alias
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, at most 500 characters (SQLAlchemy appends the SQL and a link)."""
+    return " ".join(str(exc).split())[:500]
 
 
 def _stage_native(artifacts: Mapping[str, str | Path], folder: Path) -> Path:

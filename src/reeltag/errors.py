@@ -27,3 +27,7 @@ class NotFound(ReeltagError):
 
 class TooFewVideos(ReeltagError):
     """Too few usable labelled videos for a step: a split without any, fewer than the fusion's folds."""
+
+
+class OverBudget(ReeltagError):
+    """A video is over a decode budget (pixels, frames, duration or wall time); the message names the limit."""

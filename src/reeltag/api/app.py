@@ -59,14 +59,13 @@ def create_app(
 def _lifespan(service: Service, watch: bool) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
-        removed = remove_leftovers(upload_folder(service.project))
+        removed = remove_leftovers(upload_folder(service.project))  # this pid's too: a dead namesake's (containers)
         if removed:
             log.info("removed %d upload files left by a server that stopped mid-upload", removed)
         watcher = Watcher(service, service.project.settings.api.reload_s).start() if watch else None
         yield
         if watcher:
             watcher.stop()
-        service.close()
 
     return lifespan
 

@@ -15,7 +15,10 @@ def serve(project: Project, host: str, port: int, log_level: str = "info") -> No
     token = project.settings.api.token
     check_bind(host, token.get_secret_value() if token else None)
     app: Any = api_app_for(project)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+    finally:
+        app.service.close()  # queued video work is dropped, not run on the way out
 
 
 def api_app_for(project: Project, watch: bool = True) -> Any:

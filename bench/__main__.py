@@ -3,7 +3,8 @@
     python -m bench [--all] [--repeats N] [--only P1,P3] [--json-out bench/results/latest.json]
 
 The default (``make bench``) is the headline set, about ten minutes on a 2-core machine; ``--all`` (``make
-bench-all``) adds the long ones: memory at 200k tags (M1), the full HTTP load (P7), the work pool (P6w) and Dask (P8).
+bench-all``) adds the long ones: memory at 200k tags (M1), the full HTTP load (P7), the work pool (P6w), Dask (P8) and
+the search path beside decode-bomb uploads (P9).
 
 Each benchmark module exposes ``run(repeats) -> dict`` returning ``{"figure": ..., "ratio": ..., ...}``
 rows; numbers are medians over ``repeats`` measured in the same process, so ratios compare like with like.
@@ -34,6 +35,7 @@ BENCHMARKS = (
     ("M1", "bench.bench_memory", LONG),
     ("P6w", "bench.bench_pool", LONG),
     ("P8", "bench.bench_scale", LONG),
+    ("P9", "bench.bench_lanes", LONG),
 )
 
 
@@ -67,7 +69,7 @@ def _wanted(code: str, kind: str, only: set[str], everything: bool) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--all", action="store_true", help="also the long benchmarks (M1, P7, P6w, P8)")
+    parser.add_argument("--all", action="store_true", help="also the long benchmarks (M1, P7, P6w, P8, P9)")
     parser.add_argument("--only", default="", help="comma-separated ids, e.g. P1,P3 (any set)")
     parser.add_argument("--json-out", default="bench/results/latest.json")
     args = parser.parse_args(argv)

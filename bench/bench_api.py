@@ -63,8 +63,9 @@ def request_bodies(n: int, seed: int = 1) -> list[dict[str, Any]]:
     return bodies
 
 
-def bench_service(root: Path) -> Any:
-    """The serving state the child process runs: synthetic catalogue, champions set in memory."""
+def bench_service(root: Path, api: dict[str, Any] | None = None) -> Any:
+    """The serving state the child process runs: synthetic catalogue, champions set in memory (``api``: more
+    ``[api]`` settings)."""
     from reeltag.api.champions import Champions, Reranker, now
     from reeltag.api.service import Service
     from reeltag.project import Project
@@ -73,7 +74,7 @@ def bench_service(root: Path) -> Any:
     from reeltag.rerank.model import RerankerParams
     from reeltag.video.encoder import load_encoder
 
-    project = Project.open(root, tracking={"enabled": False}, api={"video_root": str(root), "max_body_kb": 4096})
+    project = Project.open(root, tracking={"enabled": False}, api={"video_root": str(root), "max_body_kb": 4096, **(api or {})})
     encoder = load_encoder(project.settings.clip.model_copy(update={"arch": "ViT-B-32", "threads": 1}), project.paths)
     frames = catalogue_frames()
     catalogue = Catalogue(
@@ -120,12 +121,16 @@ def _suggester(encoder: Any, loaded_at: str) -> Any:
     return Suggester(space=space, mapper=mapper, tag2vec_version="bench", mapper_version="bench", loaded_at=loaded_at)
 
 
-def serve(root: Path, port: int) -> None:
+def serve(root: Path, port: int, api: dict[str, Any] | None = None) -> None:
     import uvicorn
 
     from reeltag.api.app import create_app
 
-    uvicorn.run(create_app(bench_service(root), watch=False), host="127.0.0.1", port=port, log_level="warning")
+    service = bench_service(root, api)
+    try:
+        uvicorn.run(create_app(service, watch=False), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        service.close()
 
 
 def _free_port() -> int:
@@ -134,13 +139,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(root: Path, port: int, timeout_s: float = 300.0) -> subprocess.Popen:
+def _start(root: Path, port: int, timeout_s: float = 300.0, api: dict[str, Any] | None = None) -> subprocess.Popen:
     import httpx
 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")])}
     log = (root / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_api", "--serve", str(port), "--root", str(root)],
+        [sys.executable, "-m", "bench.bench_api", "--serve", str(port), "--root", str(root), "--api", json.dumps(api or {})],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -304,9 +309,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # child mode: serve on this port
     parser.add_argument("--root", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--api", default="{}", help=argparse.SUPPRESS)  # child mode: more [api] settings (JSON)
     args = parser.parse_args()
     if args.serve:
-        serve(Path(args.root), args.serve)
+        serve(Path(args.root), args.serve, json.loads(args.api))
         return
     print(json.dumps(run(args.repeats, args.requests, args.clients), indent=2, sort_keys=True))
 

@@ -314,7 +314,57 @@ class ApiSection(Section):
     max_docid_chars: int = Field(256, ge=1, le=10_000, description="Longest docid, in characters.")
     max_k: int = Field(100, ge=1, le=10_000, description="Largest k (tags) one /v1/suggest request may ask for.")
     max_body_kb: int = Field(1024, ge=1, le=1_000_000, description="Largest JSON request body, in KiB.")
-    max_upload_mb: float = Field(50.0, gt=0.0, le=10_000.0, description="Largest uploaded video, in MiB.")
+    max_upload_mb: float = Field(
+        50.0,
+        gt=0.0,
+        le=10_000.0,
+        description="Largest uploaded video, MiB (0-10,000; streamed to a temp file, never held in memory).",
+    )
+    max_allow_tags: int = Field(
+        10_000, ge=1, le=1_000_000, description="Most tags in one /v1/suggest `allow` list, tags (1-1,000,000)."
+    )
+    video_workers: int = Field(
+        1, ge=1, le=64, description="Threads of the video lane (/v1/suggest: decode + image encode), threads (1-64)."
+    )
+    video_queue: int = Field(
+        4,
+        ge=0,
+        le=10_000,
+        description="/v1/suggest requests that may wait for the video lane beyond those running; more get 503, requests (0-10,000).",
+    )
+    video_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Niceness added to the video lane's threads (Linux) so the search path wins the CPU, nice levels (0-19).",
+    )
+    query_queue: int = Field(
+        64,
+        ge=1,
+        le=100_000,
+        description="New query texts that may wait for the text encoder (one thread); more get 503, requests (1-100,000).",
+    )
+    busy_retry_after_s: int = Field(5, ge=1, le=3600, description="Retry-After of a 503 from a full lane, seconds (1-3600).")
+    max_pixels_per_video: int = Field(
+        10_000_000_000,
+        ge=1,
+        le=10**15,
+        description="Width × height × frame count a video to decode may have (a seek decodes from the keyframe "
+        "before it, so a bomb of one keyframe costs them all), pixels (1-10^15).",
+    )
+    max_frames_per_video: int = Field(
+        54_000,
+        ge=1,
+        le=100_000_000,
+        description="Most frames a video to decode may have, frames (1-10^8; default: 30 min at 30 fps).",
+    )
+    max_video_s: float = Field(1800.0, gt=0.0, le=1_000_000.0, description="Longest video to decode, seconds (0-1,000,000).")
+    max_decode_s: float = Field(
+        30.0,
+        gt=0.0,
+        le=86_400.0,
+        description="Wall time one video's decode may take (checked between frames), seconds (0-86,400).",
+    )
     reload_s: float = Field(5.0, gt=0.0, le=86_400.0, description="Seconds between checks of the registry's champion aliases.")
     retry_max_s: float = Field(
         300.0,

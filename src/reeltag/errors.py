@@ -32,3 +32,7 @@ class TooFewVideos(ReeltagError):
 class RegistryUnavailable(ReeltagError):
     """The model registry could not be read (no tracking store, a locked or broken database, an MLflow error):
     not the same as "no champion", which is a registry that was read and names none."""
+
+
+class OverBudget(ReeltagError):
+    """A video is over a decode budget (pixels, frames, duration or wall time); the message names the limit."""

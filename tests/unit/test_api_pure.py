@@ -143,7 +143,6 @@ def test_reeltag_api_refuses_a_non_local_host_without_a_token(tmp_path: Path) ->
 def test_an_api_suggest_extracts_in_this_process_even_when_the_project_uses_dask(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
     from functools import partial
     from types import SimpleNamespace
 
@@ -164,9 +163,9 @@ def test_an_api_suggest_extracts_in_this_process_even_when_the_project_uses_dask
 
     monkeypatch.setattr(steps, "suggest_tags", fake_suggest_tags)
     champions = SimpleNamespace(suggester=SimpleNamespace(space=None, mapper=None), fusion=None, errors={})
-    service = SimpleNamespace(project=project, champions=champions, encoder_lock=threading.Lock(), encoder="the API's")
+    service = SimpleNamespace(project=project, champions=champions, encoder="the API's", budget="the API's budget")
     with pytest.raises(BadInput):
         suggest_service.suggest(service, tmp_path / "v.mp4", "v.mp4", SuggestRequest(video="v.mp4"))  # type: ignore[arg-type]
     executor = seen["executor"]
     assert isinstance(executor, partial) and executor.func is extract_locally
-    assert executor.keywords == {"encoder": "the API's"}
+    assert executor.keywords == {"encoder": "the API's", "budget": "the API's budget", "keep_features": True}

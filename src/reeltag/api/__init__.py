@@ -1,6 +1,7 @@
 """``reeltag api``: suggest and rerank over HTTP (FastAPI + uvicorn), champions loaded once and swapped live.
 
 Modules: ``loaders`` (the only registry access), ``champions`` (load and swap), ``service`` (the serving state),
+``lanes`` (bounded executors: query text encoding, video work), ``uploads`` (uploaded files on disk),
 ``suggest_service`` and ``rerank_service`` (a request → the same domain functions as the CLI), ``schemas`` (request/response bodies), ``metrics`` (the only
 prometheus_client import), ``guard`` (Host allow-list, token, JSON-only routes, body size, bind rule), ``routes_*`` (one router each),
 ``app`` (the FastAPI app and its mount point for extra routers), ``connections`` (read deadlines and the connection

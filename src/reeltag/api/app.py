@@ -3,6 +3,7 @@ point for other pages (e.g. ``[("/review", review_router)]`` once the staff revi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
@@ -15,12 +16,16 @@ from fastapi.responses import JSONResponse
 from reeltag import __version__
 from reeltag.api import feedback, routes_ops, routes_rerank, routes_suggest
 from reeltag.api.experiment import Experiment
-from reeltag.api.guard import Guard
+from reeltag.api.guard import BodyTooLarge, Guard
+from reeltag.api.lanes import Busy
 from reeltag.api.schemas import BodyRefused
 from reeltag.api.service import Refused, Service
+from reeltag.api.uploads import remove_leftovers, upload_folder
 from reeltag.api.watcher import Watcher
 from reeltag.errors import ReeltagError
 from reeltag.security import SecurityHeaders
+
+log = logging.getLogger("reeltag.api")
 
 
 def create_app(
@@ -54,6 +59,9 @@ def create_app(
 def _lifespan(service: Service, watch: bool) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
+        removed = remove_leftovers(upload_folder(service.project))  # this pid's too: a dead namesake's (containers)
+        if removed:
+            log.info("removed %d upload files left by a server that stopped mid-upload", removed)
         watcher = Watcher(service, service.project.settings.api.reload_s).start() if watch else None
         yield
         if watcher:
@@ -66,6 +74,15 @@ def _add_error_bodies(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> JSONResponse:
         return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(Busy)
+    async def busy(_: Request, exc: Busy) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=503, headers=headers)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": "video"}, status_code=413)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,6 +8,8 @@ body-size cap, and the bind rule.
   ``application/json`` (or a multipart upload to ``/v1/suggest``) is 415, so a web page cannot send one without a
   CORS preflight; a body over its cap is 413 before the app reads it (``api.max_body_kb`` for JSON,
   ``api.max_upload_mb`` for multipart uploads to ``/v1/suggest``).
+  An upload is never held whole: it streams through to the app, counted, and :class:`BodyTooLarge` is raised into
+  the app's read once it passes the cap (the app answers 413); a JSON body is read whole (it is small) and replayed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around the file, bytes
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class BodyTooLarge(Exception):
+    """An upload passed its cap while the app read it (answered 413 by the app)."""
+
+    def __init__(self, cap: int):
+        super().__init__(f"body over {cap} bytes (api.max_upload_mb)")
+        self.cap = cap
 
 
 def check_bind(host: str, token: str | None) -> None:
@@ -99,14 +109,19 @@ class Guard:
             problem = token_problem(headers, self.token)
             if problem:
                 return await _reply(send, *problem, extra=[(b"www-authenticate", b"Bearer")])
-        problem = media_problem(scope["method"], scope["path"], headers.get("content-type", ""))
+        content_type = headers.get("content-type", "")
+        problem = media_problem(scope["method"], scope["path"], content_type)
         if problem:
             return await _reply(send, *problem)
-        cap, declared = self._cap(scope["path"], headers.get("content-type", "")), headers.get("content-length", "0")
+        upload = scope["path"] == UPLOAD_PATH and content_type.startswith(MULTIPART)
+        cap, declared = self.max_upload + MULTIPART_SLACK if upload else self.max_body, headers.get("content-length", "0")
         if not declared.strip().isdigit():
             return await _reply(send, 400, f"Content-Length {declared[:40]!r} is not a number of bytes")
         if int(declared) > cap:
             return await _reply(send, 413, f"body of {declared} bytes; at most {cap} here")
+        if upload:
+            await self.app(scope, _counted(receive, cap), send)
+            return None
         try:
             body = await _read_capped(receive, cap)
         except ClientGone:
@@ -114,10 +129,6 @@ class Guard:
         if body is None:
             return await _reply(send, 413, f"body over {cap} bytes")
         await self.app(scope, _replay(body, receive), send)
-
-    def _cap(self, path: str, content_type: str) -> int:
-        upload = path == UPLOAD_PATH and content_type.startswith(MULTIPART)
-        return self.max_upload + MULTIPART_SLACK if upload else self.max_body
 
 
 class ClientGone(Exception):
@@ -138,6 +149,21 @@ async def _read_capped(receive: Receive, cap: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _counted(receive: Receive, cap: int) -> Receive:
+    """``receive`` passing the body through as it arrives; :class:`BodyTooLarge` once more than ``cap`` bytes came."""
+    size = 0
+
+    async def counted() -> dict[str, Any]:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
+        if size > cap:
+            raise BodyTooLarge(cap)
+        return message
+
+    return counted
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -1,17 +1,21 @@
-"""``POST /v1/suggest``: a JSON body (docid or path under ``api.video_root``) or a multipart upload."""
+"""``POST /v1/suggest``: a JSON body (docid or path under ``api.video_root``) or a multipart upload.
+
+The work runs on the service's video lane and the handler awaits it without holding a thread; a place in the lane
+is taken before an upload's body is read, so a full lane answers 503 (``Retry-After``) at once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from reeltag.api import suggest_service as suggest
 from reeltag.api.schemas import SuggestRequest, SuggestResponse, parse_body
-from reeltag.api.service import Refused
+from reeltag.api.service import Refused, Service
 
 router = APIRouter()
 FORM_FIELDS = ("k", "exclude", "allow", "min_score", "text")
@@ -49,18 +53,27 @@ BODIES = {
 async def suggest_tags(request: Request) -> SuggestResponse:
     service = request.app.state.service
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=len(FORM_FIELDS) + 1)
-        upload = form.get("video")
-        if not isinstance(upload, UploadFile):
-            raise Refused(422, "video", "multipart body needs a file field 'video'")
-        options = parse_body(
-            SuggestRequest, {k: _field(k, form.get(k)) for k in FORM_FIELDS if form.get(k) is not None} | {"video": "upload"}
-        )
-        data = await upload.read()
-        return await run_in_threadpool(suggest.suggest_upload, service, data, upload.filename or "video", options)
+        return await _suggest_upload(request, service)
     req = parse_body(SuggestRequest, await request.body())
     path = suggest.resolve_video(service, req.video)
-    return await run_in_threadpool(suggest.suggest, service, path, req.video, req)
+    slot = service.video_lane.reserve()
+    return await asyncio.wrap_future(slot.run(suggest.suggest, service, path, req.video, req))
+
+
+async def _suggest_upload(request: Request, service: Service) -> SuggestResponse:
+    """The lane's place first, then the body: parsed into a spooled temp file, handed to the lane as a file."""
+    slot = service.video_lane.reserve()
+    try:
+        async with request.form(max_files=1, max_fields=len(FORM_FIELDS) + 1) as form:
+            upload = form.get("video")
+            if not isinstance(upload, UploadFile):
+                raise Refused(422, "video", "multipart body needs a file field 'video'")
+            fields = {k: _field(k, form.get(k)) for k in FORM_FIELDS if form.get(k) is not None}
+            options = parse_body(SuggestRequest, fields | {"video": "upload"})
+            job = slot.run(suggest.suggest_upload, service, upload.file, upload.filename or "video", options)
+            return await asyncio.wrap_future(job)
+    finally:
+        slot.free()
 
 
 def _field(name: str, value: Any) -> Any:

@@ -16,7 +16,11 @@ def serve(project: Project, host: str, port: int, log_level: str = "info") -> No
     """Load the champions, then serve until interrupted."""
     token = project.settings.api.token
     check_bind(host, token.get_secret_value() if token else None)
-    _run(uvicorn_server(api_app_for(project), project, host=host, port=port, log_level=log_level, lifespan="on"))
+    app: Any = api_app_for(project)
+    try:
+        _run(uvicorn_server(app, project, host=host, port=port, log_level=log_level, lifespan="on"))
+    finally:
+        app.service.close()  # queued video work is dropped, not run on the way out
 
 
 def serve_review(project: Project) -> None:

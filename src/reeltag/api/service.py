@@ -1,9 +1,12 @@
-"""The serving state: project, encoder, catalogue, the current champions; no HTTP here.
+"""The serving state: project, encoder, catalogue, the current champions, the lanes; no HTTP here.
 
 :meth:`Service.start` loads everything once. Requests read ``service.champions`` once and finish on that
 object; :meth:`Service.refresh` (the watcher, every ``api.reload_s``) swaps in new champions atomically, retries a
 champion that failed to load (backoff: :class:`~reeltag.api.watcher.Backoff`) and keeps a registry that cannot be
 read apart from "no champion" (:meth:`Service.errors`).
+Slow work runs in its own bounded lane (:mod:`reeltag.api.lanes`): new query texts are encoded on the ``query``
+lane, ``/v1/suggest`` runs on the ``video`` lane within the decode ``budget``; the encoder locks each tower apart,
+so the search path never waits behind an upload.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from reeltag.api import loaders
 from reeltag.api.champions import Champions, Suggester, load_champions, now
+from reeltag.api.lanes import Lane
 from reeltag.api.metrics import ApiMetrics
 from reeltag.api.textcache import QueryVectors
 from reeltag.api.watcher import Backoff
@@ -23,6 +27,7 @@ from reeltag.project import Project
 from reeltag.rerank.catalogue import FeatureMatrix, build_matrix
 from reeltag.rerank.catalogue_loader import Catalogue, load_catalogue
 from reeltag.suggest.fusion_model import fusion_mismatch
+from reeltag.video.sampling import DecodeBudget
 
 log = logging.getLogger("reeltag.api")
 NO_CATALOGUE = (
@@ -43,8 +48,20 @@ class Service:
     def __init__(self, project: Project, encoder: Any, catalogue: Catalogue | None, metrics: ApiMetrics | None = None):
         self.project, self.encoder, self.catalogue = project, encoder, catalogue
         self.metrics = metrics or ApiMetrics()
-        self.encoder_lock = threading.Lock()  # torch modules are not promised to be thread-safe
-        self.queries = QueryVectors(self._encode_query, project.settings.api.query_cache_size)
+        api = project.settings.api
+        self.query_lane = Lane(
+            "query", workers=1, waiting=api.query_queue, retry_after_s=api.busy_retry_after_s, setting="api.query_queue"
+        )
+        self.video_lane = Lane(
+            "video",
+            workers=api.video_workers,
+            waiting=api.video_queue,
+            nice=api.video_nice,
+            retry_after_s=api.busy_retry_after_s,
+            setting="api.video_workers, api.video_queue",
+        )
+        self.budget = DecodeBudget.from_settings(api)
+        self.queries = QueryVectors(self._encode_query, api.query_cache_size)
         self.champions = Champions()
         self.registry_error: str | None = None  # why the registry could not be read at the last check
         self.retry = Backoff(first_s=project.settings.api.reload_s, max_s=project.settings.api.retry_max_s)
@@ -142,13 +159,17 @@ class Service:
         }
 
     def _encode_query(self, text: str) -> Any:
-        with self.encoder_lock:
-            return self.encoder.encode_texts([text])[0]
+        return self.query_lane.call(self.encoder.encode_texts, [text])[0]
 
     def query_vector(self, text: str) -> Any:
         vector, hit = self.queries.get(text)
         self.metrics.query_cache.labels("hit" if hit else "miss").inc()
         return vector
+
+    def close(self) -> None:
+        """Stop the lanes (jobs still queued are cancelled; running ones finish)."""
+        self.query_lane.close()
+        self.video_lane.close()
 
     def queue_missing(self, docids: list[str]) -> int:
         """Queue catalogue documents without cached features once each (unknown docids have no video to queue)."""

@@ -4,7 +4,8 @@ Key = sha256 of (video bytes hash, encoder model id, sampling key). One ``.npz``
 vectors (reranking needs them), the pooled video vector, the frame indices and timestamps, and a JSON meta
 record (model id, weights kind, sampling, source path). Entries are written to a temp file and renamed, so
 two writers of the same key never leave a half-written file (the last complete write wins; both are equal).
-An entry that cannot be read back is reported as unreadable (not hidden) and treated as missing.
+An entry that cannot be read back is reported as unreadable (not hidden) and treated as missing. A cache opened
+with ``writable=False`` is read but never written (the API's uploads: one-off files leave no entry each).
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def pool(frames: np.ndarray) -> np.ndarray:
 class FeatureCache:
     """``<folder>/<key[:2]>/<key>.npz`` files; see the module docstring."""
 
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
+    def __init__(self, folder: Path, writable: bool = True):
+        self.folder, self.writable = Path(folder), writable
         self.unreadable: list[str] = []
 
     def path(self, key: str) -> Path:

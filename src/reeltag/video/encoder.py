@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -61,11 +62,17 @@ class ResolvedWeights:
 
 
 class ClipEncoder:
-    """Image and text encoding through one open_clip model; outputs float32, L2-normalised rows."""
+    """Image and text encoding through one open_clip model; outputs float32, L2-normalised rows.
+
+    Thread-safe, one lock per tower: the image and text towers share no parameter or buffer, so a query text is
+    encoded while another thread's image batch runs (the API's search path never waits behind video work), and
+    each tower runs one forward pass at a time (torch modules are not promised to be re-entrant).
+    """
 
     def __init__(self, model: Any, tokenizer: Any, weights: ResolvedWeights, batch_size: int, device: str):
         self.model, self.tokenizer, self.weights = model, tokenizer, weights
         self.batch_size, self.device = batch_size, device
+        self._image_lock, self._text_lock = threading.Lock(), threading.Lock()
         self.image_size = _image_side(model)
         cfg = open_clip_module().get_model_preprocess_cfg(model)
         self._mean = _stat(cfg.get("mean"), open_clip_module().OPENAI_DATASET_MEAN)
@@ -100,11 +107,13 @@ class ClipEncoder:
 
     def encode_images(self, frames: np.ndarray) -> np.ndarray:
         """uint8 frames [N, H, W, 3] → float32 [N, D], unit rows."""
-        return self._batched(frames, lambda chunk: self.model.encode_image(self.image_tensor(chunk), normalize=True))
+        with self._image_lock:
+            return self._batched(frames, lambda chunk: self.model.encode_image(self.image_tensor(chunk), normalize=True))
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Texts (queries, tags, captions) → float32 [N, D], unit rows."""
-        return self._batched(list(texts), lambda chunk: self.model.encode_text(self.tokens(chunk), normalize=True))
+        with self._text_lock:
+            return self._batched(list(texts), lambda chunk: self.model.encode_text(self.tokens(chunk), normalize=True))
 
     def _batched(self, items: Any, encode: Any) -> np.ndarray:
         import torch

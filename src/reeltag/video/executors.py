@@ -12,6 +12,7 @@ from reeltag.project import Project
 from reeltag.video.cache import FeatureCache
 from reeltag.video.extraction import ExtractedVideos, LazyEncoder, extract_videos
 from reeltag.video.inputs import VideoInput
+from reeltag.video.sampling import DecodeBudget
 
 if TYPE_CHECKING:
     from reeltag.video.encoder import ClipEncoder
@@ -20,10 +21,11 @@ Progress = Callable[[int], None] | None
 Executor = Callable[[Project, Sequence[VideoInput], str, Progress], ExtractedVideos]
 
 
-def engine_inputs(project: Project, encoder: ClipEncoder | LazyEncoder | None = None) -> dict[str, Any]:
-    """The project's encoder (built on first use), video settings and feature cache, as the engine takes them."""
+def engine_inputs(project: Project, encoder: ClipEncoder | LazyEncoder | None = None, writable: bool = True) -> dict[str, Any]:
+    """The project's encoder (built on first use), video settings and feature cache (read-only unless
+    ``writable``), as the engine takes them."""
     lazy = encoder if isinstance(encoder, LazyEncoder) else LazyEncoder(project.settings.clip, project.paths, encoder)
-    return {"lazy": lazy, "video": project.settings.video, "cache": FeatureCache(project.paths.features)}
+    return {"lazy": lazy, "video": project.settings.video, "cache": FeatureCache(project.paths.features, writable)}
 
 
 def extract_locally(
@@ -33,6 +35,10 @@ def extract_locally(
     on_progress: Progress = None,
     *,
     encoder: ClipEncoder | None = None,
+    budget: DecodeBudget | None = None,
+    keep_features: bool = True,
 ) -> ExtractedVideos:
-    """The engine in this process, with ``encoder`` (or the project's, built on the first cache miss)."""
-    return extract_videos(videos, model_id, on_progress=on_progress, **engine_inputs(project, encoder))
+    """The engine in this process, with ``encoder`` (or the project's, built on the first cache miss); the API
+    passes its decode ``budget``, and ``keep_features=False`` for uploads (the cache is read, never written)."""
+    inputs = engine_inputs(project, encoder, writable=keep_features)
+    return extract_videos(videos, model_id, on_progress=on_progress, budget=budget, **inputs)

@@ -24,7 +24,7 @@ from reeltag.io import sha256_file
 from reeltag.paths import ProjectPaths
 from reeltag.video.cache import CachedFeatures, FeatureCache, feature_key, pool
 from reeltag.video.inputs import VideoInput
-from reeltag.video.sampling import Sampling
+from reeltag.video.sampling import DecodeBudget, Sampling
 
 if TYPE_CHECKING:
     from reeltag.video.encoder import ClipEncoder
@@ -87,11 +87,13 @@ def extract_videos(
     video: VideoSection,
     cache: FeatureCache,
     on_progress: Callable[[int], None] | None = None,
+    budget: DecodeBudget | None = None,
 ) -> ExtractedVideos:
     """Features of ``videos`` in input order: cache hits read back, misses decoded ahead and encoded in full
     batches; unreadable videos returned with the reason. Pass one :class:`LazyEncoder` to several calls to keep
-    one loaded model (a Dask worker process)."""
-    run = _Run(cache, lazy, video, Sampling.from_settings(video))
+    one loaded model (a Dask worker process). A video over ``budget`` (the API's) raises
+    :class:`~reeltag.errors.OverBudget`: it is refused, not quarantined."""
+    run = _Run(cache, lazy, video, Sampling.from_settings(video), budget=budget)
     bad: list[Quarantined] = []
     for prepared in prefetched(videos, lambda v: run.prepare(v, model_id), video.prefetch_videos):
         if prepared.error is not None:
@@ -149,8 +151,10 @@ class _Pending:
 class _Run:
     """One extraction: cache hits fill their slot at once; misses wait for a full encoder batch."""
 
-    def __init__(self, cache: FeatureCache, lazy: LazyEncoder, video: VideoSection, sampling: Sampling):
-        self.cache, self.lazy, self.video, self.sampling = cache, lazy, video, sampling
+    def __init__(
+        self, cache: FeatureCache, lazy: LazyEncoder, video: VideoSection, sampling: Sampling, *, budget: DecodeBudget | None
+    ):
+        self.cache, self.lazy, self.video, self.sampling, self.budget = cache, lazy, video, sampling, budget
         self.slots: list[VideoFeatures | None] = []
         self.pending: list[_Pending] = []
 
@@ -183,7 +187,7 @@ class _Run:
         from reeltag.video.frames import read_frames
 
         side = self.lazy.get().image_size
-        return read_frames(video.path, self.sampling, side, self.video.decode_threads, self.video.max_side)
+        return read_frames(video.path, self.sampling, side, self.video.decode_threads, self.video.max_side, budget=self.budget)
 
     def _flush(self) -> None:
         if not self.pending:
@@ -206,7 +210,8 @@ class _Run:
                 video_sha256=item.digest,
                 source=str(item.video.path),
             )
-            self.cache.put(entry)
+            if self.cache.writable:
+                self.cache.put(entry)
             self.slots[item.slot] = _features(item.video, entry, cached=False)
         self.pending.clear()
 

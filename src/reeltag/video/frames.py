@@ -3,7 +3,9 @@
 ``read_frames(path, sampling, side=...)`` checks the file, probes its size, then decodes only the sampled
 frames, resized ON DECODE so the short side is ``side`` and centre-cropped to ``side`` x ``side`` (the
 encoder's input). Every way a file can fail (missing, zero bytes, text, not a video, zero frames, absurd
-frame size, corrupt or truncated stream) raises :class:`reeltag.errors.UnreadableVideo` with the reason.
+frame size, corrupt or truncated stream) raises :class:`reeltag.errors.UnreadableVideo` with the reason. With a
+:class:`~reeltag.video.sampling.DecodeBudget` (the API's), a video over it raises :class:`reeltag.errors.OverBudget`:
+size, frames and duration from the probe, before any sampled frame is decoded; wall time before each sampled frame.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from reeltag.errors import UnreadableVideo
 from reeltag.video import sampling as sp
-from reeltag.video.sampling import Sampling
+from reeltag.video.sampling import Deadline, DecodeBudget, Sampling
 
 DECODE_ERRORS = (RuntimeError, decord.DECORDError, AssertionError, IndexError, ValueError)
 SNIFF_BYTES = 512
@@ -110,16 +112,21 @@ def read_frames(
     threads: int = 0,
     max_side: int = 7680,
     window: tuple[float, float] | None = None,
+    budget: DecodeBudget | None = None,
 ) -> VideoFrames:
-    """Sampled frames of ``path`` (inside ``window`` seconds if given), ``side`` x ``side`` when ``side``."""
+    """Sampled frames of ``path`` (inside ``window`` seconds if given), ``side`` x ``side`` when ``side``; within
+    ``budget`` when given."""
     path = Path(path)
+    deadline = budget.deadline() if budget else None
     check_file(path)
     meta = probe_video(path, max_side)
+    if budget:
+        budget.check(width=meta.width, height=meta.height, n_total=meta.n_total, fps=meta.fps)
     width, height = sp.decode_size(meta.width, meta.height, side) if side else (-1, -1)
     reader = _open(path, threads, width, height)
     first, stop = sp.window_frames(min(len(reader), meta.n_total), meta.fps, *(window or (None, None)))
-    indices = _choose(reader, sampling, first, stop, meta.fps)
-    frames = _decode(reader, path, indices)
+    indices = _choose(reader, sampling, first, stop, meta.fps, deadline)
+    frames = _decode(reader, path, indices, deadline)
     frames = sp.center_crop(frames, side) if side else frames
     stamps = tuple(round(float(i) / meta.fps, 4) for i in indices)
     return VideoFrames(
@@ -134,24 +141,35 @@ def read_frames(
     )
 
 
-def _choose(reader: "decord.VideoReader", sampling: Sampling, first: int, stop: int, fps: float) -> np.ndarray:
+def _choose(
+    reader: "decord.VideoReader", sampling: Sampling, first: int, stop: int, fps: float, deadline: Deadline | None
+) -> np.ndarray:
     if sampling.strategy == "fps":
         return sp.fps_indices(first, stop, fps, sampling.fps, sampling.n_frames)
     if sampling.strategy == "scene":
         candidates = sp.candidate_indices(first, stop, sampling.n_frames)
-        looks = _decode(reader, Path("scene candidates"), candidates)
+        looks = _decode(reader, Path("scene candidates"), candidates, deadline)
         return candidates[sp.scene_positions(looks, sampling.n_frames)]
     return sp.uniform_indices(first, stop, sampling.n_frames)
 
 
-def _decode(reader: "decord.VideoReader", path: Path, indices: np.ndarray) -> np.ndarray:
+def _decode(reader: "decord.VideoReader", path: Path, indices: np.ndarray, deadline: Deadline | None = None) -> np.ndarray:
     try:
-        frames = _batch(reader, [int(i) for i in indices])
+        frames = _batch(reader, [int(i) for i in indices]) if deadline is None else _in_time(reader, path, indices, deadline)
     except DECODE_ERRORS as exc:
         raise UnreadableVideo(f"{path}: frames cannot be decoded ({_reason(exc)})") from exc
     if frames.ndim != 4 or frames.shape[0] != len(indices) or frames.shape[-1] != 3:
         raise UnreadableVideo(f"{path}: decoder returned frames of shape {frames.shape}")
     return frames
+
+
+def _in_time(reader: "decord.VideoReader", path: Path, indices: np.ndarray, deadline: Deadline) -> np.ndarray:
+    """The frames one by one, the wall-time budget checked before each (one seek may overrun it by its own length)."""
+    parts = []
+    for index in indices:
+        deadline.check()
+        parts.append(_batch(reader, [int(index)]))
+    return np.concatenate(parts)
 
 
 def _batch(reader: "decord.VideoReader", indices: list[int]) -> np.ndarray:

@@ -2,14 +2,17 @@
 
 Strategies: ``uniform`` (N frames evenly spread, each at the middle of its slice), ``fps`` (one frame every
 1/fps seconds, at most N), ``scene`` (N frames placed after the largest changes between cheap candidate
-frames). :mod:`reeltag.video.frames` applies them with decord.
+frames). :mod:`reeltag.video.frames` applies them with decord, within a :class:`DecodeBudget` when given one.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from reeltag.errors import OverBudget
 
 SCENE_CANDIDATES_PER_FRAME = 4  # 'scene' looks at this many candidates per frame it keeps
 
@@ -31,6 +34,59 @@ class Sampling:
     def from_settings(cls, video: object) -> "Sampling":
         """From a ``VideoSection`` (frames_per_video, sampling, fps)."""
         return cls(getattr(video, "sampling"), getattr(video, "frames_per_video"), getattr(video, "fps"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecodeBudget:
+    """What decoding one video may cost (the API's ``[api]`` limits; batch extraction runs without one).
+
+    Size, frame count and duration are checked on the probe, before any frame is sampled: width × height × frame
+    count bounds the pixels a decoder may have to produce (a seek decodes from the keyframe before the target, so
+    a video of one keyframe costs every frame). The wall time is checked before each sampled frame.
+    """
+
+    max_pixels: int
+    max_frames: int
+    max_seconds: float
+    max_decode_s: float
+
+    @classmethod
+    def from_settings(cls, api: object) -> DecodeBudget:
+        """From an ``ApiSection`` (max_pixels_per_video, max_frames_per_video, max_video_s, max_decode_s)."""
+        return cls(
+            max_pixels=getattr(api, "max_pixels_per_video"),
+            max_frames=getattr(api, "max_frames_per_video"),
+            max_seconds=getattr(api, "max_video_s"),
+            max_decode_s=getattr(api, "max_decode_s"),
+        )
+
+    def check(self, *, width: int, height: int, n_total: int, fps: float) -> None:
+        """Raise :class:`OverBudget` naming the limit when a probed video is over one."""
+        seconds, pixels = n_total / fps, width * height * n_total
+        if n_total > self.max_frames:
+            raise OverBudget(f"{n_total} frames; at most api.max_frames_per_video={self.max_frames}")
+        if seconds > self.max_seconds:
+            raise OverBudget(f"{seconds:.1f} s long; at most api.max_video_s={self.max_seconds:g}")
+        if pixels > self.max_pixels:
+            raise OverBudget(
+                f"{width}x{height} px x {n_total} frames = {pixels:,} pixels to decode; "
+                f"at most api.max_pixels_per_video={self.max_pixels:,}"
+            )
+
+    def deadline(self) -> Deadline:
+        return Deadline(at=time.monotonic() + self.max_decode_s, seconds=self.max_decode_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deadline:
+    """The wall-time budget of one decode, started when the decode starts."""
+
+    at: float
+    seconds: float
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise OverBudget(f"decoding took over api.max_decode_s={self.seconds:g} s")
 
 
 def window_frames(n_total: int, fps: float, start_s: float | None, end_s: float | None) -> tuple[int, int]:

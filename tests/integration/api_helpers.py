@@ -23,7 +23,6 @@ from reeltag.rerank.gate import reranker_candidate
 from reeltag.rerank.model import RerankerParams
 from reeltag.suggest.fusion_model import FUSION_FILE, KNN_FILE, _log_native
 
-LOCAL = "http://127.0.0.1"  # a TestClient's base URL: the guard allows loopback Host names ("testserver" is not one)
 NO_EVIDENCE = Decision(False, ("test setup: registered by hand",), "NOT ENOUGH EVIDENCE")
 
 

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 from pydantic import ValidationError
 from review_items import review_item
 from review_session import item_id, next_panel, page_csrf, sign_in
@@ -29,7 +30,6 @@ from reeltag.review.app import ReviewConfig, create_review_app
 from reeltag.review.store import ReviewStore
 
 pytestmark = pytest.mark.robustness
-LOCAL = "http://127.0.0.1"
 RULES = TagRules(frozenset(CorpusSection().stop_tags), CorpusSection().min_tag_len, CorpusSection().max_tag_len)
 # An ISO base media file (ftyp box) carrying a script in a 'free' box: a valid MP4 head, HTML further on.
 MP4_WITH_SCRIPT = (

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 from robust_helpers import make_video  # noqa: I001 (tests/robustness helpers)
 from serving_world import rerank_body, world_service
 
@@ -108,7 +109,7 @@ def test_a_rerank_with_a_new_query_answers_while_an_upload_is_held_in_video_work
     tried.fault(f"an upload held in {where} while a new query is reranked")
     service = world_service(tmp_path)
     hold = _hold(monkeypatch, service, where)
-    with TestClient(create_app(service, watch=False)) as client, _held_upload(client, video, hold) as upload:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client, _held_upload(client, video, hold) as upload:
         answer = _in_thread(lambda: client.post("/v1/rerank", json=rerank_body("a query never encoded before")))
         assert answer is not None, f"/v1/rerank waited behind an upload held in {where}"
         assert answer.status_code == 200, answer.text
@@ -121,7 +122,7 @@ def test_a_full_video_lane_answers_503_with_retry_after_and_search_goes_on(
     tried.fault("an upload while the video lane is full")
     service = world_service(tmp_path, video_workers=1, video_queue=0)
     hold = _hold(monkeypatch, service, "decode")
-    with TestClient(create_app(service, watch=False)) as client, _held_upload(client, video, hold) as first:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client, _held_upload(client, video, hold) as first:
         for refused in (
             _in_thread(lambda: _upload(client, video)),
             _in_thread(lambda: client.post("/v1/suggest", json={"video": video.name})),
@@ -147,7 +148,7 @@ def test_a_decode_bomb_over_the_budget_is_refused_with_the_reason(tmp_path: Path
     setting, word = BUDGETS[kind]
     service = world_service(tmp_path, **setting)
     bomb = make_video(tmp_path / "bomb.mp4", *BOMB, "-g", "100000")
-    with TestClient(create_app(service, watch=False)) as client:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
         for answer in (_upload(client, bomb), client.post("/v1/suggest", json={"video": bomb.name})):
             assert answer.status_code == 413, answer.text
             assert word in answer.json()["detail"], answer.text
@@ -157,7 +158,7 @@ def test_a_decode_bomb_over_the_budget_is_refused_with_the_reason(tmp_path: Path
 
 def test_an_allow_list_over_the_cap_is_refused(tmp_path: Path, video: Path, tried) -> None:
     tried.bad_input("api", "a 60,000-tag allow list")
-    with TestClient(create_app(world_service(tmp_path), watch=False)) as client:
+    with TestClient(create_app(world_service(tmp_path), watch=False), base_url=LOCAL) as client:
         answer = client.post("/v1/suggest", json={"video": video.name, "allow": [f"t{i}" for i in range(60_000)]})
     assert answer.status_code == 422 and "api.max_allow_tags" in answer.json()["detail"], answer.text
 
@@ -165,7 +166,7 @@ def test_an_allow_list_over_the_cap_is_refused(tmp_path: Path, video: Path, trie
 def test_uploads_leave_no_feature_cache_entry_and_no_file(tmp_path: Path, video: Path, tried) -> None:
     tried.bad_input("api", "a stream of unique uploads (cache growth)")
     service = world_service(tmp_path)
-    with TestClient(create_app(service, watch=False)) as client:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
         for i in range(3):
             unique = tmp_path / f"unique{i}.mp4"
             unique.write_bytes(video.read_bytes() + f"unique {i}".encode())
@@ -183,7 +184,7 @@ def test_upload_files_left_by_a_killed_server_are_removed_at_start(tmp_path: Pat
     dead = [folder / f"{gone.stdout.strip()}-0123abcd.mp4", folder / "4f1c0ffee.mp4"]  # a dead pid's, an old-style name
     for path in dead:
         path.write_bytes(b"\0\0\0\x18ftypmp42")
-    with TestClient(create_app(service, watch=False)):
+    with TestClient(create_app(service, watch=False), base_url=LOCAL):
         assert not any(p.exists() for p in dead)
 
 
@@ -193,7 +194,7 @@ def test_a_manifest_under_the_video_root_is_not_read_as_one(tmp_path: Path, vide
     (tmp_path / "m.csv").write_text(f"path\n{video.name}\n", encoding="utf-8")
     (tmp_path / "m.jsonl").write_text(json.dumps({"path": video.name}) + "\n", encoding="utf-8")
     (tmp_path / "link.mp4").symlink_to(tmp_path / "m.csv")
-    with TestClient(create_app(world_service(tmp_path), watch=False)) as client:
+    with TestClient(create_app(world_service(tmp_path), watch=False), base_url=LOCAL) as client:
         answer = client.post("/v1/suggest", json={"video": name})
     assert answer.status_code == 415 and "not a video file" in answer.json()["detail"], answer.text
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 
 from flows import server
 from reeltag.errors import BadInput
@@ -150,7 +151,7 @@ def test_a_champion_that_failed_to_load_is_retried_and_not_ready_meanwhile(tmp_r
 
     tried.fault("champion artifacts briefly missing while the alias moves")
     service = Service.start(Project.open(tmp_root, api={"reload_s": 0.05, "retry_max_s": 0.2}), encoder=FakeEncoder())
-    with TestClient(create_app(service, watch=True)) as client:
+    with TestClient(create_app(service, watch=True), base_url=LOCAL) as client:
         assert client.get("/readyz").json()["rerank"] is True and service.champions.reranker.version == "1"
         flaky.failing, flaky.reranker = {"2"}, "2"
         _wait_for(lambda: flaky.loads.count("2") >= 2)
@@ -213,7 +214,7 @@ def test_the_api_on_a_root_without_a_tracking_store_says_so_and_creates_none(tmp
     tried.fault("API started on a root whose tracking store is missing")
     service = Service.start(Project.open(tmp_root), encoder=FakeEncoder())
     assert not (tmp_root / "mlruns").exists()
-    with TestClient(create_app(service, watch=False)) as client:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503
         assert "no tracking store" in ready.json()["errors"]["registry"]
@@ -230,7 +231,7 @@ def test_an_unreadable_registry_is_named_in_readyz_not_reported_as_no_champion(t
     (tmp_root / "mlruns").mkdir()
     (tmp_root / "mlruns" / "mlflow.db").write_bytes(b"this is not a sqlite database" * 100)
     service = Service.start(Project.open(tmp_root), encoder=FakeEncoder())
-    with TestClient(create_app(service, watch=False)) as client:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
         errors = client.get("/readyz").json()["errors"]
     assert "registry" in errors and "not a database" in errors["registry"]
     assert not any("no champion" in why for why in errors.values())
@@ -258,7 +259,7 @@ def test_a_rerank_api_without_a_catalogue_says_so(
     with caplog.at_level("WARNING", logger="reeltag.api"):
         service = Service.start(Project.open(tmp_root), encoder=FakeEncoder())
     assert any("api.catalogue" in r.getMessage() for r in caplog.records)
-    with TestClient(create_app(service, watch=False)) as client:
+    with TestClient(create_app(service, watch=False), base_url=LOCAL) as client:
         assert "api.catalogue" in client.get("/readyz").json()["errors"]["catalogue"]
         models = client.get("/v1/models").json()
         assert "api.catalogue" in models["errors"]["catalogue"] and models["catalogue"]["configured"] is False

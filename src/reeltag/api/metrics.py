@@ -14,7 +14,8 @@ LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.
 
 
 class ApiMetrics:
-    """Request counts by route and status, latency histograms, query-vector cache, missing features, swaps."""
+    """Request counts by route and status, latency histograms, query-vector cache, missing features, swaps, the A/B
+    store's dropped rows and lock refusals."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -31,6 +32,15 @@ class ApiMetrics:
         self.missing = Counter("reeltag_api_missing_features", "Rerank candidates without cached features.", registry=reg)
         self.swaps = Counter("reeltag_api_champion_swaps", "Champions swapped in while serving.", ["model"], registry=reg)
         self.refused = Counter("reeltag_api_champion_refused", "Champions that failed to load.", ["model"], registry=reg)
+        self.ab_dropped = Counter(
+            "reeltag_ab_store_dropped",
+            "A/B store rows not stored: the store is at ab.online.max_store_mb.",
+            ["rows"],
+            registry=reg,
+        )
+        self.ab_locked = Counter(
+            "reeltag_ab_store_locked", "A/B store writes answered 503: another process held the lock.", registry=reg
+        )
 
     def observe(self, route: str, status: int, seconds: float) -> None:
         self.requests.labels(route, str(status)).inc()

@@ -1,5 +1,5 @@
-"""The OpenAPI document at ``/openapi.json``: request bodies from the pydantic models (strict; their nested models
-under ``components/schemas``, so every ``$ref`` resolves), every route's answers (200 and the 4xx/503 error body it
+"""The OpenAPI document at ``/openapi.json``: request bodies and the error body from the pydantic models (strict;
+their nested models under ``components/schemas``, so every ``$ref`` resolves), every route's answers (200 and the 4xx/503 error body it
 can give), the bounds that come from settings (``api.max_*``, ``ab.online.max_events``), and the bearer scheme
 when ``api.token`` is set (the health probes stay open)."""
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from reeltag.config import Settings
 
 REF = "#/components/schemas/{model}"
-BODY_MODELS: tuple[type[BaseModel], ...] = (RerankRequest, SuggestRequest, FeedbackRequest)
+COMPONENT_MODELS: tuple[type[BaseModel], ...] = (RerankRequest, SuggestRequest, FeedbackRequest, ErrorBody)
 OPEN_PATHS = ("/healthz", "/readyz")
 WHY = {
     400: "Content-Length is not a number of bytes.",
@@ -42,9 +42,11 @@ def body_of(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def answers(*codes: int, guarded: bool = True) -> dict[int | str, dict[str, Any]]:
-    """The error answers of a route: ``codes`` plus the guard's (400, 413; 401 and 403 unless a health probe)."""
+    """The error answers of a route: ``codes`` plus the guard's (400, 413; 401 and 403 unless a health probe), each
+    the JSON :class:`ErrorBody` (whatever the route's own media type: ``/metrics`` answers text)."""
     common = (400, 401, 403, 413) if guarded else (400, 413)
-    return {code: {"model": ErrorBody, "description": WHY[code]} for code in sorted({*common, *codes})}
+    error = {"application/json": {"schema": {"$ref": REF.format(model=ErrorBody.__name__)}}}
+    return {code: {"description": WHY[code], "content": error} for code in sorted({*common, *codes})}
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -61,7 +63,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 def document(app: FastAPI, settings: Settings) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(models_json_schema([(m, "validation") for m in BODY_MODELS], ref_template=REF)[1]["$defs"])
+    schemas.update(models_json_schema([(m, "validation") for m in COMPONENT_MODELS], ref_template=REF)[1]["$defs"])
     for where, keyword, value in _bounds(settings):
         _typed(_at(schema, where))[keyword] = value
     if settings.api.token is not None:

@@ -30,11 +30,16 @@ def resolve_video(service: Service, name: str) -> Path:
     root = service.project.settings.api.video_root
     if root is None:
         raise Refused(404, "video", f"{name[:200]!r} is not a catalogue docid, and api.video_root is not set (no paths)")
-    base = resolve_path(root)
-    target = resolve_path(Path(name) if Path(name).is_absolute() else base / name)
-    if not target.is_relative_to(base):
+    try:
+        base = resolve_path(root)
+        target = resolve_path(Path(name) if Path(name).is_absolute() else base / name)
+        inside = target.is_relative_to(base)
+        found = inside and target.is_file()
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system
+        raise Refused(422, "video", f"{name[:200]!r} is not a usable path: {exc}") from None
+    if not inside:
         raise Refused(403, "video", f"path {name[:200]!r} leaves api.video_root; only files under it are read")
-    if not target.is_file():
+    if not found:
         raise Refused(404, "video", f"no video {name[:200]!r} under api.video_root")
     return target
 

@@ -47,9 +47,8 @@ class OnlineSummary:
     reasons: tuple[str, ...]
     run_id: str | None = None
     arms: tuple[str, str] = ("engine", "champion")  # (control, treatment) of the deltas and the win share
-    dropped: dict[str, int] = field(
-        default_factory=dict
-    )  # store rows dropped that day: {"cap/events": n, "retention/requests": m}
+    # store rows dropped that day, by reason and table: {"cap/events": n, "retention/requests": m}
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
 def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:

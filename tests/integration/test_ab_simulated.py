@@ -21,7 +21,7 @@ from ab_helpers import api_process, experiment_log
 from api_helpers import champion_params, register_reranker_version
 from test_api import search_requests
 
-from reeltag.ab.events import Log
+from reeltag.ab.event_log import Log
 from reeltag.ab.online_day import run_ab_online, summarise
 from reeltag.ab.online_stats import Delta, SampleRatio, WinShare
 from reeltag.config import AbOnlineSection

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from reeltag.ab.events import QueryCounts
+from reeltag.ab.event_log import QueryCounts
 from reeltag.ab.online import assign, team_draft
 from reeltag.ab.online_stats import deltas, outcomes, sample_ratio, win_share
 

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from reeltag.ab.events import EventStore, Log, read_log
+from reeltag.ab.event_log import Log, read_log
+from reeltag.ab.events import EventStore
 from reeltag.ab.online_stats import (
     Delta,
     SampleRatio,

@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from reeltag.ab.events import EventStore, read_log
+from reeltag.ab.event_log import read_log
+from reeltag.ab.events import EventStore
 from reeltag.demo.api_child import api_child
 from reeltag.demo.simulated_users import Simulated, simulate_users
 from reeltag.errors import BadInput

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from reeltag.ab.events import Event, EventStore, ServedRequest, read_log
+from reeltag.ab.event_log import read_log
+from reeltag.ab.events import Event, EventStore, ServedRequest
 from reeltag.ab.online import assign
 from reeltag.config import AbOnlineSection
 

@@ -416,19 +416,61 @@ class AbOnlineSection(Section):
     """``[ab.online]``: the online search experiment (engine vs champion CLIPRerank, or either against the
     registry's challenger); no name = none running."""
 
-    name: str = Field("", description="Experiment name (a slug); empty = no experiment, /v1/rerank as before.")
+    name: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,99})?$",
+        description="Experiment name (a slug: letters, digits, . _ -; at most 100); empty = no experiment, /v1/rerank as before.",
+    )
     variants: dict[str, float] = Field(
         {"engine": 50.0, "champion": 50.0},
         description="Variant → traffic share (any positive scale): two of engine, champion, challenger.",
     )
     method: Literal["split", "interleave"] = Field("split", description="split: one variant per user; interleave: team-draft.")
-    salt: str = Field("", description="Hash salt of the assignment (default: the experiment name).")
+    salt: SecretStr | None = Field(
+        None,
+        description="Hash salt of the assignment (REELTAG_AB__ONLINE__SALT); unset = a random one generated once per "
+        "experiment and kept beside the store (data/ab/<name>.salt, mode 0600). Never logged nor answered.",
+    )
+    simulated: bool = Field(
+        False,
+        description="Label every request of this experiment simulated (demo and test traffic; set by whoever runs "
+        "the server, never by a client): its days are judged NOT ENOUGH EVIDENCE.",
+    )
     start: datetime | None = Field(None, description="Window start (UTC, ISO); feedback before it is refused.")
     end: datetime | None = Field(None, description="Window end (UTC, ISO); feedback after it is refused.")
     top: int = Field(10, ge=1, le=1000, description="Success = a click or play at a position ≤ top; CTR@top.")
     bootstrap: int = Field(1000, ge=100, le=100_000, description="Per-user bootstrap resamples of each difference.")
     srm_p: float = Field(0.001, gt=0.0, lt=1.0, description="Sample-ratio mismatch when the chi-square p is below this.")
     max_events: int = Field(1000, ge=1, le=1_000_000, description="Most events in one /v1/feedback body.")
+    max_clock_skew_s: float = Field(
+        300.0,
+        ge=0.0,
+        le=86_400.0,
+        description="A feedback ts may lie at most this far after the server's clock or before its request was served, seconds.",
+    )
+    busy_timeout_s: float = Field(
+        2.0,
+        gt=0.0,
+        le=60.0,
+        description="How long a write waits for another process's lock on events.db before the API answers 503 with "
+        "Retry-After (and refuses store writes at once for as long again), seconds.",
+    )
+    store_workers: int = Field(
+        2, ge=1, le=64, description="Threads of the store's own executor in `reeltag api` (other routes never wait on them)."
+    )
+    retention_days: float = Field(
+        90.0,
+        gt=0.0,
+        le=36_500.0,
+        description="Requests (with their events) and refusals older than this are deleted when the store opens and "
+        "when it reaches max_store_mb, days.",
+    )
+    max_store_mb: float = Field(
+        1024.0,
+        gt=0.0,
+        le=1_000_000.0,
+        description="Most live data in events.db, MiB: past it (after the retention) new rows are dropped and counted.",
+    )
 
     @field_validator("variants")
     @classmethod

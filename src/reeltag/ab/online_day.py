@@ -5,12 +5,13 @@ and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from reeltag.ab.events import EventStore, Log, read_log
+from reeltag.ab.event_log import Log, read_log
+from reeltag.ab.events import EventStore
 from reeltag.ab.online_stats import (
     Delta,
     SampleRatio,
@@ -47,6 +48,8 @@ class OnlineSummary:
     reasons: tuple[str, ...]
     run_id: str | None = None
     arms: tuple[str, str] = ("engine", "champion")  # (control, treatment) of the deltas and the win share
+    # store rows dropped that day, by reason and table: {"cap/events": n, "retention/requests": m}
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
 def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:
@@ -86,8 +89,11 @@ def _interleaving_wins(log: Log, names: tuple[str, str]) -> WinShare:
 
 
 def judge(found: dict, project: Project) -> Decision:
-    """GO needs a success gain whose CI is above 0 (or a win share whose CI is above ½), no SRM, real users."""
+    """GO needs a success gain whose CI is above 0 (or a win share whose CI is above ½), no SRM, real users (the
+    server's ``[ab.online] simulated`` labels requests, never a client), nothing dropped at the store's cap."""
     warnings = ["simulated users (demo or test traffic)"] if found["simulated"] else []
+    capped = sum(n for kind, n in found.get("dropped", {}).items() if kind.startswith("cap/"))
+    warnings += [f"{capped} rows of the day not stored: the event store was at ab.online.max_store_mb"] if capped else []
     if found["wins"] is not None:
         w: WinShare = found["wins"]
         metrics, reference = {"win_share": w.share}, {"win_share": 0.5}
@@ -115,9 +121,10 @@ def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> O
         raise NotFound("no online experiment configured ([ab.online] name is empty)")
     day = day or (datetime.now(UTC) - timedelta(days=1)).date()
     since = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-    found = summarise(
-        read_log(EventStore(project.paths.ab_events_db).create(), cfg.name, since, since + 86_400, cfg.top), cfg, seed
-    )
+    store = EventStore.of(project).create()
+    found = summarise(read_log(store, cfg.name, since, since + 86_400, cfg.top), cfg, seed) | {
+        "dropped": store.dropped(day.isoformat())
+    }
     decision = judge(found, project)
     summary = OnlineSummary(
         experiment=cfg.name,
@@ -146,6 +153,7 @@ def _metrics(s: OnlineSummary) -> dict[str, float]:
         }
     if s.srm is not None:
         out |= {"srm/p_value": s.srm.p_value, "srm/mismatch": float(s.srm.mismatch)}
+    out |= {f"store/dropped/{kind}": n for kind, n in s.dropped.items()}
     return {k: float(v) for k, v in out.items() if np.isfinite(v)}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from reeltag.ab.events import QueryCounts
+from reeltag.ab.event_log import QueryCounts
 
 METRICS = ("success", "ctr", "rr", "abandonment")
 RESAMPLE_CHUNK = 100

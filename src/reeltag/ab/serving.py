@@ -1,5 +1,7 @@
 """What an online experiment shows one request (pure): the window, the user's variant, or a team-draft
-interleaving of the two arms' rankings (engine, champion or challenger: see :func:`arms`)."""
+interleaving of the two arms' rankings (engine, champion or challenger: see :func:`arms`). ``salt`` is the
+experiment's secret assignment salt (``[ab.online] salt``, or the one kept beside the event store): never the name,
+which every answer carries, so a client cannot choose its arm."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from reeltag.ab.online import assign, coin_flips, team_draft
 from reeltag.config import AbOnlineSection
 
 INTERLEAVED = "interleaved"
-SIMULATED_PREFIX = "sim-"  # user ids of simulated users (demo and tests); their requests are labelled simulated
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,10 +36,6 @@ def running(cfg: AbOnlineSection, now: datetime) -> bool:
     return bool(cfg.name) and in_window(cfg, now)
 
 
-def salt_of(cfg: AbOnlineSection) -> str:
-    return cfg.salt or cfg.name
-
-
 def arms(cfg: AbOnlineSection) -> tuple[str, str]:
     """(control, treatment): the engine when it is a variant, else the champion, is the control."""
     control = "engine" if "engine" in cfg.variants else "champion"
@@ -50,23 +47,23 @@ def uses_challenger(cfg: AbOnlineSection) -> bool:
     return bool(cfg.name) and "challenger" in cfg.variants
 
 
-def variant_of(cfg: AbOnlineSection, user: str) -> str:
+def variant_of(cfg: AbOnlineSection, user: str, *, salt: str) -> str:
     """The user's variant (``split``), or ``interleaved``."""
-    return assign(salt_of(cfg), user, cfg.variants) if cfg.method == "split" else INTERLEAVED
+    return assign(salt, user, cfg.variants) if cfg.method == "split" else INTERLEAVED
 
 
-def rankings_needed(cfg: AbOnlineSection, user: str) -> tuple[str, ...]:
+def rankings_needed(cfg: AbOnlineSection, user: str, *, salt: str) -> tuple[str, ...]:
     """The variants whose rankings :func:`arrange` needs for this user."""
-    variant = variant_of(cfg, user)
+    variant = variant_of(cfg, user, salt=salt)
     return arms(cfg) if variant == INTERLEAVED else (variant,)
 
 
-def arrange(cfg: AbOnlineSection, user: str, request_id: str, rankings: Mapping[str, Sequence[str]]) -> Arranged:
+def arrange(cfg: AbOnlineSection, user: str, request_id: str, rankings: Mapping[str, Sequence[str]], *, salt: str) -> Arranged:
     """``split``: the ranking of the user's variant; ``interleave``: team-draft of the two arms' rankings (coins
     seeded by the request); ``rankings`` holds (at least) the variants :func:`rankings_needed` names."""
-    variant = variant_of(cfg, user)
+    variant = variant_of(cfg, user, salt=salt)
     if variant != INTERLEAVED:
         return Arranged(variant=variant, docids=tuple(rankings[variant]), teams=None)
     a, b = arms(cfg)
-    mixed = team_draft((a, rankings[a]), (b, rankings[b]), coin_flips(salt_of(cfg), request_id))
+    mixed = team_draft((a, rankings[a]), (b, rankings[b]), coin_flips(salt, request_id))
     return Arranged(variant=INTERLEAVED, docids=mixed.docids, teams=mixed.teams)

@@ -12,9 +12,10 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from reeltag import __version__
-from reeltag.api import feedback, routes_ops, routes_rerank, routes_suggest
+from reeltag.api import feedback, openapi, routes_ops, routes_rerank, routes_suggest
 from reeltag.api.experiment import Experiment
 from reeltag.api.guard import BodyTooLarge, Guard
 from reeltag.api.lanes import Busy
@@ -36,13 +37,13 @@ def create_app(
 ) -> Any:
     """The ASGI app: metrics outermost, then nosniff and CSP headers, the guard (Host, token, content type, body
     cap), then FastAPI; ``mounts`` are self-contained sub-apps (the staff review app at ``/review``)."""
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with Swagger UI and ReDoc served from the package, never a CDN
         title="reeltag API",
         version=__version__,
         lifespan=_lifespan(service, watch),
         description="Hashtag suggestion and CLIPRerank for other systems (see the README, 'HTTP API').",
     )
-    app.state.service, app.state.experiment = service, Experiment.for_project(service.project)
+    app.state.service, app.state.experiment = service, Experiment.for_project(service.project, service.metrics)
     app.state.experiment.require_arms(service.champions)
     for router in (routes_ops.router, routes_rerank.router, routes_suggest.router, feedback.router):
         app.include_router(router)
@@ -51,6 +52,7 @@ def create_app(
     for prefix, sub_app in mounts:
         app.mount(prefix, sub_app)
     _add_error_bodies(app)
+    openapi.install(app, service.project.settings)
     cfg = service.project.settings.api
     token = cfg.token.get_secret_value() if cfg.token else None
     return Measured(SecurityHeaders(Guard.of(app, cfg, cfg.host, token)), service)
@@ -73,7 +75,8 @@ def _lifespan(service: Service, watch: bool) -> Any:
 def _add_error_bodies(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=exc.status)
+        retry = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else None
+        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=exc.status, headers=retry)
 
     @app.exception_handler(Busy)
     async def busy(_: Request, exc: Busy) -> JSONResponse:

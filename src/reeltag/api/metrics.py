@@ -16,7 +16,7 @@ LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.
 
 class ApiMetrics:
     """Request counts by route and status, latency histograms, query-vector cache, missing features, swaps, champions
-    that failed to load (attempts, pending), registry read errors."""
+    that failed to load (attempts, pending), registry read errors, the A/B store's dropped rows and lock refusals."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -41,6 +41,15 @@ class ApiMetrics:
         )
         self.registry_errors = Counter(
             "reeltag_api_registry_errors", "Champion checks that could not read the registry.", registry=reg
+        )
+        self.ab_dropped = Counter(
+            "reeltag_ab_store_dropped",
+            "A/B store rows not stored: the store is at ab.online.max_store_mb.",
+            ["rows"],
+            registry=reg,
+        )
+        self.ab_locked = Counter(
+            "reeltag_ab_store_locked", "A/B store writes answered 503: another process held the lock.", registry=reg
         )
 
     def observe(self, route: str, status: int, seconds: float) -> None:

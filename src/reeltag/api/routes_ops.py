@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from reeltag.api.openapi import answers
+from reeltag.api.schemas import Readiness
 
 if TYPE_CHECKING:
     from reeltag.api.service import Service
@@ -13,7 +16,7 @@ if TYPE_CHECKING:
 router = APIRouter()
 
 
-@router.get("/healthz", tags=["ops"], summary="The process is up.")
+@router.get("/healthz", tags=["ops"], responses=answers(guarded=False), summary="The process is up.")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -21,6 +24,9 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     tags=["ops"],
+    response_model=Readiness,
+    responses=answers(guarded=False)
+    | {503: {"model": Readiness, "description": "No champion can serve yet, or a named one failed to load."}},
     summary="Champions are loaded: 503 until a capability can serve, and while a named champion failed to load.",
 )
 def readyz(request: Request) -> Response:
@@ -36,13 +42,24 @@ def readyz(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if service.ready else 503)
 
 
-@router.get("/v1/models", tags=["ops"], summary="Champion versions serving now, weights kind, when each was loaded.")
+@router.get(
+    "/v1/models",
+    tags=["ops"],
+    responses=answers(),
+    summary="Champion versions serving now, weights kind, when each was loaded.",
+)
 def models(request: Request) -> dict[str, Any]:
     service: Service = request.app.state.service
     return service.models()
 
 
-@router.get("/metrics", tags=["ops"], summary="Prometheus text: requests, latency, query cache, missing features.")
+@router.get(
+    "/metrics",
+    tags=["ops"],
+    response_class=PlainTextResponse,
+    responses=answers(),
+    summary="Prometheus text: requests, latency, query cache, missing features, the A/B store's dropped rows.",
+)
 def metrics(request: Request) -> Response:
     body, content_type = request.app.state.service.metrics.render()
     return Response(body, media_type=content_type)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
 from reeltag.api import suggest_service as suggest
+from reeltag.api.openapi import REF, answers
 from reeltag.api.schemas import SuggestRequest, SuggestResponse, parse_body
 from reeltag.api.service import Refused, Service
 
@@ -23,17 +24,18 @@ BODIES = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": SuggestRequest.model_json_schema()},
+            "application/json": {"schema": {"$ref": REF.format(model="SuggestRequest")}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "required": ["video"],
+                    "additionalProperties": False,
                     "properties": {
                         "video": {"type": "string", "format": "binary"},
-                        "k": {"type": "integer"},
+                        "k": {"type": "integer", "minimum": 1},
                         "exclude": {"type": "string", "description": "JSON list or space-separated tags"},
                         "allow": {"type": "string", "description": "JSON list or space-separated tags"},
-                        "min_score": {"type": "number"},
+                        "min_score": {"type": "number", "minimum": -1.0, "maximum": 1.0},
                         "text": {"type": "string", "description": "Title/description of the video (optional)"},
                     },
                 }
@@ -48,6 +50,7 @@ BODIES = {
     response_model=SuggestResponse,
     tags=["tags"],
     openapi_extra=BODIES,
+    responses=answers(403, 404, 413, 415, 422, 503),
     summary="Ranked hashtags for one video (a catalogue docid, a path under api.video_root, or an upload), with its optional text.",
 )
 async def suggest_tags(request: Request) -> SuggestResponse:
@@ -65,9 +68,11 @@ async def _suggest_upload(request: Request, service: Service) -> SuggestResponse
     slot = service.video_lane.reserve()
     try:
         async with request.form(max_files=1, max_fields=len(FORM_FIELDS) + 1) as form:
-            upload = form.get("video")
+            upload, unknown = form.get("video"), sorted(set(form) - {"video", *FORM_FIELDS})
             if not isinstance(upload, UploadFile):
                 raise Refused(422, "video", "multipart body needs a file field 'video'")
+            if unknown:
+                raise Refused(422, unknown[0][:80], f"unknown form field; the fields are video, {', '.join(FORM_FIELDS)}")
             fields = {k: _field(k, form.get(k)) for k in FORM_FIELDS if form.get(k) is not None}
             options = parse_body(SuggestRequest, fields | {"video": "upload"})
             job = slot.run(suggest.suggest_upload, service, upload.file, upload.filename or "video", options)
@@ -87,3 +92,5 @@ def _field(name: str, value: Any) -> Any:
         return json.loads(text) if text.startswith("[") else text.split()
     except json.JSONDecodeError as exc:
         raise Refused(422, name, f"not a JSON list of tags: {exc}") from None
+    except RecursionError:
+        raise Refused(422, name, "not a JSON list of tags: nested too deeply") from None

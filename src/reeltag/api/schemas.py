@@ -14,16 +14,39 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Candidate(Strict):
+class StrictBody(Strict):
+    """A request body: no unknown fields and no coercion (``"1.5"``, ``true`` or ``false`` for a number is 422)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 503 answer: the reason, and the field it is about when there is one."""
+
+    detail: str = Field(description="What was wrong and what to do.")
+    field: str | None = Field(None, description="The body field or setting it is about (dotted path).")
+    errors: list[dict[str, Any]] | None = Field(None, description="Schema errors: up to 20 of them, each with loc, msg, type.")
+
+
+class Readiness(BaseModel):
+    ready: bool
+    rerank: bool
+    suggest: bool
+    errors: dict[str, str] = Field(description="Why a champion is not served, by model.")
+
+
+class Candidate(StrictBody):
     docid: str = Field(min_length=1, max_length=HARD_TEXT_CAP, description="Document id (catalogue key).")
     score: float = Field(allow_inf_nan=False, description="The engine's score (finite).")
     rank: int | None = Field(None, ge=0, description="The engine's rank; breaks score ties (then docid).")
 
 
-class RerankRequest(Strict):
+class RerankRequest(StrictBody):
     query: str = Field(min_length=1, max_length=HARD_TEXT_CAP, description="Query text (≤ api.max_query_chars).")
     qid: str | None = Field(None, max_length=HARD_TEXT_CAP, description="Query id, echoed back.")
-    candidates: list[Candidate] = Field(description="The engine's top-k (1 to api.max_candidates, distinct docids).")
+    candidates: list[Candidate] = Field(
+        min_length=1, description="The engine's top-k (1 to api.max_candidates, distinct docids)."
+    )
     depth: int | None = Field(None, ge=1, description="Rerank only the top-depth (default: the champion's depth).")
     alpha: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False, description="Weight of CLIP (default: champion's).")
     user: str | None = Field(None, min_length=1, max_length=256, description="User or session id ([ab.online] assignment).")
@@ -62,7 +85,7 @@ class RerankResponse(Strict):
     experiment: OnlineArm | None = Field(None, description="The online experiment's variant (or teams) when one ran.")
 
 
-class SuggestRequest(Strict):
+class SuggestRequest(StrictBody):
     video: str = Field(min_length=1, max_length=4096, description="A catalogue docid, or a path under api.video_root.")
     k: int | None = Field(None, ge=1, description="Tags to return (≤ api.max_k; default mapper.k).")
     exclude: list[str] = Field(default_factory=list, max_length=10_000, description="Tags never suggested.")
@@ -108,9 +131,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def parse_body(model: type[M], raw: bytes | Any) -> M:
-    """``model`` from JSON bytes (or already-parsed data); the first error names its field."""
+    """``model`` from JSON bytes, strictly (or from form fields, which are text: numbers from their text); the
+    first error names its field."""
     try:
-        return model.model_validate_json(raw) if isinstance(raw, (bytes, str)) else model.model_validate(raw)
+        return model.model_validate_json(raw) if isinstance(raw, (bytes, str)) else model.model_validate(raw, strict=False)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

@@ -37,11 +37,12 @@ NO_CATALOGUE = (
 
 
 class Refused(Exception):
-    """A request the API answers 4xx (or 503 while a model is missing), with the field and the reason."""
+    """A request the API answers 4xx (or 503 while a model is missing or a store is locked), with the field and the
+    reason; ``retry_after_s`` becomes the ``Retry-After`` header."""
 
-    def __init__(self, status: int, field: str, reason: str):
+    def __init__(self, status: int, field: str, reason: str, *, retry_after_s: int | None = None):
         super().__init__(reason)
-        self.status, self.field, self.reason = status, field, reason
+        self.status, self.field, self.reason, self.retry_after_s = status, field, reason, retry_after_s
 
 
 class Service:

@@ -24,8 +24,11 @@ STOP_S = 20.0
 
 
 @contextmanager
-def api_child(root: Path, log: Path, args: Sequence[str] = (), startup_s: float = STARTUP_S) -> Iterator[str]:
-    """The base URL of ``reeltag api --root root [args]`` serving on 127.0.0.1 until the block ends."""
+def api_child(
+    root: Path, log: Path, args: Sequence[str] = (), startup_s: float = STARTUP_S, need_reranker: bool = True
+) -> Iterator[str]:
+    """The base URL of ``reeltag api --root root [args]`` serving on 127.0.0.1 until the block ends (ready: it
+    answers ``/healthz``, and with ``need_reranker`` its ``/readyz`` says the reranker is loaded)."""
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-c", CLI, "api", "--root", str(root), "--host", "127.0.0.1", "--port", str(port), *args]
@@ -33,7 +36,7 @@ def api_child(root: Path, log: Path, args: Sequence[str] = (), startup_s: float 
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_for_reranker(proc, url, startup_s, log)
+        _wait_for(proc, url, startup_s, log, need_reranker)
         yield url
     finally:
         stop_process(proc)
@@ -46,17 +49,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_reranker(proc: subprocess.Popen, url: str, startup_s: float, log: Path) -> None:
+def _wait_for(proc: subprocess.Popen, url: str, startup_s: float, log: Path, need_reranker: bool) -> None:
     deadline = time.monotonic() + startup_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ReeltagError(f"reeltag api exited with {proc.returncode} before it was ready; see {log}")
         try:
-            ready = httpx.get(f"{url}/readyz", timeout=2.0)
+            ready = httpx.get(f"{url}/{'readyz' if need_reranker else 'healthz'}", timeout=2.0)
         except httpx.HTTPError:
             ready = None
         if ready is not None and ready.status_code == 200:
-            if not ready.json().get("rerank"):
+            if need_reranker and not ready.json().get("rerank"):
                 raise ReeltagError(f"reeltag api serves no reranker (no reeltag.reranker champion): {ready.json()}")
             return
         time.sleep(0.5)

@@ -1,6 +1,6 @@
 """Step ``simulate_online_experiment`` (the demo's, and only with the demo's data): simulated users
-(:mod:`reeltag.demo.simulated_users`: the position-biased cascade click model on the search set's qrels; ids ``sim-…``, so
-every request is labelled simulated) send the search set's topics with the engine's base-run candidates to a real
+(:mod:`reeltag.demo.simulated_users`: the position-biased cascade click model on the search set's qrels; the demo's
+``[ab.online] simulated = true`` labels every request simulated) send the search set's topics with the engine's base-run candidates to a real
 ``reeltag api`` child process (``[ab.online]`` of the project assigns them) and their clicks to ``/v1/feedback``.
 The ``ab-online`` flow then aggregates the day.
 
@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from reeltag.ab.events import EventStore, read_log
+from reeltag.ab.event_log import read_log
+from reeltag.ab.events import EventStore
 from reeltag.demo.api_child import api_child
 from reeltag.demo.simulated_users import Simulated, simulate_users
 from reeltag.errors import BadInput
@@ -69,7 +70,7 @@ def _send(url: str, search: Path, queries: int, users: int, seed: int) -> Simula
 
 def _served_on(project: Project, name: str, day: date) -> int:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-    return len(read_log(EventStore(project.paths.ab_events_db).create(), name, start, start + 86_400).users)
+    return len(read_log(EventStore.of(project).create(), name, start, start + 86_400).users)
 
 
 def _serving_reranker(project: Project) -> str | None:

@@ -1,6 +1,7 @@
-"""Simulated users (demo and tests only; their ids start with ``sim-`` so every request they make is labelled
-simulated): a position-biased cascade click model driven by qrels, querying and giving feedback through the
-real HTTP API."""
+"""Simulated users (demo and tests only): a position-biased cascade click model driven by qrels, querying and
+giving feedback through the real HTTP API. Their ids (``sim-N``) label nothing: the server labels an experiment's
+requests simulated from its own settings (``[ab.online] simulated = true``, as the demo's toml has), never from
+what a client sends."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-
-from reeltag.ab.serving import SIMULATED_PREFIX
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +58,7 @@ def simulate_users(
     POST /v1/rerank with the user, then POST /v1/feedback with the cascade model's clicks."""
     rng, qids, clicks, refused = np.random.default_rng(seed), sorted(requests), 0, 0
     for _ in range(queries):
-        qid, user = qids[rng.integers(len(qids))], f"{SIMULATED_PREFIX}{rng.integers(users)}"
+        qid, user = qids[rng.integers(len(qids))], f"sim-{rng.integers(users)}"
         answer = client.post("/v1/rerank", json={**requests[qid], "user": user})
         answer.raise_for_status()
         body = answer.json()

@@ -31,7 +31,7 @@ QUICK_SECTIONS = (
 )
 INPUTS = "inputs"
 # The simulated online A/B after tune-rerank (``[ab.online]`` of the demo's toml): (queries, users), quick or not
-DEMO_EXPERIMENT = '[ab.online]\nname = "demo-search"\nmethod = "split"\n\n'
+DEMO_EXPERIMENT = '[ab.online]\nname = "demo-search"\nmethod = "split"\nsimulated = true\n\n'
 SIMULATED_TRAFFIC = {False: (300, 60), True: (80, 30)}
 
 

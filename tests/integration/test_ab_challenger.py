@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_helpers import LOCAL, register_reranker_version
+from api_helpers import register_reranker_version
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 from test_api import search_requests
 from typer.testing import CliRunner
 

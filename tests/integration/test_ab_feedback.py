@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from ab_helpers import api_process, experiment_log
-from api_helpers import LOCAL
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 from test_api import search_requests
 
 from reeltag.ab.events import EventStore

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import LOCAL
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 from typer.testing import CliRunner
 
 from reeltag import quarantine

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import LOCAL
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 
 from reeltag.api.server import api_app_for
 from reeltag.project import Project

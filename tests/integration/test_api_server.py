@@ -15,7 +15,6 @@ import httpx
 import numpy as np
 import pytest
 from api_helpers import (
-    LOCAL,
     champion_params,
     free_port,
     register_reranker_version,
@@ -23,6 +22,7 @@ from api_helpers import (
     stop_server,
 )
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 
 from reeltag.api.app import create_app
 from reeltag.api.service import Service

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import LOCAL, register_fusion_version
+from api_helpers import register_fusion_version
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 from mapper_helpers import mapper_project_at, write_demo_labelled
 from typer.testing import CliRunner
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from loopback import LOCAL
 
 from reeltag.ab.events import Event, EventStore, ServedRequest
 from reeltag.ab.online import assign
@@ -52,7 +53,7 @@ def _app(root: Path, **online: Any) -> Any:
 
 
 def _client(root: Path, **online: Any) -> TestClient:
-    return TestClient(_app(root, **online), raise_server_exceptions=False)
+    return TestClient(_app(root, **online), base_url=LOCAL, raise_server_exceptions=False)
 
 
 def _store(root: Path) -> EventStore:
@@ -129,7 +130,7 @@ def test_a_locked_store_answers_503_with_retry_after_and_other_routes_go_on(tmp_
     assert all(a.headers.get("retry-after") == "2" and "locked" in a.json()["detail"] for a in answers)
     assert models_s < 2.0 and took < 8.0, (models_s, took)
     assert _store(tmp_root).counts()["events"] == 0
-    with TestClient(app) as client:  # the lock is gone: the next feedback is stored
+    with TestClient(app, base_url=LOCAL) as client:  # the lock is gone: the next feedback is stored
         time.sleep(2.1)  # the lane answers 503 at once for busy_timeout_s after it found the lock
         event = {"docid": "a", "type": "click", "position": 1, "ts": datetime.now(UTC).isoformat()}
         assert client.post("/v1/feedback", json={"request_id": rid, "events": [event]}).json()["accepted"] == 1

@@ -16,7 +16,7 @@ router = APIRouter()
     tags=["search"],
     openapi_extra=body_of(FeedbackRequest),
     response_model=FeedbackAnswer,
-    responses=answers(404, 413, 422, 503),
+    responses=answers(404, 413, 415, 422, 503),
     summary="Clicks, plays and likes on an experiment's /v1/rerank answer (validated, de-duplicated, stored).",
 )
 async def feedback(request: Request) -> Response:

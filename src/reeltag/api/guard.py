@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 UPLOAD_PATH = "/v1/suggest"
-JSON_PREFIX, JSON = "/v1/", "application/json"
+JSON = "application/json"
+BODY_ROUTES = frozenset({"/v1/rerank", "/v1/feedback", UPLOAD_PATH})  # the routes that read a request body
 MULTIPART = "multipart/form-data"
 MULTIPART_SLACK = 64 * 1024  # form boundaries and fields around the file, bytes
 
@@ -77,9 +78,10 @@ def host_problem(headers: dict[str, str], hosts: frozenset[str]) -> tuple[int, s
 
 
 def media_problem(method: str, path: str, content_type: str) -> tuple[int, str] | None:
-    """(415, reason) when a POST to a JSON route is not ``application/json`` (multipart: uploads only)."""
+    """(415, reason) when a POST to a route that takes a body is not ``application/json`` (multipart: uploads only);
+    a POST elsewhere is left to the app (405 on a route without POST)."""
     media = content_type.partition(";")[0].strip().lower()
-    if method != "POST" or not path.startswith(JSON_PREFIX) or media == JSON or (media == MULTIPART and path == UPLOAD_PATH):
+    if method != "POST" or path not in BODY_ROUTES or media == JSON or (media == MULTIPART and path == UPLOAD_PATH):
         return None
     allowed = f"{JSON} (or {MULTIPART} for an upload)" if path == UPLOAD_PATH else JSON
     return 415, f"Content-Type {media[:60]!r}: this route takes {allowed}"

@@ -21,7 +21,7 @@ router = APIRouter()
     response_model=RerankResponse,
     tags=["search"],
     openapi_extra=body_of(RerankRequest),
-    responses=answers(413, 422, 503),
+    responses=answers(413, 415, 422, 503),
     summary="Rerank a query's engine top-k with the champion CLIPRerank setting.",
 )
 async def rerank_candidates(request: Request) -> Response:

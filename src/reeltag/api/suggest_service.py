@@ -38,7 +38,7 @@ def resolve_video(service: Service, name: str) -> Path:
     if root is None:
         raise Refused(404, "video", f"{name[:200]!r} is not a catalogue docid, and api.video_root is not set (no paths)")
     if "\x00" in name or any(len(part.encode()) > NAME_MAX for part in Path(name).parts):
-        raise Refused(400, "video", f"path {name[:200]!r}: a NUL byte or a component over {NAME_MAX} bytes")
+        raise Refused(422, "video", f"path {name[:200]!r}: a NUL byte or a component over {NAME_MAX} bytes")
     base = resolve_path(service.project.paths.under_root(root))
     target = resolve_path(Path(name) if Path(name).is_absolute() else base / name)
     if not target.is_relative_to(base):
@@ -46,7 +46,7 @@ def resolve_video(service: Service, name: str) -> Path:
     try:
         found = target.is_file()
     except OSError as exc:  # e.g. a path longer than the system allows
-        raise Refused(400, "video", f"path {name[:200]!r} cannot be read ({exc.strerror})") from None
+        raise Refused(422, "video", f"path {name[:200]!r} cannot be read ({exc.strerror})") from None
     if not found:
         raise Refused(404, "video", f"no video {name[:200]!r} under api.video_root")
     if target.suffix.lower() not in VIDEO_SUFFIXES:

@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def feedback_events_per_s(posts: int, events: int) -> float:
         finally:
             os.environ.pop("REELTAG_AB__ONLINE__NAME", None)
         try:
-            ts = time.time()
+            ts = datetime.now(UTC).isoformat()  # an ISO time between serving and now (epoch numbers are refused)
             bodies = [
                 {
                     "request_id": r.request_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from reeltag import quarantine
@@ -82,30 +83,15 @@ def ingest_file(state: Ingestion, marks: dict, path: Path, fmt: str, source: str
     batch: list[Post] = []
     rejected: list[quarantine.QuarantineRecord] = []
     offset, lines = (mark.offset, mark.lines) if mark else (0, 0)
+    commit = partial(_commit, state, marks=marks, batch=batch, rejected=rejected, source=source, key=key)
     for line, item in iter_raw(path, fmt, iter_lines(path, offset, lines + 1), header):  # type: ignore[arg-type]
         advance(line.end - offset)
         offset, lines = line.end, line.number
         state.counts["lines_read"] += 1
         _route(state, item, source, path, batch, rejected)
         if len(batch) >= state.part_rows:
-            _commit(
-                state,
-                marks=marks,
-                batch=batch,
-                rejected=rejected,
-                source=source,
-                key=key,
-                mark=store.Watermark(offset, lines, digest.at(offset)),
-            )
-    _commit(
-        state,
-        marks=marks,
-        batch=batch,
-        rejected=rejected,
-        source=source,
-        key=key,
-        mark=store.Watermark(offset, lines, digest.at(offset)),
-    )
+            commit(mark=store.Watermark(offset, lines, digest.at(offset)))
+    commit(mark=store.Watermark(offset, lines, digest.at(offset)))
 
 
 def _route(state: Ingestion, item: object, source: str, path: Path, batch: list[Post], rejected: list) -> None:

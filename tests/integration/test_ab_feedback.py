@@ -39,7 +39,13 @@ def _served(client: TestClient, served_project, user: str = "u1") -> dict:
 
 
 def _event(answer: dict, at: int, **changes) -> dict:
-    return {"docid": answer["results"][at - 1]["docid"], "type": "click", "position": at, "ts": datetime.now(UTC).isoformat(), **changes}
+    return {
+        "docid": answer["results"][at - 1]["docid"],
+        "type": "click",
+        "position": at,
+        "ts": datetime.now(UTC).isoformat(),
+        **changes,
+    }
 
 
 def test_the_answer_names_the_experiment_and_a_request_without_user_is_untouched(client, served_project) -> None:

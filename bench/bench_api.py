@@ -1,25 +1,29 @@
-"""P7: ``/v1/rerank`` over HTTP under load, next to the in-process scoring and the bare numpy work.
+"""P7: ``/v1/rerank`` over HTTP under load, beside the old code's server, the in-process scoring and the bare numpy work.
 
-    python -m bench.bench_api [--repeats N] [--requests 2000] [--clients 8]
+    python -m bench.bench_api [--repeats N] [--requests 1000] [--clients 8] [--old-commit bb937b6]
 
-A ``reeltag api`` app (the real one: FastAPI, guard, metrics, handlers) runs under uvicorn in a child process
-on a free 127.0.0.1 port, stopped by its pid. Its catalogue is synthetic: 5,000 documents × 8 frames × 512
-dims (unit vectors, the ViT-B-32 shape) in one contiguous matrix, all cached; its reranker champion is set in
-memory (α 0.5, minmax, max), the query text encoder is ViT-B-32 with random weights (16 distinct queries, so
-after the first request of each the LRU answers). 8 async httpx clients send a bounded number of requests,
-each with 1,000 candidates drawn from the catalogue; p50/p95/p99 latency and requests/s are reported (with
-8 in flight a request also waits behind the others), then the p50 of 100 requests from one client alone.
-The same requests are then scored in process (``prepare_candidates`` + ``score_topic`` + ``ranking_of``: the
-frames gathered from the matrix, what the handler runs) interleaved with the bare numpy work on pre-gathered
-contiguous arrays (one matmul, max over frames, two min-max normalisations, a stable argsort); 8 distinct
-candidate lists are cycled so neither side finds its 16 MB in the CPU cache. ``/v1/suggest`` p50 is for one
-uncached 10 s video (the feature cache is cleared before each request), as in P4.
+A ``reeltag api`` app (the real one: FastAPI, guard, metrics, handlers, under ``reeltag api``'s uvicorn server
+with its limits and one BLAS thread per request) runs in a child process on a free 127.0.0.1 port, stopped by
+its pid. Its catalogue is synthetic: 5,000 documents × 8 frames × 512 dims (unit vectors, the ViT-B-32 shape) in
+one contiguous matrix, all cached; its reranker champion is set in memory (α 0.5, minmax, max), the query text
+encoder is ViT-B-32 with random weights (16 distinct queries, so after the first request of each the LRU
+answers). 8 async httpx clients send a bounded number of requests, each with 1,000 candidates drawn from the
+catalogue; p50/p95/p99 latency and requests/s are reported (with 8 in flight a request also waits behind the
+others), then the p50 of 100 requests sent one after another by one stdlib ``http.client`` connection. The same
+load then goes to the old code's server: ``--old-commit``'s files (``git archive``) served by that commit's own
+bench server, in the same call. The same requests are then scored in process (``prepare_candidates`` +
+``score_topic`` + ``ranking_of``: what the handler runs) interleaved with the bare numpy work on pre-gathered
+contiguous arrays (one matmul, max over frames, two min-max normalisations, a stable argsort), both under the
+server's BLAS setting, and the bare work again with every core; 8 distinct candidate lists are cycled so neither
+side finds its 16 MB in the CPU cache. ``/v1/suggest`` p50 is for one uncached 10 s video (the feature cache is
+cleared before each request), as in P4.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import shutil
@@ -38,6 +42,7 @@ import numpy as np
 DOCS, CANDIDATES, FRAMES, DIM, TAG_DIM = 5000, 1000, 8, 512, 100
 QUERIES, DISTINCT, ALPHA, SEQUENTIAL = 16, 8, 0.5, 100
 REPO = Path(__file__).resolve().parents[1]
+OLD_COMMIT = "bb937b6"  # the tree issue 25's P7 figures were measured on, before this round's serving work
 
 
 def catalogue_frames(seed: int = 0) -> dict[str, np.ndarray]:
@@ -122,13 +127,14 @@ def _suggester(encoder: Any, loaded_at: str) -> Any:
 
 
 def serve(root: Path, port: int, api: dict[str, Any] | None = None) -> None:
-    import uvicorn
-
     from reeltag.api.app import create_app
+    from reeltag.api.server import blas_limit, uvicorn_server
 
     service = bench_service(root, api)
+    server = uvicorn_server(create_app(service, watch=False), service.project, host="127.0.0.1", port=port, log_level="warning")
     try:
-        uvicorn.run(create_app(service, watch=False), host="127.0.0.1", port=port, log_level="warning")
+        with blas_limit(service.project.settings.api):
+            server.run()  # the server ``reeltag api`` runs: its protocol, limits, deadlines and BLAS threads
     finally:
         service.close()
 
@@ -139,14 +145,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(root: Path, port: int, timeout_s: float = 300.0, api: dict[str, Any] | None = None) -> subprocess.Popen:
+def _start(
+    root: Path, port: int, timeout_s: float = 300.0, api: dict[str, Any] | None = None, tree: Path = REPO
+) -> subprocess.Popen:
+    """The bench server of ``tree`` (this checkout, or an old commit's files: :func:`old_tree`) on ``port``."""
     import httpx
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(tree)])}
     log = (root / "server.log").open("wb")
+    settings = ["--api", json.dumps(api)] if api else []  # an old tree's server takes no --api
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_api", "--serve", str(port), "--root", str(root), "--api", json.dumps(api or {})],
-        cwd=REPO,
+        [sys.executable, "-m", "bench.bench_api", "--serve", str(port), "--root", str(root), *settings],
+        cwd=tree,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -251,61 +261,141 @@ def _pct(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 2)
 
 
-def run(repeats: int = 3, requests: int = 2000, clients: int = 8) -> dict[str, Any]:
-    """P7 row for ``python -m bench``."""
+def old_tree(commit: str, dest: Path) -> Path:
+    """``commit``'s files (``git archive``) unpacked in ``dest``: the old code, served side by side with this one."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit], capture_output=True, check=False)
+    if archive.returncode:
+        reason = archive.stderr.decode(errors="replace")[:300]
+        raise RuntimeError(f"the old code ({commit}) is not in this clone: {reason} (a shallow clone: git fetch --unshallow)")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
+
+
+def one_client_ms(port: int, payloads: list[bytes], n: int) -> list[float]:
+    """Milliseconds of ``n`` requests sent one after another by one stdlib client on one keep-alive connection
+    (a lean client: httpx's pure-Python parsing of a 100 KB answer costs the client about 2 ms per request here)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times = []
+    try:
+        for i in range(n):
+            started = time.perf_counter()
+            conn.request("POST", "/v1/rerank", body=payloads[i % len(payloads)], headers={"content-type": "application/json"})
+            response = conn.getresponse()
+            body = response.read()
+            times.append((time.perf_counter() - started) * 1000.0)
+            if response.status != 200:
+                raise RuntimeError(f"/v1/rerank answered {response.status}: {body[:300]!r}")
+    finally:
+        conn.close()
+    return times
+
+
+def measure_server(root: Path, payloads: list[bytes], *, requests: int, clients: int, tree: Path = REPO) -> dict[str, Any]:
+    """One server (``tree``'s code) under the load: ``clients`` concurrent httpx clients, then one client alone."""
+    port = _free_port()
+    proc = _start(root, port, tree=tree)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        asyncio.run(_load(url, payloads, 4 * clients, clients))  # warm-up: query vectors, connections
+        latencies, wall, statuses = asyncio.run(_load(url, payloads, requests, clients))
+        alone = one_client_ms(port, payloads, SEQUENTIAL)
+    finally:
+        _stop(proc)
+    ms = [x * 1000.0 for x in latencies]
+    return {
+        "p50_ms": _pct(ms, 50),
+        "p95_ms": _pct(ms, 95),
+        "p99_ms": _pct(ms, 99),
+        "requests_per_s": round(requests / wall, 1),
+        "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
+        "one_client_p50_ms": _pct(alone, 50),
+    }
+
+
+def run(repeats: int = 3, requests: int = 1000, clients: int = 8, old_commit: str = OLD_COMMIT) -> dict[str, Any]:
+    """P7 row for ``python -m bench``: this code's server and ``old_commit``'s under the same load, then the
+    in-process scoring beside the bare numpy work."""
     from bench.bench_suggest import make_video
+    from reeltag.api.server import blas_limit
+    from reeltag.config import ApiSection
 
     bodies = request_bodies(64)
     payloads = [json.dumps(b).encode() for b in bodies]
     with tempfile.TemporaryDirectory(prefix="reeltag-bench-api-") as tmp:
-        root, port = Path(tmp), _free_port()
-        video = make_video(root / "ten_seconds.mp4")
-        proc = _start(root, port)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            asyncio.run(_load(url, payloads, 4 * clients, clients))  # warm-up: query vectors, connections
-            latencies, wall, statuses = asyncio.run(_load(url, payloads, requests, clients))
-            alone = asyncio.run(_load(url, payloads, SEQUENTIAL, 1))[0]  # one client: no queueing behind others
-            suggest = _suggest_ms(url, root, video, repeats)
-        finally:
-            _stop(proc)
-    api, bare = in_process_ms(bodies, rounds=max(10, 10 * repeats))
-    ms = [x * 1000.0 for x in latencies]
-    http_p50, api_p50, bare_p50 = _pct(ms, 50), _pct(api, 50), _pct(bare, 50)
-    alone_p50 = _pct([x * 1000.0 for x in alone], 50)
+        new_root, old_root = Path(tmp) / "new", Path(tmp) / "old"
+        new_root.mkdir()
+        old_root.mkdir()
+        new = measure_server(new_root, payloads, requests=requests, clients=clients)
+        old = measure_server(old_root, payloads, requests=requests, clients=clients, tree=old_tree(old_commit, Path(tmp)))
+        suggest = _suggest_after_start(new_root, make_video(new_root / "ten_seconds.mp4"), repeats)
+    with blas_limit(ApiSection()):  # the server's setting: one BLAS thread per request
+        api, bare = in_process_ms(bodies, rounds=max(10, 10 * repeats))
+    bare_all_cores = in_process_ms(bodies, rounds=max(10, 10 * repeats))[1]
+    return _row(new, old, api, bare, bare_all_cores, suggest, requests=requests, clients=clients, old_commit=old_commit)
+
+
+def _suggest_after_start(root: Path, video: Path, repeats: int) -> list[float]:
+    port = _free_port()
+    proc = _start(root, port)
+    try:
+        return _suggest_ms(f"http://127.0.0.1:{port}", root, video, repeats)
+    finally:
+        _stop(proc)
+
+
+def _row(
+    new: dict[str, Any],
+    old: dict[str, Any],
+    api: list[float],
+    bare: list[float],
+    bare_all_cores: list[float],
+    suggest: list[float],
+    *,
+    requests: int,
+    clients: int,
+    old_commit: str,
+) -> dict[str, Any]:
+    api_p50, bare_p50 = _pct(api, 50), _pct(bare, 50)
+    one_client = round(new["one_client_p50_ms"] / api_p50, 2)
+    in_process = round(api_p50 / bare_p50, 2)
+    throughput = round(new["requests_per_s"] / old["requests_per_s"], 2)
     return {
-        "figure": f"P7 /v1/rerank over HTTP, top-{CANDIDATES} cached candidates, {clients} clients, {requests} requests",
+        "figure": f"P7 /v1/rerank over HTTP, top-{CANDIDATES} cached candidates, {clients} clients, {requests} requests, "
+        f"beside the old code ({old_commit})",
         "summary": (
-            f"p50 {http_p50} ms, p95 {_pct(ms, 95)} ms, p99 {_pct(ms, 99)} ms, {requests / wall:.0f} req/s; "
-            f"HTTP p50 ÷ in-process scoring p50 {http_p50 / api_p50:.1f} (one client alone: p50 {alone_p50} ms, "
-            f"{alone_p50 / api_p50:.1f}×); in-process scoring {api_p50} ms "
-            f"vs bare numpy {bare_p50} ms ({api_p50 / bare_p50:.2f}×); /v1/suggest one 10 s video p50 "
-            f"{float(np.median(suggest)):.0f} ms"
+            f"{clients} clients: p50 {new['p50_ms']} ms, p99 {new['p99_ms']} ms, {new['requests_per_s']} req/s "
+            f"(old code: p50 {old['p50_ms']} ms, p99 {old['p99_ms']} ms, {old['requests_per_s']} req/s; {throughput}×); "
+            f"one client p50 {new['one_client_p50_ms']} ms (old {old['one_client_p50_ms']} ms) = {one_client}× the "
+            f"in-process scoring ({api_p50} ms), which is {in_process}× the bare numpy work ({bare_p50} ms; "
+            f"{_pct(bare_all_cores, 50)} ms with every core); /v1/suggest one 10 s video p50 {float(np.median(suggest)):.0f} ms"
         ),
-        "http_p50_ms": http_p50,
-        "http_p95_ms": _pct(ms, 95),
-        "http_p99_ms": _pct(ms, 99),
-        "requests_per_s": round(requests / wall, 1),
-        "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
+        "new": new,
+        "old": old,
+        "old_commit": old_commit,
         "in_process_scoring_p50_ms": api_p50,
         "bare_numpy_p50_ms": bare_p50,
-        "ratio": round(api_p50 / bare_p50, 2),
-        "ratio_means": "in-process scoring p50 / bare numpy p50 (goal ≤ 2)",
-        "http_over_in_process": round(http_p50 / api_p50, 1),
-        "one_client_p50_ms": alone_p50,
-        "one_client_over_in_process": round(alone_p50 / api_p50, 1),
+        "bare_numpy_all_cores_p50_ms": _pct(bare_all_cores, 50),
+        "ratio": in_process,
+        "ratio_means": "in-process scoring p50 / bare numpy p50, both with the server's one BLAS thread (goal ≤ 2)",
+        "one_client_over_in_process": one_client,
+        "requests_per_s_over_old": throughput,
+        "targets_met": {
+            "one client p50 / in-process p50 <= 1.5": one_client <= 1.5,
+            "in-process p50 / bare numpy p50 <= 2": in_process <= 2.0,
+            f"{clients}-client req/s / old code's >= 2": throughput >= 2.0,
+        },
         "suggest_p50_ms": round(float(np.median(suggest)), 1),
         "requests": requests,
         "clients": clients,
         "catalogue_docs": DOCS,
-        "repeats": repeats,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_api", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--old-commit", default=OLD_COMMIT, help="the old code to serve side by side (default: %(default)s)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--serve", type=int, default=0, help=argparse.SUPPRESS)  # child mode: serve on this port
     parser.add_argument("--root", default="", help=argparse.SUPPRESS)
@@ -314,7 +404,7 @@ def main() -> None:
     if args.serve:
         serve(Path(args.root), args.serve, json.loads(args.api))
         return
-    print(json.dumps(run(args.repeats, args.requests, args.clients), indent=2, sort_keys=True))
+    print(json.dumps(run(args.repeats, args.requests, args.clients, args.old_commit), indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -338,6 +338,19 @@ class ApiSection(Section):
         le=19,
         description="Niceness added to the video lane's threads (Linux) so the search path wins the CPU, nice levels (0-19).",
     )
+    search_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Threads of the search lane (/v1/rerank: parse, score, write); more only contend for the GIL and "
+        "the caches (P7 on 2 cores: 1 thread served the most requests/s), threads (1-64).",
+    )
+    search_queue: int = Field(
+        128,
+        ge=0,
+        le=100_000,
+        description="/v1/rerank requests that may wait for the search lane beyond those running; more get 503, requests (0-100,000).",
+    )
     query_queue: int = Field(
         64,
         ge=1,
@@ -373,6 +386,13 @@ class ApiSection(Section):
         description="Longest wait before retrying a champion that failed to load (first after reload_s, then doubling), seconds.",
     )
     query_cache_size: int = Field(4096, ge=0, le=10_000_000, description="Query text vectors kept (LRU), entries.")
+    blas_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="BLAS threads each request's numpy work may use in reeltag api (requests run side by side, so "
+        "one each keeps them from fighting over the cores), threads (1-256).",
+    )
     mmap_above_mb: float = Field(
         512.0,
         ge=0.0,

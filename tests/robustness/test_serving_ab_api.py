@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from loopback import LOCAL
@@ -24,7 +25,7 @@ from loopback import LOCAL
 from reeltag.ab.events import Event, EventStore, ServedRequest
 from reeltag.ab.online import assign
 from reeltag.api.app import create_app
-from reeltag.api.schemas import RerankModel, RerankRequest, RerankResponse
+from reeltag.api.schemas import RerankAnswer, RerankModel, RerankRequest
 from reeltag.api.service import Service
 from reeltag.project import Project
 
@@ -42,6 +43,9 @@ time.sleep(120)
 
 class StubEncoder:
     model_id, embed_dim, weights_kind = "stub", 8, "random"
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        return np.full((len(texts), self.embed_dim), self.embed_dim**-0.5, dtype=np.float32)
 
 
 def _project(root: Path, **online: Any) -> Project:
@@ -79,14 +83,17 @@ def _fixed_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     """``/v1/rerank`` scores every candidate by its engine score (no reranker needed)."""
     from reeltag.api import rerank_service
 
-    def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankResponse:
+    def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankAnswer:
         model = RerankModel(version="1", alpha=0.0, normalisation="minmax", pooling="max", encoder="stub", weights_kind="random")
-        results = [
-            {"docid": c.docid, "score": c.score, "rank": i, "engine_rank": i, "clip": None}
-            for i, c in enumerate(req.candidates, 1)
-        ]
-        return RerankResponse.model_validate(
-            {"request_id": uuid.uuid4().hex, "qid": req.qid, "model": model, "results": results, "missing": []}
+        return RerankAnswer(
+            request_id=uuid.uuid4().hex,
+            qid=req.qid,
+            model=model,
+            docids=[c.docid for c in req.candidates],
+            scores=[c.score for c in req.candidates],
+            engine_ranks=list(range(1, len(req.candidates) + 1)),
+            clip=[None] * len(req.candidates),
+            missing=[],
         )
 
     monkeypatch.setattr(rerank_service, "rerank", rerank)

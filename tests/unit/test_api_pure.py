@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from reeltag.api.guard import Guard, check_bind, token_problem
+from reeltag.api.schemas import OnlineArm, RerankAnswer, RerankModel, RerankResponse
 from reeltag.api.textcache import QueryVectors
 from reeltag.errors import BadInput
 from reeltag.rerank.apply import prepare_topic, rerank_topic
@@ -45,6 +46,18 @@ def test_matrix_scoring_equals_the_per_document_path(setting: Setting) -> None:
         got = rerank_topic(prepare_candidates(matrix, rank, query, depth), setting, 3)
         assert got.docids == expected.docids
         assert got.scores == pytest.approx(expected.scores, abs=1e-6)  # float32 sums over other paddings
+
+
+def test_matrix_similarities_are_the_same_whatever_the_chunk() -> None:
+    rng = np.random.default_rng(4)
+    store = _store(rng, 50, 8)
+    matrix = build_matrix(store, 8)
+    rows = matrix.rows(["ghost", *rng.permutation(list(store))[:40]])
+    query = rng.normal(size=8).astype(np.float32)
+    whole = matrix.similarities(rows, query, chunk_rows=len(rows))
+    for chunk in (1, 7, 64):
+        np.testing.assert_allclose(matrix.similarities(rows, query, chunk_rows=chunk), whole, rtol=1e-6)
+    assert np.isneginf(whole[0]).all() and np.isfinite(whole[1:, 0]).all()  # the empty row is all padding
 
 
 def test_matrix_is_contiguous_and_can_be_memory_mapped(tmp_path: Path) -> None:
@@ -169,3 +182,33 @@ def test_an_api_suggest_extracts_in_this_process_even_when_the_project_uses_dask
     executor = seen["executor"]
     assert isinstance(executor, partial) and executor.func is extract_locally
     assert executor.keywords == {"encoder": "the API's", "budget": "the API's budget", "keep_features": True}
+
+
+def test_a_rerank_answer_writes_a_rerank_response_and_reorders_by_docid() -> None:
+    model = RerankModel(version="3", alpha=0.5, normalisation="minmax", pooling="max", encoder="e", weights_kind="random")
+    answer = RerankAnswer(
+        request_id="r1",
+        qid=None,
+        model=model,
+        docids=["b", "a", "c"],
+        scores=[0.9, 0.5, -1.0],
+        engine_ranks=[2, 1, 3],
+        clip=[0.31, None, None],
+        missing=["c"],
+    )
+    written = RerankResponse.model_validate_json(answer.json())
+    assert [(r.docid, r.rank, r.engine_rank, r.clip) for r in written.results] == [
+        ("b", 1, 2, 0.31),
+        ("a", 2, 1, None),
+        ("c", 3, 3, None),
+    ]
+    assert written.model == model and written.missing == ["c"] and written.experiment is None
+    assert answer.engine_order() == ["a", "b", "c"]
+    arm = OnlineArm(name="x", method="interleave", variant="interleaved", teams=["champion", "engine", "champion"])
+    shown = RerankResponse.model_validate_json(answer.reordered(["a", "c", "b"], arm).json())
+    assert [(r.docid, r.rank, r.score, r.engine_rank) for r in shown.results] == [
+        ("a", 1, 0.5, 1),
+        ("c", 2, -1.0, 3),
+        ("b", 3, 0.9, 2),
+    ]
+    assert shown.experiment == arm

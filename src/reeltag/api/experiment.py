@@ -19,8 +19,8 @@ from reeltag.api.metrics import ApiMetrics
 from reeltag.api.schemas import (
     BodyRefused,
     OnlineArm,
+    RerankAnswer,
     RerankRequest,
-    RerankResponse,
     Strict,
     StrictBody,
     parse_body,
@@ -81,8 +81,8 @@ class Experiment:
             )
 
     def arrange_response(
-        self, req: RerankRequest, score: Callable[[str], RerankResponse]
-    ) -> tuple[RerankResponse, ServedRequest | None]:
+        self, req: RerankRequest, score: Callable[[str], RerankAnswer]
+    ) -> tuple[RerankAnswer, ServedRequest | None]:
         """The answer for ``req.user``'s variant (or the interleaving) and what to record of it (before it is
         returned: :meth:`record`); ``score(arm)`` reranks the request with the champion's or the challenger's reranker."""
         if req.user is None or not running(self.cfg, datetime.now(UTC)):
@@ -90,15 +90,13 @@ class Experiment:
         needed = [arm for arm in rankings_needed(self.cfg, req.user, salt=self.salt) if arm != "engine"] or ["champion"]
         answers = {arm: score(arm) for arm in needed}  # the engine's order is every answer's engine_rank
         base = answers[needed[-1]]  # the treatment's answer when two were scored
-        by_docid = {r.docid: r for r in base.results}
-        rankings = {arm: [r.docid for r in answer.results] for arm, answer in answers.items()}
-        rankings["engine"] = sorted(by_docid, key=lambda d: by_docid[d].engine_rank)
+        rankings = {arm: answer.docids for arm, answer in answers.items()}
+        rankings["engine"] = base.engine_order()
         shown = arrange(self.cfg, req.user, base.request_id, rankings, salt=self.salt)
-        results = [by_docid[d].model_copy(update={"rank": i + 1}) for i, d in enumerate(shown.docids)]
         info = OnlineArm(
             name=self.cfg.name, method=self.cfg.method, variant=shown.variant, teams=list(shown.teams) if shown.teams else None
         )
-        return base.model_copy(update={"results": results, "experiment": info}), self._served(req.user, base.request_id, shown)
+        return base.reordered(shown.docids, info), self._served(req.user, base.request_id, shown)
 
     def _served(self, user: str, request_id: str, shown: Arranged) -> ServedRequest:
         return ServedRequest(

@@ -3,7 +3,8 @@
 A :class:`Lane` has ``workers`` threads and room for ``waiting`` jobs behind them; a job beyond that is refused at
 once with :class:`Busy` (answered 503 with ``Retry-After``), never queued without bound. A :class:`Slot` is taken
 before the work's input arrives (an upload's body is read only once it holds one) and is given back when its job
-ends, even when the request that asked for it has gone. The service has two lanes: ``query`` (text encoding of new
+ends, even when the request that asked for it has gone. The service has three lanes: ``search`` (``/v1/rerank``:
+parse, score, write; one thread by default, as more only contend for the GIL), ``query`` (text encoding of new
 query texts, one thread) and ``video`` (``/v1/suggest``: decode, image encode, ranking), whose threads run at a
 lower CPU priority on Linux.
 """

@@ -3,12 +3,11 @@ through the same functions as ``reeltag rerank`` (frames gathered from the catal
 
 from __future__ import annotations
 
+import math
 import uuid
-from typing import Any
+from collections import Counter
 
-import numpy as np
-
-from reeltag.api.schemas import RerankModel, RerankRequest, RerankResponse
+from reeltag.api.schemas import RerankAnswer, RerankModel, RerankRequest
 from reeltag.api.service import Refused, Service
 from reeltag.rerank.apply import ranking_of, score_topic
 from reeltag.rerank.catalogue import prepare_candidates
@@ -28,28 +27,29 @@ def check_request(service: Service, req: RerankRequest) -> None:
         )
     if len(req.query) > cfg.max_query_chars:
         raise Refused(422, "query", f"query of {len(req.query)} characters; at most api.max_query_chars={cfg.max_query_chars}")
-    long = next((c.docid for c in req.candidates if len(c.docid) > cfg.max_docid_chars), None)
-    if long is not None:
+    docids = [c.docid for c in req.candidates]
+    longest = max(docids, key=len)
+    if len(longest) > cfg.max_docid_chars:
         raise Refused(
-            422, "candidates.docid", f"a docid of {len(long)} characters; at most api.max_docid_chars={cfg.max_docid_chars}"
+            422, "candidates.docid", f"a docid of {len(longest)} characters; at most api.max_docid_chars={cfg.max_docid_chars}"
         )
-    seen: set[str] = set()
-    for c in req.candidates:
-        if c.docid in seen:
-            raise Refused(422, "candidates.docid", f"docid {c.docid[:80]!r} appears twice; each candidate once")
-        seen.add(c.docid)
+    if len(set(docids)) < len(docids):
+        twice = next(d for d, n in Counter(docids).items() if n > 1)
+        raise Refused(422, "candidates.docid", f"docid {twice[:80]!r} appears twice; each candidate once")
 
 
 def engine_ranking(req: RerankRequest) -> Ranking:
     """The candidates in the order a TREC run of them would have: score ↓, then rank, then docid."""
+    scores = [c.score for c in req.candidates]
+    if all(a > b for a, b in zip(scores, scores[1:])):  # strictly descending (the usual top-k): already in run order
+        return Ranking(req.qid or "api", tuple(c.docid for c in req.candidates), tuple(scores))
     docs = {c.docid: (False, c.score, c.rank if c.rank is not None else i + 1) for i, c in enumerate(req.candidates)}
     return topic_ranking(req.qid or "api", docs)
 
 
-def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankResponse:
+def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankAnswer:
     """Rerank one query's candidates with the champion (or the challenger) reranker serving when the request
-    started; none loaded is a 503 with the reason."""
-    check_request(service, req)
+    started (``req`` passed :func:`check_request`); none loaded is a 503 with the reason."""
     slot = SLOTS[arm]
     reranker = getattr(service.champions, slot)
     if reranker is None:
@@ -62,24 +62,32 @@ def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> Reran
     missing = [d for d in engine.docids if d not in matrix.index]
     service.metrics.missing.inc(len(missing))
     service.queue_missing(missing)
-    model = RerankModel(
-        version=reranker.version,
+    ranked = ranking_of(topic, scored)
+    engine_rank = {d: i for i, d in enumerate(engine.docids, start=1)}
+    clip = _clip_scores(topic.docids, scored)
+    return RerankAnswer(
+        request_id=uuid.uuid4().hex,
+        qid=req.qid,
+        model=_model_of(service, reranker.version, setting),
+        docids=list(ranked.docids),
+        scores=list(ranked.scores),
+        engine_ranks=[engine_rank[d] for d in ranked.docids],
+        clip=[clip.get(d) for d in ranked.docids],
+        missing=missing,
+    )
+
+
+def _model_of(service: Service, version: str, setting: Setting) -> RerankModel:
+    return RerankModel(
+        version=version,
         alpha=setting.alpha,
-        normalisation=p.normalisation,
-        pooling=p.pooling,
+        normalisation=setting.normalisation,
+        pooling=setting.pooling,
         encoder=service.encoder.model_id,
         weights_kind=service.encoder.weights_kind,
     )
-    results = _results(engine, topic.docids, scored, ranking_of(topic, scored))
-    return RerankResponse.model_validate(  # one validation of the whole answer (1,000 model inits cost 5× more)
-        {"request_id": uuid.uuid4().hex, "qid": req.qid, "model": model, "results": results, "missing": missing}
-    )
 
 
-def _results(engine: Ranking, head: tuple[str, ...], scored: Reranked, ranked: Ranking) -> list[dict[str, Any]]:
-    engine_rank = {d: i + 1 for i, d in enumerate(engine.docids)}
-    clip = {d: float(c) for d, c in zip(head, scored.clip) if np.isfinite(c)}
-    return [
-        {"docid": d, "score": s, "rank": i + 1, "engine_rank": engine_rank[d], "clip": clip.get(d)}
-        for i, (d, s) in enumerate(zip(ranked.docids, ranked.scores))
-    ]
+def _clip_scores(head: tuple[str, ...], scored: Reranked) -> dict[str, float]:
+    """docid → pooled CLIP score, for the head documents that have one."""
+    return {d: c for d, c in zip(head, scored.clip.tolist()) if math.isfinite(c)}

@@ -1,19 +1,30 @@
-"""``POST /v1/rerank``. The body is validated from its bytes and the answer written by pydantic's JSON
-serializer directly (no intermediate Python dicts, no second validation of the response); an experiment's answer
-is recorded on the A/B store's own lane before it is returned."""
+"""``POST /v1/rerank`` on the search lane: the body is validated from its bytes and scored there, off the event loop
+(a new query text is first encoded on the query lane, so no search thread waits for it), and the answer written
+from its columns straight to JSON (:class:`~reeltag.api.schemas.RerankAnswer`: no per-result models, no second
+validation of the response); an experiment's answer is recorded on the A/B store's own lane before it is
+returned."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from functools import partial
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from reeltag.ab.events import ServedRequest
 from reeltag.api import rerank_service as rerank
+from reeltag.api.experiment import Experiment
+from reeltag.api.lanes import Lane
 from reeltag.api.openapi import answers, body_of
 from reeltag.api.schemas import RerankRequest, RerankResponse, parse_body
+from reeltag.api.service import Service
 
 router = APIRouter()
+T = TypeVar("T")
+Answered = tuple[bytes, ServedRequest | None]  # the answer's JSON, and what to record of it for the experiment
 
 
 @router.post(
@@ -25,10 +36,31 @@ router = APIRouter()
     summary="Rerank a query's engine top-k with the champion CLIPRerank setting.",
 )
 async def rerank_candidates(request: Request) -> Response:
-    body = parse_body(RerankRequest, await request.body())
-    experiment = request.app.state.experiment
-    score = partial(rerank.rerank, request.app.state.service, body)  # score(arm): the champion's or challenger's answer
-    result, served = await run_in_threadpool(experiment.arrange_response, body, score)
+    service: Service = request.app.state.service
+    experiment: Experiment = request.app.state.experiment
+    body, answered = await _on(service.search_lane, _answer_if_cached, service, experiment, await request.body())
+    if answered is None:  # a new query text: encoded on the query lane while no search thread waits for it
+        await run_in_threadpool(service.query_vector, body.query)
+        answered = await _on(service.search_lane, _answer, service, experiment, body)
+    written, served = answered
     if served is not None:
         await experiment.lane.run(experiment.record, served)
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(written, media_type="application/json")
+
+
+async def _on(lane: Lane, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on ``lane`` (a full lane is :class:`~reeltag.api.lanes.Busy`: 503 with Retry-After)."""
+    return await asyncio.wrap_future(lane.reserve().run(fn, *args))
+
+
+def _answer_if_cached(service: Service, experiment: Experiment, raw: bytes) -> tuple[RerankRequest, Answered | None]:
+    """The checked body, and its answer when its query's vector is cached."""
+    body = parse_body(RerankRequest, raw)
+    rerank.check_request(service, body)
+    return body, _answer(service, experiment, body) if service.queries.cached(body.query) else None
+
+
+def _answer(service: Service, experiment: Experiment, body: RerankRequest) -> Answered:
+    score = partial(rerank.rerank, service, body)  # score(arm): the champion's or the challenger's answer
+    answer, served = experiment.arrange_response(body, score)
+    return answer.json(), served

@@ -3,8 +3,11 @@ service and answered 4xx with the field and the reason)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 HARD_TEXT_CAP = 100_000  # characters; the configured caps (api.max_*) are lower
@@ -83,6 +86,57 @@ class RerankResponse(Strict):
     results: list[RerankedDoc]
     missing: list[str] = Field(description="Candidates without cached features (kept their normalised engine score).")
     experiment: OnlineArm | None = Field(None, description="The online experiment's variant (or teams) when one ran.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RerankAnswer:
+    """A :class:`RerankResponse` in columns, in the order served, written straight to its JSON bytes: a
+    thousand results never become a thousand models or dicts to validate (``RerankResponse`` is its schema, and
+    a test reads every answer back through it)."""
+
+    request_id: str
+    qid: str | None
+    model: RerankModel
+    docids: list[str]
+    scores: list[float]
+    engine_ranks: list[int]
+    clip: list[float | None]
+    missing: list[str]
+    experiment: OnlineArm | None = None
+
+    def engine_order(self) -> list[str]:
+        """The docids in the engine's order."""
+        return [d for _, d in sorted(zip(self.engine_ranks, self.docids))]
+
+    def reordered(self, docids: Sequence[str], experiment: OnlineArm) -> RerankAnswer:
+        """The same results shown in ``docids``' order (each keeps its score, engine rank and CLIP score)."""
+        at = {d: i for i, d in enumerate(self.docids)}
+        order = [at[d] for d in docids]
+        return replace(
+            self,
+            docids=[self.docids[i] for i in order],
+            scores=[self.scores[i] for i in order],
+            engine_ranks=[self.engine_ranks[i] for i in order],
+            clip=[self.clip[i] for i in order],
+            experiment=experiment,
+        )
+
+    def json(self) -> bytes:
+        """The answer as :class:`RerankResponse` JSON (``rank`` is the position served, from 1)."""
+        columns = zip(self.docids, self.scores, self.engine_ranks, self.clip)
+        results = [
+            {"docid": d, "score": s, "rank": i, "engine_rank": e, "clip": c} for i, (d, s, e, c) in enumerate(columns, start=1)
+        ]
+        return orjson.dumps(
+            {
+                "request_id": self.request_id,
+                "qid": self.qid,
+                "model": self.model.model_dump(),
+                "results": results,
+                "missing": self.missing,
+                "experiment": self.experiment.model_dump() if self.experiment else None,
+            }
+        )
 
 
 class SuggestRequest(StrictBody):

@@ -6,10 +6,13 @@ connection cap (:mod:`reeltag.api.connections`), behind the :class:`~reeltag.api
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reeltag.api.guard import Guard, check_bind
 from reeltag.project import Project
+
+if TYPE_CHECKING:
+    from reeltag.config import ApiSection
 
 
 def serve(project: Project, host: str, port: int, log_level: str = "info") -> None:
@@ -18,9 +21,17 @@ def serve(project: Project, host: str, port: int, log_level: str = "info") -> No
     check_bind(host, token.get_secret_value() if token else None)
     app: Any = api_app_for(project)
     try:
-        _run(uvicorn_server(app, project, host=host, port=port, log_level=log_level, lifespan="on"))
+        with blas_limit(project.settings.api):
+            _run(uvicorn_server(app, project, host=host, port=port, log_level=log_level, lifespan="on"))
     finally:
         app.service.close()  # queued video work is dropped, not run on the way out
+
+
+def blas_limit(cfg: ApiSection) -> Any:
+    """A context in which numpy's BLAS uses ``api.blas_threads`` threads (the requests run side by side)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=cfg.blas_threads, user_api="blas")
 
 
 def serve_review(project: Project) -> None:

@@ -4,9 +4,10 @@
 object; :meth:`Service.refresh` (the watcher, every ``api.reload_s``) swaps in new champions atomically, retries a
 champion that failed to load (backoff: :class:`~reeltag.api.watcher.Backoff`) and keeps a registry that cannot be
 read apart from "no champion" (:meth:`Service.errors`).
-Slow work runs in its own bounded lane (:mod:`reeltag.api.lanes`): new query texts are encoded on the ``query``
-lane, ``/v1/suggest`` runs on the ``video`` lane within the decode ``budget``; the encoder locks each tower apart,
-so the search path never waits behind an upload.
+Work runs in its own bounded lane (:mod:`reeltag.api.lanes`): ``/v1/rerank`` on the ``search`` lane, new query
+texts are encoded on the ``query`` lane (a search thread never waits for one), ``/v1/suggest`` runs on the ``video``
+lane within the decode ``budget``; the encoder locks each tower apart, so the search path never waits behind an
+upload.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ class Service:
         api = project.settings.api
         self.query_lane = Lane(
             "query", workers=1, waiting=api.query_queue, retry_after_s=api.busy_retry_after_s, setting="api.query_queue"
+        )
+        self.search_lane = Lane(
+            "search",
+            workers=api.search_workers,
+            waiting=api.search_queue,
+            retry_after_s=api.busy_retry_after_s,
+            setting="api.search_workers, api.search_queue",
         )
         self.video_lane = Lane(
             "video",
@@ -170,6 +178,7 @@ class Service:
     def close(self) -> None:
         """Stop the lanes (jobs still queued are cancelled; running ones finish)."""
         self.query_lane.close()
+        self.search_lane.close()
         self.video_lane.close()
 
     def queue_missing(self, docids: list[str]) -> int:

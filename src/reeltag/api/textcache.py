@@ -29,5 +29,10 @@ class QueryVectors:
                 self._items.popitem(last=False)
         return vector, False
 
+    def cached(self, text: str) -> bool:
+        """Whether ``text``'s vector is kept (a peek: the LRU order is not touched)."""
+        with self._lock:
+            return text in self._items
+
     def __len__(self) -> int:
         return len(self._items)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reeltag.rerank.formats import Ranking, Run
-from reeltag.rerank.scoring import FrameStack, Reranked, blend, frame_similarities, pool, ranking, stack_frames
+from reeltag.rerank.scoring import Reranked, blend, frame_similarities, pool, ranking, stack_frames
 from reeltag.rerank.tuning import Setting
 
 
@@ -55,17 +55,16 @@ def head_docids(run: Run, depth: int, qids: set[str] | None = None) -> list[str]
 
 
 def prepare_topic(rank: Ranking, query: np.ndarray, frames: Mapping[str, np.ndarray], depth: int) -> TopicCandidates:
-    return topic_from_stack(rank, query, stack_frames([frames.get(d) for d in rank.docids[:depth]], dim=len(query)), depth)
+    stack = stack_frames([frames.get(d) for d in rank.docids[:depth]], dim=len(query))
+    return topic_from_similarities(rank, frame_similarities(query, stack), stack.counts, depth)
 
 
-def topic_from_stack(rank: Ranking, query: np.ndarray, stack: FrameStack, depth: int) -> TopicCandidates:
-    """A topic's head scored against ``query`` (``stack`` = frames of its top-``depth`` documents) and its tail."""
+def topic_from_similarities(rank: Ranking, sims: np.ndarray, counts: np.ndarray, depth: int) -> TopicCandidates:
+    """A topic's head with its frame similarities (``sims``: (top-``depth`` documents, frames)) and its tail."""
     head = rank.docids[:depth]
     tail = Ranking(rank.qid, rank.docids[depth:], rank.scores[depth:])
     base = np.array(rank.scores[:depth], dtype=np.float64)
-    return TopicCandidates(
-        qid=rank.qid, docids=head, base=base, sims=frame_similarities(query, stack), counts=stack.counts, tail=tail
-    )
+    return TopicCandidates(qid=rank.qid, docids=head, base=base, sims=sims, counts=counts, tail=tail)
 
 
 def prepare(run: Run, queries: Mapping[str, np.ndarray], frames: Mapping[str, np.ndarray], depth: int) -> Prepared:
@@ -88,13 +87,12 @@ def rerank_topic(topic: TopicCandidates, setting: Setting, top_m: int) -> Rankin
 
 def ranking_of(topic: TopicCandidates, scored: Reranked) -> Ranking:
     """The head in its new order, then the tail in the engine's order with scores below the head's."""
-    order, fused = scored.order, scored.fused
+    order, fused = scored.order.tolist(), scored.fused
     head_scores = fused[order]
     floor = float(head_scores.min()) if len(head_scores) else 0.0
     tail_scores = tuple(floor - 1.0 - j for j in range(len(topic.tail)))
-    return Ranking(
-        topic.qid, tuple(topic.docids[i] for i in order) + topic.tail.docids, tuple(float(s) for s in head_scores) + tail_scores
-    )
+    head = tuple(map(topic.docids.__getitem__, order))
+    return Ranking(topic.qid, head + topic.tail.docids, tuple(head_scores.tolist()) + tail_scores)
 
 
 def rerank_prepared(prepared: Prepared, setting: Setting, top_m: int, tag: str | None = None) -> Run:

@@ -2,8 +2,10 @@
 
 ``FeatureMatrix.vectors`` is ``(rows, frames, dim)`` float32 (memory-mapped when the caller passes a file),
 row 0 empty: a document without features (not in the catalogue, or not cached yet) points there and keeps
-its normalised engine score. A query's candidates are gathered with one ``np.take`` and scored by the same
-functions as ``reeltag rerank`` (:mod:`reeltag.rerank.scoring`, :mod:`reeltag.rerank.apply`), so the results
+its normalised engine score. A query's candidates are scored against the query a chunk of rows at a time
+(gathered into one small reused buffer that stays in the CPU cache for the matrix product: the whole
+``(docs, frames, dim)`` copy is never made, so the frames are read from memory once), then pooled and fused by the
+same functions as ``reeltag rerank`` (:mod:`reeltag.rerank.scoring`, :mod:`reeltag.rerank.apply`), so the results
 are the same; only the per-document dictionary look-ups and ``np.stack`` of the run-file path are gone.
 """
 
@@ -11,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
-from reeltag.rerank.apply import TopicCandidates, topic_from_stack
+from reeltag.rerank.apply import TopicCandidates, topic_from_similarities
 from reeltag.rerank.formats import Ranking
-from reeltag.rerank.scoring import FrameStack
+from reeltag.rerank.scoring import cosines, unit
 
 EMPTY_ROW = 0
+CHUNK_ROWS = 64  # documents gathered at a time: 64 × 8 frames × 512 dims of float32 is 1 MiB, within the CPU's cache
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,13 +44,22 @@ class FeatureMatrix:
         return len(self.index)
 
     def rows(self, docids: Sequence[str]) -> np.ndarray:
-        get = self.index.get
-        return np.fromiter((get(d, EMPTY_ROW) for d in docids), dtype=np.int64, count=len(docids))
+        return np.array(list(map(self.index.get, docids, repeat(EMPTY_ROW))), dtype=np.int64)
 
-    def stack(self, docids: Sequence[str]) -> FrameStack:
-        """The candidates' frames in one contiguous copy (a single ``np.take``)."""
-        rows = self.rows(docids)
-        return FrameStack(np.take(self.vectors, rows, axis=0), np.take(self.norms, rows, axis=0), self.counts[rows])
+    def similarities(self, rows: np.ndarray, query: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
+        """Cosine of ``query`` with every frame of ``rows`` (:meth:`rows`), (docs, frames), −inf padding: the frames
+        are gathered ``chunk_rows`` documents at a time into one reused buffer and multiplied there."""
+        frames, dim = self.vectors.shape[1:]
+        q = unit(np.asarray(query, dtype=np.float32))
+        dots = np.empty((len(rows), frames), dtype=np.float32)
+        buffer = np.empty((min(chunk_rows, len(rows)), frames, dim), dtype=np.float32)
+        for start in range(0, len(rows), chunk_rows):
+            part = rows[start : start + chunk_rows]
+            gathered = np.take(
+                self.vectors, part, axis=0, out=buffer[: len(part)], mode="clip"
+            )  # rows are valid; "raise" would copy twice
+            dots[start : start + len(part)] = (gathered.reshape(-1, dim) @ q).reshape(len(part), frames)
+        return cosines(dots, self.norms[rows], self.counts[rows])
 
 
 def allocate(rows: int, frames: int, dim: int, path: Path | None = None) -> np.ndarray:
@@ -71,5 +84,6 @@ def build_matrix(frames: Mapping[str, np.ndarray], dim: int, path: Path | None =
 
 
 def prepare_candidates(matrix: FeatureMatrix, rank: Ranking, query: np.ndarray, depth: int) -> TopicCandidates:
-    """Like :func:`reeltag.rerank.apply.prepare_topic`, with the frames gathered from ``matrix``."""
-    return topic_from_stack(rank, query, matrix.stack(rank.docids[:depth]), depth)
+    """Like :func:`reeltag.rerank.apply.prepare_topic`, with the frames scored in ``matrix``."""
+    rows = matrix.rows(rank.docids[:depth])
+    return topic_from_similarities(rank, matrix.similarities(rows, query), matrix.counts[rows], depth)

@@ -69,8 +69,13 @@ def frame_similarities(query: np.ndarray, stack: FrameStack) -> np.ndarray:
     """Cosine of the query with every frame, (docs, frames); padding is −inf."""
     docs, frames, dim = stack.vectors.shape
     dots = (stack.vectors.reshape(docs * frames, dim) @ unit(np.asarray(query, dtype=np.float32))).reshape(docs, frames)
-    sims = np.divide(dots, stack.norms, out=np.zeros_like(dots), where=stack.norms > 0)
-    valid = np.arange(sims.shape[1])[None, :] < stack.counts[:, None]
+    return cosines(dots, stack.norms, stack.counts)
+
+
+def cosines(dots: np.ndarray, norms: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Frame cosines from dot products with a unit query, (docs, frames); padding (frame ≥ count) is −inf."""
+    sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    valid = np.arange(sims.shape[1])[None, :] < counts[:, None]
     return np.where(valid, sims, -np.inf)
 
 

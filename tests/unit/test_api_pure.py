@@ -6,17 +6,19 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from reeltag.api.guard import Guard, check_bind, token_problem
-from reeltag.api.schemas import OnlineArm, RerankAnswer, RerankModel, RerankResponse
+from reeltag.api.rerank_service import engine_ranking
+from reeltag.api.schemas import OnlineArm, RerankAnswer, RerankModel, RerankRequest, RerankResponse
 from reeltag.api.textcache import QueryVectors
 from reeltag.errors import BadInput
 from reeltag.rerank.apply import prepare_topic, rerank_topic
 from reeltag.rerank.catalogue import build_matrix, prepare_candidates
-from reeltag.rerank.formats import Ranking
+from reeltag.rerank.formats import Ranking, topic_ranking
 from reeltag.rerank.tuning import Setting
 from reeltag.video.inputs import sniff_container
 
@@ -212,3 +214,21 @@ def test_a_rerank_answer_writes_a_rerank_response_and_reorders_by_docid() -> Non
         ("b", 3, 0.9, 2),
     ]
     assert shown.experiment == arm
+
+
+def test_engine_ranking_skips_the_sort_only_when_the_order_is_the_run_order() -> None:
+    """Seeded random candidate lists (ties, ranks, some already sorted): always topic_ranking's order."""
+    rng = np.random.default_rng(11)
+    for _ in range(2000):
+        n = int(rng.integers(1, 9))
+        candidates: list[dict[str, Any]] = []
+        for i in range(n):
+            candidate: dict[str, Any] = {"docid": f"{'abcde'[rng.integers(5)]}{i}", "score": float(rng.choice([1, 2, 2, 3]))}
+            if rng.random() < 0.5:
+                candidate["rank"] = [None, 0, 1, 2, 5][rng.integers(5)]
+            candidates.append(candidate)
+        if rng.random() < 0.5:
+            candidates.sort(key=lambda c: -c["score"])
+        docs = {c["docid"]: (False, c["score"], i + 1 if c.get("rank") is None else c["rank"]) for i, c in enumerate(candidates)}
+        request = RerankRequest.model_validate({"query": "q", "candidates": candidates})
+        assert engine_ranking(request) == topic_ranking("api", docs), candidates

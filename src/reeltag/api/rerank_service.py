@@ -7,7 +7,7 @@ import math
 import uuid
 from collections import Counter
 
-from reeltag.api.schemas import RerankAnswer, RerankModel, RerankRequest
+from reeltag.api.schemas import Candidate, RerankAnswer, RerankModel, RerankRequest
 from reeltag.api.service import Refused, Service
 from reeltag.rerank.apply import ranking_of, score_topic
 from reeltag.rerank.catalogue import prepare_candidates
@@ -27,7 +27,7 @@ def check_request(service: Service, req: RerankRequest) -> None:
         )
     if len(req.query) > cfg.max_query_chars:
         raise Refused(422, "query", f"query of {len(req.query)} characters; at most api.max_query_chars={cfg.max_query_chars}")
-    docids = [c.docid for c in req.candidates]
+    docids = [c["docid"] for c in req.candidates]
     longest = max(docids, key=len)
     if len(longest) > cfg.max_docid_chars:
         raise Refused(
@@ -40,11 +40,27 @@ def check_request(service: Service, req: RerankRequest) -> None:
 
 def engine_ranking(req: RerankRequest) -> Ranking:
     """The candidates in the order a TREC run of them would have: score ↓, then rank, then docid."""
-    scores = [c.score for c in req.candidates]
-    if all(a > b for a, b in zip(scores, scores[1:])):  # strictly descending (the usual top-k): already in run order
-        return Ranking(req.qid or "api", tuple(c.docid for c in req.candidates), tuple(scores))
-    docs = {c.docid: (False, c.score, c.rank if c.rank is not None else i + 1) for i, c in enumerate(req.candidates)}
+    candidates, scores = req.candidates, [c["score"] for c in req.candidates]
+    if _in_run_order(candidates, scores):  # the usual top-k: no sort (the order is the one topic_ranking gives)
+        return Ranking(req.qid or "api", tuple(c["docid"] for c in candidates), tuple(scores))
+    docs = {c["docid"]: (False, c["score"], _rank_or(c.get("rank"), i + 1)) for i, c in enumerate(candidates)}
     return topic_ranking(req.qid or "api", docs)
+
+
+def _in_run_order(candidates: list[Candidate], scores: list[float]) -> bool:
+    """Scores never rise, and tied neighbours are in (rank, docid) order."""
+    if any(a < b for a, b in zip(scores, scores[1:])):
+        return False
+    ties = [i for i, (a, b) in enumerate(zip(scores, scores[1:])) if a == b]
+    return all(_tie_key(candidates[i], i) < _tie_key(candidates[i + 1], i + 1) for i in ties)
+
+
+def _tie_key(candidate: Candidate, at: int) -> tuple[int, str]:
+    return _rank_or(candidate.get("rank"), at + 1), candidate["docid"]
+
+
+def _rank_or(rank: int | None, position: int) -> int:
+    return position if rank is None else rank
 
 
 def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankAnswer:

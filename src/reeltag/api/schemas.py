@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import (
+    Annotated,
+    Any,
+    NotRequired,  # pydantic needs typing_extensions' TypedDict before 3.12
+    TypeVar,
+)
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict
 
 HARD_TEXT_CAP = 100_000  # characters; the configured caps (api.max_*) are lower
 
@@ -38,10 +44,14 @@ class Readiness(BaseModel):
     errors: dict[str, str] = Field(description="Why a champion is not served, by model.")
 
 
-class Candidate(StrictBody):
-    docid: str = Field(min_length=1, max_length=HARD_TEXT_CAP, description="Document id (catalogue key).")
-    score: float = Field(allow_inf_nan=False, description="The engine's score (finite).")
-    rank: int | None = Field(None, ge=0, description="The engine's rank; breaks score ties (then docid).")
+class Candidate(TypedDict):
+    """One of the engine's top-k, as strict as a :class:`StrictBody` (a dict, not a model: a thousand of them are
+    validated twice as fast)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
+    docid: Annotated[str, Field(min_length=1, max_length=HARD_TEXT_CAP, description="Document id (catalogue key).")]
+    score: Annotated[float, Field(allow_inf_nan=False, description="The engine's score (finite).")]
+    rank: NotRequired[Annotated[int | None, Field(ge=0, description="The engine's rank; breaks score ties (then docid).")]]
 
 
 class RerankRequest(StrictBody):

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from reeltag.errors import BadInput
@@ -185,12 +185,42 @@ class GatesSection(Section):
     report_sample_videos: int = Field(
         8, ge=1, le=1000, description="Report: labelled test videos timed (uncached frames + CLIP) and shown as examples."
     )
+    min_slice_items: int = Field(
+        30, ge=1, le=10_000_000, description="Worst-slice gate: bands with fewer items than this are shown, not gated, items."
+    )
+    max_slice_loss: float = Field(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description="Worst-slice gate: a band losing more than this (absolute, its whole CI below 0) refuses the promotion.",
+    )
     min_review_items: int = Field(
         50,
         ge=1,
         le=10_000_000,
         description="Report: staff-reviewed videos below which the time saved is also shown as the P@5 proxy, videos.",
     )
+
+
+class SlicesSection(Section):
+    """Band thresholds of the evaluation slices (:mod:`reeltag.slices`), the same for every evaluation."""
+
+    head_min: int = Field(
+        20, ge=1, le=10_000_000, description="A tag used at least this often in training is a head tag, posts or videos."
+    )
+    tail_max: int = Field(
+        3, ge=0, le=10_000_000, description="A tag used at most this often in training is a tail tag, posts or videos."
+    )
+    short_s: float = Field(10.0, gt=0.0, le=86_400.0, description="Videos shorter than this are short, seconds.")
+    long_s: float = Field(60.0, gt=0.0, le=86_400.0, description="Videos at least this long are long, seconds.")
+    few_max: int = Field(5, ge=0, le=1_000_000, description="Topics with at most this many relevant documents: few.")
+    many_min: int = Field(50, ge=1, le=1_000_000, description="Topics with at least this many relevant documents: many.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SlicesSection:
+        if self.tail_max >= self.head_min or self.short_s >= self.long_s or self.few_max >= self.many_min:
+            raise ValueError("slices: need tail_max < head_min, short_s < long_s and few_max < many_min")
+        return self
 
 
 class SchedulesSection(Section):
@@ -598,6 +628,7 @@ class Settings(BaseSettings):
     mapper: MapperSection = MapperSection()
     rerank: RerankSection = RerankSection()
     gates: GatesSection = GatesSection()
+    slices: SlicesSection = SlicesSection()
     schedules: SchedulesSection = SchedulesSection()
     review: ReviewSection = ReviewSection()
     tracking: TrackingSection = TrackingSection()

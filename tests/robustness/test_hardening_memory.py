@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from reeltag.ab import paired
+from reeltag import bootstrap
 from reeltag.corpus.posts import iter_lines, iter_raw
 from reeltag.tag2vec import evaluate, trends
 from reeltag.tag2vec.baselines import Vocabulary
@@ -107,12 +107,12 @@ def test_bootstrap_resamples_are_streamed_with_the_same_draws(monkeypatch: pytes
     tried.bad_input("memory", "bootstrap over many topics")
     deltas = np.random.default_rng(8).normal(size=5_000)
     one_draw = deltas[np.random.default_rng(11).integers(0, 5_000, size=(2_000, 5_000))].mean(axis=1)
-    monkeypatch.setattr(paired, "BOOTSTRAP_BLOCK", 1_000_000, raising=False)
-    (low, high), peak = _peak(lambda: paired.bootstrap_ci(deltas, 2_000, 11))
+    monkeypatch.setattr(bootstrap, "BOOTSTRAP_BLOCK", 1_000_000, raising=False)
+    (low, high), peak = _peak(lambda: bootstrap.bootstrap_ci(deltas, 2_000, 11))
     # the same to the last bits or so (SIMD sums may round with the buffer's alignment); other draws differ by ~1e-3
     assert (low, high) == pytest.approx((np.quantile(one_draw, 0.025), np.quantile(one_draw, 0.975)), rel=1e-12)
     assert peak < 25, f"{peak:.0f} MiB"
-    assert np.allclose(paired.resample_means(deltas, 2_000, np.random.default_rng(11)), one_draw, rtol=1e-12, atol=0)
+    assert np.allclose(bootstrap.resample_means(deltas, 2_000, np.random.default_rng(11)), one_draw, rtol=1e-12, atol=0)
 
 
 def test_an_overlong_post_line_is_never_read_whole(tmp_path: Path, tried) -> None:

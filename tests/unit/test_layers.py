@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "core",
         frozenset(
             {"reeltag", "errors", "io", "textfiles", "durable_sqlite", "security", "console", "paths", "quarantine", "config"}
-            | {"ranking"}
+            | {"ranking", "bootstrap", "slices"}
         ),
     ),
     ("tracking", frozenset({"tracking"})),

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reeltag.bootstrap import bootstrap_ci
+
 TIE_TOLERANCE = 1e-12
-# Resample indices drawn at once (int64): the whole resamples × topics matrix was drawn in one go (2000 × n).
-# Up to this many (2000 resamples × 4,194 topics) the draws, and so the CI, are exactly what one draw gave.
-BOOTSTRAP_BLOCK = 8 * 2**20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,21 +62,6 @@ def paired_deltas(a: Mapping[str, float], b: Mapping[str, float]) -> tuple[list[
     if not topics:
         raise ValueError("the two systems share no scored topic; nothing to compare")
     return topics, np.array([a[t] for t in topics], dtype=float), np.array([b[t] for t in topics], dtype=float)
-
-
-def bootstrap_ci(deltas: np.ndarray, resamples: int, seed: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Percentile CI of the mean delta over topic resamples."""
-    means = resample_means(deltas, resamples, np.random.default_rng(seed))
-    tail = (1.0 - confidence) / 2.0
-    return float(np.quantile(means, tail)), float(np.quantile(means, 1.0 - tail))
-
-
-def resample_means(deltas: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Means of ``resamples`` resamples with replacement, drawn block by block (at most ``BOOTSTRAP_BLOCK`` indices)."""
-    n = len(deltas)
-    per_block = max(1, BOOTSTRAP_BLOCK // n)
-    blocks = (min(per_block, resamples - start) for start in range(0, resamples, per_block))
-    return np.concatenate([deltas[rng.integers(0, n, size=(rows, n))].mean(axis=1) for rows in blocks])
 
 
 def wilcoxon_p(deltas: np.ndarray) -> float:

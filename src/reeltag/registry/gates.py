@@ -7,8 +7,10 @@ from the same evaluation data. Nothing here reads files or talks to MLflow.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from reeltag.slices import SliceFigure, worst_slice
 
 GO, NO_GO, NOT_ENOUGH = "GO", "NO-GO", "NOT ENOUGH EVIDENCE"
 CI_FLOOR = 1e-9  # a CI's lower end must be above 0: a CI touching 0 is no evidence of a gain
@@ -41,6 +43,14 @@ class Guardrail:
     min_value: float | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class SliceRule:
+    """The worst-slice gate (``gates.min_slice_items``, ``gates.max_slice_loss``): see :func:`reeltag.slices.worst_slice`."""
+
+    min_items: int
+    max_loss: float
+
+
 @dataclass(frozen=True)
 class Decision:
     go: bool
@@ -64,8 +74,11 @@ def decide(
     guardrails: Iterable[Guardrail] = (),
     warnings: Iterable[str] = (),
     reference: str = "champion",
+    slices: Sequence[SliceFigure] = (),
+    slice_rule: SliceRule | None = None,
 ) -> Decision:
-    """GO only when every threshold and guardrail holds and nothing weakens the evidence.
+    """GO only when every threshold and guardrail holds, no slice loses (``slice_rule`` over ``slices``: the
+    challenger's per-slice figures against ``reference``) and nothing weakens the evidence.
 
     ``warnings`` (random encoder, demo data, tiny data…) turn a would-be GO into NOT ENOUGH EVIDENCE.
     ``reference`` names what ``champion`` metrics are (the champion, or a baseline) in the reasons.
@@ -76,6 +89,8 @@ def decide(
         _sort(_check_threshold(rule, challenger, champion, reference), failures, passes)
     for rail in guardrails:
         _sort(_check_guardrail(rail, challenger), failures, passes)
+    if slice_rule is not None and any(f.delta is not None for f in slices):
+        _sort(check_slices(slice_rule, slices, reference), failures, passes)
     warned = [f"warning: {w}" for w in warnings]
     if failures:
         return Decision(False, tuple(failures + warned + passes), NO_GO)
@@ -135,6 +150,19 @@ def _check_guardrail(rail: Guardrail, metrics: Mapping[str, float]) -> tuple[boo
     if rail.min_value is not None and value < rail.min_value:
         return False, f"guardrail {rail.metric}={value:.4g} is below {rail.min_value:.4g}"
     return True, f"guardrail {rail.metric}={value:.4g} holds"
+
+
+def check_slices(rule: SliceRule, figures: Sequence[SliceFigure], reference: str = "champion") -> tuple[bool, str]:
+    """(holds, reason): the worst losing slice named, or how many bands were checked."""
+    worst = worst_slice(figures, min_items=rule.min_items, max_loss=rule.max_loss)
+    if worst is None:
+        gated = sum(1 for f in figures if f.items >= rule.min_items and f.delta is not None)
+        return True, f"worst slice: none of {gated} bands with ≥ {rule.min_items} items loses more than {rule.max_loss:.4g}"
+    return False, (
+        f"worst slice {worst.slice}={worst.band} ({worst.items} items): {worst.metric} {worst.challenger:.4g} vs "
+        f"{reference} {worst.reference:.4g} (delta {worst.delta:+.4g}, 95% CI [{worst.ci_low:+.4g}, {worst.ci_high:+.4g}]) "
+        f"loses more than gates.max_slice_loss={rule.max_loss:.4g}"
+    )
 
 
 def ci_warnings(metric: str, ci_low: float | None, confidence: float = 0.95) -> list[str]:

@@ -138,3 +138,28 @@ def test_a_ci_of_the_gain_that_includes_zero_is_not_enough_evidence_not_no_go() 
         == NO_GO
     )
     assert ci_warnings("p_at_5", 0.02) == []
+
+
+def test_a_losing_slice_decides_no_go_and_the_report_marks_it() -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from reeltag.registry.gates import SliceRule
+    from reeltag.slices import slice_figures
+
+    rng = np.random.default_rng(2)
+    reference = rng.random(200)
+    change = np.where(np.arange(200) < 150, 0.1, -0.2) + rng.normal(0, 0.01, 200)
+    bands = ["head"] * 150 + ["tail"] * 50
+    figures = slice_figures(
+        slice_name="tag_frequency", metric="p_at_5", bands=bands, challenger=reference + change, reference=reference
+    )
+    component = dataclasses.replace(_component(), slices=tuple(figures), slice_rule=SliceRule(min_items=30, max_loss=0.02))
+    data = dataclasses.replace(_data(), components=(component,))
+    judgement = judge(data, component)
+    assert judgement.decision.verdict == NO_GO and "worst slice tag_frequency=tail (50 items)" in judgement.decision.reasons[0]
+    written = decision_json(data, [judgement])["components"]["mapper"]
+    assert written["deciding_slice"]["band"] == "tail" and [s["band"] for s in written["slices"]] == ["head", "tail"]
+    page = render_html(data, [judgement], {})
+    assert 'id="slices-mapper"' in page and page.count('class="decided"') == 1 and "decided: NO-GO" in page

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Decision, Guardrail, Threshold, decide
+from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Decision, Guardrail, SliceRule, Threshold, decide
+from reeltag.slices import SliceFigure, records, worst_slice
 
 if TYPE_CHECKING:  # online_evidence imports this module; staff_review needs the review store
     from jinja2 import Environment
@@ -42,6 +43,15 @@ class Component:
     notes: tuple[str, ...] = ()
     baselines: tuple[str, ...] = ()  # every baseline method, the reference among them
     warnings: tuple[str, ...] = ()  # component-specific weak evidence (e.g. a CI of the gain that includes 0)
+    slices: tuple[SliceFigure, ...] = ()  # the model against its reference per slice band (reeltag.slices)
+    slice_rule: SliceRule | None = None  # the worst-slice gate over ``slices``
+
+    @property
+    def deciding_slice(self) -> SliceFigure | None:
+        """The band the worst-slice gate refuses on (``None`` when none loses)."""
+        if self.slice_rule is None:
+            return None
+        return worst_slice(self.slices, min_items=self.slice_rule.min_items, max_loss=self.slice_rule.max_loss)
 
     @property
     def gains(self) -> dict[str, float]:
@@ -174,6 +184,8 @@ def judge(data: ReportData, component: Component) -> Judgement:
         component.guardrails,
         evidence_warnings(data, component),
         reference=component.reference or "reference",
+        slices=component.slices,
+        slice_rule=component.slice_rule,
     )
     return Judgement(component.name, component.title, decision)
 
@@ -188,15 +200,13 @@ def overall(judgements: Sequence[Judgement]) -> str:
 
 def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str, Any]:
     """The machine-readable decision (``decision.json``)."""
+    by_name = {c.name: c for c in data.components}
     return {
         "verdict": overall(judgements),
         "generated_at": data.generated_at,
         "weights_kind": data.weights_kind,
         "demo_data": data.demo,
-        "components": {
-            j.component: {"verdict": j.decision.verdict, "go": j.decision.go, "reasons": list(j.decision.reasons)}
-            for j in judgements
-        },
+        "components": {j.component: _component_json(j, by_name.get(j.component)) for j in judgements},
         "metrics": {c.name: {m: dict(v) for m, v in c.methods.items()} for c in data.components},
         "time_saved_minutes_per_1000_videos": data.time_saved.minutes_per_1000_videos if data.time_saved else None,
         "staff_review": _staff_review_json(data.staff_review),
@@ -211,6 +221,19 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
             }
             for x in data.lineage
         ],
+    }
+
+
+def _component_json(judgement: Judgement, component: Component | None) -> dict[str, Any]:
+    decision = judgement.decision
+    figures = component.slices if component else ()
+    deciding = component.deciding_slice if component else None
+    return {
+        "verdict": decision.verdict,
+        "go": decision.go,
+        "reasons": list(decision.reasons),
+        "slices": records(figures),
+        "deciding_slice": deciding.record() if deciding else None,
     }
 
 

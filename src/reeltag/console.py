@@ -6,7 +6,7 @@ import dataclasses
 import json
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,39 @@ def _table(data: dict[str, Any], title: str) -> Table:
         text = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
         table.add_row(key, text if len(text) < 400 else text[:397] + "...")
     return table
+
+
+def emit_slices(slices: Sequence[Mapping[str, Any]], reference: str, as_json: bool) -> None:
+    """A result's per-band figures (its ``slices`` records) as a table after it; nothing with ``--json`` (they are in
+    the JSON object already)."""
+    if as_json or not slices:
+        return
+    table = Table(title=f"slices: challenger vs {reference}")
+    for name in ("slice", "band", "metric", "items", "challenger", "reference", "delta", "95% CI"):
+        table.add_column(name)
+    for f in slices:
+        ci = f"[{_number(f['ci_low'])}, {_number(f['ci_high'])}]"
+        numbers = [_number(f[k]) for k in ("challenger", "reference", "delta")]
+        table.add_row(f["slice"], f["band"], f["metric"], str(f["items"]), *numbers, ci)
+    console().print(table)
+
+
+def emit_rows(rows: Mapping[str, Any], title: str, as_json: bool) -> None:
+    """One row per key (a method's figures: a dataclass or a dict of numbers) as a table; nothing with ``--json``."""
+    data = {name: jsonable(row) for name, row in rows.items()}
+    if as_json or not data:
+        return
+    columns = list(next(iter(data.values())))
+    table = Table(title=title)
+    for name in ["", *columns]:
+        table.add_column(name)
+    for name, row in data.items():
+        table.add_row(name, *(_number(row.get(c)) for c in columns))
+    console().print(table)
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def error(message: str, as_json: bool) -> None:

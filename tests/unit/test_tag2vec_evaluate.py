@@ -1,12 +1,28 @@
 """Leave-one-tag-out evaluation and the baselines on hand-made sentences and planted tag spaces."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from reeltag.config import Settings, SlicesSection
 from reeltag.corpus.tags import SurfaceForms
+from reeltag.slices import slice_figures
 from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary, cooccurrence_scores, hybrid_scores, popularity_scores
-from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, ranks, recommender, score
+from reeltag.tag2vec.evaluate import (
+    GATED,
+    MethodScore,
+    Queries,
+    evaluate_methods,
+    frequency_slices,
+    make_queries,
+    method_ranks,
+    ranks,
+    recommender,
+    score,
+)
 from reeltag.tag2vec.space import TagSpace
+from reeltag.tag2vec.steps import Evaluation, gate
 
 TRAIN = [
     ["beach", "sea"],
@@ -115,3 +131,33 @@ def test_hybrid_is_co_occurrence_for_frequent_context_tags_and_tag2vec_for_rare_
     pure_tag2vec = hybrid_scores(vocab, aligned, contexts, 1e12)
     assert np.allclose(pure_tag2vec, aligned.output_probability(contexts))
     assert np.allclose(hybrid_scores(vocab, aligned, contexts, 3.0).sum(axis=1), 1.0)
+
+
+def test_frequency_slices_band_each_query_by_its_hidden_tags_training_count() -> None:
+    vocab = Vocabulary.fit(TRAIN, min_count=1)  # city 8, beach 4, sea 3, sand 2, sun 2, night 2, lights 1
+    queries = make_queries([["beach", "sea"], ["sand", "lights"], ["city", "night", "sun"]], vocab)
+    found = method_ranks(vocab, queries, _planted_space(vocab), 1.0)
+    bands = SlicesSection(head_min=4, tail_max=1)
+    figures = frequency_slices(vocab, queries, found[GATED], found["cooccurrence"], k=2, bands=bands)
+    assert [(f.band, f.items) for f in figures] == [("head", 2), ("tail", 1), ("torso", 4)]
+    assert sum(f.items for f in figures) == len(queries.targets)
+    hits = {"head": (found[GATED][[0, 4]] <= 2).mean(), "tail": (found[GATED][[3]] <= 2).mean()}
+    for f in figures[:2]:
+        assert f.challenger == hits[f.band] and f.metric == "hit_at_2" and f.reference is not None
+        assert f.delta == pytest.approx(f.challenger - f.reference)
+    assert {name: score(r, 2) for name, r in found.items()} == evaluate_methods(vocab, queries, _planted_space(vocab), 2, 1.0)
+
+
+def test_the_tag2vec_gate_refuses_a_challenger_that_loses_the_tail_band() -> None:
+    project = SimpleNamespace(settings=Settings())
+    k = project.settings.tag2vec.eval_k
+    method = lambda hit: {GATED: MethodScore(hit, hit / 2)}  # noqa: E731
+    common = {"recommender": GATED, "queries": 500, "heldout_posts": 300, "vocabulary": 50, "k": k, "slices_reference": ""}
+    new, old = Evaluation(methods=method(0.6), slices=[], **common), Evaluation(methods=method(0.5), slices=[], **common)
+    bands = np.array(["head"] * 400 + ["tail"] * 100)
+    before = (np.random.default_rng(0).random(500) < 0.5).astype(float)
+    after = np.where(bands == "tail", 0.0, 1.0)
+    figures = slice_figures(slice_name="tag_frequency", metric=f"hit_at_{k}", bands=bands, challenger=after, reference=before)
+    assert gate(project, new, old).verdict == "GO"
+    refused = gate(project, new, old, figures)
+    assert refused.verdict == "NO-GO" and any("worst slice tag_frequency=tail" in r for r in refused.reasons)

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, WeightsOpt, handles_errors, open_project
-from reeltag.console import emit, progress
+from reeltag.console import emit, emit_rows, emit_slices, progress
 
+BIAS_TITLE = "popularity bias of the top 5 (ratio > 1: leans to head tags) and vocabulary coverage"
 mapper_app = typer.Typer(help="The video → Tag2Vec mapper: train, fine-tune on company labels, evaluate.", no_args_is_help=True)
 
 LabelsOpt = Annotated[Path, typer.Option("--labels", help="Company labels, CSV or JSONL: video, tags[, split].")]
@@ -40,6 +41,8 @@ def train(
     with progress("video features", None, enabled=not as_json) as advance:
         result = train_mapper(project, labels, on_progress=advance)
     emit(result, as_json, title=f"mapper train (encoder weights: {result.encoder_weights})")
+    emit_slices(result.slices, result.slices_reference, as_json)
+    emit_rows(result.bias, BIAS_TITLE, as_json)
 
 
 @mapper_app.command("finetune")
@@ -59,6 +62,8 @@ def finetune(
     with progress("video features", None, enabled=not as_json) as advance:
         result = finetune_mapper(project, labels, on_progress=advance)
     emit(result, as_json, title=f"mapper finetune (encoder weights: {result.encoder_weights})")
+    emit_slices(result.slices, result.slices_reference, as_json)
+    emit_rows(result.bias, BIAS_TITLE, as_json)
 
 
 @mapper_app.command("evaluate")
@@ -73,6 +78,8 @@ def evaluate(
     with progress("video features", None, enabled=not as_json) as advance:
         result = evaluate_mapper(project, labels, on_progress=advance)
     emit(result, as_json, title=f"mapper evaluation (encoder weights: {result.encoder_weights})")
+    emit_slices(result.slices, result.slices_reference, as_json)
+    emit_rows(result.bias, BIAS_TITLE, as_json)
 
 
 def register(app: typer.Typer) -> None:

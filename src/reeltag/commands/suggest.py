@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, WeightsOpt, handles_errors, open_project, require_existing
-from reeltag.console import emit, progress
+from reeltag.commands.mapper import BIAS_TITLE
+from reeltag.console import emit, emit_rows, emit_slices, progress
 from reeltag.errors import BadInput
 from reeltag.textfiles import read_utf8
 
@@ -33,6 +34,8 @@ def fit(
 
     result = fit_fusion(open_project(root, config, clip={"weights": weights}), labels)
     emit(result, as_json, title=f"fusion (encoder weights: {result.encoder_weights})")
+    emit_slices(result.slices, result.slices_reference, as_json)
+    emit_rows(result.bias, BIAS_TITLE, as_json)
 
 
 @handles_errors

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
-from reeltag.console import emit, progress
+from reeltag.console import emit, emit_slices, progress
 
 tag2vec_app = typer.Typer(help="Tag2Vec: train, evaluate, neighbours, trends.", no_args_is_help=True)
 VersionOpt = Annotated[str | None, typer.Option("--version", help="Registry version (default: the champion).")]
@@ -24,6 +24,8 @@ class EvaluateOutput:
     vocabulary: int
     recommender: str
     methods: dict[str, Any]
+    slices: list[dict[str, Any]]  # tag_frequency bands of tag2vec_io against slices_reference
+    slices_reference: str
     note: str
     run_id: str | None  # MLflow run in reeltag/tag2vec; None when tracking is off
 
@@ -44,6 +46,7 @@ def train(
     with progress("train tag2vec", None, enabled=not as_json):
         result = train_tag2vec(project, incremental=incremental)
     emit(result, as_json, title=f"tag2vec v{result.version}: {result.verdict}")
+    emit_slices(result.slices, result.slices_reference, as_json)
 
 
 @tag2vec_app.command("evaluate")
@@ -67,12 +70,15 @@ def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt
             vocabulary=ev.vocabulary,
             recommender=ev.recommender,
             methods={name: asdict(score) for name, score in ev.methods.items()},
+            slices=ev.slices,
+            slices_reference=ev.slices_reference,
             note=note,
             run_id=result.run_id,
         ),
         as_json,
         title="tag2vec evaluate",
     )
+    emit_slices(ev.slices, ev.slices_reference, as_json)
 
 
 @tag2vec_app.command("neighbors")

@@ -130,9 +130,13 @@ def method_scores(
     return scores
 
 
+def with_fused(scores: Mapping[str, np.ndarray], fusion_weight: float | None) -> dict[str, np.ndarray]:
+    """The score matrices plus ``fused`` (mapper + zero-shot) when a fusion weight was chosen."""
+    if fusion_weight is None or "zero_shot" not in scores:
+        return dict(scores)
+    return {**scores, "fused": with_zero_shot(scores["mapper"], scores["zero_shot"], fusion_weight)}
+
+
 def compare_methods(scores: Mapping[str, np.ndarray], truth: Truth, fusion_weight: float | None) -> dict[str, dict[str, float]]:
     """Metrics of every method, plus ``fused`` (mapper + zero-shot) when a fusion weight was chosen."""
-    out = {name: ranking_metrics(matrix, truth) for name, matrix in scores.items()}
-    if fusion_weight is not None and "zero_shot" in scores:
-        out["fused"] = ranking_metrics(with_zero_shot(scores["mapper"], scores["zero_shot"], fusion_weight), truth)
-    return out
+    return {name: ranking_metrics(matrix, truth) for name, matrix in with_fused(scores, fusion_weight).items()}

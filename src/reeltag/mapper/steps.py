@@ -8,13 +8,14 @@ kind of encoder weights made it. Re-running train/finetune on the same inputs re
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from reeltag.config import Settings
 from reeltag.io import sha256_json
 from reeltag.mapper.data import (
     MODEL,
@@ -35,12 +36,14 @@ from reeltag.mapper.data import (
     tag_index,
     tag_texts,
 )
-from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed
+from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed, with_fused
 from reeltag.mapper.labels import labels_provenance
 from reeltag.mapper.nearest import TagIndex
+from reeltag.mapper.slices import Pairs, PopularityBias, biases, heldout_pairs, mapper_slices
 from reeltag.project import Project
-from reeltag.registry.gates import Decision, Guardrail, Threshold, comparison_metrics, decide
+from reeltag.registry.gates import Decision, Guardrail, SliceRule, Threshold, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate
+from reeltag.slices import SliceFigure, records
 from reeltag.tag2vec.space import TagSpace
 from reeltag.tracking.off import needs_tracking, tracked_run_id
 from reeltag.tracking.results import log_result, read_result
@@ -63,6 +66,9 @@ class MapperTrained:
     features: FeatureCounts | None
     test: dict[str, dict[str, float]]  # method → metrics on the held-out videos
     champion_test: dict[str, float] | None  # the previous champion on the same videos
+    slices: list[dict[str, Any]]  # tag_frequency bands (reeltag.mapper.slices) against slices_reference
+    slices_reference: str  # "champion vN" (the gate's comparison, same videos) or "baseline <best baseline>"
+    bias: dict[str, PopularityBias]  # per method: popularity bias and vocabulary coverage of its top 5
     decision: str
     reasons: tuple[str, ...]
     promoted: bool
@@ -84,6 +90,9 @@ class MapperEvaluation:
     fusion_weight: float | None  # weight of the mapper in the fused score, chosen on validation videos
     fusion_helps: bool
     label_tag_coverage: float  # share of held-out label tags that are in the Tag2Vec vocabulary
+    slices: list[dict[str, Any]]  # tag_frequency bands of the champion against slices_reference
+    slices_reference: str  # "baseline <the baseline with the best P@5>"
+    bias: dict[str, PopularityBias]  # per method: popularity bias and vocabulary coverage of its top 5
     tag2vec_version: str
     encoder_id: str
     encoder_weights: str
@@ -114,7 +123,9 @@ def evaluate_mapper(
     require_encoder(champion, encoder.model_id)
     data = build_dataset(project, checked, index, encoder, on_progress)
     require_splits(data, ("train", "test"))
-    test, weight = _evaluate(champion.model, data, index, tag_texts(encoder, index))
+    scored = _evaluate(champion.model, data, index, tag_texts(encoder, index))
+    test, weight, pairs = scored.test, scored.weight, _pairs(project, data, index)
+    figures, versus = mapper_slices(scored.scores, test, pairs)
     with project.tracker.run("mapper", project.settings, tags=_lineage(space, data, "evaluate")) as run:
         project.tracker.log_metrics(run.run_id, prefixed(test, "test"))
         project.tracker.set_tags(run.run_id, {"mapper_version": champion.info.version})
@@ -129,6 +140,9 @@ def evaluate_mapper(
         fusion_weight=weight,
         fusion_helps=helps,
         label_tag_coverage=data.splits["test"].truth.coverage(),
+        slices=records(figures),
+        slices_reference=versus,
+        bias=biases(scored.scores, pairs),
         tag2vec_version=str(space.version),
         encoder_id=data.features.model_id,
         encoder_weights=data.features.weights_kind,
@@ -221,17 +235,28 @@ def _register(
     model = TagMapper(fitted.args)
     model.load_state_dict(fitted.state)
     texts = tag_texts(encoder, index)
-    test, _ = _evaluate(model, data, index, texts)
+    scored, pairs = _evaluate(model, data, index, texts), _pairs(project, data, index)
+    test = scored.test
     coverage = data.features.videos / max(data.features.videos + data.features.quarantined, 1)
 
     def gate_against(info: Any) -> GateOutcome:
         same = champion is not None and info is not None and champion.info.version == info.version
         old_model = champion if same else (load_version(project, info, space, strict=False) if info else None)
-        old = _evaluate(old_model.model, data, index, texts)[0]["mapper"] if old_model is not None else None
-        decision = _decide(project, test, old, data.features.weights_kind, coverage)
+        old_scored = _evaluate(old_model.model, data, index, texts) if old_model is not None else None
+        old = old_scored.test["mapper"] if old_scored is not None else None
+        against = (f"champion v{info.version}", old_scored.scores["mapper"]) if old_scored is not None else None
+        figures, versus = mapper_slices(scored.scores, test, pairs, against)
+        decision = gate_decision(
+            project.settings,
+            test=test,
+            old=old,
+            weights=data.features.weights_kind,
+            coverage=coverage,
+            slices=figures if against else (),
+        )
         return GateOutcome(
             decision=decision,
-            detail=old,
+            detail=(old, figures, versus),
             metrics=comparison_metrics(_gate_metrics(test["mapper"], test), _champion_metrics(old, test)),
         )
 
@@ -257,6 +282,7 @@ def _register(
         gate_against,
         tracker.by_alias(MODEL, "champion") if champion is None else champion.info,
     )
+    old, figures, versus = found.outcome.detail
     result = MapperTrained(
         mode=mode,
         run_id=run_id,
@@ -269,7 +295,10 @@ def _register(
         labels=data.labels,
         features=data.features,
         test=test,
-        champion_test=found.outcome.detail,
+        champion_test=old,
+        slices=records(figures),
+        slices_reference=versus,
+        bias=biases(scored.scores, pairs),
         decision=found.decision.verdict,
         reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),
         promoted=found.promoted,
@@ -283,7 +312,16 @@ def _register(
     return result
 
 
-def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> tuple[dict[str, dict[str, float]], float | None]:
+@dataclass(frozen=True, eq=False)
+class Scored:
+    """The mapper and the baselines on the test videos: metrics and score matrices (``fused`` with a weight)."""
+
+    test: dict[str, dict[str, float]]
+    scores: dict[str, np.ndarray]
+    weight: float | None  # of the mapper in the fused score, chosen on validation videos
+
+
+def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> Scored:
     """Mapper and baselines on the test videos; the fusion weight is chosen on validation videos (when there are any)."""
     from reeltag.mapper.train import predict
 
@@ -293,13 +331,26 @@ def _evaluate(model: Any, data: Dataset, index: TagIndex, texts: np.ndarray) -> 
         val_scores = method_scores(predict(model, val.features), val, train, index.vectors, texts)
         weight = best_fusion_weight(val_scores["mapper"], val_scores["zero_shot"], val.truth)
     scores = method_scores(predict(model, test.features), test, train, index.vectors, texts)
-    return compare_methods(scores, test.truth, weight), weight
+    return Scored(test=compare_methods(scores, test.truth, weight), scores=with_fused(scores, weight), weight=weight)
 
 
-def _decide(
-    project: Project, test: dict[str, dict[str, float]], old: dict[str, float] | None, weights: str, coverage: float
+def _pairs(project: Project, data: Dataset, index: TagIndex) -> Pairs:
+    splits = data.splits
+    return heldout_pairs(splits["train"].truth, splits["test"].truth, candidates=len(index.keys), bands=project.settings.slices)
+
+
+def gate_decision(
+    settings: Settings,
+    *,
+    test: dict[str, dict[str, float]],
+    old: dict[str, float] | None,
+    weights: str,
+    coverage: float,
+    slices: Sequence[SliceFigure] = (),
 ) -> Decision:
-    g = project.settings.gates
+    """The mapper's promotion gate: P@5 and mAP against the champion (``old``, same videos), the margin over
+    popularity, the coverage guardrail and the worst-slice rule over ``slices`` (against the champion)."""
+    g = settings.gates
     rules = [
         Threshold(metric=GATE_METRIC, tolerance=g.tolerance, min_abs_delta=g.min_abs_delta, min_rel_delta=g.min_rel_delta),
         Threshold(metric="test/mapper/map", tolerance=g.tolerance),
@@ -308,7 +359,8 @@ def _decide(
     warnings = ["encoder weights are random: suggestions carry no visual meaning"] if weights == "random" else []
     rails = [Guardrail("coverage", min_value=g.min_coverage)]  # share of the labelled videos that could be read
     challenger = {**_gate_metrics(test["mapper"], test), "coverage": coverage}
-    return decide(challenger, _champion_metrics(old, test), rules, rails, warnings=warnings)
+    rule = SliceRule(min_items=g.min_slice_items, max_loss=g.max_slice_loss)
+    return decide(challenger, _champion_metrics(old, test), rules, rails, warnings=warnings, slices=slices, slice_rule=rule)
 
 
 def _gate_metrics(mapper: dict[str, float], test: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -389,6 +441,9 @@ def _from_run(project: Project, run: dict[str, Any], check: LabelCheck) -> Mappe
     )
     return MapperTrained(
         **{k: record[k] for k in kept},
+        slices=record.get("slices", []),
+        slices_reference=record.get("slices_reference", ""),
+        bias={name: PopularityBias(**value) for name, value in record.get("bias", {}).items()},
         run_id=run["run_id"],
         reused=True,
         labels=check,

@@ -30,6 +30,7 @@ from reeltag.mapper.data import (
 )
 from reeltag.mapper.evaluate import Examples, cosine_scores, knn_scores, ranking_metrics
 from reeltag.mapper.nearest import TagIndex
+from reeltag.mapper.slices import biases, frequency_slices, heldout_pairs
 from reeltag.project import Project
 from reeltag.ranking import fuse
 from reeltag.suggest.fusion import BRANCHES, FEATURES, fit_ranker, label_prior
@@ -68,11 +69,21 @@ def fit_fusion(
         fit_set.scores, joined([data.splits["train"], data.splits["val"]]).truth, fit_set.scales, settings.fusion_l2
     )
     truth = data.splits["test"].truth
-    test = {name: ranking_metrics(s, truth) for name, s in test_set.scores.items() if name in BRANCHES}
-    test["fused"] = ranking_metrics(fuse(test_set.scores, fitted.weights, test_set.scales), truth)
-    used = {"fit": _used(fit_set), "test": _used(test_set)}
+    ranked = {name: s for name, s in test_set.scores.items() if name in BRANCHES}
+    ranked["fused"] = fuse(test_set.scores, fitted.weights, test_set.scales)
+    test = {name: ranking_metrics(s, truth) for name, s in ranked.items()}
+    pairs = heldout_pairs(data.splits["train"].truth, truth, candidates=len(index.keys), bands=project.settings.slices)
     return register_fusion(
-        project, fitted, test=test, data=data, used=used, champion=champion, space=space, text=text_model is not None
+        project,
+        fitted,
+        test=test,
+        data=data,
+        used={"fit": _used(fit_set), "test": _used(test_set)},
+        champion=champion,
+        space=space,
+        text=text_model is not None,
+        slices=frequency_slices(ranked["fused"], ranked["mapper"], pairs),
+        bias=biases(ranked | {"prior": test_set.scores["prior"]}, pairs),
     )
 
 

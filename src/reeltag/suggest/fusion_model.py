@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 
 from reeltag.mapper.evaluate import Examples, Truth
+from reeltag.mapper.slices import PopularityBias
 from reeltag.project import Project
 from reeltag.ranking import fuse
-from reeltag.registry.gates import Threshold, decide
+from reeltag.registry.gates import SliceRule, Threshold, decide
 from reeltag.registry.policy import Candidate, GateOutcome, champion_version, native_copy, register_and_gate
+from reeltag.slices import SliceFigure, records
 from reeltag.suggest.fusion import FusionFit
 from reeltag.tracking.off import tracked_run_id
 from reeltag.tracking.records import LoggedModel, VersionInfo
@@ -30,6 +32,7 @@ from reeltag.tracking.results import log_result, read_result
 MODEL = "fusion"
 FUSION_FILE, KNN_FILE = "fusion.json", "knn.npz"
 GATE_METRIC = "test/fused/p_at_5"
+REFERENCE = "the mapper alone"
 NO_FUSION = "no fusion passed its gate (none fitted, or it lost to the mapper alone: `reeltag fusion fit --labels L`)"
 
 
@@ -39,6 +42,9 @@ class FusionFitted:
     cv: dict[str, float]  # fused metrics on those out-of-fold scores
     importance: dict[str, float]  # per feature: the drop of that mAP when the ranker is refitted without it
     test: dict[str, dict[str, float]]  # mapper, knn, text and fused on the test videos
+    slices: list[dict[str, Any]]  # tag_frequency bands (reeltag.mapper.slices): fused against slices_reference
+    slices_reference: str  # the mapper alone, on the same videos (what the gate compares with)
+    bias: dict[str, PopularityBias]  # per branch, the label prior (popularity) and fused: top-5 bias and coverage
     videos: dict[str, int]
     texts_used: dict[str, int]  # videos whose text the text branch could use: fitted on ("fit"), "test"
     decision: str
@@ -87,6 +93,8 @@ def register_fusion(
     champion: Any,
     space: Any,
     text: bool,
+    slices: list[SliceFigure],
+    bias: dict[str, PopularityBias],
 ) -> FusionFitted:
     """Log the fit, register it and gate it against the mapper alone on the same test videos."""
     lineage = {
@@ -111,7 +119,7 @@ def register_fusion(
         tracker.log_metrics(run.run_id, _metrics(fitted, test))
         run_id = tracked_run_id(run.run_id, "logging a model")  # tracking off: refused as log_model refuses it
         logged = _log_native(project, run_id, meta, data.splits["train"].features)
-    gate = _gate(project, test, data.features.weights_kind)
+    gate = _gate(project, test, data.features.weights_kind, slices)
     found = register_and_gate(
         project, Candidate(model=MODEL, run=run, logged=logged, tags=lineage), gate, tracker.by_alias(MODEL, "champion")
     )
@@ -120,6 +128,9 @@ def register_fusion(
         cv=fitted.cv,
         importance=fitted.importance,
         test=test,
+        slices=records(slices),
+        slices_reference=REFERENCE,
+        bias=bias,
         videos={k: len(v) for k, v in data.rows.items()},
         texts_used=used,
         decision=found.decision.verdict,
@@ -142,7 +153,8 @@ def _metrics(fitted: FusionFit, test: dict[str, dict[str, float]]) -> dict[str, 
     return out | {f"test/{branch}/{k}": v for branch, m in test.items() for k, v in m.items()}
 
 
-def _gate(project: Project, test: dict[str, dict[str, float]], weights_kind: str) -> Any:
+def _gate(project: Project, test: dict[str, dict[str, float]], weights_kind: str, slices: list[SliceFigure]) -> Any:
+    g = project.settings.gates
     warnings = ["encoder weights are random: the visual branches carry no visual meaning"] if weights_kind == "random" else []
 
     def gate(_champion: Any) -> GateOutcome:
@@ -150,9 +162,11 @@ def _gate(project: Project, test: dict[str, dict[str, float]], weights_kind: str
         decision = decide(
             {GATE_METRIC: fused},
             {GATE_METRIC: mapper},
-            [Threshold(metric=GATE_METRIC, tolerance=project.settings.gates.tolerance)],
+            [Threshold(metric=GATE_METRIC, tolerance=g.tolerance)],
             warnings=warnings,
-            reference="the mapper alone",
+            reference=REFERENCE,
+            slices=slices,
+            slice_rule=SliceRule(min_items=g.min_slice_items, max_loss=g.max_slice_loss),
         )
         return GateOutcome(decision=decision, metrics={"delta/fused_minus_mapper/p_at_5": fused - mapper})
 

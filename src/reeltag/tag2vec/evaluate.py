@@ -3,6 +3,9 @@
 For every held-out post with at least two distinct tags in the reference vocabulary, each tag in turn is
 hidden and ranked among all vocabulary tags (context tags excluded) from the others. Ties count against
 the hidden tag; a tag a model does not know is a miss. All methods are scored on the same queries.
+
+Per slice (:mod:`reeltag.slices`): each query is one item of the ``tag_frequency`` slice, banded by its hidden
+tag's training frequency (training posts that carry it), valued 1 when the hidden tag is in the top k (``hit_at_k``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reeltag.config import SlicesSection
+from reeltag.slices import SliceFigure, frequency_band, slice_figures
 from reeltag.tag2vec.baselines import AlignedSpace, Contexts, Vocabulary, cooccurrence_scores, hybrid_scores, popularity_scores
 from reeltag.tag2vec.space import TagSpace
 
@@ -20,6 +25,8 @@ Scorer = Callable[[Contexts], np.ndarray]
 # hybrid even holds one row per CONTEXT tag, ~6 float64 arrays of them: each query costs (1 + context tags) × V × 48.
 MEMORY_BUDGET = 256 * 2**20
 BYTES_PER_CELL = 48
+GATED = "tag2vec_io"  # the method the promotion gate reads
+BASELINES = ("popularity", "cooccurrence")
 
 
 @dataclass(frozen=True)
@@ -100,11 +107,38 @@ def scorers(vocab: Vocabulary, space: TagSpace | None, hybrid_pseudo_count: floa
     return found
 
 
+def method_ranks(
+    vocab: Vocabulary, queries: Queries, space: TagSpace | None, hybrid_pseudo_count: float
+) -> dict[str, np.ndarray]:
+    """Every method's rank of each hidden tag (:func:`ranks`)."""
+    found = scorers(vocab, space, hybrid_pseudo_count)
+    return {name: ranks(scorer, queries, len(vocab.tags)) for name, scorer in found.items()}
+
+
 def evaluate_methods(
     vocab: Vocabulary, queries: Queries, space: TagSpace | None, k: int, hybrid_pseudo_count: float
 ) -> dict[str, MethodScore]:
-    found = scorers(vocab, space, hybrid_pseudo_count)
-    return {name: score(ranks(scorer, queries, len(vocab.tags)), k) for name, scorer in found.items()}
+    return {name: score(rank, k) for name, rank in method_ranks(vocab, queries, space, hybrid_pseudo_count).items()}
+
+
+def frequency_slices(
+    vocab: Vocabulary, queries: Queries, challenger: np.ndarray, reference: np.ndarray | None, *, k: int, bands: SlicesSection
+) -> list[SliceFigure]:
+    """Per band of the hidden tag's training frequency: hit@k of the ``challenger`` ranks against the
+    ``reference`` ranks of the same queries."""
+    band = [frequency_band(int(n), head_min=bands.head_min, tail_max=bands.tail_max) for n in vocab.counts[queries.targets]]
+    return slice_figures(
+        slice_name="tag_frequency",
+        metric=f"hit_at_{k}",
+        bands=band,
+        challenger=(challenger <= k).astype(float),
+        reference=None if reference is None else (reference <= k).astype(float),
+    )
+
+
+def best_baseline(results: dict[str, MethodScore]) -> str:
+    """The baseline with the best hit@k (then MRR@k)."""
+    return max(BASELINES, key=lambda name: (results[name].hit_at_k, results[name].mrr_at_k))
 
 
 def recommender(results: dict[str, MethodScore]) -> str:

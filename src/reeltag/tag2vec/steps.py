@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,10 +16,22 @@ from reeltag.corpus.tags import SurfaceForms
 from reeltag.errors import BadInput, NotFound
 from reeltag.io import sha256_file
 from reeltag.project import Project
-from reeltag.registry.gates import Decision, Threshold, comparison_metrics, decide
+from reeltag.registry.gates import Decision, SliceRule, Threshold, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, Gate, GateOutcome, Registration, native_copy, register_and_gate
+from reeltag.slices import SliceFigure, records
 from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
-from reeltag.tag2vec.evaluate import MethodScore, Queries, evaluate_methods, make_queries, metric_dict, recommender
+from reeltag.tag2vec.evaluate import (
+    GATED,
+    MethodScore,
+    Queries,
+    best_baseline,
+    frequency_slices,
+    make_queries,
+    method_ranks,
+    metric_dict,
+    recommender,
+    score,
+)
 from reeltag.tag2vec.space import TagSpace, load_space, save_space
 from reeltag.tag2vec.trends import TrendReport, trend_report
 from reeltag.tracking.off import needs_tracking
@@ -47,6 +60,8 @@ class Evaluation:
     heldout_posts: int
     vocabulary: int
     k: int
+    slices: list[dict[str, Any]]  # tag_frequency bands of tag2vec_io (the gated method) against slices_reference
+    slices_reference: str  # "baseline <the baseline with the best hit@k>" ("" without a space)
 
     def metrics(self) -> dict[str, float]:
         return {**metric_dict(self.methods, self.k), "test/queries": float(self.queries)}
@@ -64,6 +79,8 @@ class TrainResult:
     evaluation: Evaluation
     champion_before: str | None
     champion_metrics: dict[str, float] | None
+    slices: list[dict[str, Any]]  # tag_frequency bands of tag2vec_io against slices_reference
+    slices_reference: str  # "champion vN" (the gate's comparison, same queries), else the evaluation's baseline
     verdict: str
     promoted: bool
     reasons: tuple[str, ...]
@@ -106,18 +123,39 @@ def reference_set(project: Project, split: Split, surface: SurfaceForms) -> Refe
     return Reference(vocab, make_queries([surface.sentence(s) for s in split.test], vocab))
 
 
-def evaluate_space(project: Project, space: TagSpace | None, ref: Reference) -> Evaluation:
-    """Every method on the same queries (a model is looked up by stem, so its own surface forms do not matter)."""
+@dataclass(frozen=True, eq=False)
+class Scored:
+    """An evaluation and every method's rank of each hidden tag (for paired slices; never logged)."""
+
+    evaluation: Evaluation
+    ranks: dict[str, np.ndarray]
+
+
+def evaluate_space(project: Project, space: TagSpace | None, ref: Reference) -> Scored:
+    """Every method on the same queries (a model is looked up by stem, so its own surface forms do not matter),
+    and the gated method's bands against the best baseline."""
     cfg = project.settings.tag2vec
-    methods = evaluate_methods(ref.vocab, ref.queries, space, cfg.eval_k, cfg.hybrid_pseudo_count)
-    return Evaluation(
+    found = method_ranks(ref.vocab, ref.queries, space, cfg.hybrid_pseudo_count)
+    methods = {name: score(rank, cfg.eval_k) for name, rank in found.items()}
+    base = best_baseline(methods)
+    figures = band_figures(project, ref, found[GATED], found[base]) if GATED in found else []
+    evaluation = Evaluation(
         methods=methods,
         recommender=recommender(methods),
         queries=len(ref.queries.targets),
         heldout_posts=ref.queries.posts,
         vocabulary=len(ref.vocab.tags),
         k=cfg.eval_k,
+        slices=records(figures),
+        slices_reference=f"baseline {base}" if figures else "",
     )
+    return Scored(evaluation, found)
+
+
+def band_figures(project: Project, ref: Reference, challenger: np.ndarray, reference: np.ndarray | None) -> list[SliceFigure]:
+    """The ``tag_frequency`` bands of two methods' ranks of the same queries."""
+    k, bands = project.settings.tag2vec.eval_k, project.settings.slices
+    return frequency_slices(ref.vocab, ref.queries, challenger, reference, k=k, bands=bands)
 
 
 def gate_thresholds(project: Project) -> list[Threshold]:
@@ -132,9 +170,18 @@ def evaluation_warnings(project: Project, evaluation: Evaluation) -> list[str]:
     return []
 
 
-def gate(project: Project, challenger: Evaluation, champion: Evaluation | None) -> Decision:
-    warnings = evaluation_warnings(project, challenger)
-    return decide(challenger.metrics(), champion.metrics() if champion else None, gate_thresholds(project), warnings=warnings)
+def gate(project: Project, challenger: Evaluation, champion: Evaluation | None, slices: Sequence[SliceFigure] = ()) -> Decision:
+    """The thresholds against the champion on the same queries, and the worst-slice rule over ``slices``
+    (tag2vec_io's bands against the champion's)."""
+    warnings, g = evaluation_warnings(project, challenger), project.settings.gates
+    return decide(
+        challenger.metrics(),
+        champion.metrics() if champion else None,
+        gate_thresholds(project),
+        warnings=warnings,
+        slices=slices,
+        slice_rule=SliceRule(min_items=g.min_slice_items, max_loss=g.max_slice_loss),
+    )
 
 
 def fetch_space(project: Project, version: str | None = None, alias: str = "champion") -> TagSpace:
@@ -166,7 +213,7 @@ class EvaluateResult:
 def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateResult:
     """Evaluate the champion (or ``version``) and the baselines on the held-out posts; logged to ``reeltag/tag2vec``."""
     space, split = fetch_space(project, version), load_split(project)
-    evaluation = evaluate_space(project, space, reference_set(project, split, space.surface))
+    evaluation = evaluate_space(project, space, reference_set(project, split, space.surface)).evaluation
     result = EvaluateResult(
         version=space.version, evaluation=evaluation, run_id=_log_evaluation(project, space.version, split, evaluation)
     )
@@ -231,34 +278,41 @@ def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
         fitted = _fit(project, split, champion, incremental, Path(tmp))
         space = adapter.to_space(fitted.model, fitted.surface, meta=_meta(project, split, champion, incremental, fitted))
         ref = reference_set(project, split, fitted.surface)
-        challenger_eval = evaluate_space(project, space, ref)
+        scored = evaluate_space(project, space, ref)
+        challenger_eval = scored.evaluation
         space.meta["recommender"] = challenger_eval.recommender
         folder = Path(tmp) / MODEL
         adapter.save_model(fitted.model, folder)
         save_space(space, folder)
         save_vocabulary(ref.vocab, folder)
-        gate_against = lambda info: _gate_against(project, challenger_eval, ref, info)  # noqa: E731
+        gate_against = lambda info: _gate_against(project, scored, ref, info)  # noqa: E731
         found = _record(project, folder, space.meta, challenger_eval, gate_against, champion)
     result = _train_result(found, incremental, fitted, space, split, challenger_eval)
     log_result(project.tracker, result.run_id, result)
     return result
 
 
-def _gate_against(project: Project, challenger: Evaluation, ref: Reference, info: VersionInfo | None) -> GateOutcome:
-    """The challenger against one champion version (or none) on the same held-out queries."""
+def _gate_against(project: Project, challenger: Scored, ref: Reference, info: VersionInfo | None) -> GateOutcome:
+    """The challenger against one champion version (or none) on the same held-out queries, band by band too."""
     space = fetch_space(project, info.version) if info else None
     old = evaluate_space(project, space, ref) if space else None
+    new = challenger.evaluation
+    if old is None or info is None:
+        figures, versus = [], new.slices_reference
+    else:
+        figures, versus = band_figures(project, ref, challenger.ranks[GATED], old.ranks[GATED]), f"champion v{info.version}"
+    old_eval = old.evaluation if old else None
     return GateOutcome(
-        decision=gate(project, challenger, old),
-        metrics=comparison(challenger, old),
-        detail=(old, frozenset(space.tags) if space else None),
+        decision=gate(project, new, old_eval, figures),
+        metrics=comparison(new, old_eval),
+        detail=(old_eval, frozenset(space.tags) if space else None, records(figures) or new.slices, versus),
     )
 
 
 def _train_result(
     found: Registration, incremental: bool, fitted: _Fitted, space: TagSpace, split: Split, evaluation: Evaluation
 ) -> TrainResult:
-    old, old_tags = found.outcome.detail
+    old, old_tags, slices, versus = found.outcome.detail
     return TrainResult(
         version=found.version,
         run_id=found.run_id,
@@ -270,6 +324,8 @@ def _train_result(
         evaluation=evaluation,
         champion_before=found.compared_with,
         champion_metrics=old.metrics() if old else None,
+        slices=slices,
+        slices_reference=versus,
         verdict=found.decision.verdict,
         promoted=found.promoted,
         reasons=found.decision.reasons + ((f"not promoted: {found.refusal}",) if found.refusal else ()),

@@ -17,8 +17,9 @@ from reeltag import quarantine
 from reeltag.errors import NotFound
 from reeltag.mapper.labels import count_test_videos
 from reeltag.project import Project
-from reeltag.registry.gates import Guardrail, Threshold, ci_warnings
+from reeltag.registry.gates import Guardrail, SliceRule, Threshold, ci_warnings
 from reeltag.report.judgement import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
+from reeltag.slices import from_records
 from reeltag.suggest.fusion_model import report_figures
 from reeltag.tracking.naming import ALIASES
 from reeltag.tracking.records import VersionInfo
@@ -52,14 +53,14 @@ def tag2vec_component(project: Project) -> Component | None:
     if found is None:
         return None
     version, _ = found
-    evaluation = require_result(project.tracker, version.run_id, "TrainResult", f"reeltag.tag2vec v{version.version}")[
-        "evaluation"
-    ]
+    record = require_result(project.tracker, version.run_id, "TrainResult", f"reeltag.tag2vec v{version.version}")
+    evaluation = record["evaluation"]
     k = evaluation["k"]
     methods = {m: {f"hit_at_{k}": s["hit_at_k"], f"mrr_at_{k}": s["mrr_at_k"]} for m, s in evaluation["methods"].items()}
     model = strongest(methods, TAG2VEC_METHODS, f"hit_at_{k}") or "hybrid"
     gates = project.settings.gates
     return Component(
+        **slice_evidence(project, record),
         name="tag2vec",
         title="Tag suggestion from posts (Tag2Vec)",
         methods=methods,
@@ -77,6 +78,15 @@ def tag2vec_component(project: Project) -> Component | None:
     )
 
 
+def slice_evidence(project: Project, record: dict[str, Any]) -> dict[str, Any]:
+    """A training run's slice figures (``slices``, ``slices_reference``), gated as its own gate was: only against a
+    champion (figures against a baseline are shown, not gated)."""
+    gates = project.settings.gates
+    versus = str(record.get("slices_reference", ""))
+    rule = SliceRule(min_items=gates.min_slice_items, max_loss=gates.max_slice_loss) if versus.startswith("champion") else None
+    return {"slices": tuple(from_records(record.get("slices", []))), "slices_reference": versus, "slice_rule": rule}
+
+
 def mapper_component(project: Project, labels: str | None, latency_ms: float | None, coverage: float | None) -> Component | None:
     """The mapper (champion, else challenger) and the baselines on the same held-out videos (its run's metrics)."""
     found = model_run(project, "mapper")
@@ -90,6 +100,8 @@ def mapper_component(project: Project, labels: str | None, latency_ms: float | N
     methods["mapper"] = {**methods.get("mapper", {}), **{k: v for k, v in guards.items() if v is not None}}
     gates = project.settings.gates
     return Component(
+        **slice_evidence(project, record),
+        bias=record.get("bias", {}),
         name="mapper",
         title="Tag suggestion for videos (mapper)",
         methods=methods,

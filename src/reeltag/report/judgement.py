@@ -43,8 +43,10 @@ class Component:
     notes: tuple[str, ...] = ()
     baselines: tuple[str, ...] = ()  # every baseline method, the reference among them
     warnings: tuple[str, ...] = ()  # component-specific weak evidence (e.g. a CI of the gain that includes 0)
-    slices: tuple[SliceFigure, ...] = ()  # the model against its reference per slice band (reeltag.slices)
-    slice_rule: SliceRule | None = None  # the worst-slice gate over ``slices``
+    slices: tuple[SliceFigure, ...] = ()  # the model against ``slices_reference`` per slice band (reeltag.slices)
+    slices_reference: str = ""  # what the slices compare with (the champion the gate saw, or a baseline)
+    slice_rule: SliceRule | None = None  # the worst-slice gate over ``slices`` (set when they compare with a champion)
+    bias: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)  # per method: popularity bias, coverage
 
     @property
     def deciding_slice(self) -> SliceFigure | None:
@@ -233,7 +235,9 @@ def _component_json(judgement: Judgement, component: Component | None) -> dict[s
         "go": decision.go,
         "reasons": list(decision.reasons),
         "slices": records(figures),
+        "slices_reference": component.slices_reference if component else "",
         "deciding_slice": deciding.record() if deciding else None,
+        "popularity_bias": {m: dict(v) for m, v in component.bias.items()} if component else {},
     }
 
 

@@ -167,6 +167,29 @@ class RerankSection(Section):
     cv_folds: int = Field(5, ge=2, le=100, description="Cross-validation folds over topics.")
     bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples for confidence intervals.")
     seed: int = Field(11, description="Seed for folds and bootstrap.")
+    latency_budget_ms: float | None = Field(
+        None,
+        gt=0.0,
+        le=3_600_000.0,
+        description="Tuning: the rerank depth is the depth-cost curve's best-quality Pareto point whose p95 per-query "
+        "scoring latency fits this budget, ms; None = keep `depth`.",
+    )
+    curve_depths: tuple[int, ...] = Field(
+        (100, 250, 500, 1000, 2000, 5000), min_length=1, description="Depth-cost curve: depths measured, documents per topic."
+    )
+    curve_frames: tuple[int, ...] = Field(
+        (4, 8, 16), min_length=1, description="Depth-cost curve (`rerank curve`): frames per video measured, frames."
+    )
+    curve_repeats: int = Field(
+        5, ge=1, le=1000, description="Depth-cost curve: timed passes per query (a query's latency is their median)."
+    )
+
+    @field_validator("curve_depths", "curve_frames")
+    @classmethod
+    def _positive(cls, values: tuple[int, ...]) -> tuple[int, ...]:
+        if any(v < 1 for v in values):
+            raise ValueError("depths and frames per video must be at least 1")
+        return tuple(sorted(set(values)))
 
 
 class GatesSection(Section):

@@ -41,7 +41,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.tag2vec.following",
         "reeltag.text.model",
     ),
-    "matplotlib": ("reeltag.report.figures",),
+    "matplotlib": ("reeltag.report.figures", "reeltag.rerank.curve_plot"),
     "sklearn": ("reeltag.tag2vec.ranker_model",),
     "jinja2": ("reeltag.report.judgement", "reeltag.review.*"),
     "fastapi": ("reeltag.api.*", "reeltag.review.*"),

@@ -1,4 +1,5 @@
-"""``reeltag rerank [apply] RUN``, ``reeltag rerank tune RUN``, ``reeltag evaluate RUN``, ``reeltag ab RUN_A RUN_B``.
+"""``reeltag rerank [apply] RUN``, ``reeltag rerank tune RUN``, ``reeltag rerank curve RUN``, ``reeltag evaluate RUN``,
+``reeltag ab RUN_A RUN_B``.
 
 ``rerank`` is a group whose default command is ``apply``: ``reeltag rerank RUN --topics T ...`` is read as
 ``reeltag rerank apply RUN ...`` whenever the first word is not a sub-command name (a run file literally
@@ -40,6 +41,11 @@ ManifestOpt = Annotated[Path, typer.Option("--manifest", help="CSV docid,path (p
 QrelsOpt = Annotated[Path, typer.Option("--qrels", help="qrels (qid 0 docid rel) or sampled qrels (qid 0 docid stratum rel).")]
 DepthOpt = Annotated[int | None, typer.Option("--depth", min=1, help="Top-k of each topic to rerank [rerank.depth].")]
 WeightsOpt = Annotated[str | None, typer.Option("--weights", help="CLIP weights: 'random' or a checkpoint file [clip.weights].")]
+CategoriesOpt = Annotated[
+    Path | None,
+    typer.Option("--categories", help="qid category per line: adds the topic_category slice (TRECVID topics have none)."),
+]
+SliceTopicsOpt = Annotated[Path | None, typer.Option("--topics", help="Topics file: adds the topic_length slice.")]
 MeasuresOpt = Annotated[
     list[str] | None,
     typer.Option("--measures", help="Measures, e.g. AP,P@10,R@100,nDCG@10,xinfAP,infNDCG,iP@10 (repeat or comma-separate)."),
@@ -91,6 +97,15 @@ def tune(
     measure: Annotated[str | None, typer.Option("--measure", help="Measure to maximise [rerank.tune_measure].")] = None,
     folds: Annotated[int | None, typer.Option("--folds", min=2, help="Cross-validation folds [rerank.cv_folds].")] = None,
     weights: WeightsOpt = None,
+    categories: CategoriesOpt = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--latency-budget-ms",
+            min=0.0,
+            help="Pick the depth from the depth-cost curve: the best-quality Pareto point whose p95 fits [rerank.latency_budget_ms].",
+        ),
+    ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -98,11 +113,54 @@ def tune(
     """Grid over α × normalisation × pooling, cross-validated over topics; register reeltag.reranker."""
     from reeltag.rerank.steps import tune_rerank
 
-    overrides: dict[str, Any] = {"depth": depth, "tune_measure": measure, "cv_folds": folds}
+    overrides: dict[str, Any] = {"depth": depth, "tune_measure": measure, "cv_folds": folds, "latency_budget_ms": budget}
     project = open_project(root, config, rerank=overrides, clip={"weights": weights})
     with progress("frame features", None, enabled=not as_json) as advance:
-        result = tune_rerank(project, run, topics, qrels, manifest, on_progress=advance)
+        result = tune_rerank(project, run, topics, qrels, manifest, on_progress=advance, categories=categories)
     emit(result, as_json, title=f"rerank tuning: {result.verdict} (CLIP weights: {result.encoder_weights})")
+
+
+def _numbers(text: str | None) -> list[int] | None:
+    return [int(v) for v in text.split(",") if v.strip()] if text else None
+
+
+@rerank_app.command("curve")
+@handles_errors
+def curve(
+    run: RunArg,
+    topics: TopicsOpt,
+    qrels: QrelsOpt,
+    manifest: ManifestOpt,
+    depths: Annotated[str | None, typer.Option("--depths", help="Comma-separated depths [rerank.curve_depths].")] = None,
+    frames: Annotated[
+        str | None, typer.Option("--frames", help="Comma-separated frames per video [rerank.curve_frames].")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Record (JSON; the plot beside it, .png) [data/reports/rerank-curve.json]."),
+    ] = None,
+    weights: WeightsOpt = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Depth-cost curve: per (depth, frames per video), cross-validated quality and p50/p95 scoring latency."""
+    from reeltag.rerank.depth_cost import CurveFiles, measure_curve
+
+    overrides: dict[str, Any] = {"curve_depths": _numbers(depths), "curve_frames": _numbers(frames)}
+    project = open_project(root, config, rerank=overrides, clip={"weights": weights})
+    cfg = project.settings.rerank
+    files = CurveFiles(run=run, topics=topics, qrels=qrels, manifest=manifest)
+    with progress("frame features", None, enabled=not as_json) as advance:
+        result = measure_curve(
+            project,
+            files,
+            depths=cfg.curve_depths,
+            frames=cfg.curve_frames,
+            output=output or project.paths.reports / "rerank-curve.json",
+            on_progress=advance,
+        )
+    emit(result, as_json, title=f"depth-cost curve (CLIP weights: {result.encoder_weights})")
 
 
 @handles_errors
@@ -143,18 +201,21 @@ def ab(
     run_b: Annotated[Path, typer.Argument(help="Run B (reranked / challenger).")],
     qrels: QrelsOpt,
     measures: MeasuresOpt = None,
+    topics: SliceTopicsOpt = None,
+    categories: CategoriesOpt = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Paired per-topic A/B of two runs: mean delta (B − A), bootstrap 95% CI, Wilcoxon p, wins/ties/losses."""
+    """Paired per-topic A/B of two runs: mean delta (B − A), bootstrap 95% CI, Wilcoxon p, wins/ties/losses; per slice."""
     from reeltag.rerank.steps import compare_runs
 
-    result = compare_runs(open_project(root, config), run_a, run_b, qrels, _measures(measures))
+    project = open_project(root, config)
+    result = compare_runs(project, run_a, run_b, qrels, _measures(measures), topics=topics, categories=categories)
     if as_json:
         emit(result, as_json)
         return
-    emit(replace(result, comparisons=()), as_json, title=f"A/B: {run_b.name} (B) vs {run_a.name} (A)")
+    emit(replace(result, comparisons=(), slices=()), as_json, title=f"A/B: {run_b.name} (B) vs {run_a.name} (A)")
     _print_comparisons(result.comparisons)
 
 

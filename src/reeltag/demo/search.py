@@ -3,6 +3,8 @@
 Files written under ``<out>/search/`` (paths in files are relative to this folder):
 
 * ``topics.txt`` -- ``qid text`` per line, e.g. ``q01 an orange circle`` (phrased like captions).
+* ``categories.txt`` -- ``qid category`` per line, e.g. ``q01 sunset``: the demo category whose scene the topic asks
+  for (the ``topic_category`` slice of search evaluations, :mod:`reeltag.rerank.topic_slices`).
 * ``manifest.csv`` -- ``docid,path``, e.g. ``s0007,videos/s0007.mp4``.
 * ``videos/sNNNN.mp4`` -- the collection.
 * ``base.run`` -- TREC run ``qid Q0 docid rank score base``: every topic ranks EVERY collection doc.
@@ -49,7 +51,7 @@ import numpy as np
 
 from reeltag.demo.plans import SegmentPlan, VideoPlan, plan_video, random_scene, segment_rows, with_random_setting
 from reeltag.demo.videos import jsonl_text, write_videos
-from reeltag.demo.world import CATEGORIES, COLOURS, SHAPES, Scene, topic_text
+from reeltag.demo.world import CATEGORIES, COLOURS, SHAPES, Scene, category_for_combo, topic_text
 from reeltag.io import write_text_atomic
 
 COLOUR_WEIGHT, SHAPE_WEIGHT, NOISE_SD = 1.0, 0.6, 0.1
@@ -66,6 +68,14 @@ class Topic:
     @property
     def text(self) -> str:
         return topic_text(self.colour, self.shape)
+
+    @property
+    def category(self) -> str:
+        """The category owning this (colour, shape): every topic is one category's combo."""
+        found = category_for_combo(self.colour, self.shape)
+        if found is None:
+            raise ValueError(f"{self.qid}: {self.text} is no category's combo")
+        return found.name
 
 
 @dataclass(frozen=True)
@@ -196,6 +206,7 @@ def write_search_set(
     docs = plan_search_docs(rng, topics, n_pos, n_neg, n_filler, duration_s)
     write_videos(folder, [d.plan for d in docs], workers)
     write_text_atomic(folder / "topics.txt", "".join(f"{t.qid} {t.text}\n" for t in topics))
+    write_text_atomic(folder / "categories.txt", "".join(f"{t.qid} {t.category}\n" for t in topics))
     write_text_atomic(folder / "manifest.csv", manifest_text(docs))
     write_text_atomic(folder / "base.run", run_text(rng, topics, docs))
     write_text_atomic(folder / "qrels.txt", qrels_text(topics, docs))

@@ -162,7 +162,14 @@ def run_demo(inputs: DemoInputs) -> DemoSummary:
     mapper.train_mapper(project, inputs.labels)
     fusion.fit_text_and_fusion(project, inputs.posts, inputs.labels)
     files = search_set(inputs.search)
-    rerank.tune_rerank(project, files["run_path"], files["topics_path"], files["qrels_path"], files["manifest_path"])
+    rerank.tune_rerank(
+        project,
+        files["run_path"],
+        files["topics_path"],
+        files["qrels_path"],
+        files["manifest_path"],
+        categories=inputs.search / "categories.txt",
+    )
     simulate_demo_review(project, inputs.labels)
     simulated = ab_simulated.simulate_online_experiment(project, inputs.search, *SIMULATED_TRAFFIC[inputs.quick])
     ab_online.run_ab_online(project, simulated.day)

@@ -8,12 +8,13 @@ written score is ``min(head) − 1 − j`` so every reader puts them after the h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from reeltag.rerank.formats import Ranking, Run
+from reeltag.rerank.formats import Qrels, Ranking, Run
+from reeltag.rerank.metrics import evaluate
 from reeltag.rerank.scoring import Reranked, blend, frame_similarities, pool, ranking, stack_frames
 from reeltag.rerank.tuning import Setting
 
@@ -100,3 +101,21 @@ def rerank_prepared(prepared: Prepared, setting: Setting, top_m: int, tag: str |
     rankings = {q: rerank_topic(t, setting, top_m) for q, t in prepared.topics.items()}
     rankings.update(prepared.passthrough)
     return Run(dict(sorted(rankings.items())), tag or prepared.tag)
+
+
+def score_settings(
+    prepared: Prepared,
+    qrels: Qrels,
+    settings: Sequence[Setting],
+    top_m: int,
+    measure: str,
+    on_setting: Callable[[Setting, float], None] | None = None,
+) -> dict[Setting, dict[str, float]]:
+    """Per-topic ``measure`` of the reranked run under every setting."""
+    table = {}
+    for setting in settings:
+        result = evaluate(rerank_prepared(prepared, setting, top_m), qrels, [measure])
+        table[setting] = result.per_topic[measure]
+        if on_setting:
+            on_setting(setting, result.mean[measure])
+    return table

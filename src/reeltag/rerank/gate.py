@@ -5,26 +5,31 @@ own run when there is no champion. The gate (:func:`reeltag.registry.gates.decid
 cross-validated measure not to lose more than ``gates.tolerance`` and to gain at least ``gates.min_abs_delta``
 / ``gates.min_rel_delta``; a paired bootstrap CI of the gain that reaches 0 (no evidence of a gain), random
 encoder weights or fewer topics than ``gates.min_eval_topics`` turn a GO into NOT ENOUGH EVIDENCE, which does
-not promote. Every tuned setting is registered through :func:`reeltag.registry.policy.register_and_gate`
+not promote. The worst-slice rule (``gates.min_slice_items``, ``gates.max_slice_loss``) reads the per-topic values
+by slice (:mod:`reeltag.rerank.topic_slices`): a slice that loses, its CI below 0, is a NO-GO naming it, however
+good the mean. Every tuned setting is registered through :func:`reeltag.registry.policy.register_and_gate`
 (the aliases follow its policy: only a GO moves ``champion`` and ``challenger``).
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reeltag.ab.paired import PairedComparison, compare_paired
 from reeltag.config import GatesSection
 from reeltag.project import Project
-from reeltag.registry.gates import Decision, Threshold, ci_warnings, comparison_metrics, decide
+from reeltag.registry.gates import Decision, SliceRule, Threshold, ci_warnings, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, GateOutcome, Registration, register_and_gate
 from reeltag.rerank.apply import Prepared, rerank_prepared
 from reeltag.rerank.formats import Qrels, Run
 from reeltag.rerank.metrics import evaluate, metric_key
 from reeltag.rerank.model import ALPHA_WEIGHS, PARAMS_FILE, RerankerParams, setting_from_tags, write_params
+from reeltag.rerank.topic_slices import Bands, topic_figures
+from reeltag.slices import SliceFigure
 
 if TYPE_CHECKING:
     from reeltag.tracking.store import RunInfo, VersionInfo
@@ -50,6 +55,7 @@ class TuneEvidence:
     top_m: int
     held_out: dict[str, float]  # per topic, cross-validated
     encoder_weights: str
+    bands: Bands = field(default_factory=dict)  # slice → topic → band (:func:`reeltag.rerank.topic_slices.topic_bands`)
 
 
 def find_baseline(evidence: TuneEvidence, champion: "VersionInfo | None") -> Baseline:
@@ -77,7 +83,15 @@ def gate_tuned(project: Project, evidence: TuneEvidence, champion: "VersionInfo 
         cfg.bootstrap,
         cfg.seed,
     )
-    decision = promotion_decision(comparison, evidence.encoder_weights, project.settings.gates)
+    slices = topic_figures(
+        evidence.bands,
+        evidence.held_out,
+        baseline.values,
+        metric=metric_key(evidence.measure),
+        resamples=cfg.bootstrap,
+        seed=cfg.seed,
+    )
+    decision = promotion_decision(comparison, evidence.encoder_weights, project.settings.gates, slices)
     return GateOutcome(decision=decision, metrics=comparison_log(comparison), detail=(baseline, comparison))
 
 
@@ -85,7 +99,10 @@ def comparison_log(c: PairedComparison) -> dict[str, float]:
     return {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()}
 
 
-def promotion_decision(comparison: PairedComparison, encoder_weights: str, gates: GatesSection) -> Decision:
+def promotion_decision(
+    comparison: PairedComparison, encoder_weights: str, gates: GatesSection, slices: Sequence[SliceFigure] = ()
+) -> Decision:
+    """The thresholds on the mean, the worst-slice rule over ``slices`` and the evidence warnings."""
     m = comparison.metric
     thresholds = [
         Threshold(metric=m, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta)
@@ -95,7 +112,8 @@ def promotion_decision(comparison: PairedComparison, encoder_weights: str, gates
         warnings.append("CLIP encoder weights are random (no text-image alignment)")
     if comparison.n_topics < gates.min_eval_topics:
         warnings.append(f"tiny data: {comparison.n_topics} topics (< gates.min_eval_topics={gates.min_eval_topics})")
-    return decide({m: comparison.mean_b}, {m: comparison.mean_a}, thresholds, warnings=warnings)
+    rule = SliceRule(min_items=gates.min_slice_items, max_loss=gates.max_slice_loss)
+    return decide({m: comparison.mean_b}, {m: comparison.mean_a}, thresholds, warnings=warnings, slices=slices, slice_rule=rule)
 
 
 def register_reranker(project: Project, run: "RunInfo", params: RerankerParams, evidence: TuneEvidence) -> Registration:

@@ -8,34 +8,26 @@ setting), ``reeltag/ab``; registry ``reeltag.reranker``.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from reeltag import quarantine
 from reeltag.ab.paired import PairedComparison, compare_paired
 from reeltag.project import Project
 from reeltag.registry.gates import comparison_metrics
-from reeltag.rerank.apply import Prepared, head_docids, prepare, rerank_prepared
-from reeltag.rerank.formats import (
-    Issue,
-    Manifest,
-    Qrels,
-    Run,
-    Topics,
-    read_manifest,
-    read_qrels,
-    read_run,
-    read_topics,
-    write_run,
-)
+from reeltag.rerank.apply import prepare, rerank_prepared, score_settings
+from reeltag.rerank.curve import CurvePoint
+from reeltag.rerank.depth_cost import CurveFiles, DepthCurve, depth_for_budget, write_curve
+from reeltag.rerank.formats import Issue, Qrels, read_qrels, read_run, read_topics, write_run
 from reeltag.rerank.gate import TuneEvidence, comparison_log, gate_tuned, register_reranker
+from reeltag.rerank.inputs import CandidateFeatures, collect_features, load_search_inputs, quarantine_issues
 from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, check_measures, evaluate, metric_key
 from reeltag.rerank.model import RerankerParams
+from reeltag.rerank.topic_slices import topic_bands, topic_figures
 from reeltag.rerank.tuning import Setting, cross_validate, grid
+from reeltag.slices import SliceFigure
 from reeltag.tracking.naming import ENGINE_AB
 from reeltag.tracking.off import NOT_REGISTERED
 from reeltag.tracking.results import log_result
@@ -45,30 +37,7 @@ if TYPE_CHECKING:
     from reeltag.tracking.store import RunInfo
     from reeltag.video.encoder import ClipEncoder
 
-SOURCE = "rerank"
 RERANK_TAG = "cliprerank"  # run tag column: cliprerank-<kind of CLIP weights>
-
-
-@dataclass(frozen=True, kw_only=True)
-class SearchInputs:
-    run: Run
-    topics: Topics
-    manifest: Manifest
-    issues: tuple[Issue, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class CandidateFeatures:
-    """Query vectors per topic and frame vectors per candidate document, from one encoder."""
-
-    queries: dict[str, np.ndarray]
-    frames: dict[str, np.ndarray]
-    encoder_model_id: str
-    encoder_weights: str
-    videos_encoded: int
-    videos_cached: int
-    videos_unreadable: int
-    docs_not_in_manifest: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +96,9 @@ class TuneResult:
     input_issues: tuple[Issue, ...]
     run_id: str | None
     engine_comparison: PairedComparison | None = None  # the same held-out values vs the engine (what the report judges)
+    slices: tuple[SliceFigure, ...] = ()  # the held-out values vs the engine's, per topic slice and band
+    curve: DepthCurve | None = None  # with rerank.latency_budget_ms: the depth–cost curve the depth was chosen from
+    depth_point: CurvePoint | None = None  # and its chosen point
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,54 +109,7 @@ class ABResult:
     comparisons: tuple[PairedComparison, ...]
     input_issues: tuple[Issue, ...]
     run_id: str | None
-
-
-def load_search_inputs(project: Project, run_path: Path, topics_path: Path, manifest_path: Path) -> SearchInputs:
-    """Read run, topics and manifest; quarantine what they report."""
-    topics = read_topics(topics_path)
-    run = read_run(run_path, known_topics=topics.texts)
-    manifest = read_manifest(manifest_path, project.settings.paths.allow_absolute_manifest_paths)
-    issues = topics.issues + run.issues + manifest.issues
-    _quarantine(project, issues)
-    return SearchInputs(run=run, topics=topics, manifest=manifest, issues=issues)
-
-
-def _quarantine(project: Project, issues: Sequence[Issue]) -> None:
-    records = [
-        quarantine.QuarantineRecord(kind="search", item=i.item, reason=f"{i.kind}: {i.detail}", source=SOURCE) for i in issues
-    ]
-    quarantine.record(project.paths.quarantine, records)
-
-
-def collect_features(
-    project: Project,
-    inputs: SearchInputs,
-    depth: int,
-    encoder: "ClipEncoder | None" = None,
-    on_progress: Callable[[int], None] | None = None,
-) -> CandidateFeatures:
-    """Cached (or newly extracted) frame features of every head document, and the topics' text vectors."""
-    from reeltag.video.encoder import load_encoder
-    from reeltag.video.steps import extract_features
-
-    docids = head_docids(inputs.run, depth, set(inputs.topics.texts))
-    located = {d: inputs.manifest.paths[d] for d in docids if d in inputs.manifest.paths}
-    encoder = encoder or load_encoder(project.settings.clip, project.paths)
-    batch = extract_features(project, sorted(set(located.values())), on_progress, encoder)
-    by_video = batch.by_video()
-    frames = {d: by_video[str(p)].frames for d, p in located.items() if str(p) in by_video}
-    qids = [q for q in inputs.run.qids if q in inputs.topics.texts]
-    vectors: np.ndarray | list[np.ndarray] = encoder.encode_texts([inputs.topics.texts[q] for q in qids]) if qids else []
-    return CandidateFeatures(
-        queries=dict(zip(qids, vectors)),
-        frames=frames,
-        encoder_model_id=batch.model_id,
-        encoder_weights=batch.weights_kind,
-        videos_encoded=batch.encoded,
-        videos_cached=batch.cached,
-        videos_unreadable=batch.quarantined,
-        docs_not_in_manifest=len(docids) - len(located),
-    )
+    slices: tuple[SliceFigure, ...] = ()  # B vs A per topic slice and band, every measure
 
 
 def rerank_run(
@@ -263,24 +188,6 @@ def evaluate_run(
     )
 
 
-def score_settings(
-    prepared: Prepared,
-    qrels: Qrels,
-    settings: Sequence[Setting],
-    top_m: int,
-    measure: str,
-    on_setting: Callable[[Setting, float], None] | None = None,
-) -> dict[Setting, dict[str, float]]:
-    """Per-topic ``measure`` of the reranked run under every setting."""
-    table = {}
-    for setting in settings:
-        result = evaluate(rerank_prepared(prepared, setting, top_m), qrels, [measure])
-        table[setting] = result.per_topic[measure]
-        if on_setting:
-            on_setting(setting, result.mean[measure])
-    return table
-
-
 def tune_rerank(
     project: Project,
     run_path: Path,
@@ -289,24 +196,32 @@ def tune_rerank(
     manifest_path: Path,
     encoder: "ClipEncoder | None" = None,
     on_progress: Callable[[int], None] | None = None,
+    *,
+    categories: Path | None = None,
+    curve: DepthCurve | None = None,
 ) -> TuneResult:
-    """Grid over α × normalisation × pooling, cross-validated over topics; register and gate the choice."""
+    """Grid over α × normalisation × pooling, cross-validated over topics; register and gate the choice.
+
+    With ``rerank.latency_budget_ms`` the depth is the depth–cost curve's point for the budget (``curve``, or
+    measured), recorded with the registered reranker; ``categories`` (``qid category`` lines) adds that slice."""
     cfg = project.settings.rerank
     [measure] = check_measures([cfg.tune_measure])
+    files = CurveFiles(run=run_path, topics=topics_path, qrels=qrels_path, manifest=manifest_path)
+    budget = depth_for_budget(project, files, curve, encoder, on_progress)
+    depth = budget[1].depth if budget else cfg.depth
     inputs = load_search_inputs(project, run_path, topics_path, manifest_path)
     qrels = read_qrels(qrels_path)
-    _quarantine(project, qrels.issues)
-    feats = collect_features(project, inputs, cfg.depth, encoder, on_progress)
-    prepared = prepare(inputs.run, feats.queries, feats.frames, cfg.depth)
+    quarantine_issues(project, qrels.issues)
+    feats = collect_features(project, inputs, depth, encoder, on_progress)
+    prepared = prepare(inputs.run, feats.queries, feats.frames, depth)
     settings = grid(cfg.alpha_grid, cfg.tune_normalisations, cfg.tune_poolings)
     with _tune_run(project, feats) as run:
         table = score_settings(prepared, qrels, settings, cfg.top_m, measure, _nested_logger(project, run, measure))
         engine = evaluate(inputs.run, qrels, [measure])
         topics = sorted(t for t in engine.topics if t in prepared.topics)
         cv = cross_validate(table, topics, cfg.cv_folds, cfg.seed)
-        versus_engine = compare_paired(
-            {t: engine.per_topic[measure][t] for t in topics}, cv.held_out, metric_key(measure), cfg.bootstrap, cfg.seed
-        )
+        engine_values = {t: engine.per_topic[measure][t] for t in topics}
+        versus_engine = compare_paired(engine_values, cv.held_out, metric_key(measure), cfg.bootstrap, cfg.seed)
         evidence = TuneEvidence(
             run=inputs.run,
             prepared=prepared,
@@ -315,17 +230,21 @@ def tune_rerank(
             top_m=cfg.top_m,
             held_out={t: cv.held_out[t] for t in topics},
             encoder_weights=feats.encoder_weights,
+            bands=topic_bands(
+                qrels=qrels, cfg=project.settings.slices, texts=inputs.topics.texts, categories=_qid_texts(categories)
+            ),
         )
         params = RerankerParams(
             alpha=cv.chosen.alpha,
             normalisation=cv.chosen.normalisation,
             pooling=cv.chosen.pooling,
             top_m=cfg.top_m,
-            depth=cfg.depth,
+            depth=depth,
             encoder_model_id=feats.encoder_model_id,
             encoder_weights=feats.encoder_weights,
         )
         _log_tuning(project, run, versus_engine, cv.chosen)
+        curve = _log_depth_curve(project, run, budget)
         found = register_reranker(project, run, params, evidence) if run.run_id else None
     outcome = found.outcome if found else gate_tuned(project, evidence, None)
     baseline, comparison = outcome.detail
@@ -339,21 +258,61 @@ def tune_rerank(
         fold_choices=cv.fold_choices,
         settings_tried=len(settings),
         topics=len(topics),
-        depth=cfg.depth,
+        depth=depth,
         candidates=prepared.candidates,
         without_video=prepared.without_video,
         encoder_model_id=feats.encoder_model_id,
         encoder_weights=feats.encoder_weights,
         verdict=outcome.decision.verdict,
-        reasons=outcome.decision.reasons + _registration_notes(found),
+        reasons=outcome.decision.reasons + _registration_notes(found) + _depth_note(project, budget),
         registered_version=found.version if found else None,
         promoted=bool(found and found.promoted),
         input_issues=inputs.issues + qrels.issues,
         run_id=run.run_id,
         engine_comparison=versus_engine,
+        slices=tuple(
+            topic_figures(
+                evidence.bands,
+                evidence.held_out,
+                engine_values,
+                metric=metric_key(measure),
+                resamples=cfg.bootstrap,
+                seed=cfg.seed,
+            )
+        ),
+        curve=curve,
+        depth_point=budget[1] if budget else None,
     )
     log_result(project.tracker, run.run_id, result)
     return result
+
+
+def _qid_texts(path: Path | None) -> dict[str, str] | None:
+    """``qid text`` lines (a topics or categories file) as a dict; ``None`` without a file."""
+    return read_topics(path).texts if path else None
+
+
+def _log_depth_curve(project: Project, run: "RunInfo", budget: tuple[DepthCurve, CurvePoint] | None) -> DepthCurve | None:
+    """The depth–cost curve and its chosen point, as files of the tuning run (the registered reranker's)."""
+    if budget is None or run.run_id is None:
+        return budget[0] if budget else None
+    with tempfile.TemporaryDirectory(prefix="reeltag-curve-") as tmp:
+        written = write_curve(budget[0], Path(tmp) / "depth-curve.json", chosen=budget[1])
+        for path in (written.record, written.plot):
+            if path is not None:
+                project.tracker.log_artifact(run.run_id, path, "curve")
+    return replace(written, record=None, plot=None)
+
+
+def _depth_note(project: Project, budget: tuple[DepthCurve, CurvePoint] | None) -> tuple[str, ...]:
+    if budget is None:
+        return ()
+    p = budget[1]
+    return (
+        f"depth {p.depth}: the best cross-validated {budget[0].measure} ({p.quality:.4g}) among the depth-cost Pareto "
+        f"points at {p.frames} frames/video whose p95 ({p.p95_ms:.3g} ms) fits rerank.latency_budget_ms="
+        f"{project.settings.rerank.latency_budget_ms:g}",
+    )
 
 
 def _registration_notes(found: "Registration | None") -> tuple[str, ...]:
@@ -396,8 +355,19 @@ def _log_tuning(project: Project, run: "RunInfo", versus_engine: PairedCompariso
     )
 
 
-def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path, measures: Sequence[str] | None = None) -> ABResult:
-    """Paired per-topic comparison of B (challenger) against A (champion/base); logged to ``reeltag/ab``."""
+def compare_runs(
+    project: Project,
+    run_a: Path,
+    run_b: Path,
+    qrels_path: Path,
+    measures: Sequence[str] | None = None,
+    *,
+    topics: Path | None = None,
+    categories: Path | None = None,
+) -> ABResult:
+    """Paired per-topic comparison of B (challenger) against A (champion/base), overall and per topic slice
+    (``relevant_count``; ``topic_length`` with ``topics``, ``topic_category`` with ``categories``); logged to
+    ``reeltag/ab``."""
     cfg = project.settings.rerank
     qrels = read_qrels(qrels_path)
     a, b = read_run(run_a), read_run(run_b)
@@ -406,6 +376,14 @@ def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path, m
     comparisons = tuple(
         compare_paired(ea.per_topic[m], eb.per_topic[m], metric_key(m), cfg.bootstrap, cfg.seed) for m in ea.measures
     )
+    bands = topic_bands(qrels=qrels, cfg=project.settings.slices, texts=_qid_texts(topics), categories=_qid_texts(categories))
+    slices = [
+        f
+        for m in ea.measures
+        for f in topic_figures(
+            bands, eb.per_topic[m], ea.per_topic[m], metric=metric_key(m), resamples=cfg.bootstrap, seed=cfg.seed
+        )
+    ]
     result = ABResult(
         run_a=Path(run_a),
         run_b=Path(run_b),
@@ -413,6 +391,7 @@ def compare_runs(project: Project, run_a: Path, run_b: Path, qrels_path: Path, m
         comparisons=comparisons,
         input_issues=a.issues + b.issues + qrels.issues,
         run_id=None,
+        slices=tuple(slices),
     )
     return replace(result, run_id=_log_ab(project, result))
 
@@ -424,4 +403,5 @@ def _log_ab(project: Project, result: ABResult) -> str | None:
             project.tracker.log_metrics(
                 run.run_id, {**comparison_metrics({c.metric: c.mean_b}, {c.metric: c.mean_a}), **c.metrics()}
             )
+        log_result(project.tracker, run.run_id, result)
     return run.run_id

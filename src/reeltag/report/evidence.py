@@ -18,7 +18,8 @@ from reeltag.errors import NotFound
 from reeltag.mapper.labels import count_test_videos
 from reeltag.project import Project
 from reeltag.registry.gates import Guardrail, SliceRule, Threshold, ci_warnings
-from reeltag.report.judgement import Component, ContractResult, Lineage, SearchDetail, StageCost, TimeSaved
+from reeltag.report.judgement import Component, ContractResult, DepthChoice, Lineage, SearchDetail, StageCost, TimeSaved
+from reeltag.rerank.curve import CurvePoint
 from reeltag.slices import from_records
 from reeltag.suggest.fusion_model import report_figures
 from reeltag.tracking.naming import ALIASES
@@ -162,8 +163,8 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     last = project.tracker.latest_run("rerank", {"kind": "tune"})  # a server-side query: apply runs cannot hide it
     if last is None:
         return None, None
-    record = read_result(project.tracker, last["run_id"], "TuneResult")
-    engine = record.get("engine_comparison") if record else None
+    record = read_result(project.tracker, last["run_id"], "TuneResult") or {}
+    engine = record.get("engine_comparison")
     if not engine:
         return _stale_component(project), None
     measure, ci_low, ci_high = engine["metric"], engine["ci_low"], engine["ci_high"]
@@ -177,6 +178,9 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
     counts = "/".join(str(engine[k]) for k in ("wins", "losses", "ties"))
     ci = f"[{ci_low:.4f}, {ci_high:.4f}]" if ci_low is not None and ci_high is not None else "not measured"
     component = Component(
+        slices=tuple(from_records(record.get("slices", []))),
+        slices_reference=ENGINE,
+        slice_rule=SliceRule(min_items=gates.min_slice_items, max_loss=gates.max_slice_loss),
         name="rerank",
         title="Search success with and without CLIPRerank",
         methods=methods,
@@ -201,6 +205,21 @@ def rerank_component(project: Project, search: str | None) -> tuple[Component | 
         ),
     )
     return component, detail
+
+
+def depth_choice(project: Project) -> DepthChoice | None:
+    """The depth–cost curve and chosen point recorded by the last tune run (with a latency budget), if any."""
+    last = project.tracker.latest_run("rerank", {"kind": "tune"})
+    record = read_result(project.tracker, last["run_id"], "TuneResult") if last else None
+    if not record or not record.get("curve") or not record.get("depth_point"):
+        return None
+    curve = record["curve"]
+    return DepthChoice(
+        measure=str(curve["measure"]),
+        points=tuple(CurvePoint(**point) for point in curve["points"]),
+        chosen=CurvePoint(**record["depth_point"]),
+        budget_ms=project.settings.rerank.latency_budget_ms,
+    )
 
 
 STALE_TUNE = "the last rerank tune run predates the engine comparison (no result.json record of it); re-run `reeltag rerank tune`"

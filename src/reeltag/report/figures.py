@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from reeltag.report.judgement import Component, ReportData, SearchDetail, StageCost
+from reeltag.report.judgement import Component, DepthChoice, ReportData, SearchDetail, StageCost
 
 WIN, LOSS, TIE = "#2e7d32", "#c62828", "#9e9e9e"
 PALETTE = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f")
@@ -107,4 +109,15 @@ def all_charts(data: ReportData) -> dict[str, str]:
         charts["costs"] = cost_chart(data.costs)
     if data.online_search is not None:
         charts["online"] = online_chart(data.online_search)
+    if data.depth_choice is not None:
+        charts["depth-curve"] = depth_curve_chart(data.depth_choice)
     return charts
+
+
+def depth_curve_chart(choice: DepthChoice) -> str:
+    """The reranker's depth–cost curve with its chosen point (drawn by :mod:`reeltag.rerank.curve_plot`), base64 PNG."""
+    from reeltag.rerank.curve_plot import plot_curve
+
+    with tempfile.TemporaryDirectory(prefix="reeltag-report-") as tmp:
+        path = plot_curve(choice.points, Path(tmp) / "curve.png", measure=choice.measure, chosen=choice.chosen)
+        return base64.b64encode(path.read_bytes()).decode("ascii")

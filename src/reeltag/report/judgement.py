@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Decision, Guardrail, SliceRule, Threshold, decide
+from reeltag.rerank.curve import CurvePoint
 from reeltag.slices import SliceFigure, records, worst_slice
 
 if TYPE_CHECKING:  # online_evidence imports this module; staff_review needs the review store
@@ -98,6 +99,16 @@ class SearchDetail:
         return {"wins": sum(x > eps for x in d), "losses": sum(x < -eps for x in d), "ties": sum(abs(x) <= eps for x in d)}
 
 
+@dataclass(frozen=True, kw_only=True)
+class DepthChoice:
+    """The depth–cost curve the registered reranker's depth was chosen from (``rerank tune --latency-budget-ms``)."""
+
+    measure: str
+    points: tuple[CurvePoint, ...]
+    chosen: CurvePoint
+    budget_ms: float | None
+
+
 @dataclass(frozen=True)
 class TimeSaved:
     minutes_per_tag: float
@@ -155,6 +166,7 @@ class ReportData:
     top_tags: tuple[tuple[str, int], ...] = ()
     staff_review: StaffReview | None = None  # measured on staff decisions, when there are any
     online_search: OnlineSearch | None = None  # the online A/B days, when an experiment has data
+    depth_choice: DepthChoice | None = None  # the reranker's depth, when a latency budget chose it
 
 
 @dataclass(frozen=True)

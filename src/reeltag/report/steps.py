@@ -72,6 +72,7 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
         top_tags=ev.top_tags(project),
         staff_review=_staff_review(project),
         online_search=online_search(project),
+        depth_choice=ev.depth_choice(project),
     )
 
 

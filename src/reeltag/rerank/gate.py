@@ -91,7 +91,7 @@ def gate_tuned(project: Project, evidence: TuneEvidence, champion: "VersionInfo 
         resamples=cfg.bootstrap,
         seed=cfg.seed,
     )
-    decision = promotion_decision(comparison, evidence.encoder_weights, project.settings.gates, slices)
+    decision = promotion_decision(comparison, evidence.encoder_weights, project.settings.gates, slices, reference=baseline.name)
     return GateOutcome(decision=decision, metrics=comparison_log(comparison), detail=(baseline, comparison))
 
 
@@ -100,9 +100,14 @@ def comparison_log(c: PairedComparison) -> dict[str, float]:
 
 
 def promotion_decision(
-    comparison: PairedComparison, encoder_weights: str, gates: GatesSection, slices: Sequence[SliceFigure] = ()
+    comparison: PairedComparison,
+    encoder_weights: str,
+    gates: GatesSection,
+    slices: Sequence[SliceFigure] = (),
+    reference: str = "champion",
 ) -> Decision:
-    """The thresholds on the mean, the worst-slice rule over ``slices`` and the evidence warnings."""
+    """The thresholds on the mean, the worst-slice rule over ``slices`` and the evidence warnings, against
+    ``reference`` (the champion, or the engine's run when there is none)."""
     m = comparison.metric
     thresholds = [
         Threshold(metric=m, tolerance=gates.tolerance, min_abs_delta=gates.min_abs_delta, min_rel_delta=gates.min_rel_delta)
@@ -113,7 +118,15 @@ def promotion_decision(
     if comparison.n_topics < gates.min_eval_topics:
         warnings.append(f"tiny data: {comparison.n_topics} topics (< gates.min_eval_topics={gates.min_eval_topics})")
     rule = SliceRule(min_items=gates.min_slice_items, max_loss=gates.max_slice_loss)
-    return decide({m: comparison.mean_b}, {m: comparison.mean_a}, thresholds, warnings=warnings, slices=slices, slice_rule=rule)
+    return decide(
+        {m: comparison.mean_b},
+        {m: comparison.mean_a},
+        thresholds,
+        warnings=warnings,
+        reference=reference,
+        slices=slices,
+        slice_rule=rule,
+    )
 
 
 def register_reranker(project: Project, run: "RunInfo", params: RerankerParams, evidence: TuneEvidence) -> Registration:

@@ -105,29 +105,16 @@ def slice_figures(
 def _figure(
     slice_name: str, metric: str, band: str, values: np.ndarray, base: np.ndarray | None, resamples: int, seed: int
 ) -> SliceFigure:
-    mean = float(values.mean())
-    if base is None:
-        return SliceFigure(
-            slice=slice_name,
-            band=band,
-            metric=metric,
-            items=len(values),
-            challenger=mean,
-            reference=None,
-            delta=None,
-            ci_low=None,
-            ci_high=None,
-        )
-    deltas = values - base
-    low, high = bootstrap_ci(deltas, resamples, seed, CONFIDENCE) if len(deltas) > 1 else (None, None)
+    deltas = None if base is None else values - base
+    low, high = bootstrap_ci(deltas, resamples, seed, CONFIDENCE) if deltas is not None and len(deltas) > 1 else (None, None)
     return SliceFigure(
         slice=slice_name,
         band=band,
         metric=metric,
         items=len(values),
-        challenger=mean,
-        reference=float(base.mean()),
-        delta=float(deltas.mean()),
+        challenger=float(values.mean()),
+        reference=None if base is None else float(base.mean()),
+        delta=None if deltas is None else float(deltas.mean()),
         ci_low=low,
         ci_high=high,
     )

@@ -39,6 +39,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.ab.paired",
         "reeltag.ab.online_stats",
         "reeltag.ab.cuped",
+        "reeltag.ab.sequential",
         "reeltag.tag2vec.following",
         "reeltag.text.model",
     ),

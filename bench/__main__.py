@@ -31,6 +31,7 @@ BENCHMARKS = (
     ("P6", "bench.bench_flows", HEADLINE),
     ("R1", "bench.bench_review", HEADLINE),
     ("A1", "bench.bench_ab", HEADLINE),
+    ("A2", "bench.bench_sequential", HEADLINE),
     ("P7", "bench.bench_api", LONG),
     ("M1", "bench.bench_memory", LONG),
     ("P6w", "bench.bench_pool", LONG),

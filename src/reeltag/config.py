@@ -514,6 +514,13 @@ class AbOnlineSection(Section):
     top: int = Field(10, ge=1, le=1000, description="Success = a click or play at a position ≤ top; CTR@top.")
     bootstrap: int = Field(1000, ge=100, le=100_000, description="Per-user bootstrap resamples of each difference.")
     srm_p: float = Field(0.001, gt=0.0, lt=1.0, description="Sample-ratio mismatch when the chi-square p is below this.")
+    cuped_pre_days: int = Field(
+        0,
+        ge=0,
+        le=90,
+        description="CUPED pre-period of a split day's success delta: the users' success in this many days before it, "
+        "days; 0 = no CUPED. Those days should predate the treatment (an effect in them shrinks the adjusted delta).",
+    )
     max_events: int = Field(1000, ge=1, le=1_000_000, description="Most events in one /v1/feedback body.")
     max_clock_skew_s: float = Field(
         300.0,

@@ -94,6 +94,11 @@ class ProjectPaths:
         return self.data / "ab" / "events.db"
 
     @property
+    def alias_history(self) -> Path:
+        """Registry alias history (SQLite, WAL): every champion / challenger / rollback move, append-only."""
+        return self.data / "registry" / "history.db"
+
+    @property
     def demo_log(self) -> Path:
         """``reeltag demo``'s log: Prefect's and MLflow's records, library warnings, its API child's output."""
         return self.data / "logs" / "demo.log"

@@ -8,6 +8,7 @@ and leaves challenger.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from typer.testing import CliRunner
 
 from reeltag.cli import app
 from reeltag.project import Project
+from reeltag.registry import history
 from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Decision
-from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate
+from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate, roll_back
 
 pytestmark = pytest.mark.integration
 
@@ -66,3 +68,48 @@ def test_alias_policy(model: str, tmp_path: Path) -> None:
         assert _aliases(project, model) == expected, (model, step)
     manual = project.tracker.version(model, "2")
     assert manual.tags["reeltag.manual_promotion"] == "true" and manual.tags["reeltag.decision"] == NO_GO
+
+
+# (action, alias, previous, version) of every alias change, in order: GO v1, NO-GO v2 (none), GO v3, manual v2, rollback
+HISTORY = (
+    ("gate", "champion", None, "1"),
+    ("gate", "challenger", None, "1"),
+    ("gate", "rollback", None, "1"),
+    ("gate", "champion", "1", "3"),
+    ("gate", "challenger", "1", "3"),
+    ("manual", "rollback", "1", "3"),
+    ("manual", "champion", "3", "2"),
+    ("rollback", "champion", "2", "3"),
+    ("rollback", "rollback", "3", None),
+)
+
+
+def test_every_alias_move_is_in_the_history_in_order(tmp_path: Path) -> None:
+    project = Project.open(tmp_path / "root", tracking={"trigger": "test"})
+    for n, verdict in enumerate((GO, NO_GO, GO), 1):
+        _register(project, "reranker", tmp_path, n, verdict)
+    root = ["--root", str(project.paths.root), "--json"]
+    promoted = CliRunner().invoke(app, ["promote", "reranker", "--version", "2", "--reason", "hotfix 42", *root])
+    assert promoted.exit_code == 0, promoted.output
+    why = history.Why(action="rollback", by="ab-online", reason="guardrail: success fell", run_id="r1")
+    roll_back(project, "reranker", champion="2", why=why)
+    assert _aliases(project, "reranker") == ("3", "3", None)
+
+    listed = CliRunner().invoke(app, ["history", "reranker", *root])
+    assert listed.exit_code == 0, listed.output
+    moves = json.loads(listed.stdout.strip().splitlines()[-1])["moves"]
+    assert [(m["action"], m["alias"], m["previous"], m["version"]) for m in moves] == list(HISTORY)
+    assert [m["seq"] for m in moves] == sorted(m["seq"] for m in moves)
+    assert moves[0]["by"].startswith("test: ") and moves[0]["run_id"] and moves[0]["reason"].startswith(GO)
+    assert moves[5]["reason"] == "hotfix 42" and moves[-1]["reason"] == "guardrail: success fell"
+    assert history.read_history(project, "mapper") == ()
+
+
+def test_the_history_refuses_updates_and_deletes(tmp_path: Path) -> None:
+    project = Project.open(tmp_path / "root", tracking={"trigger": "test"})
+    _register(project, "reranker", tmp_path, 1, GO)
+    with sqlite3.connect(project.paths.alias_history) as con:
+        for sql in ("UPDATE moves SET version = '9'", "DELETE FROM moves"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                con.execute(sql)
+    assert len(history.read_history(project, "reranker")) == 2

@@ -38,6 +38,8 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.tag2vec.baselines",
         "reeltag.ab.paired",
         "reeltag.ab.online_stats",
+        "reeltag.ab.cuped",
+        "reeltag.ab.sequential",
         "reeltag.tag2vec.following",
         "reeltag.text.model",
     ),

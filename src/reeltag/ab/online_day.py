@@ -1,15 +1,17 @@
 """``ab-online``: one experiment day of the online search A/B from the event store → per-variant metrics,
 per-user bootstrap CIs of the differences (treatment − control: champion − engine unless the experiment's variants
 name the challenger, see ``reeltag.ab.serving.arms``), the interleaving win share, the SRM guardrail,
-and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
+the CUPED-adjusted success delta beside the raw one (``[ab.online] cuped_pre_days``), and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from reeltag.ab.cuped import Cuped, PerUser, cuped
 from reeltag.ab.event_log import Log, read_log
 from reeltag.ab.events import EventStore
 from reeltag.ab.online_stats import (
@@ -29,6 +31,7 @@ from reeltag.project import Project
 from reeltag.registry.gates import Decision, Guardrail, Threshold, ci_warnings, decide
 from reeltag.tracking.results import log_result
 
+PER_USER = ("num", "den", "pre_num", "pre_den")
 ONLINE_KIND = "online"  # the reeltag.kind tag of an ab-online day's run (the report queries it on the server)
 
 
@@ -50,10 +53,12 @@ class OnlineSummary:
     arms: tuple[str, str] = ("engine", "champion")  # (control, treatment) of the deltas and the win share
     # store rows dropped that day, by reason and table: {"cap/events": n, "retention/requests": m}
     dropped: dict[str, int] = field(default_factory=dict)
+    cuped: Cuped | None = None  # the success delta adjusted by the users' pre-period (split days with cuped_pre_days)
 
 
-def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:
-    """Metrics, deltas, win share and SRM of one log (the fields of :class:`OnlineSummary` but the verdict)."""
+def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0, pre: Log | None = None) -> dict:
+    """Metrics, deltas, win share, SRM and (with the pre-period's log ``pre``) CUPED of one log (the fields of
+    :class:`OnlineSummary` but the verdict)."""
     user_codes = np.unique(np.array(log.users, dtype=object), return_inverse=True)[1]
     o = outcomes(user_codes, log.counts)
     variant = np.array(log.variants, dtype=object)
@@ -69,6 +74,7 @@ def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:
     if cfg.method == "split":
         found["deltas"] = deltas(o, variant, *arms(cfg), cfg.bootstrap, seed)
         found["srm"] = sample_ratio(_users_per_variant(log, arms(cfg)), cfg.variants, cfg.srm_p)
+        found["cuped"] = _cuped_success(log, pre, arms(cfg), cfg.cuped_pre_days) if pre is not None else None
     else:
         found["wins"] = _interleaving_wins(log, arms(cfg))
     return found
@@ -77,6 +83,30 @@ def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0) -> dict:
 def _users_per_variant(log: Log, names: tuple[str, str]) -> dict[str, int]:
     first = dict(zip(log.users, log.variants))
     return {v: sum(1 for x in first.values() if x == v) for v in names}
+
+
+def _success_by_user(log: Log) -> tuple[Counter[str], Counter[str]]:
+    """Per user: queries with a success (a click or play at a position <= top) and queries."""
+    num, den = Counter[str](), Counter[str]()
+    for user, engaged in zip(log.users, log.counts.engaged_top):
+        num[user] += int(engaged > 0)
+        den[user] += 1
+    return num, den
+
+
+def _cuped_success(log: Log, pre: Log, names: tuple[str, str], pre_days: int) -> Cuped | None:
+    """CUPED of the success delta: each arm's users of the day, with their queries in the pre-period (any
+    variant); None with fewer than 2 users in an arm."""
+    (num, den), (pre_num, pre_den) = _success_by_user(log), _success_by_user(pre)
+    first = dict(zip(log.users, log.variants))
+    users = [[u for u, v in first.items() if v == name] for name in names]
+    if min(len(u) for u in users) < 2:
+        return None
+    per_user = [
+        PerUser(**{k: np.array([c[u] for u in us], dtype=float) for k, c in zip(PER_USER, (num, den, pre_num, pre_den))})
+        for us in users
+    ]
+    return cuped("success", per_user[0], per_user[1], pre_days=pre_days)
 
 
 def _interleaving_wins(log: Log, names: tuple[str, str]) -> WinShare:
@@ -122,7 +152,8 @@ def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> O
     day = day or (datetime.now(UTC) - timedelta(days=1)).date()
     since = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
     store = EventStore.of(project).create()
-    found = summarise(read_log(store, cfg.name, since, since + 86_400, cfg.top), cfg, seed) | {
+    pre = read_log(store, cfg.name, since - cfg.cuped_pre_days * 86_400, since, cfg.top) if cfg.cuped_pre_days else None
+    found = summarise(read_log(store, cfg.name, since, since + 86_400, cfg.top), cfg, seed, pre) | {
         "dropped": store.dropped(day.isoformat())
     }
     decision = judge(found, project)
@@ -151,6 +182,9 @@ def _metrics(s: OnlineSummary) -> dict[str, float]:
             "interleave/losses": s.wins.losses,
             "interleave/ties": s.wins.ties,
         }
+    if s.cuped is not None:
+        c = s.cuped
+        out |= {f"cuped/{c.metric}/{k}": getattr(c, k) for k in ("delta", "ci_low", "ci_high", "raw_delta", "variance_reduction")}
     if s.srm is not None:
         out |= {"srm/p_value": s.srm.p_value, "srm/mismatch": float(s.srm.mismatch)}
     out |= {f"store/dropped/{kind}": n for kind, n in s.dropped.items()}

@@ -1,5 +1,5 @@
-"""``reeltag compare MODEL`` (champion vs another version, from their result records) and ``reeltag promote MODEL``
-(the manual override of the alias policy)."""
+"""``reeltag compare MODEL`` (champion vs another version, from their result records), ``reeltag promote MODEL``
+(the manual override of the alias policy) and ``reeltag history MODEL`` (every alias move, oldest first)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from reeltag.commands.common import ConfigOpt, JsonOpt, RootOpt, handles_errors, open_project
-from reeltag.console import emit
+from reeltag.console import console, emit
 
 
 @handles_errors
@@ -44,6 +44,34 @@ def promote(
     emit({"model": move.model, "champion": move.champion, "rollback": move.rollback, **record}, as_json, title="promote")
 
 
+HISTORY_COLUMNS = ("seq", "at", "alias", "previous", "version", "action", "by", "reason")
+
+
+@handles_errors
+def history(
+    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker, encoder or fusion.")],
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every move of MODEL's aliases (champion, challenger, rollback), oldest first: who moved it and why."""
+    from rich.table import Table
+
+    from reeltag.registry.history import read_history
+
+    moves = read_history(open_project(root, config), model)
+    if as_json:
+        emit({"model": model, "moves": moves}, as_json)
+        return
+    table = Table(title=f"alias history of {model}")
+    for name in HISTORY_COLUMNS:
+        table.add_column(name)
+    for m in moves:
+        table.add_row(*(str(getattr(m, name) or "-") for name in HISTORY_COLUMNS))
+    console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command("compare")(compare)
     app.command("promote")(promote)
+    app.command("history")(history)

@@ -11,6 +11,11 @@ Alias policy (written here only):
 - A version that did not pass (NO-GO, NOT ENOUGH EVIDENCE, or a refused promotion) gets no alias; it carries its
   decision as version tags (``reeltag.decision``, ``reeltag.decision_reasons``) and its run has them too.
 - A manual ``reeltag promote`` makes any version champion (old champion → rollback) and leaves ``challenger``.
+- A guardrail rollback (:func:`roll_back`, the ``ab-online`` flow) makes the ``rollback`` version champion again and
+  removes ``rollback``; ``challenger`` stays.
+
+Every alias change is appended to the alias history (:mod:`reeltag.registry.history`) with who and why, while the
+alias lock is held; nothing else writes it.
 
 Local copies of a version's native files live under ``data/models/<model>/<run id>/`` and are verified against
 the sha256 recorded at registration before anything in them is loaded.
@@ -27,6 +32,7 @@ from typing import Any
 
 from reeltag.io import place_dir
 from reeltag.project import Project
+from reeltag.registry import history
 from reeltag.registry.gates import Decision
 from reeltag.tracking.integrity import NATIVE_SHA256, IntegrityError, verify_folder
 from reeltag.tracking.naming import registered_model_name
@@ -127,7 +133,8 @@ def _promote(
     )
     while found.decision.go:
         try:
-            move = tracker.promote(model, version, expected=found.compared_with, with_challenger=True)
+            why = _gate_why(project, candidate.run, found.outcome, run_id)
+            move = tracker.promote(model, version, expected=found.compared_with, with_challenger=True, on_moved=why)
             return replace(found, promoted=True, champion=move.champion, rollback=move.rollback)
         except ChampionMoved as moved:
             if found.regates >= MAX_REGATES:
@@ -143,6 +150,13 @@ def _promote(
             found, refusal=f"champion moved to v{found.compared_with} during the gate; against it: {found.decision.verdict}"
         )
     return found
+
+
+def _gate_why(project: Project, run: RunInfo, outcome: GateOutcome, run_id: str) -> Callable[[AliasMove], None]:
+    """Records a GO's promotion: by the gate's trigger and run, for the gate's reasons."""
+    reason = "; ".join((outcome.decision.verdict, *outcome.decision.reasons))
+    why = history.Why(action="gate", by=f"{project.settings.tracking.trigger}: {run.name}", reason=reason, run_id=run_id)
+    return lambda move: history.record(project, move, why)
 
 
 def native_copy(project: Project, info: VersionInfo) -> Path:
@@ -177,7 +191,8 @@ def _matches(folder: Path, expected: str | None, what: str) -> bool:
 def promote_by_hand(project: Project, model: str, info: VersionInfo, reason: str, by: str) -> tuple[AliasMove, dict[str, str]]:
     """A manual override (``reeltag promote``; the demo, to serve its simulated online experiment): ``info`` becomes
     champion (old champion → rollback); who, when and why are recorded as version and run tags."""
-    move = project.tracker.promote(model, info.version)
+    why = history.Why(action="manual", by=by, reason=reason)
+    move = project.tracker.promote(model, info.version, on_moved=lambda m: history.record(project, m, why))
     record = {
         "manual_promotion": "true",
         "promoted_by": by,
@@ -187,6 +202,13 @@ def promote_by_hand(project: Project, model: str, info: VersionInfo, reason: str
     project.tracker.set_version_tags(model, info.version, record)
     project.tracker.set_run_tags(info.run_id, record)
     return move, record
+
+
+def roll_back(project: Project, model: str, *, champion: str, why: history.Why) -> AliasMove:
+    """A guardrail breach: the ``rollback`` version becomes champion again (compare-and-swap on ``champion``, the
+    version judged), ``rollback`` is removed; recorded in the history with ``why``. :class:`ChampionMoved` when the
+    champion moved meanwhile or there is nothing to roll back to."""
+    return project.tracker.roll_back(model, champion, on_moved=lambda move: history.record(project, move, why))
 
 
 def champion_version(project: Project, model: str) -> str | None:

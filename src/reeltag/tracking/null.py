@@ -59,8 +59,13 @@ class NullTracker(Tracker):
     def set_alias(self, model: str, alias: str, version: Any) -> NoReturn:
         raise needs_tracking(f"moving the {alias} alias of {naming.registered_model_name(model)}")
 
-    def promote(self, model: str, version: Any, expected: Any = None, with_challenger: bool = False) -> NoReturn:
+    def promote(
+        self, model: str, version: Any, expected: Any = None, with_challenger: bool = False, on_moved: Any = None
+    ) -> NoReturn:
         raise needs_tracking(f"promoting {naming.registered_model_name(model)}")
+
+    def roll_back(self, model: str, expected: Any, on_moved: Any = None) -> NoReturn:
+        raise needs_tracking(f"rolling back {naming.registered_model_name(model)}")
 
     def set_version_tags(self, model: str, version: Any, tags: Any) -> NoReturn:
         raise needs_tracking(f"tagging {naming.registered_model_name(model)} v{version}")

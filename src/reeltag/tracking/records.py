@@ -25,10 +25,18 @@ class VersionInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AliasChange:
+    alias: str  # champion | challenger | rollback
+    version: str | None  # where it points now; None: removed
+    previous: str | None  # where it pointed before; None: it did not exist
+
+
+@dataclass(frozen=True, kw_only=True)
 class AliasMove:
     model: str
     champion: str
     rollback: str | None
+    changes: tuple[AliasChange, ...] = ()  # every alias this move changed, in the order it was set
 
 
 @dataclass(frozen=True, kw_only=True)

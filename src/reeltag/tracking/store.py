@@ -13,7 +13,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +33,7 @@ from reeltag.tracking.integrity import NATIVE_SHA256, check_artifact_location, d
 from reeltag.tracking.off import tracked_run_id
 from reeltag.tracking.records import (
     UNCHECKED,
+    AliasChange,
     AliasMove,
     ChampionMoved,
     LoggedModel,
@@ -41,6 +42,7 @@ from reeltag.tracking.records import (
 )
 
 PYFUNC_PATH, NATIVE_PATH = "model", "native"
+OnMoved = Callable[[AliasMove], None]
 SQLITE = "sqlite:///"
 REMOTE_SCHEMES = ("mlflow-artifacts",)  # a tracking server's own artifact store
 # loader modules of versions logged before the one-package-per-capability move (issue 24), read where they are now
@@ -259,28 +261,62 @@ class Tracker:
         with self.alias_lock():
             self.client.set_registered_model_alias(naming.registered_model_name(model), alias, str(version))
 
-    def promote(self, model: str, version: str | int, expected: Any = UNCHECKED, with_challenger: bool = False) -> AliasMove:
+    def promote(
+        self,
+        model: str,
+        version: str | int,
+        expected: Any = UNCHECKED,
+        with_challenger: bool = False,
+        on_moved: OnMoved | None = None,
+    ) -> AliasMove:
         """Make ``version`` the champion (and ``challenger`` too, with ``with_challenger``); the previous champion
         becomes ``rollback``.
 
         Compare-and-swap: with ``expected`` (a version, or None for "no champion"), :class:`ChampionMoved` is raised
         unless the champion is still that one. Under the alias lock, ``rollback`` moves first and ``champion`` last,
-        so a crash in between leaves ``champion`` on the old version (never on nothing).
+        so a crash in between leaves ``champion`` on the old version (never on nothing). ``on_moved`` is called with
+        the move before the lock is released (so records of concurrent moves are in the order the moves happened).
         """
-        name = naming.registered_model_name(model)
         with self.alias_lock():
-            old = self.by_alias(model, "champion")
-            current = old.version if old else None
+            before = self._aliases(model)
+            current = before["champion"]
             if expected is not UNCHECKED and current != (str(expected) if expected is not None else None):
-                raise ChampionMoved(name, expected, current)
-            if old is not None and old.version != str(version):
-                self.client.set_registered_model_alias(name, "rollback", old.version)
-            self.client.set_registered_model_alias(name, "champion", str(version))
-            if with_challenger:
-                self.client.set_registered_model_alias(name, "challenger", str(version))
-        previous = current if current != str(version) else None
-        rollback = self.by_alias(model, "rollback")
-        return AliasMove(model=name, champion=str(version), rollback=previous or (rollback.version if rollback else None))
+                raise ChampionMoved(naming.registered_model_name(model), expected, current)
+            keep = current in (None, str(version))
+            wanted = {"rollback": before["rollback"] if keep else current, "champion": str(version)}
+            wanted |= {"challenger": str(version)} if with_challenger else {}
+            return self._moved(model, before, wanted, on_moved)
+
+    def roll_back(self, model: str, expected: str, on_moved: OnMoved | None = None) -> AliasMove:
+        """The ``rollback`` version becomes champion again and the ``rollback`` alias is removed (a second rollback
+        cannot bring the failed champion back); ``challenger`` stays. Compare-and-swap on ``expected`` (the champion
+        judged); :class:`ChampionMoved` also when there is no ``rollback`` to go back to."""
+        with self.alias_lock():
+            before = self._aliases(model)
+            if before["champion"] != str(expected) or before["rollback"] is None:
+                raise ChampionMoved(naming.registered_model_name(model), expected, before["champion"])
+            return self._moved(model, before, {"champion": before["rollback"], "rollback": None}, on_moved)
+
+    def _aliases(self, model: str) -> dict[str, str | None]:
+        found = {alias: self.by_alias(model, alias) for alias in naming.ALIASES}
+        return {alias: info.version if info else None for alias, info in found.items()}
+
+    def _moved(
+        self, model: str, before: Mapping[str, str | None], wanted: Mapping[str, str | None], on_moved: OnMoved | None
+    ) -> AliasMove:
+        """Set (or remove) the aliases of ``wanted`` in its order; the move, reported to ``on_moved`` (still locked)."""
+        name = naming.registered_model_name(model)
+        changes = tuple(AliasChange(alias=a, version=v, previous=before[a]) for a, v in wanted.items() if v != before[a])
+        for change in changes:
+            if change.version is None:
+                self.client.delete_registered_model_alias(name, change.alias)
+            else:
+                self.client.set_registered_model_alias(name, change.alias, change.version)
+        after = {**before, **wanted}
+        move = AliasMove(model=name, champion=str(after["champion"]), rollback=after["rollback"], changes=changes)
+        if on_moved is not None:
+            on_moved(move)
+        return move
 
     def alias_lock(self) -> FileLock:
         """Serialises alias moves (and the compare-and-swap of a promotion) across processes of this root."""

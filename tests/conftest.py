@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from robustness_summary import collect_kinds, print_summary
 
 from reeltag.tracking.naming import TELEMETRY_OFF
 
@@ -109,3 +110,11 @@ def demo_encoder(demo_tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> D
     assert outcome.exit_code == 0, outcome.output[-3000:]
     result = json.loads([line for line in outcome.stdout.splitlines() if line.startswith("{")][-1])
     return DemoEncoder(checkpoint, {"weights": str(checkpoint), "arch": "reeltag-tiny"}, result, root)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    collect_kinds(report)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001 (pytest hook)
+    print_summary(terminalreporter, config)

@@ -521,6 +521,24 @@ class AbOnlineSection(Section):
         description="CUPED pre-period of a split day's success delta: the users' success in this many days before it, "
         "days; 0 = no CUPED. Those days should predate the treatment (an effect in them shrinks the adjusted delta).",
     )
+    sequential_tau2: float = Field(
+        0.001,
+        gt=0.0,
+        le=1.0,
+        description="Mixing variance τ² of the split's always-valid test (normal-mixture SPRT) on the success delta, "
+        "(success-rate difference)²: most powerful near |Δ| ≈ τ; 0.001 ≈ a 3-point difference.",
+    )
+    sequential_k: float = Field(
+        100.0, gt=0.0, le=1e6, description="Concentration of the interleaving win share's always-valid beta-binomial mixture."
+    )
+    sequential_alpha: float = Field(
+        0.05, gt=0.0, lt=1.0, description="Error rate of the always-valid looks (p-value threshold; 1 − the sequence's coverage)."
+    )
+    guardrail_rollback: bool = Field(
+        True,
+        description="When the champion arm (engine vs champion) is worse on success at the always-valid look (its "
+        "confidence sequence below 0, or win share below ½), `ab-online` moves the reranker's champion back to rollback.",
+    )
     max_events: int = Field(1000, ge=1, le=1_000_000, description="Most events in one /v1/feedback body.")
     max_clock_skew_s: float = Field(
         300.0,

@@ -49,6 +49,13 @@ def _ratio_cov(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray
     return float(top / ad.mean() / bd.mean())
 
 
+def ratio_difference(control: tuple[np.ndarray, np.ndarray], treatment: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    """treatment − control of a per-user ratio of means (num, den per user) and the variance of that difference
+    (delta method; each arm needs 2+ users)."""
+    parts = [(float(n.sum() / d.sum()), _ratio_cov((n, d), (n, d)) / len(n)) for n, d in (control, treatment)]
+    return parts[1][0] - parts[0][0], parts[0][1] + parts[1][1]
+
+
 def _pooled(c: PerUser, t: PerUser) -> PerUser:
     return PerUser(**{k: np.concatenate([getattr(c, k), getattr(t, k)]) for k in ("num", "den", "pre_num", "pre_den")})
 

@@ -84,3 +84,10 @@ def read_log(
         teams=teams,
         team_clicks=np.stack([number[6], number[7]], axis=1).reshape(len(rows), 2),
     )
+
+
+def first_served(store: EventStore, experiment: str) -> float | None:
+    """When the experiment's first stored request was served (None: it has none)."""
+    with store.reading() as con:
+        row = con.execute("SELECT MIN(served) FROM requests WHERE experiment = ?", (experiment,)).fetchone()
+    return None if row is None or row[0] is None else float(row[0])

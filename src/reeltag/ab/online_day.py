@@ -1,11 +1,11 @@
 """``ab-online``: one experiment day of the online search A/B from the event store → per-variant metrics,
 per-user bootstrap CIs of the differences (treatment − control: champion − engine unless the experiment's variants
 name the challenger, see ``reeltag.ab.serving.arms``), the interleaving win share, the SRM guardrail,
-the CUPED-adjusted success delta beside the raw one (``[ab.online] cuped_pre_days``), and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
+the CUPED-adjusted success delta beside the raw one (``[ab.online] cuped_pre_days``), the always-valid look over the
+experiment's window (:mod:`reeltag.ab.looks`), and a ``decisions.gates`` verdict; logged as one ``reeltag/ab`` run."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +14,7 @@ import numpy as np
 from reeltag.ab.cuped import Cuped, PerUser, cuped
 from reeltag.ab.event_log import Log, read_log
 from reeltag.ab.events import EventStore
+from reeltag.ab.looks import Look, interleaving_wins, look_of_day, success_by_user
 from reeltag.ab.online_stats import (
     Delta,
     SampleRatio,
@@ -22,7 +23,6 @@ from reeltag.ab.online_stats import (
     outcomes,
     sample_ratio,
     variant_metrics,
-    win_share,
 )
 from reeltag.ab.serving import arms
 from reeltag.config import AbOnlineSection
@@ -54,6 +54,7 @@ class OnlineSummary:
     # store rows dropped that day, by reason and table: {"cap/events": n, "retention/requests": m}
     dropped: dict[str, int] = field(default_factory=dict)
     cuped: Cuped | None = None  # the success delta adjusted by the users' pre-period (split days with cuped_pre_days)
+    look: Look | None = None  # the always-valid look over the experiment's window up to the end of the day
 
 
 def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0, pre: Log | None = None) -> dict:
@@ -76,7 +77,7 @@ def summarise(log: Log, cfg: AbOnlineSection, seed: int = 0, pre: Log | None = N
         found["srm"] = sample_ratio(_users_per_variant(log, arms(cfg)), cfg.variants, cfg.srm_p)
         found["cuped"] = _cuped_success(log, pre, arms(cfg), cfg.cuped_pre_days) if pre is not None else None
     else:
-        found["wins"] = _interleaving_wins(log, arms(cfg))
+        found["wins"] = interleaving_wins(log, arms(cfg))
     return found
 
 
@@ -85,19 +86,10 @@ def _users_per_variant(log: Log, names: tuple[str, str]) -> dict[str, int]:
     return {v: sum(1 for x in first.values() if x == v) for v in names}
 
 
-def _success_by_user(log: Log) -> tuple[Counter[str], Counter[str]]:
-    """Per user: queries with a success (a click or play at a position <= top) and queries."""
-    num, den = Counter[str](), Counter[str]()
-    for user, engaged in zip(log.users, log.counts.engaged_top):
-        num[user] += int(engaged > 0)
-        den[user] += 1
-    return num, den
-
-
 def _cuped_success(log: Log, pre: Log, names: tuple[str, str], pre_days: int) -> Cuped | None:
     """CUPED of the success delta: each arm's users of the day, with their queries in the pre-period (any
     variant); None with fewer than 2 users in an arm."""
-    (num, den), (pre_num, pre_den) = _success_by_user(log), _success_by_user(pre)
+    (num, den), (pre_num, pre_den) = success_by_user(log), success_by_user(pre)
     first = dict(zip(log.users, log.variants))
     users = [[u for u, v in first.items() if v == name] for name in names]
     if min(len(u) for u in users) < 2:
@@ -107,15 +99,6 @@ def _cuped_success(log: Log, pre: Log, names: tuple[str, str], pre_days: int) ->
         for us in users
     ]
     return cuped("success", per_user[0], per_user[1], pre_days=pre_days)
-
-
-def _interleaving_wins(log: Log, names: tuple[str, str]) -> WinShare:
-    """A query is won by the team whose drafted results got more distinct clicks or plays (a tie: nobody's)."""
-    if log.teams != names:
-        raise ValueError(f"the log counts clicks for teams {log.teams}, not the experiment's arms {names}")
-    control, treatment = log.team_clicks[:, 0], log.team_clicks[:, 1]
-    wins, losses = int((treatment > control).sum()), int((control > treatment).sum())
-    return win_share(wins, losses, len(log.users) - wins - losses)
 
 
 def judge(found: dict, project: Project) -> Decision:
@@ -146,6 +129,13 @@ def judge(found: dict, project: Project) -> Decision:
 
 def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> OnlineSummary:
     """Summarise, judge and log one UTC day of the configured experiment (default: yesterday)."""
+    summary, decision = summarise_day(project, day, seed)
+    return _logged(project, summary, decision)
+
+
+def summarise_day(project: Project, day: date | None = None, seed: int = 0) -> tuple[OnlineSummary, Decision]:
+    """One UTC day (default: yesterday) of the configured experiment, summarised with its always-valid look and
+    judged; not logged."""
     cfg = project.settings.ab.online
     if not cfg.name:
         raise NotFound("no online experiment configured ([ab.online] name is empty)")
@@ -154,7 +144,8 @@ def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> O
     store = EventStore.of(project).create()
     pre = read_log(store, cfg.name, since - cfg.cuped_pre_days * 86_400, since, cfg.top) if cfg.cuped_pre_days else None
     found = summarise(read_log(store, cfg.name, since, since + 86_400, cfg.top), cfg, seed, pre) | {
-        "dropped": store.dropped(day.isoformat())
+        "dropped": store.dropped(day.isoformat()),
+        "look": look_of_day(project, store, day),
     }
     decision = judge(found, project)
     summary = OnlineSummary(
@@ -166,7 +157,7 @@ def run_ab_online(project: Project, day: date | None = None, seed: int = 0) -> O
         arms=arms(cfg),
         **found,
     )
-    return _logged(project, summary, decision)
+    return summary, decision
 
 
 def _metrics(s: OnlineSummary) -> dict[str, float]:
@@ -185,6 +176,8 @@ def _metrics(s: OnlineSummary) -> dict[str, float]:
     if s.cuped is not None:
         c = s.cuped
         out |= {f"cuped/{c.metric}/{k}": getattr(c, k) for k in ("delta", "ci_low", "ci_high", "raw_delta", "variance_reduction")}
+    if s.look is not None:
+        out |= {f"always_valid/{k}": getattr(s.look, k) for k in ("look", "estimate", "p_value", "ci_low", "ci_high")}
     if s.srm is not None:
         out |= {"srm/p_value": s.srm.p_value, "srm/mismatch": float(s.srm.mismatch)}
     out |= {f"store/dropped/{kind}": n for kind, n in s.dropped.items()}

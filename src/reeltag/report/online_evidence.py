@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reeltag.ab.cuped import Cuped
+from reeltag.ab.looks import Look
 from reeltag.ab.online_day import ONLINE_KIND, OnlineSummary
 from reeltag.ab.online_stats import Delta, SampleRatio, WinShare
 from reeltag.project import Project
@@ -94,13 +95,14 @@ def _day(project: Project, run: dict[str, Any]) -> OnlineDay | None:
 
 def summary_from_record(record: dict[str, Any], run_id: str) -> OnlineSummary:
     """The :class:`OnlineSummary` a ``result.json`` holds (non-finite numbers were written as null)."""
-    wins, srm, adjusted = record.get("wins"), record.get("srm"), record.get("cuped")
+    wins, srm, adjusted, look = record.get("wins"), record.get("srm"), record.get("cuped"), record.get("look")
     return OnlineSummary(
         **{k: record[k] for k in ("experiment", "day", "method", "queries", "events", "simulated", "variants", "verdict")},
         deltas=tuple(Delta(**_floats(d)) for d in record["deltas"]),
         wins=WinShare(**_floats(wins)) if wins else None,
         srm=SampleRatio(**srm) if srm else None,
         cuped=Cuped(**_floats(adjusted)) if adjusted else None,
+        look=Look(**_floats(look)) if look else None,
         reasons=tuple(record["reasons"]),
         run_id=run_id,
     )

@@ -75,6 +75,10 @@ def test_the_section_shows_the_logged_figures_of_every_day(online_project: Proje
     old_delta = next(d.delta for d in old.deltas if d.metric == "success")
     assert days.index(old.day) < days.index(new.day) and f'<td class="num">{old_delta:+.4f}</td>' in days
     assert f"<td>{tags['reeltag.decision']} (simulated)</td>" in days and 'id="chart-online"' in html
+    looks = re.search(r'<table id="online-looks">(.*?)</table>', html).group(1)  # every day's always-valid look
+    assert old.look and new.look and (old.look.look, new.look.look, new.look.queries) == (1, 2, 240)
+    assert looks.index(old.day) < looks.index(new.day) and metrics["always_valid/look"] == 2
+    assert f"[{metrics['always_valid/ci_low']:+.4f}, {metrics['always_valid/ci_high']:+.4f}]" in looks
 
     decision = json.loads(Path(result.decision).read_text(encoding="utf-8"))
     assert decision["components"]["online"]["verdict"] == tags["reeltag.decision"] == "NOT ENOUGH EVIDENCE"

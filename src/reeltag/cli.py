@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "reeltag.commands.api",
     "reeltag.commands.text",
     "reeltag.commands.suggest",
+    "reeltag.commands.ab_online",
 )
 PLUGIN_GROUP = "reeltag.commands"  # entry points adding commands from above src/reeltag (the flow commands in flows/)
 

@@ -40,3 +40,5 @@ def test_ab_online_flow_logs_the_day_and_srm_blocks_a_45_55_split(tmp_root: Path
     assert summary.variants["champion"]["success"] == 1.0 and summary.variants["engine"]["success"] == 0.5
     run = Project.open(tmp_root).tracker.run_data(summary.run_id)
     assert run["metrics"]["online/champion/success"] == 1.0 and run["metrics"]["delta/success"] == 0.5
+    assert run["metrics"]["always_valid/look"] == 1 and run["metrics"]["always_valid/ci_low"] > 0  # the day's look
+    assert run["metrics"]["guardrail/rolled_back"] == 0.0 and run["tags"]["reeltag.guardrail"] == "KEEP"

@@ -1,4 +1,15 @@
-from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Guardrail, Threshold, comparison_metrics, decide
+from reeltag.registry.gates import (
+    GO,
+    KEEP,
+    NO_GO,
+    NOT_ENOUGH,
+    ROLL_BACK,
+    Guardrail,
+    Threshold,
+    comparison_metrics,
+    decide,
+    harm_gate,
+)
 
 RULE = Threshold(metric="test/hit_at_10", tolerance=0.01)
 
@@ -73,3 +84,10 @@ def test_a_gain_equal_to_the_required_gain_or_tolerance_up_to_float_error_passes
     assert decide({"m": 0.1 + 0.2}, {"m": 0.2}, [Threshold(metric="m", min_abs_delta=0.1)]).go
     assert decide({"m": 0.2}, {"m": 0.1 + 0.2}, [Threshold(metric="m", tolerance=0.1)]).go
     assert not decide({"m": 0.2}, {"m": 0.30001}, [Threshold(metric="m", tolerance=0.1)]).go
+
+
+def test_the_harm_gate_rolls_back_only_when_the_whole_sequence_is_below_the_null() -> None:
+    assert harm_gate("success_delta", ci_high=-0.01, null=0.0, p_value=0.001).verdict == ROLL_BACK
+    assert harm_gate("success_delta", ci_high=0.02, null=0.0, p_value=0.2).verdict == KEEP
+    assert harm_gate("win_share", ci_high=0.45, null=0.5, p_value=0.01).verdict == ROLL_BACK
+    assert harm_gate("success_delta", ci_high=float("inf"), null=0.0, p_value=1.0).go

@@ -187,3 +187,16 @@ def comparison_metrics(challenger: Mapping[str, float], champion: Mapping[str, f
         if key in challenger:
             out[f"delta/{key}"] = float(challenger[key]) - float(value)
     return out
+
+
+KEEP, ROLL_BACK = "KEEP", "ROLL BACK"
+
+
+def harm_gate(metric: str, *, ci_high: float, null: float, p_value: float) -> Decision:
+    """The online guardrail on the arm serving the champion (pure): it is worse than the control with always-valid
+    confidence when the whole confidence sequence of (champion − control) lies below ``null`` (0, or ½ for a win
+    share). ``go`` = keep serving it; else ROLL BACK with the figures as the reason."""
+    figures = f"{metric}: confidence sequence upper end {ci_high:+.4f}, always-valid p {p_value:.3g}"
+    if ci_high < null:
+        return Decision(False, (f"{figures}: the champion arm is worse (below {null:g})",), ROLL_BACK)
+    return Decision(True, (f"{figures}: no harm shown (not below {null:g})",), KEEP)

@@ -200,6 +200,7 @@ def test_the_assignment_salt_is_a_secret_kept_beside_the_store_not_the_echoed_na
         ("dated year 1 with an offset", "0001-01-01T00:00:00+01:00"),
         ("an epoch number", 1.7e9),
     ],
+    ids=["9999-12-31", "before-served", "year-1-offset", "epoch-number"],  # fixed: xdist workers must collect the same ids
 )
 def test_feedback_dated_outside_serving_to_now_is_refused(tmp_root: Path, tried, kind: str, ts: Any) -> None:
     tried.bad_input("ab feedback", kind)

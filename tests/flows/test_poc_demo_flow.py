@@ -28,6 +28,9 @@ def test_poc_demo_flow_writes_a_report_that_does_not_say_go(tmp_path: Path) -> N
     html = Path(summary.report).read_text(encoding="utf-8")
     assert "Staff review (simulated reviewer)" in html
     assert "fusion: reeltag.fusion v1 (" in html  # fit-fusion ran, figures shown
+    for model in ("mapper", "rerank"):  # issue 26: a slice table per model, its figures in decision.json
+        assert f'id="slices-{model}"' in html and decision["components"][model]["slices"], model
+    assert 'id="bias-mapper"' in html and "popularity" in decision["components"]["mapper"]["popularity_bias"]
     _check_the_simulated_online_experiment(root, decision, html, SIMULATED_TRAFFIC[True])
 
 

@@ -118,3 +118,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001 (pytest hook)
     print_summary(terminalreporter, config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first (a stable sort: the order is the same in every xdist worker), so their files are
+    handed out first and the run does not end waiting on one of them."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -12,8 +12,8 @@ from reeltag.demo.generate import SIZES
 from reeltag.demo.plans import LabelledVideo, plan_labelled
 from reeltag.demo.world import CATEGORIES
 from reeltag.mapper.evaluate import Examples, Truth, cosine_scores, knn_scores, popularity_scores, ranking_metrics
+from reeltag.mapper.frequency_bands import biases, frequency_slices, heldout_pairs, pair_hits, popularity_bias, truth_pairs
 from reeltag.mapper.model import MapperArgs, TagMapper
-from reeltag.mapper.slices import biases, frequency_slices, heldout_pairs, pair_hits, popularity_bias, truth_pairs
 from reeltag.mapper.steps import gate_decision
 from reeltag.mapper.train import FitParams, fit, predict
 from reeltag.registry.gates import GO, NO_GO

@@ -37,9 +37,9 @@ from reeltag.mapper.data import (
     tag_texts,
 )
 from reeltag.mapper.evaluate import best_fusion_weight, compare_methods, method_scores, prefixed, with_fused
+from reeltag.mapper.frequency_bands import Pairs, PopularityBias, biases, heldout_pairs, mapper_slices
 from reeltag.mapper.labels import labels_provenance
 from reeltag.mapper.nearest import TagIndex
-from reeltag.mapper.slices import Pairs, PopularityBias, biases, heldout_pairs, mapper_slices
 from reeltag.project import Project
 from reeltag.registry.gates import Decision, Guardrail, SliceRule, Threshold, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate
@@ -66,7 +66,7 @@ class MapperTrained:
     features: FeatureCounts | None
     test: dict[str, dict[str, float]]  # method → metrics on the held-out videos
     champion_test: dict[str, float] | None  # the previous champion on the same videos
-    slices: list[dict[str, Any]]  # tag_frequency bands (reeltag.mapper.slices) against slices_reference
+    slices: list[dict[str, Any]]  # tag_frequency bands (reeltag.mapper.frequency_bands) against slices_reference
     slices_reference: str  # "champion vN" (the gate's comparison, same videos) or "baseline <best baseline>"
     bias: dict[str, PopularityBias]  # per method: popularity bias and vocabulary coverage of its top 5
     decision: str

@@ -18,8 +18,8 @@ from reeltag.io import write_json_atomic
 from reeltag.project import Project
 from reeltag.rerank.curve import CurvePoint, PointInputs, choose_point, mark_pareto, measure_point
 from reeltag.rerank.formats import Issue, read_qrels
-from reeltag.rerank.inputs import SearchInputs, collect_features, load_search_inputs, quarantine_issues
 from reeltag.rerank.metrics import check_measures, evaluate
+from reeltag.rerank.search_inputs import SearchInputs, collect_features, load_search_inputs, quarantine_issues
 from reeltag.rerank.tuning import grid
 from reeltag.tracking.results import log_result
 

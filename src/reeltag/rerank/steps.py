@@ -22,9 +22,9 @@ from reeltag.rerank.curve import CurvePoint
 from reeltag.rerank.depth_cost import CurveFiles, DepthCurve, depth_for_budget, write_curve
 from reeltag.rerank.formats import Issue, Qrels, read_qrels, read_run, read_topics, write_run
 from reeltag.rerank.gate import TuneEvidence, comparison_log, gate_tuned, register_reranker
-from reeltag.rerank.inputs import CandidateFeatures, collect_features, load_search_inputs, quarantine_issues
 from reeltag.rerank.metrics import DEFAULT_MEASURES, XINFAP, check_measures, evaluate, metric_key
 from reeltag.rerank.model import RerankerParams
+from reeltag.rerank.search_inputs import CandidateFeatures, collect_features, load_search_inputs, quarantine_issues
 from reeltag.rerank.topic_slices import topic_bands, topic_figures
 from reeltag.rerank.tuning import Setting, cross_validate, grid
 from reeltag.slices import SliceFigure

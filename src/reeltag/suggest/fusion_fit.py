@@ -29,8 +29,8 @@ from reeltag.mapper.data import (
     tag_index,
 )
 from reeltag.mapper.evaluate import Examples, cosine_scores, knn_scores, ranking_metrics
+from reeltag.mapper.frequency_bands import biases, frequency_slices, heldout_pairs
 from reeltag.mapper.nearest import TagIndex
-from reeltag.mapper.slices import biases, frequency_slices, heldout_pairs
 from reeltag.project import Project
 from reeltag.ranking import fuse
 from reeltag.suggest.fusion import BRANCHES, FEATURES, fit_ranker, label_prior

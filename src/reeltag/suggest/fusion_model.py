@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from reeltag.mapper.evaluate import Examples, Truth
-from reeltag.mapper.slices import PopularityBias
+from reeltag.mapper.frequency_bands import PopularityBias
 from reeltag.project import Project
 from reeltag.ranking import fuse
 from reeltag.registry.gates import SliceRule, Threshold, decide
@@ -42,7 +42,7 @@ class FusionFitted:
     cv: dict[str, float]  # fused metrics on those out-of-fold scores
     importance: dict[str, float]  # per feature: the drop of that mAP when the ranker is refitted without it
     test: dict[str, dict[str, float]]  # mapper, knn, text and fused on the test videos
-    slices: list[dict[str, Any]]  # tag_frequency bands (reeltag.mapper.slices): fused against slices_reference
+    slices: list[dict[str, Any]]  # tag_frequency bands (reeltag.mapper.frequency_bands): fused against slices_reference
     slices_reference: str  # the mapper alone, on the same videos (what the gate compares with)
     bias: dict[str, PopularityBias]  # per branch, the label prior (popularity) and fused: top-5 bias and coverage
     videos: dict[str, int]

@@ -98,6 +98,13 @@ def test_items_without_features_fall_back_to_uncertain(tmp_path: Path) -> None:
     assert take(s, "gain", 1) == [("y", "uncertain")]
 
 
+def test_features_of_another_encoder_count_as_missing(store: ReviewStore) -> None:
+    odd = review_item("/v/odd.mp4", "o" * 8, suggestions=(("cat", 0.6), ("dog", 0.6)), feature=(1.0, 0.0, 0.0))
+    store.add_items("default", [odd], now=200.0)  # margin 0, but a 3-d feature among 16-d ones: served last
+    served = take(store, "gain", 9)
+    assert served[-1] == ("odd", "uncertain") and len({n for n, _ in served}) == 9
+
+
 @pytest.mark.parametrize("order", ["uncertain", "newest", "random", "diverse", "gain"])
 def test_control_items_keep_their_share_in_every_order(tmp_path: Path, order: str) -> None:
     s = ReviewStore(tmp_path / "review.db").create()

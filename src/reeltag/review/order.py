@@ -10,7 +10,8 @@
   is served first, and within it the most uncertain item. Ties between regions go to the one whose best item is the
   most uncertain.
 
-Items without a feature (a store filled before features were kept) go after those with one, by margin.
+Items without a feature (a store filled before features were kept, or encoded by another encoder than most items:
+another feature size) go after those with one, by margin.
 Control items keep their share whatever the order: the next item is a control item whenever fewer than
 ``round(share × (served + 1))`` of the served items were (``share`` = the queue's share of control items), so with
 20 % they come 3rd, 8th, 13th, …; each pool is ordered by the same rule.
@@ -20,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,7 +49,7 @@ class QueueView:
 
 def choose(view: QueueView, order: str, seed: int) -> Choice | None:
     """The next item of ``view.free`` in ``order`` with its pick reason; None when nothing is free."""
-    pool = _pool(view)
+    pool, view = _pool(view), _one_space(view)
     if not pool:
         return None
     if order == "random":
@@ -66,6 +68,15 @@ def _pool(view: QueueView) -> list[Item]:
     due = sum(i.control for i in view.served) < math.floor(share * (len(view.served) + 1) + 0.5)
     wanted = [i for i in view.free if i.control == due]
     return wanted or list(view.free)
+
+
+def _one_space(view: QueueView) -> QueueView:
+    """Only the features of the most common size: items encoded by another encoder count as featureless."""
+    sizes = Counter(v.shape[0] for v in view.features.values())
+    if len(sizes) < 2:
+        return view
+    size = sizes.most_common(1)[0][0]
+    return replace(view, features={i: v for i, v in view.features.items() if v.shape[0] == size})
 
 
 def _draw(seed: int, sha: str) -> str:

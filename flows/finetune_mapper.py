@@ -5,7 +5,9 @@
 refits the fusion on the same labels when its champion does not fit the mapper, Tag2Vec and encoder in use
 (``reeltag.suggest.fusion_fit.refit_fusion``; too few labelled videos is logged, not raised). The steps are cached on
 the labels file, the videos it names, the encoder checkpoint, the champions they build on (and the text model) and
-the settings: an unchanged hourly check does nothing.
+the settings: an unchanged hourly check does nothing. Last, ``rescore`` gives the review queue's undecided items
+the (new) champion's suggestions (``reeltag.review.rescore``; items already scored by the champions are left alone,
+so without a promotion it does nothing), so the review order follows the model.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from reeltag.config import ClipSection, MapperSection, TrackingSection, VideoSec
 from reeltag.mapper.fit import FitMode, fit_mapper
 from reeltag.mapper.steps import MapperTrained
 from reeltag.project import Project
+from reeltag.review.rescore import QueueRescored, rescore_queue
 from reeltag.suggest.fusion_fit import FusionRefit, refit_fusion
 from reeltag.video.steps import ExtractSummary, extract_features
 
@@ -51,6 +54,14 @@ def fusion_task(project: Project, labels: str) -> FusionRefit:
     return refit
 
 
+@task(name="rescore-review-queue")
+def rescore_task(project: Project) -> QueueRescored:
+    """The undecided review items get the champion's suggestions; logs how many, in one line."""
+    rescored = rescore_queue(project)
+    get_run_logger().info(rescored.note)
+    return rescored
+
+
 @flow(name="finetune-mapper", validate_parameters=True)
 def finetune_mapper(
     root: str = ".",
@@ -69,6 +80,7 @@ def finetune_mapper(
     result = fit_task(project, labels, mode)
     if fusion:
         fusion_task(project, labels)
+    rescore_task(project)
     if report:
         poc_report(root, labels=labels, tracking=tracking)
     return result

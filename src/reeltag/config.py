@@ -319,8 +319,11 @@ class ReviewSection(Section):
         description="Reviewer name the page offers; each browser chooses its name once (1-64 of A-Z a-z 0-9 _ . @ -).",
     )
     queue: str = Field("default", min_length=1, max_length=64, description="Queue name items are added to and served from.")
-    order: Literal["uncertain", "newest"] = Field(
-        "uncertain", description="Next item: lowest top-score margin first ('uncertain') or newest first."
+    order: Literal["uncertain", "newest", "random", "diverse", "gain"] = Field(
+        "uncertain",
+        description="Next item: lowest top-score margin ('uncertain'), newest, seeded 'random', farthest from the "
+        "reviewed items in CLIP space ('diverse'), or the most uncertain of the least-covered region ('gain'); "
+        "see reeltag.review.order.",
     )
     lease_s: float = Field(600.0, ge=1.0, le=86_400.0, description="How long an item stays leased to one reviewer, s.")
     control_share: float = Field(

@@ -72,3 +72,39 @@ def test_finetune_flow_on_the_review_export(champion_project: Project, demo_tiny
         f"\nfine-tune on the review export: P@5 {result.test['mapper']['p_at_5']:.3f} vs champion "
         f"{result.champion_test['p_at_5']:.3f} on the same test videos; {result.decision}"
     )
+
+
+def test_a_promotion_rescores_the_undecided_items(champion_project: Project, demo_tiny: Path) -> None:
+    """A new mapper becomes champion: the undecided items' scores and order change, their history names each
+    version, the decided item keeps its suggestions. Its own queue, so the test above sees an untouched one."""
+    from reeltag.mapper.steps import train_mapper
+    from reeltag.review import queue as q
+    from reeltag.review.rescore import rescore_queue
+    from reeltag.review.steps import add_to_review
+    from reeltag.review.store import ReviewStore
+
+    project = champion_project.with_settings(review={"queue": "rescore", "control_share": 0.0})
+    added = add_to_review(project, [demo_tiny / "labels.csv"])
+    store, lease = ReviewStore(project.paths.review_db), q.Lease(queue="rescore", reviewer="ann", lease_s=600.0)
+    decided = q.lease_next(store, lease)
+    assert decided is not None
+    q.submit(store, lease, decided.id, 1.0)
+    before = {i.id: (i.margin, store.suggestions(i.id)) for i in store.items("rescore")}
+    order_before = [i.id for i in sorted(store.items("rescore"), key=lambda i: (i.margin, i.id)) if i.status == "pending"]
+
+    new = train_mapper(project.with_settings(mapper={"seed": 8}), demo_tiny / "labels.csv")
+    project.tracker.promote("mapper", new.version)
+    done = rescore_queue(project)
+
+    assert done.mapper_version == str(new.version) != added.mapper_version
+    assert done.rescored == added.added - 1 and done.kept_leased == 0
+    items = {i.id: i for i in store.items("rescore")}
+    changed = [i for i in items if i != decided.id and (items[i].margin, store.suggestions(i)) != before[i]]
+    assert len(changed) == done.rescored  # every undecided item got the new champion's scores
+    order_after = [i.id for i in sorted(items.values(), key=lambda i: (i.margin, i.id)) if i.status == "pending"]
+    assert order_after != order_before
+    for item_id in changed:
+        versions = [s.scores.mapper_version for s in store.scorings(item_id)]
+        assert versions == [added.mapper_version, str(new.version)]
+    assert [s.scores.mapper_version for s in store.scorings(decided.id)] == [added.mapper_version]
+    assert rescore_queue(project).rescored == 0  # idempotent

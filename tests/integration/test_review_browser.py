@@ -71,6 +71,7 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
         sign_in(page, f"http://127.0.0.1:{port}/", "ann")
         wait_true(page, "document.getElementById('player') && document.getElementById('player').readyState >= 2", timeout=30_000)
         first = int(page.get_attribute("#item", "data-item-id"))
+        reasons = [page.inner_text("#pick-reason")]  # the reviewer sees why each item was picked
         suggested = {rank: tag for rank, tag, _ in store.suggestions(first)}
         for key, rank, state in (("a", 1, "accepted"), ("a", 2, "accepted"), ("x", 3, "rejected")):
             page.keyboard.press(str(rank))
@@ -86,6 +87,7 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
         page.keyboard.press("Enter")
         wait_true(page, f"document.getElementById('item').dataset.itemId !== '{first}'", timeout=15_000)
         second = int(page.get_attribute("#item", "data-item-id"))
+        reasons.append(page.inner_text("#pick-reason"))
         assert "done" in page.inner_text("#progress") and page.inner_text("#done") == "1"
         page.keyboard.press("1")
         page.keyboard.press("a")
@@ -98,6 +100,8 @@ def test_review_in_chromium(tmp_path: Path, browser_page) -> None:
 
     assert_non_blank(shot)
     assert refused == []
+    assert all(r.startswith("picked: uncertain (the model's top tags score close)") for r in reasons), reasons
+    assert [p.reason for i in (first, second) for p in store.picks(i)] == ["uncertain", "uncertain"]
     events = [(e.item_id, e.kind, e.rank, e.tag) for e in store.events()]
     assert events[:5] == [
         (first, "accept", 1, suggested[1]),

@@ -24,6 +24,11 @@ def test_export_without_a_store_says_what_to_do(tmp_root: Path) -> None:
     assert not (tmp_root / "data" / "inbox" / "labels.csv").exists()
 
 
+def test_rescore_without_a_store_does_nothing_and_says_so(tmp_root: Path) -> None:
+    outcome = CliRunner().invoke(app, ["review", "rescore", "--root", str(tmp_root), "--json"])
+    assert outcome.exit_code == 0 and '"rescored": 0' in outcome.stdout and "no review store" in outcome.stdout
+
+
 def test_add_without_inputs_or_inbox_says_what_to_do(tmp_root: Path) -> None:
     outcome = CliRunner().invoke(app, ["review", "add", "--root", str(tmp_root), "--json"])
     assert outcome.exit_code == 2 and "inbox" in outcome.stdout and "videos" in outcome.stdout

@@ -65,6 +65,15 @@ def add(
     emit(add_to_review(open_project(root, config), inputs or ()), as_json, title="review add")
 
 
+@review_app.command("rescore")
+@handles_errors
+def rescore(root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Give the undecided items the champion mapper's suggestions (finetune-mapper runs this after its fit)."""
+    from reeltag.review.rescore import rescore_queue
+
+    emit(rescore_queue(open_project(root, config)), as_json, title="review rescore")
+
+
 @review_app.command("export")
 @handles_errors
 def export(

@@ -52,11 +52,12 @@ class ReviewConfig:
     lease_s: float
     order: str
     rules: TagRules
+    seed: int = 0
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     cookie_days: int = 400
 
     def lease(self, reviewer: str) -> q.Lease:
-        return q.Lease(queue=self.queue, reviewer=reviewer, lease_s=self.lease_s, order=self.order)
+        return q.Lease(queue=self.queue, reviewer=reviewer, lease_s=self.lease_s, order=self.order, seed=self.seed)
 
 
 def create_review_app(config: ReviewConfig) -> FastAPI:

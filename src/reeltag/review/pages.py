@@ -25,6 +25,8 @@ class Panel:
     queue: str
     reviewer: str
     message: str = ""
+    reason: str = ""  # why the item was picked (the latest pick: uncertain, new region, random, newest)
+    shown_version: str | None = None  # the mapper version whose suggestions are shown
 
 
 @cache
@@ -49,7 +51,10 @@ def build_panel(store: ReviewStore, item: Item | None, queue: str, reviewer: str
         return Panel(item=None, chips=(), added=(), done=done, left=left, queue=queue, reviewer=reviewer, message=message)
     state = fold(store.events(item.id))
     suggestions = () if item.control else store.suggestions(item.id)
+    picks = store.picks(item.id)
     return Panel(
+        reason=picks[-1].reason if picks else "",
+        shown_version=item.mapper_version,
         item=item,
         chips=_chips(suggestions, state),
         added=state.added,

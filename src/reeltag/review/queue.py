@@ -15,17 +15,20 @@ import time
 from dataclasses import dataclass
 
 from reeltag.errors import BadInput
+from reeltag.review.order import QueueView, choose
 from reeltag.review.state import fold, live_events
 from reeltag.review.store import (
     ITEM_COLUMNS,
-    ORDERS,
     Event,
     Item,
     NewEvent,
+    Pick,
     ReviewConflict,
     ReviewStore,
     insert_event,
+    insert_pick,
     read_events,
+    read_features,
     read_item,
     set_lease,
     set_status,
@@ -41,10 +44,12 @@ class Lease:
     reviewer: str
     lease_s: float
     order: str = "uncertain"
+    seed: int = 0  # of the 'random' order's draw
 
 
 def lease_next(store: ReviewStore, lease: Lease, now: float | None = None) -> Item | None:
-    """The item this reviewer holds, else the next free one in ``lease.order``; None when the queue is done."""
+    """The item this reviewer holds, else the next free one in ``lease.order`` (why is recorded as a pick, with
+    the mapper version shown); None when the queue is done."""
     now = time.time() if now is None else now
     with store.transaction() as con:
         row = con.execute(
@@ -52,16 +57,32 @@ def lease_next(store: ReviewStore, lease: Lease, now: float | None = None) -> It
             "ORDER BY lease_until DESC LIMIT 1",
             (lease.queue, lease.reviewer),
         ).fetchone()
-        if row is None:
-            row = con.execute(
-                f"SELECT {ITEM_COLUMNS} FROM items WHERE queue = ? AND status = 'pending' AND "
-                f"(leased_by IS NULL OR lease_until < ?) ORDER BY {ORDERS[lease.order]} LIMIT 1",
-                (lease.queue, now),
-            ).fetchone()
-        if row is None:
-            return None
-        _hold(con, int(row[0]), lease, now)
-    return to_item(row)
+        if row is not None:
+            _hold(con, int(row[0]), lease, now)
+            return to_item(row)
+        return _pick_free(con, lease, now)
+
+
+def _pick_free(con: sqlite3.Connection, lease: Lease, now: float) -> Item | None:
+    view = _view(con, lease, now)
+    choice = choose(view, lease.order, lease.seed)
+    if choice is None:
+        return None
+    item = next(i for i in view.free if i.id == choice.item_id)
+    _hold(con, item.id, lease, now)
+    insert_pick(
+        con, Pick(item_id=item.id, reviewer=lease.reviewer, reason=choice.reason, mapper_version=item.mapper_version, at=now)
+    )
+    return item
+
+
+def _view(con: sqlite3.Connection, lease: Lease, now: float) -> QueueView:
+    rows = con.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE queue = ?", (lease.queue,)).fetchall()
+    items = [to_item(r) for r in rows]
+    free = [i for i in items if i.status == "pending" and (i.leased_by is None or (i.lease_until or 0.0) < now)]
+    taken = {i.id for i in free}
+    features = read_features(con, lease.queue) if lease.order in ("diverse", "gain") else {}
+    return QueueView(free=free, served=[i for i in items if i.id not in taken], features=features)
 
 
 def act(store: ReviewStore, lease: Lease, item_id: int, event: NewEvent, now: float | None = None) -> Event:

@@ -28,6 +28,7 @@ def review_app_for(project: Project, reviewer: str | None = None) -> Any:
             reviewer=reviewer or settings.reviewer,
             lease_s=settings.lease_s,
             order=settings.order,
+            seed=settings.seed,
             rules=tag_rules(project.settings.corpus),
             secret=load_secret(project.paths.review_db.parent / SECRET_FILE, configured),
             cookie_days=settings.cookie_days,

@@ -2,7 +2,7 @@
 
 Only videos the page can serve are added: an allowed suffix whose first bytes are that container (others are
 listed in ``skipped`` with the reason). Each item records the suggestions (tag, score, rank), the mapper, Tag2Vec and encoder versions and the kind of
-encoder weights; a seeded share ``review.control_share`` of items are control items (shown without suggestions).
+encoder weights and the video's pooled CLIP feature (the space of the ``diverse`` and ``gain`` orders); a seeded share ``review.control_share`` of items are control items (shown without suggestions).
 The Tag2Vec vocabulary goes into the store for the page's autocomplete.
 """
 
@@ -63,7 +63,8 @@ def add_to_review(project: Project, inputs: Sequence[str | Path] = (), space: An
     result = suggest_tags(project, inputs, k=settings.k, space=space, encoder=encoder)
     splits = manifest_splits(inputs)
     served, refused = _servable(result.videos)
-    items = [_new_item(project, video, result, splits) for video in served]
+    pooled = pooled_features(project, [v.video for v in served], encoder)
+    items = [_new_item(project, video, result, splits, pooled.get(video.video, ())) for video in served]
     store = ReviewStore(project.paths.review_db).create()
     store.set_vocabulary(_vocabulary(space))
     added, known = store.add_items(settings.queue, items)
@@ -125,7 +126,17 @@ def _servable(videos: Sequence[Any]) -> tuple[list[Any], tuple[str, ...]]:
     return served, tuple(refused)
 
 
-def _new_item(project: Project, video: Any, result: Any, splits: dict[Path, str]) -> NewItem:
+def pooled_features(project: Project, videos: Sequence[str], encoder: Any = None) -> dict[str, tuple[float, ...]]:
+    """Each video's pooled CLIP feature, from the feature cache the suggestions just filled (no second encode)."""
+    from reeltag.video.steps import extract_features
+
+    if not videos:
+        return {}
+    batch = extract_features(project, list(videos), encoder=encoder)
+    return {f.video: tuple(float(x) for x in f.pooled) for f in batch.features}
+
+
+def _new_item(project: Project, video: Any, result: Any, splits: dict[Path, str], feature: tuple[float, ...]) -> NewItem:
     path = Path(video.video).resolve()
     sha, codec, review = sha256_file(path), probe_codec(path), project.settings.review
     strip = (
@@ -144,6 +155,7 @@ def _new_item(project: Project, video: Any, result: Any, splits: dict[Path, str]
         tag2vec_version=result.tag2vec_version,
         encoder_id=result.encoder_id,
         encoder_weights=result.encoder_weights,
+        feature=feature,
     )
 
 

@@ -9,17 +9,53 @@ event). Items carry the mutable queue state (status, lease); every change to it 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+import numpy as np
 
 from reeltag import durable_sqlite
 from reeltag.corpus.tags import stem
 from reeltag.errors import NotFound, ReeltagError
+from reeltag.review.records import (
+    ITEM_COLUMNS,
+    Event,
+    Item,
+    NewEvent,
+    NewItem,
+    Pick,
+    Scores,
+    Scoring,
+    read_events,
+    read_item,
+    read_picks,
+    read_scorings,
+    to_item,
+)
+
+__all__ = [
+    "ITEM_COLUMNS",
+    "Event",
+    "Item",
+    "NewEvent",
+    "NewItem",
+    "Pick",
+    "ReviewConflict",
+    "ReviewStore",
+    "Scores",
+    "Scoring",
+    "insert_event",
+    "insert_pick",
+    "read_events",
+    "read_item",
+    "set_lease",
+    "set_status",
+    "to_item",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -40,90 +76,27 @@ CREATE TABLE IF NOT EXISTS events (
   at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS events_item ON events (item_id, id);
 CREATE TABLE IF NOT EXISTS reviewers (name TEXT PRIMARY KEY, browser TEXT NOT NULL, claimed_at REAL NOT NULL);
-CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
-  BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-  BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
+CREATE TABLE IF NOT EXISTS item_features (item_id INTEGER PRIMARY KEY REFERENCES items(id), vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS picks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER NOT NULL REFERENCES items(id), reviewer TEXT NOT NULL,
+  reason TEXT NOT NULL, mapper_version TEXT, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS picks_item ON picks (item_id, id);
+CREATE TABLE IF NOT EXISTS scorings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER NOT NULL REFERENCES items(id), mapper_version TEXT,
+  tag2vec_version TEXT, margin REAL NOT NULL, suggestions TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS scorings_item ON scorings (item_id, id);
 """
-ORDERS = {"uncertain": "margin ASC, id ASC", "newest": "added_at DESC, id DESC"}
-ITEM_COLUMNS = (
-    "id, queue, video, video_sha256, split, added_at, control, margin, codec, playable, strip, mapper_version, "
-    "tag2vec_version, encoder_id, encoder_weights, status, leased_by, lease_until"
+APPEND_ONLY = ("events", "picks", "scorings")
+TRIGGERS = "".join(
+    f"CREATE TRIGGER IF NOT EXISTS {t}_append_only_{op.lower()} BEFORE {op} ON {t} "
+    f"BEGIN SELECT RAISE(ABORT, 'review {t} are append-only'); END;\n"
+    for t in APPEND_ONLY
+    for op in ("UPDATE", "DELETE")
 )
 
 
 class ReviewConflict(ReeltagError):
     """The item is leased to another reviewer or already decided (HTTP 409)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class NewItem:
-    """A video to enqueue with the champion's suggestions, best first: ``(tag, score)``."""
-
-    video: str
-    video_sha256: str
-    split: str
-    control: bool
-    suggestions: tuple[tuple[str, float], ...]
-    codec: str
-    playable: bool
-    strip: str | None
-    mapper_version: str
-    tag2vec_version: str
-    encoder_id: str
-    encoder_weights: str
-
-    @property
-    def margin(self) -> float:
-        """Top-score margin (score 1 − score 2): small means the model is unsure."""
-        scores = [s for _, s in self.suggestions]
-        return scores[0] - scores[1] if len(scores) > 1 else (scores[0] if scores else 0.0)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Item:
-    id: int
-    queue: str
-    video: str
-    video_sha256: str
-    split: str
-    added_at: float
-    control: bool
-    margin: float
-    codec: str
-    playable: bool
-    strip: str | None
-    mapper_version: str | None
-    tag2vec_version: str | None
-    encoder_id: str | None
-    encoder_weights: str | None
-    status: str
-    leased_by: str | None
-    lease_until: float | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Event:
-    id: int
-    item_id: int
-    reviewer: str
-    kind: str  # accept | reject | add | undo | submit
-    tag: str | None
-    rank: int | None
-    seconds: float | None
-    undoes: int | None
-    simulated: bool
-    at: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class NewEvent:
-    kind: str
-    tag: str | None = None
-    rank: int | None = None
-    seconds: float | None = None
-    undoes: int | None = None
-    simulated: bool = False
 
 
 class ReviewStore:
@@ -148,7 +121,7 @@ class ReviewStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.execute("PRAGMA journal_mode = WAL")
-            con.executescript(SCHEMA)
+            con.executescript(SCHEMA + TRIGGERS)
         return self
 
     def require(self) -> ReviewStore:
@@ -223,6 +196,29 @@ class ReviewStore:
         with self._connect() as con:
             return read_events(con, where, args)
 
+    def picks(self, item_id: int) -> tuple[Pick, ...]:
+        """Why and with which model version the item was handed out, oldest first."""
+        with self._connect() as con:
+            return read_picks(con, item_id)
+
+    def scorings(self, item_id: int) -> tuple[Scoring, ...]:
+        """Every set of suggestions the item was given (at ``review add``, then at each re-scoring), oldest first."""
+        with self._connect() as con:
+            return read_scorings(con, item_id)
+
+    def rescore(self, rescored: Mapping[int, Scores], now: float | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Replace the suggestions of the items in ``rescored`` that are still pending and unleased at ``now``
+        (a reviewer holding one keeps what they were shown). → (rescored ids, kept ids); one transaction."""
+        done: list[int] = []
+        now = time.time() if now is None else now
+        with self.transaction() as con:
+            for item_id, scores in rescored.items():
+                item = read_item(con, item_id, None)
+                if item.status == "pending" and (item.leased_by is None or (item.lease_until or 0.0) < now):
+                    _replace_suggestions(con, item_id, scores, now)
+                    done.append(item_id)
+        return tuple(done), tuple(i for i in rescored if i not in done)
+
     def items(self, queue: str | None = None) -> tuple[Item, ...]:
         where, args = ("WHERE queue = ?", (queue,)) if queue is not None else ("", ())
         with self._connect() as con:
@@ -269,14 +265,6 @@ def set_status(con: sqlite3.Connection, item_id: int, status: str) -> None:
         set_lease(con, item_id, None, None)
 
 
-def read_events(con: sqlite3.Connection, where: str, args: Sequence[object]) -> tuple[Event, ...]:
-    rows = con.execute(
-        f"SELECT id, item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at FROM events WHERE {where} ORDER BY id",
-        tuple(args),
-    ).fetchall()
-    return tuple(_event(r) for r in rows)
-
-
 def _insert_item(con: sqlite3.Connection, queue: str, item: NewItem, now: float) -> int:
     cur = con.execute(
         "INSERT OR IGNORE INTO items (queue, video, video_sha256, split, added_at, control, margin, codec, playable, strip, "
@@ -300,55 +288,49 @@ def _insert_item(con: sqlite3.Connection, queue: str, item: NewItem, now: float)
     )
     if cur.rowcount == 0:
         return 0
-    con.executemany(
-        "INSERT INTO suggestions (item_id, rank, tag, score) VALUES (?, ?, ?, ?)",
-        [(cur.lastrowid, rank, tag, score) for rank, (tag, score) in enumerate(item.suggestions, 1)],
-    )
+    item_id = int(cur.lastrowid or 0)
+    if item.feature:
+        con.execute("INSERT INTO item_features (item_id, vector) VALUES (?, ?)", (item_id, _blob(item.feature)))
+    _write_suggestions(con, item_id, item.scores, now)
     return 1
 
 
-def read_item(con: sqlite3.Connection, item_id: int, queue: str | None) -> Item:
-    row = con.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
-    if row is None or (queue is not None and row[1] != queue):
-        raise NotFound(f"item {item_id} is not in queue {queue!r}" if queue else f"no review item {item_id}")
-    return to_item(row)
-
-
-def to_item(row: Sequence[Any]) -> Item:  # a row of ITEM_COLUMNS: SQLite hands back untyped values
-    (id_, queue, video, sha, split, added, control, margin, codec, playable, strip, mv, tv, eid, ew, status, by, until) = row
-    return Item(
-        id=int(id_),
-        queue=str(queue),
-        video=str(video),
-        video_sha256=str(sha),
-        split=str(split),
-        added_at=float(added),
-        control=bool(control),
-        margin=float(margin),
-        codec=str(codec),
-        playable=bool(playable),
-        strip=strip,
-        mapper_version=mv,
-        tag2vec_version=tv,
-        encoder_id=eid,
-        encoder_weights=ew,
-        status=str(status),
-        leased_by=by,
-        lease_until=until,
+def insert_pick(con: sqlite3.Connection, pick: Pick) -> None:
+    """Record why ``pick.item_id`` was handed to ``pick.reviewer`` and the model version shown, in the caller's
+    transaction."""
+    con.execute(
+        "INSERT INTO picks (item_id, reviewer, reason, mapper_version, at) VALUES (?, ?, ?, ?, ?)",
+        (pick.item_id, pick.reviewer, pick.reason, pick.mapper_version, pick.at),
     )
 
 
-def _event(row: Sequence[Any]) -> Event:
-    id_, item_id, reviewer, kind, tag, rank, seconds, undoes, simulated, at = row
-    return Event(
-        id=int(id_),
-        item_id=int(item_id),
-        reviewer=str(reviewer),
-        kind=str(kind),
-        tag=tag,
-        rank=rank,
-        seconds=seconds,
-        undoes=undoes,
-        simulated=bool(simulated),
-        at=float(at),
+def read_features(con: sqlite3.Connection, queue: str) -> dict[int, np.ndarray]:
+    """The pooled CLIP feature of each item of ``queue`` that has one."""
+    rows = con.execute(
+        "SELECT f.item_id, f.vector FROM item_features f JOIN items i ON i.id = f.item_id WHERE i.queue = ?", (queue,)
+    )
+    return {int(i): np.frombuffer(v, dtype=np.float32) for i, v in rows}
+
+
+def _blob(feature: Sequence[float]) -> bytes:
+    return np.asarray(feature, dtype=np.float32).tobytes()
+
+
+def _replace_suggestions(con: sqlite3.Connection, item_id: int, scores: Scores, now: float) -> None:
+    con.execute("DELETE FROM suggestions WHERE item_id = ?", (item_id,))
+    con.execute(
+        "UPDATE items SET margin = ?, mapper_version = ?, tag2vec_version = ? WHERE id = ?",
+        (scores.margin, scores.mapper_version, scores.tag2vec_version, item_id),
+    )
+    _write_suggestions(con, item_id, scores, now)
+
+
+def _write_suggestions(con: sqlite3.Connection, item_id: int, scores: Scores, now: float) -> None:
+    con.executemany(
+        "INSERT INTO suggestions (item_id, rank, tag, score) VALUES (?, ?, ?, ?)",
+        [(item_id, rank, tag, score) for rank, (tag, score) in enumerate(scores.suggestions, 1)],
+    )
+    con.execute(
+        "INSERT INTO scorings (item_id, mapper_version, tag2vec_version, margin, suggestions, at) VALUES (?, ?, ?, ?, ?, ?)",
+        (item_id, scores.mapper_version, scores.tag2vec_version, scores.margin, json.dumps(scores.suggestions), now),
     )

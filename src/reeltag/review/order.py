@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from reeltag.review.records import Item
+from reeltag.review.item_records import Item
 
 ORDERS = ("uncertain", "newest", "random", "diverse", "gain")
 

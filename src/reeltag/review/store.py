@@ -21,7 +21,7 @@ import numpy as np
 from reeltag import durable_sqlite
 from reeltag.corpus.tags import stem
 from reeltag.errors import NotFound, ReeltagError
-from reeltag.review.records import (
+from reeltag.review.item_records import (
     ITEM_COLUMNS,
     Event,
     Item,

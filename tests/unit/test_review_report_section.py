@@ -39,6 +39,7 @@ def page(review: StaffReview | None) -> str:
         components=(),
         time_saved=TimeSaved(0.5, 2.0, "P@5 × 5"),
         staff_review=review,
+        review_order="gain",
     )
     return re.sub(r"\s+", " ", render_html(data, [], {}))
 
@@ -50,6 +51,7 @@ def test_enough_reviews_replace_the_proxy() -> None:
     assert 'id="time-saved"' not in html and "simulated" not in html
     assert "suggestions from mapper v3 (real encoder weights)" in html
     assert "&lt;i&gt;ann&lt;/i&gt;" in html and "#kite" in html and "P@1 0.75" in html
+    assert "Queue order in use: <code>gain</code>" in html and "none are claimed" in html  # savings not measured
 
 
 def test_too_few_reviews_show_the_proxy_and_say_why() -> None:

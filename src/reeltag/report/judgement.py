@@ -167,6 +167,7 @@ class ReportData:
     staff_review: StaffReview | None = None  # measured on staff decisions, when there are any
     online_search: OnlineSearch | None = None  # the online A/B days, when an experiment has data
     depth_choice: DepthChoice | None = None  # the reranker's depth, when a latency budget chose it
+    review_order: str = ""  # the review queue's order in use (review.order)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
         examples=_examples(suggested),
         top_tags=ev.top_tags(project),
         staff_review=_staff_review(project),
+        review_order=project.settings.review.order,
         online_search=online_search(project),
         depth_choice=ev.depth_choice(project),
     )

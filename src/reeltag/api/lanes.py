@@ -11,6 +11,7 @@ lower CPU priority on Linux.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
@@ -65,6 +66,10 @@ class Lane:
     def call(self, fn: Callable[..., T], /, *args: Any) -> T:
         """``fn(*args)`` on the lane, waited for (from a thread that may block)."""
         return self.reserve().run(fn, *args).result()
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """``fn(*args)`` on the lane, awaited (from the event loop: no thread is held while it waits)."""
+        return await asyncio.wrap_future(self.reserve().run(fn, *args))
 
     def close(self) -> None:
         """Stop taking jobs; those queued are cancelled, those running finish."""

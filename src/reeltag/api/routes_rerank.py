@@ -6,10 +6,7 @@ returned."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -17,13 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from reeltag.ab.events import ServedRequest
 from reeltag.api import rerank_service as rerank
 from reeltag.api.experiment import Experiment
-from reeltag.api.lanes import Lane
 from reeltag.api.openapi import answers, body_of
 from reeltag.api.schemas import RerankRequest, RerankResponse, parse_body
 from reeltag.api.service import Service
 
 router = APIRouter()
-T = TypeVar("T")
 Answered = tuple[bytes, ServedRequest | None]  # the answer's JSON, and what to record of it for the experiment
 
 
@@ -38,19 +33,14 @@ Answered = tuple[bytes, ServedRequest | None]  # the answer's JSON, and what to 
 async def rerank_candidates(request: Request) -> Response:
     service: Service = request.app.state.service
     experiment: Experiment = request.app.state.experiment
-    body, answered = await _on(service.search_lane, _answer_if_cached, service, experiment, await request.body())
+    body, answered = await service.search_lane.run(_answer_if_cached, service, experiment, await request.body())
     if answered is None:  # a new query text: encoded on the query lane while no search thread waits for it
         await run_in_threadpool(service.query_vector, body.query)
-        answered = await _on(service.search_lane, _answer, service, experiment, body)
+        answered = await service.search_lane.run(_answer, service, experiment, body)
     written, served = answered
     if served is not None:
         await experiment.lane.run(experiment.record, served)
     return Response(written, media_type="application/json")
-
-
-async def _on(lane: Lane, fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` on ``lane`` (a full lane is :class:`~reeltag.api.lanes.Busy`: 503 with Retry-After)."""
-    return await asyncio.wrap_future(lane.reserve().run(fn, *args))
 
 
 def _answer_if_cached(service: Service, experiment: Experiment, raw: bytes) -> tuple[RerankRequest, Answered | None]:

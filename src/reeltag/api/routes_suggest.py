@@ -54,13 +54,12 @@ BODIES = {
     summary="Ranked hashtags for one video (a catalogue docid, a path under api.video_root, or an upload), with its optional text.",
 )
 async def suggest_tags(request: Request) -> SuggestResponse:
-    service = request.app.state.service
+    service: Service = request.app.state.service
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         return await _suggest_upload(request, service)
     req = parse_body(SuggestRequest, await request.body())
     path = suggest.resolve_video(service, req.video)
-    slot = service.video_lane.reserve()
-    return await asyncio.wrap_future(slot.run(suggest.suggest, service, path, req.video, req))
+    return await service.video_lane.run(suggest.suggest, service, path, req.video, req)
 
 
 async def _suggest_upload(request: Request, service: Service) -> SuggestResponse:

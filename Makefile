@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile
+	$(PY) -m pytest -q -n auto --maxprocesses=4 --dist loadfile --no-loadscope-reorder
 
 demo: $(STAMP)
 	$(VENV)/bin/reeltag demo

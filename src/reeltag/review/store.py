@@ -85,8 +85,11 @@ CREATE TABLE IF NOT EXISTS scorings (
   id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER NOT NULL REFERENCES items(id), mapper_version TEXT,
   tag2vec_version TEXT, margin REAL NOT NULL, suggestions TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS scorings_item ON scorings (item_id, id);
+CREATE TABLE IF NOT EXISTS finetunes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, decided INTEGER NOT NULL, labels_sha256 TEXT NOT NULL,
+  mapper_run TEXT, at REAL NOT NULL);
 """
-APPEND_ONLY = ("events", "picks", "scorings")
+APPEND_ONLY = ("events", "picks", "scorings", "finetunes")
 TRIGGERS = "".join(
     f"CREATE TRIGGER IF NOT EXISTS {t}_append_only_{op.lower()} BEFORE {op} ON {t} "
     f"BEGIN SELECT RAISE(ABORT, 'review {t} are append-only'); END;\n"
@@ -218,6 +221,20 @@ class ReviewStore:
                     _replace_suggestions(con, item_id, scores, now)
                     done.append(item_id)
         return tuple(done), tuple(i for i in rescored if i not in done)
+
+    def record_finetune(self, queue: str, *, decided: int, labels_sha256: str, mapper_run: str | None) -> None:
+        """Append that a fine-tune was given ``queue``'s labels while it had ``decided`` decided items."""
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO finetunes (queue, decided, labels_sha256, mapper_run, at) VALUES (?, ?, ?, ?, ?)",
+                (queue, decided, labels_sha256, mapper_run, time.time()),
+            )
+
+    def decided_at_last_finetune(self, queue: str) -> int:
+        """Decided items ``queue`` had when the last recorded fine-tune was given its labels; 0 when none was."""
+        with self._connect() as con:
+            row = con.execute("SELECT decided FROM finetunes WHERE queue = ? ORDER BY id DESC LIMIT 1", (queue,)).fetchone()
+        return int(row[0]) if row else 0
 
     def items(self, queue: str | None = None) -> tuple[Item, ...]:
         where, args = ("WHERE queue = ?", (queue,)) if queue is not None else ("", ())

@@ -2,7 +2,9 @@
 
 Defaults (UTC): ingest hourly (validation chained after it), validate daily, Tag2Vec weekly (a new champion
 chains mapper → rerank → report), mapper hourly check (content-hash caching: no work until labels change),
-rerank monthly (report chained), report daily, encoder adaptation on demand, the online A/B day (ab-online) daily. Change them in ``reeltag.toml`` (``[schedules]``), with
+rerank monthly (report chained), report daily, encoder adaptation on demand, the online A/B day (ab-online) daily,
+the review loop's check every 10 minutes (finetune-mapper once ``review.decisions_per_finetune`` new decisions
+accumulated). Change them in ``reeltag.toml`` (``[schedules]``), with
 ``REELTAG_SCHEDULES__<FLOW>`` env vars, or ``reeltag serve --cron NAME=EXPR``.
 """
 
@@ -31,6 +33,7 @@ FLOWS: dict[str, str] = {
     "adapt-encoder": "flows.adapt_encoder:adapt_encoder",
     "ab-online": "flows.ab_online:ab_online",
     "tune-tag2vec": "flows.tune_tag2vec:tune_tag2vec",
+    "review-loop": "flows.review_loop:review_loop",
 }
 
 

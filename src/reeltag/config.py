@@ -264,6 +264,11 @@ class SchedulesSection(Section):
     )
     ab_online: str = Field("15 0 * * *", description="ab-online: daily at 00:15 (the online experiment's day before).")
     tune_tag2vec: str = Field("", description="tune-tag2vec: on demand (empty = no schedule); a grid of Tag2Vec trainings.")
+    review_loop: str = Field(
+        "*/10 * * * *",
+        description="review-loop: every 10 minutes, checks the review store; finetune-mapper runs once "
+        "review.decisions_per_finetune new decisions accumulated.",
+    )
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
     @field_validator(
@@ -276,6 +281,7 @@ class SchedulesSection(Section):
         "adapt_encoder",
         "ab_online",
         "tune_tag2vec",
+        "review_loop",
     )
     @classmethod
     def _valid_cron(cls, value: str) -> str:
@@ -331,6 +337,13 @@ class ReviewSection(Section):
     )
     k: int = Field(8, ge=1, le=9, description="Suggested tags shown per item (keys 1-9 select one), tags.")
     seed: int = Field(5, description="Seed of the control-item draw and of the demo's simulated reviewer.")
+    decisions_per_finetune: int = Field(
+        50,
+        ge=1,
+        le=1_000_000,
+        description="New decided items since the last fine-tune that make the review-loop flow export the labels and "
+        "run finetune-mapper, items.",
+    )
     cookie_days: int = Field(
         400, ge=1, le=400, description="Lifetime of the cookie that carries a browser's reviewer name, days."
     )

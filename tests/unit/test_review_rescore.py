@@ -13,17 +13,18 @@ from reeltag.review import queue as q
 from reeltag.review.rescore import rescore_items, rescore_queue
 from reeltag.review.store import Item, ReviewStore, Scores
 
-V2 = ("2", "1")  # mapper v2 (the new champion) on Tag2Vec v1
+V2 = ("2", "1", "")  # mapper v2 (the new champion) on Tag2Vec v1, no fusion
 NEW_MARGIN = {"a": 0.4, "b": 0.3, "c": 0.02, "d": 0.01}  # v2 is sure of a and b, unsure of c and d
 
 
-def v2_scores(items: Sequence[Item]) -> dict[int, Scores]:
-    """Mapper v2's suggestions: a new top tag, margins as in NEW_MARGIN."""
+def v2_scores(items: Sequence[Item], fusion: str = "") -> dict[int, Scores]:
+    """Mapper v2's suggestions (ranked by ``fusion``, "" = the mapper alone): a new top tag, margins as in NEW_MARGIN."""
     return {
         i.id: Scores(
             suggestions=(("sunset", 0.8), ("beach", 0.8 - NEW_MARGIN[Path(i.video).stem])),
             mapper_version="2",
             tag2vec_version="1",
+            fusion_version=fusion,
         )
         for i in items
     }
@@ -87,3 +88,38 @@ def test_no_review_store_is_a_no_op(tmp_path: Path) -> None:
     (tmp_path / "reeltag.toml").write_text("", encoding="utf-8")
     done = rescore_queue(Project.open(tmp_path))
     assert done.rescored == 0 and done.mapper_version is None and "no review store" in done.note
+
+
+def test_a_new_fusion_champion_alone_rescores_the_undecided_items(store: ReviewStore) -> None:
+    """Same mapper and Tag2Vec, a fusion now ranks: the undecided items are stale, re-scored, the history names it."""
+    rescore_items(store, "default", v2_scores, versions=V2, now=100.0)  # all on mapper v2 alone
+    assert rescore_items(store, "default", v2_scores, versions=V2, now=101.0).rescored == 0
+
+    fused = rescore_items(store, "default", lambda items: v2_scores(items, fusion="3"), versions=("2", "1", "3"), now=102.0)
+    assert (fused.rescored, fused.current, fused.fusion_version) == (4, 0, "3") and "fusion v3" in fused.note
+    for item in store.items("default"):
+        assert item.fusion_version == "3"
+        assert [s.scores.versions for s in store.scorings(item.id)] == [("1", "1", ""), ("2", "1", ""), ("2", "1", "3")]
+    back = rescore_items(store, "default", v2_scores, versions=V2, now=103.0)  # the fusion no longer fits: mapper alone
+    assert back.rescored == 4 and all(i.fusion_version == "" for i in store.items("default"))
+
+
+def test_a_store_made_before_the_fusion_column_gets_it_and_its_items_are_rescored(tmp_path: Path) -> None:
+    import sqlite3
+
+    from reeltag.review import store as store_module
+
+    old_schema = store_module.SCHEMA.replace(" fusion_version TEXT,", "").replace(", fusion_version TEXT)", ")")
+    assert "fusion_version" not in old_schema
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as con:
+        con.executescript(old_schema)
+        con.execute(
+            "INSERT INTO items (queue, video, video_sha256, split, added_at, control, margin, codec, playable, "
+            "mapper_version, tag2vec_version) VALUES ('default', '/v/a.mp4', 'aa', '', 1.0, 0, 0.1, 'h264', 1, '2', '1')"
+        )
+    old = ReviewStore(path).require()
+    (item,) = old.items("default")
+    assert item.fusion_version is None  # not recorded: re-scored once, then current
+    assert rescore_items(old, "default", v2_scores, versions=V2, now=5.0).rescored == 1
+    assert rescore_items(old, "default", v2_scores, versions=V2, now=6.0).rescored == 0

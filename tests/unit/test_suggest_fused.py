@@ -88,3 +88,24 @@ def test_a_given_fusion_ranks_without_the_registry(tmp_path: Path, monkeypatch: 
     absent = _rank(project, {"a.mp4": "dinner tonight"}, NoFusion("fusion v8 not loaded (KeyError: 'weights')"))
     assert absent.ranking == f"{MAPPER_ALONE}: fusion v8 not loaded (KeyError: 'weights')"
     assert absent.notes[0] == "text not used: fusion v8 not loaded (KeyError: 'weights')"
+
+
+def test_the_fusion_version_that_ranked_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the review queue records per item: the fusion that ranked ("" = the mapper alone), so a new fusion
+    champion alone marks the undecided items stale (reeltag.review.rescore)."""
+    fused = read_fusion(_write_fusion(tmp_path), "4")
+    assert suggest_fused.fusion_in_use(fused, ("2", "enc"), "3") == "4"
+    assert suggest_fused.fusion_in_use(fused, ("5", "enc"), "3") == ""  # fitted for mapper 2: the mapper ranks alone
+    assert suggest_fused.fusion_in_use(NoFusion(), ("2", "enc"), "3") == ""
+    assert _rank(_project(tmp_path / "a", True, monkeypatch), {}).fusion_version == "1"
+    assert _rank(_project(tmp_path / "b", False, monkeypatch), {}).fusion_version == ""
+
+
+def _write_fusion(tmp_path: Path) -> Path:
+    folder = tmp_path / "fusion"
+    folder.mkdir()
+    meta = {"weights": {"mapper": 1.0}, "mapper_version": "2", "tag2vec_version": "3", "encoder_id": "enc", "train_tags": []}
+    (folder / FUSION_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with open(folder / KNN_FILE, "wb") as fh:
+        np.savez(fh, features=np.zeros((0, 3), dtype=np.float32))
+    return folder

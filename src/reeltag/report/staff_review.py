@@ -59,6 +59,7 @@ def staff_review(store: ReviewStore, min_items: int, seed: int = 0) -> StaffRevi
     """The evidence from every decided item of the store; None when there is no store or no decision."""
     if not store.path.is_file():
         return None
+    store.require()  # brings an older store's schema up to date
     states = states_by_item(store.events())
     decided = [(i, states[i.id]) for i in store.items() if i.status == "decided" and i.id in states]
     if not decided:

@@ -15,7 +15,7 @@ from reeltag.errors import NotFound
 
 ITEM_COLUMNS = (
     "id, queue, video, video_sha256, split, added_at, control, margin, codec, playable, strip, mapper_version, "
-    "tag2vec_version, encoder_id, encoder_weights, status, leased_by, lease_until"
+    "tag2vec_version, encoder_id, encoder_weights, status, leased_by, lease_until, fusion_version"
 )
 
 
@@ -36,10 +36,16 @@ class NewItem:
     encoder_id: str
     encoder_weights: str
     feature: tuple[float, ...] = ()  # the video's pooled CLIP feature: the 'diverse' and 'gain' orders' space
+    fusion_version: str = ""  # the fusion that ranked the suggestions; "" = the mapper alone
 
     @property
     def scores(self) -> Scores:
-        return Scores(suggestions=self.suggestions, mapper_version=self.mapper_version, tag2vec_version=self.tag2vec_version)
+        return Scores(
+            suggestions=self.suggestions,
+            mapper_version=self.mapper_version,
+            tag2vec_version=self.tag2vec_version,
+            fusion_version=self.fusion_version,
+        )
 
     @property
     def margin(self) -> float:
@@ -53,6 +59,12 @@ class Scores:
     suggestions: tuple[tuple[str, float], ...]
     mapper_version: str | None
     tag2vec_version: str | None
+    fusion_version: str | None = ""  # the fusion that ranked them; "" = the mapper alone, None = not recorded (older store)
+
+    @property
+    def versions(self) -> tuple[str | None, str | None, str | None]:
+        """(mapper, Tag2Vec, fusion): an item is stale when these are not the champions'."""
+        return (self.mapper_version, self.tag2vec_version, self.fusion_version)
 
     @property
     def margin(self) -> float:
@@ -103,6 +115,11 @@ class Item:
     status: str
     leased_by: str | None
     lease_until: float | None
+    fusion_version: str | None = ""  # None: scored before the store recorded it
+
+    @property
+    def versions(self) -> tuple[str | None, str | None, str | None]:
+        return (self.mapper_version, self.tag2vec_version, self.fusion_version)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,7 +162,7 @@ def read_item(con: sqlite3.Connection, item_id: int, queue: str | None) -> Item:
 
 
 def to_item(row: Sequence[Any]) -> Item:  # a row of ITEM_COLUMNS: SQLite hands back untyped values
-    (id_, queue, video, sha, split, added, control, margin, codec, playable, strip, mv, tv, eid, ew, status, by, until) = row
+    (id_, queue, video, sha, split, added, control, margin, codec, playable, strip, mv, tv, eid, ew, status, by, until, fv) = row
     return Item(
         id=int(id_),
         queue=str(queue),
@@ -165,6 +182,7 @@ def to_item(row: Sequence[Any]) -> Item:  # a row of ITEM_COLUMNS: SQLite hands 
         status=str(status),
         leased_by=by,
         lease_until=until,
+        fusion_version=fv,
     )
 
 
@@ -193,7 +211,8 @@ def read_picks(con: sqlite3.Connection, item_id: int) -> tuple[Pick, ...]:
 
 def read_scorings(con: sqlite3.Connection, item_id: int) -> tuple[Scoring, ...]:
     rows = con.execute(
-        "SELECT id, item_id, mapper_version, tag2vec_version, suggestions, at FROM scorings WHERE item_id = ? ORDER BY id",
+        "SELECT id, item_id, mapper_version, tag2vec_version, fusion_version, suggestions, at FROM scorings "
+        "WHERE item_id = ? ORDER BY id",
         (item_id,),
     ).fetchall()
     return tuple(
@@ -201,9 +220,12 @@ def read_scorings(con: sqlite3.Connection, item_id: int) -> tuple[Scoring, ...]:
             id=int(id_),
             item_id=int(item),
             scores=Scores(
-                suggestions=tuple((str(t), float(x)) for t, x in json.loads(sugg)), mapper_version=mv, tag2vec_version=tv
+                suggestions=tuple((str(t), float(x)) for t, x in json.loads(sugg)),
+                mapper_version=mv,
+                tag2vec_version=tv,
+                fusion_version=fv,
             ),
             at=float(at),
         )
-        for id_, item, mv, tv, sugg, at in rows
+        for id_, item, mv, tv, fv, sugg, at in rows
     )

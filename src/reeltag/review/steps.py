@@ -156,6 +156,7 @@ def _new_item(project: Project, video: Any, result: Any, splits: dict[Path, str]
         encoder_id=result.encoder_id,
         encoder_weights=result.encoder_weights,
         feature=feature,
+        fusion_version=result.fusion_version,
     )
 
 

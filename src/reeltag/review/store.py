@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS items (
   id INTEGER PRIMARY KEY, queue TEXT NOT NULL, video TEXT NOT NULL, video_sha256 TEXT NOT NULL, split TEXT NOT NULL,
   added_at REAL NOT NULL, control INTEGER NOT NULL, margin REAL NOT NULL, codec TEXT NOT NULL, playable INTEGER NOT NULL,
   strip TEXT, mapper_version TEXT, tag2vec_version TEXT, encoder_id TEXT, encoder_weights TEXT,
-  status TEXT NOT NULL DEFAULT 'pending', leased_by TEXT, lease_until REAL,
+  status TEXT NOT NULL DEFAULT 'pending', leased_by TEXT, lease_until REAL, fusion_version TEXT,
   UNIQUE (queue, video_sha256));
 CREATE INDEX IF NOT EXISTS items_next ON items (queue, status, margin);
 CREATE TABLE IF NOT EXISTS suggestions (
@@ -83,16 +83,20 @@ CREATE TABLE IF NOT EXISTS picks (
 CREATE INDEX IF NOT EXISTS picks_item ON picks (item_id, id);
 CREATE TABLE IF NOT EXISTS scorings (
   id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER NOT NULL REFERENCES items(id), mapper_version TEXT,
-  tag2vec_version TEXT, margin REAL NOT NULL, suggestions TEXT NOT NULL, at REAL NOT NULL);
+  tag2vec_version TEXT, margin REAL NOT NULL, suggestions TEXT NOT NULL, at REAL NOT NULL, fusion_version TEXT);
 CREATE INDEX IF NOT EXISTS scorings_item ON scorings (item_id, id);
+CREATE TABLE IF NOT EXISTS finetunes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, decided INTEGER NOT NULL, labels_sha256 TEXT NOT NULL,
+  mapper_run TEXT, at REAL NOT NULL);
 """
-APPEND_ONLY = ("events", "picks", "scorings")
+APPEND_ONLY = ("events", "picks", "scorings", "finetunes")
 TRIGGERS = "".join(
     f"CREATE TRIGGER IF NOT EXISTS {t}_append_only_{op.lower()} BEFORE {op} ON {t} "
     f"BEGIN SELECT RAISE(ABORT, 'review {t} are append-only'); END;\n"
     for t in APPEND_ONLY
     for op in ("UPDATE", "DELETE")
 )
+ADDED_COLUMNS = (("items", "fusion_version TEXT"), ("scorings", "fusion_version TEXT"))  # to a store made before them
 
 
 class ReviewConflict(ReeltagError):
@@ -122,12 +126,14 @@ class ReviewStore:
         with self._connect() as con:
             con.execute("PRAGMA journal_mode = WAL")
             con.executescript(SCHEMA + TRIGGERS)
+            _add_columns(con)
         return self
 
     def require(self) -> ReviewStore:
+        """The existing store, its schema brought up to date; :class:`NotFound` when there is none."""
         if not self.path.is_file():
             raise NotFound(f"no review store at {self.path}: add videos first with `reeltag review add VIDEOS`")
-        return self
+        return self.create()
 
     def add_items(self, queue: str, items: Sequence[NewItem], now: float | None = None) -> tuple[int, int]:
         """Enqueue ``items``; a video already in the queue (same content hash) is skipped. → (added, skipped)."""
@@ -219,6 +225,20 @@ class ReviewStore:
                     done.append(item_id)
         return tuple(done), tuple(i for i in rescored if i not in done)
 
+    def record_finetune(self, queue: str, *, decided: int, labels_sha256: str, mapper_run: str | None) -> None:
+        """Append that a fine-tune was given ``queue``'s labels while it had ``decided`` decided items."""
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO finetunes (queue, decided, labels_sha256, mapper_run, at) VALUES (?, ?, ?, ?, ?)",
+                (queue, decided, labels_sha256, mapper_run, time.time()),
+            )
+
+    def decided_at_last_finetune(self, queue: str) -> int:
+        """Decided items ``queue`` had when the last recorded fine-tune was given its labels; 0 when none was."""
+        with self._connect() as con:
+            row = con.execute("SELECT decided FROM finetunes WHERE queue = ? ORDER BY id DESC LIMIT 1", (queue,)).fetchone()
+        return int(row[0]) if row else 0
+
     def items(self, queue: str | None = None) -> tuple[Item, ...]:
         where, args = ("WHERE queue = ?", (queue,)) if queue is not None else ("", ())
         with self._connect() as con:
@@ -265,10 +285,17 @@ def set_status(con: sqlite3.Connection, item_id: int, status: str) -> None:
         set_lease(con, item_id, None, None)
 
 
+def _add_columns(con: sqlite3.Connection) -> None:
+    for table, column in ADDED_COLUMNS:
+        if column.split()[0] not in {row[1] for row in con.execute(f"PRAGMA table_info({table})")}:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
 def _insert_item(con: sqlite3.Connection, queue: str, item: NewItem, now: float) -> int:
     cur = con.execute(
         "INSERT OR IGNORE INTO items (queue, video, video_sha256, split, added_at, control, margin, codec, playable, strip, "
-        "mapper_version, tag2vec_version, encoder_id, encoder_weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "mapper_version, tag2vec_version, encoder_id, encoder_weights, fusion_version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             queue,
             item.video,
@@ -284,6 +311,7 @@ def _insert_item(con: sqlite3.Connection, queue: str, item: NewItem, now: float)
             item.tag2vec_version,
             item.encoder_id,
             item.encoder_weights,
+            item.fusion_version,
         ),
     )
     if cur.rowcount == 0:
@@ -319,8 +347,8 @@ def _blob(feature: Sequence[float]) -> bytes:
 def _replace_suggestions(con: sqlite3.Connection, item_id: int, scores: Scores, now: float) -> None:
     con.execute("DELETE FROM suggestions WHERE item_id = ?", (item_id,))
     con.execute(
-        "UPDATE items SET margin = ?, mapper_version = ?, tag2vec_version = ? WHERE id = ?",
-        (scores.margin, scores.mapper_version, scores.tag2vec_version, item_id),
+        "UPDATE items SET margin = ?, mapper_version = ?, tag2vec_version = ?, fusion_version = ? WHERE id = ?",
+        (scores.margin, scores.mapper_version, scores.tag2vec_version, scores.fusion_version, item_id),
     )
     _write_suggestions(con, item_id, scores, now)
 
@@ -331,6 +359,15 @@ def _write_suggestions(con: sqlite3.Connection, item_id: int, scores: Scores, no
         [(item_id, rank, tag, score) for rank, (tag, score) in enumerate(scores.suggestions, 1)],
     )
     con.execute(
-        "INSERT INTO scorings (item_id, mapper_version, tag2vec_version, margin, suggestions, at) VALUES (?, ?, ?, ?, ?, ?)",
-        (item_id, scores.mapper_version, scores.tag2vec_version, scores.margin, json.dumps(scores.suggestions), now),
+        "INSERT INTO scorings (item_id, mapper_version, tag2vec_version, fusion_version, margin, suggestions, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            item_id,
+            scores.mapper_version,
+            scores.tag2vec_version,
+            scores.fusion_version,
+            scores.margin,
+            json.dumps(scores.suggestions),
+            now,
+        ),
     )

@@ -33,6 +33,7 @@ class Ranked:
     tags: list[list[Suggestion]]
     notes: list[str]
     ranking: str  # "fused (mapper, knn, text weights …)" or "mapper alone: <why>"
+    fusion_version: str = ""  # the fusion that ranked; "" = the mapper alone
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,12 +81,21 @@ def rank_videos(
     notes = [f"{note}: visual branches only" if note and v in texts else "" for v, note in zip(videos, branches.notes)]
     weights = ", ".join(f"{b} {w:.2f}" for b, w in fusion.weights.items())
     return Ranked(
-        tags=tags, notes=notes, ranking=f"fused v{fusion.version} ({weights}); scores are fused z-scores, --min-score unused"
+        tags=tags,
+        notes=notes,
+        ranking=f"fused v{fusion.version} ({weights}); scores are fused z-scores, --min-score unused",
+        fusion_version=str(fusion.version),
     )
 
 
 def _leading(branches: Branches, weights: Mapping[str, float], row: int, columns: np.ndarray) -> list[str]:
     return leading_branch(branches.scores, weights, row, columns.tolist(), branches.scales)
+
+
+def fusion_in_use(fusion: Fusion | NoFusion, versions: tuple[str, str], tag2vec_version: str) -> str:
+    """The version of ``fusion`` when :func:`rank_videos` would rank with it for ``versions`` (mapper, encoder) and
+    ``tag2vec_version``; "" when it would rank with the mapper alone."""
+    return "" if isinstance(fusion, NoFusion) or _why_not(fusion, versions, tag2vec_version) else str(fusion.version)
 
 
 def _why_not(fusion: Fusion | NoFusion, versions: tuple[str, str], tag2vec_version: str) -> str:

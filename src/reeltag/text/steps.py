@@ -18,6 +18,16 @@ from reeltag.config import Settings
 from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.project import Project
+from reeltag.text.embedding_cache import EmbeddingCache
+from reeltag.text.encoded import Embed
+from reeltag.text.encoder import NO_ENCODER, load_encoder
+from reeltag.text.encoder_choice import (
+    EncoderScorer,
+    choose_on_val,
+    make_scorer,
+    parse_label,
+    score_with_encoder,
+)
 from reeltag.text.metrics import TextScore, make_text_queries, score_text
 from reeltag.text.model import (
     TextMethod,
@@ -46,6 +56,9 @@ class TextEvaluation:
     test: dict[str, TextScore]  # popularity, the chosen baseline and the chosen method on test
     chosen: str
     baseline: str
+    word_method: str = ""  # the best word-model method on val ("today's model"; = chosen without an encoder)
+    encoder: str = "none"  # the sentence encoder whose methods competed (text.encoder), named with its weights
+    encoded_texts: int = 0  # texts the encoder embedded in this run (the rest came from the cache)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,16 +81,52 @@ def evaluate_text_branch(project: Project, train: Sequence[Path], val: Sequence[
     """Choose the text method (and the word co-occurrence baseline) on ``val``, then score test once."""
     train_posts, val_posts, test_posts = (read_posts(project.settings, files) for files in (train, val, test))
     val_scores = score_methods(project.settings, train_posts, val_posts, candidates(project.settings))
-    chosen, baseline = best_method(val_scores, learned=True), best_method(val_scores, learned=False)
+    word, baseline = best_method(val_scores, learned=True), best_method(val_scores, learned=False)
     methods = {m.label(): m for m in candidates(project.settings)}
-    final = (TextMethod(name="popularity"), methods[baseline], methods[chosen])
-    test_scores = score_methods(project.settings, train_posts + val_posts, test_posts, final)
+    final = [TextMethod(name="popularity"), methods[baseline], methods[word]]
+    embeddings = text_embeddings(project)
+    if embeddings is None:
+        test_scores, chosen = score_methods(project.settings, train_posts + val_posts, test_posts, final), word
+    else:
+        scorer = _encoder_scorer(project.settings, embeddings.embed, train_posts, methods[word])
+        encoder_val, chosen = choose_on_val(project.settings.text, scorer, scorer_posts(scorer, val_posts), val_scores)
+        val_scores = {**val_scores, **encoder_val}
+        final += [parse_label(chosen)] if chosen != word else []
+        scorer = _encoder_scorer(project.settings, embeddings.embed, train_posts + val_posts, methods[word])
+        test_scores = score_with_encoder(scorer, scorer_posts(scorer, test_posts), final)
     sizes = {"train": len(train_posts), "val": len(val_posts), "test": len(test_posts)}
     queries = {"val": next(iter(val_scores.values())).posts, "test": next(iter(test_scores.values())).posts}
     tags = len(tag_vocabulary(train_posts + val_posts, project.settings.tag2vec.min_count))
     return TextEvaluation(
-        posts=sizes, queries=queries, tags=tags, val=val_scores, test=test_scores, chosen=chosen, baseline=baseline
+        posts=sizes,
+        queries=queries,
+        tags=tags,
+        val=val_scores,
+        test=test_scores,
+        chosen=chosen,
+        baseline=baseline,
+        word_method=word,
+        encoder=embeddings.name if embeddings is not None else NO_ENCODER,
+        encoded_texts=embeddings.encoded if embeddings is not None else 0,
     )
+
+
+def text_embeddings(project: Project) -> EmbeddingCache | None:
+    """The encoder ``text.encoder`` names behind a cache under ``data/features/text/`` (None for ``none``)."""
+    encoder = load_encoder(project.settings.text.encoder, project.settings.text.encoder_threads)
+    if encoder is None:
+        return None
+    return EmbeddingCache(name=encoder.name, encode=encoder.encode, folder=project.paths.features / "text")
+
+
+def _encoder_scorer(settings: Settings, embed: Embed, posts: list[WordsAndTags], word: TextMethod) -> EncoderScorer:
+    surface = SurfaceForms.fit(tags for _, tags in posts)
+    return make_scorer(_fit(settings, posts), word, embed, canonical_posts(posts, surface), surface)
+
+
+def scorer_posts(scorer: EncoderScorer, posts: list[WordsAndTags]) -> list[WordsAndTags]:
+    """Held-out posts with their tags in the scorer's surface forms."""
+    return canonical_posts(posts, scorer.surface)
 
 
 def train_text_model(project: Project, files: Sequence[Path]) -> TextModelTrained:

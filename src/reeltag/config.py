@@ -674,6 +674,35 @@ class TagRankerSection(Section):
     seed: int = Field(19, description="Seed of the fold split, the negative sample and the trees.")
 
 
+class DriftSection(Section):
+    """Drift of each ingest against the Tag2Vec champion's training window (``reeltag.tag2vec.drift``, issue 30).
+    A measure alarms when it exceeds the window's own churn at the batch's size (its baseline) by its margin."""
+
+    js_margin: float = Field(
+        0.08, ge=0.0, le=1.0, description="Jensen–Shannon divergence (bits) above the baseline's that alarms."
+    )
+    new_tag_share_margin: float = Field(
+        0.04, ge=0.0, le=1.0, description="Share of tag occurrences new to the champion, above the baseline's, that alarms."
+    )
+    movement_margin: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Co-occurrence neighbour movement (1 − Jaccard) above the baseline's that alarms; 1.0 = logged only "
+        "(small batches move neighbour sets by chance).",
+    )
+    neighbours_k: int = Field(10, ge=1, le=1000, description="Co-occurring tags compared per tag, tags.")
+    min_tag_count: int = Field(
+        5, ge=1, le=1_000_000, description="Occurrences in the batch for a tag's neighbours to be compared."
+    )
+    min_posts: int = Field(
+        50, ge=1, le=10_000_000, description="New posts (and half the reference window) below which no alarm is possible, posts."
+    )
+    trigger: bool = Field(
+        True, description="ingest-corpus runs retrain-tag2vec when an ingest's drift alarms (the weekly cron stays a floor)."
+    )
+
+
 class TrackingSection(Section):
     enabled: bool = Field(True, description="Log runs to MLflow (off: nothing is logged; steps that register say so).")
     trigger: str = Field("manual", description="Why a run happens: manual, scheduled, demo, test, …")
@@ -716,6 +745,7 @@ class Settings(BaseSettings):
     text: TextSection = TextSection()
     tag2vec_tune: Tag2VecTuneSection = Tag2VecTuneSection()
     tag_ranker: TagRankerSection = TagRankerSection()
+    drift: DriftSection = DriftSection()
 
     @classmethod
     def settings_customise_sources(

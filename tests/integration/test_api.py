@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from reeltag import quarantine
 from reeltag.api.app import create_app
+from reeltag.api.schemas import RerankedColumns, RerankResponse
 from reeltag.api.service import Service
 from reeltag.cli import app as cli
 from reeltag.project import Project
@@ -105,6 +106,36 @@ def test_rerank_equals_the_cli_on_every_demo_topic(
         assert all(r["clip"] is not None for r in data["results"])
         moved += any(r["rank"] != r["engine_rank"] for r in data["results"])
     assert moved or alpha is None  # with α = 0.7 CLIP reorders some topic: the comparison is not the engine's order twice
+
+
+def as_columns(body: dict[str, Any]) -> dict[str, Any]:
+    """A list-form /v1/rerank body with its candidates as columns."""
+    given = body["candidates"]
+    columns = {"docids": [c["docid"] for c in given], "scores": [c["score"] for c in given], "ranks": [c["rank"] for c in given]}
+    return {**body, "candidates": columns}
+
+
+def test_the_columns_form_answers_the_list_forms_results_in_columns(client: TestClient, served_project) -> None:
+    for body in search_requests(served_project.demo).values():
+        body["candidates"].append({"docid": "not-in-the-catalogue", "score": -1.0, "rank": 1000})
+        for extra in ({}, {"depth": 3, "alpha": 0.9}):
+            listed = client.post("/v1/rerank", json={**body, **extra}).json()
+            got = client.post("/v1/rerank", json={**as_columns(body), **extra})
+            assert got.status_code == 200, got.text
+            columns = RerankResponse.model_validate_json(got.content).results
+            assert isinstance(columns, RerankedColumns)
+            expected = {key: [r[key] for r in listed["results"]] for key in ("docid", "score", "engine_rank", "clip")}
+            assert expected == {
+                "docid": columns.docids,
+                "score": columns.scores,
+                "engine_rank": columns.engine_ranks,
+                "clip": columns.clip,
+            }
+            assert got.json()["missing"] == listed["missing"] == ["not-in-the-catalogue"]
+    two = {"docids": ["s0001", "s0001"], "scores": [1.0, 0.5]}
+    assert "twice" in client.post("/v1/rerank", json={"query": "q", "candidates": two}).json()["detail"]
+    many = {"docids": [f"d{i}" for i in range(1001)], "scores": [1.0] * 1001}
+    assert "max_candidates" in client.post("/v1/rerank", json={"query": "q", "candidates": many}).json()["detail"]
 
 
 def test_alpha_zero_keeps_the_engine_order_and_unknown_docids_are_listed(client: TestClient, served_project) -> None:

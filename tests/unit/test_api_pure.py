@@ -4,6 +4,7 @@ the container sniffer, the bind and token rules, the body cap, the query-vector 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from reeltag.api.guard import Guard, check_bind, token_problem
 from reeltag.api.rerank_service import engine_ranking
-from reeltag.api.schemas import OnlineArm, RerankAnswer, RerankModel, RerankRequest, RerankResponse
+from reeltag.api.schemas import BodyRefused, OnlineArm, RerankAnswer, RerankModel, RerankRequest, RerankResponse, parse_body
 from reeltag.api.textcache import QueryVectors
 from reeltag.errors import BadInput
 from reeltag.rerank.apply import prepare_topic, rerank_topic
@@ -232,3 +233,17 @@ def test_engine_ranking_skips_the_sort_only_when_the_order_is_the_run_order() ->
         docs = {c["docid"]: (False, c["score"], i + 1 if c.get("rank") is None else c["rank"]) for i, c in enumerate(candidates)}
         request = RerankRequest.model_validate({"query": "q", "candidates": candidates})
         assert engine_ranking(request) == topic_ranking("api", docs), candidates
+        ranks = [c.get("rank") for c in candidates]
+        columns = {"docids": [c["docid"] for c in candidates], "scores": [c["score"] for c in candidates], "ranks": ranks}
+        in_columns = RerankRequest.model_validate({"query": "q", "candidates": columns})
+        assert engine_ranking(in_columns) == topic_ranking("api", docs), columns
+
+
+def test_the_columns_form_needs_columns_of_one_length() -> None:
+    for columns in ({"docids": ["a", "b"], "scores": [1.0]}, {"docids": ["a"], "scores": [1.0], "ranks": [1, 2]}):
+        with pytest.raises(BodyRefused, match="as long as each other") as refused:
+            parse_body(RerankRequest, json.dumps({"query": "q", "candidates": columns}).encode())
+        assert refused.value.field == "candidates.columns"
+    with pytest.raises(BodyRefused, match="finite") as refused:
+        parse_body(RerankRequest, b'{"query": "q", "candidates": {"docids": ["a"], "scores": [NaN]}}')
+    assert refused.value.field == "candidates.columns.scores.0"

@@ -71,22 +71,26 @@ def document(app: FastAPI, settings: Settings) -> dict[str, Any]:
     return schema
 
 
-def _bounds(settings: Settings) -> tuple[tuple[Sequence[str], str, int], ...]:
+def _bounds(settings: Settings) -> tuple[tuple[Sequence[str | int], str, int], ...]:
     api, multipart = settings.api, ("paths", "/v1/suggest", "post", "requestBody", "content", "multipart/form-data", "schema")
+    columns = ("components", "schemas", "CandidateColumns", "properties")
     return (
         (("components", "schemas", "Candidate", "properties", "docid"), "maxLength", api.max_docid_chars),
+        ((*columns, "docids", "items"), "maxLength", api.max_docid_chars),
         (("components", "schemas", "RerankRequest", "properties", "query"), "maxLength", api.max_query_chars),
-        (("components", "schemas", "RerankRequest", "properties", "candidates"), "maxItems", api.max_candidates),
+        (("components", "schemas", "RerankRequest", "properties", "candidates", "oneOf", 0), "maxItems", api.max_candidates),
+        *(((*columns, name), "maxItems", api.max_candidates) for name in ("docids", "scores", "ranks")),
         (("components", "schemas", "SuggestRequest", "properties", "k"), "maximum", api.max_k),
         ((*multipart, "properties", "k"), "maximum", api.max_k),
         (("components", "schemas", "FeedbackRequest", "properties", "events"), "maxItems", settings.ab.online.max_events),
     )
 
 
-def _at(schema: dict[str, Any], where: Sequence[str]) -> dict[str, Any]:
-    for key in where:
-        schema = schema[key]
-    return schema
+def _at(schema: dict[str, Any], where: Sequence[str | int]) -> dict[str, Any]:
+    node: Any = schema
+    for key in where:  # a key, or a position in a list (oneOf)
+        node = node[key]
+    return node
 
 
 def _typed(prop: dict[str, Any]) -> dict[str, Any]:

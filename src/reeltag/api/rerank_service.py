@@ -6,11 +6,14 @@ from __future__ import annotations
 import math
 import uuid
 from collections import Counter
+from typing import Any
 
-from reeltag.api.schemas import Candidate, RerankAnswer, RerankModel, RerankRequest
+import numpy as np
+
+from reeltag.api.schemas import CandidateColumns, RerankAnswer, RerankModel, RerankRequest
 from reeltag.api.service import Refused, Service
-from reeltag.rerank.apply import ranking_of, score_topic
-from reeltag.rerank.catalogue import prepare_candidates
+from reeltag.rerank.apply import ranking_of, score_topic, topic_from_similarities
+from reeltag.rerank.catalogue import EMPTY_ROW
 from reeltag.rerank.formats import Ranking, topic_ranking
 from reeltag.rerank.scoring import Reranked
 from reeltag.rerank.tuning import Setting
@@ -21,17 +24,15 @@ SLOTS = {"champion": "reranker", "challenger": "challenger"}  # arm → the Cham
 def check_request(service: Service, req: RerankRequest) -> None:
     """Bounds from ``[api]``: candidate count, query and docid length, distinct docids."""
     cfg = service.project.settings.api
-    if not req.candidates or len(req.candidates) > cfg.max_candidates:
-        raise Refused(
-            422, "candidates", f"{len(req.candidates)} candidates; 1 to api.max_candidates={cfg.max_candidates} allowed"
-        )
+    docids = req.candidate_columns()[0]
+    if not docids or len(docids) > cfg.max_candidates:
+        raise Refused(422, "candidates", f"{len(docids)} candidates; 1 to api.max_candidates={cfg.max_candidates} allowed")
     if len(req.query) > cfg.max_query_chars:
         raise Refused(422, "query", f"query of {len(req.query)} characters; at most api.max_query_chars={cfg.max_query_chars}")
-    docids = [c["docid"] for c in req.candidates]
-    longest = max(docids, key=len)
-    if len(longest) > cfg.max_docid_chars:
+    longest = max(map(len, docids))
+    if longest > cfg.max_docid_chars:
         raise Refused(
-            422, "candidates.docid", f"a docid of {len(longest)} characters; at most api.max_docid_chars={cfg.max_docid_chars}"
+            422, "candidates.docid", f"a docid of {longest} characters; at most api.max_docid_chars={cfg.max_docid_chars}"
         )
     if len(set(docids)) < len(docids):
         twice = next(d for d, n in Counter(docids).items() if n > 1)
@@ -40,27 +41,26 @@ def check_request(service: Service, req: RerankRequest) -> None:
 
 def engine_ranking(req: RerankRequest) -> Ranking:
     """The candidates in the order a TREC run of them would have: score ↓, then rank, then docid."""
-    candidates, scores = req.candidates, [c["score"] for c in req.candidates]
-    if _in_run_order(candidates, scores):  # the usual top-k: no sort (the order is the one topic_ranking gives)
-        return Ranking(req.qid or "api", tuple(c["docid"] for c in candidates), tuple(scores))
-    docs = {c["docid"]: (False, c["score"], _rank_or(c.get("rank"), i + 1)) for i, c in enumerate(candidates)}
+    docids, scores, ranks = req.candidate_columns()
+    if _in_run_order(docids, scores, ranks):  # the usual top-k: no sort (the order is the one topic_ranking gives)
+        return Ranking(req.qid or "api", tuple(docids), tuple(scores))
+    docs = {d: (False, s, _rank_at(ranks, i)) for i, (d, s) in enumerate(zip(docids, scores))}
     return topic_ranking(req.qid or "api", docs)
 
 
-def _in_run_order(candidates: list[Candidate], scores: list[float]) -> bool:
+def _in_run_order(docids: list[str], scores: list[float], ranks: list[int | None] | None) -> bool:
     """Scores never rise, and tied neighbours are in (rank, docid) order."""
-    if any(a < b for a, b in zip(scores, scores[1:])):
+    steps = np.diff(np.asarray(scores, dtype=np.float64))
+    if (steps > 0).any():
         return False
-    ties = [i for i, (a, b) in enumerate(zip(scores, scores[1:])) if a == b]
-    return all(_tie_key(candidates[i], i) < _tie_key(candidates[i + 1], i + 1) for i in ties)
+    ties = np.flatnonzero(steps == 0).tolist()
+    return all((_rank_at(ranks, i), docids[i]) < (_rank_at(ranks, i + 1), docids[i + 1]) for i in ties)
 
 
-def _tie_key(candidate: Candidate, at: int) -> tuple[int, str]:
-    return _rank_or(candidate.get("rank"), at + 1), candidate["docid"]
-
-
-def _rank_or(rank: int | None, position: int) -> int:
-    return position if rank is None else rank
+def _rank_at(ranks: list[int | None] | None, at: int) -> int:
+    """The engine's rank of the candidate at position ``at`` (its position from 1 when it gave none)."""
+    rank = ranks[at] if ranks is not None else None
+    return at + 1 if rank is None else rank
 
 
 def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankAnswer:
@@ -72,25 +72,35 @@ def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> Reran
         raise Refused(503, slot, service.champions.errors.get(slot, f"no {slot} reranker loaded"))
     p = reranker.params
     setting = Setting(req.alpha if req.alpha is not None else p.alpha, p.normalisation, p.pooling)
-    engine, matrix = engine_ranking(req), service.matrix
-    topic = prepare_candidates(matrix, engine, service.query_vector(req.query), req.depth or p.depth)
+    engine, matrix, depth = engine_ranking(req), service.matrix, req.depth or p.depth
+    rows = matrix.rows(engine.docids)  # every candidate's row (EMPTY_ROW: not in the catalogue), looked up once
+    sims = matrix.similarities(rows[:depth], service.query_vector(req.query))
+    topic = topic_from_similarities(engine, sims, matrix.counts[rows[:depth]], depth)  # prepare_candidates' topic
     scored = score_topic(topic, setting, p.top_m)
-    missing = [d for d in engine.docids if d not in matrix.index]
+    missing = [engine.docids[i] for i in np.flatnonzero(rows == EMPTY_ROW).tolist()]
     service.metrics.missing.inc(len(missing))
     service.queue_missing(missing)
     ranked = ranking_of(topic, scored)
-    engine_rank = {d: i for i, d in enumerate(engine.docids, start=1)}
-    clip = _clip_scores(topic.docids, scored)
     return RerankAnswer(
         request_id=uuid.uuid4().hex,
         qid=req.qid,
         model=_model_of(service, reranker.version, setting),
         docids=list(ranked.docids),
         scores=list(ranked.scores),
-        engine_ranks=[engine_rank[d] for d in ranked.docids],
-        clip=[clip.get(d) for d in ranked.docids],
         missing=missing,
+        columns=isinstance(req.candidates, CandidateColumns),
+        **_served_columns(scored, len(engine.docids)),
     )
+
+
+def _served_columns(scored: Reranked, candidates: int) -> dict[str, list[Any]]:
+    """Each served result's engine rank and pooled CLIP score (``None``: no features, or below depth), in the order
+    :func:`ranking_of` serves them: the head in ``scored.order`` (the engine's order is the candidates' order), then
+    the tail as the engine had it."""
+    head = len(scored.order)
+    engine_ranks = (scored.order + 1).tolist() + list(range(head + 1, candidates + 1))
+    clip = [c if math.isfinite(c) else None for c in scored.clip[scored.order].tolist()]
+    return {"engine_ranks": engine_ranks, "clip": clip + [None] * (candidates - head)}
 
 
 def _model_of(service: Service, version: str, setting: Setting) -> RerankModel:
@@ -102,8 +112,3 @@ def _model_of(service: Service, version: str, setting: Setting) -> RerankModel:
         encoder=service.encoder.model_id,
         weights_kind=service.encoder.weights_kind,
     )
-
-
-def _clip_scores(head: tuple[str, ...], scored: Reranked) -> dict[str, float]:
-    """docid → pooled CLIP score, for the head documents that have one."""
-    return {d: c for d, c in zip(head, scored.clip.tolist()) if math.isfinite(c)}

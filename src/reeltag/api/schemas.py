@@ -13,7 +13,7 @@ from typing import (
 )
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 from typing_extensions import TypedDict
 
 HARD_TEXT_CAP = 100_000  # characters; the configured caps (api.max_*) are lower
@@ -54,15 +54,56 @@ class Candidate(TypedDict):
     rank: NotRequired[Annotated[int | None, Field(ge=0, description="The engine's rank; breaks score ties (then docid).")]]
 
 
+class CandidateColumns(StrictBody):
+    """The engine's top-k as columns, one entry per candidate at the same position in each: parsed without a
+    dictionary per candidate, and answered in columns too (:class:`RerankedColumns`)."""
+
+    docids: list[Annotated[str, Field(min_length=1, max_length=HARD_TEXT_CAP)]] = Field(
+        min_length=1, description="Document ids (catalogue keys), distinct."
+    )
+    scores: list[Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        min_length=1, description="The engine's scores (finite), as many as docids."
+    )
+    ranks: list[Annotated[int, Field(ge=0)] | None] | None = Field(
+        None, description="The engine's ranks (break score ties, then docid), as many as docids; null: by position."
+    )
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> CandidateColumns:
+        lengths = {len(self.docids), len(self.scores), len(self.docids if self.ranks is None else self.ranks)}
+        if len(lengths) > 1:
+            raise ValueError(
+                f"docids, scores and ranks must be as long as each other ({len(self.docids)}, {len(self.scores)}, "
+                f"{'absent' if self.ranks is None else len(self.ranks)})"
+            )
+        return self
+
+
+def _candidates_form(value: Any) -> str:
+    return "columns" if isinstance(value, (dict, CandidateColumns)) else "list"
+
+
 class RerankRequest(StrictBody):
     query: str = Field(min_length=1, max_length=HARD_TEXT_CAP, description="Query text (≤ api.max_query_chars).")
     qid: str | None = Field(None, max_length=HARD_TEXT_CAP, description="Query id, echoed back.")
-    candidates: list[Candidate] = Field(
-        min_length=1, description="The engine's top-k (1 to api.max_candidates, distinct docids)."
+    candidates: Annotated[
+        Annotated[list[Candidate], Field(min_length=1), Tag("list")] | Annotated[CandidateColumns, Tag("columns")],
+        Discriminator(_candidates_form),
+    ] = Field(
+        description="The engine's top-k (1 to api.max_candidates, distinct docids): a list of {docid, score, rank}, or "
+        "the same as columns {docids, scores, ranks} (faster to parse and to answer: the results come back as columns)."
     )
     depth: int | None = Field(None, ge=1, description="Rerank only the top-depth (default: the champion's depth).")
     alpha: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False, description="Weight of CLIP (default: champion's).")
     user: str | None = Field(None, min_length=1, max_length=256, description="User or session id ([ab.online] assignment).")
+
+    def candidate_columns(self) -> tuple[list[str], list[float], list[int | None] | None]:
+        """The candidates' docids, scores and ranks (``None``: no rank given) in the order sent, whichever form."""
+        given = self.candidates
+        if isinstance(given, CandidateColumns):
+            return given.docids, given.scores, given.ranks
+        ranks = [c.get("rank") for c in given]
+        return [c["docid"] for c in given], [c["score"] for c in given], ranks if ranks.count(None) < len(ranks) else None
 
 
 class RerankModel(Strict):
@@ -82,6 +123,16 @@ class RerankedDoc(Strict):
     clip: float | None = Field(description="Pooled CLIP score; null without cached features or below depth.")
 
 
+class RerankedColumns(Strict):
+    """The results as columns (the answer to a :class:`CandidateColumns` request), in the order served: position
+    ``i`` of each column is the result ranked ``i + 1``."""
+
+    docids: list[str]
+    scores: list[float]
+    engine_ranks: list[int]
+    clip: list[float | None] = Field(description="Pooled CLIP score; null without cached features or below depth.")
+
+
 class OnlineArm(Strict):
     name: str
     method: str
@@ -93,7 +144,9 @@ class RerankResponse(Strict):
     request_id: str
     qid: str | None
     model: RerankModel
-    results: list[RerankedDoc]
+    results: list[RerankedDoc] | RerankedColumns = Field(
+        description="In the order served: a list of results, or columns when the request sent its candidates as columns."
+    )
     missing: list[str] = Field(description="Candidates without cached features (kept their normalised engine score).")
     experiment: OnlineArm | None = Field(None, description="The online experiment's variant (or teams) when one ran.")
 
@@ -113,6 +166,7 @@ class RerankAnswer:
     clip: list[float | None]
     missing: list[str]
     experiment: OnlineArm | None = None
+    columns: bool = False  # the results written as columns (the request sent its candidates so)
 
     def engine_order(self) -> list[str]:
         """The docids in the engine's order."""
@@ -133,20 +187,24 @@ class RerankAnswer:
 
     def json(self) -> bytes:
         """The answer as :class:`RerankResponse` JSON (``rank`` is the position served, from 1)."""
-        columns = zip(self.docids, self.scores, self.engine_ranks, self.clip)
-        results = [
-            {"docid": d, "score": s, "rank": i, "engine_rank": e, "clip": c} for i, (d, s, e, c) in enumerate(columns, start=1)
-        ]
         return orjson.dumps(
             {
                 "request_id": self.request_id,
                 "qid": self.qid,
                 "model": self.model.model_dump(),
-                "results": results,
+                "results": self._results(),
                 "missing": self.missing,
                 "experiment": self.experiment.model_dump() if self.experiment else None,
             }
         )
+
+    def _results(self) -> list[dict[str, Any]] | dict[str, list[Any]]:
+        if self.columns:
+            return {"docids": self.docids, "scores": self.scores, "engine_ranks": self.engine_ranks, "clip": self.clip}
+        columns = zip(self.docids, self.scores, self.engine_ranks, self.clip)
+        return [
+            {"docid": d, "score": s, "rank": i, "engine_rank": e, "clip": c} for i, (d, s, e, c) in enumerate(columns, start=1)
+        ]
 
 
 class SuggestRequest(StrictBody):

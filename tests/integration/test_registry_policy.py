@@ -103,6 +103,27 @@ def test_every_alias_move_is_in_the_history_in_order(tmp_path: Path) -> None:
     assert moves[0]["by"].startswith("test: ") and moves[0]["run_id"] and moves[0]["reason"].startswith(GO)
     assert moves[5]["reason"] == "hotfix 42" and moves[-1]["reason"] == "guardrail: success fell"
     assert history.read_history(project, "mapper") == ()
+    everything = CliRunner().invoke(app, ["history", *root])  # no MODEL: every model's moves, in order
+    assert everything.exit_code == 0 and json.loads(everything.stdout.strip().splitlines()[-1])["moves"] == moves
+    _check_the_serving_timeline(project, moves)
+
+
+def _check_the_serving_timeline(project: Project, moves: list[dict]) -> None:
+    """The report's serving timeline: each champion / challenger stretch, until the alias's next move (None: now)."""
+    from reeltag.report.timeline import serving_timeline
+
+    at = {m["seq"]: m["at"] for m in moves}
+    timeline = serving_timeline(project, ("reranker", "mapper"))
+    expected = [
+        ("champion", "1", at[1], at[4], "gate"),
+        ("challenger", "1", at[2], at[5], "gate"),
+        ("champion", "3", at[4], at[7], "gate"),
+        ("challenger", "3", at[5], None, "gate"),
+        ("champion", "2", at[7], at[8], "manual"),
+        ("champion", "3", at[8], None, "rollback"),
+    ]
+    assert [(t.alias, t.version, t.since, t.until, t.action) for t in timeline] == expected
+    assert {t.model for t in timeline} == {"reranker"} and timeline[4].reason == "hotfix 42"
 
 
 def test_the_history_refuses_updates_and_deletes(tmp_path: Path) -> None:

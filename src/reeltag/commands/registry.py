@@ -1,5 +1,5 @@
 """``reeltag compare MODEL`` (champion vs another version, from their result records), ``reeltag promote MODEL``
-(the manual override of the alias policy) and ``reeltag history MODEL`` (every alias move, oldest first)."""
+(the manual override of the alias policy) and ``reeltag history [MODEL]`` (every alias move, oldest first)."""
 
 from __future__ import annotations
 
@@ -49,12 +49,15 @@ HISTORY_COLUMNS = ("seq", "at", "alias", "previous", "version", "action", "by", 
 
 @handles_errors
 def history(
-    model: Annotated[str, typer.Argument(help="tag2vec, mapper, reranker, encoder or fusion.")],
+    model: Annotated[
+        str | None, typer.Argument(help="tag2vec, mapper, reranker, encoder or fusion; omitted: every model.")
+    ] = None,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every move of MODEL's aliases (champion, challenger, rollback), oldest first: who moved it and why."""
+    """Every move of MODEL's aliases (champion, challenger, rollback; no MODEL: of every model, in the order they
+    moved), oldest first: who moved it and why."""
     from rich.table import Table
 
     from reeltag.registry.history import read_history
@@ -63,11 +66,12 @@ def history(
     if as_json:
         emit({"model": model, "moves": moves}, as_json)
         return
-    table = Table(title=f"alias history of {model}")
-    for name in HISTORY_COLUMNS:
+    table = Table(title=f"alias history of {model or 'every model'}")
+    columns = HISTORY_COLUMNS if model else ("seq", "at", "model", *HISTORY_COLUMNS[2:])
+    for name in columns:
         table.add_column(name)
     for m in moves:
-        table.add_row(*(str(getattr(m, name) or "-") for name in HISTORY_COLUMNS))
+        table.add_row(*(str(getattr(m, name) or "-") for name in columns))
     console().print(table)
 
 

@@ -68,16 +68,17 @@ def record(project: Project, move: AliasMove, why: Why) -> None:
             con.executemany(f"INSERT INTO moves ({', '.join(COLUMNS[1:])}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def read_history(project: Project, model: str) -> tuple[Moved, ...]:
-    """Every recorded alias change of ``reeltag.<model>``, oldest first (none before the first move)."""
+def read_history(project: Project, model: str | None) -> tuple[Moved, ...]:
+    """Every recorded alias change of ``reeltag.<model>`` (``None``: of every model), oldest first (none before the
+    first move)."""
     path = project.paths.alias_history
     if not path.is_file():
         return ()
     with durable_sqlite.locks_named(path, durable_sqlite.DEFAULT_BUSY_S):
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=durable_sqlite.DEFAULT_BUSY_S)
         try:
-            sql = f"SELECT {', '.join(COLUMNS)} FROM moves WHERE model = ? ORDER BY seq"
-            rows = con.execute(sql, (registered_model_name(model),)).fetchall()
+            where, args = ("", ()) if model is None else (" WHERE model = ?", (registered_model_name(model),))
+            rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM moves{where} ORDER BY seq", args).fetchall()
         finally:
             con.close()
     return tuple(Moved(**dict(zip(COLUMNS, row))) for row in rows)

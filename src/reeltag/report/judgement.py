@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # online_evidence imports this module; staff_review needs the
 
     from reeltag.report.online_evidence import OnlineSearch
     from reeltag.report.staff_review import StaffReview
+    from reeltag.report.timeline import Served
 
 WEAK_WEIGHTS = ("random", "demo-trained")
 
@@ -168,6 +169,7 @@ class ReportData:
     online_search: OnlineSearch | None = None  # the online A/B days, when an experiment has data
     depth_choice: DepthChoice | None = None  # the reranker's depth, when a latency budget chose it
     review_order: str = ""  # the review queue's order in use (review.order)
+    serving: tuple[Served, ...] = ()  # the reranker's and mapper's serving aliases over time (the alias history)
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
             }
             for x in data.lineage
         ],
+        "serving_timeline": _jsonable(data.serving),
     }
 
 

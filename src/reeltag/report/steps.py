@@ -18,6 +18,7 @@ from reeltag.report import evidence as ev
 from reeltag.report.figures import all_charts
 from reeltag.report.judgement import WEAK_WEIGHTS, ReportData, decision_json, judge, markdown_summary, render_html
 from reeltag.report.online_evidence import online_judgement, online_search
+from reeltag.report.timeline import serving_timeline
 from reeltag.video.weights import weights_kind
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
         quarantine=counts,
         quarantine_samples=samples,
         lineage=ev.lineage(project),
+        serving=serving_timeline(project),
         examples=_examples(suggested),
         top_tags=ev.top_tags(project),
         staff_review=_staff_review(project),

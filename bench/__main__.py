@@ -4,7 +4,8 @@
 
 The default (``make bench``) is the headline set, about ten minutes on a 2-core machine; ``--all`` (``make
 bench-all``) adds the long ones: memory at 200k tags (M1), the full HTTP load (P7), the work pool (P6w), Dask (P8) and
-the search path beside decode-bomb uploads (P9).
+the search path beside decode-bomb uploads (P9), and the review orders' learning curves (L1; its record and plot:
+``python -m bench.bench_review_curve``).
 
 Each benchmark module exposes ``run(repeats) -> dict`` returning ``{"figure": ..., "ratio": ..., ...}``
 rows; numbers are medians over ``repeats`` measured in the same process, so ratios compare like with like.
@@ -37,6 +38,7 @@ BENCHMARKS = (
     ("P6w", "bench.bench_pool", LONG),
     ("P8", "bench.bench_scale", LONG),
     ("P9", "bench.bench_lanes", LONG),
+    ("L1", "bench.bench_review_curve", LONG),
 )
 
 
@@ -70,7 +72,7 @@ def _wanted(code: str, kind: str, only: set[str], everything: bool) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--all", action="store_true", help="also the long benchmarks (M1, P7, P6w, P8, P9)")
+    parser.add_argument("--all", action="store_true", help="also the long benchmarks (M1, P7, P6w, P8, P9, L1)")
     parser.add_argument("--only", default="", help="comma-separated ids, e.g. P1,P3 (any set)")
     parser.add_argument("--json-out", default="bench/results/latest.json")
     args = parser.parse_args(argv)

@@ -337,6 +337,11 @@ class ReviewSection(Section):
     )
     k: int = Field(8, ge=1, le=9, description="Suggested tags shown per item (keys 1-9 select one), tags.")
     seed: int = Field(5, description="Seed of the control-item draw and of the demo's simulated reviewer.")
+    curve_record: str = Field(
+        "data/reports/review-curve.json",
+        description="The learning-curve bench's record (python -m bench.bench_review_curve --out PATH), relative to the "
+        "project root: the report reads the labels the order in use saves against random from it; absent = none claimed.",
+    )
     decisions_per_finetune: int = Field(
         50,
         ge=1,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
 
 from reeltag.report.judgement import ReportData, TimeSaved, decision_json, render_html
+from reeltag.report.review_savings import ReviewSavings, read_review_savings
 from reeltag.report.staff_review import RankAcceptance, StaffReview
 
 
@@ -30,7 +35,7 @@ def measured(items: int, simulated: bool = False) -> StaffReview:
     )
 
 
-def page(review: StaffReview | None) -> str:
+def page(review: StaffReview | None, savings: ReviewSavings | None = None, order: str = "gain") -> str:
     data = ReportData(
         title="t",
         generated_at="now",
@@ -39,7 +44,8 @@ def page(review: StaffReview | None) -> str:
         components=(),
         time_saved=TimeSaved(0.5, 2.0, "P@5 × 5"),
         staff_review=review,
-        review_order="gain",
+        review_order=order,
+        review_savings=savings,
     )
     return re.sub(r"\s+", " ", render_html(data, [], {}))
 
@@ -52,6 +58,7 @@ def test_enough_reviews_replace_the_proxy() -> None:
     assert "suggestions from mapper v3 (real encoder weights)" in html
     assert "&lt;i&gt;ann&lt;/i&gt;" in html and "#kite" in html and "P@1 0.75" in html
     assert "Queue order in use: <code>gain</code>" in html and "none are claimed" in html  # savings not measured
+    assert "% of the labels" not in html
 
 
 def test_too_few_reviews_show_the_proxy_and_say_why() -> None:
@@ -76,3 +83,58 @@ def test_decision_json_carries_the_measurements() -> None:
     )
     found = decision_json(data, [])["staff_review"]
     assert found["enough"] is True and found["simulated"] is True and found["minutes_saved_per_1000"] == 300.0
+
+
+def bench_record(tmp_path: Path) -> Path:
+    """An L1 record as the bench writes it (its own summarise), from planted curves over 3 seeds and 10 decisions:
+    gain reaches random's final P@5 (0.40) after 4 decisions, uncertain never does."""
+    from bench.bench_review_curve import summarise
+
+    steps = np.arange(0, 11, 2)
+    random = np.array([[0.2, 0.25, 0.3, 0.33, 0.36, 0.40]] * 3) + np.array([[0.0], [0.01], [-0.01]])
+    gain = np.array([[0.2, 0.3, 0.42, 0.45, 0.46, 0.47]] * 3) + np.array([[0.0], [0.01], [-0.01]])
+    uncertain = np.full((3, 6), 0.2)
+    summary = summarise({"random": random, "gain": gain, "uncertain": uncertain}, steps)
+    path = tmp_path / "review-curve.json"
+    path.write_text(json.dumps({"seeds": [1, 2, 3], "decisions": steps.tolist(), "summary": summary}), encoding="utf-8")
+    return path
+
+
+def test_the_report_states_the_labels_saved_as_the_bench_measured(tmp_path: Path) -> None:
+    record = bench_record(tmp_path)
+    gain = read_review_savings(record, "gain")
+    assert gain is not None and gain.measured and gain.decisions == 4 and gain.random_decisions == 10
+    assert gain.saved_share == 0.6 and gain.seeds == (1, 2, 3)
+    html = page(measured(60), gain)
+    assert "Queue order in use: <code>gain</code>" in html and "It saves <strong>60 % of the labels</strong>" in html
+    assert "seeds 1, 2, 3" in html and "after 4 of random&#39;s 10 decisions" in html and "none are claimed" not in html
+    found = decision_json(replace_savings(gain), [])["review_order"]
+    assert found["order"] == "gain" and found["savings_vs_random"]["saved_share"] == 0.6
+
+
+def test_no_savings_are_claimed_that_the_bench_did_not_measure(tmp_path: Path) -> None:
+    record = bench_record(tmp_path)
+    never = read_review_savings(record, "uncertain")
+    assert never is not None and never.saved_share is None and never.decisions is None
+    html = page(measured(60), never, "uncertain")
+    assert "uncertain did not reach random&#39;s final P@5 0.400 within 10 decisions" in html and "% of the labels" not in html
+    baseline = page(measured(60), read_review_savings(record, "random"), "random")
+    assert "random is the baseline" in baseline and "% of the labels" not in baseline
+    unmeasured = page(measured(60), read_review_savings(record, "diverse"), "diverse")
+    assert "the bench did not measure &#39;diverse&#39;" in unmeasured and "% of the labels" not in unmeasured
+    assert read_review_savings(tmp_path / "absent.json", "gain") is None
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    bad = read_review_savings(tmp_path / "bad.json", "gain")
+    assert bad is not None and bad.saved_share is None and "could not be read" in page(None, bad)
+
+
+def replace_savings(savings: ReviewSavings) -> ReportData:
+    return ReportData(
+        title="t",
+        generated_at="now",
+        weights_kind="real",
+        demo=False,
+        components=(),
+        review_order=savings.order,
+        review_savings=savings,
+    )

@@ -40,11 +40,15 @@ def simulate_reviewer(
     truth: Mapping[str, tuple[str, ...]],
     seed: int,
     canonical: Callable[[str], str] = lambda tag: tag,
+    *,
+    limit: int | None = None,
+    order: str = "uncertain",
 ) -> SimulatedReview:
-    """Decide every pending item of ``queue``; ``truth`` maps a video path to its true (normalised) tags."""
-    lease = q.Lease(queue=queue, reviewer=REVIEWER, lease_s=3600.0)
+    """Decide the pending items of ``queue`` (at most ``limit``; all by default) in ``order`` (``review.order``);
+    ``truth`` maps a video path to its true (normalised) tags."""
+    lease = q.Lease(queue=queue, reviewer=REVIEWER, lease_s=3600.0, order=order, seed=seed)
     rng, counts = np.random.default_rng(seed), {"decided": 0, "control": 0, "accepted": 0, "rejected": 0, "added": 0}
-    while (item := q.lease_next(store, lease)) is not None:
+    while (limit is None or counts["decided"] < limit) and (item := q.lease_next(store, lease)) is not None:
         wanted = tuple(dict.fromkeys(canonical(t) for t in truth.get(item.video, ())))
         judged, typed = _decide(store, lease, item, wanted, counts)
         seconds = LOOK_S + JUDGE_S * judged + TYPE_S * typed
@@ -80,4 +84,5 @@ def simulate_demo_review(project: Project, labels: str | Path, space: TagSpace |
     rows = read_labels(labels, lambda raw: normalise_tag(raw, rules)[0]).rows
     store = ReviewStore(project.paths.review_db)
     truth = {str(r.video.resolve()): r.tags for r in rows}
-    return simulate_reviewer(store, project.settings.review.queue, truth, project.settings.review.seed, store.canonical)
+    review = project.settings.review
+    return simulate_reviewer(store, review.queue, truth, review.seed, store.canonical, order=review.order)

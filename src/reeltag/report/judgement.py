@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # online_evidence imports this module; staff_review needs the
     from jinja2 import Environment
 
     from reeltag.report.online_evidence import OnlineSearch
+    from reeltag.report.review_savings import ReviewSavings
     from reeltag.report.staff_review import StaffReview
     from reeltag.report.timeline import Served
 
@@ -170,6 +171,7 @@ class ReportData:
     depth_choice: DepthChoice | None = None  # the reranker's depth, when a latency budget chose it
     review_order: str = ""  # the review queue's order in use (review.order)
     serving: tuple[Served, ...] = ()  # the reranker's and mapper's serving aliases over time (the alias history)
+    review_savings: ReviewSavings | None = None  # labels that order saves vs random, as the L1 bench measured
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
         "metrics": {c.name: {m: dict(v) for m, v in c.methods.items()} for c in data.components},
         "time_saved_minutes_per_1000_videos": data.time_saved.minutes_per_1000_videos if data.time_saved else None,
         "staff_review": _staff_review_json(data.staff_review),
+        "review_order": {"order": data.review_order, "savings_vs_random": _jsonable(data.review_savings)},
         "online_search": _jsonable(data.online_search),
         "lineage": [
             {

@@ -22,6 +22,7 @@ from reeltag.report.timeline import serving_timeline
 from reeltag.video.weights import weights_kind
 
 if TYPE_CHECKING:
+    from reeltag.report.review_savings import ReviewSavings
     from reeltag.report.staff_review import StaffReview
 
 TITLE = "reeltag PoC go/no-go"
@@ -74,6 +75,7 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
         top_tags=ev.top_tags(project),
         staff_review=_staff_review(project),
         review_order=project.settings.review.order,
+        review_savings=_review_savings(project),
         online_search=online_search(project),
         depth_choice=ev.depth_choice(project),
     )
@@ -86,6 +88,14 @@ def _staff_review(project: Project) -> StaffReview | None:
 
     settings = project.settings
     return staff_review(ReviewStore(project.paths.review_db), settings.gates.min_review_items, settings.review.seed)
+
+
+def _review_savings(project: Project) -> ReviewSavings | None:
+    """The labels the order in use saves against random, from the learning-curve bench's record, when there is one."""
+    from reeltag.report.review_savings import read_review_savings
+
+    review = project.settings.review
+    return read_review_savings(project.paths.root / review.curve_record, review.order)
 
 
 def _weights_kind(project: Project, suggested: object | None) -> str:

@@ -11,7 +11,7 @@ import pytest
 from reeltag.project import Project
 
 pytestmark = pytest.mark.integration
-MONTHS = ("Nov", "Dec", "Jan", "Feb", "Mar")
+MONTHS = ("Nov", "Dec", "Jan", "Feb", "Mar", "Apr")
 TOPICS = {"beach": ["ocean", "waves", "summer"], "snow": ["winter", "ski", "cold"], "food": ["dinner", "yummy", "chef"]}
 
 
@@ -74,9 +74,12 @@ def test_follow_trends_incremental_and_retrain_know_the_new_tags(tmp_root: Path,
             _, tags = _post(rng, str(rng.choice(list(TOPICS))), f"trend{i - 1}" if i and rng.random() < 0.5 else None)
             lines.append(f"user\tr\t{' '.join('#' + t for t in tags)} more {month} 9, {year}")
     (tmp_path / "dated.tsv").write_text("\n".join(lines) + "\nno date here #x #y\n", encoding="utf-8")
-    result = follow_trends(Project.open(tmp_root), tmp_path / "dated.tsv", "2013-01")
-    assert [m.scored_on for m in result.months] == ["2013-02", "2013-03"] and result.base_posts == 240
+    result = follow_trends(Project.open(tmp_root), tmp_path / "dated.tsv", "2013-01", validation_months=1)
+    assert [m.scored_on for m in result.months] == ["2013-03", "2013-04"] and result.base_posts == 360
     for row in result.months:
         assert row.scores["incremental"].known_share > row.scores["frozen"].known_share
         assert row.scores["retrain"].known_share >= row.scores["incremental"].known_share
+        assert row.scores["recent"].known_share > row.scores["frozen"].known_share  # last month's trend tag entered
     assert result.mean_hit_at_k["retrain"] >= result.mean_hit_at_k["frozen"]
+    assert result.recency in result.validation and result.retrains["recent"] == 2 and result.retrains["frozen"] == 0
+    assert set(result.vs_frozen) == {"incremental", "retrain", "recent", "drift"} and result.best in result.retrains

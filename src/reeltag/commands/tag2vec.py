@@ -119,14 +119,18 @@ def follow(
     posts: Annotated[Path, typer.Argument(help="Dated posts: lines ending in 'Mon D, YYYY' (the astha 2013 tweets).")],
     start: Annotated[str, typer.Option("--from", help="First month (YYYY-MM) added after the initial training.")],
     end: Annotated[str | None, typer.Option("--to", help="Last month added (default: the last but one).")] = None,
+    validation_months: Annotated[
+        int, typer.Option(min=1, help="First months from --from on which the recent mode's setting is chosen (not compared).")
+    ] = 2,
     root: RootOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Frozen vs incremental vs full retrain, month by month: next-month hit@k and share of next-month tags known."""
+    """Frozen vs incremental vs full retrain vs recent vs drift-triggered, month by month: next-month hit@k, share of
+    next-month tags known, paired bootstrap intervals against frozen, retrain counts."""
     from reeltag.tag2vec.follow import follow_trends
 
-    emit(follow_trends(open_project(root, config), posts, start, end), as_json, title="trend following")
+    emit(follow_trends(open_project(root, config), posts, start, end, validation_months), as_json, title="trend following")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,8 @@
 For every post of the next period with at least two distinct tags, each tag in turn is hidden and ranked by
 Tag2Vec input-output from the other tags the model knows (a hidden tag the model does not know, or a post whose
 other tags it does not know, is a miss). ``known_share`` is the share of the next period's tag occurrences in
-the model's vocabulary.
+the model's vocabulary. :func:`paired_difference` is the stratified paired bootstrap over posts of two models'
+mean per-period hit@k.
 """
 
 from __future__ import annotations
@@ -18,12 +19,30 @@ from reeltag.tag2vec.baselines import AlignedSpace, Vocabulary
 from reeltag.tag2vec.evaluate import Queries, ranks
 from reeltag.tag2vec.space import TagSpace
 
+BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED = 1000, 30
+
 
 @dataclass(frozen=True, kw_only=True)
 class PeriodScore:
     hit_at_k: float
     known_share: float
     queries: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostHits:
+    """Per post of a period: hidden tags ranked within k, and queries (both 0 for a post with under two tags)."""
+
+    hits: np.ndarray
+    queries: np.ndarray
+
+
+@dataclass(frozen=True, kw_only=True)
+class Difference:
+    delta: float  # mean over periods of hit@k(a) − hit@k(b)
+    low: float  # 95 % bootstrap interval (posts resampled within each period, the same posts for both models)
+    high: float
+    samples: int
 
 
 def own_vocabulary(space: TagSpace) -> Vocabulary:
@@ -33,22 +52,45 @@ def own_vocabulary(space: TagSpace) -> Vocabulary:
     return Vocabulary(tuple(space.tags), counts, sparse.csr_matrix((n, n), dtype=np.float32))
 
 
-def next_period_score(space: TagSpace, sentences: Sequence[Sequence[str]], k: int) -> PeriodScore:
-    vocab = own_vocabulary(space)
-    index = {t: i for i, t in enumerate(vocab.tags)}
+def post_hits(space: TagSpace, sentences: Sequence[Sequence[str]], k: int) -> PostHits:
+    index = {t: i for i, t in enumerate(space.tags)}
     canonical = [[space.surface.canonical(t) for t in dict.fromkeys(s)] for s in sentences]
-    occurrences = [t for s in canonical for t in s]
-    contexts, targets, misses = [], [], 0
-    for tags in (s for s in canonical if len(s) >= 2):
-        for i, hidden in enumerate(tags):
+    contexts, targets, owner, queries = [], [], [], np.zeros(len(canonical), dtype=np.int64)
+    for post, tags in enumerate(canonical):
+        queries[post] = len(tags) if len(tags) >= 2 else 0
+        for i, hidden in enumerate(tags if len(tags) >= 2 else ()):
             context = [index[t] for j, t in enumerate(tags) if j != i and t in index]
-            if hidden not in index or not context:
-                misses += 1
-                continue
-            contexts.append(tuple(context))
-            targets.append(index[hidden])
-    queries = Queries(tuple(contexts), np.array(targets, dtype=np.int64), 0)
-    hits = int((ranks(AlignedSpace.of(space, vocab).input_output, queries, len(vocab.tags)) <= k).sum()) if targets else 0
-    total = len(targets) + misses
-    known = sum(t in index for t in occurrences) / len(occurrences) if occurrences else float("nan")
-    return PeriodScore(hit_at_k=hits / total if total else float("nan"), known_share=known, queries=total)
+            if hidden in index and context:
+                contexts.append(tuple(context))
+                targets.append(index[hidden])
+                owner.append(post)
+    hits = np.zeros(len(canonical), dtype=np.int64)
+    if targets:
+        vocab = own_vocabulary(space)
+        found = ranks(AlignedSpace.of(space, vocab).input_output, Queries(tuple(contexts), np.array(targets), 0), len(vocab.tags))
+        np.add.at(hits, np.array(owner)[found <= k], 1)
+    return PostHits(hits=hits, queries=queries)
+
+
+def next_period_score(space: TagSpace, sentences: Sequence[Sequence[str]], k: int) -> PeriodScore:
+    return period_score(space, sentences, post_hits(space, sentences, k))
+
+
+def period_score(space: TagSpace, sentences: Sequence[Sequence[str]], found: PostHits) -> PeriodScore:
+    total = int(found.queries.sum())
+    occurrences = [space.surface.canonical(t) for s in sentences for t in dict.fromkeys(s)]
+    known = sum(t in space.index for t in occurrences) / len(occurrences) if occurrences else float("nan")
+    return PeriodScore(hit_at_k=int(found.hits.sum()) / total if total else float("nan"), known_share=known, queries=total)
+
+
+def paired_difference(a: Sequence[PostHits], b: Sequence[PostHits]) -> Difference:
+    """Mean per-period hit@k of ``a`` minus ``b`` with its 95 % interval: each period's posts resampled (seeded)."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    per_period, observed = np.zeros(BOOTSTRAP_SAMPLES), 0.0
+    for x, y in zip(a, b, strict=True):
+        picks = rng.integers(0, len(x.hits), size=(BOOTSTRAP_SAMPLES, len(x.hits)))
+        queries = np.maximum(x.queries[picks].sum(axis=1), 1)
+        per_period += (x.hits[picks].sum(axis=1) - y.hits[picks].sum(axis=1)) / queries
+        observed += (x.hits.sum() - y.hits.sum()) / max(int(x.queries.sum()), 1)
+    low, high = np.percentile(per_period / len(a), [2.5, 97.5])
+    return Difference(delta=observed / len(a), low=float(low), high=float(high), samples=BOOTSTRAP_SAMPLES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-COMPONENTS = ("tag2vec", "mapper", "rerank", "encoder", "fusion", "ab", "data-validation", "report", "features", "demo")
+COMPONENTS = ("tag2vec", "mapper", "rerank", "encoder", "fusion", "ab", "data-validation", "report", "features", "demo", "drift")
 ALIASES = ("champion", "challenger", "rollback")
 TAG_PREFIX = "reeltag."
 ENGINE_AB = "engine_ab/"  # metric prefix (MLflow UI): a tune run's held-out values vs the engine; the report reads result.json

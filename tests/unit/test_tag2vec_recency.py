@@ -1,0 +1,37 @@
+"""Recency-weighted training sets and the paired bootstrap of trend following."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from reeltag.tag2vec.following import PostHits, paired_difference
+from reeltag.tag2vec.recency import Recency, weighted_posts
+
+MONTHS = {f"2013-0{i}": [[f"m{i}", f"p{j}"] for j in range(200)] for i in range(1, 6)}
+
+
+def _months_seen(recency: Recency) -> Counter[str]:
+    return Counter(post[0] for post in weighted_posts(MONTHS, "2013-04", recency, seed=1))
+
+
+def test_a_window_keeps_only_its_latest_months_and_nothing_after_through() -> None:
+    seen = _months_seen(Recency(name="w", window=2, boost=1.0, half_life=None))
+    assert seen == Counter({"m4": 200, "m3": 200})
+
+
+def test_decay_boosts_the_newest_month_and_samples_older_ones() -> None:
+    seen = _months_seen(Recency(name="d", window=None, boost=4.0, half_life=1.0))
+    assert seen["m4"] == 800 and seen["m3"] == 400 and seen["m2"] == 200 and 60 < seen["m1"] < 140 and "m5" not in seen
+
+
+def test_paired_difference_brackets_a_real_gain_and_straddles_none() -> None:
+    rng = np.random.default_rng(0)
+    queries = np.full(500, 2)
+    base = rng.binomial(2, 0.2, size=500)
+    better = np.minimum(base + rng.binomial(1, 0.2, size=500), 2)
+    gain = paired_difference([PostHits(hits=better, queries=queries)], [PostHits(hits=base, queries=queries)])
+    assert 0 < gain.low < gain.delta < gain.high
+    same = paired_difference([PostHits(hits=base, queries=queries)], [PostHits(hits=base, queries=queries)])
+    assert same.low == same.delta == same.high == 0.0

@@ -28,14 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_api import CANDIDATES, _free_port, bench_service, request_bodies
-
-
-def columns_body(body: dict[str, Any]) -> dict[str, Any]:
-    """A list-form ``/v1/rerank`` body in the columns form (``candidates`` as ``{"docids": [...], "scores": [...]}``)."""
-    candidates = body["candidates"]
-    columns = {"docids": [c["docid"] for c in candidates], "scores": [c["score"] for c in candidates]}
-    return {**body, "candidates": columns}
+from bench.bench_api import CANDIDATES, _free_port, bench_service, columns_body, request_bodies
 
 
 def payloads_of(form: str, n: int = 64) -> list[bytes]:

@@ -24,7 +24,7 @@ SLOTS = {"champion": "reranker", "challenger": "challenger"}  # arm → the Cham
 def check_request(service: Service, req: RerankRequest) -> None:
     """Bounds from ``[api]``: candidate count, query and docid length, distinct docids."""
     cfg = service.project.settings.api
-    docids = req.candidate_columns()[0]
+    docids = req.candidate_columns[0]
     if not docids or len(docids) > cfg.max_candidates:
         raise Refused(422, "candidates", f"{len(docids)} candidates; 1 to api.max_candidates={cfg.max_candidates} allowed")
     if len(req.query) > cfg.max_query_chars:
@@ -41,7 +41,7 @@ def check_request(service: Service, req: RerankRequest) -> None:
 
 def engine_ranking(req: RerankRequest) -> Ranking:
     """The candidates in the order a TREC run of them would have: score ↓, then rank, then docid."""
-    docids, scores, ranks = req.candidate_columns()
+    docids, scores, ranks = req.candidate_columns
     if _in_run_order(docids, scores, ranks):  # the usual top-k: no sort (the order is the one topic_ranking gives)
         return Ranking(req.qid or "api", tuple(docids), tuple(scores))
     docs = {d: (False, s, _rank_at(ranks, i)) for i, (d, s) in enumerate(zip(docids, scores))}
@@ -99,7 +99,10 @@ def _served_columns(scored: Reranked, candidates: int) -> dict[str, list[Any]]:
     the tail as the engine had it."""
     head = len(scored.order)
     engine_ranks = (scored.order + 1).tolist() + list(range(head + 1, candidates + 1))
-    clip = [c if math.isfinite(c) else None for c in scored.clip[scored.order].tolist()]
+    pooled = scored.clip[scored.order]
+    clip: list[float | None] = pooled.tolist()
+    if not np.isfinite(pooled).all():  # documents without features: null (the usual top-k has none)
+        clip = [c if math.isfinite(c) else None for c in pooled.tolist()]
     return {"engine_ranks": engine_ranks, "clip": clip + [None] * (candidates - head)}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import (
     Annotated,
     Any,
@@ -97,6 +98,7 @@ class RerankRequest(StrictBody):
     alpha: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False, description="Weight of CLIP (default: champion's).")
     user: str | None = Field(None, min_length=1, max_length=256, description="User or session id ([ab.online] assignment).")
 
+    @cached_property
     def candidate_columns(self) -> tuple[list[str], list[float], list[int | None] | None]:
         """The candidates' docids, scores and ranks (``None``: no rank given) in the order sent, whichever form."""
         given = self.candidates

@@ -20,6 +20,7 @@ from reeltag.slices import SliceFigure, records, worst_slice
 if TYPE_CHECKING:  # online_evidence imports this module; staff_review needs the review store
     from jinja2 import Environment
 
+    from reeltag.report.drift_evidence import DriftEvidence
     from reeltag.report.online_evidence import OnlineSearch
     from reeltag.report.staff_review import StaffReview
 
@@ -168,6 +169,7 @@ class ReportData:
     online_search: OnlineSearch | None = None  # the online A/B days, when an experiment has data
     depth_choice: DepthChoice | None = None  # the reranker's depth, when a latency budget chose it
     review_order: str = ""  # the review queue's order in use (review.order)
+    drift: DriftEvidence | None = None  # the newest Tag2Vec drift check, when an ingest has run one
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
         "time_saved_minutes_per_1000_videos": data.time_saved.minutes_per_1000_videos if data.time_saved else None,
         "staff_review": _staff_review_json(data.staff_review),
         "online_search": _jsonable(data.online_search),
+        "tag2vec_drift": _jsonable(data.drift),
         "lineage": [
             {
                 "model": x.model,

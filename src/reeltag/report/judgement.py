@@ -20,6 +20,7 @@ from reeltag.slices import SliceFigure, records, worst_slice
 if TYPE_CHECKING:  # online_evidence imports this module; staff_review needs the review store
     from jinja2 import Environment
 
+    from reeltag.report.drift_evidence import DriftEvidence
     from reeltag.report.online_evidence import OnlineSearch
     from reeltag.report.review_savings import ReviewSavings
     from reeltag.report.staff_review import StaffReview
@@ -172,6 +173,7 @@ class ReportData:
     review_order: str = ""  # the review queue's order in use (review.order)
     serving: tuple[Served, ...] = ()  # the reranker's and mapper's serving aliases over time (the alias history)
     review_savings: ReviewSavings | None = None  # labels that order saves vs random, as the L1 bench measured
+    drift: DriftEvidence | None = None  # the newest Tag2Vec drift check, when an ingest has run one
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ def decision_json(data: ReportData, judgements: Sequence[Judgement]) -> dict[str
         "staff_review": _staff_review_json(data.staff_review),
         "review_order": {"order": data.review_order, "savings_vs_random": _jsonable(data.review_savings)},
         "online_search": _jsonable(data.online_search),
+        "tag2vec_drift": _jsonable(data.drift),
         "lineage": [
             {
                 "model": x.model,

@@ -15,6 +15,7 @@ from reeltag.io import write_json_atomic, write_text_atomic
 from reeltag.mapper.labels import labelled_videos
 from reeltag.project import Project
 from reeltag.report import evidence as ev
+from reeltag.report.drift_evidence import drift_evidence
 from reeltag.report.figures import all_charts
 from reeltag.report.judgement import WEAK_WEIGHTS, ReportData, decision_json, judge, markdown_summary, render_html
 from reeltag.report.online_evidence import online_judgement, online_search
@@ -78,6 +79,7 @@ def gather_evidence(project: Project, labels: str | None = None, search: str | N
         review_savings=_review_savings(project),
         online_search=online_search(project),
         depth_choice=ev.depth_choice(project),
+        drift=drift_evidence(project),
     )
 
 

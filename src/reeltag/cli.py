@@ -18,6 +18,7 @@ from reeltag.tracking.naming import TELEMETRY_OFF
 COMMAND_MODULES = (
     "reeltag.commands.core",
     "reeltag.commands.clip",
+    "reeltag.commands.encoders",
     "reeltag.commands.mapper",
     "reeltag.commands.corpus",
     "reeltag.commands.tag2vec",

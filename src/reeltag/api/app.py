@@ -17,13 +17,12 @@ from fastapi_offline import FastAPIOffline
 from reeltag import __version__
 from reeltag.api import feedback, openapi, routes_ops, routes_rerank, routes_suggest
 from reeltag.api.experiment import Experiment
-from reeltag.api.guard import BodyTooLarge, Guard
-from reeltag.api.lanes import Busy
-from reeltag.api.schemas import BodyRefused
-from reeltag.api.service import Refused, Service
+from reeltag.api.guard import Guard
+from reeltag.api.refusals import KNOWN, refusal
+from reeltag.api.routes_rerank import RerankFastPath
+from reeltag.api.service import Service
 from reeltag.api.uploads import remove_leftovers, upload_folder
 from reeltag.api.watcher import Watcher
-from reeltag.errors import ReeltagError
 from reeltag.security import SecurityHeaders
 
 log = logging.getLogger("reeltag.api")
@@ -36,7 +35,7 @@ def create_app(
     mounts: Sequence[tuple[str, Any]] = (),
 ) -> Any:
     """The ASGI app: metrics outermost, then nosniff and CSP headers, the guard (Host, token, content type, body
-    cap), then FastAPI; ``mounts`` are self-contained sub-apps (the staff review app at ``/review``)."""
+    cap), the ``/v1/rerank`` fast path, then FastAPI; ``mounts`` are self-contained sub-apps (the staff review app at ``/review``)."""
     app = FastAPIOffline(  # /docs and /redoc with Swagger UI and ReDoc served from the package, never a CDN
         title="reeltag API",
         version=__version__,
@@ -55,7 +54,7 @@ def create_app(
     openapi.install(app, service.project.settings)
     cfg = service.project.settings.api
     token = cfg.token.get_secret_value() if cfg.token else None
-    return Measured(SecurityHeaders(Guard.of(app, cfg, cfg.host, token)), service)
+    return Measured(SecurityHeaders(Guard.of(RerankFastPath.of(app), cfg, cfg.host, token)), service)
 
 
 def _lifespan(service: Service, watch: bool) -> Any:
@@ -73,19 +72,11 @@ def _lifespan(service: Service, watch: bool) -> Any:
 
 
 def _add_error_bodies(app: FastAPI) -> None:
-    @app.exception_handler(Refused)
-    async def refused(_: Request, exc: Refused) -> JSONResponse:
-        retry = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else None
-        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=exc.status, headers=retry)
+    async def known(_: Request, exc: Exception) -> JSONResponse:
+        return refusal(exc)
 
-    @app.exception_handler(Busy)
-    async def busy(_: Request, exc: Busy) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after_s)}
-        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=503, headers=headers)
-
-    @app.exception_handler(BodyTooLarge)
-    async def too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "field": "video"}, status_code=413)
+    for kind in KNOWN:
+        app.add_exception_handler(kind, known)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,14 +86,6 @@ def _add_error_bodies(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": f"{where}: {errors[0]['msg'] if errors else 'invalid'}", "field": where, "errors": detail}, status_code=422
         )
-
-    @app.exception_handler(BodyRefused)
-    async def body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
-
-    @app.exception_handler(ReeltagError)
-    async def domain(_: Request, exc: ReeltagError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
 class Measured:

@@ -87,14 +87,15 @@ def test_decision_json_carries_the_measurements() -> None:
 
 def bench_record(tmp_path: Path) -> Path:
     """An L1 record as the bench writes it (its own summarise), from planted curves over 3 seeds and 10 decisions:
-    gain reaches random's final P@5 (0.40) after 4 decisions, uncertain never does."""
+    random reaches its final P@5 (0.40) after 6 decisions, gain after 4, uncertain never."""
     from bench.bench_review_curve import summarise
 
     steps = np.arange(0, 11, 2)
-    random = np.array([[0.2, 0.25, 0.3, 0.33, 0.36, 0.40]] * 3) + np.array([[0.0], [0.01], [-0.01]])
+    random = np.array([[0.2, 0.25, 0.3, 0.40, 0.40, 0.40]] * 3) + np.array([[0.0], [0.01], [-0.01]])
     gain = np.array([[0.2, 0.3, 0.42, 0.45, 0.46, 0.47]] * 3) + np.array([[0.0], [0.01], [-0.01]])
     uncertain = np.full((3, 6), 0.2)
-    summary = summarise({"random": random, "gain": gain, "uncertain": uncertain}, steps)
+    late = np.array([[0.2, 0.25, 0.3, 0.35, 0.41, 0.41]] * 3)  # reaches 0.40 after 8 decisions, random after 6
+    summary = summarise({"random": random, "gain": gain, "uncertain": uncertain, "newest": late}, steps)
     path = tmp_path / "review-curve.json"
     path.write_text(json.dumps({"seeds": [1, 2, 3], "decisions": steps.tolist(), "summary": summary}), encoding="utf-8")
     return path
@@ -103,13 +104,14 @@ def bench_record(tmp_path: Path) -> Path:
 def test_the_report_states_the_labels_saved_as_the_bench_measured(tmp_path: Path) -> None:
     record = bench_record(tmp_path)
     gain = read_review_savings(record, "gain")
-    assert gain is not None and gain.measured and gain.decisions == 4 and gain.random_decisions == 10
-    assert gain.saved_share == 0.6 and gain.seeds == (1, 2, 3)
+    assert gain is not None and gain.measured and gain.decisions == 4
+    assert (gain.random_decisions, gain.budget) == (6, 10)  # random's own reach, not the budget, is the baseline
+    assert gain.saved_share == 0.333 and gain.seeds == (1, 2, 3)
     html = page(measured(60), gain)
-    assert "Queue order in use: <code>gain</code>" in html and "It saves <strong>60 % of the labels</strong>" in html
-    assert "seeds 1, 2, 3" in html and "after 4 of random&#39;s 10 decisions" in html and "none are claimed" not in html
+    assert "Queue order in use: <code>gain</code>" in html and "It saves <strong>33 % of the labels</strong>" in html
+    assert "seeds 1, 2, 3" in html and "after 4 decisions, random after 6" in html and "none are claimed" not in html
     found = decision_json(replace_savings(gain), [])["review_order"]
-    assert found["order"] == "gain" and found["savings_vs_random"]["saved_share"] == 0.6
+    assert found["order"] == "gain" and found["savings_vs_random"]["saved_share"] == 0.333
 
 
 def test_no_savings_are_claimed_that_the_bench_did_not_measure(tmp_path: Path) -> None:
@@ -118,6 +120,11 @@ def test_no_savings_are_claimed_that_the_bench_did_not_measure(tmp_path: Path) -
     assert never is not None and never.saved_share is None and never.decisions is None
     html = page(measured(60), never, "uncertain")
     assert "uncertain did not reach random&#39;s final P@5 0.400 within 10 decisions" in html and "% of the labels" not in html
+    later = read_review_savings(record, "newest")
+    assert later is not None and later.decisions == 8 and later.saved_share is None  # slower than random: none saved
+    html = page(measured(60), later, "newest")
+    assert "newest needed 8 decisions to reach random&#39;s final P@5 0.400, random 6" in html
+    assert "no labels saved" in html and "% of the labels" not in html
     baseline = page(measured(60), read_review_savings(record, "random"), "random")
     assert "random is the baseline" in baseline and "% of the labels" not in baseline
     unmeasured = page(measured(60), read_review_savings(record, "diverse"), "diverse")

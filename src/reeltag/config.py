@@ -634,7 +634,16 @@ class TextSection(Section):
         description="a (0..1) tried for encoder(a): a tag's vector is a × its split words + (1 − a) × its posts' centroid.",
     )
     encoder_fusion_weights: tuple[float, ...] = Field(
-        (0.5, 1.0, 2.0), description="λ (≥ 0) tried for fused(λ): word-model z-scores + λ × encoder z-scores; chosen on val."
+        (0.0, 0.5, 1.0, 2.0),
+        description="λ (≥ 0) tried for each encoder method in fused(λ1,λ2): word-model z-scores + λ1 × encoder-knn's + "
+        "λ2 × encoder's (every pair but 0,0); chosen on val.",
+    )
+    script_bonus: float = Field(
+        1.0,
+        ge=0.0,
+        le=100.0,
+        description="z-units the encoder path adds to candidate tags written in the text's own script (a multilingual "
+        "encoder also ranks the same subject's tags in other scripts high); 0 turns it off.",
     )
     encoder_threads: int = Field(1, ge=1, le=64, description="BLAS threads of the encoder's forward pass.")
     fusion_step: float = Field(

@@ -43,6 +43,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.tag2vec.following",
         "reeltag.text.model",
         "reeltag.text.encoded",
+        "reeltag.text.encoder_model",
     ),
     "matplotlib": ("reeltag.report.figures", "reeltag.rerank.curve_plot"),
     "sklearn": ("reeltag.tag2vec.ranker_model",),

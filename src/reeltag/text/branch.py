@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reeltag.ranking import zscore_rows
+from reeltag.text.encoder_choice import EncoderScorer
 from reeltag.text.model import TextMethod, TextModel
 from reeltag.text.words import TextInput
 
@@ -37,7 +38,7 @@ def candidate_columns(model_tags: Sequence[str], keys: Sequence[str], normalise:
 
 
 def text_branch(
-    model: TextModel | None,
+    model: TextModel | EncoderScorer | None,
     method: TextMethod | None,
     texts: Sequence[TextInput],
     keys: Sequence[str],
@@ -61,7 +62,7 @@ def text_branch(
 
 
 def _word_scores(
-    model: TextModel | None, method: TextMethod | None, text: TextInput, columns: np.ndarray, width: int
+    model: TextModel | EncoderScorer | None, method: TextMethod | None, text: TextInput, columns: np.ndarray, width: int
 ) -> tuple[np.ndarray | None, float]:
     """The words' scores on the candidate columns and their confidence (0 when no word is known)."""
     if model is None or method is None or not model.known_words(text.words):

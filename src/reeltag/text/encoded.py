@@ -6,15 +6,20 @@ against them by cosine. Methods:
 
 - ``encoder(a)``: cosine to ``a``·name + (1 − a)·centroid;
 - ``encoder-knn(k)``: tags of the ``k`` training posts nearest by cosine, weighted by it;
-- ``fused(λ)``: the word model's z-scores + λ × the best encoder method's z-scores (chosen on validation).
+- ``fused(λ1,λ2)``: the word model's z-scores + λ1 × the best ``encoder-knn``'s + λ2 × the best ``encoder``'s
+  (each best and the λs chosen on validation).
 
-Every score adds the word model's tiny popularity term, so ties break towards frequent tags.
+Every score adds the word model's tiny popularity term, so ties break towards frequent tags. A multilingual
+encoder is cross-lingual: a Japanese post about ramen lies near ``#ramen`` as well as ``#ラーメン``. With
+``text.script_bonus`` > 0, :func:`prefer_script` adds that many z-units to the tags written in the text's own
+script (:func:`script_of`: Latin, CJK (Han and kana), Hangul, Arabic, …), so a post gets tags in its script first.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +32,8 @@ from reeltag.ranking import top_k, unit_rows, zscore_rows
 Embed = Callable[[Sequence[str]], np.ndarray]
 Post = tuple[Sequence[str], Sequence[str]]  # (words, tags)
 _PARTS = re.compile(r"[^\W\d_]+|\d+")
+_CJK = ("CJK", "HIRAGANA", "KATAKANA")
+_SCRIPTS = ("HANGUL", "LATIN", "ARABIC", "CYRILLIC", "GREEK", "HEBREW", "THAI", "DEVANAGARI")
 MAX_WORD = 24
 
 
@@ -98,6 +105,31 @@ def encoder_scores(tags: EncodedTags, method: str, param: float, queries: np.nda
     return queries @ tags.blended(param).T + tags.prior
 
 
-def fused_scores(word: np.ndarray, encoded: np.ndarray, weight: float) -> np.ndarray:
-    """z-scored word scores + ``weight`` × z-scored encoder scores (row by row)."""
-    return zscore_rows(word) + weight * zscore_rows(encoded)
+def fused_scores(word: np.ndarray, encoded: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """z-scored word scores + Σ ``weights`` × z-scored encoder scores (row by row)."""
+    out = zscore_rows(word)
+    for scores, weight in zip(encoded, weights, strict=True):
+        out += weight * zscore_rows(scores) if weight else 0.0
+    return out
+
+
+def script_of(text: str) -> str:
+    """The script most of the text's letters are written in ("" when it has none); Han and kana count as one
+    (``cjk``), full- and half-width forms as their script."""
+    counts: Counter[str] = Counter(_letter_script(ch) for ch in text if ch.isalpha())
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def _letter_script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    if any(s in name for s in _CJK):
+        return "cjk"
+    return next((s.lower() for s in _SCRIPTS if s in name), name.split(" ")[0].lower())
+
+
+def prefer_script(scores: np.ndarray, text_scripts: Sequence[str], tag_scripts: Sequence[str], bonus: float) -> np.ndarray:
+    """z-scores of each row plus ``bonus`` for the tags in that text's script (unchanged when ``bonus`` is 0)."""
+    if not bonus:
+        return scores
+    same = np.asarray(text_scripts)[:, None] == np.asarray(tag_scripts)[None, :]
+    return zscore_rows(np.asarray(scores, dtype=np.float64)) + bonus * same

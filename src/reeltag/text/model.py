@@ -29,17 +29,20 @@ METHODS = ("popularity", "cooccurrence", "conditional", "centroid", "knn")
 
 @dataclass(frozen=True, kw_only=True)
 class TextMethod:
-    """One scoring method and its parameter (β for ``centroid``, k for ``knn``; unused otherwise); ``base``: the
-    encoder method a ``fused`` one adds to the word model (:mod:`reeltag.text.encoder_choice`)."""
+    """One scoring method and its parameter (β for ``centroid``, k for ``knn``; unused otherwise); for ``fused``
+    (:mod:`reeltag.text.encoder_choice`): ``base``, the encoder methods it adds to the word model (``+``-joined),
+    and their ``weights``."""
 
     name: str
     param: float = 0.0
     base: str = ""
+    weights: tuple[float, ...] = ()
 
     def label(self) -> str:
         if self.name in ("popularity", "cooccurrence", "conditional"):
             return self.name
-        return f"{self.name}({self.param:g})" + (f"[{self.base}]" if self.base else "")
+        params = ",".join(f"{w:g}" for w in self.weights) if self.weights else f"{self.param:g}"
+        return f"{self.name}({params})" + (f"[{self.base}]" if self.base else "")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

@@ -19,14 +19,15 @@ from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.project import Project
 from reeltag.text.embedding_cache import EmbeddingCache
-from reeltag.text.encoded import Embed
-from reeltag.text.encoder import NO_ENCODER, load_encoder
-from reeltag.text.encoder_choice import (
-    EncoderScorer,
-    choose_on_val,
-    make_scorer,
-    parse_label,
-    score_with_encoder,
+from reeltag.text.encoder import NO_ENCODER
+from reeltag.text.encoder_choice import EncoderScorer, choose_on_val, parse_label, score_with_encoder
+from reeltag.text.encoder_model import (
+    ENCODER_FILE,
+    build_scorer,
+    load_encoder_part,
+    save_encoder_part,
+    text_embeddings,
+    uses_encoder,
 )
 from reeltag.text.metrics import TextScore, make_text_queries, score_text
 from reeltag.text.model import (
@@ -69,6 +70,7 @@ class TextModelTrained:
     words: int
     tags: int
     val: dict[str, TextScore]
+    encoder: str = "none"  # the sentence encoder the saved model scores with ("none": the word model alone)
 
 
 def candidates(settings: Settings) -> tuple[TextMethod, ...]:
@@ -88,11 +90,11 @@ def evaluate_text_branch(project: Project, train: Sequence[Path], val: Sequence[
     if embeddings is None:
         test_scores, chosen = score_methods(project.settings, train_posts + val_posts, test_posts, final), word
     else:
-        scorer = _encoder_scorer(project.settings, embeddings.embed, train_posts, methods[word])
+        scorer = _encoder_scorer(project.settings, embeddings, train_posts, methods[word])
         encoder_val, chosen = choose_on_val(project.settings.text, scorer, scorer_posts(scorer, val_posts), val_scores)
         val_scores = {**val_scores, **encoder_val}
         final += [parse_label(chosen)] if chosen != word else []
-        scorer = _encoder_scorer(project.settings, embeddings.embed, train_posts + val_posts, methods[word])
+        scorer = _encoder_scorer(project.settings, embeddings, train_posts + val_posts, methods[word])
         test_scores = score_with_encoder(scorer, scorer_posts(scorer, test_posts), final)
     sizes = {"train": len(train_posts), "val": len(val_posts), "test": len(test_posts)}
     queries = {"val": next(iter(val_scores.values())).posts, "test": next(iter(test_scores.values())).posts}
@@ -111,21 +113,13 @@ def evaluate_text_branch(project: Project, train: Sequence[Path], val: Sequence[
     )
 
 
-def text_embeddings(project: Project) -> EmbeddingCache | None:
-    """The encoder ``text.encoder`` names behind a cache under ``data/features/text/`` (None for ``none``)."""
-    encoder = load_encoder(project.settings.text.encoder, project.settings.text.encoder_threads)
-    if encoder is None:
-        return None
-    return EmbeddingCache(name=encoder.name, encode=encoder.encode, folder=project.paths.features / "text")
-
-
-def _encoder_scorer(settings: Settings, embed: Embed, posts: list[WordsAndTags], word: TextMethod) -> EncoderScorer:
-    surface = SurfaceForms.fit(tags for _, tags in posts)
-    return make_scorer(_fit(settings, posts), word, embed, canonical_posts(posts, surface), surface)
+def _encoder_scorer(settings: Settings, embeddings: EmbeddingCache, posts: list[WordsAndTags], word: TextMethod) -> EncoderScorer:
+    return build_scorer(_fit(settings, posts), word, embeddings, posts, settings.text.script_bonus)
 
 
 def scorer_posts(scorer: EncoderScorer, posts: list[WordsAndTags]) -> list[WordsAndTags]:
     """Held-out posts with their tags in the scorer's surface forms."""
+    assert scorer.surface is not None
     return canonical_posts(posts, scorer.surface)
 
 
@@ -135,10 +129,27 @@ def train_text_model(project: Project, files: Sequence[Path]) -> TextModelTraine
     fit_part, val_part = _seeded_split(posts, project.settings.text.val_fraction, project.settings.text.seed)
     val_scores = score_methods(project.settings, fit_part, val_part, candidates(project.settings))
     chosen = {m.label(): m for m in candidates(project.settings)}[best_method(val_scores, learned=True)]
+    word, embeddings = chosen, text_embeddings(project)
+    if embeddings is not None:
+        scorer = _encoder_scorer(project.settings, embeddings, fit_part, word)
+        encoder_val, label = choose_on_val(project.settings.text, scorer, scorer_posts(scorer, val_part), val_scores)
+        val_scores, chosen = {**val_scores, **encoder_val}, parse_label(label) if label != word.label() else word
     model = _fit(project.settings, posts)
     path = save_text_model(model, chosen, text_model_path(project))
+    encoder_path = path.with_name(ENCODER_FILE)
+    if embeddings is not None and uses_encoder(chosen):
+        scorer = build_scorer(model, word, embeddings, posts, project.settings.text.script_bonus)
+        save_encoder_part(scorer, chosen, spec=project.settings.text.encoder, name=embeddings.name, path=encoder_path)
+    else:
+        encoder_path.unlink(missing_ok=True)  # a stale encoder part must not outlive the model it belonged to
     return TextModelTrained(
-        path=path, method=chosen.label(), posts=model.posts.shape[0], words=len(model.words), tags=len(model.tags), val=val_scores
+        path=path,
+        method=chosen.label(),
+        posts=model.posts.shape[0],
+        words=len(model.words),
+        tags=len(model.tags),
+        val=val_scores,
+        encoder=embeddings.name if embeddings is not None and uses_encoder(chosen) else NO_ENCODER,
     )
 
 
@@ -147,10 +158,15 @@ def text_model_path(project: Project) -> Path:
     return project.paths.models / "text" / MODEL_FILE
 
 
-def load_project_text_model(project: Project) -> tuple[TextModel, TextMethod] | None:
-    """The model ``reeltag text train`` saved, or None when there is none."""
+def load_project_text_model(project: Project) -> tuple[TextModel | EncoderScorer, TextMethod] | None:
+    """The model ``reeltag text train`` saved (with its encoder when an encoder method was chosen), or None."""
     path = text_model_path(project)
-    return load_text_model(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    model, method = load_text_model(path)
+    if not uses_encoder(method):
+        return model, method
+    return load_encoder_part(project, model, method, path.with_name(ENCODER_FILE))
 
 
 def read_posts(settings: Settings, files: Sequence[Path]) -> list[WordsAndTags]:

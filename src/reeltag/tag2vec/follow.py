@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms, extract_hashtags, normalise_tags, repair_text
@@ -31,9 +30,6 @@ from reeltag.tag2vec.drift import check_drift
 from reeltag.tag2vec.following import Difference, PeriodScore, PostHits, paired_difference, period_score, post_hits
 from reeltag.tag2vec.recency import CANDIDATES, Recency, covered, weighted_posts
 from reeltag.tag2vec.space import TagSpace
-
-if TYPE_CHECKING:
-    from gensim.models import Word2Vec
 
 DATE_AT_END = re.compile(r"([A-Z][a-z]{2} \d{1,2}, \d{4})\s*$")
 STRATEGIES = ("frozen", "incremental", "retrain", "recent", "drift")
@@ -72,7 +68,7 @@ class _Walk:
     """The models' state between months."""
 
     frozen: TagSpace
-    incremental: Word2Vec
+    incremental: object  # gensim Word2Vec, kept opaque outside the adapter
     inc_surface: SurfaceForms
     drift: TagSpace
     drift_months: list[str]  # the months the drift model was trained on
@@ -147,7 +143,8 @@ def _walk(
         drift=frozen,
         drift_months=[m for m in sorted(months) if m < steps[0]],
     )
-    rows, hits = [], {s: [] for s in STRATEGIES}
+    rows: list[MonthScores] = []
+    hits: dict[str, list[PostHits]] = {s: [] for s in STRATEGIES}
     for month, following in itertools.pairwise(steps):
         state.inc_surface = SurfaceForms.fit(months[month], keep=state.inc_surface)
         state.incremental = train_more(

@@ -74,6 +74,30 @@ def _shown(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+@handles_errors
+def backfill(
+    inputs: Annotated[list[Path], typer.Argument(help="Manifests (catalogue, labels), folders or video files.")],
+    version: Annotated[
+        str | None, typer.Option("--version", help="reeltag.encoder version to backfill with (default: the [clip] encoder).")
+    ] = None,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Encode every video with a candidate encoder into the feature cache: resumable (a killed run's entries are kept
+    and only the missing ones are encoded next time), progress and ETA shown; the serving encoder's entries untouched."""
+    from reeltag.video.backfill import backfill_features
+    from reeltag.video.inputs import resolve_inputs
+
+    require_existing(inputs)
+    project = open_project(root, config)
+    total = len(resolve_inputs(inputs, project.settings.paths.allow_absolute_manifest_paths).videos)
+    with progress("backfilling features", total, enabled=not as_json) as advance:
+        result = backfill_features(project, inputs, version=version, on_progress=advance)
+    emit(result, as_json, title=f"encoders backfill ({result.weights_kind} weights)")
+
+
 def register(app: typer.Typer) -> None:
     encoders_app.command("compare")(compare)
+    encoders_app.command("backfill")(backfill)
     app.add_typer(encoders_app, name="encoders")

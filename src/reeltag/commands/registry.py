@@ -35,11 +35,17 @@ def promote(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Manual override: make VERSION the champion (old champion → rollback); who, when and why are recorded as tags."""
+    """Manual override: make VERSION the champion (old champion → rollback); who, when and why are recorded as tags.
+    ``encoder`` moves its whole serving set (the reranker, mapper and fusion made with it, then the encoder): an
+    upgrade, or a rollback to an older encoder."""
     from reeltag.registry.compare import registered_version
     from reeltag.registry.policy import promote_by_hand
+    from reeltag.registry.serving_set import ENCODER, promote_set
 
     project = open_project(root, config)
+    if model == ENCODER:
+        emit(promote_set(project, version, reason=reason, by=getpass.getuser()), as_json, title="promote encoder set")
+        return
     move, record = promote_by_hand(project, model, registered_version(project, model, version), reason, getpass.getuser())
     emit({"model": move.model, "champion": move.champion, "rollback": move.rollback, **record}, as_json, title="promote")
 

@@ -43,6 +43,7 @@ from reeltag.mapper.nearest import TagIndex
 from reeltag.project import Project
 from reeltag.registry.gates import Decision, Guardrail, SliceRule, Threshold, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate
+from reeltag.registry.serving_set import encoder_lineage
 from reeltag.slices import SliceFigure, records
 from reeltag.tag2vec.space import TagSpace
 from reeltag.tracking.off import needs_tracking, tracked_run_id
@@ -272,6 +273,7 @@ def _register(
     lineage = {
         "depends_on.tag2vec": str(space.version),
         "depends_on.encoder": data.features.model_id,
+        **encoder_lineage(project, data.features.model_id),
         "encoder_weights": data.features.weights_kind,
         "loss": fitted.args.loss,
         "mode": mode,

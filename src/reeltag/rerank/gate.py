@@ -24,6 +24,7 @@ from reeltag.config import GatesSection
 from reeltag.project import Project
 from reeltag.registry.gates import Decision, SliceRule, Threshold, ci_warnings, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, GateOutcome, Registration, register_and_gate
+from reeltag.registry.serving_set import encoder_lineage
 from reeltag.rerank.apply import Prepared, rerank_prepared
 from reeltag.rerank.formats import Qrels, Run
 from reeltag.rerank.metrics import evaluate, metric_key
@@ -143,4 +144,5 @@ def reranker_candidate(project: Project, run: "RunInfo", params: RerankerParams,
         logged = project.tracker.log_model(run.run_id, {"params": write_params(Path(tmp) / PARAMS_FILE, params)}, loader=LOADER)
     registry_tags: dict[str, Any] = {k: v for k, v in asdict(params).items() if k != "encoder_model_id"}
     registry_tags.update({"alpha_weighs": ALPHA_WEIGHS, "depends_on.clip": params.encoder_model_id, **tags})
+    registry_tags.update(encoder_lineage(project, params.encoder_model_id))
     return Candidate(model=MODEL, run=run, logged=logged, tags=registry_tags)

@@ -23,6 +23,7 @@ from reeltag.project import Project
 from reeltag.ranking import fuse
 from reeltag.registry.gates import SliceRule, Threshold, decide
 from reeltag.registry.policy import Candidate, GateOutcome, champion_version, native_copy, register_and_gate
+from reeltag.registry.serving_set import encoder_lineage
 from reeltag.slices import SliceFigure, records
 from reeltag.suggest.fusion import FusionFit
 from reeltag.tracking.off import tracked_run_id
@@ -101,6 +102,7 @@ def register_fusion(
         "depends_on.mapper": champion.info.version,
         "depends_on.tag2vec": str(space.version),
         "depends_on.encoder": data.features.model_id,
+        **encoder_lineage(project, data.features.model_id),
         "encoder_weights": data.features.weights_kind,
     }
     meta = {

@@ -193,6 +193,11 @@ def _check_arch(arch: str) -> None:
 
 def resolve_weights(clip: Any, root: Path) -> ResolvedWeights:
     """Which checkpoint file ``clip.weights`` names (downloading a pretrained tag if the network allows)."""
+    if clip.weights == "registry":
+        raise BadInput(
+            "clip.weights = 'registry' (reeltag.encoder@champion) is read by `reeltag api`, `reeltag encoders backfill` "
+            "and the upgrade-encoder flow; give this command the checkpoint file (--weights FILE)"
+        )
     if clip.weights == "random":
         return ResolvedWeights(
             arch=clip.arch,

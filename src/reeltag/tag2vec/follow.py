@@ -26,7 +26,7 @@ from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms, extract_hashtags, normalise_tags, repair_text
 from reeltag.errors import BadInput
 from reeltag.project import Project
-from reeltag.tag2vec.drift import check_drift
+from reeltag.tag2vec.drift import DriftCheck, check_drift, counts_of
 from reeltag.tag2vec.following import Difference, PeriodScore, PostHits, paired_difference, period_score, post_hits
 from reeltag.tag2vec.recency import CANDIDATES, Recency, covered, weighted_posts
 from reeltag.tag2vec.space import TagSpace
@@ -43,7 +43,7 @@ class MonthScores:
     scored_on: str  # the next month
     scores: dict[str, PeriodScore]  # per strategy
     drift_alarm: bool  # the drift mode retrained after this month
-    drift_reasons: tuple[str, ...]
+    drift: DriftCheck  # the posts since the drift model's training against its window (measures, baseline, reasons)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,7 +151,7 @@ def _walk(
             state.incremental, [state.inc_surface.sentence(s) for s in months[month]], fit.cfg, fit.workdir
         )
         recent = fit.new(weighted_posts(months, month, chosen, fit.cfg.seed))
-        alarm, reasons = _drift_step(fit, months, state, month, recent, chosen)
+        drift = _drift_step(fit, months, state, month, recent, chosen)
         spaces = {
             "frozen": state.frozen,
             "incremental": to_space(state.incremental, state.inc_surface),
@@ -163,23 +163,22 @@ def _walk(
         for name in STRATEGIES:
             hits[name].append(found[name])
         scores = {name: period_score(space, months[following], found[name]) for name, space in spaces.items()}
-        rows.append(
-            MonthScores(trained_through=month, scored_on=following, scores=scores, drift_alarm=alarm, drift_reasons=reasons)
-        )
+        rows.append(MonthScores(trained_through=month, scored_on=following, scores=scores, drift_alarm=drift.alarm, drift=drift))
     return rows, hits
 
 
-def _drift_step(
-    fit: _Fitter, months: Months, state: _Walk, month: str, recent: TagSpace, chosen: Recency
-) -> tuple[bool, tuple[str, ...]]:
+def _drift_step(fit: _Fitter, months: Months, state: _Walk, month: str, recent: TagSpace, chosen: Recency) -> DriftCheck:
     """Drift of the months since the drift model's training against its window; on an alarm it becomes ``recent``."""
     canon = state.drift.surface.sentence
     reference = [canon(s) for m in state.drift_months for s in months[m]]
     batch = [canon(s) for m in sorted(months) if state.drift_months[-1] < m <= month for s in months[m]]
-    check = check_drift(reference, batch, vocabulary=frozenset(state.drift.tags), min_count=fit.cfg.min_count, cfg=fit.drift_cfg)
+    # New tags: those under min_count in the window, the rule the baseline uses (a recent model's boost lets rarer
+    # tags into its own vocabulary, which would make its batches look calmer than its baseline).
+    vocabulary = frozenset(t for t, n in counts_of(reference).items() if n >= fit.cfg.min_count)
+    check = check_drift(reference, batch, vocabulary=vocabulary, min_count=fit.cfg.min_count, cfg=fit.drift_cfg)
     if check.alarm:
         state.drift, state.drift_months = recent, covered(list(months), month, chosen)
-    return check.alarm, check.reasons
+    return check
 
 
 def _summary(

@@ -1,7 +1,9 @@
 """Simulated users (cascade clicks on the demo qrels) through a real ``reeltag api`` process: with the
 demo-trained encoder the champion's success rate beats the engine's with a CI above 0, and team-draft
 interleaving reaches a significant preference with fewer queries than the split test (both printed); with random
-encoder weights (the control run) neither shows a significant gain.
+encoder weights (the control run) neither shows a significant gain. Both also check the always-valid look that an
+``ab-online`` day computes with the demo's own ``[ab.online]`` settings (``DEMO_EXPERIMENT``: interleaving): its
+confidence sequence lies above ½ (a win share above ½) with the demo-trained encoder, and not with random weights.
 
 The demo base run already ranks a relevant video first for every tiny topic (the tuned champion is alpha = 0,
 the engine itself), so the engine here is a weak one: each topic's candidates in a seeded random order, and
@@ -9,6 +11,7 @@ the champion during the test is a CLIPRerank version with alpha = 0.9 (restored 
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
@@ -22,10 +25,12 @@ from api_helpers import champion_params, register_reranker_version
 from test_api import search_requests
 
 from reeltag.ab.event_log import Log
-from reeltag.ab.online_day import run_ab_online, summarise
+from reeltag.ab.looks import Look
+from reeltag.ab.online_day import run_ab_online, summarise, summarise_day
 from reeltag.ab.online_stats import Delta, SampleRatio, WinShare
 from reeltag.config import AbOnlineSection
 from reeltag.demo.simulated_users import simulate_users
+from reeltag.demo.steps import DEMO_EXPERIMENT
 from reeltag.project import Project
 from reeltag.rerank.formats import read_qrels
 
@@ -101,6 +106,7 @@ class Figures:
     reordered: int  # topics whose treatment ranking is not the engine's order
     topics: int
     tuned_alpha: float  # what `rerank tune` chose on these encoder weights (the treatment is alpha 0.9 regardless)
+    look: Look  # the always-valid look an ab-online day computes with the demo's [ab.online] (its default method)
 
 
 @contextmanager
@@ -119,6 +125,7 @@ def _experiments(served, tmp_path) -> Figures:
     """Split and interleaving experiments of the engine vs the alpha 0.9 champion on ``served``, printed."""
     with clip_champion(served):
         (split, reordered), (mixed, _) = _simulated(served, tmp_path, "split"), _simulated(served, tmp_path, "interleave")
+        look = _demo_look(served)  # while the treatment is the champion: a later alias move would restart the window
     split_cfg, mixed_cfg = (
         AbOnlineSection(name="sim-split", bootstrap=500),
         AbOnlineSection(name="sim-interleave", method="interleave"),
@@ -133,9 +140,20 @@ def _experiments(served, tmp_path) -> Figures:
         reordered=reordered,
         topics=len(search_requests(served.demo)),
         tuned_alpha=champion_params(Project.open(served.root)).alpha,
+        look=look,
     )
     _print(figures, Project.open(served.root).settings.clip.weights)
     return figures
+
+
+def _demo_look(served) -> Look:
+    """The always-valid look of today's ab-online day with the demo's ``[ab.online]`` settings (``DEMO_EXPERIMENT``:
+    its method, the default τ², k and α) on this test's experiment of that method."""
+    demo = tomllib.loads(DEMO_EXPERIMENT)["ab"]["online"]
+    project = Project.open(served.root, ab={"online": {**demo, "name": f"sim-{demo['method']}"}})
+    look = summarise_day(project, datetime.now(UTC).date())[0].look
+    assert look is not None and look.queries == QUERIES, look
+    return look
 
 
 def _print(f: Figures, weights: str) -> None:
@@ -146,13 +164,15 @@ def _print(f: Figures, weights: str) -> None:
         f"{s.control:.3f} → treatment {s.treatment:.3f}, delta {s.delta:+.3f} [{s.ci_low:+.3f}, {s.ci_high:+.3f}], "
         f"SRM p {f.srm.p_value:.3f}; interleave win share {w.share:.3f} [{w.ci_low:.3f}, {w.ci_high:.3f}] "
         f"({w.wins} wins, {w.losses} losses, {w.ties} ties); queries to significance: split {f.n_split}, "
-        f"interleave {f.n_mixed} (of {QUERIES}, checked every {STEP})"
+        f"interleave {f.n_mixed} (of {QUERIES}, checked every {STEP}); the demo's always-valid look ({f.look.metric}): "
+        f"{f.look.estimate:.3f}, confidence sequence [{f.look.ci_low:.3f}, {f.look.ci_high:.3f}], p {f.look.p_value:.2g}"
     )
 
 
 def test_champion_beats_the_engine_and_interleaving_needs_fewer_queries(served_project, tmp_path) -> None:
     f = _experiments(served_project, tmp_path)
     assert f.success.ci_low > 0 and not f.srm.mismatch
+    assert f.look.ci_low > f.look.null and f.look.p_value <= f.look.alpha  # the demo's online component sees the gain
     assert f.n_mixed is not None and (f.n_split is None or f.n_mixed < f.n_split)
     logged = run_ab_online(Project.open(served_project.root, ab={"online": {"name": "sim-split"}}), day=datetime.now(UTC).date())
     assert logged.run_id and logged.simulated and logged.verdict == "NOT ENOUGH EVIDENCE"
@@ -167,3 +187,4 @@ def test_with_random_encoder_weights_neither_method_shows_a_significant_gain(ran
     assert f.reordered >= f.topics // 2 and not f.srm.mismatch
     assert not f.success.ci_low > 0, f.success  # a CI covering 0, or a significant loss: no significant gain
     assert not f.wins.ci_low > 0.5, f.wins
+    assert not f.look.ci_low > f.look.null, f.look  # nor does the demo's always-valid look

@@ -45,7 +45,7 @@ def read_review_savings(path: Path, order: str) -> ReviewSavings | None:
 def _savings(record: dict[str, Any], path: str, order: str) -> ReviewSavings:
     summary, seeds = record["summary"], tuple(int(s) for s in record["seeds"])
     target, row, needed = float(summary["random_final_p_at_5"]), summary["orders"].get(order), int(summary["random_decisions"])
-    common = {
+    common: dict[str, Any] = {
         "order": order,
         "record": path,
         "random_decisions": needed,

@@ -54,7 +54,7 @@ def _rank(project: Project, texts: dict[str, str], fusion=None):  # type: ignore
 
 def test_fused_ranking_names_branches_and_notes_unusable_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ranked = _rank(_project(tmp_path, True, monkeypatch), {"a.mp4": "dinner tonight", "b.mp4": "😀😀"})
-    assert ranked.ranking.startswith("fused v1")
+    assert ranked.ranking.startswith("fused v1") and "text model knn(2) (word model)" in ranked.ranking
     assert ranked.tags[0][0].key == "food" and ranked.tags[0][0].branch == "text"  # the title wins over the mapper
     assert ranked.tags[1][0].key == "winter" and ranked.tags[1][0].branch in ("mapper", "knn")
     assert ranked.notes[0] == "" and "visual branches only" in ranked.notes[1]

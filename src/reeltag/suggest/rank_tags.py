@@ -18,6 +18,7 @@ from reeltag.ranking import fuse, top_k
 from reeltag.suggest.fusion import leading_branch
 from reeltag.suggest.fusion_fit import Branches, branch_scores, visual_scores
 from reeltag.suggest.fusion_model import Fusion, NoFusion, fusion_mismatch, knn_reference, load_fusion
+from reeltag.text.model import TextMethod
 from reeltag.text.steps import load_project_text_model
 from reeltag.text.words import read_text
 
@@ -69,7 +70,8 @@ def rank_videos(
     s, normalise = project.settings, label_normaliser(project, space)
     inputs = [read_text(texts.get(v), _rules(project), s.corpus.max_tags_per_post, s.text.max_chars) for v in videos]
     scored = visual_scores(mapped, pooled, knn_reference(fusion, index.keys), index)
-    branches = branch_scores(scored, index, inputs, load_project_text_model(project), normalise)
+    text_model = load_project_text_model(project)
+    branches = branch_scores(scored, index, inputs, text_model, normalise)
     idx, scores = top_k(fuse(branches.scores, fusion.weights, branches.scales), k)
     tags = [
         [
@@ -83,9 +85,19 @@ def rank_videos(
     return Ranked(
         tags=tags,
         notes=notes,
-        ranking=f"fused v{fusion.version} ({weights}); scores are fused z-scores, --min-score unused",
+        ranking=f"fused v{fusion.version} ({weights}); text model {text_model_label(text_model)}; "
+        "scores are fused z-scores, --min-score unused",
         fusion_version=str(fusion.version),
     )
+
+
+def text_model_label(text_model: tuple[object, TextMethod] | None) -> str:
+    """Which text model scored the text branch: its method and, on the encoder path, the encoder."""
+    if text_model is None:
+        return "none"
+    model, method = text_model
+    encoder = getattr(model, "encoder", "")
+    return f"{method.label()} with {encoder}" if encoder else f"{method.label()} (word model)"
 
 
 def _leading(branches: Branches, weights: Mapping[str, float], row: int, columns: np.ndarray) -> list[str]:

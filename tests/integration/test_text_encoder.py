@@ -17,8 +17,8 @@ import pytest
 from reeltag.errors import BadInput
 from reeltag.project import Project
 from reeltag.text.branch import text_branch
-from reeltag.text.encoder import PACKAGED, PIECES, WEIGHTS, load_encoder, packaged_folder
 from reeltag.text.encoder_choice import EncoderScorer
+from reeltag.text.sentence_encoder import PACKAGED, PIECES, WEIGHTS, load_encoder, packaged_folder
 from reeltag.text.steps import load_project_text_model, train_text_model
 from reeltag.text.words import TextInput
 

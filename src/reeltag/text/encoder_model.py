@@ -18,10 +18,10 @@ from reeltag.errors import BadInput
 from reeltag.io import atomic_path
 from reeltag.text.embedding_cache import EmbeddingCache
 from reeltag.text.encoded import EncodedTags
-from reeltag.text.encoder import load_encoder
 from reeltag.text.encoder_choice import ENCODER_ONLY, EncoderScorer, make_scorer
 from reeltag.text.model import TextMethod, TextModel
 from reeltag.text.post_words import WordsAndTags, canonical_posts
+from reeltag.text.sentence_encoder import load_encoder
 
 if TYPE_CHECKING:
     from reeltag.project import Project

@@ -2,7 +2,8 @@
 ``train_text_model`` (the model ``suggest --text`` uses, saved under ``data/models/text/``).
 
 The method is always chosen on validation posts; test posts are scored once, by the chosen method and the
-baselines (popularity and the better word co-occurrence baseline on val).
+baselines (popularity and the better word co-occurrence baseline on val). With ``text.encoder`` set, the
+encoder's methods (:mod:`reeltag.text.encoder_choice`) compete too, and test also scores the best word method.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.project import Project
 from reeltag.text.embedding_cache import EmbeddingCache
-from reeltag.text.encoder import NO_ENCODER
 from reeltag.text.encoder_choice import EncoderScorer, choose_on_val, parse_label, score_with_encoder
 from reeltag.text.encoder_model import (
     ENCODER_FILE,
@@ -43,6 +43,7 @@ from reeltag.text.post_words import (
     read_text_posts,
     tag_vocabulary,
 )
+from reeltag.text.sentence_encoder import NO_ENCODER
 
 MODEL_FILE = "text_model.npz"
 BASELINES = (TextMethod(name="cooccurrence"), TextMethod(name="conditional"))

@@ -31,6 +31,7 @@ FLOWS: dict[str, str] = {
     "adapt-encoder": "flows.adapt_encoder:adapt_encoder",
     "ab-online": "flows.ab_online:ab_online",
     "tune-tag2vec": "flows.tune_tag2vec:tune_tag2vec",
+    "upgrade-encoder": "flows.upgrade_encoder:upgrade_encoder",
 }
 
 

@@ -264,6 +264,9 @@ class SchedulesSection(Section):
     )
     ab_online: str = Field("15 0 * * *", description="ab-online: daily at 00:15 (the online experiment's day before).")
     tune_tag2vec: str = Field("", description="tune-tag2vec: on demand (empty = no schedule); a grid of Tag2Vec trainings.")
+    upgrade_encoder: str = Field(
+        "", description="upgrade-encoder: on demand (empty = no schedule); it needs a registered candidate encoder version."
+    )
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
     @field_validator(
@@ -276,6 +279,7 @@ class SchedulesSection(Section):
         "adapt_encoder",
         "ab_online",
         "tune_tag2vec",
+        "upgrade_encoder",
     )
     @classmethod
     def _valid_cron(cls, value: str) -> str:

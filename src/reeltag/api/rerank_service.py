@@ -7,8 +7,9 @@ import math
 import uuid
 from collections import Counter
 
+from reeltag.api.champions import Champions, HeldEncoder
 from reeltag.api.schemas import Candidate, RerankAnswer, RerankModel, RerankRequest
-from reeltag.api.service import Refused, Service
+from reeltag.api.service import Refused, Service, matrix_of
 from reeltag.rerank.apply import ranking_of, score_topic
 from reeltag.rerank.catalogue import prepare_candidates
 from reeltag.rerank.formats import Ranking, topic_ranking
@@ -63,17 +64,19 @@ def _rank_or(rank: int | None, position: int) -> int:
     return position if rank is None else rank
 
 
-def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankAnswer:
-    """Rerank one query's candidates with the champion (or the challenger) reranker serving when the request
-    started (``req`` passed :func:`check_request`); none loaded is a 503 with the reason."""
-    slot = SLOTS[arm]
-    reranker = getattr(service.champions, slot)
-    if reranker is None:
-        raise Refused(503, slot, service.champions.errors.get(slot, f"no {slot} reranker loaded"))
+def rerank(service: Service, req: RerankRequest, arm: str = "champion", champs: Champions | None = None) -> RerankAnswer:
+    """Rerank one query's candidates with the champion (or the challenger) reranker of the set serving when the
+    request started (``champs``: its snapshot; encoder, catalogue matrix and reranker all from it; ``req`` passed
+    :func:`check_request`); none loaded is a 503 with the reason."""
+    champs = champs or service.champions
+    slot, held = SLOTS[arm], champs.encoder
+    reranker = getattr(champs, slot)
+    if reranker is None or held is None:
+        raise Refused(503, slot, champs.errors.get(slot, f"no {slot} reranker loaded"))
     p = reranker.params
     setting = Setting(req.alpha if req.alpha is not None else p.alpha, p.normalisation, p.pooling)
-    engine, matrix = engine_ranking(req), service.matrix
-    topic = prepare_candidates(matrix, engine, service.query_vector(req.query), req.depth or p.depth)
+    engine, matrix = engine_ranking(req), matrix_of(held)
+    topic = prepare_candidates(matrix, engine, service.query_vector(req.query, held), req.depth or p.depth)
     scored = score_topic(topic, setting, p.top_m)
     missing = [d for d in engine.docids if d not in matrix.index]
     service.metrics.missing.inc(len(missing))
@@ -84,7 +87,7 @@ def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> Reran
     return RerankAnswer(
         request_id=uuid.uuid4().hex,
         qid=req.qid,
-        model=_model_of(service, reranker.version, setting),
+        model=_model_of(held, reranker.version, setting),
         docids=list(ranked.docids),
         scores=list(ranked.scores),
         engine_ranks=[engine_rank[d] for d in ranked.docids],
@@ -93,14 +96,14 @@ def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> Reran
     )
 
 
-def _model_of(service: Service, version: str, setting: Setting) -> RerankModel:
+def _model_of(held: HeldEncoder, version: str, setting: Setting) -> RerankModel:
     return RerankModel(
         version=version,
         alpha=setting.alpha,
         normalisation=setting.normalisation,
         pooling=setting.pooling,
-        encoder=service.encoder.model_id,
-        weights_kind=service.encoder.weights_kind,
+        encoder=held.model_id,
+        weights_kind=held.encoder.weights_kind,
     )
 
 

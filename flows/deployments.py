@@ -34,6 +34,7 @@ FLOWS: dict[str, str] = {
     "ab-online": "flows.ab_online:ab_online",
     "tune-tag2vec": "flows.tune_tag2vec:tune_tag2vec",
     "review-loop": "flows.review_loop:review_loop",
+    "upgrade-encoder": "flows.upgrade_encoder:upgrade_encoder",
 }
 
 

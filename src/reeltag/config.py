@@ -269,6 +269,9 @@ class SchedulesSection(Section):
         description="review-loop: every 10 minutes, checks the review store; finetune-mapper runs once "
         "review.decisions_per_finetune new decisions accumulated.",
     )
+    upgrade_encoder: str = Field(
+        "", description="upgrade-encoder: on demand (empty = no schedule); it needs a registered candidate encoder version."
+    )
     timezone: str = Field("UTC", description="IANA time zone the cron expressions are read in.")
 
     @field_validator(
@@ -282,6 +285,7 @@ class SchedulesSection(Section):
         "ab_online",
         "tune_tag2vec",
         "review_loop",
+        "upgrade_encoder",
     )
     @classmethod
     def _valid_cron(cls, value: str) -> str:

@@ -38,7 +38,9 @@ def world_service(root: Path, **api: Any) -> Any:
         encoder_model_id=encoder.model_id,
         encoder_weights=encoder.weights_kind,
     )
-    service.champions = Champions(suggester=_suggester(encoder, now()), reranker=Reranker(params, "world", now()))
+    service.champions = Champions(
+        encoder=service.champions.encoder, suggester=_suggester(encoder, now()), reranker=Reranker(params, "world", now())
+    )
     return service
 
 

@@ -178,8 +178,9 @@ def test_an_api_suggest_extracts_in_this_process_even_when_the_project_uses_dask
         raise BadInput("stop here")
 
     monkeypatch.setattr(steps, "suggest_tags", fake_suggest_tags)
-    champions = SimpleNamespace(suggester=SimpleNamespace(space=None, mapper=None), fusion=None, errors={})
-    service = SimpleNamespace(project=project, champions=champions, encoder="the API's", budget="the API's budget")
+    held = SimpleNamespace(encoder="the API's")  # the serving set's encoder (HeldEncoder)
+    champions = SimpleNamespace(suggester=SimpleNamespace(space=None, mapper=None), fusion=None, errors={}, encoder=held)
+    service = SimpleNamespace(project=project, champions=champions, budget="the API's budget")
     with pytest.raises(BadInput):
         suggest_service.suggest(service, tmp_path / "v.mp4", "v.mp4", SuggestRequest(video="v.mp4"))  # type: ignore[arg-type]
     executor = seen["executor"]

@@ -1,7 +1,9 @@
 """The champions the API serves, loaded once and swapped as one immutable object.
 
 A request takes the current :class:`Champions` when it starts and finishes on it, whatever is swapped in
-meanwhile. :func:`load_champions` reloads only what changed; a champion that fails to load is logged, its
+meanwhile. The object holds the encoder too (:class:`HeldEncoder`: the encoder, its catalogue matrix and query-vector
+cache), so a new encoder champion (``clip.weights = "registry"``) swaps encoder, catalogue, reranker, mapper and fusion
+in the same one assignment (:func:`load_set`: only once every member the registry names fits the new encoder). :func:`load_champions` reloads only what changed; a champion that fails to load is logged, its
 error is kept for ``/v1/models``, its slot is marked ``failed`` (the service retries it and is not ready meanwhile),
 and the one that served before keeps serving.
 """
@@ -10,10 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from reeltag.api import loaders
 from reeltag.project import Project
@@ -21,7 +23,9 @@ from reeltag.rerank.model import RerankerParams
 from reeltag.suggest.fusion_model import NO_FUSION
 
 if TYPE_CHECKING:
+    from reeltag.api.textcache import QueryVectors
     from reeltag.mapper.data import Champion
+    from reeltag.rerank.catalogue_loader import Catalogue
     from reeltag.suggest.fusion_model import Fusion
     from reeltag.tag2vec.space import TagSpace
 
@@ -67,7 +71,23 @@ class HeldFusion:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HeldEncoder:
+    """The encoder serving, the catalogue's frame matrix under it and its query-vector cache (they swap together)."""
+
+    encoder: Any  # ClipEncoder (or a test's stand-in with model_id, weights_kind, embed_dim, encode_texts)
+    catalogue: Catalogue | None
+    queries: QueryVectors
+    version: str | None  # the registered reeltag.encoder version; None: pinned by the [clip] settings
+    loaded_at: str
+
+    @property
+    def model_id(self) -> str:
+        return str(self.encoder.model_id)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Champions:
+    encoder: HeldEncoder | None = None
     suggester: Suggester | None = None
     reranker: Reranker | None = None
     errors: dict[str, str] = field(default_factory=dict)  # model → why its champion is not (or no longer) served
@@ -79,6 +99,7 @@ class Champions:
     def versions(self) -> dict[str, str | None]:
         s, r, c, f = self.suggester, self.reranker, self.challenger, self.fusion
         return {
+            "encoder": self.encoder.version if self.encoder else None,
             "tag2vec": s.tag2vec_version if s else None,
             "mapper": s.mapper_version if s else None,
             "reranker": r.version if r else None,
@@ -104,6 +125,7 @@ def load_champions(
         challenger = _by_version("challenger", versions["challenger"], previous.challenger, outcome, rerank)
     fusion = _by_version("fusion", versions.get("fusion"), previous.fusion, outcome, partial(_load_fusion, project))
     return Champions(
+        encoder=previous.encoder,
         suggester=suggester,
         reranker=reranker,
         errors=outcome.errors,
@@ -111,6 +133,26 @@ def load_champions(
         challenger=challenger,
         fusion=fusion,
     )
+
+
+def load_set(project: Project, held: HeldEncoder, versions: dict[str, str | None], previous: Champions) -> Champions:
+    """A new encoder's whole set: every member loaded afresh against ``held``. Served only when every member the
+    registry names fits it; else ``previous`` stays, with why under ``encoder`` (retried like any failed slot)."""
+    fresh = load_champions(project, held.model_id, versions, Champions(encoder=held))
+    if not fresh.failed:
+        log.info("serving set swapped to encoder v%s (%s): %s", held.version, held.model_id, fresh.versions)
+        return fresh
+    why = "; ".join(fresh.errors[slot] for slot in sorted(fresh.failed))
+    return set_refused(
+        previous, f"encoder v{held.version} ({held.model_id}) named; its set waits until every member fits it: {why}"
+    )
+
+
+def set_refused(previous: Champions, why: str) -> Champions:
+    """``previous`` still serving, with ``why`` the named encoder is not (its slot marked failed: retried)."""
+    log.warning("encoder swap deferred: %s", why)
+    errors = {**previous.errors, "encoder": why}
+    return replace(previous, errors=errors, failed=previous.failed | {"encoder"})
 
 
 @dataclass

@@ -14,6 +14,7 @@ from reeltag.ab.serving import uses_challenger
 from reeltag.errors import NotFound
 from reeltag.project import Project
 from reeltag.rerank.model import PARAMS_FILE, RerankerParams, read_params
+from reeltag.video.registered import REGISTRY
 
 if TYPE_CHECKING:
     from reeltag.mapper.data import Champion
@@ -24,13 +25,16 @@ WATCHED = ("tag2vec", "mapper", "reranker", "fusion")
 
 
 def champion_versions(project: Project) -> dict[str, str | None]:
-    """``model → version`` the ``champion`` alias points at now (None: no champion), and ``challenger`` → the
-    reranker's ``challenger`` alias when the ``[ab.online]`` experiment has that variant. A registry that cannot be
+    """``model → version`` the ``champion`` alias points at now (None: no champion), ``challenger`` → the
+    reranker's ``challenger`` alias when the ``[ab.online]`` experiment has that variant, and ``encoder`` with
+    ``clip.weights = "registry"``. A registry that cannot be
     read (a missing store is not created) raises :class:`~reeltag.errors.RegistryUnavailable`."""
     project.tracker.require_store()
     found = {model: project.tracker.by_alias(model, "champion") for model in WATCHED}
     if uses_challenger(project.settings.ab.online):
         found["challenger"] = project.tracker.by_alias("reranker", "challenger")
+    if project.settings.clip.weights == REGISTRY:  # the encoder is a champion too: its set swaps with it
+        found["encoder"] = project.tracker.by_alias("encoder", "champion")
     return {model: info.version if info else None for model, info in found.items()}
 
 

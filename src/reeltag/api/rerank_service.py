@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from reeltag.api.champions import Champions, HeldEncoder
 from reeltag.api.schemas import CandidateColumns, RerankAnswer, RerankModel, RerankRequest
-from reeltag.api.service import Refused, Service
+from reeltag.api.service import Refused, Service, matrix_of
 from reeltag.rerank.apply import ranking_of, score_topic, topic_from_similarities
 from reeltag.rerank.catalogue import EMPTY_ROW
 from reeltag.rerank.formats import Ranking, topic_ranking
@@ -63,18 +64,20 @@ def _rank_at(ranks: list[int | None] | None, at: int) -> int:
     return at + 1 if rank is None else rank
 
 
-def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankAnswer:
-    """Rerank one query's candidates with the champion (or the challenger) reranker serving when the request
-    started (``req`` passed :func:`check_request`); none loaded is a 503 with the reason."""
-    slot = SLOTS[arm]
-    reranker = getattr(service.champions, slot)
-    if reranker is None:
-        raise Refused(503, slot, service.champions.errors.get(slot, f"no {slot} reranker loaded"))
+def rerank(service: Service, req: RerankRequest, arm: str = "champion", champs: Champions | None = None) -> RerankAnswer:
+    """Rerank one query's candidates with the champion (or the challenger) reranker of the set serving when the
+    request started (``champs``: its snapshot; encoder, catalogue matrix and reranker all from it; ``req`` passed
+    :func:`check_request`); none loaded is a 503 with the reason."""
+    champs = champs or service.champions
+    slot, held = SLOTS[arm], champs.encoder
+    reranker = getattr(champs, slot)
+    if reranker is None or held is None:
+        raise Refused(503, slot, champs.errors.get(slot, f"no {slot} reranker loaded"))
     p = reranker.params
     setting = Setting(req.alpha if req.alpha is not None else p.alpha, p.normalisation, p.pooling)
-    engine, matrix, depth = engine_ranking(req), service.matrix, req.depth or p.depth
+    engine, matrix, depth = engine_ranking(req), matrix_of(held), req.depth or p.depth
     rows = matrix.rows(engine.docids)  # every candidate's row (EMPTY_ROW: not in the catalogue), looked up once
-    sims = matrix.similarities(rows[:depth], service.query_vector(req.query))
+    sims = matrix.similarities(rows[:depth], service.query_vector(req.query, held))
     topic = topic_from_similarities(engine, sims, matrix.counts[rows[:depth]], depth)  # prepare_candidates' topic
     scored = score_topic(topic, setting, p.top_m)
     missing = [engine.docids[i] for i in np.flatnonzero(rows == EMPTY_ROW).tolist()]
@@ -84,7 +87,7 @@ def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> Reran
     return RerankAnswer(
         request_id=uuid.uuid4().hex,
         qid=req.qid,
-        model=_model_of(service, reranker.version, setting),
+        model=_model_of(held, reranker.version, setting),
         docids=list(ranked.docids),
         scores=list(ranked.scores),
         missing=missing,
@@ -106,12 +109,12 @@ def _served_columns(scored: Reranked, candidates: int) -> dict[str, list[Any]]:
     return {"engine_ranks": engine_ranks, "clip": clip + [None] * (candidates - head)}
 
 
-def _model_of(service: Service, version: str, setting: Setting) -> RerankModel:
+def _model_of(held: HeldEncoder, version: str, setting: Setting) -> RerankModel:
     return RerankModel(
         version=version,
         alpha=setting.alpha,
         normalisation=setting.normalisation,
         pooling=setting.pooling,
-        encoder=service.encoder.model_id,
-        weights_kind=service.encoder.weights_kind,
+        encoder=held.model_id,
+        weights_kind=held.encoder.weights_kind,
     )

@@ -64,7 +64,7 @@ def _answer_if_cached(service: Service, experiment: Experiment, raw: bytes) -> t
 
 
 def _answer(service: Service, experiment: Experiment, body: RerankRequest) -> Answered:
-    score = partial(rerank.rerank, service, body)  # score(arm): the champion's or the challenger's answer
+    score = partial(rerank.rerank, service, body, champs=service.champions)  # score(arm): one serving set's answer
     answer, served = experiment.arrange_response(body, score)
     return answer.json(), served
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import partial
 from typing import Any
 
 from reeltag.api import loaders
-from reeltag.api.champions import Champions, Suggester, load_champions, now
+from reeltag.api.champions import Champions, HeldEncoder, Suggester, load_champions, load_set, now, set_refused
 from reeltag.api.lanes import Lane
 from reeltag.api.metrics import ApiMetrics
 from reeltag.api.textcache import QueryVectors
@@ -47,8 +48,15 @@ class Refused(Exception):
 
 
 class Service:
-    def __init__(self, project: Project, encoder: Any, catalogue: Catalogue | None, metrics: ApiMetrics | None = None):
-        self.project, self.encoder, self.catalogue = project, encoder, catalogue
+    def __init__(
+        self,
+        project: Project,
+        encoder: Any,
+        catalogue: Catalogue | None,
+        metrics: ApiMetrics | None = None,
+        encoder_version: str | None = None,
+    ):
+        self.project = project
         self.metrics = metrics or ApiMetrics()
         api = project.settings.api
         self.query_lane = Lane(
@@ -70,8 +78,7 @@ class Service:
             setting="api.video_workers, api.video_queue",
         )
         self.budget = DecodeBudget.from_settings(api)
-        self.queries = QueryVectors(self._encode_query, api.query_cache_size)
-        self.champions = Champions()
+        self.champions = Champions(encoder=self.hold(encoder, catalogue, encoder_version))
         self.registry_error: str | None = None  # why the registry could not be read at the last check
         self.retry = Backoff(first_s=project.settings.api.reload_s, max_s=project.settings.api.retry_max_s)
         self._attempted: dict[str, str | None] | None = None
@@ -82,21 +89,44 @@ class Service:
     @classmethod
     def start(cls, project: Project, encoder: Any = None) -> Service:
         """Load the encoder [clip] names, the catalogue's cached features and every champion."""
-        from reeltag.video.encoder import load_encoder
+        from reeltag.video.registered import load_chosen
 
-        encoder = encoder or load_encoder(project.settings.clip, project.paths)
-        listed = project.settings.api.catalogue
-        manifest = project.paths.under_root(listed) if listed else None  # relative: under the root, not the cwd
-        catalogue = load_catalogue(project, manifest, encoder.model_id, encoder.embed_dim) if manifest else None
+        version = None
+        if encoder is None:
+            encoder, version = load_chosen(project)  # [clip], or reeltag.encoder@champion with clip.weights = "registry"
+        catalogue = catalogue_for(project, encoder)
         if catalogue is None:
             log.warning(NO_CATALOGUE)
-        service = cls(project, encoder, catalogue)
+        service = cls(project, encoder, catalogue, encoder_version=version)
         service.refresh()
         return service
 
+    def hold(self, encoder: Any, catalogue: Catalogue | None, version: str | None) -> HeldEncoder:
+        """An encoder with its catalogue matrix and a query-vector cache of its own, ready to swap in."""
+        queries = QueryVectors(partial(self._encode_query, encoder), self.project.settings.api.query_cache_size)
+        return HeldEncoder(encoder=encoder, catalogue=catalogue, queries=queries, version=version, loaded_at=now())
+
+    @property
+    def held(self) -> HeldEncoder:
+        held = self.champions.encoder
+        assert held is not None  # set in __init__, only ever replaced by another
+        return held
+
+    @property
+    def encoder(self) -> Any:
+        return self.held.encoder
+
+    @property
+    def catalogue(self) -> Catalogue | None:
+        return self.held.catalogue
+
+    @property
+    def queries(self) -> QueryVectors:
+        return self.held.queries
+
     @property
     def matrix(self) -> FeatureMatrix:
-        return self.catalogue.matrix if self.catalogue else _EMPTY.get(self.encoder.embed_dim)
+        return matrix_of(self.held)
 
     @property
     def ready(self) -> bool:
@@ -115,8 +145,13 @@ class Service:
             return False
         self._attempted = versions
         before = self.champions
-        after = load_champions(self.project, self.encoder.model_id, versions, before)
+        if versions.get("encoder") not in (None, self.held.version):
+            after = self._load_set(str(versions["encoder"]), versions, before)
+        else:
+            after = load_champions(self.project, self.encoder.model_id, versions, before)
         self.champions = after  # one reference assignment: a request sees the old or the new object, never a mix
+        if after.encoder is not before.encoder and before.encoder and before.encoder.catalogue:
+            _drop_matrix_file(before.encoder.catalogue)
         self.retry.record(failed=bool(after.failed), restart=changed)
         self._count_swaps(before, after)
         return after.versions != before.versions
@@ -134,16 +169,29 @@ class Service:
         self.registry_error = None
         return versions
 
+    def _load_set(self, version: str, versions: dict[str, str | None], before: Champions) -> Champions:
+        """Encoder ``version`` with its catalogue matrix, then its whole set (:func:`load_set`); on any failure the
+        set serving now stays."""
+        from reeltag.video.registered import load_chosen
+
+        try:
+            encoder, found = load_chosen(self.project, version)
+            held = self.hold(encoder, catalogue_for(self.project, encoder), found)
+        except Exception as exc:  # noqa: BLE001 (any load failure: keep serving the old set, say why, retry later)
+            return set_refused(before, f"encoder v{version} not loaded ({type(exc).__name__}: {exc})")
+        return load_set(self.project, held, versions, before)
+
     def _refresh_catalogue(self) -> None:
-        old = self.catalogue
+        held = self.held
+        old = held.catalogue
         if old is None or not old.has_new_features():
             return
-        self.catalogue = load_catalogue(self.project, old.manifest, self.encoder.model_id, self.encoder.embed_dim)
-        if old.matrix_file:
-            old.matrix_file.unlink(missing_ok=True)  # requests still reading it keep their mapping
-        log.info("catalogue reloaded: %d of %d documents have features", self.catalogue.matrix.documents, len(old.paths))
+        new = load_catalogue(self.project, old.manifest, held.model_id, held.encoder.embed_dim)
+        self.champions = replace(self.champions, encoder=replace(held, catalogue=new))
+        _drop_matrix_file(old)
+        log.info("catalogue reloaded: %d of %d documents have features", new.matrix.documents, len(old.paths))
         with self._queue_lock:
-            self._queued.difference_update(self.catalogue.matrix.index)
+            self._queued.difference_update(new.matrix.index)
 
     def _count_swaps(self, before: Champions, after: Champions) -> None:
         for model, version in after.versions.items():
@@ -167,11 +215,12 @@ class Service:
             for slot in sorted(champs.failed)
         }
 
-    def _encode_query(self, text: str) -> Any:
-        return self.query_lane.call(self.encoder.encode_texts, [text])[0]
+    def _encode_query(self, encoder: Any, text: str) -> Any:
+        return self.query_lane.call(encoder.encode_texts, [text])[0]
 
-    def query_vector(self, text: str) -> Any:
-        vector, hit = self.queries.get(text)
+    def query_vector(self, text: str, held: HeldEncoder | None = None) -> Any:
+        """``text``'s vector under ``held`` (a request's snapshot; default the encoder serving now)."""
+        vector, hit = (held or self.held).queries.get(text)
         self.metrics.query_cache.labels("hit" if hit else "miss").inc()
         return vector
 
@@ -205,12 +254,34 @@ class Service:
             },
             "reranker": asdict(r.params) if r else None,
             "fusion": _fusion_detail(f.fusion, s, self.encoder.model_id) if f else None,
-            "encoder": {"model_id": self.encoder.model_id, "weights_kind": self.encoder.weights_kind},
+            "encoder": {
+                "model_id": self.encoder.model_id,
+                "weights_kind": self.encoder.weights_kind,
+                "version": self.held.version,
+                "loaded_at": self.held.loaded_at,
+            },
             "catalogue": _catalogue_counts(self.catalogue),
             "errors": self.errors(),
             "pending": self.pending(),
             "started_at": self.started_at,
         }
+
+
+def catalogue_for(project: Project, encoder: Any) -> Catalogue | None:
+    """The ``api.catalogue`` manifest's cached frames under ``encoder`` (None when no catalogue is set)."""
+    listed = project.settings.api.catalogue
+    manifest = project.paths.under_root(listed) if listed else None  # relative: under the root, not the cwd
+    return load_catalogue(project, manifest, encoder.model_id, encoder.embed_dim) if manifest else None
+
+
+def matrix_of(held: HeldEncoder) -> FeatureMatrix:
+    """The catalogue matrix under ``held`` (an empty one of its dimension without a catalogue)."""
+    return held.catalogue.matrix if held.catalogue else _EMPTY.get(held.encoder.embed_dim)
+
+
+def _drop_matrix_file(old: Catalogue) -> None:
+    if old.matrix_file:
+        old.matrix_file.unlink(missing_ok=True)  # requests still reading it keep their mapping
 
 
 def _fusion_detail(fusion: Any, suggester: Suggester | None, encoder_id: str) -> dict[str, Any]:

@@ -68,12 +68,12 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest, uplo
     decode outside any lock, the image tower's lock only around its forward passes)."""
     from reeltag.suggest.steps import suggest_tags
 
-    champs = service.champions
+    champs = service.champions  # one snapshot: encoder, mapper, Tag2Vec and fusion of the same serving set
     check_request(service.project.settings.api, req)
-    if champs.suggester is None:
+    if champs.suggester is None or champs.encoder is None:
         raise Refused(503, "mapper", champs.errors.get("mapper", "no champion Tag2Vec and mapper loaded"))
-    s = champs.suggester
-    extract = partial(extract_locally, encoder=service.encoder, budget=service.budget, keep_features=not upload)
+    s, encoder = champs.suggester, champs.encoder.encoder
+    extract = partial(extract_locally, encoder=encoder, budget=service.budget, keep_features=not upload)
     try:
         result = suggest_tags(
             service.project,
@@ -83,7 +83,7 @@ def suggest(service: Service, video: Path, shown: str, req: SuggestRequest, uplo
             allow=req.allow,
             min_score=req.min_score,
             space=s.space,
-            encoder=service.encoder,
+            encoder=encoder,
             champion=s.mapper,
             text=req.text,
             fusion=_fusion(champs),

@@ -88,10 +88,13 @@ def _newest(versions: list[VersionInfo]) -> VersionInfo:
 
 
 def promote_set(project: Project, version: str, *, reason: str, by: str) -> SetMove:
-    """Make encoder ``version`` and its set champions (members first, the encoder last). A member the API serves now
-    (it has a champion) but that has no version made with this encoder refuses the move before anything moves."""
+    """Make encoder ``version`` and its set champions (members first, the encoder last). A reranker or mapper the API
+    serves now (it has a champion) but that has no version made with this encoder refuses the move before anything
+    moves; without a fusion made with it the fusion alias stays (``/v1/suggest`` then ranks with the mapper alone and
+    says so in ``ranking``)."""
     found = set_for(project, version)
-    missing = [m for m, v in found.members.items() if v is None and project.tracker.by_alias(m, "champion") is not None]
+    required = ("reranker", "mapper")  # a fusion fitted for another mapper is not used: the mapper ranks alone
+    missing = [m for m in required if found.members[m] is None and project.tracker.by_alias(m, "champion") is not None]
     if missing:
         raise BadInput(
             f"reeltag.encoder v{version} ({found.model_id}) has no {', '.join(missing)} made with it, and the API serves "

@@ -90,7 +90,8 @@ def _at(schema: dict[str, Any], where: Sequence[str | int]) -> dict[str, Any]:
     node: Any = schema
     for key in where:  # a key, or a position in a list (oneOf)
         node = node[key]
-    return node
+    found: dict[str, Any] = node
+    return found
 
 
 def _typed(prop: dict[str, Any]) -> dict[str, Any]:

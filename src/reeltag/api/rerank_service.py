@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import uuid
 from collections import Counter
-from typing import Any
 
 import numpy as np
 
@@ -84,6 +83,7 @@ def rerank(service: Service, req: RerankRequest, arm: str = "champion", champs: 
     service.metrics.missing.inc(len(missing))
     service.queue_missing(missing)
     ranked = ranking_of(topic, scored)
+    engine_ranks, clip = _served_columns(scored, len(engine.docids))
     return RerankAnswer(
         request_id=uuid.uuid4().hex,
         qid=req.qid,
@@ -92,11 +92,12 @@ def rerank(service: Service, req: RerankRequest, arm: str = "champion", champs: 
         scores=list(ranked.scores),
         missing=missing,
         columns=isinstance(req.candidates, CandidateColumns),
-        **_served_columns(scored, len(engine.docids)),
+        engine_ranks=engine_ranks,
+        clip=clip,
     )
 
 
-def _served_columns(scored: Reranked, candidates: int) -> dict[str, list[Any]]:
+def _served_columns(scored: Reranked, candidates: int) -> tuple[list[int], list[float | None]]:
     """Each served result's engine rank and pooled CLIP score (``None``: no features, or below depth), in the order
     :func:`ranking_of` serves them: the head in ``scored.order`` (the engine's order is the candidates' order), then
     the tail as the engine had it."""
@@ -106,7 +107,7 @@ def _served_columns(scored: Reranked, candidates: int) -> dict[str, list[Any]]:
     clip: list[float | None] = pooled.tolist()
     if not np.isfinite(pooled).all():  # documents without features: null (the usual top-k has none)
         clip = [c if math.isfinite(c) else None for c in pooled.tolist()]
-    return {"engine_ranks": engine_ranks, "clip": clip + [None] * (candidates - head)}
+    return engine_ranks, clip + [None] * (candidates - head)
 
 
 def _model_of(held: HeldEncoder, version: str, setting: Setting) -> RerankModel:

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from reeltag.errors import BadInput
+from reeltag.mapper.nearest import TagIndex
 from reeltag.project import Project
+from reeltag.suggest.fusion_fit import branch_scores
 from reeltag.text.branch import text_branch
 from reeltag.text.encoder_choice import EncoderScorer
 from reeltag.text.sentence_encoder import PACKAGED, PIECES, WEIGHTS, load_encoder, packaged_folder
@@ -154,12 +156,12 @@ def test_japanese_posts_get_tags_in_their_script(monkeypatch: pytest.MonkeyPatch
     assert right >= 0.8 * len(held_out) and right >= right_any_script, (right, right_any_script)
     english = _top(model, method, ("my", "cat", "is", "sleeping", "on", "the", "sofa"), k=1)
     assert english == ["cat"]  # and English posts keep English tags
-    branch = text_branch(
-        model,
-        method,
-        [TextInput(words=("ラーメン屋でチャーシュー麺を注文",), hashtags=())],
-        model.tags,
-        lambda t: t,
-        np.eye(len(model.tags)),
-    )
+    inputs = [TextInput(words=("ラーメン屋でチャーシュー麺を注文",), hashtags=())]
+    branch = text_branch(model, method, inputs, model.tags, lambda t: t, np.eye(len(model.tags)))
     assert model.tags[int(branch.scores[0].argmax())] == "ラーメン" and branch.notes == ("",) and branch.confidence[0] > 0
+
+    fused = branch_scores(  # suggest's branches: the encoder is the fusion's own branch, the words alone are "text"
+        {"prior": np.zeros((1, len(model.tags)))}, TagIndex.build(model.tags, np.eye(len(model.tags))), inputs, loaded, str
+    )
+    assert model.tags[int(fused.scores["encoder"][0].argmax())] == "ラーメン" and fused.notes == ("",)
+    assert not fused.scores["text"].any()  # the word model read nothing of it

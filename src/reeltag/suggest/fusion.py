@@ -1,5 +1,5 @@
-"""Fusing the suggestion branches (pure numpy): the visual mapper, visual kNN label transfer and the text
-branch, plus the company's tag popularity (``prior``), each z-scored per video over the candidate tags and
+"""Fusing the suggestion branches (pure numpy): the visual mapper, visual kNN label transfer, the text
+branch and, when the text model has a pretrained encoder (``text.encoder``), the encoder's own branch, plus the company's tag popularity (``prior``), each z-scored per video over the candidate tags and
 summed with the weights of a small learned ranker (:func:`fit_ranker`, logistic regression per candidate).
 
 A branch a video lacks (no usable text) is a constant row, so its z-score is 0 and the others decide; a branch
@@ -17,7 +17,7 @@ import numpy as np
 from reeltag.mapper.evaluate import Truth, ranking_metrics
 from reeltag.ranking import Scales, fuse, fused_parts
 
-BRANCHES = ("mapper", "knn", "text")  # where a suggested tag comes from
+BRANCHES = ("mapper", "knn", "text", "encoder")  # where a suggested tag comes from (encoder: only with an encoder text model)
 FEATURES = (*BRANCHES, "prior")  # what the ranker weighs: the branches and the labels' tag popularity
 
 

@@ -36,7 +36,7 @@ from reeltag.ranking import fuse
 from reeltag.suggest.fusion import BRANCHES, FEATURES, fit_ranker, label_prior
 from reeltag.suggest.fusion_model import FusionFitted, champion_fusion_mismatch, register_fusion
 from reeltag.suggest.out_of_fold import joined, out_of_fold
-from reeltag.text.branch import text_branch
+from reeltag.text.branch import encoder_branch, split_encoder, text_branch
 from reeltag.text.sources import table_texts
 from reeltag.text.steps import load_project_text_model
 from reeltag.text.words import TextInput, read_text
@@ -154,7 +154,7 @@ def _used(branches: "Branches") -> int:
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Branches:
-    scores: dict[str, np.ndarray]  # feature (mapper, knn, text, prior) → (videos, candidates)
+    scores: dict[str, np.ndarray]  # feature (mapper, knn, text, [encoder,] prior) → (videos, candidates)
     scales: dict[str, np.ndarray]  # branch → per-video factor of its z-scores (the text branch's confidence)
     notes: tuple[str, ...]  # per video: why its text was not used ("" when it was)
 
@@ -177,11 +177,17 @@ def branch_scores(
     text_model: Any,
     normalise: Callable[[str], str | None],
 ) -> Branches:
-    """The visual scores plus the text branch's, its confidence and notes."""
-    model, method = text_model if text_model is not None else (None, None)
+    """The visual scores plus the text branch's, its confidence and notes; with an encoder text model, its
+    encoder part is a branch of its own (``encoder``) and the text branch scores with the words alone."""
+    words, scorer = split_encoder(text_model)
+    model, method = words if words is not None else (None, None)
     text = text_branch(model, method, texts, index.keys, normalise, index.vectors)
-    scores = {**visual, "text": text.scores}
-    return Branches(scores={b: scores[b] for b in FEATURES}, scales={"text": text.confidence}, notes=text.notes)
+    scores, scales, notes = {**visual, "text": text.scores}, {"text": text.confidence}, text.notes
+    if scorer is not None:
+        encoded = encoder_branch(scorer, text_model[1], texts, index.keys, normalise)
+        scores["encoder"], scales["encoder"] = encoded.scores, encoded.confidence
+        notes = tuple("" if t.words else n for t, n in zip(texts, notes))  # the encoder read its words
+    return Branches(scores={b: scores[b] for b in FEATURES if b in scores}, scales=scales, notes=notes)
 
 
 def _text_input(project: Project, text: str | None) -> TextInput:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reeltag.ranking import zscore_rows
-from reeltag.text.encoder_choice import EncoderScorer
+from reeltag.text.encoder_choice import EncoderScorer, encoder_part, uses_encoder
 from reeltag.text.model import TextMethod, TextModel
 from reeltag.text.words import TextInput
 
@@ -59,6 +59,37 @@ def text_branch(
             out[row, written] = out[row].max() + 1.0
         confidence[row] = 1.0 if written else confidence[row]
     return TextBranch(scores=out, notes=tuple(notes), confidence=confidence)
+
+
+LoadedText = tuple["TextModel | EncoderScorer", TextMethod]
+
+
+def split_encoder(text_model: LoadedText | None) -> tuple[LoadedText | None, EncoderScorer | None]:
+    """(the word model and its method, the encoder scorer) of a loaded text model: with an encoder method, the text
+    branch scores with the words alone and the encoder becomes the fusion's own ``encoder`` branch."""
+    if text_model is None or not isinstance(text_model[0], EncoderScorer) or not uses_encoder(text_model[1]):
+        return text_model, None
+    scorer = text_model[0]
+    return (scorer.model, scorer.word), scorer
+
+
+def encoder_branch(
+    scorer: EncoderScorer,
+    method: TextMethod,
+    texts: Sequence[TextInput],
+    keys: Sequence[str],
+    normalise: Callable[[str], str | None],
+) -> TextBranch:
+    """The encoder's own scores on the candidates (no word model, no written hashtags); confidence as the text
+    branch's (how far from popularity), 0 for a text without words."""
+    alone, columns = encoder_part(method), candidate_columns(scorer.tags, keys, normalise)
+    out, confidence = np.zeros((len(texts), len(keys))), np.zeros(len(texts))
+    for row, text in enumerate(texts):
+        scores, confidence[row] = _word_scores(scorer, alone, text, columns, len(keys))
+        out[row] = scores if scores is not None else 0.0
+    return TextBranch(
+        scores=out, notes=tuple("" if t.words else "no words for the encoder" for t in texts), confidence=confidence
+    )
 
 
 def _word_scores(

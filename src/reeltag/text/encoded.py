@@ -105,9 +105,9 @@ def encoder_scores(tags: EncodedTags, method: str, param: float, queries: np.nda
     return queries @ tags.blended(param).T + tags.prior
 
 
-def fused_scores(word: np.ndarray, encoded: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
-    """z-scored word scores + Σ ``weights`` × z-scored encoder scores (row by row)."""
-    out = zscore_rows(word)
+def fused_scores(word: np.ndarray | None, encoded: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """z-scored word scores (none: the encoder's alone) + Σ ``weights`` × z-scored encoder scores (row by row)."""
+    out = zscore_rows(word) if word is not None else np.zeros_like(encoded[0], dtype=np.float64)
     for scores, weight in zip(encoded, weights, strict=True):
         out += weight * zscore_rows(scores) if weight else 0.0
     return out

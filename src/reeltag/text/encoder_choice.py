@@ -64,15 +64,26 @@ class EncoderScorer:
         return list(range(len(words))) if self.encoder else self.model.known_words(words)
 
     def scores(self, method: TextMethod, texts: Sequence[Sequence[str]]) -> np.ndarray:
-        if method.name not in (*ENCODER_ONLY, "fused"):
+        if not uses_encoder(method):
             return self.model.scores(method, texts)
         queries = self.embed([post_text(t) for t in texts])
         if method.name in ENCODER_ONLY:
             scores = encoder_scores(self.encoded, method.name, method.param, queries)
         else:
             parts = [encoder_scores(self.encoded, b.name, b.param, queries) for b in map(parse_label, method.base.split("+"))]
-            scores = fused_scores(self.model.scores(self.word, texts), parts, method.weights)
+            word = self.model.scores(self.word, texts) if method.name == "fused" else None
+            scores = fused_scores(word, parts, method.weights)
         return prefer_script(scores, [script_of(post_text(t)) for t in texts], self.tag_scripts, self.script_bonus)
+
+
+def uses_encoder(method: TextMethod) -> bool:
+    return method.name in (*ENCODER_ONLY, "fused", "encoders")
+
+
+def encoder_part(method: TextMethod) -> TextMethod:
+    """What an encoder method adds to the word model (``fused`` → ``encoders``, the same sum without the words):
+    the fusion's ``encoder`` branch."""
+    return TextMethod(name="encoders", base=method.base, weights=method.weights) if method.name == "fused" else method
 
 
 def encoder_methods(section: TextSection, best: Sequence[str] = ()) -> tuple[TextMethod, ...]:

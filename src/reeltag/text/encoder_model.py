@@ -18,7 +18,7 @@ from reeltag.errors import BadInput
 from reeltag.io import atomic_path
 from reeltag.text.embedding_cache import EmbeddingCache
 from reeltag.text.encoded import EncodedTags
-from reeltag.text.encoder_choice import ENCODER_ONLY, EncoderScorer, make_scorer
+from reeltag.text.encoder_choice import EncoderScorer, make_scorer
 from reeltag.text.model import TextMethod, TextModel
 from reeltag.text.post_words import WordsAndTags, canonical_posts
 from reeltag.text.sentence_encoder import load_encoder
@@ -49,10 +49,6 @@ def build_scorer(
     return make_scorer(
         model, word, embeddings.embed, canonical, surface=surface, encoder=embeddings.name, script_bonus=script_bonus
     )
-
-
-def uses_encoder(method: TextMethod) -> bool:
-    return method.name in (*ENCODER_ONLY, "fused")
 
 
 def save_encoder_part(scorer: EncoderScorer, method: TextMethod, *, spec: str, name: str, path: Path) -> Path:

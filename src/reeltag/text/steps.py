@@ -20,15 +20,8 @@ from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.project import Project
 from reeltag.text.embedding_cache import EmbeddingCache
-from reeltag.text.encoder_choice import EncoderScorer, choose_on_val, parse_label, score_with_encoder
-from reeltag.text.encoder_model import (
-    ENCODER_FILE,
-    build_scorer,
-    load_encoder_part,
-    save_encoder_part,
-    text_embeddings,
-    uses_encoder,
-)
+from reeltag.text.encoder_choice import EncoderScorer, choose_on_val, parse_label, score_with_encoder, uses_encoder
+from reeltag.text.encoder_model import ENCODER_FILE, build_scorer, load_encoder_part, save_encoder_part, text_embeddings
 from reeltag.text.metrics import TextScore, make_text_queries, score_text
 from reeltag.text.model import (
     TextMethod,

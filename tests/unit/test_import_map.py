@@ -42,6 +42,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.ab.sequential",
         "reeltag.tag2vec.following",
         "reeltag.text.model",
+        "reeltag.text.seeds",
     ),
     "matplotlib": ("reeltag.report.figures", "reeltag.rerank.curve_plot"),
     "sklearn": ("reeltag.tag2vec.ranker_model",),

@@ -46,6 +46,11 @@ class CorpusSection(Section):
     heldout_sources: tuple[str, ...] = Field(
         (), description="Sources (ingest --source-name) held out whole for evaluation; empty = split by `split`."
     )
+    val_sources: tuple[str, ...] = Field(
+        (),
+        description="Sources whose posts are the validation posts `tag2vec train` chooses the offered recommender on "
+        "(the final model still trains on them); empty = the latest `tag2vec.val_fraction` of the training posts.",
+    )
     part_rows: int = Field(200_000, ge=1, le=10_000_000, description="Posts per Parquet part written by ingest, rows.")
 
 
@@ -62,9 +67,25 @@ class Tag2VecSection(Section):
     )
     epochs: int = Field(20, ge=1, le=1000, description="Training passes over the sentences.")
     alpha: float = Field(0.025, gt=0.0, le=1.0, description="Initial learning rate.")
-    workers: int = Field(2, ge=1, le=64, description="Training threads.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Training threads; 1 makes training reproducible (same seed, same vectors, every run); more "
+        "threads are faster but interleave their updates in the OS's order, so figures move run to run.",
+    )
     seed: int = Field(1, description="Random seed (training is only reproducible with workers=1).")
     eval_k: int = Field(10, ge=1, le=1000, description="k for hit@k and MRR@k.")
+    offered: tuple[Literal["cooccurrence", "tag2vec_io", "hybrid", "ranker_tags"], ...] = Field(
+        ("hybrid",),
+        min_length=1,
+        description="Recommenders `tag2vec train` may offer (serve, report, evaluate): the best of them by hit@k "
+        "(then MRR@k) on validation posts, each fitted without them; `ranker_tags` = the learned tags-only ranker "
+        "(best on tweeteval emoji, but it trains 6 more Tag2Vec models per training: 1 on the fit posts, 5 folds).",
+    )
+    val_fraction: float = Field(
+        0.1, gt=0.0, lt=1.0, description="Latest share of training posts used as validation posts (no corpus.val_sources)."
+    )
     corpus_file: bool = Field(
         False,
         description="Train through gensim's corpus_file path; off: bench P3 found no reliable gain on 2 shared cores "

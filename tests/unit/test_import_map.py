@@ -44,6 +44,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.text.model",
         "reeltag.text.encoded",
         "reeltag.text.encoder_model",
+        "reeltag.text.seeds",
     ),
     "matplotlib": ("reeltag.report.figures", "reeltag.rerank.curve_plot"),
     "sklearn": ("reeltag.tag2vec.ranker_model",),

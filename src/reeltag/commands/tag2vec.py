@@ -22,7 +22,9 @@ class EvaluateOutput:
     queries: int
     heldout_posts: int
     vocabulary: int
-    recommender: str
+    recommender: str  # the one the training chose on validation posts (served by the pyfunc, shown by the report)
+    recommender_note: str  # how it was chosen
+    val: dict[str, Any]  # the offered methods on the validation posts (the choice)
     methods: dict[str, Any]
     slices: list[dict[str, Any]]  # tag_frequency bands of tag2vec_io against slices_reference
     slices_reference: str
@@ -52,8 +54,8 @@ def train(
 @tag2vec_app.command("evaluate")
 @handles_errors
 def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """hit@k and MRR@k on held-out posts: Tag2Vec (input-input, input-output), popularity, co-occurrence, hybrid;
-    logged as one MLflow run in reeltag/tag2vec."""
+    """hit@k and MRR@k on held-out posts: Tag2Vec (input-input, input-output), popularity, co-occurrence, hybrid,
+    the learned ranker when offered; names the recommender chosen on validation posts; one MLflow run in reeltag/tag2vec."""
     from reeltag.tag2vec.steps import evaluate_tag2vec
 
     project = open_project(root, config)
@@ -69,6 +71,8 @@ def evaluate(version: VersionOpt = None, root: RootOpt = None, config: ConfigOpt
             heldout_posts=ev.heldout_posts,
             vocabulary=ev.vocabulary,
             recommender=ev.recommender,
+            recommender_note=ev.recommender_note,
+            val={name: asdict(score) for name, score in ev.val.items()},
             methods={name: asdict(score) for name, score in ev.methods.items()},
             slices=ev.slices,
             slices_reference=ev.slices_reference,

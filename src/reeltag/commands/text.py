@@ -50,12 +50,22 @@ def evaluate(
 @text_app.command("leave-one-out")
 @handles_errors
 def leave_one_out(
-    train: FilesOpt, val: FilesOpt, test: FilesOpt, root: RootOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+    train: FilesOpt,
+    val: FilesOpt,
+    test: FilesOpt,
+    seeds: Annotated[
+        int,
+        typer.Option("--seeds", min=1, max=50, help="Runs, seeds advanced by 0..N-1: each figure's mean and 95 % Student-t CI."),
+    ] = 1,
+    root: RootOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Leave-one-tag-out hit@k/MRR@k on TEST posts: baselines, Tag2Vec, hybrid, learned combinations tuned on VAL."""
     from reeltag.text.recommenders import evaluate_recommenders_on_files
 
-    emit(evaluate_recommenders_on_files(open_project(root, config), train, val, test), as_json, title="tag recommenders")
+    result = evaluate_recommenders_on_files(open_project(root, config), train, val, test, seeds=seeds)
+    emit(result, as_json, title="tag recommenders")
 
 
 def register(app: typer.Typer) -> None:

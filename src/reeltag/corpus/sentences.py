@@ -50,3 +50,18 @@ def heldout_mask(sentences: pd.DataFrame, corpus: CorpusSection) -> np.ndarray:
 
 def tag_lists(column: Iterable) -> list[list[str]]:
     return [list(tags) for tags in column]
+
+
+def val_mask(train: pd.DataFrame, corpus: CorpusSection, fraction: float) -> np.ndarray:
+    """True for the training rows that are validation posts: whole ``val_sources``, else the latest ``fraction``
+    by ingestion order (``seq``)."""
+    if corpus.val_sources:
+        return train["source"].isin(corpus.val_sources).to_numpy()
+    return latest_mask(train["seq"].to_numpy(), fraction)
+
+
+def latest_mask(seq: np.ndarray, fraction: float) -> np.ndarray:
+    """True for the latest ``fraction`` of rows by ``seq``."""
+    mask = np.zeros(len(seq), dtype=bool)
+    mask[np.argsort(seq, kind="stable")[len(seq) - int(round(len(seq) * fraction)) :]] = True
+    return mask

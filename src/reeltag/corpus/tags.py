@@ -1,7 +1,8 @@
 """Hashtag extraction and normalisation (pure).
 
-A raw tag becomes a *normalised surface form*: mojibake repaired (ftfy), Unicode NFKC, lower-case, ``#``
-stripped; it is rejected (with a reason) when it is not a word, has no letter, is too short or long, is a
+A raw tag becomes a *normalised surface form*: mojibake repaired (ftfy), Unicode NFKC (width: full-width ＃ and
+Latin, half-width katakana), lower-case, Arabic tatweel and optional vowel marks dropped, ``#`` stripped (what is
+folded and what is not, and why: docs/corpus.md, *Hashtags in any script*); it is rejected (with a reason) when it is not a word, has no letter, is too short or long, is a
 stop-tag, or still looks like mojibake. Variants that share a Snowball stem are one tag, shown as their
 most frequent surface form (:class:`SurfaceForms`), so ``#Cat``, ``cat`` and ``#cats`` are one tag.
 """
@@ -18,9 +19,10 @@ from functools import lru_cache
 import ftfy
 import snowballstemmer
 
-HASHTAG = re.compile(r"#(\w+)")
-WORD = re.compile(r"^\w+$")
+HASH = "#"  # NFKC (repair_text) has already made the full-width ＃ (U+FF03) and small ﹟ (U+FE5F) this one
 _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+# Arabic tatweel (a stretching stroke) and the optional vowel marks (harakat, Quranic marks): folded away
+_ARABIC_OPTIONAL = re.compile("[\u0640\u064b-\u065f\u0670\u06d6-\u06ed]")
 _MOJIBAKE = re.compile(r"[\u0080-\u009f\ufffd]|[ÃÂâð][\u0080-\u00bf€™œ]|[âðÃÂ]$")
 
 
@@ -43,9 +45,25 @@ def repair_text(text: str) -> str:
     return unicodedata.normalize("NFKC", _INVISIBLE.sub("", ftfy.fix_text(text, normalization="NFKC")))
 
 
+def is_tag_char(ch: str) -> bool:
+    """A character a tag may hold: a letter or digit of any script, ``_``, or a combining mark (Devanagari and
+    Thai vowel signs, Arabic harakat: without them ``\\w`` would cut such a tag at its first mark)."""
+    return ch.isalnum() or ch == "_" or unicodedata.category(ch)[0] == "M"
+
+
 def extract_hashtags(text: str) -> list[str]:
-    """Tags written as ``#word`` in a post's (repaired) text, without ``#``, in order."""
-    return HASHTAG.findall(text)
+    """Tags written as ``#word`` in a post's (repaired) text, without ``#``, in order. A tag runs from ``#`` to the
+    first character that is not a tag character (space, ideographic space after NFKC, punctuation such as 。、！
+    or another ``#``), as on the platforms: Japanese written on without a space or punctuation stays in the tag."""
+    found, start = [], text.find(HASH)
+    while start != -1:
+        end = start + 1
+        while end < len(text) and is_tag_char(text[end]):
+            end += 1
+        if end > start + 1:
+            found.append(text[start + 1 : end])
+        start = text.find(HASH, max(end, start + 1))
+    return found
 
 
 def split_tag_field(value: object) -> list[str]:
@@ -56,10 +74,10 @@ def split_tag_field(value: object) -> list[str]:
 
 def normalise_tag(raw: str, rules: TagRules) -> tuple[str | None, str]:
     """``(tag, "")`` when kept, ``(None, reason)`` when rejected."""
-    tag = repair_text(raw).lower().lstrip("#").strip()
+    tag = _ARABIC_OPTIONAL.sub("", repair_text(raw).lower().lstrip(HASH).strip())
     if _MOJIBAKE.search(tag):
         return None, "mojibake"
-    if not WORD.match(tag):
+    if not tag or not all(is_tag_char(ch) for ch in tag):
         return None, "not a word"
     if not any(ch.isalpha() for ch in tag):
         return None, "no letter"

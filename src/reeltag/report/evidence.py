@@ -58,7 +58,7 @@ def tag2vec_component(project: Project) -> Component | None:
     evaluation = record["evaluation"]
     k = evaluation["k"]
     methods = {m: {f"hit_at_{k}": s["hit_at_k"], f"mrr_at_{k}": s["mrr_at_k"]} for m, s in evaluation["methods"].items()}
-    model = strongest(methods, TAG2VEC_METHODS, f"hit_at_{k}") or "hybrid"
+    model = offered_tag_recommender(evaluation, methods, k)
     gates = project.settings.gates
     return Component(
         **slice_evidence(project, record),
@@ -73,10 +73,19 @@ def tag2vec_component(project: Project) -> Component | None:
         min_eval=gates.min_eval_items,
         baselines=TAG2VEC_BASELINES,
         notes=(
-            "Next-tag prediction on held-out posts (leave one tag out); the best Tag2Vec-based method against "
-            "the strongest baseline (popularity, co-occurrence).",
+            "Next-tag prediction on held-out posts (leave one tag out); the recommender chosen on validation posts "
+            "(what is served) against the strongest baseline (popularity, co-occurrence).",
         ),
     )
+
+
+def offered_tag_recommender(evaluation: dict[str, Any], methods: dict[str, dict[str, float]], k: int) -> str:
+    """The recommender the training run offered (chosen on validation posts; what the pyfunc serves and ``tag2vec
+    evaluate`` names); a record without one: the best Tag2Vec-based method on these figures."""
+    chosen = str(evaluation.get("recommender", ""))
+    if chosen in methods:
+        return chosen
+    return strongest(methods, TAG2VEC_METHODS, f"hit_at_{k}") or "hybrid"
 
 
 def slice_evidence(project: Project, record: dict[str, Any]) -> dict[str, Any]:

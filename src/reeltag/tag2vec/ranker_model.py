@@ -1,17 +1,21 @@
 """The ranker's classifier (the only scikit-learn import): gradient-boosted trees on per-candidate features.
 
 scikit-learn's ``HistGradientBoostingClassifier`` (LightGBM's histogram algorithm), binary target "is the hidden
-tag"; its probability is the candidate's score. It early-stops on a seeded 10 % of the rows it is given.
+tag"; its probability is the candidate's score. It early-stops on a seeded 10 % of the rows it is given. Saved
+with the model it ranks for (``ranker.pkl`` beside the Tag2Vec files) when ``tag2vec train`` offers it.
 """
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from reeltag.config import TagRankerSection
+from reeltag.io import atomic_path
 
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -35,4 +39,18 @@ def fit_ranker_model(features: np.ndarray, labels: np.ndarray, cfg: TagRankerSec
     classifier = HistGradientBoostingClassifier(
         learning_rate=cfg.learning_rate, max_iter=cfg.max_iter, max_leaf_nodes=cfg.max_leaf_nodes, random_state=cfg.seed
     ).fit(features, labels)
+    return RankerModel(classifier, int(classifier.n_iter_))
+
+
+def save_ranker_model(model: RankerModel, path: Path) -> Path:
+    """The fitted classifier as a pickle (written atomically); only reeltag's own stores load it back."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(pickle.dumps(model.classifier, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+def load_ranker_model(path: Path) -> RankerModel:
+    """A classifier :func:`save_ranker_model` wrote. A pickle runs code when loaded: callers pass only paths inside
+    a registered model's own files (checked with :func:`reeltag.security.check_trusted` where a project is known)."""
+    classifier = pickle.loads(path.read_bytes())  # noqa: S301 - reeltag's own model file (see the docstring)
     return RankerModel(classifier, int(classifier.n_iter_))

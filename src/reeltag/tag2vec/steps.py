@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reeltag.corpus.sentences import heldout_mask, tag_lists
+from reeltag.corpus.sentences import heldout_mask, latest_mask, tag_lists, val_mask
 from reeltag.corpus.steps import SENTENCES_FILE, read_sentences
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.errors import BadInput, NotFound
@@ -18,6 +18,7 @@ from reeltag.io import sha256_file
 from reeltag.project import Project
 from reeltag.registry.gates import Decision, SliceRule, Threshold, comparison_metrics, decide
 from reeltag.registry.policy import Candidate, Gate, GateOutcome, Registration, native_copy, register_and_gate
+from reeltag.security import check_trusted
 from reeltag.slices import SliceFigure, records
 from reeltag.tag2vec.baselines import Vocabulary, save_vocabulary
 from reeltag.tag2vec.evaluate import (
@@ -32,6 +33,8 @@ from reeltag.tag2vec.evaluate import (
     recommender,
     score,
 )
+from reeltag.tag2vec.offer import choose_offer, load_offered_ranker, offer_meta, save_offered, served_ranker_ranks
+from reeltag.tag2vec.ranker_model import RankerModel
 from reeltag.tag2vec.space import TagSpace, load_space, save_space
 from reeltag.tag2vec.trends import TrendReport, trend_report
 from reeltag.tracking.off import needs_tracking
@@ -50,6 +53,13 @@ class Split:
     test: list[list[str]]  # normalised tags of the held-out posts
     train_seq: np.ndarray  # ingestion order of each training post
     corpus_hash: str  # hash of the validated sentences file
+    val: np.ndarray | None = None  # True for the training posts that are validation posts (None: no split made)
+
+    def fit_and_val(self, fraction: float) -> tuple[list[list[str]], list[list[str]]]:
+        """Training posts with tags, without and with the validation ones (``val``, else the latest ``fraction``
+        by seq); posts without tags give no query and teach nothing."""
+        held = self.val if self.val is not None else latest_mask(self.train_seq, fraction)
+        return [s for s, v in zip(self.train, held) if s and not v], [s for s, v in zip(self.train, held) if s and v]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +72,8 @@ class Evaluation:
     k: int
     slices: list[dict[str, Any]]  # tag_frequency bands of tag2vec_io (the gated method) against slices_reference
     slices_reference: str  # "baseline <the baseline with the best hit@k>" ("" without a space)
+    val: dict[str, MethodScore] = field(default_factory=dict)  # the offered methods on validation posts (the choice)
+    recommender_note: str = ""  # how ``recommender`` was chosen
 
     def metrics(self) -> dict[str, float]:
         return {**metric_dict(self.methods, self.k), "test/queries": float(self.queries)}
@@ -98,6 +110,7 @@ def load_split(project: Project) -> Split:
         test=tag_lists(frame["tags"][mask]),
         train_seq=frame["seq"][~mask].to_numpy(),
         corpus_hash=digest,
+        val=val_mask(frame[~mask], project.settings.corpus, project.settings.tag2vec.val_fraction),
     )
 
 
@@ -131,25 +144,41 @@ class Scored:
     ranks: dict[str, np.ndarray]
 
 
-def evaluate_space(project: Project, space: TagSpace | None, ref: Reference) -> Scored:
+def evaluate_space(project: Project, space: TagSpace | None, ref: Reference, ranker: RankerModel | None = None) -> Scored:
     """Every method on the same queries (a model is looked up by stem, so its own surface forms do not matter),
-    and the gated method's bands against the best baseline."""
+    the offered ranker too when there is one, and the gated method's bands against the best baseline. The
+    recommender is the one the space's training chose on validation posts (``meta.json``)."""
     cfg = project.settings.tag2vec
     found = method_ranks(ref.vocab, ref.queries, space, cfg.hybrid_pseudo_count)
+    if ranker is not None and space is not None:
+        found["ranker_tags"] = served_ranker_ranks(space, ref.vocab, ref.queries, ranker)
     methods = {name: score(rank, cfg.eval_k) for name, rank in found.items()}
+    chosen, note, val = _chosen(space, methods)
     base = best_baseline(methods)
     figures = band_figures(project, ref, found[GATED], found[base]) if GATED in found else []
     evaluation = Evaluation(
         methods=methods,
-        recommender=recommender(methods),
+        recommender=chosen,
         queries=len(ref.queries.targets),
         heldout_posts=ref.queries.posts,
         vocabulary=len(ref.vocab.tags),
         k=cfg.eval_k,
         slices=records(figures),
         slices_reference=f"baseline {base}" if figures else "",
+        val=val,
+        recommender_note=note,
     )
     return Scored(evaluation, found)
+
+
+def _chosen(space: TagSpace | None, methods: dict[str, MethodScore]) -> tuple[str, str, dict[str, MethodScore]]:
+    """The recommender the space's training chose on validation posts; a model from before that choice gets the
+    old rule on these (test) figures, and says so."""
+    meta = space.meta if space is not None else {}
+    if meta.get("recommender") in methods and "recommender_note" in meta:
+        val = {name: MethodScore(**s) for name, s in meta.get("val", {}).items()}
+        return str(meta["recommender"]), str(meta["recommender_note"]), val
+    return recommender(methods), "no choice on validation recorded: the old rule on these held-out figures", {}
 
 
 def band_figures(project: Project, ref: Reference, challenger: np.ndarray, reference: np.ndarray | None) -> list[SliceFigure]:
@@ -186,10 +215,16 @@ def gate(project: Project, challenger: Evaluation, champion: Evaluation | None, 
 
 def fetch_space(project: Project, version: str | None = None, alias: str = "champion") -> TagSpace:
     """A registered version (or the alias) as a :class:`TagSpace`; files cached under ``data/models/tag2vec/``."""
+    folder, info = fetch_folder(project, version, alias)
+    return load_space(folder, info.version)
+
+
+def fetch_folder(project: Project, version: str | None = None, alias: str = "champion") -> tuple[Path, VersionInfo]:
+    """The verified local folder of a registered version (or the alias) and its registry record."""
     info = project.tracker.version(MODEL, version) if version else project.tracker.by_alias(MODEL, alias)
     if info is None:
         raise NotFound(f"no {alias} of reeltag.{MODEL} yet: run `reeltag tag2vec train` first")
-    return load_space(native_folder(project, info), info.version)
+    return native_folder(project, info), info
 
 
 def native_folder(project: Project, info: VersionInfo) -> Path:
@@ -212,8 +247,10 @@ class EvaluateResult:
 
 def evaluate_tag2vec(project: Project, version: str | None = None) -> EvaluateResult:
     """Evaluate the champion (or ``version``) and the baselines on the held-out posts; logged to ``reeltag/tag2vec``."""
-    space, split = fetch_space(project, version), load_split(project)
-    evaluation = evaluate_space(project, space, reference_set(project, split, space.surface)).evaluation
+    folder, info = fetch_folder(project, version)
+    space, split = load_space(folder, info.version), load_split(project)
+    ranker = load_offered_ranker(check_trusted(folder, project.paths), space.meta)
+    evaluation = evaluate_space(project, space, reference_set(project, split, space.surface), ranker).evaluation
     result = EvaluateResult(
         version=space.version, evaluation=evaluation, run_id=_log_evaluation(project, space.version, split, evaluation)
     )
@@ -274,17 +311,19 @@ def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
     if not project.tracker.enabled:
         raise needs_tracking("tag2vec train (it registers and gates the model)")
     split, champion = load_split(project), project.tracker.by_alias(MODEL, "champion")
+    offered = choose_offer(project, *split.fit_and_val(project.settings.tag2vec.val_fraction))
     with tempfile.TemporaryDirectory(prefix="reeltag-tag2vec-") as tmp:
         fitted = _fit(project, split, champion, incremental, Path(tmp))
-        space = adapter.to_space(fitted.model, fitted.surface, meta=_meta(project, split, champion, incremental, fitted))
+        meta = _meta(project, split, champion, incremental, fitted) | offer_meta(project, offered)
+        space = adapter.to_space(fitted.model, fitted.surface, meta=meta)
         ref = reference_set(project, split, fitted.surface)
-        scored = evaluate_space(project, space, ref)
+        scored = evaluate_space(project, space, ref, offered.ranker)
         challenger_eval = scored.evaluation
-        space.meta["recommender"] = challenger_eval.recommender
         folder = Path(tmp) / MODEL
         adapter.save_model(fitted.model, folder)
         save_space(space, folder)
         save_vocabulary(ref.vocab, folder)
+        save_offered(offered, folder)
         gate_against = lambda info: _gate_against(project, scored, ref, info)  # noqa: E731
         found = _record(project, folder, space.meta, challenger_eval, gate_against, champion)
     result = _train_result(found, incremental, fitted, space, split, challenger_eval)

@@ -26,9 +26,10 @@ from reeltag.text.words import text_words
 WordsAndTags = tuple[tuple[str, ...], tuple[str, ...]]
 
 
-def read_text_posts(files: Sequence[Path], rules: TagRules, max_tags: int) -> list[WordsAndTags]:
-    """Words (hashtags removed) and normalised tags of every distinct post with a hashtag."""
-    seen: set[str] = set()
+def read_text_posts(files: Sequence[Path], rules: TagRules, max_tags: int, seen: set[str] | None = None) -> list[WordsAndTags]:
+    """Words (hashtags removed) and normalised tags of every distinct post with a hashtag. ``seen``: content
+    hashes of posts read before (their copies are skipped, as ``reeltag ingest`` skips them); updated in place."""
+    seen = set() if seen is None else seen
     out: list[WordsAndTags] = []
     for raw, post in _posts(files, rules, max_tags):
         if post.tags and post.content_hash not in seen:

@@ -9,11 +9,12 @@ posts with models fitted on train only. Tag2Vec is trained with the project's ``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from reeltag.corpus.steps import tag_rules
 from reeltag.corpus.tags import SurfaceForms
 from reeltag.project import Project
 from reeltag.tag2vec.baselines import Vocabulary
@@ -27,10 +28,11 @@ from reeltag.tag2vec.evaluate import (
     scorers,
 )
 from reeltag.tag2vec.ranker import TagStats
+from reeltag.tag2vec.ranker_fit import RankerTraining, fit_tag_models, ranker_ranks, train_ranker
 from reeltag.text.model import TextMethod, fit_text_model
-from reeltag.text.post_words import WordsAndTags, canonical_posts
-from reeltag.text.ranker_training import RankerTraining, fit_tag_models, ranker_ranks, train_ranker
-from reeltag.text.steps import best_method, candidates, read_posts, score_methods
+from reeltag.text.post_words import WordsAndTags, canonical_posts, read_text_posts
+from reeltag.text.seeds import CONFIDENCE, SeedSummary, per_method
+from reeltag.text.steps import best_method, candidates, score_methods
 
 TAG_SIGNALS, TEXT_SIGNALS = ("hybrid", "tag2vec_io", "cooccurrence"), ("hybrid", "tag2vec_io", "cooccurrence", "text")
 
@@ -48,6 +50,9 @@ class RecommenderEvaluation:
     ranker: RankerTraining  # the learned ranker (``ranker_tags``), trained on folds of the training posts
     text_method: str
     k: int
+    tag2vec_workers: int  # gensim threads: 1 makes the run reproducible
+    seeds: dict[str, int]  # tag2vec.seed and tag_ranker.seed of this run
+    over_seeds: SeedSummary | None = None  # with ``--seeds N``: every seed's figures, their mean and t-CI
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -75,7 +80,7 @@ def evaluate_recommenders(
         "combined_tags": tune_weights(cached, val_q, TAG_SIGNALS, step, k),
         "combined_text": tune_weights(cached, val_q, TEXT_SIGNALS, step, k),
     }
-    ranker, training = train_ranker(project, train)
+    ranker, training = train_ranker(project, [tags for _, tags in train])
     val_scores = {
         "hybrid": score(ranks(tuned.scorers["hybrid"], val_q, len(tuned.vocab.tags)), k),
         **{n: c.val for n, c in combos.items()},
@@ -101,17 +106,56 @@ def evaluate_recommenders(
         ranker=training,
         text_method=text_method.label(),
         k=k,
+        tag2vec_workers=project.settings.tag2vec.workers,
+        seeds={"tag2vec": project.settings.tag2vec.seed, "tag_ranker": project.settings.tag_ranker.seed},
     )
 
 
 def evaluate_recommenders_on_files(
-    project: Project, train: Sequence[Path], val: Sequence[Path], test: Sequence[Path]
+    project: Project, train: Sequence[Path], val: Sequence[Path], test: Sequence[Path], seeds: int = 1
 ) -> RecommenderEvaluation:
-    """Posts files read like ``reeltag ingest``; the text method is the one :mod:`reeltag.text.steps` picks on val."""
-    posts = [read_posts(project.settings, files) for files in (train, val, test)]
+    """Posts files read like ``reeltag ingest``; the text method is the one :mod:`reeltag.text.steps` picks on val.
+    With ``seeds`` > 1 the protocol runs once per seed offset (:func:`seeded`); the first run is returned with
+    ``over_seeds`` summarising them all."""
+    posts = distinct_posts(project, (train, val, test))
     methods = {m.label(): m for m in candidates(project.settings)}
     chosen = best_method(score_methods(project.settings, posts[0], posts[1], tuple(methods.values())), learned=True)
-    return evaluate_recommenders(project, posts[0], posts[1], posts[2], text_method=methods[chosen])
+    train_posts, val_posts, test_posts = posts
+    runs = [
+        evaluate_recommenders(seeded(project, i), train_posts, val_posts, test_posts, text_method=methods[chosen])
+        for i in range(seeds)
+    ]
+    return runs[0] if seeds == 1 else replace(runs[0], over_seeds=summarise(runs, tuple(range(seeds))))
+
+
+def distinct_posts(project: Project, splits: Sequence[Sequence[Path]]) -> list[list[WordsAndTags]]:
+    """Each split's posts, a copy of a post of an earlier split left out (as ingesting the splits in this order
+    leaves it out of the corpus store: a test post that repeats a training post would leak)."""
+    seen: set[str] = set()
+    settings = project.settings
+    rules, max_tags = tag_rules(settings.corpus), settings.corpus.max_tags_per_post
+    return [read_text_posts([Path(f) for f in files], rules, max_tags, seen) for files in splits]
+
+
+def seeded(project: Project, offset: int) -> Project:
+    """The project with ``tag2vec.seed`` and ``tag_ranker.seed`` advanced by ``offset`` (0: unchanged)."""
+    if offset == 0:
+        return project
+    s = project.settings
+    return project.with_settings(tag2vec={"seed": s.tag2vec.seed + offset}, tag_ranker={"seed": s.tag_ranker.seed + offset})
+
+
+def summarise(runs: Sequence[RecommenderEvaluation], offsets: tuple[int, ...]) -> SeedSummary:
+    """Every method's ratio to co-occurrence and hit@k over the runs: values, mean and Student-t CI."""
+    return SeedSummary(
+        offsets=offsets,
+        tag2vec_seeds=tuple(r.seeds["tag2vec"] for r in runs),
+        ranker_seeds=tuple(r.seeds["tag_ranker"] for r in runs),
+        confidence=CONFIDENCE,
+        ratio_to_cooccurrence=per_method([r.ratio_to_cooccurrence for r in runs]),
+        hit_at_k=per_method([{n: m.hit_at_k for n, m in r.test.items()} for r in runs]),
+        offered_tags_only=tuple(r.offered_tags_only for r in runs),
+    )
 
 
 def _best(pool: dict[str, MethodScore]) -> str:
@@ -119,7 +163,7 @@ def _best(pool: dict[str, MethodScore]) -> str:
 
 
 def _fit(project: Project, posts: Sequence[WordsAndTags]) -> _Models:
-    tags = fit_tag_models(project, posts)
+    tags = fit_tag_models(project, [t for _, t in posts])
     canonical = canonical_posts(posts, tags.surface)
     text = fit_text_model(canonical, tags.vocab.tags, project.settings.text.min_word_count)
     pseudo_count = project.settings.tag2vec.hybrid_pseudo_count

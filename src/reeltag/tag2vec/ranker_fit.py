@@ -1,9 +1,10 @@
-"""The learned tags-only ranker of ``text leave-one-out`` (:mod:`reeltag.tag2vec.ranker`), trained without leakage.
+"""The learned tags-only ranker (:mod:`reeltag.tag2vec.ranker`), trained without leakage, and the models it reads.
 
 Its training queries come from the training posts themselves, split into ``tag_ranker.folds`` seeded folds: the
 queries of one fold get their features from co-occurrences and a Tag2Vec model fitted on the other folds only,
 so no query is scored with statistics that include its own post. Validation and test queries are then scored
-with the statistics of the models they are evaluated against.
+with the statistics of the models they are evaluated against. ``text leave-one-out`` and ``tag2vec train`` (which
+offers the ranker when it wins on validation posts) both train it here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from reeltag.tag2vec.evaluate import Queries, make_queries, ranks
 from reeltag.tag2vec.ranker import TagStats, ranked_scores, training_rows
 from reeltag.tag2vec.ranker_model import RankerModel, fit_ranker_model
 from reeltag.tag2vec.space import TagSpace
-from reeltag.text.post_words import WordsAndTags, canonical_posts
+
+Sentences = Sequence[Sequence[str]]  # the normalised tags of each post
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,31 +44,31 @@ class RankerTraining:
     trees: int
 
 
-def fit_tag_models(project: Project, posts: Sequence[WordsAndTags]) -> TagModels:
+def fit_tag_models(project: Project, sentences: Sentences) -> TagModels:
     """Surface forms, vocabulary (``tag2vec.min_count``) and a Tag2Vec space trained with ``[tag2vec]``."""
     from reeltag.tag2vec.train import to_space, train_new
 
-    surface = SurfaceForms.fit(tags for _, tags in posts)
-    canonical = canonical_posts(posts, surface)
-    vocab = Vocabulary.fit([tags for _, tags in canonical], project.settings.tag2vec.min_count)
+    surface = SurfaceForms.fit(sentences)
+    canonical = [surface.sentence(tags) for tags in sentences]
+    vocab = Vocabulary.fit(canonical, project.settings.tag2vec.min_count)
     with tempfile.TemporaryDirectory() as tmp:
-        space = to_space(train_new([list(t) for _, t in canonical if t], project.settings.tag2vec, Path(tmp)), surface)
+        space = to_space(train_new([list(t) for t in canonical if t], project.settings.tag2vec, Path(tmp)), surface)
     return TagModels(surface, vocab, space)
 
 
-def tag_queries(models: TagModels, posts: Sequence[WordsAndTags]) -> Queries:
-    return make_queries([tags for _, tags in canonical_posts(posts, models.surface)], models.vocab)
+def tag_queries(models: TagModels, sentences: Sentences) -> Queries:
+    return make_queries([models.surface.sentence(tags) for tags in sentences], models.vocab)
 
 
-def train_ranker(project: Project, posts: Sequence[WordsAndTags]) -> tuple[RankerModel, RankerTraining]:
+def train_ranker(project: Project, sentences: Sentences) -> tuple[RankerModel, RankerTraining]:
     """The ranker fitted on every fold's queries, each fold scored by models fitted on the other folds."""
     cfg = project.settings.tag_ranker
     rng = np.random.default_rng(cfg.seed)
-    fold = rng.integers(0, cfg.folds, len(posts))
+    fold = rng.integers(0, cfg.folds, len(sentences))
     xs, ys, n_queries = [], [], 0
     for k in range(cfg.folds):
-        models = fit_tag_models(project, [p for p, f in zip(posts, fold) if f != k])
-        queries = tag_queries(models, [p for p, f in zip(posts, fold) if f == k])
+        models = fit_tag_models(project, [s for s, f in zip(sentences, fold) if f != k])
+        queries = tag_queries(models, [s for s, f in zip(sentences, fold) if f == k])
         stats = models.stats(project.settings.tag2vec.hybrid_pseudo_count)
         x, y = training_rows(stats, queries, cfg.candidates_per_signal, cfg.negatives_per_query, rng)
         xs.append(x)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from typing_extensions import TypedDict
 
 HARD_TEXT_CAP = 100_000  # characters; the configured caps (api.max_*) are lower
+UNION_TAGS = {("candidates", "list"), ("candidates", "columns")}  # the forms of RerankRequest.candidates
 
 
 class Strict(BaseModel):
@@ -261,5 +262,10 @@ def parse_body(model: type[M], raw: bytes | Any) -> M:
         return model.model_validate_json(raw) if isinstance(raw, (bytes, str)) else model.model_validate(raw, strict=False)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
+        where = ".".join(str(p) for p in _body_path(first["loc"])) or "body"
         raise BodyRefused(where, f"{first['msg']} ({first['type']})") from None
+
+
+def _body_path(loc: Sequence[int | str]) -> Sequence[int | str]:
+    """An error's location as a path in the body: without the form tag pydantic puts after ``candidates``."""
+    return (loc[0], *loc[2:]) if tuple(loc[:2]) in UNION_TAGS else loc

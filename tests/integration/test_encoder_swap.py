@@ -6,57 +6,18 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+from encoder_helpers import register_encoder, register_reranker
+
 from reeltag.api.rerank_service import rerank
 from reeltag.api.schemas import RerankRequest
 from reeltag.api.service import Service
-from reeltag.io import sha256_file
 from reeltag.project import Project
-from reeltag.registry.gates import Decision
-from reeltag.registry.policy import Candidate, GateOutcome, promote_by_hand, register_and_gate
+from reeltag.registry.policy import promote_by_hand
 from reeltag.registry.serving_set import promote_set, set_for
-from reeltag.rerank.gate import reranker_candidate
-from reeltag.rerank.model import RerankerParams
 from reeltag.video.backfill import backfill_features
 
-NO_EVIDENCE = Decision(False, ("test setup: registered by hand",), "NOT ENOUGH EVIDENCE")
 CLIP = {"weights": "registry", "threads": 1, "batch_size": 16}
-
-
-def _hand(project: Project, model: str, run, logged, tags: dict[str, str]) -> str:  # noqa: ANN001
-    candidate = Candidate(model=model, run=run, logged=logged, tags=tags)
-    return register_and_gate(project, candidate, lambda info: GateOutcome(decision=NO_EVIDENCE), None).version
-
-
-def _register_encoder(project: Project, folder: Path, seed: int) -> tuple[str, str]:
-    """A seeded reeltag-tiny checkpoint registered as a reeltag.encoder version (no alias): (version, model id)."""
-    from reeltag.video.adapt import save_checkpoint
-    from reeltag.video.encoder import ResolvedWeights, build_model
-    from reeltag.video.weights import sidecar_path
-
-    weights = ResolvedWeights(arch="reeltag-tiny", checkpoint=None, model_id="-", weights_kind="random")
-    checkpoint = save_checkpoint(
-        build_model(weights, seed), folder / f"enc-{seed}.pt", {"arch": "reeltag-tiny", "weights_kind": "demo-trained"}
-    )
-    model_id = f"reeltag-tiny@{sha256_file(checkpoint)[:16]}"
-    files = {"checkpoint": checkpoint, "sidecar": sidecar_path(checkpoint)}
-    with project.tracker.run("encoder", project.settings, tags={"kind": "test"}) as run:
-        logged = project.tracker.log_model(run.run_id, files, loader="reeltag.video.encoder:load_pyfunc")
-        return _hand(project, "encoder", run, logged, {"model_id": model_id, "arch": "reeltag-tiny"}), model_id
-
-
-def _register_reranker(project: Project, model_id: str, alpha: float) -> str:
-    params = RerankerParams(
-        alpha=alpha,
-        normalisation="minmax",
-        pooling="max",
-        top_m=3,
-        depth=100,
-        encoder_model_id=model_id,
-        encoder_weights="demo-trained",
-    )
-    with project.tracker.run("rerank", project.settings, tags={"kind": "test"}) as run:
-        candidate = reranker_candidate(project, run, params, {})
-        return _hand(project, "reranker", run, candidate.logged, dict(candidate.tags))
 
 
 def _request(demo: Path) -> RerankRequest:
@@ -69,12 +30,13 @@ def _served(service: Service, req: RerankRequest) -> tuple[str, str]:
     return answer.model.encoder, answer.model.version
 
 
+@pytest.mark.slow
 def test_encoder_set_swaps_at_once_and_rolls_back(demo_tiny: Path, tmp_path: Path) -> None:
     manifest = demo_tiny / "search" / "manifest.csv"
     project = Project.open(tmp_path, tracking={"trigger": "test"}, clip=CLIP, api={"catalogue": str(manifest)})
-    old, old_id = _register_encoder(project, tmp_path, seed=1)
-    new, new_id = _register_encoder(project, tmp_path, seed=2)
-    r_old, r_new = _register_reranker(project, old_id, 0.5), _register_reranker(project, new_id, 0.7)
+    old, old_id = register_encoder(project, tmp_path, seed=1)
+    new, new_id = register_encoder(project, tmp_path, seed=2)
+    r_old, r_new = register_reranker(project, old_id, 0.5), register_reranker(project, new_id, 0.7)
     assert project.tracker.version("reranker", r_new).tags["depends_on.encoder_version"] == new  # lineage by version
     assert set_for(project, new).reranker == r_new and set_for(project, old).reranker == r_old
     promote_set(project, old, reason="test: first set", by="test")

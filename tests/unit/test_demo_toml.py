@@ -60,4 +60,4 @@ def test_the_demo_toml_configures_the_simulated_online_experiment(tmp_path: Path
 
     write_demo_toml(tmp_path, "tiny", quick=True)
     online = Project.open(tmp_path).settings.ab.online
-    assert online.name == "demo-search" and online.method == "split" and set(online.variants) == {"engine", "champion"}
+    assert online.name == "demo-search" and online.method == "interleave" and set(online.variants) == {"engine", "champion"}

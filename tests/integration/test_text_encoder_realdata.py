@@ -2,8 +2,8 @@
 scored once on test against popularity and today's word model.
 
 Slow for a good reason: it encodes every train, val and test post (≈ 42,600 texts) and scores 21,067 test posts
-against 6,058 tags four ways; that is the measurement. About 5–6 CPU-minutes; 15 min wall on the 2 shared cores at
-a load average of ~20, hence its own timeout. The network is cut off: the encoder must come from its packaged copy.
+against 6,058 tags four ways; that is the measurement. 10 min 10 s with a cold cache on the 2 shared cores at a load
+average of ~18 (15 min once at ~20), hence its own timeout. The network is cut off: the encoder must come from its packaged copy.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reeltag.cli import app
-from reeltag.rerank.encoders import EncoderSpec
+from reeltag.rerank.encoder_compare import EncoderSpec
 from reeltag.tracking.naming import TELEMETRY_OFF
 
 ENV = {**TELEMETRY_OFF, "REELTAG_TRACKING__TRIGGER": "test", "REELTAG_CLIP__THREADS": "1"}

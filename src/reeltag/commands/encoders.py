@@ -40,7 +40,7 @@ def compare(
 ) -> None:
     """MAP, P@5 (configured setting and CLIP alone), ms/query and frames/s of each encoder on one search set."""
     from reeltag.errors import BadInput
-    from reeltag.rerank.encoders import EncoderSpec, compare_encoders
+    from reeltag.rerank.encoder_compare import EncoderSpec, compare_encoders
 
     if len(encoder) < 2:
         raise BadInput(f"{len(encoder)} --encoder given; compare needs two or more (ARCH=WEIGHTS each)")

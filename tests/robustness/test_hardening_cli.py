@@ -131,3 +131,9 @@ def test_tex_in_topic_ids_and_titles_is_drawn_literally(tried) -> None:
             chart_metrics=("m",),
         )
     )
+
+
+def test_history_of_a_name_that_cannot_be_a_model_is_one_line(tmp_root: Path, tried) -> None:
+    tried.bad_input("cli", "reeltag history of a model name that cannot be one")
+    code, output = _cli("history", "Bad Name", "--root", str(tmp_root))
+    _one_line_error(code, output, "'Bad Name'", "tag2vec")

@@ -66,9 +66,13 @@ def history(
     moved), oldest first: who moved it and why."""
     from rich.table import Table
 
+    from reeltag.errors import BadInput
     from reeltag.registry.history import read_history
 
-    moves = read_history(open_project(root, config), model)
+    try:
+        moves = read_history(open_project(root, config), model)
+    except ValueError as exc:  # a model name that cannot be one (naming's slug check)
+        raise BadInput(f"{exc}; models: tag2vec, mapper, reranker, encoder, fusion") from None
     if as_json:
         emit({"model": model, "moves": moves}, as_json)
         return

@@ -72,12 +72,12 @@ def read_history(project: Project, model: str | None) -> tuple[Moved, ...]:
     """Every recorded alias change of ``reeltag.<model>`` (``None``: of every model), oldest first (none before the
     first move)."""
     path = project.paths.alias_history
+    where, args = ("", ()) if model is None else (" WHERE model = ?", (registered_model_name(model),))
     if not path.is_file():
         return ()
     with durable_sqlite.locks_named(path, durable_sqlite.DEFAULT_BUSY_S):
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=durable_sqlite.DEFAULT_BUSY_S)
         try:
-            where, args = ("", ()) if model is None else (" WHERE model = ?", (registered_model_name(model),))
             rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM moves{where} ORDER BY seq", args).fetchall()
         finally:
             con.close()

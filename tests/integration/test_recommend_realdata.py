@@ -32,6 +32,7 @@ def test_tweeteval_emoji_leave_one_out_over_seeds_beats_cooccurrence(real_data: 
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
     test, ratio, seeds = out["test"], out["ratio_to_cooccurrence"], out["over_seeds"]
+    print(json.dumps({"ratio": ratio, "over_seeds": seeds, "offered": out["offered"]}))  # the figures docs/ quotes
     assert out["tag2vec_workers"] == 1 and seeds["offsets"] == list(range(SEEDS))
     assert out["queries"]["test"] > 15_000 and out["offered"] in ("hybrid", "combined_tags", "combined_text", "ranker_tags")
     assert (

@@ -41,7 +41,8 @@ def _register(project: Project, model: str, tmp_path: Path, n: int, verdict: str
         logged = project.tracker.log_model(run.run_id, {"native": native}, loader="reeltag.none:load")
     outcome = GateOutcome(decision=Decision(verdict == GO, (f"planted {verdict}",), verdict))
     champion = project.tracker.by_alias(model, "champion")
-    return register_and_gate(project, Candidate(model=model, run=run, logged=logged, tags={}), lambda info: outcome, champion)
+    tags = {"reeltag.model_id": f"reeltag-tiny@{n:064x}"} if model == "encoder" else {}  # what clip adapt records
+    return register_and_gate(project, Candidate(model=model, run=run, logged=logged, tags=tags), lambda info: outcome, champion)
 
 
 def _aliases(project: Project, model: str) -> tuple[str | None, ...]:
@@ -57,7 +58,8 @@ def test_alias_policy(model: str, tmp_path: Path) -> None:
         if step == MANUAL:
             got = CliRunner().invoke(app, ["promote", model, "--version", "2", "--root", str(project.paths.root), "--json"])
             assert got.exit_code == 0, got.output
-            assert json.loads(got.stdout.strip().splitlines()[-1])["champion"] == "2"
+            moved = json.loads(got.stdout.strip().splitlines()[-1])
+            assert (moved["encoder"] if model == "encoder" else moved["champion"]) == "2", moved  # encoder: its set
         else:
             registered += 1
             found = _register(project, model, tmp_path, registered, step)

@@ -112,7 +112,12 @@ def test_no_pickle_or_unsafe_load_outside_the_guarded_sites() -> None:
     src = TEMPLATES.parents[1]
     risky = ("pickle.load", "torch.load(", "KeyedVectors.load(", "Word2Vec.load(", "joblib.load", "allow_pickle=True")
     found = sorted(f"{p.relative_to(src)}:{r}" for p in src.rglob("*.py") for r in risky if r in p.read_text(encoding="utf-8"))
-    assert found == ["mapper/train.py:torch.load(", "tag2vec/train.py:KeyedVectors.load(", "tag2vec/train.py:Word2Vec.load("]
+    assert found == [
+        "mapper/train.py:torch.load(",
+        "tag2vec/ranker_model.py:pickle.load",  # the offered ranker: its folder passes check_trusted (tag2vec.steps)
+        "tag2vec/train.py:KeyedVectors.load(",
+        "tag2vec/train.py:Word2Vec.load(",
+    ]
 
 
 def test_the_local_prefect_server_binds_127_0_0_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def _fixed_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     """``/v1/rerank`` scores every candidate by its engine score (no reranker needed)."""
     from reeltag.api import rerank_service
 
-    def rerank(service: Service, req: RerankRequest, arm: str = "champion") -> RerankAnswer:
+    def rerank(service: Service, req: RerankRequest, arm: str = "champion", champs: object = None) -> RerankAnswer:
         model = RerankModel(version="1", alpha=0.0, normalisation="minmax", pooling="max", encoder="stub", weights_kind="random")
         return RerankAnswer(
             request_id=uuid.uuid4().hex,

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from reeltag.cli import app
 
-pytestmark = [pytest.mark.integration, pytest.mark.realdata, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.realdata, pytest.mark.slow, pytest.mark.timeout(2400)]  # 10 min 38 s alone
 SEEDS = 3
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import http.client
 import io
 import json
 import pstats
@@ -28,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_api import CANDIDATES, _free_port, bench_service, columns_body, request_bodies
+from bench.bench_api import CANDIDATES, _free_port, bench_service, columns_body, one_client_ms, request_bodies
 
 
 def payloads_of(form: str, n: int = 64) -> list[bytes]:
@@ -83,24 +82,6 @@ class Profiled:
         self.server.servers[0]._loop.call_soon_threadsafe(switch)  # the loop of the server's thread
         done.wait(10)
         self.on = on
-
-
-def send(port: int, payloads: list[bytes], n: int) -> list[float]:
-    """Milliseconds of ``n`` requests one after another on one keep-alive connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    times = []
-    try:
-        for i in range(n):
-            started = time.perf_counter()
-            conn.request("POST", "/v1/rerank", body=payloads[i % len(payloads)], headers={"content-type": "application/json"})
-            response = conn.getresponse()
-            body = response.read()
-            times.append((time.perf_counter() - started) * 1000.0)
-            if response.status != 200:
-                raise RuntimeError(f"/v1/rerank answered {response.status}: {body[:300]!r}")
-    finally:
-        conn.close()
-    return times
 
 
 def top(profile: cProfile.Profile, n: int, requests: int) -> str:
@@ -162,10 +143,10 @@ def main() -> None:
     payloads = payloads_of(args.form)
     with tempfile.TemporaryDirectory(prefix="reeltag-profile-api-") as tmp, Profiled(Path(tmp)) as served:
         with blas_limit(served.service.project.settings.api):
-            send(served.port, payloads, 64)  # warm-up: every query vector cached, connections, caches
-            plain = send(served.port, payloads, args.requests)
+            one_client_ms(served.port, payloads, 64)  # warm-up: every query vector cached, connections, caches
+            plain = one_client_ms(served.port, payloads, args.requests)
             served.profiling(True)
-            send(served.port, payloads, args.requests)
+            one_client_ms(served.port, payloads, args.requests)
             served.profiling(False)
             print(
                 f"/v1/rerank, {CANDIDATES} candidates ({args.form} form), one client, {args.requests} requests: "

@@ -100,6 +100,7 @@ def bench_service(root: Path, api: dict[str, Any] | None = None) -> Any:
     )
     service = Service(project, encoder, catalogue)
     service.champions = Champions(
+        encoder=service.champions.encoder,  # the encoder the service holds, with its catalogue and query cache
         suggester=_suggester(encoder, now()),
         reranker=Reranker(
             RerankerParams(

@@ -45,12 +45,14 @@ def check_tag2vec_drift(project: Project) -> DriftResult:
 
 
 def window_and_batch(project: Project, space: TagSpace) -> tuple[list[list[str]], list[list[str]]]:
-    """The champion's posts (``seq`` up to its ``max_seq``, oldest first) and the newer ones, in its surface forms."""
+    """The champion's posts (``seq`` up to its ``max_seq``, oldest first; a recent-mode champion: those of its
+    ``recent_months``) and the newer ones, in its surface forms."""
     frame = read_sentences(project).sort_values("seq", kind="stable")
-    since = int(space.meta.get("max_seq", -1))
-    seen = frame["seq"].to_numpy() <= since
+    seen = frame["seq"].to_numpy() <= int(space.meta.get("max_seq", -1))
+    first = (space.meta.get("recent_months") or [""])[0]
+    window = seen & (frame["created_at"].fillna("").str.slice(0, 7).to_numpy() >= first)
     posts = [space.surface.sentence(tags) for tags in tag_lists(frame["tags"])]
-    return [p for p, old in zip(posts, seen, strict=True) if old], [p for p, old in zip(posts, seen, strict=True) if not old]
+    return [p for p, old in zip(posts, window, strict=True) if old], [p for p, old in zip(posts, seen, strict=True) if not old]
 
 
 def _logged(project: Project, result: DriftResult) -> DriftResult:

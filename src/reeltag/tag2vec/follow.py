@@ -1,7 +1,8 @@
 """Step ``follow_trends``: on dated posts, a Tag2Vec model trained on the months before ``start``, then month by
 month kept **frozen**, updated **incrementally** with each month's posts, **retrained** on everything so far,
 retrained on a **recent** (recency-weighted) set, or retrained only when drift alarms (**drift**: the recent mode,
-run when :func:`reeltag.tag2vec.drift.check_drift` of the posts since its last training alarms). After each month
+run when :func:`reeltag.tag2vec.drift.check_drift` of the posts since its last training alarms, its baseline on
+the months that were not in an alarmed batch). After each month
 all five are scored on the next month's posts (:mod:`reeltag.tag2vec.following`).
 
 The recent mode's setting (:data:`reeltag.tag2vec.recency.CANDIDATES`) is chosen on the first
@@ -72,6 +73,7 @@ class _Walk:
     inc_surface: SurfaceForms
     drift: TagSpace
     drift_months: list[str]  # the months the drift model was trained on
+    alarmed: set[str]  # months whose posts were in a batch that alarmed (not calm: left out of the baseline)
 
 
 def read_dated_posts(path: Path, project: Project) -> Months:
@@ -142,6 +144,7 @@ def _walk(
         inc_surface=surface,
         drift=frozen,
         drift_months=[m for m in sorted(months) if m < steps[0]],
+        alarmed=set(),
     )
     rows: list[MonthScores] = []
     hits: dict[str, list[PostHits]] = {s: [] for s in STRATEGIES}
@@ -171,13 +174,16 @@ def _drift_step(fit: _Fitter, months: Months, state: _Walk, month: str, recent: 
     """Drift of the months since the drift model's training against its window; on an alarm it becomes ``recent``."""
     canon = state.drift.surface.sentence
     reference = [canon(s) for m in state.drift_months for s in months[m]]
-    batch = [canon(s) for m in sorted(months) if state.drift_months[-1] < m <= month for s in months[m]]
+    since = [m for m in sorted(months) if state.drift_months[-1] < m <= month]
+    batch = [canon(s) for m in since for s in months[m]]
+    calm = [canon(s) for m in state.drift_months if m not in state.alarmed for s in months[m]]
     # New tags: those under min_count in the window, the rule the baseline uses (a recent model's boost lets rarer
     # tags into its own vocabulary, which would make its batches look calmer than its baseline).
     vocabulary = frozenset(t for t, n in counts_of(reference).items() if n >= fit.cfg.min_count)
-    check = check_drift(reference, batch, vocabulary=vocabulary, min_count=fit.cfg.min_count, cfg=fit.drift_cfg)
+    check = check_drift(reference, batch, vocabulary=vocabulary, min_count=fit.cfg.min_count, cfg=fit.drift_cfg, calm=calm)
     if check.alarm:
         state.drift, state.drift_months = recent, covered(list(months), month, chosen)
+        state.alarmed.update(since)
     return check
 
 

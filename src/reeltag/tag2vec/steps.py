@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from reeltag.tag2vec.evaluate import (
 from reeltag.tag2vec.offer import choose_offer, load_offered_ranker, offer_meta, save_offered, served_ranker_ranks
 from reeltag.tag2vec.ranker_model import RankerModel
 from reeltag.tag2vec.recency import from_settings, recent_training_set
-from reeltag.tag2vec.space import TagSpace, load_space, save_space
+from reeltag.tag2vec.space import META_FILE, TagSpace, load_space, save_space
 from reeltag.tag2vec.trends import TrendReport, trend_report
 from reeltag.tracking.off import needs_tracking
 from reeltag.tracking.results import log_result
@@ -386,6 +387,7 @@ def _meta(project: Project, split: Split, champion: VersionInfo | None, incremen
         "sentences": fitted.sentences,
         "retrain_mode": "incremental" if incremental else project.settings.tag2vec.retrain_mode,
         "recent_months": list(fitted.recent_months),
+        "alarmed_seq": _alarmed_seq(project, champion, int(split.train_seq.max(initial=-1))),
         "hybrid_pseudo_count": project.settings.tag2vec.hybrid_pseudo_count,
     }
 
@@ -413,6 +415,17 @@ def _fit(project: Project, split: Split, info: VersionInfo | None, incremental: 
     model = adapter.load_model(folder, project.paths)
     sentences = [surface.sentence(s) for s in new]
     return _Fitted(adapter.train_more(model, sentences, cfg, workdir), surface, len(sentences))
+
+
+def _alarmed_seq(project: Project, champion: VersionInfo | None, max_seq: int) -> list[list[int]]:
+    """``seq`` ranges of the posts drift alarms brought in, left out of the drift baseline's calm posts: the
+    champion's, plus the posts since it when this training is the one a drift alarm started (trigger ``drift``)."""
+    if champion is None:
+        return []
+    before = json.loads((native_folder(project, champion) / META_FILE).read_text(encoding="utf-8"))
+    ranges = [[int(lo), int(hi)] for lo, hi in before.get("alarmed_seq", [])]
+    since = int(before.get("max_seq", -1)) + 1
+    return ranges + ([[since, max_seq]] if project.settings.tracking.trigger == "drift" and since <= max_seq else [])
 
 
 def _training_posts(cfg: Tag2VecSection, split: Split) -> tuple[list[list[str]], tuple[str, ...]]:

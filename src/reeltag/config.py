@@ -756,6 +756,12 @@ class DriftSection(Section):
     min_posts: int = Field(
         50, ge=1, le=10_000_000, description="New posts (and half the reference window) below which no alarm is possible, posts."
     )
+    baseline: Literal["calm", "window"] = Field(
+        "calm",
+        description="What the baseline (natural churn at the batch's size) is measured on: 'calm' the posts up to the "
+        "model's training that came in no alarmed batch (a burst the model was retrained on does not raise it); "
+        "'window' the model's training window, all of it.",
+    )
     trigger: bool = Field(
         True, description="ingest-corpus runs retrain-tag2vec when an ingest's drift alarms (the weekly cron stays a floor)."
     )

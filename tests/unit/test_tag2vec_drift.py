@@ -75,6 +75,7 @@ def _ingest_walk(reference: list[list[str]], days: list[list[list[str]]], *, cal
     return alarms
 
 
+@pytest.mark.slow  # three 30-day walks per seed: ~8 s each on 2 shared cores
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_after_a_retrain_on_a_burst_a_second_wave_still_alarms(seed: int) -> None:
     """#newtrend bursts on day 10 (alarm on day 10 or 11, retrain), #secondwave is on 30 % of posts from day 14: against the calm

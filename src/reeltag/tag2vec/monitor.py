@@ -49,8 +49,8 @@ def check_tag2vec_drift(project: Project) -> DriftResult:
 
 def window_and_batch(project: Project, space: TagSpace) -> tuple[Posts, Posts, Posts]:
     """The champion's posts (``seq`` up to its ``max_seq``, oldest first; a recent-mode champion: those of its
-    ``recent_months``), the newer ones, and the calm part of the window (without the ``alarmed_seq`` ranges: the
-    posts drift alarms brought in), in its surface forms."""
+    ``recent_months``), the newer ones, and the calm posts (those up to ``max_seq`` outside the ``alarmed_seq``
+    ranges, the posts drift alarms brought in; a recent window's older months included), in its surface forms."""
     frame = read_sentences(project).sort_values("seq", kind="stable")
     seq = frame["seq"].to_numpy()
     seen = seq <= int(space.meta.get("max_seq", -1))
@@ -61,7 +61,7 @@ def window_and_batch(project: Project, space: TagSpace) -> tuple[Posts, Posts, P
         alarmed |= (seq >= lo) & (seq <= hi)
     posts = [space.surface.sentence(tags) for tags in tag_lists(frame["tags"])]
     pick = lambda mask: [p for p, keep in zip(posts, mask, strict=True) if keep]  # noqa: E731
-    return pick(window), pick(~seen), pick(window & ~alarmed)
+    return pick(window), pick(~seen), pick(seen & ~alarmed)
 
 
 def _logged(project: Project, result: DriftResult) -> DriftResult:

@@ -60,3 +60,9 @@ def test_ingest_retrains_tag2vec_on_a_drift_alarm_and_not_without(demo_root: Pat
     assert alarm["tags"]["reeltag.alarm"] == "True" and "new_tag_share" in alarm["tags"]["reeltag.reasons"]
     retrained = [r for r in tracker.runs("tag2vec") if r["tags"].get("reeltag.trigger") == "drift"]
     assert len(retrained) == 1 and len(tracker.versions("tag2vec")) == 2
+    # the alarmed batch's posts are recorded on the new version: its drift baseline leaves them out (calm posts only)
+    from reeltag.tag2vec.steps import fetch_space
+
+    project = Project.open(demo_root)
+    v1, v2 = fetch_space(project, "1").meta, fetch_space(project, "2").meta
+    assert v2["alarmed_seq"] == [[v1["max_seq"] + 1, v2["max_seq"]]] and v2["max_seq"] - v1["max_seq"] > 250  # b and c

@@ -43,3 +43,6 @@ def test_astha_2013_next_month_hit_and_known_tags(real_data: Path, tmp_root: Pat
         assert scores["recent"]["queries"] == scores["frozen"]["queries"]
     assert out["recency"] in out["validation"] and out["retrains"]["retrain"] == 2 >= out["retrains"]["drift"]
     assert all(d["low"] <= d["delta"] <= d["high"] for d in out["vs_frozen"].values())
+    # the drift mode retrains as [tag2vec] retrain_mode says (full by default), its baseline on calm posts
+    assert out["drift_retrain"] == "full" and out["drift_baseline"] == "calm"
+    assert all(m["drift"]["baseline_from"] == "calm posts" for m in out["months"])

@@ -35,3 +35,23 @@ def test_paired_difference_brackets_a_real_gain_and_straddles_none() -> None:
     assert 0 < gain.low < gain.delta < gain.high
     same = paired_difference([PostHits(hits=base, queries=queries)], [PostHits(hits=base, queries=queries)])
     assert same.low == same.delta == same.high == 0.0
+
+
+def test_the_recent_setting_names_itself_and_refuses_undated_posts() -> None:
+    import pytest
+
+    from reeltag.config import Tag2VecSection
+    from reeltag.errors import BadInput
+    from reeltag.tag2vec.recency import from_settings, recent_training_set
+
+    assert from_settings(Tag2VecSection()) == Recency(name="decay-h2-x4", window=None, boost=4.0, half_life=2.0)
+    posts = [["a", "b"], ["c", "d"], ["e", "f"]]
+    found = recent_training_set(
+        posts,
+        ["2013-01-05T00:00:00Z", "2013-03-01T00:00:00Z", "2013-03-02T00:00:00Z"],
+        Recency(name="w", window=1, boost=2.0, half_life=None),
+        seed=1,
+    )
+    assert found.months == ("2013-03",) and sorted(map(tuple, found.posts)) == [("c", "d")] * 2 + [("e", "f")] * 2
+    with pytest.raises(BadInput, match="1 of 3 have none"):
+        recent_training_set(posts, ["2013-01-05T00:00:00Z", None, "2013-03-02T00:00:00Z"], from_settings(Tag2VecSection()), 1)

@@ -8,9 +8,14 @@ Three measures, each of the new posts against the reference window (the posts th
   overlap of their ``neighbours_k`` most co-occurring tags (reference vs new), averaged weighted by new count.
 
 All three grow when the batch is small (a small sample of an unchanged distribution still diverges from it), so
-the alarm compares each against a **baseline**: the same measures of the latest posts of the reference window
-(as many as the batch has, at most half the window) against the window's older posts. A measure alarms when it
-exceeds its baseline by more than its margin (``[drift]`` settings); a batch under ``min_posts`` never alarms.
+the alarm compares each against a **baseline**: the same measures of the latest **calm** posts (as many as the
+batch has, at most half of them) against the older calm ones. The calm posts are those up to the model's training
+that did not come in a batch that alarmed (those a drift-triggered retrain added; a recency window's older posts
+count): as a control chart sets its limits on in-control data and does not let out-of-control points widen them, a
+burst the model was retrained on is not the posts' natural churn, and letting it raise the baseline would hide the
+next burst. Fewer than ``2 · min_posts`` calm posts, or ``[drift] baseline = "window"``, measure the reference
+window's own churn instead (``baseline_from`` says which). A measure alarms when it exceeds its baseline by more
+than its margin (``[drift]`` settings); a batch under ``min_posts`` never alarms.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class DriftCheck:
     reference_posts: int
     measures: DriftMeasures
     baseline: DriftMeasures
+    baseline_from: str  # "calm posts" (none from an alarmed batch) or "whole window" (the reference's own churn)
+    baseline_posts: int  # posts the baseline was measured on
     alarm: bool
     reasons: tuple[str, ...]  # which measures crossed (or why no alarm was possible)
 
@@ -121,9 +128,20 @@ def baseline(reference: Posts, size: int, min_count: int, cfg: DriftSection) -> 
     return measure(older, latest, vocabulary, cfg)
 
 
-def check_drift(reference: Posts, batch: Posts, *, vocabulary: Collection[str], min_count: int, cfg: DriftSection) -> DriftCheck:
-    """Measures of ``batch`` against ``reference`` (in time order, oldest first), its baseline and the alarm."""
-    measures, base = measure(reference, batch, vocabulary, cfg), baseline(reference, len(batch), min_count, cfg)
+def check_drift(
+    reference: Posts,
+    batch: Posts,
+    *,
+    vocabulary: Collection[str],
+    min_count: int,
+    cfg: DriftSection,
+    calm: Posts | None = None,
+) -> DriftCheck:
+    """Measures of ``batch`` against ``reference`` (in time order, oldest first), its baseline (on ``calm``, the
+    reference's posts outside alarmed batches; None, or ``cfg.baseline = "window"``: all of them) and the alarm."""
+    use_calm = cfg.baseline == "calm" and calm is not None and len(calm) >= 2 * cfg.min_posts
+    own = calm if calm is not None and use_calm else reference
+    measures, base = measure(reference, batch, vocabulary, cfg), baseline(own, len(batch), min_count, cfg)
     margins = {"js": cfg.js_margin, "new_tag_share": cfg.new_tag_share_margin, "neighbour_movement": cfg.movement_margin}
     crossed = tuple(
         f"{name} {getattr(measures, name):.3f} > baseline {getattr(base, name):.3f} + {margin}"
@@ -137,6 +155,8 @@ def check_drift(reference: Posts, batch: Posts, *, vocabulary: Collection[str], 
         reference_posts=len(reference),
         measures=measures,
         baseline=base,
+        baseline_from="calm posts" if use_calm else "whole window",
+        baseline_posts=len(own),
         alarm=bool(crossed) and not too_few,
         reasons=reasons,
     )

@@ -1,7 +1,9 @@
 """Step ``follow_trends``: on dated posts, a Tag2Vec model trained on the months before ``start``, then month by
 month kept **frozen**, updated **incrementally** with each month's posts, **retrained** on everything so far,
-retrained on a **recent** (recency-weighted) set, or retrained only when drift alarms (**drift**: the recent mode,
-run when :func:`reeltag.tag2vec.drift.check_drift` of the posts since its last training alarms). After each month
+retrained on a **recent** (recency-weighted) set, or retrained only when drift alarms (**drift**: trained as
+``[tag2vec] retrain_mode`` says, full or recent, as the retrain a drift alarm of ``ingest-corpus`` starts; run when
+:func:`reeltag.tag2vec.drift.check_drift` of the posts since its last training alarms, its baseline on the months
+up to that training that were not in an alarmed batch). After each month
 all five are scored on the next month's posts (:mod:`reeltag.tag2vec.following`).
 
 The recent mode's setting (:data:`reeltag.tag2vec.recency.CANDIDATES`) is chosen on the first
@@ -52,6 +54,8 @@ class TrendFollowing:
     base_posts: int  # posts the frozen model was trained on (the months before the first compared one)
     k: int
     recency: str  # the recent mode's setting, chosen on the validation months
+    drift_retrain: str  # what the drift mode trains on an alarm: "full" or "recent" ([tag2vec] retrain_mode)
+    drift_baseline: str  # [drift] baseline: "calm" or "window"
     validation: dict[str, float]  # candidate setting → mean next-month hit@k over the validation months
     validation_months: tuple[str, ...]  # trained_through of the validation months
     months: tuple[MonthScores, ...]  # the compared (test) months
@@ -72,6 +76,7 @@ class _Walk:
     inc_surface: SurfaceForms
     drift: TagSpace
     drift_months: list[str]  # the months the drift model was trained on
+    alarmed: set[str]  # months whose posts were in a batch that alarmed (not calm: left out of the baseline)
 
 
 def read_dated_posts(path: Path, project: Project) -> Months:
@@ -142,6 +147,7 @@ def _walk(
         inc_surface=surface,
         drift=frozen,
         drift_months=[m for m in sorted(months) if m < steps[0]],
+        alarmed=set(),
     )
     rows: list[MonthScores] = []
     hits: dict[str, list[PostHits]] = {s: [] for s in STRATEGIES}
@@ -151,11 +157,12 @@ def _walk(
             state.incremental, [state.inc_surface.sentence(s) for s in months[month]], fit.cfg, fit.workdir
         )
         recent = fit.new(weighted_posts(months, month, chosen, fit.cfg.seed))
-        drift = _drift_step(fit, months, state, month, recent, chosen)
+        full = fit.new([s for m in sorted(months) if m <= month for s in months[m]])
+        drift = _drift_step(fit, months, state, month, recent if fit.cfg.retrain_mode == "recent" else full, chosen)
         spaces = {
             "frozen": state.frozen,
             "incremental": to_space(state.incremental, state.inc_surface),
-            "retrain": fit.new([s for m in sorted(months) if m <= month for s in months[m]]),
+            "retrain": full,
             "recent": recent,
             "drift": state.drift,
         }
@@ -167,17 +174,23 @@ def _walk(
     return rows, hits
 
 
-def _drift_step(fit: _Fitter, months: Months, state: _Walk, month: str, recent: TagSpace, chosen: Recency) -> DriftCheck:
-    """Drift of the months since the drift model's training against its window; on an alarm it becomes ``recent``."""
+def _drift_step(fit: _Fitter, months: Months, state: _Walk, month: str, retrained: TagSpace, chosen: Recency) -> DriftCheck:
+    """Drift of the months since the drift model's training against its window, the baseline on the calm months up
+    to that training (any not in an alarmed batch); on an alarm it becomes ``retrained`` (``retrain_mode``'s model)."""
     canon = state.drift.surface.sentence
     reference = [canon(s) for m in state.drift_months for s in months[m]]
-    batch = [canon(s) for m in sorted(months) if state.drift_months[-1] < m <= month for s in months[m]]
+    since = [m for m in sorted(months) if state.drift_months[-1] < m <= month]
+    batch = [canon(s) for m in since for s in months[m]]
+    calm = [canon(s) for m in sorted(months) if m <= state.drift_months[-1] and m not in state.alarmed for s in months[m]]
     # New tags: those under min_count in the window, the rule the baseline uses (a recent model's boost lets rarer
     # tags into its own vocabulary, which would make its batches look calmer than its baseline).
     vocabulary = frozenset(t for t, n in counts_of(reference).items() if n >= fit.cfg.min_count)
-    check = check_drift(reference, batch, vocabulary=vocabulary, min_count=fit.cfg.min_count, cfg=fit.drift_cfg)
+    check = check_drift(reference, batch, vocabulary=vocabulary, min_count=fit.cfg.min_count, cfg=fit.drift_cfg, calm=calm)
     if check.alarm:
-        state.drift, state.drift_months = recent, covered(list(months), month, chosen)
+        recent_mode = fit.cfg.retrain_mode == "recent"
+        state.drift = retrained
+        state.drift_months = covered(list(months), month, chosen) if recent_mode else [m for m in sorted(months) if m <= month]
+        state.alarmed.update(since)
     return check
 
 
@@ -199,6 +212,8 @@ def _summary(
         base_posts=base_posts,
         k=project.settings.tag2vec.eval_k,
         recency=chosen.name,
+        drift_retrain=project.settings.tag2vec.retrain_mode,
+        drift_baseline=project.settings.drift.baseline,
         validation=validation,
         validation_months=tuple(validation_months),
         months=tuple(rows),

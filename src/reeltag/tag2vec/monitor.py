@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from reeltag.corpus.sentences import tag_lists
 from reeltag.corpus.steps import read_sentences
 from reeltag.project import Project
-from reeltag.tag2vec.drift import DriftCheck, check_drift
+from reeltag.tag2vec.drift import DriftCheck, Posts, check_drift
 from reeltag.tag2vec.space import TagSpace
 from reeltag.tracking.results import log_result
 
@@ -37,20 +39,29 @@ def check_tag2vec_drift(project: Project) -> DriftResult:
             project, DriftResult(champion_version=None, check=None, alarm=False, reasons=("no champion yet",), run_id=None)
         )
     space = fetch_space(project)
-    reference, batch = window_and_batch(project, space)
+    reference, batch, calm = window_and_batch(project, space)
     cfg = project.settings
-    check = check_drift(reference, batch, vocabulary=frozenset(space.tags), min_count=cfg.tag2vec.min_count, cfg=cfg.drift)
+    vocabulary = frozenset(space.tags)
+    check = check_drift(reference, batch, vocabulary=vocabulary, min_count=cfg.tag2vec.min_count, cfg=cfg.drift, calm=calm)
     result = DriftResult(champion_version=space.version, check=check, alarm=check.alarm, reasons=check.reasons, run_id=None)
     return _logged(project, result)
 
 
-def window_and_batch(project: Project, space: TagSpace) -> tuple[list[list[str]], list[list[str]]]:
-    """The champion's posts (``seq`` up to its ``max_seq``, oldest first) and the newer ones, in its surface forms."""
+def window_and_batch(project: Project, space: TagSpace) -> tuple[Posts, Posts, Posts]:
+    """The champion's posts (``seq`` up to its ``max_seq``, oldest first; a recent-mode champion: those of its
+    ``recent_months``), the newer ones, and the calm posts (those up to ``max_seq`` outside the ``alarmed_seq``
+    ranges, the posts drift alarms brought in; a recent window's older months included), in its surface forms."""
     frame = read_sentences(project).sort_values("seq", kind="stable")
-    since = int(space.meta.get("max_seq", -1))
-    seen = frame["seq"].to_numpy() <= since
+    seq = frame["seq"].to_numpy()
+    seen = seq <= int(space.meta.get("max_seq", -1))
+    first = (space.meta.get("recent_months") or [""])[0]
+    window = seen & (frame["created_at"].fillna("").str.slice(0, 7).to_numpy() >= first)
+    alarmed = np.zeros(len(seq), dtype=bool)
+    for lo, hi in space.meta.get("alarmed_seq", []):
+        alarmed |= (seq >= lo) & (seq <= hi)
     posts = [space.surface.sentence(tags) for tags in tag_lists(frame["tags"])]
-    return [p for p, old in zip(posts, seen, strict=True) if old], [p for p, old in zip(posts, seen, strict=True) if not old]
+    pick = lambda mask: [p for p, keep in zip(posts, mask, strict=True) if keep]  # noqa: E731
+    return pick(window), pick(~seen), pick(seen & ~alarmed)
 
 
 def _logged(project: Project, result: DriftResult) -> DriftResult:

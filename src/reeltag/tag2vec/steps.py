@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,12 +36,14 @@ from reeltag.tag2vec.evaluate import (
 )
 from reeltag.tag2vec.offer import choose_offer, load_offered_ranker, offer_meta, save_offered, served_ranker_ranks
 from reeltag.tag2vec.ranker_model import RankerModel
-from reeltag.tag2vec.space import TagSpace, load_space, save_space
+from reeltag.tag2vec.recency import from_settings, recent_training_set
+from reeltag.tag2vec.space import META_FILE, TagSpace, load_space, save_space
 from reeltag.tag2vec.trends import TrendReport, trend_report
 from reeltag.tracking.off import needs_tracking
 from reeltag.tracking.results import log_result
 
 if TYPE_CHECKING:
+    from reeltag.config import Tag2VecSection
     from reeltag.tracking.store import VersionInfo
 
 MODEL = "tag2vec"
@@ -54,6 +57,7 @@ class Split:
     train_seq: np.ndarray  # ingestion order of each training post
     corpus_hash: str  # hash of the validated sentences file
     val: np.ndarray | None = None  # True for the training posts that are validation posts (None: no split made)
+    train_created: tuple[str | None, ...] = ()  # created_at (ISO UTC) of each training post; the recent mode reads it
 
     def fit_and_val(self, fraction: float) -> tuple[list[list[str]], list[list[str]]]:
         """Training posts with tags, without and with the validation ones (``val``, else the latest ``fraction``
@@ -111,6 +115,7 @@ def load_split(project: Project) -> Split:
         train_seq=frame["seq"][~mask].to_numpy(),
         corpus_hash=digest,
         val=val_mask(frame[~mask], project.settings.corpus, project.settings.tag2vec.val_fraction),
+        train_created=tuple(w if isinstance(w, str) and w else None for w in frame["created_at"][~mask]),
     )
 
 
@@ -301,6 +306,7 @@ class _Fitted:
     model: object  # gensim Word2Vec, kept opaque outside the adapter
     surface: SurfaceForms
     sentences: int
+    recent_months: tuple[str, ...] = ()  # the recent mode: months whose posts could appear (empty: every post)
 
 
 def train_tag2vec(project: Project, incremental: bool = False) -> TrainResult:
@@ -379,6 +385,9 @@ def _meta(project: Project, split: Split, champion: VersionInfo | None, incremen
         "incremental": incremental,
         "parent_version": champion.version if champion and incremental else None,
         "sentences": fitted.sentences,
+        "retrain_mode": "incremental" if incremental else project.settings.tag2vec.retrain_mode,
+        "recent_months": list(fitted.recent_months),
+        "alarmed_seq": _alarmed_seq(project, champion, int(split.train_seq.max(initial=-1))),
         "hybrid_pseudo_count": project.settings.tag2vec.hybrid_pseudo_count,
     }
 
@@ -388,9 +397,10 @@ def _fit(project: Project, split: Split, info: VersionInfo | None, incremental: 
 
     cfg = project.settings.tag2vec
     if not incremental:
-        surface = SurfaceForms.fit(split.train)
-        sentences = [surface.sentence(s) for s in split.train]
-        return _Fitted(adapter.train_new(sentences, cfg, workdir), surface, len(sentences))
+        posts, months = _training_posts(cfg, split)
+        surface = SurfaceForms.fit(posts)
+        sentences = [surface.sentence(s) for s in posts]
+        return _Fitted(adapter.train_new(sentences, cfg, workdir), surface, len(sentences), months)
     if info is None:
         raise NotFound(f"--incremental needs a champion of reeltag.{MODEL}: train without --incremental first")
     folder = native_folder(project, info)  # verified against the sha256 recorded at registration
@@ -405,6 +415,25 @@ def _fit(project: Project, split: Split, info: VersionInfo | None, incremental: 
     model = adapter.load_model(folder, project.paths)
     sentences = [surface.sentence(s) for s in new]
     return _Fitted(adapter.train_more(model, sentences, cfg, workdir), surface, len(sentences))
+
+
+def _alarmed_seq(project: Project, champion: VersionInfo | None, max_seq: int) -> list[list[int]]:
+    """``seq`` ranges of the posts drift alarms brought in, left out of the drift baseline's calm posts: the
+    champion's, plus the posts since it when this training is the one a drift alarm started (trigger ``drift``)."""
+    if champion is None:
+        return []
+    before = json.loads((native_folder(project, champion) / META_FILE).read_text(encoding="utf-8"))
+    ranges = [[int(lo), int(hi)] for lo, hi in before.get("alarmed_seq", [])]
+    since = int(before.get("max_seq", -1)) + 1
+    return ranges + ([[since, max_seq]] if project.settings.tracking.trigger == "drift" and since <= max_seq else [])
+
+
+def _training_posts(cfg: Tag2VecSection, split: Split) -> tuple[list[list[str]], tuple[str, ...]]:
+    """Every training post (``retrain_mode = "full"``), or the recency-weighted set of them and its months."""
+    if cfg.retrain_mode == "full":
+        return split.train, ()
+    found = recent_training_set(split.train, split.train_created, from_settings(cfg), cfg.seed)
+    return found.posts, found.months
 
 
 def _record(

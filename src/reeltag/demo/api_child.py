@@ -1,6 +1,7 @@
 """A ``reeltag api`` child process of one project (the demo's simulated users query it through real HTTP):
 127.0.0.1 on a free port, in its own session, its output appended to a log file; ready when ``/readyz`` says the
-reranker is loaded; stopped by its own pid (SIGINT, then SIGKILL of its process group)."""
+reranker is loaded (another champion that failed to load does not hold the search path back); stopped by its own
+pid (SIGINT, then SIGKILL of its process group)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def api_child(
     root: Path, log: Path, args: Sequence[str] = (), startup_s: float = STARTUP_S, need_reranker: bool = True
 ) -> Iterator[str]:
     """The base URL of ``reeltag api --root root [args]`` serving on 127.0.0.1 until the block ends (ready: it
-    answers ``/healthz``, and with ``need_reranker`` its ``/readyz`` says the reranker is loaded)."""
+    answers ``/healthz``, and with ``need_reranker`` its ``/readyz`` says the reranker is loaded, see :func:`serves`)."""
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-c", CLI, "api", "--root", str(root), "--host", "127.0.0.1", "--port", str(port), *args]
@@ -58,12 +59,22 @@ def _wait_for(proc: subprocess.Popen, url: str, startup_s: float, log: Path, nee
             ready = httpx.get(f"{url}/{'readyz' if need_reranker else 'healthz'}", timeout=2.0)
         except httpx.HTTPError:
             ready = None
-        if ready is not None and ready.status_code == 200:
-            if need_reranker and not ready.json().get("rerank"):
-                raise ReeltagError(f"reeltag api serves no reranker (no reeltag.reranker champion): {ready.json()}")
+        if ready is not None and serves(ready, need_reranker):
             return
         time.sleep(0.5)
     raise ReeltagError(f"reeltag api not ready after {startup_s:.0f} s; see {log}")
+
+
+def serves(ready: httpx.Response, need_reranker: bool) -> bool:
+    """Whether the child serves what its caller sends: with ``need_reranker``, ``/readyz`` names a loaded reranker,
+    even while it answers 503 because another champion failed to load (a mapper of another encoder does not stop
+    the search path); else ``/healthz`` answered 200."""
+    if not need_reranker:
+        return ready.status_code == 200
+    body = ready.json() if ready.status_code in (200, 503) else {}
+    if ready.status_code == 200 and not body.get("rerank"):
+        raise ReeltagError(f"reeltag api serves no reranker (no reeltag.reranker champion): {body}")
+    return bool(body.get("rerank"))
 
 
 def stop_process(proc: subprocess.Popen) -> int:

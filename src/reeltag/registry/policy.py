@@ -95,7 +95,7 @@ def register_and_gate(
     info = project.tracker.register(candidate.model, candidate.logged, run_id, tags)
     hold = hold if hold is not None else waits_for_set(project, candidate)
     if hold is not None:
-        found = _held(outcome, info.version, champion, run_id, hold)
+        found = replace(_unpromoted(outcome, info.version, champion, run_id), refusal=hold if outcome.decision.go else None)
     else:
         found = _promote(project, candidate, info.version, gate, outcome, champion, run_id=run_id)
     project.tracker.set_version_tags(candidate.model, info.version, found.decision.run_tags)
@@ -124,7 +124,8 @@ def waits_for_set(project: Project, candidate: Candidate) -> str | None:
     )
 
 
-def _held(outcome: GateOutcome, version: str, champion: VersionInfo | None, run_id: str, hold: str) -> Registration:
+def _unpromoted(outcome: GateOutcome, version: str, champion: VersionInfo | None, run_id: str) -> Registration:
+    """The registration before any promotion: compared with ``champion``, which is still the champion."""
     current = champion.version if champion else None
     return Registration(
         version=version,
@@ -135,7 +136,6 @@ def _held(outcome: GateOutcome, version: str, champion: VersionInfo | None, run_
         champion=current,
         rollback=None,
         regates=0,
-        refusal=hold if outcome.decision.go else None,
     )
 
 
@@ -166,16 +166,7 @@ def _promote(
 ) -> Registration:
     """Compare-and-swap promotion on GO; a moved champion is gated again (bounded)."""
     tracker, model = project.tracker, candidate.model
-    found = Registration(
-        version=version,
-        run_id=run_id,
-        outcome=outcome,
-        compared_with=champion.version if champion else None,
-        promoted=False,
-        champion=champion.version if champion else None,
-        rollback=None,
-        regates=0,
-    )
+    found = _unpromoted(outcome, version, champion, run_id)
     while found.decision.go:
         try:
             why = _gate_why(project, candidate.run, found.outcome, run_id)

@@ -1,7 +1,7 @@
 """upgrade-encoder: a registered candidate encoder → backfill → reranker tuned, mapper and fusion fitted for it →
 shadow gate against the serving set → on GO, the whole set promoted (the API swaps encoder + catalogue + models at once).
 
-Run on demand when a new encoder is registered (``reeltag flow run upgrade-encoder --param version=N``); it has no
+Run on demand when a new encoder is registered (``reeltag flows run upgrade-encoder --param 'version="N"'``); it has no
 schedule. Every model it registers records ``depends_on.encoder_version = N``. The fusion is fitted for the candidate's
 mapper (named: it is not the champion yet); a GO at its own gate is held back (no alias) and moves with the set.
 """

@@ -113,6 +113,9 @@ def test_upgrade_encoder_flow_swaps_the_set_under_traffic_and_the_cli_rolls_it_b
         loop.join(timeout=120)
         code = stop_server(proc)
     log = (tmp_path / "api.log").read_text()[-3000:]
+    c, fused = upgraded.shadow.comparison, upgraded.fusion.test  # the figures docs/video.md quotes (pytest -s)
+    print(f"shadow {c.metric} {c.mean_a:.3f} -> {c.mean_b:.3f} ({c.wins}/{c.ties}/{c.losses}, CI low {c.ci_low:+.3f})")
+    print(f"fusion P@5 {fused['fused']['p_at_5']:.3f} vs mapper {fused['mapper']['p_at_5']:.3f}: {upgraded.fusion.decision}")
     assert upgraded.shadow.go and upgraded.shadow.comparison.ci_low > 0, upgraded.shadow
     assert (upgraded.backfill.videos, upgraded.backfill.encoder_version) == (upgraded.backfill.encoded, new)
     made = {"reranker": str(upgraded.reranker.registered_version), "mapper": upgraded.mapper.version}

@@ -119,11 +119,13 @@ def test_upgrade_encoder_flow_swaps_the_set_under_traffic_and_the_cli_rolls_it_b
     assert upgraded.shadow.go and upgraded.shadow.comparison.ci_low > 0, upgraded.shadow
     assert (upgraded.backfill.videos, upgraded.backfill.encoder_version) == (upgraded.backfill.encoded, new)
     made = {"reranker": str(upgraded.reranker.registered_version), "mapper": upgraded.mapper.version}
-    made["fusion"] = upgraded.fusion.version  # fitted for the candidate's mapper; GO at its gate, held for the set
-    assert upgraded.fusion.decision == "GO" and not upgraded.fusion.use_fused, upgraded.fusion.reasons
-    assert project.tracker.version("fusion", made["fusion"]).tags["depends_on.encoder_version"] == new
+    fitted = project.tracker.version("fusion", upgraded.fusion.version).tags  # fitted for the candidate's mapper
+    assert (fitted["depends_on.mapper"], fitted["depends_on.encoder_version"]) == (made["mapper"], new)
+    assert not upgraded.fusion.use_fused  # never promoted alone: held for the set on GO
+    if upgraded.fusion.decision == "GO":  # here P@5 0.525 vs 0.475; on other CPUs' kernels it may lose: then not in the set
+        made["fusion"] = upgraded.fusion.version
     assert upgraded.moved.moved == {m: (before[m], made[m]) for m in made} | {"encoder": (old, new)}  # one set move
-    # the old set has no fusion that passed its gate (random weights): the fusion alias stays, unused by the old mapper
+    # the old set has no fusion: the fusion alias stays where it is, unused by the old mapper (it does not fit it)
     back = {m: [made[m], before[m]] for m in ("reranker", "mapper")} | {"encoder": [new, old]}
     assert rolled["moved"] == back, rolled
     sets = {old_id: set_for(project, old), new_id: set_for(project, new)}
@@ -132,6 +134,7 @@ def test_upgrade_encoder_flow_swaps_the_set_under_traffic_and_the_cli_rolls_it_b
     for route, _, enc, version, ranking in seen:  # never an encoder with another set's reranker, mapper or fusion
         assert version == (sets[enc].reranker if route == "rerank" else sets[enc].mapper), (route, enc, version)
         if route == "suggest":
-            assert ranking.startswith(f"fused v{made['fusion']} " if enc == new_id else "mapper alone"), (enc, ranking)
+            with_fusion = enc == new_id and "fusion" in made
+            assert ranking.startswith(f"fused v{made['fusion']} " if with_fusion else "mapper alone"), (enc, ranking)
     assert switches([enc for _, _, enc, _, _ in seen]) == 2 and seen[0][2] == seen[-1][2] == old_id  # once each way
     assert code in (0, -2), log

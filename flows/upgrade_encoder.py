@@ -1,10 +1,9 @@
-"""upgrade-encoder: a registered candidate encoder → backfill → reranker tuned and mapper fitted for it → shadow gate
-against the serving set → on GO, the whole set promoted (the API swaps encoder + catalogue + models at once).
+"""upgrade-encoder: a registered candidate encoder → backfill → reranker tuned, mapper and fusion fitted for it →
+shadow gate against the serving set → on GO, the whole set promoted (the API swaps encoder + catalogue + models at once).
 
-Run on demand when a new encoder is registered (``reeltag flow run upgrade-encoder --param version=N``); it has no
-schedule. Every model it registers records ``depends_on.encoder_version = N``. The fusion is not fitted here: it needs
-its mapper to be the champion (`reeltag text fit` after the swap); until then ``/v1/suggest`` ranks with the mapper
-alone and says so.
+Run on demand when a new encoder is registered (``reeltag flows run upgrade-encoder --param 'version="N"'``); it has no
+schedule. Every model it registers records ``depends_on.encoder_version = N``. The fusion is fitted for the candidate's
+mapper (named: it is not the champion yet); a GO at its own gate is held back (no alias) and moves with the set.
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ from reeltag.rerank.formats import search_set
 from reeltag.rerank.model import PARAMS_FILE, RerankerParams, read_params
 from reeltag.rerank.shadow import SearchSet, ShadowResult, shadow_search
 from reeltag.rerank.steps import TuneResult, tune_rerank
+from reeltag.suggest.fusion_fit import fit_fusion
+from reeltag.suggest.fusion_model import FusionFitted
 from reeltag.video.backfill import BackfillResult, backfill_features
 from reeltag.video.registered import encoder_choice, load_chosen
 
@@ -34,6 +35,7 @@ class UpgradeResult:
     backfill: BackfillResult
     reranker: TuneResult
     mapper: MapperTrained | None
+    fusion: FusionFitted | None  # None without labels
     shadow: ShadowResult
     moved: SetMove | None  # None: not promoted (NO-GO, or swap=False)
 
@@ -51,6 +53,11 @@ def tune_task(candidate: Project, files: dict[str, Path]) -> TuneResult:
 @task(name="fit-mapper-for-candidate")
 def mapper_task(candidate: Project, labels: str) -> MapperTrained:
     return train_mapper(candidate, labels)
+
+
+@task(name="fit-fusion-for-candidate")
+def fusion_task(candidate: Project, labels: str, mapper: MapperTrained) -> FusionFitted:
+    return fit_fusion(candidate, labels, mapper_version=mapper.version)
 
 
 @task(name="shadow-search")
@@ -95,10 +102,13 @@ def upgrade_encoder(
     backfill = backfill_task(project, [str(files["manifest_path"]), *([labels] if labels else [])], version)
     tuned = tune_task(candidate, files)
     mapper = mapper_task(candidate, labels) if labels else None
+    fusion = fusion_task(candidate, labels, mapper) if labels and mapper else None
     shadow = shadow_task(project, files, version, str(tuned.registered_version))
     moved = (
         promote_set(project, version, reason=f"upgrade-encoder: shadow {shadow.verdict}", by="upgrade-encoder")
         if shadow.go and swap
         else None
     )
-    return UpgradeResult(encoder_version=version, backfill=backfill, reranker=tuned, mapper=mapper, shadow=shadow, moved=moved)
+    return UpgradeResult(
+        encoder_version=version, backfill=backfill, reranker=tuned, mapper=mapper, fusion=fusion, shadow=shadow, moved=moved
+    )

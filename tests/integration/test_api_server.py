@@ -23,6 +23,7 @@ from api_helpers import (
 )
 from fastapi.testclient import TestClient
 from loopback import LOCAL
+from server_process import reeltag_command
 
 from reeltag.api.app import create_app
 from reeltag.api.service import Service
@@ -32,11 +33,6 @@ from reeltag.rerank.scoring import blend
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BODY = {"query": "a red circle", "candidates": [{"docid": f"s{i:04d}", "score": 1.0 - i / 30} for i in range(24)]}
-
-
-def _reeltag_command() -> list[str]:
-    script = Path(sys.executable).with_name("reeltag")
-    return [str(script)] if script.is_file() else [sys.executable, "-c", "from reeltag.cli import app; app()"]
 
 
 def _client_loop(url: str, stop: threading.Event, statuses: list[int], versions: list[str]) -> None:
@@ -64,7 +60,7 @@ def test_live_swap_under_load_in_a_real_uvicorn_process(served_project, tmp_path
     port, reload_s = free_port(), project.settings.api.reload_s
     url = f"http://127.0.0.1:{port}"
     proc = start_server(
-        [*_reeltag_command(), "api", "--root", str(served_project.root), "--port", str(port)],
+        [*reeltag_command(), "api", "--root", str(served_project.root), "--port", str(port)],
         f"{url}/readyz",
         tmp_path / "api.log",
     )

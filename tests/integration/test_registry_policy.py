@@ -19,6 +19,7 @@ from reeltag.project import Project
 from reeltag.registry import history
 from reeltag.registry.gates import GO, NO_GO, NOT_ENOUGH, Decision
 from reeltag.registry.policy import Candidate, GateOutcome, register_and_gate, roll_back
+from reeltag.registry.serving_set import promote_set
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +35,62 @@ POLICY = (
 )
 
 
-def _register(project: Project, model: str, tmp_path: Path, n: int, verdict: str):
+def _register(project: Project, model: str, tmp_path: Path, n: int, verdict: str, hold: str | None = None, tags=None):  # noqa: ANN001
     native = tmp_path / f"{model}-{n}.txt"
     native.write_text(f"{model} {n}\n")
     with project.tracker.run("demo", project.settings) as run:
         logged = project.tracker.log_model(run.run_id, {"native": native}, loader="reeltag.none:load")
     outcome = GateOutcome(decision=Decision(verdict == GO, (f"planted {verdict}",), verdict))
     champion = project.tracker.by_alias(model, "champion")
-    tags = {"reeltag.model_id": f"reeltag-tiny@{n:064x}"} if model == "encoder" else {}  # what clip adapt records
-    return register_and_gate(project, Candidate(model=model, run=run, logged=logged, tags=tags), lambda info: outcome, champion)
+    if tags is None:
+        tags = {"reeltag.model_id": f"reeltag-tiny@{n:064x}"} if model == "encoder" else {}  # what clip adapt records
+    candidate = Candidate(model=model, run=run, logged=logged, tags=tags)
+    return register_and_gate(project, candidate, lambda info: outcome, champion, hold)
+
+
+def test_a_held_go_is_registered_with_its_decision_and_no_alias(tmp_path: Path) -> None:
+    """A fusion fitted for a candidate encoder's mapper: GO at its gate, but it waits for its encoder's set."""
+    project = Project.open(tmp_path / "root", tracking={"trigger": "test"})
+    first = _register(project, "fusion", tmp_path, 1, GO)
+    held = _register(project, "fusion", tmp_path, 2, GO, hold="fitted for mapper v2, not the champion")
+    assert first.promoted and not held.promoted and held.refusal == "fitted for mapper v2, not the champion"
+    assert _aliases(project, "fusion") == ("1", "1", None)
+    assert project.tracker.version("fusion", "2").tags["reeltag.decision"] == GO
+    refused = _register(project, "fusion", tmp_path, 3, NO_GO, hold="held")
+    assert not refused.promoted and refused.refusal is None  # nothing to hold back: the gate said no
+
+
+def _planted_set(project: Project, tmp_path: Path, encoder: str, verdicts: tuple[str, ...]) -> dict[str, list]:
+    """A reranker, a mapper and fusions (one per verdict) made with encoder ``encoder`` (its model id is ``e<encoder>``)
+    on Tag2Vec v1: what the upgrade-encoder flow registers, planted."""
+    made_with = {"depends_on.encoder": f"e{encoder}", "depends_on.encoder_version": encoder}
+    reranker = _register(project, "reranker", tmp_path, 10, GO, tags={"depends_on.clip": f"e{encoder}", **made_with})
+    mapper = _register(project, "mapper", tmp_path, 11, GO, tags={"depends_on.tag2vec": "1", **made_with})
+    fused = [{"depends_on.mapper": mapper.version, **made_with}] * len(verdicts)
+    return {
+        "reranker": [reranker],
+        "mapper": [mapper],
+        "fusion": [_register(project, "fusion", tmp_path, 12, v, tags=t) for v, t in zip(verdicts, fused)],
+    }
+
+
+def test_a_candidate_encoders_models_wait_and_move_with_its_set_both_ways(tmp_path: Path) -> None:
+    project = Project.open(tmp_path / "root", tracking={"trigger": "test"})
+    for n in (1, 2):
+        _register(project, "encoder", tmp_path, n, NOT_ENOUGH, tags={"reeltag.model_id": f"e{n}"})
+    _register(project, "tag2vec", tmp_path, 1, GO)
+    first = _planted_set(project, tmp_path, "1", (GO,))  # no champion encoder yet: GO promotes as before
+    assert all(r.promoted for found in first.values() for r in found)
+    promote_set(project, "1", reason="test: the set in use", by="test")
+    second = _planted_set(project, tmp_path, "2", (GO, NO_GO))  # the newest fusion lost to the mapper alone
+    held = [r for found in second.values() for r in found if r.decision.go]
+    assert held and all(not r.promoted and "moves with its set" in (r.refusal or "") for r in held)
+    assert {m: _aliases(project, m)[0] for m in second} == {m: first[m][0].version for m in second}  # nothing moved alone
+    up = promote_set(project, "2", reason="test: upgrade", by="test")
+    want = {m: second[m][0].version for m in second}  # the fusion that passed its gate, not the newer NO-GO one
+    assert up.moved == {m: (first[m][0].version, want[m]) for m in want} | {"encoder": ("1", "2")}
+    back = promote_set(project, "1", reason="test: rollback", by="test")  # `reeltag promote encoder --version 1`
+    assert back.moved == {m: (want[m], first[m][0].version) for m in want} | {"encoder": ("2", "1")}
 
 
 def _aliases(project: Project, model: str) -> tuple[str | None, ...]:

@@ -10,6 +10,9 @@ Alias policy (written here only):
 - ``rollback``: the previous champion (moved by the promotion).
 - A version that did not pass (NO-GO, NOT ENOUGH EVIDENCE, or a refused promotion) gets no alias; it carries its
   decision as version tags (``reeltag.decision``, ``reeltag.decision_reasons``) and its run has them too.
+- A GO held back gets no alias either: a reranker, mapper or fusion made with a registered encoder that is not the
+  champion encoder (:func:`waits_for_set`), or a fusion fitted for a mapper that is not the champion. It waits for
+  its encoder's set promotion (:mod:`reeltag.registry.serving_set`), which moves it with the encoder.
 - A manual ``reeltag promote`` makes any version champion (old champion → rollback) and leaves ``challenger``.
 - A guardrail rollback (:func:`roll_back`, the ``ab-online`` flow) makes the ``rollback`` version champion again and
   removes ``rollback``; ``challenger`` stays.
@@ -35,7 +38,7 @@ from reeltag.project import Project
 from reeltag.registry import history
 from reeltag.registry.gates import Decision
 from reeltag.tracking.integrity import NATIVE_SHA256, IntegrityError, verify_folder
-from reeltag.tracking.naming import registered_model_name
+from reeltag.tracking.naming import registered_model_name, tag
 from reeltag.tracking.off import tracked_run_id
 from reeltag.tracking.records import AliasMove, ChampionMoved, LoggedModel, RunInfo, VersionInfo
 
@@ -79,19 +82,61 @@ class Registration:
         return self.outcome.decision
 
 
-def register_and_gate(project: Project, candidate: Candidate, gate: Gate, champion: VersionInfo | None) -> Registration:
-    """Gate against ``champion``, register the version with its decision, then apply the alias policy."""
+def register_and_gate(
+    project: Project, candidate: Candidate, gate: Gate, champion: VersionInfo | None, hold: str | None = None
+) -> Registration:
+    """Gate against ``champion``, register the version with its decision, then apply the alias policy. ``hold``: why
+    a GO is not promoted now (by default :func:`waits_for_set`), kept as the registration's refusal; the decision is
+    recorded as it is."""
     outcome = gate(champion)
     _record_outcome(project, candidate.run, outcome, champion)
     tags = {**candidate.tags, "decision": outcome.decision.verdict}
     run_id = tracked_run_id(candidate.run.run_id, f"registering {registered_model_name(candidate.model)}")
     info = project.tracker.register(candidate.model, candidate.logged, run_id, tags)
-    found = _promote(project, candidate, info.version, gate, outcome, champion, run_id=run_id)
+    hold = hold if hold is not None else waits_for_set(project, candidate)
+    if hold is not None:
+        found = replace(_unpromoted(outcome, info.version, champion, run_id), refusal=hold if outcome.decision.go else None)
+    else:
+        found = _promote(project, candidate, info.version, gate, outcome, champion, run_id=run_id)
     project.tracker.set_version_tags(candidate.model, info.version, found.decision.run_tags)
     project.tracker.set_run_tags(
         run_id, {"version": info.version, "promoted": found.promoted, "promotion_refused": found.refusal or ""}
     )
     return found
+
+
+ENCODER_OF = ("depends_on.encoder", "depends_on.clip")  # the encoder model id a mapper / fusion / reranker was made with
+
+
+def waits_for_set(project: Project, candidate: Candidate) -> str | None:
+    """Why a GO of ``candidate`` waits: it was made with a registered encoder other than the champion encoder, so it
+    moves with that encoder's set (:func:`reeltag.registry.serving_set.promote_set`), never alone; None otherwise."""
+    made_with = next((str(candidate.tags[k]) for k in ENCODER_OF if candidate.tags.get(k)), "")
+    version = candidate.tags.get("depends_on.encoder_version")
+    if candidate.model == "encoder" or not made_with or not version:
+        return None
+    champion = project.tracker.by_alias("encoder", "champion")
+    if champion is None or champion.tags.get(tag("model_id")) == made_with:
+        return None
+    return (
+        f"made with encoder v{version} ({made_with}), not the champion encoder v{champion.version}: it moves with its "
+        f"set (`reeltag promote encoder --version {version}`)"
+    )
+
+
+def _unpromoted(outcome: GateOutcome, version: str, champion: VersionInfo | None, run_id: str) -> Registration:
+    """The registration before any promotion: compared with ``champion``, which is still the champion."""
+    current = champion.version if champion else None
+    return Registration(
+        version=version,
+        run_id=run_id,
+        outcome=outcome,
+        compared_with=current,
+        promoted=False,
+        champion=current,
+        rollback=None,
+        regates=0,
+    )
 
 
 def _record_outcome(project: Project, run: RunInfo, outcome: GateOutcome, champion: VersionInfo | None) -> None:
@@ -121,16 +166,7 @@ def _promote(
 ) -> Registration:
     """Compare-and-swap promotion on GO; a moved champion is gated again (bounded)."""
     tracker, model = project.tracker, candidate.model
-    found = Registration(
-        version=version,
-        run_id=run_id,
-        outcome=outcome,
-        compared_with=champion.version if champion else None,
-        promoted=False,
-        champion=champion.version if champion else None,
-        rollback=None,
-        regates=0,
-    )
+    found = _unpromoted(outcome, version, champion, run_id)
     while found.decision.go:
         try:
             why = _gate_why(project, candidate.run, found.outcome, run_id)

@@ -3,7 +3,7 @@
 Lineage: every reranker, mapper and fusion version records the encoder it was made with, by model id
 (``depends_on.clip`` / ``depends_on.encoder``) and, when that encoder is registered, by version
 (``depends_on.encoder_version``, :func:`encoder_lineage`). :func:`set_for` finds, for one encoder version, the newest
-version of each model made with it (the mapper also on the Tag2Vec champion; the fusion on that mapper).
+version of each model made with it (the mapper also on the Tag2Vec champion; the fusion on that mapper, GO at its gate).
 
 :func:`promote_set` moves the whole set by hand (``reeltag promote encoder --version N``: an upgrade or a rollback):
 reranker, mapper and fusion first, the encoder last. The API swaps its serving set only when every member the
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from reeltag.errors import BadInput
 from reeltag.project import Project
+from reeltag.registry.gates import GO
 from reeltag.registry.policy import promote_by_hand
 from reeltag.tracking.naming import tag
 from reeltag.tracking.records import VersionInfo
@@ -65,7 +66,8 @@ def encoder_lineage(project: Project, model_id: str) -> dict[str, str]:
 
 
 def set_for(project: Project, version: str) -> ServingSet:
-    """The newest reranker, mapper (on the Tag2Vec champion) and fusion (on that mapper) made with encoder ``version``."""
+    """The newest reranker, mapper (on the Tag2Vec champion) and fusion (on that mapper, and GO at its own gate: one
+    that lost to the mapper alone is never used) made with encoder ``version``."""
     info = project.tracker.version(ENCODER, version)
     model_id = encoder_model_id(info)
     if not model_id:
@@ -73,7 +75,8 @@ def set_for(project: Project, version: str) -> ServingSet:
     tag2vec = project.tracker.by_alias("tag2vec", "champion")
     reranker = _made_with(project, "reranker", model_id)
     mapper = _made_with(project, "mapper", model_id, {"depends_on.tag2vec": tag2vec.version if tag2vec else ""})
-    fusion = _made_with(project, "fusion", model_id, {"depends_on.mapper": mapper or ""}) if mapper else None
+    passed = {"depends_on.mapper": mapper or "", tag("decision"): GO}  # a fusion ranks only when it passed its gate
+    fusion = _made_with(project, "fusion", model_id, passed) if mapper else None
     return ServingSet(encoder=str(version), model_id=model_id, reranker=reranker, mapper=mapper, fusion=fusion)
 
 

@@ -23,6 +23,7 @@ from reeltag.mapper.data import (
     load_champion,
     load_champion_space,
     load_project_encoder,
+    load_version,
     require_encoder,
     require_splits,
     space_champion,
@@ -43,13 +44,21 @@ from reeltag.text.words import TextInput, read_text
 
 
 def fit_fusion(
-    project: Project, labels: str | Path, space: Any = None, encoder: Any = None, on_progress: Callable[[int], None] | None = None
+    project: Project,
+    labels: str | Path,
+    space: Any = None,
+    encoder: Any = None,
+    on_progress: Callable[[int], None] | None = None,
+    *,
+    mapper_version: str | None = None,
 ) -> FusionFitted:
     """Fit the fusion ranker on out-of-fold scores of the non-test videos of ``labels``, measure every branch and
     the fusion on its test videos, and register it through the one registration-and-gate step (GO: it does not
-    lose to the mapper alone)."""
+    lose to the mapper alone). ``mapper_version``: fit it for that mapper (a candidate encoder's, made with the
+    ``[clip]`` encoder of ``project``) instead of the champion; a GO is then held back (no alias) until the encoder's
+    set is promoted (:func:`reeltag.registry.serving_set.promote_set` moves it with the encoder)."""
     space = space or load_champion_space(project)
-    champion = load_champion(project, space, required=True)
+    champion = _mapper(project, space, mapper_version)
     encoder = encoder or load_project_encoder(project)
     require_encoder(champion, encoder.model_id)
     index, normalise = tag_index(space), label_normaliser(project, space)
@@ -84,7 +93,22 @@ def fit_fusion(
         text=text_model is not None,
         slices=frequency_slices(ranked["fused"], ranked["mapper"], pairs),
         bias=biases(ranked | {"prior": test_set.scores["prior"]}, pairs),
+        hold=_hold(project, champion.info.version),
     )
+
+
+def _mapper(project: Project, space: Any, version: str | None) -> Any:
+    if version is None:
+        return load_champion(project, space, required=True)
+    return load_version(project, project.tracker.version("mapper", version), space)
+
+
+def _hold(project: Project, mapper_version: str) -> str | None:
+    """Why a GO of a fusion fitted for ``mapper_version`` is not promoted now (None: that mapper is the champion)."""
+    champion = project.tracker.by_alias("mapper", "champion")
+    if champion is not None and champion.version == mapper_version:
+        return None
+    return f"fitted for mapper v{mapper_version}, not the champion: it moves with its encoder's set (reeltag promote encoder)"
 
 
 def _require_folds(data: Any, folds: int) -> None:

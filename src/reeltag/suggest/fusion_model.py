@@ -96,8 +96,10 @@ def register_fusion(
     text: bool,
     slices: list[SliceFigure],
     bias: dict[str, PopularityBias],
+    hold: str | None = None,
 ) -> FusionFitted:
-    """Log the fit, register it and gate it against the mapper alone on the same test videos."""
+    """Log the fit, register it and gate it against the mapper alone on the same test videos (``hold``: why a GO is
+    not promoted now, :func:`reeltag.registry.policy.register_and_gate`)."""
     lineage = {
         "depends_on.mapper": champion.info.version,
         "depends_on.tag2vec": str(space.version),
@@ -123,7 +125,7 @@ def register_fusion(
         logged = _log_native(project, run_id, meta, data.splits["train"].features)
     gate = _gate(project, test, data.features.weights_kind, slices)
     found = register_and_gate(
-        project, Candidate(model=MODEL, run=run, logged=logged, tags=lineage), gate, tracker.by_alias(MODEL, "champion")
+        project, Candidate(model=MODEL, run=run, logged=logged, tags=lineage), gate, tracker.by_alias(MODEL, "champion"), hold
     )
     result = FusionFitted(
         weights=fitted.weights,

@@ -6,6 +6,9 @@ content-addressed by (video bytes, encoder model id, sampling) and each is writt
 its batch is encoded, so a backfill killed half-way leaves complete entries only, and the next run reads them back
 and encodes only what is missing. Entries of any other encoder (the one serving) are never opened for writing.
 Progress goes to ``on_progress`` (one per video) and every ``log_every_s`` to the log with the rate and ETA.
+The engine runs where ``video.executor`` says (:func:`reeltag.video.steps.executor_for`): in this process, or in
+chunks on Dask workers with the candidate's ``[clip]`` settings (each chunk's entries written as the chunk is
+encoded, so a killed backfill on Dask resumes the same way; progress then comes per finished chunk).
 """
 
 from __future__ import annotations
@@ -18,10 +21,9 @@ from pathlib import Path
 
 from reeltag import quarantine
 from reeltag.project import Project
-from reeltag.video.cache import FeatureCache
-from reeltag.video.extraction import LazyEncoder, extract_videos
 from reeltag.video.inputs import resolve_inputs
 from reeltag.video.registered import encoder_choice
+from reeltag.video.steps import executor_for
 
 log = logging.getLogger("reeltag.backfill")
 SOURCE = "encoders backfill"
@@ -76,17 +78,11 @@ def backfill_features(
 
     choice = encoder_choice(project, version)
     weights = resolve_weights(choice.clip, project.paths.root)
+    candidate = project.with_settings(clip=choice.clip.model_dump(mode="json"))
     resolved = resolve_inputs(inputs, project.settings.paths.allow_absolute_manifest_paths)
     videos = resolved.videos
     started = time.perf_counter()
-    done = extract_videos(
-        videos,
-        weights.model_id,
-        lazy=LazyEncoder(choice.clip, project.paths),
-        video=project.settings.video,
-        cache=FeatureCache(project.paths.features),
-        on_progress=Eta(len(videos), log_every_s, on_progress),
-    )
+    done = executor_for(candidate)(candidate, videos, weights.model_id, Eta(len(videos), log_every_s, on_progress))
     seconds = time.perf_counter() - started
     bad = [*((r.item, r.reason) for r in resolved.rejected), *((q.item, q.reason) for q in done.quarantine)]
     quarantine.record(

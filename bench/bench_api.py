@@ -265,30 +265,38 @@ def in_process_ms(bodies: list[dict[str, Any]], rounds: int) -> tuple[list[float
     return api, bare
 
 
-def handler_stages_ms(payloads: list[bytes], rounds: int) -> dict[str, float]:
-    """Where one request's time goes without HTTP: p50 ms of each stage the search lane runs, one request after
-    another (each stage finds the caches as the previous one left them, as in the server)."""
+STAGES = ("parse", "check", "rerank", "write")  # what the search lane runs for one /v1/rerank body, in order
+
+
+def stage_seconds(service: Any, raw: bytes) -> list[float]:
+    """Seconds of each of :data:`STAGES` for the body ``raw``, run as the search lane runs them."""
     from reeltag.api import rerank_service
     from reeltag.api.schemas import RerankRequest, parse_body
 
-    stages: dict[str, list[float]] = {"parse": [], "check": [], "rerank": [], "write": [], "handler": []}
+    times = [time.perf_counter()]
+    body = parse_body(RerankRequest, raw)
+    times.append(time.perf_counter())
+    rerank_service.check_request(service, body)
+    times.append(time.perf_counter())
+    answer = rerank_service.rerank(service, body)
+    times.append(time.perf_counter())
+    answer.json()
+    times.append(time.perf_counter())
+    return [end - start for start, end in zip(times, times[1:])]
+
+
+def handler_stages_ms(payloads: list[bytes], rounds: int) -> dict[str, float]:
+    """Where one request's time goes without HTTP: p50 ms of each stage the search lane runs, one request after
+    another (each stage finds the caches as the previous one left them, as in the server)."""
+    stages: dict[str, list[float]] = {name: [] for name in (*STAGES, "handler")}
     with tempfile.TemporaryDirectory(prefix="reeltag-bench-stages-") as tmp:
         service = bench_service(Path(tmp))
         try:
             for i in range(rounds):
-                raw = payloads[i % len(payloads)]
-                times = [time.perf_counter()]
-                body = parse_body(RerankRequest, raw)
-                times.append(time.perf_counter())
-                rerank_service.check_request(service, body)
-                times.append(time.perf_counter())
-                answer = rerank_service.rerank(service, body)
-                times.append(time.perf_counter())
-                answer.json()
-                times.append(time.perf_counter())
-                for name, start, end in zip(("parse", "check", "rerank", "write"), times, times[1:]):
-                    stages[name].append((end - start) * 1000.0)
-                stages["handler"].append((times[-1] - times[0]) * 1000.0)
+                spans = stage_seconds(service, payloads[i % len(payloads)])
+                for name, span in zip(STAGES, spans):
+                    stages[name].append(span * 1000.0)
+                stages["handler"].append(sum(spans) * 1000.0)
         finally:
             service.close()
     return {name: _pct(values[len(payloads) :], 50) for name, values in stages.items()}  # the first round warms up

@@ -27,7 +27,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_api import CANDIDATES, _free_port, bench_service, columns_body, one_client_ms, request_bodies
+from bench.bench_api import (
+    CANDIDATES,
+    STAGES,
+    _free_port,
+    bench_service,
+    columns_body,
+    one_client_ms,
+    request_bodies,
+    stage_seconds,
+)
 
 
 def payloads_of(form: str, n: int = 64) -> list[bytes]:
@@ -98,9 +107,9 @@ def top(profile: cProfile.Profile, n: int, requests: int) -> str:
 
 def stages(service: Any, payloads: list[bytes], rounds: int) -> dict[str, float]:
     """p50 ms of each stage of the search lane's work, one request after another, no profiler: parse, check,
-    ``rerank`` (the engine's order, the scoring and the answer's columns) and the JSON; ``scoring`` is the part of
-    ``rerank`` that P7 calls the in-process scoring (catalogue gather, matrix product, pooling, fusion, order),
-    timed on its own."""
+    ``rerank`` (the engine's order, the scoring and the answer's columns) and writing the JSON
+    (:func:`bench.bench_api.stage_seconds`); ``scoring`` is the part of ``rerank`` that P7 calls the in-process
+    scoring (catalogue gather, matrix product, pooling, fusion, order), timed on its own."""
     from reeltag.api import rerank_service as rs
     from reeltag.api.schemas import RerankRequest, parse_body
     from reeltag.rerank.apply import ranking_of, score_topic
@@ -108,27 +117,20 @@ def stages(service: Any, payloads: list[bytes], rounds: int) -> dict[str, float]
     from reeltag.rerank.tuning import Setting
 
     p = service.champions.reranker.params
-    setting, names = Setting(p.alpha, p.normalisation, p.pooling), ("parse", "check", "rerank", "json", "scoring")
+    setting, names = Setting(p.alpha, p.normalisation, p.pooling), (*STAGES, "scoring")
     times: dict[str, list[float]] = {name: [] for name in names}
     for i in range(rounds):
-        t = [time.perf_counter()]
-        body = parse_body(RerankRequest, payloads[i % len(payloads)])
-        t.append(time.perf_counter())
-        rs.check_request(service, body)
-        t.append(time.perf_counter())
-        answer = rs.rerank(service, body)
-        t.append(time.perf_counter())
-        answer.json()
-        t.append(time.perf_counter())
+        raw = payloads[i % len(payloads)]
+        spans = stage_seconds(service, raw)
+        body = parse_body(RerankRequest, raw)
         engine, vector = rs.engine_ranking(body), service.query_vector(body.query)
         started = time.perf_counter()
         topic = prepare_candidates(service.matrix, engine, vector, p.depth)
         ranking_of(topic, score_topic(topic, setting, p.top_m))
-        spans = [b - a for a, b in zip(t, t[1:])] + [time.perf_counter() - started]
-        for name, span in zip(names, spans):
+        for name, span in zip(names, [*spans, time.perf_counter() - started]):
             times[name].append(span * 1000.0)
     result = {name: round(statistics.median(v[len(payloads) :]), 3) for name, v in times.items()}
-    result["handler"] = round(sum(result[n] for n in names[:4]), 3)
+    result["handler"] = round(sum(result[n] for n in STAGES), 3)
     return result
 
 

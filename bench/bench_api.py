@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -78,7 +79,7 @@ def columns_body(body: dict[str, Any]) -> dict[str, Any]:
 def bench_service(root: Path, api: dict[str, Any] | None = None) -> Any:
     """The serving state the child process runs: synthetic catalogue, champions set in memory (``api``: more
     ``[api]`` settings)."""
-    from reeltag.api.champions import Champions, Reranker, now
+    from reeltag.api.champions import Reranker, now
     from reeltag.api.service import Service
     from reeltag.project import Project
     from reeltag.rerank.catalogue import build_matrix
@@ -99,8 +100,8 @@ def bench_service(root: Path, api: dict[str, Any] | None = None) -> Any:
         matrix_file=None,
     )
     service = Service(project, encoder, catalogue)
-    service.champions = Champions(
-        encoder=service.champions.encoder,  # the encoder the service holds, with its catalogue and query cache
+    service.champions = replace(  # keeps what the service holds (its encoder, catalogue and query cache)
+        service.champions,
         suggester=_suggester(encoder, now()),
         reranker=Reranker(
             RerankerParams(

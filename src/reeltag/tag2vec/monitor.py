@@ -60,8 +60,11 @@ def window_and_batch(project: Project, space: TagSpace) -> tuple[Posts, Posts, P
     for lo, hi in space.meta.get("alarmed_seq", []):
         alarmed |= (seq >= lo) & (seq <= hi)
     posts = [space.surface.sentence(tags) for tags in tag_lists(frame["tags"])]
-    pick = lambda mask: [p for p, keep in zip(posts, mask, strict=True) if keep]  # noqa: E731
-    return pick(window), pick(~seen), pick(seen & ~alarmed)
+    return _kept(posts, window), _kept(posts, ~seen), _kept(posts, seen & ~alarmed)
+
+
+def _kept(posts: Posts, mask: np.ndarray) -> Posts:
+    return [p for p, keep in zip(posts, mask, strict=True) if keep]
 
 
 def _logged(project: Project, result: DriftResult) -> DriftResult:

@@ -8,6 +8,7 @@ written score is ``min(head) − 1 − j`` so every reader puts them after the h
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -88,12 +89,17 @@ def rerank_topic(topic: TopicCandidates, setting: Setting, top_m: int) -> Rankin
 
 def ranking_of(topic: TopicCandidates, scored: Reranked) -> Ranking:
     """The head in its new order, then the tail in the engine's order with scores below the head's."""
-    order, fused = scored.order.tolist(), scored.fused
-    head_scores = fused[order]
+    head_scores = scored.fused[scored.order]
     floor = float(head_scores.min()) if len(head_scores) else 0.0
     tail_scores = tuple(floor - 1.0 - j for j in range(len(topic.tail)))
-    head = tuple(map(topic.docids.__getitem__, order))
-    return Ranking(topic.qid, head + topic.tail.docids, tuple(head_scores.tolist()) + tail_scores)
+    return Ranking(
+        topic.qid, picked(topic.docids, scored.order.tolist()) + topic.tail.docids, tuple(head_scores.tolist()) + tail_scores
+    )
+
+
+def picked(items: tuple[str, ...], order: list[int]) -> tuple[str, ...]:
+    """``items`` at the positions ``order`` (one C call: ``itemgetter`` of one position gives the item, not a tuple)."""
+    return operator.itemgetter(*order)(items) if len(order) > 1 else tuple(items[i] for i in order)
 
 
 def rerank_prepared(prepared: Prepared, setting: Setting, top_m: int, tag: str | None = None) -> Run:

@@ -44,7 +44,7 @@ class FeatureMatrix:
         return len(self.index)
 
     def rows(self, docids: Sequence[str]) -> np.ndarray:
-        return np.array(list(map(self.index.get, docids, repeat(EMPTY_ROW))), dtype=np.int64)
+        return np.fromiter(map(self.index.get, docids, repeat(EMPTY_ROW)), dtype=np.int64, count=len(docids))
 
     def similarities(self, rows: np.ndarray, query: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
         """Cosine of ``query`` with every frame of ``rows`` (:meth:`rows`), (docs, frames), −inf padding: the frames
@@ -59,7 +59,7 @@ class FeatureMatrix:
                 self.vectors, part, axis=0, out=buffer[: len(part)], mode="clip"
             )  # rows are valid; "raise" would copy twice
             dots[start : start + len(part)] = (gathered.reshape(-1, dim) @ q).reshape(len(part), frames)
-        return cosines(dots, self.norms[rows], self.counts[rows])
+        return cosines(dots, np.take(self.norms, rows, axis=0), np.take(self.counts, rows))
 
 
 def allocate(rows: int, frames: int, dim: int, path: Path | None = None) -> np.ndarray:

@@ -75,8 +75,8 @@ def frame_similarities(query: np.ndarray, stack: FrameStack) -> np.ndarray:
 def cosines(dots: np.ndarray, norms: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Frame cosines from dot products with a unit query, (docs, frames); padding (frame ≥ count) is −inf."""
     sims = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
-    valid = np.arange(sims.shape[1])[None, :] < counts[:, None]
-    return np.where(valid, sims, -np.inf)
+    sims[np.arange(sims.shape[1]) >= counts[:, None]] = -np.inf
+    return sims
 
 
 def pool(sims: np.ndarray, counts: np.ndarray, pooling: str = "max", top_m: int = 3) -> np.ndarray:

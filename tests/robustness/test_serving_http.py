@@ -8,6 +8,7 @@ name claimed once by a POST and carried by a signed cookie; 6: silent connection
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -188,7 +189,7 @@ def test_the_cookie_key_is_generated_once_and_private(tmp_path: Path) -> None:
 
 @pytest.fixture
 def tiny_server(tmp_path: Path) -> Iterator[tuple[int, Project]]:
-    """``reeltag``'s uvicorn server for a trivial app, header timeout 1 s, at most 8 connections."""
+    """``reeltag``'s uvicorn server for a trivial app, header timeout 1 s, at most 8 connections, heads of 2 KiB."""
     from reeltag.api.server import uvicorn_server
     from reeltag.demo.api_child import free_port
 
@@ -197,7 +198,8 @@ def tiny_server(tmp_path: Path) -> Iterator[tuple[int, Project]]:
         await send({"type": "http.response.body", "body": b"ok"})
 
     project = Project.open(
-        tmp_path, api={"header_timeout_s": 1.0, "body_timeout_s": 1.0, "keep_alive_s": 1.0, "max_connections": 8}
+        tmp_path,
+        api={"header_timeout_s": 1.0, "body_timeout_s": 1.0, "keep_alive_s": 1.0, "max_connections": 8, "max_header_kb": 2},
     )
     port = free_port()
     server = uvicorn_server(app, project, host="127.0.0.1", port=port)
@@ -244,6 +246,41 @@ def test_silent_and_slow_connections_are_closed_and_capped(tiny_server, tried) -
     ok.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     assert ok.recv(100).startswith(b"HTTP/1.1 200")
     ok.close()
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """What the server sent before it closed ``sock`` (or 2 s passed)."""
+    sock.settimeout(2.0)
+    chunks = []
+    try:
+        while chunk := sock.recv(4096):
+            chunks.append(chunk)
+    except (TimeoutError, ConnectionError):
+        pass
+    return b"".join(chunks)
+
+
+def test_request_heads_over_the_cap_are_431_however_they_arrive(tiny_server, tried) -> None:
+    tried.bad_input("api", "request head over api.max_header_kb, whole or as a header that never ends")
+    port, _ = tiny_server
+    big = socket.create_connection(("127.0.0.1", port))
+    big.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 3000 + b"\r\n\r\n")
+    assert _answer(big).startswith(b"HTTP/1.1 431")
+    endless = socket.create_connection(("127.0.0.1", port))
+    endless.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: ")
+    for _ in range(6):  # one field of 3 KiB that never ends, in reads of 512 bytes
+        time.sleep(0.05)
+        with contextlib.suppress(OSError):
+            endless.sendall(b"a" * 512)
+    assert _answer(endless).startswith(b"HTTP/1.1 431")
+    trickled = socket.create_connection(("127.0.0.1", port))
+    head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fits: " + b"a" * 1500 + b"\r\n\r\n"  # under 2 KiB, in 100-byte reads
+    for start in range(0, len(head), 100):
+        trickled.sendall(head[start : start + 100])
+        time.sleep(0.01)
+    assert _answer(trickled).startswith(b"HTTP/1.1 200")
+    for sock in (big, endless, trickled):
+        sock.close()
 
 
 def test_the_limits_are_settings_with_ranges() -> None:

@@ -65,7 +65,6 @@ def uvicorn_server(app: Any, project: Project, *, host: str, port: int, log_leve
         http=timed_protocol(cfg),
         limit_concurrency=cfg.limit_concurrency,
         timeout_keep_alive=cfg.keep_alive_s,
-        h11_max_incomplete_event_size=cfg.max_header_kb * 1024,
     )
     return uvicorn.Server(config)
 

@@ -6,7 +6,7 @@ P7's bench server (:func:`bench.bench_api.bench_service`: the real app behind ``
 its limits, its search lane, one BLAS thread) runs in this process on a free 127.0.0.1 port, its event loop on a
 thread of its own; one stdlib ``http.client`` connection in the main thread sends ``--requests`` requests one after
 another (1,000 cached candidates each, the P7 bodies, in ``--form``). cProfile (stdlib) profiles the event loop's
-thread (uvicorn/h11, the ASGI middleware, FastAPI's routing, the hops to and from the lane) and the search lane's
+thread (uvicorn/httptools, the ASGI middleware, FastAPI's routing, the hops to and from the lane) and the search lane's
 thread (parse, check, scoring, writing) apart, only while the measured requests run; the top entries of each by
 own time are printed. Then the same requests' stages are timed in process without the profiler, one request after
 another: parse, check, the engine's ranking, the catalogue gather + matrix product, pooling + fusion + order, the
@@ -154,7 +154,7 @@ def main() -> None:
                 f"/v1/rerank, {CANDIDATES} candidates ({args.form} form), one client, {args.requests} requests: "
                 f"p50 {statistics.median(plain):.2f} ms over HTTP (without the profiler)"
             )
-            print("event loop thread (uvicorn/h11, middleware, routing, lane hops):")
+            print("event loop thread (uvicorn/httptools, middleware, routing, lane hops):")
             print(top(served.loop_profile, args.top, args.requests))
             print("search lane thread (parse, check, score, write):")
             print(top(served.lane_profile, args.top, args.requests))

@@ -730,6 +730,13 @@ class TagRankerSection(Section):
     max_iter: int = Field(200, ge=1, le=5000, description="Boosting iterations (trees), at most.")
     max_leaf_nodes: int = Field(31, ge=2, le=1024, description="Leaves per tree.")
     seed: int = Field(19, description="Seed of the fold split, the negative sample and the trees.")
+    threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="OpenMP threads of the trees' fit and predict, threads (more only pays on cores nothing else uses: "
+        "waiting OpenMP threads spin, and slow down many times over when another process is busy).",
+    )
 
 
 class DriftSection(Section):

@@ -116,3 +116,29 @@ def test_ranker_beats_every_single_signal_on_held_out_queries(setting) -> None:
 def test_ranker_model_refuses_labels_of_one_kind() -> None:
     with pytest.raises(ValueError, match="both kinds"):
         fit_ranker_model(np.zeros((4, 2)), np.zeros(4, np.int8), TagRankerSection())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ranker_fits_and_predicts_on_its_openmp_threads(monkeypatch, threads: int) -> None:
+    """The trees run on ``[tag2vec.ranker] threads`` OpenMP threads, whatever the process' default."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_info
+
+    seen: list[int] = []
+
+    def openmp_now() -> int:
+        return min(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp")
+
+    for method in ("fit", "predict_proba"):
+        real = getattr(HistGradientBoostingClassifier, method)
+
+        def watched(self, *args, _real=real, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            seen.append(openmp_now())
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(HistGradientBoostingClassifier, method, watched)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    model = fit_ranker_model(x, (x[:, 0] > 0).astype(np.int8), TagRankerSection(max_iter=5, threads=threads))
+    model.score(x)
+    assert seen == [threads, threads] and model.threads == threads

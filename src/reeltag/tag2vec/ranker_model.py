@@ -3,6 +3,11 @@
 scikit-learn's ``HistGradientBoostingClassifier`` (LightGBM's histogram algorithm), binary target "is the hidden
 tag"; its probability is the candidate's score. It early-stops on a seeded 10 % of the rows it is given. Saved
 with the model it ranks for (``ranker.pkl`` beside the Tag2Vec files) when ``tag2vec train`` offers it.
+
+Its fit and predict run on ``[tag2vec.ranker] threads`` OpenMP threads (1 by default; a loaded model, served
+beside other requests, on 1). scikit-learn would use one per core, and OpenMP threads that wait for each other spin:
+with any other process busy on the cores (a second job, the test suite's other workers) the fit and the
+predictions slow down many times over (docs/tests.md has the real-data leave-one-out test's time before and after).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,9 +30,18 @@ if TYPE_CHECKING:
 class RankerModel:
     classifier: HistGradientBoostingClassifier  # fitted
     trees: int
+    threads: int = 1  # OpenMP threads of its predictions
 
     def score(self, features: np.ndarray) -> np.ndarray:
-        return self.classifier.predict_proba(features)[:, 1]
+        with openmp_threads(self.threads):
+            return self.classifier.predict_proba(features)[:, 1]
+
+
+def openmp_threads(threads: int) -> Any:
+    """A context in which OpenMP (scikit-learn's trees) uses at most ``threads`` threads."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads, user_api="openmp")
 
 
 def fit_ranker_model(features: np.ndarray, labels: np.ndarray, cfg: TagRankerSection) -> RankerModel:
@@ -38,8 +52,10 @@ def fit_ranker_model(features: np.ndarray, labels: np.ndarray, cfg: TagRankerSec
         raise ValueError("the ranker needs candidates of both kinds (hidden tags and others) to learn from")
     classifier = HistGradientBoostingClassifier(
         learning_rate=cfg.learning_rate, max_iter=cfg.max_iter, max_leaf_nodes=cfg.max_leaf_nodes, random_state=cfg.seed
-    ).fit(features, labels)
-    return RankerModel(classifier, int(classifier.n_iter_))
+    )
+    with openmp_threads(cfg.threads):
+        classifier.fit(features, labels)
+    return RankerModel(classifier, int(classifier.n_iter_), cfg.threads)
 
 
 def save_ranker_model(model: RankerModel, path: Path) -> Path:

@@ -135,3 +135,25 @@ def test_small_batches_never_alarm_and_say_why() -> None:
     reference, days = _world(0)
     check = check_drift(reference, days[19][:10], vocabulary={"t0_0"}, min_count=2, cfg=DriftSection())
     assert not check.alarm and "too few posts" in check.reasons[0]
+
+
+def _excess(check: DriftCheck, name: str) -> float:
+    return float(getattr(check.measures, name) - getattr(check.baseline, name))
+
+
+if __name__ == "__main__":  # the figures of docs/corpus.md (Planted trend): python tests/unit/test_tag2vec_drift.py
+    for seed in (0, 1, 2):
+        for one_off in ((0.0, 0.0), (0.1, 0.3), (0.1, 0.5)):
+            ref, stream = _world(seed, one_off=one_off)
+            planted, shuffled = _checks(ref, stream), _checks(ref, _shuffled(stream, seed))
+            for name in ("new_tag_share", "learnable_new_share", "js"):
+                burst = [round(_excess(planted[d - 1], name), 3) for d in BURST]
+                other = max(_excess(c, name) for d, c in enumerate(planted, start=1) if d not in BURST)
+                print(f"seed {seed} one-off {one_off} {name:20s} burst days {burst} other days max {other:.3f}", end=" ")
+                print(f"shuffled max {max(_excess(c, name) for c in shuffled):.3f}")
+            print(
+                "  alarms",
+                [d for d, c in enumerate(planted, start=1) if c.alarm],
+                "shuffled",
+                [d for d, c in enumerate(shuffled, start=1) if c.alarm],
+            )

@@ -747,7 +747,18 @@ class DriftSection(Section):
         0.08, ge=0.0, le=1.0, description="Jensen–Shannon divergence (bits) above the baseline's that alarms."
     )
     new_tag_share_margin: float = Field(
-        0.04, ge=0.0, le=1.0, description="Share of tag occurrences new to the champion, above the baseline's, that alarms."
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of tag occurrences new to the champion, above the baseline's, that alarms; 1.0 = logged "
+        "only (tags used once, most new tags of tweets, can be neither learnt nor predicted; 0.04 the alarm before).",
+    )
+    learnable_new_share_margin: float = Field(
+        0.04,
+        ge=0.0,
+        le=1.0,
+        description="Share of tag occurrences new to the champion and used at least tag2vec.min_count times in the "
+        "batch (the new tags a retrain would learn), above the baseline's, that alarms.",
     )
     movement_margin: float = Field(
         1.0,

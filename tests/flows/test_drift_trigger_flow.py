@@ -57,7 +57,7 @@ def test_ingest_retrains_tag2vec_on_a_drift_alarm_and_not_without(demo_root: Pat
 
     ingest_corpus(str(demo_root), files=[_posts(demo_root / "c.jsonl", 750, 150, 0.4, 3)], retrain_chain="never")
     alarm = _drift_runs(demo_root)[0]
-    assert alarm["tags"]["reeltag.alarm"] == "True" and "new_tag_share" in alarm["tags"]["reeltag.reasons"]
+    assert alarm["tags"]["reeltag.alarm"] == "True" and "learnable_new_share" in alarm["tags"]["reeltag.reasons"]
     retrained = [r for r in tracker.runs("tag2vec") if r["tags"].get("reeltag.trigger") == "drift"]
     assert len(retrained) == 1 and len(tracker.versions("tag2vec")) == 2
     # the alarmed batch's posts are recorded on the new version: its drift baseline leaves them out (calm posts only)

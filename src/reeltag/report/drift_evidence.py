@@ -9,7 +9,7 @@ from typing import Any
 from reeltag.project import Project
 from reeltag.tracking.results import read_result
 
-MEASURES = ("js", "new_tag_share", "neighbour_movement")
+MEASURES = ("js", "new_tag_share", "learnable_new_share", "neighbour_movement")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +50,12 @@ def from_record(record: dict[str, Any], *, run_id: str, run_name: str, retrains:
         reference_posts=int(check.get("reference_posts", 0)),
         measures={m: float(check.get("measures", {}).get(m, 0.0)) for m in MEASURES} if check else {},
         baseline={m: float(check.get("baseline", {}).get(m, 0.0)) for m in MEASURES} if check else {},
-        margins={"js": cfg.js_margin, "new_tag_share": cfg.new_tag_share_margin, "neighbour_movement": cfg.movement_margin},
+        margins={
+            "js": cfg.js_margin,
+            "new_tag_share": cfg.new_tag_share_margin,
+            "learnable_new_share": cfg.learnable_new_share_margin,
+            "neighbour_movement": cfg.movement_margin,
+        },
         top_new=tuple(check.get("measures", {}).get("top_new", ())) if check else (),
         alarm=bool(record.get("alarm")),
         reasons=tuple(record.get("reasons", ())),

@@ -54,8 +54,8 @@ def _wait_for_completed_run(url: str, serve: subprocess.Popen, timeout_s: float)
 
 def _ctrl_c(serve: subprocess.Popen) -> int:
     """Ctrl-C, and Ctrl-C again if the first is still winding down after 30 s: the asyncio runner under Prefect's
-    serve turns a first SIGINT into a cancellation that Prefect's runner once let run on (a loaded suite: it started
-    the next scheduled run 50 s later); the second raises KeyboardInterrupt at once, as with a worker."""
+    serve turns a first SIGINT into a cancellation that Prefect's runner once let run on (in a loaded suite run it
+    still started the next scheduled run after it); the second raises KeyboardInterrupt at once, as with a worker."""
     os.killpg(serve.pid, signal.SIGINT)
     try:
         return serve.wait(timeout=30)

@@ -33,6 +33,7 @@ BENCHMARKS = (
     ("R1", "bench.bench_review", HEADLINE),
     ("A1", "bench.bench_ab", HEADLINE),
     ("A2", "bench.bench_sequential", HEADLINE),
+    ("T1", "bench.bench_ranker_threads", HEADLINE),
     ("P7", "bench.bench_api", LONG),
     ("M1", "bench.bench_memory", LONG),
     ("P6w", "bench.bench_pool", LONG),

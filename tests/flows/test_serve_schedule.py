@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.server import api_url, free_port, is_healthy, prefect_env
+from flows.server import api_url, free_port, is_healthy, port_owners, prefect_env
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
 SCHEDULES = """
@@ -61,7 +61,7 @@ def _ctrl_c(serve: subprocess.Popen) -> int:
         return serve.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(serve.pid, signal.SIGINT)
-        return serve.wait(timeout=60)
+        return serve.wait(timeout=90)
 
 
 def test_serve_runs_a_scheduled_flow_and_stops_cleanly(tmp_path: Path) -> None:
@@ -85,5 +85,9 @@ def test_serve_runs_a_scheduled_flow_and_stops_cleanly(tmp_path: Path) -> None:
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
             serve.wait(timeout=30)
+        for owner in port_owners(port):  # a serve killed above leaves its Prefect server (its own session) running
+            group = os.getpgid(owner.pid)
+            if group != os.getpgrp():
+                os.killpg(group, signal.SIGKILL)
         log.close()
     assert not is_healthy(url), "the Prefect server started by serve is still up"

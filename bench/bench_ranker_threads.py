@@ -2,7 +2,7 @@
 
 ``python -m bench --only T1``. The same fit (:func:`reeltag.tag2vec.ranker_model.fit_ranker_model`, 200,000
 synthetic rows × 12 features, 130 trees without early stopping) and its predictions of 60,000 rows, with
-``[tag2vec.ranker] threads`` = 1 and = the core count, first on an idle machine and then while a second process
+``[tag_ranker] threads`` = 1 and = the core count, first on an idle machine and then while a second process
 keeps one core busy (what the test suite's other workers or any other job do). OpenMP threads that wait for each
 other spin, so the threads per core lose most when the cores are shared: the reason ``threads`` defaults to 1.
 """
@@ -51,6 +51,7 @@ def _medians(threads: int, x: np.ndarray, y: np.ndarray, repeats: int) -> dict[s
 def run(repeats: int = 3) -> dict[str, Any]:
     x, y = _rows()
     cores = os.cpu_count() or 1
+    fit_and_predict_s(1, x[:PREDICTED], y[:PREDICTED])  # warm-up: imports and first-call costs out of the figures
     idle = {n: _medians(n, x, y, repeats) for n in (1, cores)}
     busy_proc = subprocess.Popen([sys.executable, "-c", BUSY])
     try:

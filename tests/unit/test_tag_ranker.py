@@ -120,7 +120,7 @@ def test_ranker_model_refuses_labels_of_one_kind() -> None:
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_ranker_fits_and_predicts_on_its_openmp_threads(monkeypatch, threads: int) -> None:
-    """The trees run on ``[tag2vec.ranker] threads`` OpenMP threads, whatever the process' default."""
+    """The trees run on ``[tag_ranker] threads`` OpenMP threads, whatever the process' default."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_info
 

@@ -4,7 +4,7 @@ scikit-learn's ``HistGradientBoostingClassifier`` (LightGBM's histogram algorith
 tag"; its probability is the candidate's score. It early-stops on a seeded 10 % of the rows it is given. Saved
 with the model it ranks for (``ranker.pkl`` beside the Tag2Vec files) when ``tag2vec train`` offers it.
 
-Its fit and predict run on ``[tag2vec.ranker] threads`` OpenMP threads (1 by default; a loaded model, served
+Its fit and predict run on ``[tag_ranker] threads`` OpenMP threads (1 by default; a loaded model, served
 beside other requests, on 1). scikit-learn would use one per core, and OpenMP threads that wait for each other spin:
 with any other process busy on the cores (a second job, the test suite's other workers) the fit and the
 predictions slow down many times over (docs/tests.md has the real-data leave-one-out test's time before and after).

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reeltag.project import Project
+from reeltag.tag2vec.drift import MEASURES
 from reeltag.tracking.results import read_result
-
-MEASURES = ("js", "new_tag_share", "learnable_new_share", "neighbour_movement")
 
 
 @dataclass(frozen=True, kw_only=True)

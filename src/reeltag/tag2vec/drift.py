@@ -88,8 +88,7 @@ def _kl(a: np.ndarray, m: np.ndarray) -> float:
 
 
 def new_tag_share(batch: Counter[str], vocabulary: Collection[str]) -> float:
-    total = sum(batch.values())
-    return sum(n for t, n in batch.items() if t not in vocabulary) / total if total else 0.0
+    return learnable_new_share(batch, vocabulary, min_count=1)  # every tag of the batch is used at least once
 
 
 def learnable_new_share(batch: Counter[str], vocabulary: Collection[str], min_count: int) -> float:

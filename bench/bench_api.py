@@ -272,10 +272,10 @@ STAGES = ("parse", "check", "rerank", "write")  # what the search lane runs for 
 def stage_seconds(service: Any, raw: bytes) -> list[float]:
     """Seconds of each of :data:`STAGES` for the body ``raw``, run as the search lane runs them."""
     from reeltag.api import rerank_service
-    from reeltag.api.schemas import RerankRequest, parse_body
+    from reeltag.api.schemas import RerankRequest, parse_json_native
 
     times = [time.perf_counter()]
-    body = parse_body(RerankRequest, raw)
+    body = parse_json_native(RerankRequest, raw)
     times.append(time.perf_counter())
     rerank_service.check_request(service, body)
     times.append(time.perf_counter())

@@ -111,7 +111,7 @@ def stages(service: Any, payloads: list[bytes], rounds: int) -> dict[str, float]
     (:func:`bench.bench_api.stage_seconds`); ``scoring`` is the part of ``rerank`` that P7 calls the in-process
     scoring (catalogue gather, matrix product, pooling, fusion, order), timed on its own."""
     from reeltag.api import rerank_service as rs
-    from reeltag.api.schemas import RerankRequest, parse_body
+    from reeltag.api.schemas import RerankRequest, parse_json_native
     from reeltag.rerank.apply import ranking_of, score_topic
     from reeltag.rerank.catalogue import prepare_candidates
     from reeltag.rerank.tuning import Setting
@@ -122,7 +122,7 @@ def stages(service: Any, payloads: list[bytes], rounds: int) -> dict[str, float]
     for i in range(rounds):
         raw = payloads[i % len(payloads)]
         spans = stage_seconds(service, raw)
-        body = parse_body(RerankRequest, raw)
+        body = parse_json_native(RerankRequest, raw)
         engine, vector = rs.engine_ranking(body), service.query_vector(body.query)
         started = time.perf_counter()
         topic = prepare_candidates(service.matrix, engine, vector, p.depth)

@@ -14,7 +14,16 @@ import pytest
 
 from reeltag.api.guard import Guard, check_bind, token_problem
 from reeltag.api.rerank_service import engine_ranking
-from reeltag.api.schemas import BodyRefused, OnlineArm, RerankAnswer, RerankModel, RerankRequest, RerankResponse, parse_body
+from reeltag.api.schemas import (
+    BodyRefused,
+    OnlineArm,
+    RerankAnswer,
+    RerankModel,
+    RerankRequest,
+    RerankResponse,
+    parse_body,
+    parse_json_native,
+)
 from reeltag.api.textcache import QueryVectors
 from reeltag.errors import BadInput
 from reeltag.rerank.apply import prepare_topic, rerank_topic
@@ -248,3 +257,43 @@ def test_the_columns_form_needs_columns_of_one_length() -> None:
     with pytest.raises(BodyRefused, match="finite") as refused:
         parse_body(RerankRequest, b'{"query": "q", "candidates": {"docids": ["a"], "scores": [NaN]}}')
     assert refused.value.field == "candidates.scores.0"
+
+
+def _outcome(parse: Any, raw: bytes) -> str:
+    """What a parser makes of ``raw``: the model's fields with their types, or the refusal's field and reason."""
+    try:
+        return repr(parse(RerankRequest, raw).model_dump())
+    except BodyRefused as refused:
+        return f"refused {refused.field}: {refused.reason}"
+
+
+ODD_BODIES = [
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1.5, "rank": 3}, {"docid": "b", "score": 1}]}',
+    b'{"query": "q", "candidates": {"docids": ["a", "b"], "scores": [2, 1.0], "ranks": [null, 7]}, "depth": 1}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1.0, "rank": 18446744073709551616}]}',  # orjson: a float
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 18446744073709551617}], "depth": 99999999999999999999}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1e400}]}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": NaN}]}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": "1.5"}]}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": true}]}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1.0, "rank": false}]}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1.0, "rank": 2.0}]}',
+    b'{"query": "\\ud800", "candidates": [{"docid": "a", "score": 1.0}]}',
+    b'{"query": "q", "query": "r", "candidates": [{"docid": "a", "score": 1.0}]}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1.0}], "alpha": 1}',
+    b'{"query": "q", "candidates": [], "user": ""}',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1.0, "x": 1}]}',
+    b'{"query": "q", "candidates": {"docids": ["a"]}}',
+    b'[{"query": "q"}]',
+    b'{"query": "q", "candidates": [{"docid": "a", "score": 1.0},]}',
+    b'\xef\xbb\xbf{"query": "q", "candidates": [{"docid": "a", "score": 1.0}]}',
+    b'{"query": "q\xff", "candidates": [{"docid": "a", "score": 1.0}]}',
+    b'{"query": "q", "candidates": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+]
+
+
+@pytest.mark.parametrize("raw", ODD_BODIES, ids=range(len(ODD_BODIES)))
+def test_the_orjson_first_parse_accepts_and_refuses_as_json_validation_does(raw: bytes) -> None:
+    """``parse_json_native`` (the rerank route's parse) against ``parse_body`` (pydantic's JSON validation): the
+    same model with the same value types, or the same refusal, on bodies where orjson and pydantic's JSON differ."""
+    assert _outcome(parse_json_native, raw) == _outcome(parse_body, raw)

@@ -23,7 +23,7 @@ from reeltag.api import rerank_service as rerank
 from reeltag.api.experiment import Experiment
 from reeltag.api.openapi import answers, body_of
 from reeltag.api.refusals import KNOWN, refusal
-from reeltag.api.schemas import RerankRequest, RerankResponse, parse_body
+from reeltag.api.schemas import RerankRequest, RerankResponse, parse_json_native
 from reeltag.api.service import Service
 
 PATH = "/v1/rerank"
@@ -58,7 +58,7 @@ async def answer(service: Service, experiment: Experiment, raw: bytes) -> bytes:
 
 def _answer_if_cached(service: Service, experiment: Experiment, raw: bytes) -> tuple[RerankRequest, Answered | None]:
     """The checked body, and its answer when its query's vector is cached."""
-    body = parse_body(RerankRequest, raw)
+    body = parse_json_native(RerankRequest, raw)
     rerank.check_request(service, body)
     return body, _answer(service, experiment, body) if service.queries.cached(body.query) else None
 

@@ -266,6 +266,20 @@ def parse_body(model: type[M], raw: bytes | Any) -> M:
         raise BodyRefused(where, f"{first['msg']} ({first['type']})") from None
 
 
+def parse_json_native(model: type[M], raw: bytes) -> M:
+    """:func:`parse_body` for a model whose fields are all JSON's own types (str, int, float, bool, null, and lists
+    and objects of them), where strict validation of the parsed Python objects accepts what strict validation of
+    the JSON accepts, with the same values; about 3 times faster when the CPU cache is cold, as a request after
+    another's scoring finds it (``python -m bench.profile_api``: 0.43 ms → 0.16 ms for 1,000 candidates as
+    columns): orjson parses, pydantic validates the objects. What either refuses (NaN literals, integers past 64
+    bits that orjson reads as floats, lone surrogates, any schema error) goes through :func:`parse_body`, so the
+    answer and its error are the ones JSON validation gives."""
+    try:
+        return model.model_validate(orjson.loads(raw))
+    except (orjson.JSONDecodeError, ValidationError):
+        return parse_body(model, raw)
+
+
 def _body_path(loc: Sequence[int | str]) -> Sequence[int | str]:
     """An error's location as a path in the body: without the form tag pydantic puts after ``candidates``."""
     return (loc[0], *loc[2:]) if tuple(loc[:2]) in UNION_TAGS else loc

@@ -48,17 +48,21 @@ class FeatureMatrix:
 
     def similarities(self, rows: np.ndarray, query: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
         """Cosine of ``query`` with every frame of ``rows`` (:meth:`rows`), (docs, frames), −inf padding: the frames
-        are gathered ``chunk_rows`` documents at a time into one reused buffer and multiplied there."""
+        are gathered ``chunk_rows`` documents at a time into one reused buffer and multiplied there, in the order
+        of the rows in memory (``python -m bench --only P7``: the in-process scoring of 1,000 candidates about a
+        quarter faster than gathering in the engine's order, which jumps about the matrix), each result put back
+        at its candidate's place."""
         frames, dim = self.vectors.shape[1:]
         q = unit(np.asarray(query, dtype=np.float32))
         dots = np.empty((len(rows), frames), dtype=np.float32)
         buffer = np.empty((min(chunk_rows, len(rows)), frames, dim), dtype=np.float32)
+        in_memory_order = np.argsort(rows, kind="stable")
         for start in range(0, len(rows), chunk_rows):
-            part = rows[start : start + chunk_rows]
+            places = in_memory_order[start : start + chunk_rows]
             gathered = np.take(
-                self.vectors, part, axis=0, out=buffer[: len(part)], mode="clip"
+                self.vectors, rows[places], axis=0, out=buffer[: len(places)], mode="clip"
             )  # rows are valid; "raise" would copy twice
-            dots[start : start + len(part)] = (gathered.reshape(-1, dim) @ q).reshape(len(part), frames)
+            dots[places] = (gathered.reshape(-1, dim) @ q).reshape(len(places), frames)
         return cosines(dots, np.take(self.norms, rows, axis=0), np.take(self.counts, rows))
 
 

@@ -9,7 +9,10 @@ timestamps taken in it for every request (``perf_counter``; no profiler): the re
 search lane's job started and ended (parse, check, scoring, writing), the event loop back from the lane, and the
 answer written (``on_response_complete``). One stdlib ``http.client`` connection in this process sends the requests
 one after another (the P7 bodies, 1,000 cached candidates each); the p50 of each span is printed beside the
-client's p50, whose rest is the client's own sending and reading and the kernel's loopback.
+client's p50, whose rest is the client's own sending and reading and the kernel's loopback. Then the search lane's
+job (the same function, bodies and BLAS setting) runs in this process, one request after another: back to back, as
+P7's in-process figures are taken, and with the CPU idle 1 ms before each request, as a server's is while one
+client sends, reads and sends again.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_api import REPO, _free_port, _stop, columns_body, one_client_ms, request_bodies
+from bench.bench_api import REPO, _free_port, _stop, bench_service, columns_body, one_client_ms, request_bodies
 
 MARKS = ("first byte", "route", "lane start", "lane end", "loop back", "written")
 
@@ -101,7 +104,35 @@ def timeline(requests: int, form: str) -> dict[str, Any]:
         "requests": requests,
         "client_p50_ms": round(statistics.median(client), 3),
         "server_spans_p50_ms": server,
+        "lane_job_in_process_p50_ms": {
+            "back to back": in_process_ms(payloads, requests, idle_s=0.0),
+            "1 ms idle before each": in_process_ms(payloads, requests, idle_s=0.001),
+        },
     }
+
+
+def in_process_ms(payloads: list[bytes], requests: int, *, idle_s: float) -> float:
+    """p50 ms of the search lane's job (:func:`reeltag.api.routes_rerank._answer_if_cached`: parse, check, scoring,
+    writing) on P7's serving state in this process, ``idle_s`` asleep before each request."""
+    from reeltag.api.experiment import Experiment
+    from reeltag.api.routes_rerank import _answer_if_cached
+    from reeltag.api.server import blas_limit
+
+    with tempfile.TemporaryDirectory(prefix="reeltag-timeline-") as tmp:
+        service = bench_service(Path(tmp))
+        experiment, times = Experiment.for_project(service.project, service.metrics), []
+        try:
+            for body in request_bodies(64):
+                service.query_vector(body["query"])  # cached, as after the server's warm-up
+            with blas_limit(service.project.settings.api):
+                for i in range(64 + requests):
+                    time.sleep(idle_s)
+                    started = time.perf_counter()
+                    _answer_if_cached(service, experiment, payloads[i % len(payloads)])
+                    times.append((time.perf_counter() - started) * 1000.0)
+        finally:
+            service.close()
+    return round(statistics.median(times[64:]), 3)
 
 
 def _wait_ready(port: int, proc: subprocess.Popen) -> None:

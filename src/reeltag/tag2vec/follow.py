@@ -29,7 +29,16 @@ from reeltag.corpus.tags import SurfaceForms, extract_hashtags, normalise_tags, 
 from reeltag.errors import BadInput
 from reeltag.project import Project
 from reeltag.tag2vec.drift import DriftCheck, check_drift, counts_of
-from reeltag.tag2vec.following import Difference, PeriodScore, PostHits, paired_difference, period_score, post_hits
+from reeltag.tag2vec.following import (
+    Difference,
+    Estimate,
+    PeriodScore,
+    PostHits,
+    mean_interval,
+    paired_difference,
+    period_score,
+    post_hits,
+)
 from reeltag.tag2vec.recency import CANDIDATES, Recency, covered, weighted_posts
 from reeltag.tag2vec.space import TagSpace
 
@@ -64,7 +73,9 @@ class TrendFollowing:
     retrains: dict[str, int]  # trainings over the compared months
     vs_frozen: dict[str, Difference]  # each strategy's mean hit@k minus frozen's, paired bootstrap over posts
     best: str  # the strategy with the highest mean hit@k among those retrained every month
-    drift_vs_best: Difference
+    drift_vs_best: Difference  # drift-triggered's mean hit@k minus the best's, paired bootstrap over posts
+    best_interval: Estimate  # the best mode's mean hit@k with its own 95 % interval (posts resampled)
+    drift_in_best_interval: bool  # drift-triggered's mean hit@k within best_interval
 
 
 @dataclass
@@ -207,6 +218,7 @@ def _summary(
     mean = lambda field: {s: sum(getattr(r.scores[s], field) for r in rows) / len(rows) for s in STRATEGIES}
     hit = mean("hit_at_k")
     best = max(RETRAINED, key=lambda s: (hit[s], s))
+    interval = mean_interval(hits[best])
     return TrendFollowing(
         start=start,
         base_posts=base_posts,
@@ -223,4 +235,6 @@ def _summary(
         vs_frozen={s: paired_difference(hits[s], hits["frozen"]) for s in STRATEGIES if s != "frozen"},
         best=best,
         drift_vs_best=paired_difference(hits["drift"], hits[best]),
+        best_interval=interval,
+        drift_in_best_interval=interval.low <= hit["drift"] <= interval.high,
     )

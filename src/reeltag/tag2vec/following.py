@@ -45,6 +45,14 @@ class Difference:
     samples: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class Estimate:
+    mean: float  # mean over periods of hit@k
+    low: float  # 95 % bootstrap interval (posts resampled within each period)
+    high: float
+    samples: int
+
+
 def own_vocabulary(space: TagSpace) -> Vocabulary:
     """The model's own tags as a reference vocabulary (no co-occurrences needed)."""
     n = len(space.tags)
@@ -85,12 +93,26 @@ def period_score(space: TagSpace, sentences: Sequence[Sequence[str]], found: Pos
 
 def paired_difference(a: Sequence[PostHits], b: Sequence[PostHits]) -> Difference:
     """Mean per-period hit@k of ``a`` minus ``b`` with its 95 % interval: each period's posts resampled (seeded)."""
+    observed, resampled = _bootstrap(a, b)
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    return Difference(delta=observed, low=float(low), high=float(high), samples=BOOTSTRAP_SAMPLES)
+
+
+def mean_interval(a: Sequence[PostHits]) -> Estimate:
+    """Mean per-period hit@k of ``a`` with its 95 % interval: each period's posts resampled (seeded)."""
+    observed, resampled = _bootstrap(a, None)
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    return Estimate(mean=observed, low=float(low), high=float(high), samples=BOOTSTRAP_SAMPLES)
+
+
+def _bootstrap(a: Sequence[PostHits], b: Sequence[PostHits] | None) -> tuple[float, np.ndarray]:
+    """The mean over periods of ``a``'s hit@k (minus ``b``'s on the same posts when given), and
+    ``BOOTSTRAP_SAMPLES`` resamples of it, each period's posts drawn with replacement (seeded)."""
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     per_period, observed = np.zeros(BOOTSTRAP_SAMPLES), 0.0
-    for x, y in zip(a, b, strict=True):
+    for x, y in zip(a, b if b is not None else [None] * len(a), strict=True):
         picks = rng.integers(0, len(x.hits), size=(BOOTSTRAP_SAMPLES, len(x.hits)))
         queries = np.maximum(x.queries[picks].sum(axis=1), 1)
-        per_period += (x.hits[picks].sum(axis=1) - y.hits[picks].sum(axis=1)) / queries
-        observed += (x.hits.sum() - y.hits.sum()) / max(int(x.queries.sum()), 1)
-    low, high = np.percentile(per_period / len(a), [2.5, 97.5])
-    return Difference(delta=observed / len(a), low=float(low), high=float(high), samples=BOOTSTRAP_SAMPLES)
+        per_period += (x.hits[picks].sum(axis=1) - (y.hits[picks].sum(axis=1) if y is not None else 0)) / queries
+        observed += (x.hits.sum() - (y.hits.sum() if y is not None else 0)) / max(int(x.queries.sum()), 1)
+    return observed / len(a), per_period / len(a)

@@ -83,4 +83,5 @@ def test_follow_trends_incremental_and_retrain_know_the_new_tags(tmp_root: Path,
     assert result.mean_hit_at_k["retrain"] >= result.mean_hit_at_k["frozen"]
     assert result.recency in result.validation and result.retrains["recent"] == 2 and result.retrains["frozen"] == 0
     assert set(result.vs_frozen) == {"incremental", "retrain", "recent", "drift"} and result.best in result.retrains
+    assert result.best_interval.low <= result.mean_hit_at_k[result.best] <= result.best_interval.high
     assert all(row.drift.posts > 0 and row.drift_alarm == row.drift.alarm for row in result.months)

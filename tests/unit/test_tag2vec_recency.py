@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 
-from reeltag.tag2vec.following import PostHits, paired_difference
+from reeltag.tag2vec.following import PostHits, mean_interval, paired_difference
 from reeltag.tag2vec.recency import Recency, weighted_posts
 
 MONTHS = {f"2013-0{i}": [[f"m{i}", f"p{j}"] for j in range(200)] for i in range(1, 6)}
@@ -35,6 +36,20 @@ def test_paired_difference_brackets_a_real_gain_and_straddles_none() -> None:
     assert 0 < gain.low < gain.delta < gain.high
     same = paired_difference([PostHits(hits=base, queries=queries)], [PostHits(hits=base, queries=queries)])
     assert same.low == same.delta == same.high == 0.0
+
+
+def test_a_models_own_interval_is_wider_than_the_paired_one() -> None:
+    """The own interval carries the posts' difficulty, which pairing cancels: a gain the paired interval sees can
+    sit inside the better model's own interval (why `tag2vec follow` reports both)."""
+    rng = np.random.default_rng(0)
+    queries = np.full(500, 2)
+    base = rng.binomial(2, 0.2, size=500)
+    better = np.minimum(base + rng.binomial(1, 0.05, size=500), 2)
+    a, b = [PostHits(hits=better, queries=queries)], [PostHits(hits=base, queries=queries)]
+    own, gain = mean_interval(a), paired_difference(a, b)
+    assert own.mean - mean_interval(b).mean == pytest.approx(gain.delta) and own.low < own.mean < own.high
+    assert gain.low > 0 and own.high - own.low > 2 * (gain.high - gain.low)
+    assert own.low < mean_interval(b).mean  # the worse model's mean is inside the better one's own interval
 
 
 def test_the_recent_setting_names_itself_and_refuses_undated_posts() -> None:

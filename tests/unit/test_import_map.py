@@ -41,6 +41,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
         "reeltag.ab.cuped",
         "reeltag.ab.sequential",
         "reeltag.tag2vec.following",
+        "reeltag.tag2vec.drift",
         "reeltag.text.model",
         "reeltag.text.encoded",
         "reeltag.text.encoder_model",

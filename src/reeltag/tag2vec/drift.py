@@ -28,6 +28,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.distance import jensenshannon
 
 from reeltag.config import DriftSection
 
@@ -71,20 +72,14 @@ def counts_of(posts: Posts) -> Counter[str]:
 
 
 def js_divergence(p: Counter[str], q: Counter[str]) -> float:
-    """Jensen–Shannon divergence (bits) of two count tables; 0 when either is empty."""
+    """Jensen–Shannon divergence (bits) of two count tables; 0 when either is empty (SciPy's Jensen–Shannon
+    distance, squared)."""
     tags = sorted(set(p) | set(q))
     a = np.array([p.get(t, 0) for t in tags], dtype=np.float64)
     b = np.array([q.get(t, 0) for t in tags], dtype=np.float64)
     if not a.sum() or not b.sum():
         return 0.0
-    a, b = a / a.sum(), b / b.sum()
-    m = (a + b) / 2
-    return float(max(0.0, (_kl(a, m) + _kl(b, m)) / 2))
-
-
-def _kl(a: np.ndarray, m: np.ndarray) -> float:
-    mask = a > 0
-    return float(np.sum(a[mask] * np.log2(a[mask] / m[mask])))
+    return float(jensenshannon(a, b, base=2) ** 2)
 
 
 def new_tag_share(batch: Counter[str], vocabulary: Collection[str]) -> float:

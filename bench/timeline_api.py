@@ -89,9 +89,11 @@ def timeline(requests: int, form: str) -> dict[str, Any]:
         port, marks = _free_port(), Path(tmp) / "marks.jsonl"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
         command = [sys.executable, "-m", "bench.timeline_api", "--serve", str(port), "--root", tmp, "--marks", str(marks)]
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = Path(tmp) / "server.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait_ready(port, proc)
+            _wait_ready(port, proc, log)
             one_client_ms(port, payloads, 64)  # warm-up: every query vector cached, connections, caches
             skip = len(marks.read_text().splitlines())
             client = one_client_ms(port, payloads, requests)
@@ -135,7 +137,7 @@ def in_process_ms(payloads: list[bytes], requests: int, *, idle_s: float) -> flo
     return round(statistics.median(times[64:]), 3)
 
 
-def _wait_ready(port: int, proc: subprocess.Popen) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen, log: Path) -> None:
     import httpx
 
     deadline = time.monotonic() + 300
@@ -146,7 +148,7 @@ def _wait_ready(port: int, proc: subprocess.Popen) -> None:
         except httpx.HTTPError:
             time.sleep(0.5)
     _stop(proc)
-    raise RuntimeError("the timeline's bench server did not start")
+    raise RuntimeError(f"the timeline's bench server did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 def main() -> None:

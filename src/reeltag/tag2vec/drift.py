@@ -79,7 +79,9 @@ def js_divergence(p: Counter[str], q: Counter[str]) -> float:
     b = np.array([q.get(t, 0) for t in tags], dtype=np.float64)
     if not a.sum() or not b.sum():
         return 0.0
-    return float(jensenshannon(a, b, base=2) ** 2)
+    with np.errstate(invalid="ignore"):  # NaN when rounding takes a nearly nil divergence below 0
+        distance = jensenshannon(a, b, base=2)
+    return float(np.nan_to_num(distance) ** 2)
 
 
 def new_tag_share(batch: Counter[str], vocabulary: Collection[str]) -> float:

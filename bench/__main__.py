@@ -34,6 +34,7 @@ BENCHMARKS = (
     ("A1", "bench.bench_ab", HEADLINE),
     ("A2", "bench.bench_sequential", HEADLINE),
     ("T1", "bench.bench_ranker_threads", HEADLINE),
+    ("S1", "bench.bench_frame_dots", HEADLINE),
     ("P7", "bench.bench_api", LONG),
     ("M1", "bench.bench_memory", LONG),
     ("P6w", "bench.bench_pool", LONG),

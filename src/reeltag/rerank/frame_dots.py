@@ -1,11 +1,12 @@
 """A query's dot products with the frames of chosen catalogue rows, read where they lie (compiled with numba).
 
-Copying 1,000 scattered 16 KB rows into a buffer before the matrix product cost about twice the product on the same
-frames laid out contiguously (``python -m bench --only P7``: the gather was most of the in-process scoring). This
-loop reads each chosen row once, in place, and multiplies as it reads: no copy is written. It reads four rows at
-once: four streams from memory keep more reads in flight than one, which made it about 1.6 times faster than a row
-at a time on 1,000 random rows of a 5,000-row catalogue, and faster than BLAS on the same rows made contiguous.
-Sums are float32 and reassociated (vectorised), as BLAS's are.
+Copying 1,000 scattered 16 KB rows into a buffer before the matrix product cost 2.3-2.5 times the product on the same
+rows laid out contiguously (``python -m bench --only S1``), and was most of the API's in-process scoring. This loop
+reads each chosen row once, in place, and multiplies as it reads: no copy is written. It reads four rows at once:
+four streams from memory keep more reads in flight than one (S1: a row at a time 1.3 times the contiguous product,
+four at a time 0.9 times). Sums are float32 and reassociated (vectorised), as BLAS's are. Compiled once per process,
+at its first call (about 0.4 s; the API's catalogue load makes that call), and not cached on disk: a read-only
+install has nowhere to put it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 ROWS_AT_ONCE = 4
 
 
-@numba.njit(nogil=True, fastmath={"reassoc", "contract"}, cache=True, boundscheck=False)
+@numba.njit(nogil=True, fastmath={"reassoc", "contract"}, boundscheck=False)
 def _dots_into(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray, out: np.ndarray) -> None:
     """``out[i] = vectors[rows[i]] @ query``, ``len(rows)`` a multiple of :data:`ROWS_AT_ONCE`."""
     frames, dim = vectors.shape[1], vectors.shape[2]

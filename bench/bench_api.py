@@ -11,15 +11,16 @@ answers). 8 async httpx clients send a bounded number of requests, each with 1,0
 catalogue; p50/p95/p99 latency and requests/s are reported (with 8 in flight a request also waits behind the
 others), then the p50 of 100 requests sent one after another by one stdlib ``http.client`` connection, in 10
 blocks of 10; between the blocks, in the bench process, the same kind of requests are scored in process
-(``prepare_candidates`` + ``score_topic`` + ``ranking_of``: what the handler runs), 16 at a time, each beside the
+(``prepare_candidates`` + ``score_topic`` + ``ranking_of``: what the handler runs), 15 at a time, each beside the
 bare numpy work on pre-gathered contiguous arrays (one matmul, max over frames, two min-max normalisations, a
 stable argsort), both under the server's BLAS setting: the ratios compare figures taken in the same minute, since
 this VM's speed drifts by half between minutes. All of it again with the same candidates sent as columns
 (``{"docids": [...], "scores": [...]}``, answered in columns). The same list-form load then goes to the old code's
 server (which has no columns form): ``--old-commit``'s files (``git archive``) served by that commit's own bench
-server, in the same call. Then the bare work with every core; 8 distinct candidate lists are cycled so neither
-side finds its 16 MB in the CPU cache. ``/v1/suggest`` p50 is for one uncached 10 s video (the feature cache is
-cleared before each request), as in P4.
+server, in the same call. Then the bare work with every core. The in-process side cycles 5 candidate lists that
+split one shuffle of the catalogue (and the requests sent split a shuffle every 5), so neither side finds a
+request's rows in the CPU cache from the requests just before. ``/v1/suggest`` p50 is for one uncached 10 s video
+(the feature cache is cleared before each request), as in P4.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ from typing import Any
 import numpy as np
 
 DOCS, CANDIDATES, FRAMES, DIM, TAG_DIM = 5000, 1000, 8, 512, 100
-QUERIES, DISTINCT, ALPHA, SEQUENTIAL = 16, 8, 0.5, 100
-BLOCKS, IN_PROCESS_ROUNDS = 10, 2  # the one client's requests in 10 blocks of 10, each beside 2 × 8 in-process scorings
+QUERIES, ALPHA, SEQUENTIAL = 16, 0.5, 100
+DISTINCT = DOCS // CANDIDATES  # the in-process candidate lists cycled: one shuffle of the catalogue, no row shared
+BLOCKS, IN_PROCESS_ROUNDS = 10, 3  # the one client's requests in 10 blocks of 10, each beside 3 × 5 in-process scorings
 REPO = Path(__file__).resolve().parents[1]
 OLD_COMMIT = "bb937b6"  # the tree issue 25's P7 figures were measured on, before this round's serving work
 
@@ -58,11 +60,15 @@ def catalogue_frames(seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def request_bodies(n: int, seed: int = 1) -> list[dict[str, Any]]:
-    """``n`` distinct /v1/rerank bodies: 1,000 catalogue candidates each, engine scores descending."""
+    """``n`` distinct /v1/rerank bodies: 1,000 catalogue candidates each, engine scores descending. Each run of
+    ``DOCS // CANDIDATES`` bodies in a row splits one shuffle of the catalogue, so a body shares no candidate with
+    the ones just before it in its run (nor do their rows share the CPU cache)."""
     rng = np.random.default_rng(seed)
-    bodies = []
+    bodies, per_shuffle = [], DOCS // CANDIDATES
     for i in range(n):
-        picked = rng.choice(DOCS, size=CANDIDATES, replace=False)
+        if i % per_shuffle == 0:
+            shuffled = rng.permutation(DOCS)
+        picked = shuffled[(i % per_shuffle) * CANDIDATES : (i % per_shuffle + 1) * CANDIDATES]
         scores = np.sort(rng.random(CANDIDATES))[::-1]
         bodies.append(
             {
@@ -246,8 +252,9 @@ Sampler = Callable[[int], tuple[list[float], list[float]]]  # rounds → (in-pro
 
 
 def in_process_sampler(bodies: list[dict[str, Any]]) -> Sampler:
-    """Scoring ms per request, the API's path (matrix gather + reeltag's scoring) and the bare numpy floor,
-    interleaved request by request over ``DISTINCT`` cycled candidate lists, for as many rounds as asked."""
+    """Scoring ms per request, the API's path (the rows multiplied in the catalogue matrix + reeltag's scoring) and
+    the bare numpy floor, interleaved request by request over ``DISTINCT`` cycled candidate lists, for as many
+    rounds as asked."""
     from reeltag.api.rerank_service import engine_ranking
     from reeltag.api.schemas import RerankRequest
     from reeltag.rerank.apply import ranking_of, score_topic

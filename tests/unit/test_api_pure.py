@@ -76,7 +76,7 @@ def test_matrix_similarities_are_the_cosines_numpy_gives_in_memory_or_mapped(tmp
         assert matrix.similarities(matrix.rows([]), query).shape == (0, matrix.vectors.shape[1])
 
 
-def test_frame_dots_are_numpys_products_for_any_count_of_rows_and_refuse_rows_outside_the_matrix() -> None:
+def test_frame_dots_are_numpys_products_for_any_count_of_rows_and_refuse_what_they_would_misread() -> None:
     rng = np.random.default_rng(9)
     vectors = rng.normal(size=(12, 3, 20)).astype(np.float32)
     query = rng.normal(size=20).astype(np.float32)
@@ -86,6 +86,13 @@ def test_frame_dots_are_numpys_products_for_any_count_of_rows_and_refuse_rows_ou
     for rows in ([12], [-1], [0, 50]):
         with pytest.raises(IndexError, match="outside the matrix"):
             frame_dots(vectors, np.array(rows), query)
+    with pytest.raises(TypeError, match="integers"):
+        frame_dots(vectors, np.array([1.9]), query)  # not truncated to row 1
+    with pytest.raises(ValueError, match="query of shape"):
+        frame_dots(vectors, np.array([1]), query[:-1])  # never read past its end
+    for other in (vectors.astype(np.float64), np.asfortranarray(vectors), vectors[0]):
+        with pytest.raises(ValueError, match="C-ordered"):
+            frame_dots(other, np.array([0]), query)
 
 
 def test_matrix_is_contiguous_and_can_be_memory_mapped(tmp_path: Path) -> None:

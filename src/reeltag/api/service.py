@@ -89,8 +89,10 @@ class Service:
     @classmethod
     def start(cls, project: Project, encoder: Any = None) -> Service:
         """Load the encoder [clip] names, the catalogue's cached features and every champion."""
+        from reeltag.rerank.frame_dots import warm_up
         from reeltag.video.registered import load_chosen
 
+        warm_up()  # the scoring loop compiled now, not in the first /v1/rerank
         version = None
         if encoder is None:
             encoder, version = load_chosen(project)  # [clip], or reeltag.encoder@champion with clip.weights = "registry"

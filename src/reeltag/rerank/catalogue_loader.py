@@ -47,7 +47,6 @@ def load_catalogue(project: Project, manifest: Path, model_id: str, dim: int) ->
     frames, pending = cached_frames(project, read.paths, model_id)
     mapped = _mmap_path(project, manifest, model_id, len(frames) * _width(frames) * dim * 4)
     matrix = build_matrix(frames, dim, mapped)
-    matrix.similarities(matrix.rows(()), np.zeros(dim, dtype=np.float32))  # compiles the scoring loop now, not in a request
     missing = tuple(d for d in read.paths if d not in frames)
     return Catalogue(
         manifest=Path(manifest),

@@ -5,8 +5,8 @@ rows laid out contiguously (``python -m bench --only S1``), and was most of the 
 reads each chosen row once, in place, and multiplies as it reads: no copy is written. It reads four rows at once:
 four streams from memory keep more reads in flight than one (S1: a row at a time 1.3 times the contiguous product,
 four at a time 0.9 times). Sums are float32 and reassociated (vectorised), as BLAS's are. Compiled once per process,
-at its first call (about 0.4 s; the API's catalogue load makes that call), and not cached on disk: a read-only
-install has nowhere to put it.
+at its first call (about 0.4 s: :func:`warm_up`, which the API calls at start), and not cached on disk: a
+read-only install has nowhere to put it.
 """
 
 from __future__ import annotations
@@ -36,12 +36,29 @@ def _dots_into(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray, out: np
 
 def frame_dots(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     """``vectors[rows] @ query`` as ``(len(rows), frames)`` float32, without making ``vectors[rows]``: ``vectors``
-    is ``(documents, frames, dim)`` float32 (a memory map too), ``rows`` valid row numbers, ``query`` ``(dim,)``."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if rows.size and (rows.min() < 0 or rows.max() >= len(vectors)):
-        raise IndexError(f"rows {rows.min()}..{rows.max()} outside the matrix's 0..{len(vectors) - 1}")
+    is a C-ordered ``(documents, frames, dim)`` float32 array (a memory map too, as
+    :func:`reeltag.rerank.catalogue.build_matrix` makes them), ``rows`` integer row numbers inside it, ``query``
+    ``(dim,)``; anything else is refused rather than read past or converted."""
+    vectors, rows, query = np.asarray(vectors), np.asarray(rows), np.asarray(query, dtype=np.float32)
+    _check(vectors, rows, query)
     padded = np.zeros(-(-len(rows) // ROWS_AT_ONCE) * ROWS_AT_ONCE, dtype=np.int64)  # row 0 fills the last four
     padded[: len(rows)] = rows
     out = np.empty((len(padded), vectors.shape[1]), dtype=np.float32)
-    _dots_into(np.asarray(vectors, dtype=np.float32), padded, np.ascontiguousarray(query, dtype=np.float32), out)
+    _dots_into(vectors, padded, np.ascontiguousarray(query), out)
     return out[: len(rows)]
+
+
+def warm_up() -> None:
+    """Compile the loop for the matrices ``build_matrix`` makes, so that no request waits for it (about 0.4 s)."""
+    frame_dots(np.zeros((1, 1, 1), dtype=np.float32), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.float32))
+
+
+def _check(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray) -> None:
+    if vectors.dtype != np.float32 or vectors.ndim != 3 or not vectors.flags.c_contiguous:
+        raise ValueError(f"a C-ordered (documents, frames, dim) float32 matrix expected, not {vectors.dtype} {vectors.shape}")
+    if query.shape != vectors.shape[2:]:
+        raise ValueError(f"a query of shape {query.shape} for frames of {vectors.shape[2]} dims")
+    if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype, np.integer)):
+        raise TypeError(f"rows must be a 1-D array of integers, not {rows.dtype} {rows.shape}")
+    if rows.size and (rows.min() < 0 or rows.max() >= len(vectors)):
+        raise IndexError(f"rows {rows.min()}..{rows.max()} outside the matrix's 0..{len(vectors) - 1}")

@@ -1,10 +1,10 @@
 """A query's dot products with the frames of chosen catalogue rows, read where they lie (compiled with numba).
 
-Copying 1,000 scattered 16 KB rows into a buffer before the matrix product cost 2.3-2.5 times the product on the same
+Copying 1,000 scattered 16 KB rows into a buffer before the matrix product cost 2.4-2.7 times the product on the same
 rows laid out contiguously (``python -m bench --only S1``), and was most of the API's in-process scoring. This loop
 reads each chosen row once, in place, and multiplies as it reads: no copy is written. It reads four rows at once:
-four streams from memory keep more reads in flight than one (S1: a row at a time 1.3 times the contiguous product,
-four at a time 0.9 times). Sums are float32 and reassociated (vectorised), as BLAS's are. Compiled once per process,
+four streams from memory keep more reads in flight than one (S1: a row at a time 1.4 times the contiguous product,
+four at a time about the same as it). Sums are float32 and reassociated (vectorised), as BLAS's are. Compiled once per process,
 at its first call (about 0.4 s: :func:`warm_up`, which the API calls at start), and not cached on disk: a
 read-only install has nowhere to put it.
 """

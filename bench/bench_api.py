@@ -368,15 +368,15 @@ def one_client_beside_in_process(port: int, payloads: list[bytes], sample: Sampl
     from reeltag.config import ApiSection
 
     per_block = SEQUENTIAL // BLOCKS
-    times: dict[str, list[float]] = {"alone": [], "in_process": [], "bare": []}
+    times: dict[str, list[float]] = {"one_client": [], "in_process": [], "bare_numpy": []}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         for block in range(BLOCKS):
-            times["alone"] += _posts_ms(conn, payloads, range(block * per_block, (block + 1) * per_block))
+            times["one_client"] += _posts_ms(conn, payloads, range(block * per_block, (block + 1) * per_block))
             with blas_limit(ApiSection()):  # the server's setting: one BLAS thread per request
                 api, bare = sample(IN_PROCESS_ROUNDS)
             times["in_process"] += api
-            times["bare"] += bare
+            times["bare_numpy"] += bare
     finally:
         conn.close()
     return times
@@ -401,29 +401,28 @@ def measure_server(
         for form, payloads in forms.items():
             asyncio.run(_load(url, payloads, 4 * clients, clients))  # warm-up: query vectors, connections
             latencies, wall, statuses = asyncio.run(_load(url, payloads, requests, clients))
-            if sample is None:
-                figures[form] = _figures(
-                    [x * 1000.0 for x in latencies], wall, statuses, one_client_ms(port, payloads, SEQUENTIAL), requests
-                )
-                continue
-            beside = one_client_beside_in_process(port, payloads, sample)
-            figures[form] = _figures([x * 1000.0 for x in latencies], wall, statuses, beside["alone"], requests)
-            figures[form]["in_process_p50_ms"] = _pct(beside["in_process"], 50)
-            figures[form]["bare_numpy_p50_ms"] = _pct(beside["bare"], 50)
+            timed = (
+                one_client_beside_in_process(port, payloads, sample)
+                if sample
+                else {"one_client": one_client_ms(port, payloads, SEQUENTIAL)}
+            )
+            figures[form] = _figures([x * 1000.0 for x in latencies], wall, statuses, timed, requests)
     finally:
         _stop(proc)
     main, *others = forms
     return {**figures[main], **{form: figures[form] for form in others}}
 
 
-def _figures(ms: list[float], wall: float, statuses: list[int], alone: list[float], requests: int) -> dict[str, Any]:
+def _figures(ms: list[float], wall: float, statuses: list[int], timed: dict[str, list[float]], requests: int) -> dict[str, Any]:
+    """The load's figures, and the p50 of each of ``timed``'s series (the one client; the in-process scoring and
+    the bare work when they were timed beside it)."""
     return {
         "p50_ms": _pct(ms, 50),
         "p95_ms": _pct(ms, 95),
         "p99_ms": _pct(ms, 99),
         "requests_per_s": round(requests / wall, 1),
         "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
-        "one_client_p50_ms": _pct(alone, 50),
+        **{f"{name}_p50_ms": _pct(values, 50) for name, values in timed.items()},
     }
 
 

@@ -53,8 +53,6 @@ def test_a_models_own_interval_is_wider_than_the_paired_one() -> None:
 
 
 def test_the_recent_setting_names_itself_and_refuses_undated_posts() -> None:
-    import pytest
-
     from reeltag.config import Tag2VecSection
     from reeltag.errors import BadInput
     from reeltag.tag2vec.recency import from_settings, recent_training_set

@@ -93,21 +93,19 @@ def period_score(space: TagSpace, sentences: Sequence[Sequence[str]], found: Pos
 
 def paired_difference(a: Sequence[PostHits], b: Sequence[PostHits]) -> Difference:
     """Mean per-period hit@k of ``a`` minus ``b`` with its 95 % interval: each period's posts resampled (seeded)."""
-    observed, resampled = _bootstrap(a, b)
-    low, high = np.percentile(resampled, [2.5, 97.5])
-    return Difference(delta=observed, low=float(low), high=float(high), samples=BOOTSTRAP_SAMPLES)
+    observed, low, high = _bootstrap(a, b)
+    return Difference(delta=observed, low=low, high=high, samples=BOOTSTRAP_SAMPLES)
 
 
 def mean_interval(a: Sequence[PostHits]) -> Estimate:
     """Mean per-period hit@k of ``a`` with its 95 % interval: each period's posts resampled (seeded)."""
-    observed, resampled = _bootstrap(a, None)
-    low, high = np.percentile(resampled, [2.5, 97.5])
-    return Estimate(mean=observed, low=float(low), high=float(high), samples=BOOTSTRAP_SAMPLES)
+    observed, low, high = _bootstrap(a, None)
+    return Estimate(mean=observed, low=low, high=high, samples=BOOTSTRAP_SAMPLES)
 
 
-def _bootstrap(a: Sequence[PostHits], b: Sequence[PostHits] | None) -> tuple[float, np.ndarray]:
-    """The mean over periods of ``a``'s hit@k (minus ``b``'s on the same posts when given), and
-    ``BOOTSTRAP_SAMPLES`` resamples of it, each period's posts drawn with replacement (seeded)."""
+def _bootstrap(a: Sequence[PostHits], b: Sequence[PostHits] | None) -> tuple[float, float, float]:
+    """The mean over periods of ``a``'s hit@k (minus ``b``'s on the same posts when given) and the 95 % interval
+    of ``BOOTSTRAP_SAMPLES`` resamples of it, each period's posts drawn with replacement (seeded)."""
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     per_period, observed = np.zeros(BOOTSTRAP_SAMPLES), 0.0
     others = b if b is not None else [PostHits(hits=np.zeros_like(x.hits), queries=x.queries) for x in a]
@@ -116,4 +114,5 @@ def _bootstrap(a: Sequence[PostHits], b: Sequence[PostHits] | None) -> tuple[flo
         queries = np.maximum(x.queries[picks].sum(axis=1), 1)
         per_period += (x.hits[picks].sum(axis=1) - y.hits[picks].sum(axis=1)) / queries
         observed += (x.hits.sum() - y.hits.sum()) / max(int(x.queries.sum()), 1)
-    return observed / len(a), per_period / len(a)
+    low, high = np.percentile(per_period / len(a), [2.5, 97.5])
+    return observed / len(a), float(low), float(high)
